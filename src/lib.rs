@@ -1,0 +1,8 @@
+//! archsim: a deterministic simulator of distributed architectures with data semantics.
+//!
+//! Modules in reading order: the `engine` (time, queue, randomness, event loop), the
+//! validated `model` (architectures and scenarios as typed data), `check` (the history of
+//! operations), `components` (the actors that make up a world), `schema` (RON files to a
+//! model), `run` (one seeded run), `report` (summaries and traces) and `cli`.
+
+pub mod engine;
