@@ -6,3 +6,7 @@
 //! model), `run` (one seeded run), `report` (summaries and traces) and `cli`.
 
 pub mod engine;
+pub mod model;
+pub mod check;
+pub mod components;
+pub mod schema;

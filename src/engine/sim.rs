@@ -119,6 +119,11 @@ impl<A: Actor> Sim<A> {
         &mut self.sched
     }
 
+    /// The actor and the scheduler together, to start components before running.
+    pub fn parts(&mut self) -> (&mut A, &mut Scheduler<A::Msg>) {
+        (&mut self.actor, &mut self.sched)
+    }
+
     /// Runs every event up to and including `deadline`.
     pub fn run_until(&mut self, deadline: SimTime) -> RunStats {
         self.run_observed(deadline, |_| {})

@@ -1,0 +1,35 @@
+//! Components: the actors an architecture is made of, and the world that holds them.
+//!
+//! Built-in components are variants of `BuiltIn` and are dispatched with a `match`; a
+//! library user adds a component by implementing the `Component` trait and registering
+//! a factory in a `Registry` (it then runs inside `BuiltIn::Custom`). Components talk
+//! only through `Msg` values scheduled on the engine, and touch only their own state plus
+//! what `Env` hands them: their random stream, the topology and the history.
+
+pub mod client;
+pub mod env;
+pub mod load_balancer;
+pub mod message;
+pub mod registry;
+pub mod store;
+pub mod world;
+
+pub use client::Client;
+pub use env::Env;
+pub use load_balancer::LoadBalancer;
+pub use message::{Msg, Reply, Request};
+pub use registry::{Factory, Registry, Wiring};
+pub use store::Store;
+pub use world::{BuiltIn, World};
+
+/// An actor in the simulated architecture.
+///
+/// `on_message` is called for every event addressed to the component, at `env.now()`.
+/// Implementations must be deterministic: all randomness comes from `env.rng`, and no
+/// iteration over hash maps may influence what is scheduled.
+pub trait Component {
+    /// Schedules the component's first events; called once before the run starts.
+    fn start(&mut self, _env: &mut Env<'_>) {}
+    /// Handles one message.
+    fn on_message(&mut self, msg: Msg, env: &mut Env<'_>);
+}

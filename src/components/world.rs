@@ -1,0 +1,194 @@
+//! The world: every component instance, its random stream, the topology and the history,
+//! built from a validated scenario. It is the engine's `Actor`.
+//!
+//! Instances are numbered model components first (in name order), then clients, so
+//! adding a client never renumbers a component; every random stream is named after its
+//! instance, so adding a client never shifts another instance's draws either.
+
+use std::sync::Arc;
+
+use super::env::Env;
+use super::message::Msg;
+use super::registry::{Registry, Wiring};
+use super::{Client, Component, LoadBalancer, Store};
+use crate::check::History;
+use crate::engine::{Actor, ComponentId, Link, LinkId, Scheduler, Sim, Stream, Topology};
+use crate::model::{ComponentKind, Endpoint, KeyChoice, Scenario};
+
+/// A component instance: a built-in, or a user component behind the trait.
+pub enum BuiltIn {
+    /// A simulated user.
+    Client(Client),
+    /// A request spreader.
+    LoadBalancer(LoadBalancer),
+    /// A primary/replica store.
+    Store(Store),
+    /// A component from the registry.
+    Custom(Box<dyn Component>),
+}
+
+impl Component for BuiltIn {
+    fn start(&mut self, env: &mut Env<'_>) {
+        match self {
+            BuiltIn::Client(c) => c.start(env),
+            BuiltIn::LoadBalancer(c) => c.start(env),
+            BuiltIn::Store(c) => c.start(env),
+            BuiltIn::Custom(c) => c.start(env),
+        }
+    }
+
+    #[inline]
+    fn on_message(&mut self, msg: Msg, env: &mut Env<'_>) {
+        match self {
+            BuiltIn::Client(c) => c.on_message(msg, env),
+            BuiltIn::LoadBalancer(c) => c.on_message(msg, env),
+            BuiltIn::Store(c) => c.on_message(msg, env),
+            BuiltIn::Custom(c) => c.on_message(msg, env),
+        }
+    }
+}
+
+/// Every instance of a scenario, ready to run.
+pub struct World {
+    /// Instances by component id.
+    pub components: Vec<BuiltIn>,
+    rngs: Vec<Stream>,
+    /// The instance graph.
+    pub topology: Topology,
+    /// Completed operations.
+    pub history: History,
+}
+
+impl Actor for World {
+    type Msg = Msg;
+
+    #[inline]
+    fn on_event(&mut self, target: ComponentId, msg: Msg, sched: &mut Scheduler<Msg>) {
+        let i = target.index();
+        let mut env = Env {
+            id: target,
+            rng: &mut self.rngs[i],
+            topology: &self.topology,
+            history: &mut self.history,
+            sched,
+        };
+        self.components[i].on_message(msg, &mut env);
+    }
+}
+
+/// Instance names and the links each component initiates, before components exist.
+struct Plan {
+    topology: Topology,
+    names: Vec<String>,
+    outgoing: Vec<Vec<LinkId>>,
+    client_entry: Vec<LinkId>,
+}
+
+fn plan(scenario: &Scenario) -> Plan {
+    let model = &scenario.model;
+    let mut topology = Topology::default();
+    let mut names: Vec<String> = model.components.iter().map(|c| c.name.clone()).collect();
+    names.extend((0..scenario.clients.count).map(|i| format!("client/{i}")));
+    for name in &names {
+        topology.add_node(name);
+    }
+    let index_of = |name: &str| {
+        let i = model.components.iter().position(|c| c.name == name);
+        ComponentId(i.expect("links are validated") as u32)
+    };
+    let mut outgoing = vec![Vec::new(); names.len()];
+    let mut client_entry = Vec::new();
+    for spec in &model.links {
+        let to = index_of(&spec.to);
+        let link = Link { latency: spec.latency.clone(), loss: spec.loss, partitioned: false };
+        match &spec.from {
+            Endpoint::Component(from) => {
+                let from = index_of(from);
+                outgoing[from.index()].push(topology.connect(from, to, link));
+            }
+            Endpoint::Clients => {
+                for i in 0..scenario.clients.count {
+                    let from = ComponentId((model.components.len() as u32) + i);
+                    client_entry.push(topology.connect(from, to, link.clone()));
+                }
+            }
+        }
+    }
+    assert_eq!(client_entry.len(), scenario.clients.count as usize, "one entry link per client");
+    Plan { topology, names, outgoing, client_entry }
+}
+
+impl World {
+    /// Builds the world of `scenario` and schedules each component's first events.
+    ///
+    /// `keep_ops` keeps every operation in the history (for checkers and tests).
+    pub fn build(
+        scenario: &Scenario,
+        registry: &Registry,
+        keep_ops: bool,
+    ) -> Result<Sim<World>, String> {
+        let Plan { topology, names, outgoing, client_entry } = plan(scenario);
+        let key_count = scenario.clients.key_count();
+        let mut components = Vec::with_capacity(names.len());
+        for (i, spec) in scenario.model.components.iter().enumerate() {
+            let built = match &spec.kind {
+                ComponentKind::LoadBalancer(lb) => {
+                    BuiltIn::LoadBalancer(LoadBalancer::new(lb.policy, outgoing[i].clone()))
+                }
+                ComponentKind::Store(s) => {
+                    BuiltIn::Store(Store::new(&spec.name, s, key_count, scenario.seed))
+                }
+                ComponentKind::Custom(c) => {
+                    let factory = registry
+                        .get(&c.kind)
+                        .ok_or_else(|| format!("no custom component kind `{}`", c.kind))?;
+                    let wiring = Wiring {
+                        name: spec.name.clone(),
+                        outgoing: outgoing[i].clone(),
+                        seed: scenario.seed,
+                    };
+                    BuiltIn::Custom(factory(c, &wiring)?)
+                }
+            };
+            components.push(built);
+        }
+        let clients = &scenario.clients;
+        let workflow: Arc<[_]> = clients.workflow.clone().into();
+        let think = Arc::new(clients.think.clone());
+        for (i, &entry) in client_entry.iter().enumerate() {
+            let key = match clients.key {
+                KeyChoice::Own => i as u32,
+                KeyChoice::Shared => 0,
+            };
+            let (w, t) = (workflow.clone(), think.clone());
+            components.push(BuiltIn::Client(Client::new(i as u32, key, entry, w, t, clients.timeout)));
+        }
+        let rngs = names.iter().map(|n| Stream::new(scenario.seed, n)).collect();
+        let history = History::new(key_count, keep_ops);
+        let mut sim = Sim::new(World { components, rngs, topology, history });
+        start_all(&mut sim);
+        Ok(sim)
+    }
+
+    /// The name of an instance.
+    pub fn name(&self, id: ComponentId) -> &str {
+        self.topology.name(id)
+    }
+}
+
+fn start_all(sim: &mut Sim<World>) {
+    // Start in id order so the initial events get the same sequence numbers every run.
+    let count = sim.actor.components.len();
+    for i in 0..count {
+        let id = ComponentId(i as u32);
+        let (world, sched) = sim.parts();
+        let mut env = Env {
+            id,
+            rng: &mut world.rngs[i],
+            topology: &world.topology,
+            history: &mut world.history,
+            sched,
+        };
+        world.components[i].start(&mut env);
+    }
+}

@@ -1,0 +1,111 @@
+//! An architecture: named components and the links between them.
+
+use std::collections::BTreeMap;
+
+use crate::engine::Dist;
+
+/// The name links use for the client population.
+pub const CLIENTS: &str = "client";
+
+/// A validated architecture.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// Human name of the architecture.
+    pub name: String,
+    /// Components in name order.
+    pub components: Vec<ComponentSpec>,
+    /// Links in file order.
+    pub links: Vec<LinkSpec>,
+}
+
+/// One named component of the architecture.
+#[derive(Debug, Clone)]
+pub struct ComponentSpec {
+    /// The name links and override paths use.
+    pub name: String,
+    /// What it is and its parameters.
+    pub kind: ComponentKind,
+}
+
+/// The kinds of component a model may declare.
+#[derive(Debug, Clone)]
+pub enum ComponentKind {
+    /// Spreads requests over its downstream links.
+    LoadBalancer(LoadBalancerSpec),
+    /// A primary with asynchronous replicas.
+    Store(StoreSpec),
+    /// A component provided by a library user through the registry.
+    Custom(CustomSpec),
+}
+
+/// Load balancer parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadBalancerSpec {
+    /// How the next downstream is chosen.
+    pub policy: LoadBalancerPolicy,
+}
+
+/// How a load balancer picks a downstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadBalancerPolicy {
+    /// Each downstream in turn.
+    RoundRobin,
+}
+
+/// Store parameters: one primary, `replicas` asynchronous replicas.
+#[derive(Debug, Clone)]
+pub struct StoreSpec {
+    /// Number of read replicas.
+    pub replicas: u32,
+    /// Delay between a write on the primary and its arrival at each replica.
+    pub replication_lag: Dist,
+    /// Where reads are served.
+    pub reads: ReadConsistency,
+}
+
+/// Where a store serves reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadConsistency {
+    /// Always from the primary: never stale.
+    Primary,
+    /// From a replica chosen uniformly at random: may be stale.
+    AnyReplica,
+}
+
+/// A user-provided component: its registered kind and free-form parameters.
+#[derive(Debug, Clone)]
+pub struct CustomSpec {
+    /// The kind name it was registered under.
+    pub kind: String,
+    /// Parameters, as written.
+    pub params: BTreeMap<String, String>,
+}
+
+/// Where a link starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// Every client instance (one link per client).
+    Clients,
+    /// A named component.
+    Component(String),
+}
+
+/// A link between two components, used for requests from `from` to `to` and replies back.
+#[derive(Debug, Clone)]
+pub struct LinkSpec {
+    /// The initiator.
+    pub from: Endpoint,
+    /// The acceptor: a component name.
+    pub to: String,
+    /// One-way latency.
+    pub latency: Dist,
+    /// Probability that one message is lost.
+    pub loss: f64,
+}
+
+impl Model {
+    /// The component with this name.
+    pub fn component(&self, name: &str) -> Option<&ComponentSpec> {
+        self.components.iter().find(|c| c.name == name)
+    }
+}

@@ -1,0 +1,14 @@
+//! The validated model: architectures and scenarios as typed data.
+//!
+//! `schema` turns RON files into these types (and is the only place that knows about
+//! files); `components` turns them into a runnable world. Every value here has already
+//! been checked: names resolve, probabilities are in range, distributions are sound.
+
+pub mod architecture;
+pub mod scenario;
+
+pub use architecture::{
+    ComponentKind, ComponentSpec, CustomSpec, Endpoint, LinkSpec, LoadBalancerPolicy,
+    LoadBalancerSpec, Model, ReadConsistency, StoreSpec,
+};
+pub use scenario::{ClientsSpec, KeyChoice, Scenario, Step};

@@ -1,0 +1,114 @@
+//! Load errors: each one names a file, line and column, what was expected and what was
+//! found, and a hint when one helps. All errors of a file are reported, not just the first.
+
+use std::fmt;
+
+use super::source::Place;
+
+/// One problem in an input file or argument.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Diagnostic {
+    /// The file (or `--set`).
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column in characters.
+    pub col: usize,
+    /// What is wrong: what was expected and what was found.
+    pub message: String,
+    /// A suggestion, such as the closest valid name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The offending line, for the caret display.
+    #[serde(skip)]
+    pub line_text: String,
+}
+
+impl Diagnostic {
+    /// A diagnostic at `place`.
+    pub fn at(place: Place, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            file: place.file,
+            line: place.line,
+            col: place.col,
+            message: message.into(),
+            hint: None,
+            line_text: place.line_text,
+        }
+    }
+
+    /// The same diagnostic with a hint.
+    pub fn with_hint(mut self, hint: Option<String>) -> Diagnostic {
+        self.hint = hint;
+        self
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}:{}:{}: error: {}", self.file, self.line, self.col, self.message)?;
+        if !self.line_text.is_empty() {
+            let gutter = self.line.to_string().len();
+            let shown: String = self.line_text.chars().map(|c| if c == '\t' { ' ' } else { c }).collect();
+            writeln!(f, "{:gutter$} |", "")?;
+            writeln!(f, "{} | {}", self.line, shown)?;
+            writeln!(f, "{:gutter$} | {:>col$}", "", "^", col = self.col)?;
+        }
+        if let Some(hint) = &self.hint {
+            writeln!(f, "  = help: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Every problem found while loading a scenario.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct LoadError {
+    /// The problems, in file order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl LoadError {
+    /// A load error with a single diagnostic.
+    pub fn one(d: Diagnostic) -> LoadError {
+        LoadError { diagnostics: vec![d] }
+    }
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for d in &self.diagnostics {
+            write!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The closest of `candidates` to `found`, if it is close enough to be a likely typo.
+pub fn did_you_mean<'a>(found: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::damerau_levenshtein(found, c), c))
+        .filter(|&(d, c)| d <= 2.max(c.len() / 3) && d < c.len().max(found.len()))
+        .min()
+        .map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_names_only() {
+        assert_eq!(did_you_mean("sede", ["seed", "name"]), Some("did you mean `seed`?".into()));
+        assert_eq!(did_you_mean("zzzzzz", ["seed", "name"]), None);
+    }
+
+    #[test]
+    fn renders_a_caret_under_the_column() {
+        let place = Place { file: "a.ron".into(), line: 3, col: 5, line_text: "    sede: 1,".into() };
+        let text = Diagnostic::at(place, "unknown field").to_string();
+        assert!(text.starts_with("a.ron:3:5: error: unknown field\n"), "{text}");
+        assert!(text.contains("\n  |     ^\n"), "{text}");
+    }
+}

@@ -1,0 +1,267 @@
+//! Loading a scenario: read the files, apply overrides, parse, validate.
+//!
+//! Order matters for good errors: each file is first parsed as written (so syntax errors
+//! point at the file), then overrides are spliced in and it is parsed again (so a bad
+//! override points at the override), then the meaning is checked. The model path in a
+//! scenario is relative to the scenario file.
+
+use std::path::{Component as PathPart, Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+
+use super::error::{Diagnostic, LoadError, did_you_mean};
+use super::overrides::{Override, apply};
+use super::raw::{RawComponent, RawModel, RawScenario};
+use super::ron_tree::{Node, NodeKind, scan};
+use super::source::{Origin, Place, SourceText};
+use super::validate::{self, Locator};
+use crate::components::Registry;
+use crate::model::{ComponentKind, Model, Scenario};
+
+/// Largest input file accepted, in bytes.
+pub const FILE_BYTES_MAX: u64 = 16 * 1024 * 1024;
+
+/// Top-level scenario fields an override path may start with (others go to the model).
+pub const SCENARIO_FIELDS: [&str; 4] = ["name", "seed", "duration", "clients"];
+
+type Loaded<T> = Result<T, LoadError>;
+
+fn fail<T>(d: Diagnostic) -> Loaded<T> {
+    Err(LoadError::one(d))
+}
+
+fn file_start(file: &str) -> Place {
+    Place { file: file.to_string(), line: 1, col: 1, line_text: String::new() }
+}
+
+/// Reads `path` as text; problems are reported at `blame` (or the file's start).
+fn read_source(file: &str, path: &Path, blame: Option<Place>) -> Loaded<SourceText> {
+    let place = || blame.clone().unwrap_or_else(|| file_start(file));
+    let size = match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => return fail(Diagnostic::at(place(), format!("`{file}` is a directory, not a file"))),
+        Ok(m) => m.len(),
+        Err(e) => return fail(Diagnostic::at(place(), format!("cannot read `{file}`: {e}"))),
+    };
+    if size > FILE_BYTES_MAX {
+        let msg = format!("`{file}` is {size} bytes; input files are limited to {FILE_BYTES_MAX}");
+        return fail(Diagnostic::at(place(), msg));
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| LoadError::one(Diagnostic::at(place(), format!("cannot read `{file}`: {e}"))))?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceText::new(file, &text)),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(&e.into_bytes()[..at]).into_owned();
+            let src = SourceText::new(file, &text);
+            fail(Diagnostic::at(src.place(at), "expected UTF-8 text, found invalid bytes"))
+        }
+    }
+}
+
+/// Parses `src` as `T`, turning ron's error into a located diagnostic.
+pub fn parse<T: DeserializeOwned>(src: &SourceText) -> Result<T, Diagnostic> {
+    use ron::extensions::Extensions;
+    let options = ron::Options::default()
+        .with_default_extension(Extensions::UNWRAP_VARIANT_NEWTYPES | Extensions::IMPLICIT_SOME);
+    options.from_str::<T>(&src.text).map_err(|e| {
+        let place = src.place_line_col(e.span.start.line, e.span.start.col);
+        let hint = match &e.code {
+            ron::Error::NoSuchStructField { expected, found, .. } => {
+                did_you_mean(found, expected.iter().copied())
+            }
+            ron::Error::NoSuchEnumVariant { expected, found, .. } => {
+                did_you_mean(found, expected.iter().copied())
+            }
+            ron::Error::ExpectedString => {
+                Some(r#"durations are strings with a unit, e.g. "500ms""#.into())
+            }
+            _ => None,
+        };
+        Diagnostic::at(place, e.code.to_string()).with_hint(hint)
+    })
+}
+
+fn index(src: &SourceText) -> Loaded<Node> {
+    scan(&src.text).map_err(|e| LoadError::one(Diagnostic::at(src.place(e.at), e.message)))
+}
+
+/// Rejects a map that names the same key twice (ron would keep the last silently).
+fn check_duplicate_keys(src: &SourceText, node: &Node, out: &mut Vec<Diagnostic>) {
+    let children: Vec<&Node> = match &node.kind {
+        NodeKind::Struct { fields, .. } => fields.iter().map(|f| &f.value).collect(),
+        NodeKind::Tuple(items) | NodeKind::List(items) => items.iter().collect(),
+        NodeKind::Map(entries) => {
+            for (i, (k, _)) in entries.iter().enumerate() {
+                let Some(key) = k.as_str() else { continue };
+                if let Some((first, _)) = entries[..i].iter().find(|(p, _)| p.as_str() == Some(key)) {
+                    let first = src.place(first.span.start);
+                    let msg = format!("duplicate key {key:?} (first at line {})", first.line);
+                    out.push(Diagnostic::at(src.place(k.span.start), msg));
+                }
+            }
+            entries.iter().flat_map(|(k, v)| [k, v]).collect()
+        }
+        _ => Vec::new(),
+    };
+    children.into_iter().for_each(|c| check_duplicate_keys(src, c, out));
+}
+
+/// The `set` entries of a scenario file as overrides, in file order.
+fn file_overrides(src: &SourceText, tree: &Node) -> Vec<Override> {
+    let Some(set) = tree.field("set") else { return Vec::new() };
+    let NodeKind::Map(entries) = &set.value.kind else { return Vec::new() };
+    let origin = |value_at| Origin { file: src.file.clone(), text: src.text.clone(), value_at };
+    entries
+        .iter()
+        .filter_map(|(k, v)| {
+            let path = k.as_str()?.to_string();
+            let value = src.text[v.span.clone()].to_string();
+            Some(Override { path, value, origin: origin(v.span.start), path_at: k.span.start })
+        })
+        .collect()
+}
+
+/// Applies overrides to `src` and re-parses it as `T`.
+fn apply_all<T: DeserializeOwned>(
+    src: &mut SourceText,
+    base: &[&str],
+    overrides: &[&Override],
+) -> Loaded<Option<T>> {
+    if overrides.is_empty() {
+        return Ok(None);
+    }
+    let mut errors = Vec::new();
+    for o in overrides {
+        let mut trial = src.clone();
+        match apply(&mut trial, base, o).and_then(|()| parse::<T>(&trial).map(|_| ())) {
+            Ok(()) => *src = trial,
+            Err(d) => errors.push(d),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(LoadError { diagnostics: errors });
+    }
+    parse::<T>(src).map(Some).map_err(LoadError::one)
+}
+
+/// Joins `rel` to the scenario's folder and removes `.` and `..` parts lexically.
+fn resolve(scenario: &Path, rel: &str) -> PathBuf {
+    let joined = scenario.parent().unwrap_or(Path::new("")).join(rel);
+    let mut out = PathBuf::new();
+    for part in joined.components() {
+        match part {
+            PathPart::CurDir => {}
+            PathPart::ParentDir if matches!(out.components().next_back(), Some(PathPart::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Loads and validates the scenario at `path`, with `--set` arguments applied last.
+pub fn load_scenario(path: &Path, cli_sets: &[String], registry: &Registry) -> Loaded<Scenario> {
+    let file = path.display().to_string();
+    let mut src = read_source(&file, path, None)?;
+    let mut raw: RawScenario = parse(&src).map_err(LoadError::one)?;
+    let mut tree = index(&src)?;
+    let mut errors = Vec::new();
+    check_duplicate_keys(&src, &tree, &mut errors);
+    let mut overrides = file_overrides(&src, &tree);
+    for arg in cli_sets {
+        match Override::from_cli(arg) {
+            Ok(o) => overrides.push(o),
+            Err(d) => errors.push(d),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(LoadError { diagnostics: errors });
+    }
+    let (to_scenario, to_model): (Vec<&Override>, Vec<&Override>) = overrides
+        .iter()
+        .partition(|o| SCENARIO_FIELDS.contains(&o.path.split('.').next().unwrap_or("")));
+    if let Some(r) = apply_all::<RawScenario>(&mut src, &[], &to_scenario)? {
+        raw = r;
+        tree = index(&src)?;
+    }
+    let scenario_at = || Locator { src: &src, tree: &tree };
+    let settings_errors = validate::scenario_settings(&raw, scenario_at());
+    if !settings_errors.is_empty() {
+        return Err(LoadError { diagnostics: settings_errors });
+    }
+    let model_path = resolve(path, &raw.model);
+    let blame = scenario_at().place(&["model"]);
+    let model = load_model(&model_path, Some(blame), &to_model, registry)?;
+    let clients = validate::clients(&raw.clients, &model, scenario_at())
+        .map_err(|diagnostics| LoadError { diagnostics })?;
+    Ok(Scenario {
+        name: raw.name.clone().unwrap_or_else(|| file.clone()),
+        path: file,
+        model,
+        seed: raw.seed,
+        duration: raw.duration.0,
+        clients,
+    })
+}
+
+/// Loads and validates a model file, with `overrides` spliced in.
+pub fn load_model(
+    path: &Path,
+    blame: Option<Place>,
+    overrides: &[&Override],
+    registry: &Registry,
+) -> Loaded<Model> {
+    let file = path.display().to_string();
+    let mut src = read_source(&file, path, blame)?;
+    let mut raw: RawModel = parse(&src).map_err(LoadError::one)?;
+    let mut tree = index(&src)?;
+    let mut errors = Vec::new();
+    check_duplicate_keys(&src, &tree, &mut errors);
+    if !errors.is_empty() {
+        return Err(LoadError { diagnostics: errors });
+    }
+    if let Some(r) = apply_all::<RawModel>(&mut src, &["components"], overrides)? {
+        raw = r;
+        tree = index(&src)?;
+    }
+    let at = Locator { src: &src, tree: &tree };
+    let model = validate::model(&raw, at).map_err(|diagnostics| LoadError { diagnostics })?;
+    check_custom_kinds(&raw, &model, &Locator { src: &src, tree: &tree }, registry)?;
+    Ok(model)
+}
+
+fn check_custom_kinds(raw: &RawModel, model: &Model, at: &Locator<'_>, registry: &Registry) -> Loaded<()> {
+    let mut errors = Vec::new();
+    for spec in &model.components {
+        let ComponentKind::Custom(c) = &spec.kind else { continue };
+        if registry.get(&c.kind).is_none() {
+            debug_assert!(matches!(raw.components[&spec.name], RawComponent::Custom(_)));
+            let kinds = registry.kinds();
+            let msg = format!(
+                "no custom component kind `{}` is registered (registered: {})",
+                c.kind,
+                if kinds.is_empty() { "none".to_string() } else { kinds.join(", ") }
+            );
+            let place = at.place(&["components", &spec.name, "kind"]);
+            errors.push(Diagnostic::at(place, msg).with_hint(did_you_mean(&c.kind, kinds)));
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(LoadError { diagnostics: errors }) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_paths_resolve_against_the_scenario_folder() {
+        let p = resolve(Path::new("scenarios/x.ron"), "../models/m.ron");
+        assert_eq!(p, PathBuf::from("models/m.ron"));
+        let p = resolve(Path::new("/a/b/x.ron"), "./m.ron");
+        assert_eq!(p, PathBuf::from("/a/b/m.ron"));
+        let p = resolve(Path::new("x.ron"), "../m.ron");
+        assert_eq!(p, PathBuf::from("../m.ron"));
+    }
+}

@@ -1,0 +1,15 @@
+//! Files to model: RON models and scenarios are read, overridden by dotted path, parsed
+//! into `raw` serde structs and validated into the `model` types. This is the only part
+//! of archsim that knows about files; every error it returns is located.
+
+pub mod error;
+pub mod load;
+pub mod overrides;
+pub mod raw;
+pub mod ron_tree;
+pub mod source;
+pub mod validate;
+
+pub use error::{Diagnostic, LoadError};
+pub use load::{load_model, load_scenario};
+pub use overrides::Override;

@@ -1,0 +1,239 @@
+//! Overrides by dotted path: `db.replication.lag = exp("500ms")`.
+//!
+//! An override is spliced into the text of the file it targets before that file is
+//! parsed, so the value is checked by the same serde types as if it had been written in
+//! the file, and every error maps back to where the override was written. A path that
+//! names a field the file leaves out (a default) inserts it; a path through a missing
+//! group inserts the group (`replication: (lag: ...)`).
+
+use super::error::{Diagnostic, did_you_mean};
+use super::ron_tree::{Node, NodeKind, scan};
+use super::source::{Origin, Place, SourceText, line_col};
+
+/// One override: a dotted path, a RON value, and where it was written.
+#[derive(Debug, Clone)]
+pub struct Override {
+    /// Dotted path, e.g. `db.replication.lag`.
+    pub path: String,
+    /// RON text of the new value.
+    pub value: String,
+    /// Where the value text sits (for error positions inside it).
+    pub origin: Origin,
+    /// Byte offset of the path in the origin text.
+    pub path_at: usize,
+}
+
+impl Override {
+    /// Where the path was written, for errors about the path itself.
+    pub fn path_place(&self) -> Place {
+        let (line, col, line_text) = line_col(&self.origin.text, self.path_at);
+        Place { file: self.origin.file.clone(), line, col, line_text }
+    }
+
+    /// An override from a `--set PATH=VALUE` argument.
+    pub fn from_cli(arg: &str) -> Result<Override, Diagnostic> {
+        let Some(eq) = arg.find('=') else {
+            let place = Place { file: "--set".into(), line: 1, col: 1, line_text: arg.into() };
+            return Err(Diagnostic::at(place, format!("expected PATH=VALUE, found `{arg}`"))
+                .with_hint(Some("e.g. --set db.replication.lag=exp(500ms)".into())));
+        };
+        let path = arg[..eq].trim().to_string();
+        let text = format!("{}={}", &arg[..eq], quote_bare_durations(&arg[eq + 1..]));
+        let origin = Origin { file: "--set".into(), value_at: eq + 1, text };
+        let value = origin.text[eq + 1..].to_string();
+        Ok(Override { path, value, origin, path_at: 0 })
+    }
+}
+
+/// Wraps bare durations such as `500ms` in quotes, so `exp(500ms)` works on a shell line.
+pub fn quote_bare_durations(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 8);
+    let mut in_string = false;
+    let mut chars = value.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == '"' {
+            in_string = !in_string;
+        }
+        let starts_token = i == 0 || !value[..i].ends_with(|p: char| p.is_alphanumeric() || p == '_' || p == '.');
+        if in_string || !c.is_ascii_digit() || !starts_token {
+            out.push(c);
+            continue;
+        }
+        let end = value[i..]
+            .find(|p: char| !(p.is_alphanumeric() || p == '.' || p == 'µ'))
+            .map_or(value.len(), |n| i + n);
+        let token = &value[i..end];
+        if token.chars().any(char::is_alphabetic) {
+            out.push('"');
+            out.push_str(token);
+            out.push('"');
+        } else {
+            out.push_str(token);
+        }
+        while chars.peek().is_some_and(|&(j, _)| j < end) {
+            chars.next();
+        }
+    }
+    out
+}
+
+/// What a path segment found in the current node.
+enum Step<'a> {
+    Found(&'a Node),
+    Missing,
+}
+
+fn child<'a>(node: &'a Node, seg: &str) -> Step<'a> {
+    let found = match &node.kind {
+        NodeKind::Struct { .. } => node.field(seg).map(|f| &f.value),
+        NodeKind::Map(_) => node.entry(seg).map(|(_, v)| v),
+        _ => None,
+    };
+    found.map_or(Step::Missing, Step::Found)
+}
+
+fn names_in(node: &Node) -> Vec<String> {
+    match &node.kind {
+        NodeKind::Struct { fields, .. } => fields.iter().map(|f| f.name.clone()).collect(),
+        NodeKind::Map(entries) => {
+            entries.iter().filter_map(|(k, _)| k.as_str().map(str::to_string)).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Applies `ovr` to `src`, starting the path at `base` (e.g. the model's `components` map).
+pub fn apply(src: &mut SourceText, base: &[&str], ovr: &Override) -> Result<(), Diagnostic> {
+    let segs: Vec<&str> = ovr.path.split('.').collect();
+    if segs.iter().any(|s| s.is_empty()) {
+        let msg = format!("override path `{}` has an empty segment", ovr.path);
+        return Err(Diagnostic::at(ovr.path_place(), msg));
+    }
+    let tree = scan(&src.text).map_err(|e| {
+        Diagnostic::at(src.place(e.at), format!("cannot index file for overrides: {}", e.message))
+    })?;
+    let mut node = &tree;
+    for seg in base {
+        node = match child(node, seg) {
+            Step::Found(n) => n,
+            Step::Missing => panic!("override base `{seg}` must exist after parsing"),
+        };
+    }
+    for (i, seg) in segs.iter().enumerate() {
+        match child(node, seg) {
+            Step::Found(n) => node = n,
+            Step::Missing => return insert(src, node, &segs, i, ovr),
+        }
+    }
+    src.splice(node.span.clone(), &ovr.value, 0, ovr.origin.clone());
+    Ok(())
+}
+
+/// Inserts `segs[i..] = value` into the struct `node`, or explains why it cannot.
+fn insert(
+    src: &mut SourceText,
+    node: &Node,
+    segs: &[&str],
+    i: usize,
+    ovr: &Override,
+) -> Result<(), Diagnostic> {
+    let prefix = segs[..i].join(".");
+    match &node.kind {
+        NodeKind::Struct { fields, close } => {
+            let mut text = String::new();
+            let tail = src.text[..*close].trim_end();
+            if !fields.is_empty() && !tail.ends_with(',') {
+                text.push_str(", ");
+            }
+            for seg in &segs[i..segs.len() - 1] {
+                text.push_str(seg);
+                text.push_str(": (");
+            }
+            text.push_str(segs[segs.len() - 1]);
+            text.push_str(": ");
+            let value_offset = text.len();
+            text.push_str(&ovr.value);
+            text.push_str(&")".repeat(segs.len() - 1 - i));
+            let origin = Origin { value_at: ovr.origin.value_at, ..ovr.origin.clone() };
+            src.splice(*close..*close, &text, value_offset, origin);
+            Ok(())
+        }
+        NodeKind::Map(_) => {
+            let names = names_in(node);
+            let what = if i == 0 { "component".to_string() } else { format!("key in `{prefix}`") };
+            let msg = format!(
+                "override `{}`: no {what} `{}` (there are: {})",
+                ovr.path,
+                segs[i],
+                names.join(", ")
+            );
+            let hint = did_you_mean(segs[i], names.iter().map(String::as_str));
+            Err(Diagnostic::at(ovr.path_place(), msg).with_hint(hint))
+        }
+        _ => {
+            let msg = format!(
+                "override `{}`: `{prefix}` is a single value, so it has no field `{}`",
+                ovr.path, segs[i]
+            );
+            let hint = Some(format!("override `{prefix}` itself"));
+            Err(Diagnostic::at(ovr.path_place(), msg).with_hint(hint))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MODEL: &str = r#"Model(components: {
+    "db": Store(replicas: 2, replication: (lag: exp("2s"))),
+    "lb": LoadBalancer(),
+})"#;
+
+    fn check(path: &str, value: &str, expected: Result<&str, &str>) {
+        let mut src = SourceText::new("m.ron", MODEL);
+        let ovr = Override::from_cli(&format!("{path}={value}")).unwrap();
+        match (apply(&mut src, &["components"], &ovr), expected) {
+            (Ok(()), Ok(fragment)) => assert!(src.text.contains(fragment), "{}", src.text),
+            (Err(d), Err(part)) => assert!(d.message.contains(part), "{}", d.message),
+            (got, _) => panic!("{path}: unexpected {got:?} -> {}", src.text),
+        }
+    }
+
+    #[test]
+    fn replaces_existing_values() {
+        check("db.replication.lag", "exp(500ms)", Ok(r#"(lag: exp("500ms"))"#));
+        check("db.replicas", "5", Ok("Store(replicas: 5,"));
+    }
+
+    #[test]
+    fn inserts_missing_fields_and_groups() {
+        check("db.reads", "any_replica", Ok(r#"exp("2s")), reads: any_replica)"#));
+        check("lb.policy", "round_robin", Ok("LoadBalancer(policy: round_robin)"));
+    }
+
+    #[test]
+    fn rejects_unknown_components_and_scalar_paths() {
+        check("dbx.replicas", "1", Err("no component `dbx`"));
+        check("db.replicas.count", "1", Err("is a single value"));
+    }
+
+    #[test]
+    fn quotes_bare_durations_only() {
+        assert_eq!(quote_bare_durations("exp(500ms)"), r#"exp("500ms")"#);
+        assert_eq!(quote_bare_durations("uniform(0s, 1.5s)"), r#"uniform("0s", "1.5s")"#);
+        assert_eq!(quote_bare_durations(r#"exp("2s")"#), r#"exp("2s")"#);
+        assert_eq!(quote_bare_durations("0.25"), "0.25");
+        assert_eq!(quote_bare_durations("x2s"), "x2s");
+    }
+
+    #[test]
+    fn errors_inside_values_point_into_the_argument() {
+        let mut src = SourceText::new("m.ron", MODEL);
+        let ovr = Override::from_cli("db.replicas=7").unwrap();
+        apply(&mut src, &["components"], &ovr).unwrap();
+        let at = src.text.find('7').unwrap();
+        let place = src.place(at);
+        assert_eq!((place.file.as_str(), place.line, place.col), ("--set", 1, 13));
+    }
+}

@@ -1,0 +1,296 @@
+//! Semantic checks after parsing: raw file structs become the validated `model` types.
+//!
+//! serde has already checked shapes and types; this pass checks meaning: links that name
+//! real components, probabilities in `[0, 1]`, sound distributions, a replica to read
+//! from. Every problem is collected (not just the first) and located through the span
+//! index, so it prints with file, line and column.
+
+use std::collections::BTreeMap;
+
+use petgraph::graph::DiGraph;
+
+use super::error::{Diagnostic, did_you_mean};
+use super::raw::{
+    RawClients, RawComponent, RawDist, RawKey, RawLink, RawModel, RawPolicy, RawReads,
+    RawScenario, RawStep, RawStore,
+};
+use super::ron_tree::{Node, NodeKind};
+use super::source::{Place, SourceText};
+use crate::engine::{Dist, SimDuration};
+use crate::model::architecture::CLIENTS;
+use crate::model::{
+    ClientsSpec, ComponentKind, ComponentSpec, CustomSpec, Endpoint, KeyChoice, LinkSpec,
+    LoadBalancerPolicy, LoadBalancerSpec, Model, ReadConsistency, Step, StoreSpec,
+};
+
+/// Most clients a scenario may declare.
+pub const CLIENTS_MAX: u32 = 10_000_000;
+/// Most replicas a store may declare.
+pub const REPLICAS_MAX: u32 = 64;
+
+/// Finds the place of a path of fields, map keys and list indices in a file.
+pub struct Locator<'a> {
+    /// The (possibly edited) source.
+    pub src: &'a SourceText,
+    /// Its span index.
+    pub tree: &'a Node,
+}
+
+impl Locator<'_> {
+    /// The place of the deepest node along `path` (the parent when a field was left out).
+    pub fn place(&self, path: &[&str]) -> Place {
+        let mut node = self.tree;
+        for seg in path {
+            let next = match &node.kind {
+                NodeKind::Struct { .. } => node.field(seg).map(|f| &f.value),
+                NodeKind::Map(_) => node.entry(seg).map(|(_, v)| v),
+                NodeKind::List(items) | NodeKind::Tuple(items) => {
+                    seg.parse::<usize>().ok().and_then(|i| items.get(i))
+                }
+                _ => None,
+            };
+            match next {
+                Some(n) => node = n,
+                None => break,
+            }
+        }
+        self.src.place(node.span.start)
+    }
+}
+
+/// Collects diagnostics while validating one file.
+struct Checker<'a> {
+    at: Locator<'a>,
+    errors: Vec<Diagnostic>,
+}
+
+impl Checker<'_> {
+    fn error(&mut self, path: &[&str], message: String, hint: Option<String>) {
+        let d = Diagnostic::at(self.at.place(path), message).with_hint(hint);
+        self.errors.push(d);
+    }
+
+    fn probability(&mut self, path: &[&str], what: &str, p: f64) {
+        if !p.is_finite() || !(0.0..=1.0).contains(&p) {
+            self.error(path, format!("{what} must be a probability in [0, 1], found {p}"), None);
+        }
+    }
+
+    fn dist(&mut self, path: &[&str], raw: &RawDist) -> Dist {
+        let ns = |d: &super::raw::Dur| d.0.as_nanos() as f64;
+        match raw {
+            RawDist::Const(v) => Dist::Const { value_ns: ns(v) },
+            RawDist::Exp(m) => Dist::Exp { mean_ns: ns(m) },
+            RawDist::Uniform(lo, hi) => {
+                if lo.0 > hi.0 {
+                    let msg = format!("uniform needs low <= high, found {} > {}", lo.0, hi.0);
+                    self.error(path, msg, Some("swap the two bounds".into()));
+                }
+                Dist::Uniform { low_ns: ns(lo), high_ns: ns(hi) }
+            }
+            RawDist::Normal { mean, sd } => Dist::Normal { mean_ns: ns(mean), sd_ns: ns(sd) },
+            RawDist::LogNormal { median, p99 } => {
+                if median.0 == SimDuration::ZERO || p99.0 < median.0 {
+                    let msg = format!(
+                        "lognormal needs 0 < median <= p99, found median {} and p99 {}",
+                        median.0, p99.0
+                    );
+                    self.error(path, msg, None);
+                    return Dist::constant(median.0.as_nanos());
+                }
+                Dist::lognormal_from_median_p99(ns(median), ns(p99))
+            }
+            RawDist::Pareto { scale, shape } => {
+                if scale.0 == SimDuration::ZERO || !shape.is_finite() || *shape <= 0.0 {
+                    let msg =
+                        format!("pareto needs scale > 0 and a finite shape > 0, found {shape}");
+                    self.error(path, msg, None);
+                }
+                Dist::Pareto { scale_ns: ns(scale), shape: *shape }
+            }
+            RawDist::Empirical(points) => self.empirical(path, points),
+        }
+    }
+
+    fn empirical(&mut self, path: &[&str], points: &[(f64, super::raw::Dur)]) -> Dist {
+        let ok_shape = points.len() >= 2
+            && points.first().is_some_and(|p| p.0 == 0.0)
+            && points.last().is_some_and(|p| p.0 == 100.0);
+        let increasing = points.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 .0 <= w[1].1 .0);
+        let finite = points.iter().all(|p| p.0.is_finite());
+        if !(ok_shape && increasing && finite) {
+            let msg = "empirical needs percentiles from 0 to 100, increasing, with \
+                       non-decreasing values"
+                .to_string();
+            let hint = Some(r#"e.g. empirical([(0, "1ms"), (50, "4ms"), (100, "90ms")])"#.into());
+            self.error(path, msg, hint);
+            return Dist::constant(0);
+        }
+        let points = points.iter().map(|&(q, v)| (q / 100.0, v.0.as_nanos() as f64)).collect();
+        Dist::Empirical { points }
+    }
+}
+
+/// Validates a parsed model file.
+pub fn model(raw: &RawModel, at: Locator<'_>) -> Result<Model, Vec<Diagnostic>> {
+    let mut c = Checker { at, errors: Vec::new() };
+    if raw.components.is_empty() {
+        c.error(&["components"], "a model needs at least one component".into(), None);
+    }
+    let mut components = Vec::new();
+    for (name, comp) in &raw.components {
+        check_name(&mut c, name);
+        let kind = match comp {
+            RawComponent::LoadBalancer(lb) => ComponentKind::LoadBalancer(LoadBalancerSpec {
+                policy: match lb.policy {
+                    RawPolicy::RoundRobin => LoadBalancerPolicy::RoundRobin,
+                },
+            }),
+            RawComponent::Store(s) => ComponentKind::Store(store(&mut c, name, s)),
+            RawComponent::Custom(x) => {
+                ComponentKind::Custom(CustomSpec { kind: x.kind.clone(), params: x.params.clone() })
+            }
+        };
+        components.push(ComponentSpec { name: name.clone(), kind });
+    }
+    let links = raw.links.iter().enumerate().map(|(i, l)| link(&mut c, raw, i, l)).collect();
+    let model = Model { name: raw.name.clone().unwrap_or_default(), components, links };
+    check_wiring(&mut c, &model);
+    if c.errors.is_empty() { Ok(model) } else { Err(c.errors) }
+}
+
+fn check_name(c: &mut Checker<'_>, name: &str) {
+    let path = ["components", name];
+    if name == CLIENTS {
+        let msg = format!("component name `{CLIENTS}` is reserved for the client population");
+        c.error(&path, msg, None);
+    } else if name.is_empty() || name.contains(['.', '/', '=']) || name.trim() != name {
+        let msg = format!("component name {name:?} must be non-empty, without `.`, `/`, `=`");
+        c.error(&path, msg, Some("override paths use `.` to separate name and field".into()));
+    }
+}
+
+fn store(c: &mut Checker<'_>, name: &str, s: &RawStore) -> StoreSpec {
+    if s.replicas > REPLICAS_MAX {
+        let msg = format!("a store has at most {REPLICAS_MAX} replicas, found {}", s.replicas);
+        c.error(&["components", name, "replicas"], msg, None);
+    }
+    let reads = match s.reads {
+        RawReads::Primary => ReadConsistency::Primary,
+        RawReads::AnyReplica => ReadConsistency::AnyReplica,
+    };
+    if reads == ReadConsistency::AnyReplica && s.replicas == 0 {
+        let msg = "`reads: any_replica` needs at least one replica, found `replicas: 0`".into();
+        let hint = Some("set `replicas` above 0, or use `reads: primary`".into());
+        c.error(&["components", name, "reads"], msg, hint);
+    }
+    let lag = c.dist(&["components", name, "replication", "lag"], &s.replication.lag);
+    StoreSpec { replicas: s.replicas, replication_lag: lag, reads }
+}
+
+fn link(c: &mut Checker<'_>, raw: &RawModel, i: usize, l: &RawLink) -> LinkSpec {
+    let index = i.to_string();
+    let names = || raw.components.keys().map(String::as_str).chain([CLIENTS]);
+    if l.from != CLIENTS && !raw.components.contains_key(&l.from) {
+        let msg = format!("link from `{}`: no such component", l.from);
+        c.error(&["links", &index, "from"], msg, did_you_mean(&l.from, names()));
+    }
+    if l.to == CLIENTS {
+        let msg = format!("links go from `{CLIENTS}` into the architecture, not into it");
+        c.error(&["links", &index, "to"], msg, None);
+    } else if !raw.components.contains_key(&l.to) {
+        let msg = format!("link to `{}`: no such component", l.to);
+        c.error(&["links", &index, "to"], msg, did_you_mean(&l.to, names()));
+    }
+    c.probability(&["links", &index, "loss"], "`loss`", l.loss);
+    let latency = c.dist(&["links", &index, "latency"], &l.latency);
+    let from =
+        if l.from == CLIENTS { Endpoint::Clients } else { Endpoint::Component(l.from.clone()) };
+    LinkSpec { from, to: l.to.clone(), latency, loss: l.loss }
+}
+
+/// Checks that requests have one way in and always reach a component that serves them.
+fn check_wiring(c: &mut Checker<'_>, model: &Model) {
+    let entries = model.links.iter().filter(|l| l.from == Endpoint::Clients).count();
+    if entries != 1 {
+        let msg = format!("exactly one link must start at `{CLIENTS}`, found {entries}");
+        let hint = Some(format!(r#"add (from: "{CLIENTS}", to: "lb", latency: exp("1ms"))"#));
+        c.error(&["links"], msg, hint);
+    }
+    let mut graph = DiGraph::<&str, ()>::new();
+    let nodes: BTreeMap<&str, _> =
+        model.components.iter().map(|s| (s.name.as_str(), graph.add_node(s.name.as_str()))).collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, l) in model.links.iter().enumerate() {
+        let Endpoint::Component(from) = &l.from else { continue };
+        if !seen.insert((from.as_str(), l.to.as_str())) {
+            let msg = format!("duplicate link from `{from}` to `{}`", l.to);
+            c.error(&["links", &i.to_string()], msg, None);
+        }
+        if let (Some(&a), Some(&b)) = (nodes.get(from.as_str()), nodes.get(l.to.as_str())) {
+            graph.add_edge(a, b, ());
+        }
+    }
+    for spec in &model.components {
+        let out = model.links.iter().filter(|l| l.from == Endpoint::Component(spec.name.clone()));
+        if matches!(spec.kind, ComponentKind::LoadBalancer(_)) && out.count() == 0 {
+            let msg = format!("load balancer `{}` has no link to send requests on", spec.name);
+            let hint = Some(format!(r#"add (from: "{}", to: "db", latency: exp("1ms"))"#, spec.name));
+            c.error(&["components", &spec.name], msg, hint);
+        }
+    }
+    if petgraph::algo::is_cyclic_directed(&graph) {
+        let msg = "links form a cycle: a request could be forwarded forever".to_string();
+        c.error(&["links"], msg, Some("links point from caller to callee; remove one".into()));
+    }
+}
+
+/// Validates the client population of a scenario against its model.
+pub fn clients(raw: &RawClients, model: &Model, at: Locator<'_>) -> Result<ClientsSpec, Vec<Diagnostic>> {
+    let mut c = Checker { at, errors: Vec::new() };
+    if raw.count == 0 || raw.count > CLIENTS_MAX {
+        let msg = format!("`count` must be between 1 and {CLIENTS_MAX}, found {}", raw.count);
+        c.error(&["clients", "count"], msg, None);
+    }
+    let workflow: Vec<Step> = raw
+        .workflow
+        .iter()
+        .enumerate()
+        .map(|(i, s)| match s {
+            RawStep::Write => Step::Write,
+            RawStep::Read => Step::Read,
+            RawStep::Sleep(d) => Step::Sleep(c.dist(&["clients", "workflow", &i.to_string()], d)),
+        })
+        .collect();
+    if !workflow.iter().any(|s| matches!(s, Step::Write | Step::Read)) {
+        let msg = "the workflow needs at least one `write` or `read`".to_string();
+        c.error(&["clients", "workflow"], msg, Some("e.g. workflow: [write, sleep(exp(\"1s\")), read]".into()));
+    }
+    let think = match &raw.think {
+        Some(d) => c.dist(&["clients", "think"], d),
+        None => Dist::constant(0),
+    };
+    let timeout = raw.timeout.map(|d| d.0);
+    if timeout == Some(SimDuration::ZERO) {
+        c.error(&["clients", "timeout"], "`timeout` must be above 0".into(), None);
+    }
+    if timeout.is_none() && model.links.iter().any(|l| l.loss > 0.0) {
+        let msg = "links lose messages but clients have no `timeout`: requests would hang".into();
+        c.error(&["clients"], msg, Some(r#"add `timeout: "1s"` to `clients`"#.into()));
+    }
+    let key = match raw.key {
+        RawKey::Own => KeyChoice::Own,
+        RawKey::Shared => KeyChoice::Shared,
+    };
+    let spec = ClientsSpec { count: raw.count, key, think, timeout, workflow };
+    if c.errors.is_empty() { Ok(spec) } else { Err(c.errors) }
+}
+
+/// Validates scenario-level settings that do not depend on the model.
+pub fn scenario_settings(raw: &RawScenario, at: Locator<'_>) -> Vec<Diagnostic> {
+    let mut c = Checker { at, errors: Vec::new() };
+    if raw.duration.0 == SimDuration::ZERO {
+        c.error(&["duration"], "`duration` must be above 0".into(), Some("e.g. \"10m\"".into()));
+    }
+    c.errors
+}
