@@ -10,3 +10,6 @@ pub mod model;
 pub mod check;
 pub mod components;
 pub mod schema;
+pub mod run;
+pub mod report;
+pub mod cli;

@@ -1,1 +1,5 @@
-fn main(){}
+//! The `archsim` binary: everything happens in `archsim::cli`.
+
+fn main() {
+    std::process::exit(archsim::cli::main());
+}

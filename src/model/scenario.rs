@@ -18,6 +18,8 @@ pub struct Scenario {
     pub duration: SimDuration,
     /// The client population.
     pub clients: ClientsSpec,
+    /// Command-line overrides applied (`PATH=VALUE`), for the replay line.
+    pub cli_overrides: Vec<String>,
 }
 
 /// The client population and the workflow each client repeats.

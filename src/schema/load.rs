@@ -203,6 +203,7 @@ pub fn load_scenario(path: &Path, cli_sets: &[String], registry: &Registry) -> L
         seed: raw.seed,
         duration: raw.duration.0,
         clients,
+        cli_overrides: cli_sets.to_vec(),
     })
 }
 

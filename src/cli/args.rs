@@ -1,0 +1,52 @@
+//! Command-line arguments (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// archsim: a deterministic simulator of distributed architectures.
+#[derive(Debug, Parser)]
+#[command(name = "archsim", version, about, long_about = None)]
+pub struct Args {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a scenario once and print its summary.
+    Run(RunArgs),
+}
+
+/// Output format of a summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people.
+    Text,
+    /// For tools: stable, sorted keys, no wall-clock figures unless `--wall`.
+    Json,
+}
+
+/// `archsim run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The scenario file (RON).
+    pub scenario: PathBuf,
+    /// Seed to use instead of the scenario's.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Override a parameter by dotted path, e.g. `db.replication.lag=exp(500ms)`.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Write every event as JSON lines to this file.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// Summary format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Include wall-clock figures in JSON output (always shown in text).
+    #[arg(long)]
+    pub wall: bool,
+}

@@ -1,0 +1,8 @@
+//! The command line: argument parsing and the commands. The only place that reads the
+//! wall clock (for the "events per second" figure), and the only place that maps
+//! outcomes to exit codes.
+
+pub mod args;
+pub mod commands;
+
+pub use commands::main;

@@ -1,0 +1,236 @@
+//! The run summary: per operation the count and latency percentiles, the stale-read
+//! fraction, engine figures and the trace hash.
+//!
+//! The JSON form has sorted keys and no wall-clock figures unless asked for, so it can be
+//! kept as a snapshot. Latencies are nanoseconds in JSON and human units in text.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::check::{History, OpKind};
+use crate::engine::time::format_nanos;
+use crate::model::Scenario;
+use crate::run::RunOutcome;
+
+/// Latency percentiles of one operation kind, in nanoseconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct LatencySummary {
+    /// Median.
+    pub p50: u64,
+    /// 95th percentile.
+    pub p95: u64,
+    /// 99th percentile.
+    pub p99: u64,
+    /// Largest.
+    pub max: u64,
+    /// Mean.
+    pub mean: u64,
+}
+
+/// Figures for one operation kind.
+#[derive(Debug, Clone, Serialize)]
+pub struct OpSummary {
+    /// Operations that completed `Ok`.
+    pub count: u64,
+    /// Operations that timed out (outcome unknown).
+    pub unknown: u64,
+    /// Latency of the `Ok` ones.
+    pub latency_ns: LatencySummary,
+}
+
+/// Staleness of reads.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReadSummary {
+    /// Reads that completed `Ok`.
+    pub count: u64,
+    /// Of those, reads older than the newest acknowledged write at invocation.
+    pub stale: u64,
+    /// `stale / count` (0 when there were no reads).
+    pub stale_fraction: f64,
+}
+
+/// Wall-clock figures: shown to people, kept out of snapshots.
+#[derive(Debug, Clone, Serialize)]
+pub struct WallSummary {
+    /// Seconds the run took.
+    pub seconds: f64,
+    /// Events per wall-clock second.
+    pub events_per_second: f64,
+}
+
+/// Everything a run reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// Scenario name.
+    pub scenario: String,
+    /// Model name.
+    pub model: String,
+    /// Seed used.
+    pub seed: u64,
+    /// Clients simulated.
+    pub clients: u32,
+    /// Figures per operation kind.
+    pub operations: BTreeMap<&'static str, OpSummary>,
+    /// Read staleness.
+    pub reads: ReadSummary,
+    /// Events dispatched.
+    pub events: u64,
+    /// Most events pending at once.
+    pub events_pending_max: usize,
+    /// Simulated time, nanoseconds.
+    pub simulated_ns: u64,
+    /// Trace hash (16 hex digits).
+    pub trace_hash: String,
+    /// The command that replays this run.
+    pub replay: String,
+    /// Wall-clock figures, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wall: Option<WallSummary>,
+}
+
+fn op_summary(history: &History, kind: OpKind) -> OpSummary {
+    let s = history.stats(kind);
+    let h = &s.latency;
+    OpSummary {
+        count: h.count(),
+        unknown: s.unknown,
+        latency_ns: LatencySummary {
+            p50: h.quantile(0.50),
+            p95: h.quantile(0.95),
+            p99: h.quantile(0.99),
+            max: h.max(),
+            mean: h.mean(),
+        },
+    }
+}
+
+impl Summary {
+    /// Summarises `outcome`; `wall_seconds` adds wall-clock figures.
+    pub fn new(scenario: &Scenario, outcome: &RunOutcome, wall_seconds: Option<f64>) -> Summary {
+        let history = &outcome.history;
+        let operations = OpKind::ALL.iter().map(|&k| (k.name(), op_summary(history, k))).collect();
+        let reads = history.stats(OpKind::Read).latency.count();
+        let stale = history.stale_reads();
+        let wall = wall_seconds.map(|seconds| WallSummary {
+            seconds,
+            events_per_second: outcome.stats.events as f64 / seconds.max(1e-9),
+        });
+        Summary {
+            scenario: scenario.name.clone(),
+            model: scenario.model.name.clone(),
+            seed: outcome.seed,
+            clients: scenario.clients.count,
+            operations,
+            reads: ReadSummary {
+                count: reads,
+                stale,
+                stale_fraction: if reads == 0 { 0.0 } else { stale as f64 / reads as f64 },
+            },
+            events: outcome.stats.events,
+            events_pending_max: outcome.stats.pending_max,
+            simulated_ns: outcome.stats.end.as_nanos(),
+            trace_hash: outcome.stats.trace_hash.hex(),
+            replay: replay_command(scenario, outcome.seed),
+            wall,
+        }
+    }
+
+    /// Pretty JSON with sorted keys.
+    pub fn to_json(&self) -> String {
+        // Going through `Value` sorts every object's keys.
+        let value = serde_json::to_value(self).expect("summary serialises");
+        serde_json::to_string_pretty(&value).expect("value serialises")
+    }
+
+    /// The summary as people read it.
+    pub fn to_text(&self) -> String {
+        let mut t = String::new();
+        let _ = writeln!(t, "scenario   {} (seed {})", self.scenario, self.seed);
+        let _ = writeln!(t, "model      {}", self.model);
+        let _ = writeln!(
+            t,
+            "clients    {}, simulated {}",
+            group(self.clients as u64),
+            format_nanos(self.simulated_ns)
+        );
+        let _ = writeln!(t);
+        let _ = writeln!(
+            t,
+            "{:<10} {:>10} {:>8} {:>9} {:>9} {:>9} {:>9}",
+            "operation", "count", "unknown", "p50", "p95", "p99", "max"
+        );
+        for kind in OpKind::ALL {
+            let op = &self.operations[kind.name()];
+            let l = &op.latency_ns;
+            let _ = writeln!(
+                t,
+                "{:<10} {:>10} {:>8} {:>9} {:>9} {:>9} {:>9}",
+                kind.name(),
+                group(op.count),
+                group(op.unknown),
+                format_nanos(l.p50),
+                format_nanos(l.p95),
+                format_nanos(l.p99),
+                format_nanos(l.max)
+            );
+        }
+        let _ = writeln!(t);
+        let r = &self.reads;
+        let _ = writeln!(
+            t,
+            "stale reads  {} of {} ({:.2}%)",
+            group(r.stale),
+            group(r.count),
+            100.0 * r.stale_fraction
+        );
+        let _ = write!(t, "events       {}", group(self.events));
+        if let Some(w) = &self.wall {
+            let _ = write!(
+                t,
+                " in {:.3} s wall ({:.2} M events/s)",
+                w.seconds,
+                w.events_per_second / 1e6
+            );
+        }
+        let _ = writeln!(t, "; peak pending {}", group(self.events_pending_max as u64));
+        let _ = writeln!(t, "trace hash   {}", self.trace_hash);
+        let _ = writeln!(t, "replay       {}", self.replay);
+        t
+    }
+}
+
+/// The command line that replays this run exactly.
+fn replay_command(scenario: &Scenario, seed: u64) -> String {
+    let mut cmd = format!("archsim run {} --seed {seed}", scenario.path);
+    for set in &scenario.cli_overrides {
+        let _ = write!(cmd, " --set '{set}'");
+    }
+    cmd
+}
+
+/// `1234567` as `1,234,567`.
+fn group(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_thousands() {
+        assert_eq!(group(0), "0");
+        assert_eq!(group(999), "999");
+        assert_eq!(group(1_234_567), "1,234,567");
+    }
+}

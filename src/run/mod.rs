@@ -1,0 +1,7 @@
+//! One seeded run of a scenario: build the world, run it to the scenario's duration,
+//! and hand back the history and engine figures. Deterministic: the outcome depends
+//! only on the scenario (with overrides) and the seed.
+
+pub mod execute;
+
+pub use execute::{RunOutcome, execute, execute_traced};
