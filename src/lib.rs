@@ -5,11 +5,11 @@
 //! operations), `components` (the actors that make up a world), `schema` (RON files to a
 //! model), `run` (one seeded run), `report` (summaries and traces) and `cli`.
 
+pub mod check;
+pub mod cli;
+pub mod components;
 pub mod engine;
 pub mod model;
-pub mod check;
-pub mod components;
-pub mod schema;
-pub mod run;
 pub mod report;
-pub mod cli;
+pub mod run;
+pub mod schema;

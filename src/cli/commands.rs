@@ -68,7 +68,8 @@ pub fn run_command(args: &RunArgs, registry: &Registry) -> i32 {
             let mut result = None;
             let written = write_atomically(path, |out| {
                 let mut writer = TraceWriter::new(out);
-                result = Some(execute_traced(&scenario, registry, |d, names| writer.event(d, names)));
+                result =
+                    Some(execute_traced(&scenario, registry, |d, names| writer.event(d, names)));
                 writer.finish().map(|_| ())
             });
             if let Err(e) = written {

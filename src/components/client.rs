@@ -9,9 +9,9 @@
 
 use std::sync::Arc;
 
+use super::Component;
 use super::env::Env;
 use super::message::{Msg, Reply, Request};
-use super::Component;
 use crate::check::{OpKind, OpRecord, Outcome};
 use crate::engine::{Dist, LinkId, SimDuration, SimTime};
 use crate::model::Step;

@@ -4,9 +4,9 @@
 //! event, but its return hop's latency is drawn here and carried in the request. Health
 //! checks, stickiness and least-connections come with the editor scenarios.
 
+use super::Component;
 use super::env::Env;
 use super::message::Msg;
-use super::Component;
 use crate::engine::LinkId;
 use crate::model::LoadBalancerPolicy;
 

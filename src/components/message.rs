@@ -107,8 +107,12 @@ impl Traceable for Msg {
                 u64::from(r.key) << 8 | r.kind as u64,
                 0,
             ],
-            Msg::Reply(r) => [u64::from(r.op_seq), u64::from(r.key) << 8 | r.kind as u64, r.version],
-            Msg::Replicate { replica, key, version } => [u64::from(replica), u64::from(key), version],
+            Msg::Reply(r) => {
+                [u64::from(r.op_seq), u64::from(r.key) << 8 | r.kind as u64, r.version]
+            }
+            Msg::Replicate { replica, key, version } => {
+                [u64::from(replica), u64::from(key), version]
+            }
             Msg::Timeout { op_seq } => [u64::from(op_seq), 0, 0],
             Msg::Custom { tag, a, b } => [u64::from(tag), a, b],
         }

@@ -7,9 +7,9 @@
 //! the primary or by a replica chosen at random, as the read consistency says.
 //! Service time, capacity, crashes and conflict policies are left to later issues.
 
-use super::env::Env;
-use super::message::{Msg, Reply, Request, RETURN_LOST};
 use super::Component;
+use super::env::Env;
+use super::message::{Msg, RETURN_LOST, Reply, Request};
 use crate::check::OpKind;
 use crate::engine::{Dist, SimDuration, Stream};
 use crate::model::{ReadConsistency, StoreSpec};

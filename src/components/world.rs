@@ -161,7 +161,14 @@ impl World {
                 KeyChoice::Shared => 0,
             };
             let (w, t) = (workflow.clone(), think.clone());
-            components.push(BuiltIn::Client(Client::new(i as u32, key, entry, w, t, clients.timeout)));
+            components.push(BuiltIn::Client(Client::new(
+                i as u32,
+                key,
+                entry,
+                w,
+                t,
+                clients.timeout,
+            )));
         }
         let rngs = names.iter().map(|n| Stream::new(scenario.seed, n)).collect();
         let history = History::new(key_count, keep_ops);

@@ -74,10 +74,9 @@ impl Dist {
             Dist::LogNormal { mu, sigma } => libm::exp(mu + sigma * sigma / 2.0),
             Dist::Pareto { scale_ns, shape } if *shape > 1.0 => scale_ns * shape / (shape - 1.0),
             Dist::Pareto { .. } => f64::INFINITY,
-            Dist::Empirical { points } => points
-                .windows(2)
-                .map(|w| (w[1].0 - w[0].0) * (w[0].1 + w[1].1) / 2.0)
-                .sum(),
+            Dist::Empirical { points } => {
+                points.windows(2).map(|w| (w[1].0 - w[0].0) * (w[0].1 + w[1].1) / 2.0).sum()
+            }
         }
     }
 

@@ -79,11 +79,7 @@ impl<T: Copy> RadixQueue<T> {
     }
 
     fn bucket_of(&self, at: u64) -> usize {
-        if at == self.floor {
-            0
-        } else {
-            64 - (at ^ self.floor).leading_zeros() as usize
-        }
+        if at == self.floor { 0 } else { 64 - (at ^ self.floor).leading_zeros() as usize }
     }
 
     /// Makes bucket 0 non-empty by raising the floor to the smallest pending time and
@@ -222,7 +218,7 @@ mod tests {
             let (a, b) = (radix.pop().unwrap(), heap.pop().unwrap());
             assert_eq!(a, b, "pop {i}");
             // Zero delays exercise same-time FIFO order; small spreads make many ties.
-            let at = a.at + rng.next_u64() % spread.min(4).max(1) * (rng.next_u64() % 2);
+            let at = a.at + rng.next_u64() % spread.clamp(1, 4) * (rng.next_u64() % 2);
             assert_eq!(radix.push(at, i), heap.push(at, i));
         }
         while let Some(b) = heap.pop() {

@@ -72,7 +72,8 @@ impl<W: Write> TraceWriter<W> {
             }
             Msg::Reply(r) => {
                 line.op = Some(r.kind.name());
-                (line.op_seq, line.key, line.version) = (Some(r.op_seq), Some(r.key), Some(r.version));
+                (line.op_seq, line.key, line.version) =
+                    (Some(r.op_seq), Some(r.key), Some(r.version));
             }
             Msg::Replicate { replica, key, version } => {
                 (line.replica, line.key, line.version) = (Some(replica), Some(key), Some(version));

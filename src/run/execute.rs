@@ -21,7 +21,11 @@ fn build(scenario: &Scenario, registry: &Registry, keep_ops: bool) -> Result<Sim
 }
 
 /// Runs `scenario` to its duration. `keep_ops` keeps every operation in the history.
-pub fn execute(scenario: &Scenario, registry: &Registry, keep_ops: bool) -> Result<RunOutcome, String> {
+pub fn execute(
+    scenario: &Scenario,
+    registry: &Registry,
+    keep_ops: bool,
+) -> Result<RunOutcome, String> {
     let mut sim = build(scenario, registry, keep_ops)?;
     let stats = sim.run_until(SimTime::ZERO.after(scenario.duration));
     Ok(RunOutcome { seed: scenario.seed, stats, history: sim.actor.history })

@@ -13,6 +13,7 @@ pub struct Diagnostic {
     /// 1-based line.
     pub line: usize,
     /// 1-based column in characters.
+    #[serde(rename = "column")]
     pub col: usize,
     /// What is wrong: what was expected and what was found.
     pub message: String,
@@ -49,7 +50,8 @@ impl fmt::Display for Diagnostic {
         writeln!(f, "{}:{}:{}: error: {}", self.file, self.line, self.col, self.message)?;
         if !self.line_text.is_empty() {
             let gutter = self.line.to_string().len();
-            let shown: String = self.line_text.chars().map(|c| if c == '\t' { ' ' } else { c }).collect();
+            let shown: String =
+                self.line_text.chars().map(|c| if c == '\t' { ' ' } else { c }).collect();
             writeln!(f, "{:gutter$} |", "")?;
             writeln!(f, "{} | {}", self.line, shown)?;
             writeln!(f, "{:gutter$} | {:>col$}", "", "^", col = self.col)?;
@@ -85,7 +87,10 @@ impl fmt::Display for LoadError {
 }
 
 /// The closest of `candidates` to `found`, if it is close enough to be a likely typo.
-pub fn did_you_mean<'a>(found: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    found: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     candidates
         .into_iter()
         .map(|c| (strsim::damerau_levenshtein(found, c), c))
@@ -106,7 +111,8 @@ mod tests {
 
     #[test]
     fn renders_a_caret_under_the_column() {
-        let place = Place { file: "a.ron".into(), line: 3, col: 5, line_text: "    sede: 1,".into() };
+        let place =
+            Place { file: "a.ron".into(), line: 3, col: 5, line_text: "    sede: 1,".into() };
         let text = Diagnostic::at(place, "unknown field").to_string();
         assert!(text.starts_with("a.ron:3:5: error: unknown field\n"), "{text}");
         assert!(text.contains("\n  |     ^\n"), "{text}");

@@ -38,7 +38,9 @@ fn file_start(file: &str) -> Place {
 fn read_source(file: &str, path: &Path, blame: Option<Place>) -> Loaded<SourceText> {
     let place = || blame.clone().unwrap_or_else(|| file_start(file));
     let size = match std::fs::metadata(path) {
-        Ok(m) if m.is_dir() => return fail(Diagnostic::at(place(), format!("`{file}` is a directory, not a file"))),
+        Ok(m) if m.is_dir() => {
+            return fail(Diagnostic::at(place(), format!("`{file}` is a directory, not a file")));
+        }
         Ok(m) => m.len(),
         Err(e) => return fail(Diagnostic::at(place(), format!("cannot read `{file}`: {e}"))),
     };
@@ -46,8 +48,9 @@ fn read_source(file: &str, path: &Path, blame: Option<Place>) -> Loaded<SourceTe
         let msg = format!("`{file}` is {size} bytes; input files are limited to {FILE_BYTES_MAX}");
         return fail(Diagnostic::at(place(), msg));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| LoadError::one(Diagnostic::at(place(), format!("cannot read `{file}`: {e}"))))?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        LoadError::one(Diagnostic::at(place(), format!("cannot read `{file}`: {e}")))
+    })?;
     match String::from_utf8(bytes) {
         Ok(text) => Ok(SourceText::new(file, &text)),
         Err(e) => {
@@ -65,7 +68,14 @@ pub fn parse<T: DeserializeOwned>(src: &SourceText) -> Result<T, Diagnostic> {
     let options = ron::Options::default()
         .with_default_extension(Extensions::UNWRAP_VARIANT_NEWTYPES | Extensions::IMPLICIT_SOME);
     options.from_str::<T>(&src.text).map_err(|e| {
-        let place = src.place_line_col(e.span.start.line, e.span.start.col);
+        let at = super::source::byte_offset(&src.text, e.span.start.line, e.span.start.col);
+        if matches!(e.code, ron::Error::IntegerOutOfBounds) && src.text[..at].ends_with('-') {
+            // ron points past the sign; the sign is the problem.
+            let token = token_at(&src.text, at - 1).unwrap_or_default();
+            let msg = format!("expected a non-negative integer, found `{token}`");
+            return Diagnostic::at(src.place(at - 1), msg);
+        }
+        let place = src.place(at);
         let hint = match &e.code {
             ron::Error::NoSuchStructField { expected, found, .. } => {
                 did_you_mean(found, expected.iter().copied())
@@ -78,8 +88,26 @@ pub fn parse<T: DeserializeOwned>(src: &SourceText) -> Result<T, Diagnostic> {
             }
             _ => None,
         };
-        Diagnostic::at(place, e.code.to_string()).with_hint(hint)
+        let mut message = e.code.to_string();
+        if message.starts_with("Expected") && !message.contains("found") {
+            if let Some(token) = token_at(&src.text, at) {
+                message = format!("{message}, found `{token}`");
+            }
+        }
+        Diagnostic::at(place, message).with_hint(hint)
     })
+}
+
+/// The token starting at (or just after) byte `at`, shortened for messages.
+fn token_at(text: &str, at: usize) -> Option<String> {
+    let rest = text.get(at..)?.trim_start();
+    let end = if let Some(inner) = rest.strip_prefix('"') {
+        inner.find('"').map_or(rest.len(), |i| i + 2)
+    } else {
+        rest.find(|c: char| c.is_whitespace() || ",:()[]{}".contains(c)).unwrap_or(rest.len())
+    };
+    let token: String = rest[..end].chars().take(40).collect();
+    (!token.is_empty()).then_some(token)
 }
 
 fn index(src: &SourceText) -> Loaded<Node> {
@@ -94,7 +122,8 @@ fn check_duplicate_keys(src: &SourceText, node: &Node, out: &mut Vec<Diagnostic>
         NodeKind::Map(entries) => {
             for (i, (k, _)) in entries.iter().enumerate() {
                 let Some(key) = k.as_str() else { continue };
-                if let Some((first, _)) = entries[..i].iter().find(|(p, _)| p.as_str() == Some(key)) {
+                if let Some((first, _)) = entries[..i].iter().find(|(p, _)| p.as_str() == Some(key))
+                {
                     let first = src.place(first.span.start);
                     let msg = format!("duplicate key {key:?} (first at line {})", first.line);
                     out.push(Diagnostic::at(src.place(k.span.start), msg));
@@ -152,7 +181,9 @@ fn resolve(scenario: &Path, rel: &str) -> PathBuf {
     for part in joined.components() {
         match part {
             PathPart::CurDir => {}
-            PathPart::ParentDir if matches!(out.components().next_back(), Some(PathPart::Normal(_))) => {
+            PathPart::ParentDir
+                if matches!(out.components().next_back(), Some(PathPart::Normal(_))) =>
+            {
                 out.pop();
             }
             other => out.push(other),
@@ -233,7 +264,12 @@ pub fn load_model(
     Ok(model)
 }
 
-fn check_custom_kinds(raw: &RawModel, model: &Model, at: &Locator<'_>, registry: &Registry) -> Loaded<()> {
+fn check_custom_kinds(
+    raw: &RawModel,
+    model: &Model,
+    at: &Locator<'_>,
+    registry: &Registry,
+) -> Loaded<()> {
     let mut errors = Vec::new();
     for spec in &model.components {
         let ComponentKind::Custom(c) = &spec.kind else { continue };

@@ -54,7 +54,8 @@ pub fn quote_bare_durations(value: &str) -> String {
         if c == '"' {
             in_string = !in_string;
         }
-        let starts_token = i == 0 || !value[..i].ends_with(|p: char| p.is_alphanumeric() || p == '_' || p == '.');
+        let starts_token =
+            i == 0 || !value[..i].ends_with(|p: char| p.is_alphanumeric() || p == '_' || p == '.');
         if in_string || !c.is_ascii_digit() || !starts_token {
             out.push(c);
             continue;

@@ -26,6 +26,7 @@ impl<'de> Deserialize<'de> for Dur {
 /// A distribution of durations, as written in files.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[serde(rename = "distribution")]
 pub enum RawDist {
     /// `const("5ms")` (or `constant("5ms")`).
     #[serde(rename = "const", alias = "constant")]
@@ -83,6 +84,7 @@ pub struct RawModel {
 /// A component declaration.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[serde(rename = "component")]
 pub enum RawComponent {
     /// `LoadBalancer(policy: round_robin)`.
     LoadBalancer(RawLoadBalancer),
@@ -104,6 +106,7 @@ pub struct RawLoadBalancer {
 /// Load balancer policies.
 #[derive(Debug, Clone, Copy, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[serde(rename = "policy")]
 pub enum RawPolicy {
     /// Each downstream in turn.
     #[default]
@@ -142,6 +145,7 @@ impl Default for RawReplication {
 /// Read consistency settings.
 #[derive(Debug, Clone, Copy, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[serde(rename = "reads")]
 pub enum RawReads {
     /// Read from the primary.
     #[default]
@@ -223,6 +227,7 @@ pub struct RawClients {
 /// Key choice.
 #[derive(Debug, Clone, Copy, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[serde(rename = "key")]
 pub enum RawKey {
     /// Client i uses key i.
     #[default]
@@ -234,6 +239,7 @@ pub enum RawKey {
 /// A workflow step.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[serde(rename = "step")]
 pub enum RawStep {
     /// Write a new version.
     Write,

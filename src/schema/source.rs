@@ -121,7 +121,12 @@ impl SourceText {
     }
 
     /// The place a person should look at for byte `at` of the edited text.
+    ///
+    /// Whitespace after `at` is skipped first: parsers often stop just before the token
+    /// they reject, and the caret belongs under that token.
     pub fn place(&self, at: usize) -> Place {
+        let at = at.min(self.text.len());
+        let at = at + (self.text[at..].len() - self.text[at..].trim_start().len());
         let mut shift_back: isize = 0;
         for r in &self.regions {
             if at >= r.span.end && !(r.span.is_empty() && at == r.span.start) {

@@ -11,8 +11,8 @@ use petgraph::graph::DiGraph;
 
 use super::error::{Diagnostic, did_you_mean};
 use super::raw::{
-    RawClients, RawComponent, RawDist, RawKey, RawLink, RawModel, RawPolicy, RawReads,
-    RawScenario, RawStep, RawStore,
+    RawClients, RawComponent, RawDist, RawKey, RawLink, RawModel, RawPolicy, RawReads, RawScenario,
+    RawStep, RawStore,
 };
 use super::ron_tree::{Node, NodeKind};
 use super::source::{Place, SourceText};
@@ -116,7 +116,7 @@ impl Checker<'_> {
         let ok_shape = points.len() >= 2
             && points.first().is_some_and(|p| p.0 == 0.0)
             && points.last().is_some_and(|p| p.0 == 100.0);
-        let increasing = points.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 .0 <= w[1].1 .0);
+        let increasing = points.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1.0 <= w[1].1.0);
         let finite = points.iter().all(|p| p.0.is_finite());
         if !(ok_shape && increasing && finite) {
             let msg = "empirical needs percentiles from 0 to 100, increasing, with \
@@ -218,8 +218,11 @@ fn check_wiring(c: &mut Checker<'_>, model: &Model) {
         c.error(&["links"], msg, hint);
     }
     let mut graph = DiGraph::<&str, ()>::new();
-    let nodes: BTreeMap<&str, _> =
-        model.components.iter().map(|s| (s.name.as_str(), graph.add_node(s.name.as_str()))).collect();
+    let nodes: BTreeMap<&str, _> = model
+        .components
+        .iter()
+        .map(|s| (s.name.as_str(), graph.add_node(s.name.as_str())))
+        .collect();
     let mut seen = std::collections::BTreeSet::new();
     for (i, l) in model.links.iter().enumerate() {
         let Endpoint::Component(from) = &l.from else { continue };
@@ -235,7 +238,8 @@ fn check_wiring(c: &mut Checker<'_>, model: &Model) {
         let out = model.links.iter().filter(|l| l.from == Endpoint::Component(spec.name.clone()));
         if matches!(spec.kind, ComponentKind::LoadBalancer(_)) && out.count() == 0 {
             let msg = format!("load balancer `{}` has no link to send requests on", spec.name);
-            let hint = Some(format!(r#"add (from: "{}", to: "db", latency: exp("1ms"))"#, spec.name));
+            let hint =
+                Some(format!(r#"add (from: "{}", to: "db", latency: exp("1ms"))"#, spec.name));
             c.error(&["components", &spec.name], msg, hint);
         }
     }
@@ -246,7 +250,11 @@ fn check_wiring(c: &mut Checker<'_>, model: &Model) {
 }
 
 /// Validates the client population of a scenario against its model.
-pub fn clients(raw: &RawClients, model: &Model, at: Locator<'_>) -> Result<ClientsSpec, Vec<Diagnostic>> {
+pub fn clients(
+    raw: &RawClients,
+    model: &Model,
+    at: Locator<'_>,
+) -> Result<ClientsSpec, Vec<Diagnostic>> {
     let mut c = Checker { at, errors: Vec::new() };
     if raw.count == 0 || raw.count > CLIENTS_MAX {
         let msg = format!("`count` must be between 1 and {CLIENTS_MAX}, found {}", raw.count);
@@ -259,12 +267,18 @@ pub fn clients(raw: &RawClients, model: &Model, at: Locator<'_>) -> Result<Clien
         .map(|(i, s)| match s {
             RawStep::Write => Step::Write,
             RawStep::Read => Step::Read,
-            RawStep::Sleep(d) => Step::Sleep(c.dist(&["clients", "workflow", &i.to_string()], d)),
+            RawStep::Sleep(d) => {
+                Step::Sleep(c.dist(&["clients", "workflow", &i.to_string(), "0"], d))
+            }
         })
         .collect();
     if !workflow.iter().any(|s| matches!(s, Step::Write | Step::Read)) {
         let msg = "the workflow needs at least one `write` or `read`".to_string();
-        c.error(&["clients", "workflow"], msg, Some("e.g. workflow: [write, sleep(exp(\"1s\")), read]".into()));
+        c.error(
+            &["clients", "workflow"],
+            msg,
+            Some("e.g. workflow: [write, sleep(exp(\"1s\")), read]".into()),
+        );
     }
     let think = match &raw.think {
         Some(d) => c.dist(&["clients", "think"], d),

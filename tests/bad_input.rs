@@ -1,0 +1,117 @@
+//! The bad-input battery: every file in `tests/bad_input/` is refused with exit code 2,
+//! a `file:line:column: error:` first line, the expected message, the same position in
+//! `--format json`, and no output file left behind. Plus command-line mistakes.
+
+mod common;
+
+use std::path::Path;
+
+/// (file, line, column, message fragment) from a bad input's `// expect:` header.
+fn expectation(path: &Path) -> (String, usize, usize, String) {
+    let text = std::fs::read_to_string(path).unwrap();
+    if text.is_empty() {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        return (name, 1, 1, "Expected opening `(`".into());
+    }
+    let header = text.lines().next().unwrap();
+    let rest = header.strip_prefix("// expect: ").expect("bad input starts with `// expect:`");
+    let mut parts = rest.splitn(4, ':');
+    let mut next = || parts.next().unwrap().trim().to_string();
+    let (file, line, col, fragment) = (next(), next(), next(), next());
+    (file, line.parse().unwrap(), col.parse().unwrap(), fragment)
+}
+
+fn check_refused(path: &Path) {
+    let (file, line, col, fragment) = expectation(path);
+    let trace = std::env::temp_dir().join(format!(
+        "archsim-bad-{}-{}.jsonl",
+        std::process::id(),
+        path.file_stem().unwrap().to_string_lossy()
+    ));
+    let arg = path.to_str().unwrap();
+    let out = common::archsim(&["run", arg, "--trace", trace.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{arg}: exit code\n{stderr}");
+    let first = stderr.lines().next().unwrap_or_default();
+    let place = format!("tests/bad_input/{file}:{line}:{col}: error: ");
+    assert!(first.starts_with(&place), "{arg}: want `{place}...`, got `{first}`");
+    assert!(first.contains(&fragment), "{arg}: `{first}` lacks `{fragment}`");
+    assert!(!trace.exists(), "{arg}: a trace file was written");
+    assert!(!stderr.contains("panicked"), "{arg}: panicked");
+
+    let out = common::archsim(&["run", arg, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let e = &json["errors"][0];
+    assert_eq!(
+        (e["line"].as_u64(), e["column"].as_u64()),
+        (Some(line as u64), Some(col as u64)),
+        "{arg}"
+    );
+}
+
+#[test]
+fn every_bad_input_is_refused_with_its_position() {
+    let dir = common::root().join("tests/bad_input");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "ron"))
+        .map(|p| Path::new("tests/bad_input").join(p.file_name().unwrap()))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 20, "the battery has {} files", files.len());
+    for path in &files {
+        check_refused(path);
+    }
+}
+
+fn check_cli(args: &[&str], first_line_start: &str, fragment: &str) {
+    let out = common::archsim(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}\n{stderr}");
+    let first = stderr.lines().next().unwrap_or_default();
+    assert!(first.starts_with(first_line_start), "{args:?}: got `{first}`");
+    assert!(stderr.contains(fragment), "{args:?}: `{stderr}` lacks `{fragment}`");
+}
+
+#[test]
+fn command_line_overrides_are_checked_like_files() {
+    let s = "scenarios/stale_read_refresh.ron";
+    check_cli(&["run", s, "--set", "dbx.replicas=1"], "--set:1:1: error:", "did you mean `db`?");
+    check_cli(
+        &["run", s, "--set", "db.replication.lag=exp(5ooms)"],
+        "--set:1:",
+        "invalid duration",
+    );
+    check_cli(&["run", s, "--set", "db.replicas"], "--set:1:1: error:", "expected PATH=VALUE");
+    check_cli(&["run", s, "--set", "db.replicas=-1"], "--set:1:13: error:", "non-negative integer");
+    check_cli(&["run", s, "--set", "clients.count=0"], "--set:1:15: error:", "`count`");
+}
+
+#[test]
+fn usage_mistakes_exit_2() {
+    check_cli(&["run", "scenarios/nope.ron"], "scenarios/nope.ron:1:1: error:", "cannot read");
+    check_cli(
+        &["run", "scenarios/stale_read_refresh.ron", "--seed", "x"],
+        "error:",
+        "invalid value",
+    );
+    check_cli(&["frobnicate"], "error:", "unrecognized subcommand");
+}
+
+#[test]
+fn command_line_overrides_change_the_run() {
+    let out = common::archsim(&[
+        "run",
+        "scenarios/stale_read_refresh.ron",
+        "--set",
+        "db.reads=primary",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["reads"]["stale"], 0);
+    assert!(json["replay"].as_str().unwrap().ends_with("--set 'db.reads=primary'"));
+}
