@@ -1,1 +1,91 @@
-fn main() {}
+//! Engine throughput.
+//!
+//! * `replica_reads/N`: events per second on the stale-read workload
+//!   (`scenarios/replica_reads_loop.ron`: write, read back from a random replica, think
+//!   exp(500 ms); replicas lag exp(2 s)) at N = 1 000, 10 000 and 100 000 clients, with
+//!   the trace hash on, as `archsim run` does. World construction is outside the timing.
+//! * `queue/KIND/P`: push+pop pairs per second on the bare queue holding P events
+//!   (the classic hold model: pop the earliest, push it back a random exp(1 ms) later),
+//!   for the radix heap the engine uses and a binary heap on `(time, seq)`.
+
+use std::hint::black_box;
+use std::path::Path;
+
+use archsim::components::{Registry, World};
+use archsim::engine::{Dist, EventQueue, HeapQueue, RadixQueue, SimTime, Stream};
+use archsim::model::Scenario;
+use archsim::schema::load_scenario;
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+
+fn scenario(clients: u32, duration: &str) -> Scenario {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sets = vec![format!("clients.count={clients}"), format!("duration={duration}")];
+    load_scenario(&root.join("scenarios/replica_reads_loop.ron"), &sets, &Registry::new())
+        .expect("benchmark scenario loads")
+}
+
+fn run_once(s: &Scenario) -> u64 {
+    let mut sim = World::build(s, &Registry::new(), false).expect("world builds");
+    sim.run_until(SimTime::ZERO.after(s.duration)).events
+}
+
+fn bench_workload(c: &mut Criterion) {
+    let mut group = c.benchmark_group("replica_reads");
+    group.sample_size(10);
+    // Shorter simulated spans at larger sizes keep one iteration near 1-3 s.
+    for (clients, duration) in [(1_000, "600s"), (10_000, "60s"), (100_000, "10s")] {
+        let s = scenario(clients, duration);
+        let events = run_once(&s);
+        group.throughput(Throughput::Elements(events));
+        group.bench_function(format!("{clients}"), |b| {
+            b.iter_batched(
+                || World::build(&s, &Registry::new(), false).expect("world builds"),
+                |mut sim| black_box(sim.run_until(SimTime::ZERO.after(s.duration)).trace_hash),
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    group.finish();
+}
+
+fn hold<Q: EventQueue<u32>>(queue: &mut Q, rng: &mut Stream, delay: &Dist, ops: u64) -> u64 {
+    let mut last = 0;
+    for _ in 0..ops {
+        let e = queue.pop().expect("hold model keeps the queue full");
+        last = e.at;
+        queue.push(e.at + delay.sample(rng), e.item);
+    }
+    last
+}
+
+fn filled<Q: EventQueue<u32> + Default>(pending: u32, rng: &mut Stream, delay: &Dist) -> Q {
+    let mut q = Q::default();
+    for i in 0..pending {
+        q.push(delay.sample(rng), i);
+    }
+    q
+}
+
+fn bench_queue(c: &mut Criterion) {
+    let mut group = c.benchmark_group("queue");
+    let delay = Dist::Exp { mean_ns: 1e6 };
+    const OPS: u64 = 1_000_000;
+    group.throughput(Throughput::Elements(OPS));
+    group.sample_size(10);
+    for pending in [1_000u32, 1_000_000] {
+        group.bench_function(format!("radix/{pending}"), |b| {
+            let mut rng = Stream::new(1, "bench");
+            let mut q: RadixQueue<u32> = filled(pending, &mut rng, &delay);
+            b.iter(|| black_box(hold(&mut q, &mut rng, &delay, OPS)))
+        });
+        group.bench_function(format!("binary_heap/{pending}"), |b| {
+            let mut rng = Stream::new(1, "bench");
+            let mut q: HeapQueue<u32> = filled(pending, &mut rng, &delay);
+            b.iter(|| black_box(hold(&mut q, &mut rng, &delay, OPS)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_workload, bench_queue);
+criterion_main!(benches);

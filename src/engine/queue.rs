@@ -43,6 +43,9 @@ pub trait EventQueue<T: Copy> {
 
 const BUCKET_COUNT: usize = 65;
 
+/// Largest bucket buffer (in entries) kept after the bucket is emptied.
+const RETAINED_CAPACITY_MAX: usize = 1 << 14;
+
 /// Radix heap over monotone `u64` times with exact FIFO order among equal times.
 #[derive(Debug)]
 pub struct RadixQueue<T> {
@@ -103,7 +106,11 @@ impl<T: Copy> RadixQueue<T> {
             debug_assert!(b < lowest);
             self.buckets[b].push(entry);
         }
-        self.buckets[lowest] = spread;
+        // Keep small buffers for reuse; a large one is returned to the allocator, since a
+        // high bucket refills slowly and its old capacity would sit idle.
+        if spread.capacity() <= RETAINED_CAPACITY_MAX {
+            self.buckets[lowest] = spread;
+        }
         true
     }
 }
