@@ -199,3 +199,85 @@ fn start_all(sim: &mut Sim<World>) {
         world.components[i].start(&mut env);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::{OpKind, OpRecord};
+    use crate::engine::{Dist, SimDuration, SimTime};
+    use crate::model::{
+        ClientsSpec, ComponentSpec, LinkSpec, LoadBalancerPolicy, LoadBalancerSpec, Model,
+        ReadConsistency, Step, StoreSpec,
+    };
+
+    fn store(name: &str, reads: ReadConsistency) -> ComponentSpec {
+        let spec =
+            StoreSpec { replicas: 1, replication_lag: Dist::constant(10_000_000_000), reads };
+        ComponentSpec { name: name.into(), kind: ComponentKind::Store(spec) }
+    }
+
+    fn link(from: Endpoint, to: &str) -> LinkSpec {
+        LinkSpec { from, to: to.into(), latency: Dist::constant(1_000_000), loss: 0.0 }
+    }
+
+    /// Runs one client with `workflow` for 5 s against `components` wired by `links`.
+    fn check(
+        components: Vec<ComponentSpec>,
+        links: Vec<LinkSpec>,
+        workflow: Vec<Step>,
+    ) -> Vec<OpRecord> {
+        let model = Model { name: "t".into(), components, links };
+        let clients = ClientsSpec {
+            count: 1,
+            key: KeyChoice::Own,
+            think: Dist::constant(1_000_000_000),
+            timeout: None,
+            workflow,
+        };
+        let scenario = Scenario {
+            name: "t".into(),
+            path: "t.ron".into(),
+            model,
+            seed: 3,
+            duration: SimDuration::from_secs(5),
+            clients,
+            cli_overrides: Vec::new(),
+        };
+        let mut sim = World::build(&scenario, &Registry::new(), true).unwrap();
+        sim.run_until(SimTime::ZERO.after(scenario.duration));
+        sim.actor.history.ops().unwrap().to_vec()
+    }
+
+    #[test]
+    fn primary_reads_see_the_write_and_lagging_replicas_do_not() {
+        let direct = |reads| {
+            let links = vec![link(Endpoint::Clients, "db")];
+            check(vec![store("db", reads)], links, vec![Step::Write, Step::Read])
+        };
+        let ops = direct(ReadConsistency::Primary);
+        assert_eq!((ops[0].kind, ops[0].version), (OpKind::Write, 1));
+        assert_eq!((ops[1].kind, ops[1].version, ops[1].stale), (OpKind::Read, 1, false));
+        // 1 ms there, 1 ms back, exactly.
+        assert_eq!(ops[0].completed.since(ops[0].invoked), SimDuration::from_millis(2));
+        let ops = direct(ReadConsistency::AnyReplica);
+        // The replica lags 10 s, longer than the run: every read is stale.
+        assert_eq!((ops[1].version, ops[1].stale), (0, true));
+        assert!(ops.iter().filter(|o| o.kind == OpKind::Read).all(|o| o.stale));
+    }
+
+    #[test]
+    fn round_robin_alternates_between_downstreams() {
+        let lb = LoadBalancerSpec { policy: LoadBalancerPolicy::RoundRobin };
+        let components = vec![
+            store("a", ReadConsistency::Primary),
+            store("b", ReadConsistency::Primary),
+            ComponentSpec { name: "lb".into(), kind: ComponentKind::LoadBalancer(lb) },
+        ];
+        let lb_name = || Endpoint::Component("lb".into());
+        let links = vec![link(Endpoint::Clients, "lb"), link(lb_name(), "a"), link(lb_name(), "b")];
+        let ops = check(components, links, vec![Step::Write]);
+        // Writes alternate between two independent stores, so versions go 1, 1, 2, 2, ...
+        let versions: Vec<u64> = ops.iter().map(|o| o.version).collect();
+        assert_eq!(&versions[..4], &[1, 1, 2, 2]);
+    }
+}
