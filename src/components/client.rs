@@ -25,15 +25,24 @@ struct InFlight {
     newest_acked: u64,
 }
 
+/// What every client of a population does; shared, so a client costs a pointer.
+#[derive(Debug)]
+pub struct Workload {
+    /// Steps of one round.
+    pub workflow: Vec<Step>,
+    /// Pause between rounds.
+    pub think: Dist,
+    /// Give up on a request after this long.
+    pub timeout: Option<SimDuration>,
+}
+
 /// One simulated user.
 #[derive(Debug)]
 pub struct Client {
     index: u32,
     key: u32,
     entry: LinkId,
-    workflow: Arc<[Step]>,
-    think: Arc<Dist>,
-    timeout: Option<SimDuration>,
+    workload: Arc<Workload>,
     step: usize,
     op_seq: u32,
     in_flight: Option<InFlight>,
@@ -41,28 +50,21 @@ pub struct Client {
 
 impl Client {
     /// Client number `index`, working on `key`, entering the architecture over `entry`.
-    pub fn new(
-        index: u32,
-        key: u32,
-        entry: LinkId,
-        workflow: Arc<[Step]>,
-        think: Arc<Dist>,
-        timeout: Option<SimDuration>,
-    ) -> Client {
-        assert!(!workflow.is_empty(), "a client needs a workflow");
-        Client { index, key, entry, workflow, think, timeout, step: 0, op_seq: 0, in_flight: None }
+    pub fn new(index: u32, key: u32, entry: LinkId, workload: Arc<Workload>) -> Client {
+        assert!(!workload.workflow.is_empty(), "a client needs a workflow");
+        Client { index, key, entry, workload, step: 0, op_seq: 0, in_flight: None }
     }
 
     /// Runs steps until the client has to wait for a reply or a timer.
     fn advance(&mut self, env: &mut Env<'_>) {
         assert!(self.in_flight.is_none(), "advance while waiting for a reply");
-        if self.step == self.workflow.len() {
+        if self.step == self.workload.workflow.len() {
             self.step = 0;
-            let think = self.think.sample(env.rng);
+            let think = self.workload.think.sample(env.rng);
             env.timer(SimDuration(think), Msg::Wake);
             return;
         }
-        match &self.workflow[self.step] {
+        match &self.workload.workflow[self.step] {
             Step::Write => self.send(OpKind::Write, env),
             Step::Read => self.send(OpKind::Read, env),
             Step::Sleep(d) => {
@@ -87,7 +89,7 @@ impl Client {
         self.in_flight = Some(InFlight { kind, invoked: env.now(), newest_acked });
         // A lost request is noticed only through the timeout, as in a real client.
         env.send(self.entry, Msg::Request(request));
-        if let Some(t) = self.timeout {
+        if let Some(t) = self.workload.timeout {
             env.timer(t, Msg::Timeout { op_seq: self.op_seq });
         }
     }
@@ -132,7 +134,7 @@ impl Client {
 impl Component for Client {
     fn start(&mut self, env: &mut Env<'_>) {
         // Users arrive spread over one think time rather than all at the same instant.
-        let first = self.think.sample(env.rng);
+        let first = self.workload.think.sample(env.rng);
         env.timer(SimDuration(first), Msg::Wake);
     }
 

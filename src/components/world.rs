@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use super::client::Workload;
 use super::env::Env;
 use super::message::Msg;
 use super::registry::{Registry, Wiring};
@@ -153,22 +154,18 @@ impl World {
             components.push(built);
         }
         let clients = &scenario.clients;
-        let workflow: Arc<[_]> = clients.workflow.clone().into();
-        let think = Arc::new(clients.think.clone());
+        let workload = Arc::new(Workload {
+            workflow: clients.workflow.clone(),
+            think: clients.think.clone(),
+            timeout: clients.timeout,
+        });
         for (i, &entry) in client_entry.iter().enumerate() {
             let key = match clients.key {
                 KeyChoice::Own => i as u32,
                 KeyChoice::Shared => 0,
             };
-            let (w, t) = (workflow.clone(), think.clone());
-            components.push(BuiltIn::Client(Client::new(
-                i as u32,
-                key,
-                entry,
-                w,
-                t,
-                clients.timeout,
-            )));
+            let client = Client::new(i as u32, key, entry, workload.clone());
+            components.push(BuiltIn::Client(client));
         }
         let rngs = names.iter().map(|n| Stream::new(scenario.seed, n)).collect();
         let history = History::new(key_count, keep_ops);

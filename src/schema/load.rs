@@ -192,14 +192,25 @@ fn resolve(scenario: &Path, rel: &str) -> PathBuf {
     out
 }
 
+/// A file read, parsed as `T` and indexed, with duplicate map keys refused.
+fn open<T: DeserializeOwned>(path: &Path, blame: Option<Place>) -> Loaded<(SourceText, T, Node)> {
+    let file = path.display().to_string();
+    let src = read_source(&file, path, blame)?;
+    let raw: T = parse(&src).map_err(LoadError::one)?;
+    let tree = index(&src)?;
+    let mut errors = Vec::new();
+    check_duplicate_keys(&src, &tree, &mut errors);
+    if !errors.is_empty() {
+        return Err(LoadError { diagnostics: errors });
+    }
+    Ok((src, raw, tree))
+}
+
 /// Loads and validates the scenario at `path`, with `--set` arguments applied last.
 pub fn load_scenario(path: &Path, cli_sets: &[String], registry: &Registry) -> Loaded<Scenario> {
     let file = path.display().to_string();
-    let mut src = read_source(&file, path, None)?;
-    let mut raw: RawScenario = parse(&src).map_err(LoadError::one)?;
-    let mut tree = index(&src)?;
+    let (mut src, mut raw, mut tree) = open::<RawScenario>(path, None)?;
     let mut errors = Vec::new();
-    check_duplicate_keys(&src, &tree, &mut errors);
     let mut overrides = file_overrides(&src, &tree);
     for arg in cli_sets {
         match Override::from_cli(arg) {
@@ -245,15 +256,7 @@ pub fn load_model(
     overrides: &[&Override],
     registry: &Registry,
 ) -> Loaded<Model> {
-    let file = path.display().to_string();
-    let mut src = read_source(&file, path, blame)?;
-    let mut raw: RawModel = parse(&src).map_err(LoadError::one)?;
-    let mut tree = index(&src)?;
-    let mut errors = Vec::new();
-    check_duplicate_keys(&src, &tree, &mut errors);
-    if !errors.is_empty() {
-        return Err(LoadError { diagnostics: errors });
-    }
+    let (mut src, mut raw, mut tree) = open::<RawModel>(path, blame)?;
     if let Some(r) = apply_all::<RawModel>(&mut src, &["components"], overrides)? {
         raw = r;
         tree = index(&src)?;
