@@ -90,6 +90,12 @@ fn command_line_overrides_are_checked_like_files() {
 }
 
 #[test]
+fn unwritable_trace_is_refused_cleanly() {
+    let args = ["run", "scenarios/stale_read_refresh.ron", "--trace", "no/such/dir/t.jsonl"];
+    check_cli(&args, "no/such/dir/t.jsonl:1:1: error:", "cannot write output");
+}
+
+#[test]
 fn usage_mistakes_exit_2() {
     check_cli(&["run", "scenarios/nope.ron"], "scenarios/nope.ron:1:1: error:", "cannot read");
     check_cli(

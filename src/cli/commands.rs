@@ -36,7 +36,9 @@ fn report_errors(format: Format, err: &LoadError) -> i32 {
         Format::Text => eprint!("{err}"),
         Format::Json => {
             let value = serde_json::json!({ "errors": err.diagnostics });
-            println!("{}", serde_json::to_string_pretty(&value).expect("errors serialise"));
+            let text = serde_json::to_string_pretty(&value).expect("errors serialise") + "\n";
+            // A closed stdout must not turn a clean refusal into a panic.
+            let _ = std::io::stdout().write_all(text.as_bytes());
         }
     }
     EXIT_BAD_INPUT
@@ -68,12 +70,16 @@ pub fn run_command(args: &RunArgs, registry: &Registry) -> i32 {
             let mut result = None;
             let written = write_atomically(path, |out| {
                 let mut writer = TraceWriter::new(out);
-                result =
-                    Some(execute_traced(&scenario, registry, |d, names| writer.event(d, names)));
-                writer.finish().map(|_| ())
+                let run = execute_traced(&scenario, registry, |d, names| writer.event(d, names));
+                let failed = run.as_ref().err().cloned();
+                result = Some(run);
+                writer.finish()?;
+                // A run that could not start leaves no trace file behind.
+                failed.map_or(Ok(()), |msg| Err(std::io::Error::other(msg)))
             });
-            if let Err(e) = written {
-                return report_errors(args.format, &output_error(path, &e));
+            // A failed run is reported below; any other failure is the file's.
+            if let (Err(e), None | Some(Ok(_))) = (&written, &result) {
+                return report_errors(args.format, &output_error(path, e));
             }
             result.expect("the trace closure ran")
         }
@@ -92,6 +98,10 @@ pub fn run_command(args: &RunArgs, registry: &Registry) -> i32 {
         Format::Text => summary.to_text(),
         Format::Json => summary.to_json() + "\n",
     };
-    let _ = std::io::stdout().write_all(text.as_bytes());
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        eprintln!("error: cannot write the summary to stdout: {e}");
+        return EXIT_BAD_INPUT;
+    }
     EXIT_OK
 }

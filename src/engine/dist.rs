@@ -82,7 +82,14 @@ impl Dist {
 
     /// True when every sample is zero (a link with no delay, say).
     pub fn is_zero(&self) -> bool {
-        matches!(self, Dist::Const { value_ns } if *value_ns == 0.0)
+        match self {
+            Dist::Const { value_ns } => *value_ns == 0.0,
+            Dist::Uniform { high_ns, .. } => *high_ns == 0.0,
+            Dist::Exp { mean_ns } => *mean_ns == 0.0,
+            Dist::Normal { mean_ns, sd_ns } => *mean_ns <= 0.0 && *sd_ns == 0.0,
+            Dist::LogNormal { .. } | Dist::Pareto { .. } => false,
+            Dist::Empirical { points } => points.iter().all(|p| p.1 == 0.0),
+        }
     }
 }
 

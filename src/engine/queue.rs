@@ -85,19 +85,24 @@ impl<T: Copy> RadixQueue<T> {
         if at == self.floor { 0 } else { 64 - (at ^ self.floor).leading_zeros() as usize }
     }
 
-    /// Makes bucket 0 non-empty by raising the floor to the smallest pending time and
-    /// spreading the lowest non-empty bucket. Returns false when the queue is empty.
-    fn refill(&mut self) -> bool {
+    /// Makes bucket 0 hold the earliest events, if they fire at or before `deadline`, by
+    /// raising the floor to the smallest pending time and spreading the lowest non-empty
+    /// bucket. Returns false (changing nothing) when no event fires by `deadline`, so
+    /// events may still be pushed at any time from the current floor on.
+    fn refill(&mut self, deadline: u64) -> bool {
         if self.head < self.buckets[0].len() {
-            return true;
+            return self.floor <= deadline;
         }
-        self.buckets[0].clear();
-        self.head = 0;
         let Some(lowest) = (1..BUCKET_COUNT).find(|&b| !self.buckets[b].is_empty()) else {
             return false;
         };
+        let min = self.buckets[lowest].iter().map(|e| e.at).min().expect("bucket is non-empty");
+        if min > deadline {
+            return false;
+        }
+        self.buckets[0].clear();
+        self.head = 0;
         let mut spread = std::mem::take(&mut self.buckets[lowest]);
-        let min = spread.iter().map(|e| e.at).min().expect("bucket is non-empty");
         assert!(min > self.floor, "radix heap floor must rise");
         self.floor = min;
         // Draining in order keeps each target bucket sorted by seq.
@@ -131,13 +136,11 @@ impl<T: Copy> EventQueue<T> for RadixQueue<T> {
     }
 
     fn pop_until(&mut self, deadline: u64) -> Option<Entry<T>> {
-        if self.len == 0 || !self.refill() {
+        if self.len == 0 || !self.refill(deadline) {
             return None;
         }
         let entry = self.buckets[0][self.head];
-        if entry.at > deadline {
-            return None;
-        }
+        assert!(entry.at <= deadline, "refill only succeeds for due events");
         assert_eq!(entry.at, self.floor, "bucket 0 holds only the floor time");
         self.head += 1;
         self.len -= 1;
@@ -252,6 +255,18 @@ mod tests {
         assert_eq!(q.pop().unwrap().item, 99);
         let order: Vec<u32> = std::iter::from_fn(|| q.pop().map(|e| e.item)).collect();
         assert_eq!(order, (0..10).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_stopped_run_accepts_events_before_the_next_pending_one() {
+        let mut q = RadixQueue::new();
+        q.push(10, 1u8);
+        q.push(100, 2u8);
+        assert_eq!(q.pop_until(50).unwrap().item, 1);
+        assert_eq!(q.pop_until(50), None);
+        q.push(60, 3u8);
+        assert_eq!(q.pop().unwrap().item, 3);
+        assert_eq!(q.pop().unwrap().item, 2);
     }
 
     #[test]

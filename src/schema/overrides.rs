@@ -140,10 +140,9 @@ fn insert(
 ) -> Result<(), Diagnostic> {
     let prefix = segs[..i].join(".");
     match &node.kind {
-        NodeKind::Struct { fields, close } => {
+        NodeKind::Struct { fields, close, trailing_comma } => {
             let mut text = String::new();
-            let tail = src.text[..*close].trim_end();
-            if !fields.is_empty() && !tail.ends_with(',') {
+            if !fields.is_empty() && !trailing_comma {
                 text.push_str(", ");
             }
             for seg in &segs[i..segs.len() - 1] {
@@ -211,6 +210,18 @@ mod tests {
     fn inserts_missing_fields_and_groups() {
         check("db.reads", "any_replica", Ok(r#"exp("2s")), reads: any_replica)"#));
         check("lb.policy", "round_robin", Ok("LoadBalancer(policy: round_robin)"));
+    }
+
+    #[test]
+    fn inserts_after_a_trailing_comment() {
+        let model = "Model(components: {\"db\": Store(replicas: 2, // two\n)})";
+        let mut src = SourceText::new("m.ron", model);
+        let ovr = Override::from_cli("db.reads=any_replica").unwrap();
+        apply(&mut src, &["components"], &ovr).unwrap();
+        assert_eq!(
+            src.text,
+            "Model(components: {\"db\": Store(replicas: 2, // two\nreads: any_replica)})"
+        );
     }
 
     #[test]

@@ -20,8 +20,9 @@ pub struct Node {
 /// The shape of a RON value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NodeKind {
-    /// `Name(field: value, ...)` or `(field: value, ...)`; `close` is the `)` offset.
-    Struct { fields: Vec<Field>, close: usize },
+    /// `Name(field: value, ...)` or `(field: value, ...)`; `close` is the `)` offset and
+    /// `trailing_comma` says whether the last field is followed by a comma.
+    Struct { fields: Vec<Field>, close: usize, trailing_comma: bool },
     /// `Name(a, b)` or `(a, b)`.
     Tuple(Vec<Node>),
     /// `[a, b]`.
@@ -194,7 +195,7 @@ impl<'a> Scanner<'a> {
             Some('[') => NodeKind::List(self.seq('[', ']')?),
             Some('{') => self.map()?,
             Some('"') => self.string()?,
-            Some('r') if self.rest().starts_with("r\"") || self.rest().starts_with("r#\"") => {
+            Some('r') if self.rest()[1..].trim_start_matches('#').starts_with('"') => {
                 self.raw_string()?
             }
             Some('\'') => self.char_literal()?,
@@ -239,7 +240,8 @@ impl<'a> Scanner<'a> {
         if !is_struct {
             self.skip_trivia();
             if self.eat(')') {
-                return Ok(NodeKind::Struct { fields: Vec::new(), close: self.pos - 1 });
+                let close = self.pos - 1;
+                return Ok(NodeKind::Struct { fields: Vec::new(), close, trailing_comma: false });
             }
             self.pos = save;
             return Ok(NodeKind::Tuple(self.items(')')?));
@@ -248,7 +250,8 @@ impl<'a> Scanner<'a> {
         loop {
             self.skip_trivia();
             if self.eat(')') {
-                return Ok(NodeKind::Struct { fields, close: self.pos - 1 });
+                let (close, trailing_comma) = (self.pos - 1, !fields.is_empty());
+                return Ok(NodeKind::Struct { fields, close, trailing_comma });
             }
             let name_span = self.ident().ok_or_else(|| self.error("a field name or `)`"))?;
             if !self.eat(':') {
@@ -259,7 +262,7 @@ impl<'a> Scanner<'a> {
             fields.push(Field { name, name_span, value });
             if !self.eat(',') {
                 return if self.eat(')') {
-                    Ok(NodeKind::Struct { fields, close: self.pos - 1 })
+                    Ok(NodeKind::Struct { fields, close: self.pos - 1, trailing_comma: false })
                 } else {
                     Err(self.error("`,` or `)`"))
                 };
@@ -325,6 +328,8 @@ impl<'a> Scanner<'a> {
                 '\\' => match chars.next() {
                     Some((_, 'n')) => text.push('\n'),
                     Some((_, 't')) => text.push('\t'),
+                    Some((_, 'r')) => text.push('\r'),
+                    Some((_, 'u')) => text.push(unicode_escape(&mut chars)),
                     Some((_, other)) => text.push(other),
                     None => break,
                 },
@@ -362,6 +367,29 @@ impl<'a> Scanner<'a> {
         self.pos += 1;
         Ok(NodeKind::Atom)
     }
+}
+
+/// Decodes the `{XXXX}` of a `\u{XXXX}` escape; anything malformed becomes U+FFFD.
+fn unicode_escape(chars: &mut std::str::CharIndices<'_>) -> char {
+    let mut rest = chars.clone();
+    if rest.next().map(|(_, c)| c) != Some('{') {
+        return char::REPLACEMENT_CHARACTER;
+    }
+    let mut hex = String::new();
+    for (_, c) in rest.by_ref() {
+        if c == '}' {
+            *chars = rest;
+            return u32::from_str_radix(&hex, 16)
+                .ok()
+                .and_then(char::from_u32)
+                .unwrap_or(char::REPLACEMENT_CHARACTER);
+        }
+        if hex.len() > 6 {
+            break;
+        }
+        hex.push(c);
+    }
+    char::REPLACEMENT_CHARACTER
 }
 
 #[cfg(test)]
@@ -403,6 +431,19 @@ mod tests {
         let root = scan(src).unwrap();
         let NodeKind::Tuple(items) = &root.field("b").unwrap().value.kind else { panic!() };
         assert_eq!(items[0].as_str(), Some("x\"y"));
+    }
+
+    #[test]
+    fn raw_strings_escapes_and_trailing_commas() {
+        let src = r###"{"d\u{62}": r##"a"#b"##, "x": (a: 1, /* c */), "y": (a: 1 /* c */)}"###;
+        check(src, &["db"], r###"r##"a"#b"##"###);
+        let root = scan(src).unwrap();
+        let trailing = |k| match &root.entry(k).unwrap().1.kind {
+            NodeKind::Struct { trailing_comma, .. } => *trailing_comma,
+            _ => panic!("struct"),
+        };
+        assert!(trailing("x"));
+        assert!(!trailing("y"));
     }
 
     #[test]

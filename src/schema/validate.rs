@@ -27,6 +27,8 @@ use crate::model::{
 pub const CLIENTS_MAX: u32 = 10_000_000;
 /// Most replicas a store may declare.
 pub const REPLICAS_MAX: u32 = 64;
+/// Most key versions all stores may hold together (keys × (replicas + 1)), about 1.6 GB.
+pub const STORE_CELLS_MAX: u64 = 200_000_000;
 
 /// Finds the place of a path of fields, map keys and list indices in a file.
 pub struct Locator<'a> {
@@ -164,6 +166,10 @@ fn check_name(c: &mut Checker<'_>, name: &str) {
     if name == CLIENTS {
         let msg = format!("component name `{CLIENTS}` is reserved for the client population");
         c.error(&path, msg, None);
+    } else if super::load::SCENARIO_FIELDS.contains(&name) {
+        let msg =
+            format!("component name `{name}` is reserved: `--set {name}.…` sets the scenario");
+        c.error(&path, msg, None);
     } else if name.is_empty() || name.contains(['.', '/', '=']) || name.trim() != name {
         let msg = format!("component name {name:?} must be non-empty, without `.`, `/`, `=`");
         c.error(&path, msg, Some("override paths use `.` to separate name and field".into()));
@@ -297,7 +303,45 @@ pub fn clients(
         RawKey::Shared => KeyChoice::Shared,
     };
     let spec = ClientsSpec { count: raw.count, key, think, timeout, workflow };
+    check_store_size(&mut c, &spec, model);
+    check_round_takes_time(&mut c, &spec, model);
     if c.errors.is_empty() { Ok(spec) } else { Err(c.errors) }
+}
+
+/// Refuses a workload whose key tables would not fit in memory.
+fn check_store_size(c: &mut Checker<'_>, spec: &ClientsSpec, model: &Model) {
+    let copies: u64 = model
+        .components
+        .iter()
+        .map(|s| match &s.kind {
+            ComponentKind::Store(store) => u64::from(store.replicas) + 1,
+            _ => 0,
+        })
+        .sum();
+    let cells = u64::from(spec.key_count()) * copies;
+    if cells > STORE_CELLS_MAX {
+        let msg = format!(
+            "{} keys on {copies} store copies need {cells} versions; the limit is {STORE_CELLS_MAX}",
+            spec.key_count()
+        );
+        c.error(&["clients", "count"], msg, Some("use fewer clients, or `key: shared`".into()));
+    }
+}
+
+/// Refuses a workflow round that could take no simulated time at all: the run would
+/// loop forever at one instant.
+fn check_round_takes_time(c: &mut Checker<'_>, spec: &ClientsSpec, model: &Model) {
+    let sleeps_zero = spec.workflow.iter().all(|s| match s {
+        Step::Sleep(d) => d.is_zero(),
+        Step::Write | Step::Read => true,
+    });
+    let links_zero = model.links.iter().all(|l| l.latency.is_zero());
+    if spec.think.is_zero() && sleeps_zero && links_zero {
+        let msg = "every link, sleep and think time is zero: a workflow round takes no \
+                   simulated time and the run would never advance"
+            .to_string();
+        c.error(&["clients"], msg, Some(r#"add `think: exp("500ms")` to `clients`"#.into()));
+    }
 }
 
 /// Validates scenario-level settings that do not depend on the model.
