@@ -2,14 +2,17 @@
 //! differs, 2 bad input or usage.
 
 use std::io::Write;
+use std::path::Path;
 use std::time::Instant;
 
 use clap::Parser;
 
 use super::args::{Args, Command, Format, RunArgs};
 use crate::components::Registry;
+use crate::model::Scenario;
 use crate::report::{Summary, TraceWriter, write_atomically};
-use crate::run::{execute, execute_traced};
+use crate::run::{RunOutcome, execute, execute_traced};
+use crate::schema::source::Place;
 use crate::schema::{Diagnostic, LoadError, load_scenario};
 
 /// Exit code: everything as expected.
@@ -44,14 +47,33 @@ fn report_errors(format: Format, err: &LoadError) -> i32 {
     EXIT_BAD_INPUT
 }
 
-fn output_error(path: &std::path::Path, e: &std::io::Error) -> LoadError {
-    let place = crate::schema::source::Place {
-        file: path.display().to_string(),
-        line: 1,
-        col: 1,
-        line_text: String::new(),
-    };
+fn output_error(path: &Path, e: &std::io::Error) -> LoadError {
+    let place = Place::file_start(&path.display().to_string());
     LoadError::one(Diagnostic::at(place, format!("cannot write output: {e}")))
+}
+
+/// Runs with every event written to `path`; the outer error is the file's, the inner
+/// one the run's. A run that fails leaves no trace file behind.
+fn run_traced(
+    scenario: &Scenario,
+    registry: &Registry,
+    path: &Path,
+) -> std::io::Result<Result<RunOutcome, String>> {
+    let mut result = None;
+    let written = write_atomically(path, |out| {
+        let mut writer = TraceWriter::new(out);
+        let run = execute_traced(scenario, registry, |d, names| writer.event(d, names));
+        let failed = run.as_ref().err().cloned();
+        result = Some(run);
+        writer.finish()?;
+        failed.map_or(Ok(()), |msg| Err(std::io::Error::other(msg)))
+    });
+    match (written, result) {
+        (_, Some(Err(msg))) => Ok(Err(msg)),
+        (Ok(()), Some(Ok(outcome))) => Ok(Ok(outcome)),
+        (Err(e), _) => Err(e),
+        (Ok(()), None) => Err(std::io::Error::other("the trace writer never ran")),
+    }
 }
 
 /// `archsim run`: load, run once, print the summary.
@@ -66,23 +88,10 @@ pub fn run_command(args: &RunArgs, registry: &Registry) -> i32 {
     let started = Instant::now();
     let outcome = match &args.trace {
         None => execute(&scenario, registry, false),
-        Some(path) => {
-            let mut result = None;
-            let written = write_atomically(path, |out| {
-                let mut writer = TraceWriter::new(out);
-                let run = execute_traced(&scenario, registry, |d, names| writer.event(d, names));
-                let failed = run.as_ref().err().cloned();
-                result = Some(run);
-                writer.finish()?;
-                // A run that could not start leaves no trace file behind.
-                failed.map_or(Ok(()), |msg| Err(std::io::Error::other(msg)))
-            });
-            // A failed run is reported below; any other failure is the file's.
-            if let (Err(e), None | Some(Ok(_))) = (&written, &result) {
-                return report_errors(args.format, &output_error(path, e));
-            }
-            result.expect("the trace closure ran")
-        }
+        Some(path) => match run_traced(&scenario, registry, path) {
+            Ok(run) => run,
+            Err(e) => return report_errors(args.format, &output_error(path, &e)),
+        },
     };
     let outcome = match outcome {
         Ok(o) => o,

@@ -14,7 +14,7 @@ use super::registry::{Registry, Wiring};
 use super::{Client, Component, LoadBalancer, Store};
 use crate::check::History;
 use crate::engine::{Actor, ComponentId, Link, LinkId, Scheduler, Sim, Stream, Topology};
-use crate::model::{ComponentKind, Endpoint, KeyChoice, Scenario};
+use crate::model::{ComponentKind, Endpoint, KeyChoice, ReadConsistency, Scenario};
 
 /// A component instance: a built-in, or a user component behind the trait.
 pub enum BuiltIn {
@@ -85,6 +85,45 @@ struct Plan {
     client_entry: Vec<LinkId>,
 }
 
+/// Refuses a hand-built scenario that the loader would have refused, so a library user
+/// gets an error instead of a component's assertion.
+fn check_buildable(scenario: &Scenario) -> Result<(), String> {
+    let model = &scenario.model;
+    let known = |name: &str| model.component(name).is_some();
+    for l in &model.links {
+        if let Endpoint::Component(from) = &l.from {
+            if !known(from) {
+                return Err(format!("link from unknown component `{from}`"));
+            }
+        }
+        if !known(&l.to) {
+            return Err(format!("link to unknown component `{}`", l.to));
+        }
+    }
+    if model.links.iter().filter(|l| l.from == Endpoint::Clients).count() != 1 {
+        return Err("exactly one link must start at the clients".into());
+    }
+    if !scenario.clients.workflow.iter().any(|s| !matches!(s, crate::model::Step::Sleep(_))) {
+        return Err("the workflow needs at least one write or read".into());
+    }
+    for spec in &model.components {
+        let has_downstream =
+            model.links.iter().any(|l| l.from == Endpoint::Component(spec.name.clone()));
+        match &spec.kind {
+            ComponentKind::LoadBalancer(_) if !has_downstream => {
+                return Err(format!("load balancer `{}` has no downstream link", spec.name));
+            }
+            ComponentKind::Store(s)
+                if s.reads == ReadConsistency::AnyReplica && s.replicas == 0 =>
+            {
+                return Err(format!("store `{}` reads from replicas but has none", spec.name));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 fn plan(scenario: &Scenario) -> Plan {
     let model = &scenario.model;
     let mut topology = Topology::default();
@@ -95,7 +134,7 @@ fn plan(scenario: &Scenario) -> Plan {
     }
     let index_of = |name: &str| {
         let i = model.components.iter().position(|c| c.name == name);
-        ComponentId(i.expect("links are validated") as u32)
+        ComponentId(i.expect("check_buildable resolved every link") as u32)
     };
     let mut outgoing = vec![Vec::new(); names.len()];
     let mut client_entry = Vec::new();
@@ -128,6 +167,7 @@ impl World {
         registry: &Registry,
         keep_ops: bool,
     ) -> Result<Sim<World>, String> {
+        check_buildable(scenario)?;
         let Plan { topology, names, outgoing, client_entry } = plan(scenario);
         let key_count = scenario.clients.key_count();
         let mut components = Vec::with_capacity(names.len());
@@ -260,6 +300,30 @@ mod tests {
         // The replica lags 10 s, longer than the run: every read is stale.
         assert_eq!((ops[1].version, ops[1].stale), (0, true));
         assert!(ops.iter().filter(|o| o.kind == OpKind::Read).all(|o| o.stale));
+    }
+
+    #[test]
+    fn hand_built_scenarios_are_refused_not_panicked_on() {
+        let links = vec![link(Endpoint::Clients, "nowhere")];
+        let model = Model { name: "t".into(), components: vec![], links };
+        let clients = ClientsSpec {
+            count: 1,
+            key: KeyChoice::Own,
+            think: Dist::constant(1),
+            timeout: None,
+            workflow: vec![Step::Write],
+        };
+        let scenario = Scenario {
+            name: "t".into(),
+            path: "t.ron".into(),
+            model,
+            seed: 1,
+            duration: SimDuration::from_secs(1),
+            clients,
+            cli_overrides: Vec::new(),
+        };
+        let err = World::build(&scenario, &Registry::new(), false).err().unwrap();
+        assert!(err.contains("unknown component `nowhere`"), "{err}");
     }
 
     #[test]

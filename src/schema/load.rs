@@ -30,13 +30,9 @@ fn fail<T>(d: Diagnostic) -> Loaded<T> {
     Err(LoadError::one(d))
 }
 
-fn file_start(file: &str) -> Place {
-    Place { file: file.to_string(), line: 1, col: 1, line_text: String::new() }
-}
-
 /// Reads `path` as text; problems are reported at `blame` (or the file's start).
 fn read_source(file: &str, path: &Path, blame: Option<Place>) -> Loaded<SourceText> {
-    let place = || blame.clone().unwrap_or_else(|| file_start(file));
+    let place = || blame.clone().unwrap_or_else(|| Place::file_start(file));
     let size = match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => {
             return fail(Diagnostic::at(place(), format!("`{file}` is a directory, not a file")));

@@ -21,6 +21,13 @@ pub struct Place {
     pub line_text: String,
 }
 
+impl Place {
+    /// The start of `file`: for problems with the file as a whole (missing, unreadable).
+    pub fn file_start(file: &str) -> Place {
+        Place { file: file.to_string(), line: 1, col: 1, line_text: String::new() }
+    }
+}
+
 /// Where an override's value text came from.
 #[derive(Debug, Clone)]
 pub struct Origin {
