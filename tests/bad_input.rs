@@ -116,8 +116,15 @@ fn command_line_overrides_change_the_run() {
         "--format",
         "json",
     ]);
-    assert_eq!(out.status.code(), Some(0));
+    // The scenario expects lost writes under replica reads; with primary reads there are
+    // none, so the verdict differs from the expectation and the exit code says so.
+    assert_eq!(out.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["reads"]["stale"], 0);
+    let lost = &json["checks"]["lost_acknowledged_write"];
+    assert_eq!(
+        (lost["verdict"].as_str(), lost["as_expected"].as_bool()),
+        (Some("holds"), Some(false))
+    );
     assert!(json["replay"].as_str().unwrap().ends_with("--set 'db.reads=primary'"));
 }

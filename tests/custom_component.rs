@@ -2,14 +2,15 @@
 
 use std::path::Path;
 
-use archsim::check::OpKind;
-use archsim::components::{Component, Env, Msg, Registry, Reply, Wiring};
+use archsim::check::{OpKind, VersionId};
+use archsim::components::{Component, Env, Msg, Registry, Reply, Status, Wiring};
 use archsim::engine::SimDuration;
 use archsim::model::CustomSpec;
 use archsim::run::execute;
 use archsim::schema::load_scenario;
 
-/// A store that answers every request after a fixed delay, with version 1 for reads.
+/// A store that answers every request after a fixed delay; it keeps every write as a
+/// new version on top of what the writer saw, and reads always return the empty root.
 struct FixedDelayStore {
     delay: SimDuration,
 }
@@ -18,8 +19,14 @@ impl Component for FixedDelayStore {
     fn on_message(&mut self, msg: Msg, env: &mut Env<'_>) {
         let Msg::Request(r) = msg else { return };
         let back = env.add_return_hop(r.return_ns, r.via);
-        let version = if r.kind == OpKind::Read { 1 } else { 2 };
-        let reply = Reply { op_seq: r.op_seq, kind: r.kind, key: r.key, version };
+        let version = match r.kind {
+            OpKind::Read => VersionId::ROOT,
+            OpKind::Write => {
+                let (at, event) = (env.now(), env.event());
+                env.history.create_version(r.op, env.id.0, 0, &[r.seen], at, event)
+            }
+        };
+        let reply = Reply { op: r.op, version, server: env.id, source: 0, status: Status::Ok };
         env.deliver(SimDuration(self.delay.as_nanos() + back), r.origin, Msg::Reply(reply));
     }
 }
@@ -57,7 +64,7 @@ fn a_registered_component_serves_requests() {
     assert!(reads.count() > 100);
     // 1 ms there, 7 ms service, 1 ms back: exactly 9 ms every time.
     assert_eq!((reads.min(), reads.max()), (9_000_000, 9_000_000));
-    // Reads return version 1 after the client's write of version 2: all stale.
+    // Reads return the empty root after the client's own write: all stale.
     assert_eq!(outcome.history.stale_reads(), reads.count());
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,5 +1,5 @@
 //! Every file in `scenarios/` runs and its JSON summary matches the snapshot in
-//! `snapshots/`. Kept in its own test binary: insta's glob state is process-global.
+//! `snapshots/`, and every verdict it expects holds. Kept in its own test binary: insta's glob state is process-global.
 
 mod common;
 
@@ -17,9 +17,19 @@ fn every_scenario_matches_its_snapshot() {
         for path in &files {
             let scenario = common::load(path, &[]);
             let outcome = common::run(&scenario);
-            let summary = Summary::new(&scenario, &outcome, None).to_json();
+            let summary = Summary::new(&scenario, &outcome, None);
+            assert!(!scenario.expect.is_empty(), "{} states no expected verdict", path.display());
+            for (name, c) in &summary.checks {
+                assert_ne!(
+                    c.as_expected,
+                    Some(false),
+                    "{}: {name} is {:?}",
+                    path.display(),
+                    c.report.verdict
+                );
+            }
             let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-            insta::assert_snapshot!(name, summary);
+            insta::assert_snapshot!(name, summary.to_json());
         }
     });
 }

@@ -1,12 +1,18 @@
-//! The history: what every client asked for, when, and what it got back.
+//! The history: every invocation and completion of a client operation, the version DAG,
+//! and the checkers that watch them as they happen.
 //!
-//! Components report each completed operation here. The history keeps streaming figures
-//! (latency histograms, stale-read counts) for any run size and, when asked, the full
-//! list of operations for checkers and tests. It is also the oracle for staleness: it
-//! knows the newest version of each key acknowledged to any client so far.
+//! An operation is *invoked* when a client sends it (it gets a slot in the invocation
+//! table, which its request carries) and *completed* when the client learns the result
+//! or gives up. A slot is reused once both the client is done with it and no copy of the
+//! request is still travelling, so the table holds only operations in flight. Completed
+//! operations go to the checkers and the streaming figures; with `keep_ops` the history
+//! also keeps every completed record (for tests and small runs).
 
+use super::checks::{Checks, HeadMove};
 use super::histogram::Histogram;
-use crate::engine::SimTime;
+use super::verdict::CheckReport;
+use super::versions::{Sighting, Version, VersionDag, VersionId};
+use crate::engine::{NO_EVENT, SimTime};
 
 /// The kinds of operation a client performs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -30,90 +36,310 @@ impl OpKind {
     }
 }
 
+/// Why the client performed an operation (how stories word it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// A workflow `write`.
+    Write,
+    /// A workflow `read`.
+    Read,
+    /// A workflow `refresh`: the read behind what the UI shows.
+    Refresh,
+    /// `resubmit_if_missing`: the user sends their message again.
+    Resubmit,
+}
+
+impl Purpose {
+    /// The verb stories use.
+    pub fn verb(self) -> &'static str {
+        match self {
+            Purpose::Write => "writes",
+            Purpose::Read => "reads",
+            Purpose::Refresh => "refreshes",
+            Purpose::Resubmit => "resubmits",
+        }
+    }
+}
+
 /// How an operation ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// It happened and the client was told so.
     Ok,
+    /// The store refused it (a version check failed); the reply names the current head.
+    Rejected,
     /// The client gave up waiting: it may or may not have happened.
     Unknown,
 }
 
-/// One completed operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OpRecord {
+/// Slot of an operation in the invocation table; requests and replies carry it.
+pub type OpId = u32;
+
+/// An operation as its client sent it.
+#[derive(Debug, Clone, Copy)]
+pub struct Invocation {
     /// Client index.
     pub client: u32,
+    /// The client's session (a new tab starts a new one).
+    pub session: u32,
     /// Write or read.
     pub kind: OpKind,
+    /// Why.
+    pub purpose: Purpose,
     /// Key index.
     pub key: u32,
-    /// Version written, or version read (0 = nothing written yet).
-    pub version: u64,
+    /// The message a write carries; retries and resubmissions repeat it.
+    pub message: u32,
+    /// 1 for the first try, 2 for the first retry, ...
+    pub attempt: u32,
+    /// What the client had last observed of the key (a write's base, a read's token).
+    pub seen: Sighting,
+    /// The client's clock when it sent the operation (ns, may be negative).
+    pub stamp: i64,
     /// When the client sent it.
     pub invoked: SimTime,
+    /// The event that sent it.
+    pub invoke_event: u64,
+    /// The newest write of the key acknowledged to anyone when this was sent.
+    pub newest: VersionId,
+    /// When that write was acknowledged.
+    pub newest_acked: SimTime,
+}
+
+/// One completed operation.
+#[derive(Debug, Clone, Copy)]
+pub struct OpRecord {
+    /// The invocation.
+    pub inv: Invocation,
+    /// Version written, read, or (rejected) the store's current head.
+    pub version: VersionId,
+    /// The store that served it.
+    pub store: u32,
+    /// Who served it: 0 the primary, `i + 1` replica `i`.
+    pub source: u8,
     /// When the client learned the result.
     pub completed: SimTime,
+    /// The event that completed it.
+    pub complete_event: u64,
     /// How it ended.
     pub outcome: Outcome,
-    /// For reads: the version was older than the newest one acknowledged at invocation.
+    /// A read that missed the newest write acknowledged before it was sent.
     pub stale: bool,
+}
+
+impl OpRecord {
+    /// Client index.
+    pub fn client(&self) -> u32 {
+        self.inv.client
+    }
+
+    /// Write or read.
+    pub fn kind(&self) -> OpKind {
+        self.inv.kind
+    }
+
+    /// Key index.
+    pub fn key(&self) -> u32 {
+        self.inv.key
+    }
+
+    /// What this operation observed, as the client remembers it.
+    pub fn sighting(&self) -> Sighting {
+        Sighting {
+            version: self.version,
+            at: self.completed,
+            event: self.complete_event,
+            store: self.store,
+            source: self.source,
+            purpose: self.inv.purpose,
+        }
+    }
+
+    /// How long a stale read was behind: since the write it missed was acknowledged.
+    pub fn staleness_ns(&self) -> u64 {
+        if self.stale { self.inv.invoked.since(self.inv.newest_acked).as_nanos() } else { 0 }
+    }
 }
 
 /// Streaming figures for one kind of operation.
 #[derive(Debug, Clone, Default)]
 pub struct OpStats {
-    /// Latency of operations that completed with `Ok`.
+    /// Latency of operations that completed `Ok`.
     pub latency: Histogram,
     /// Operations that ended `Unknown` (timed out).
     pub unknown: u64,
+    /// Operations the store refused.
+    pub rejected: u64,
+    /// Operations that were retries (attempt 2 and later).
+    pub retries: u64,
 }
 
-/// The record of a run's operations.
-#[derive(Debug, Clone)]
+/// A slot of the invocation table.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    inv: Invocation,
+    client_done: bool,
+    request_done: bool,
+}
+
+/// The record of a run.
+#[derive(Debug)]
 pub struct History {
     stats: [OpStats; 2],
-    acked_version: Vec<u64>,
+    newest: Vec<(VersionId, SimTime)>,
     stale_reads: u64,
+    slots: Vec<Slot>,
+    free: Vec<OpId>,
+    dag: VersionDag,
+    checks: Checks,
     ops: Option<Vec<OpRecord>>,
 }
 
 impl History {
-    /// An empty history over `key_count` keys; `keep_ops` also keeps every record.
-    pub fn new(key_count: u32, keep_ops: bool) -> History {
+    /// An empty history over `key_count` keys, watched by `checks`; `keep_ops` also
+    /// keeps every completed record.
+    pub fn new(key_count: u32, checks: Checks, keep_ops: bool) -> History {
         History {
             stats: Default::default(),
-            acked_version: vec![0; key_count as usize],
+            newest: vec![(VersionId::ROOT, SimTime::ZERO); key_count as usize],
             stale_reads: 0,
+            slots: Vec::new(),
+            free: Vec::new(),
+            dag: VersionDag::default(),
+            checks,
             ops: keep_ops.then(Vec::new),
         }
     }
 
-    /// The newest version of `key` acknowledged to any client so far.
+    /// The newest write of `key` acknowledged to any client so far.
     #[inline]
-    pub fn newest_acked(&self, key: u32) -> u64 {
-        self.acked_version[key as usize]
+    pub fn newest_acked(&self, key: u32) -> VersionId {
+        self.newest[key as usize].0
     }
 
-    /// Records a completed operation.
+    /// Records an invocation (filling in the newest acknowledged write) and returns
+    /// the slot its request carries.
+    pub fn invoke(&mut self, mut inv: Invocation) -> OpId {
+        (inv.newest, inv.newest_acked) = self.newest[inv.key as usize];
+        let slot = Slot { inv, client_done: false, request_done: false };
+        match self.free.pop() {
+            Some(op) => {
+                self.slots[op as usize] = slot;
+                op
+            }
+            None => {
+                self.slots.push(slot);
+                (self.slots.len() - 1) as OpId
+            }
+        }
+    }
+
+    /// The invocation in slot `op`.
     #[inline]
-    pub fn record(&mut self, op: OpRecord) {
-        assert!(op.completed >= op.invoked, "operation completed before it began");
-        let stats = &mut self.stats[op.kind as usize];
+    pub fn invocation(&self, op: OpId) -> &Invocation {
+        &self.slots[op as usize].inv
+    }
+
+    /// Says no copy of `op`'s request or reply is travelling any more (it was lost,
+    /// dropped, or its reply arrived).
+    pub fn release_request(&mut self, op: OpId) {
+        let slot = &mut self.slots[op as usize];
+        assert!(!slot.request_done, "request of op {op} released twice");
+        slot.request_done = true;
+        if slot.client_done {
+            self.free.push(op);
+        }
+    }
+
+    /// Creates a version written by operation `op` with `parents`.
+    pub fn create_version(
+        &mut self,
+        op: OpId,
+        store: u32,
+        stamp: i64,
+        parents: &[VersionId],
+        at: SimTime,
+        event: u64,
+    ) -> VersionId {
+        let inv = self.slots[op as usize].inv;
+        let version = Version {
+            key: inv.key,
+            client: inv.client,
+            message: inv.message,
+            store,
+            stamp,
+            created: at,
+            created_event: event,
+            seen: inv.seen,
+            acked: SimTime::ZERO,
+            acked_event: NO_EVENT,
+        };
+        self.dag.create(version, parents)
+    }
+
+    /// Tells the checkers that a store moved a key's head (or refused to).
+    pub fn head_moved(&mut self, mv: HeadMove) {
+        self.checks.on_head(&mv, &mut self.dag);
+    }
+
+    /// Completes operation `op`: the client is done with it. `reply_arrived` says the
+    /// request is done too (its reply was delivered).
+    #[allow(clippy::too_many_arguments)]
+    pub fn complete(
+        &mut self,
+        op: OpId,
+        outcome: Outcome,
+        version: VersionId,
+        (store, source): (u32, u8),
+        at: SimTime,
+        event: u64,
+        reply_arrived: bool,
+    ) -> OpRecord {
+        let slot = &mut self.slots[op as usize];
+        assert!(!slot.client_done, "op {op} completed twice");
+        slot.client_done = true;
+        let inv = slot.inv;
+        if reply_arrived {
+            self.release_request(op);
+        } else if slot.request_done {
+            self.free.push(op);
+        }
+        assert!(at >= inv.invoked, "operation completed before it began");
+        let stale = outcome == Outcome::Ok
+            && inv.kind == OpKind::Read
+            && !self.dag.includes(version, inv.newest);
+        let record = OpRecord {
+            inv,
+            version,
+            store,
+            source,
+            completed: at,
+            complete_event: event,
+            outcome,
+            stale,
+        };
+        self.record(&record);
+        record
+    }
+
+    fn record(&mut self, op: &OpRecord) {
+        let stats = &mut self.stats[op.inv.kind as usize];
+        if op.inv.attempt > 1 {
+            stats.retries += 1;
+        }
         match op.outcome {
-            Outcome::Ok => stats.latency.record(op.completed.since(op.invoked).as_nanos()),
+            Outcome::Ok => stats.latency.record(op.completed.since(op.inv.invoked).as_nanos()),
+            Outcome::Rejected => stats.rejected += 1,
             Outcome::Unknown => stats.unknown += 1,
         }
-        if op.outcome == Outcome::Ok && op.kind == OpKind::Write {
-            let acked = &mut self.acked_version[op.key as usize];
-            *acked = (*acked).max(op.version);
+        if op.outcome == Outcome::Ok && op.inv.kind == OpKind::Write {
+            self.dag.acknowledge(op.version, op.completed, op.complete_event);
+            self.newest[op.inv.key as usize] = (op.version, op.completed);
         }
-        if op.stale {
-            assert_eq!(op.kind, OpKind::Read, "only reads are stale");
-            self.stale_reads += 1;
-        }
+        self.stale_reads += u64::from(op.stale);
+        self.checks.on_op(op, &mut self.dag);
         if let Some(ops) = &mut self.ops {
-            ops.push(op);
+            ops.push(*op);
         }
     }
 
@@ -122,43 +348,37 @@ impl History {
         &self.stats[kind as usize]
     }
 
-    /// Reads that returned a version older than the newest acknowledged one.
+    /// Reads that missed the newest write acknowledged before they were sent.
     pub fn stale_reads(&self) -> u64 {
         self.stale_reads
     }
 
-    /// Every operation, in completion order, if the history was asked to keep them.
+    /// Every completed operation, in completion order, if the history keeps them.
     pub fn ops(&self) -> Option<&[OpRecord]> {
         self.ops.as_deref()
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn op(kind: OpKind, version: u64, at: u64, stale: bool) -> OpRecord {
-        OpRecord {
-            client: 0,
-            kind,
-            key: 0,
-            version,
-            invoked: SimTime(at),
-            completed: SimTime(at + 10),
-            outcome: Outcome::Ok,
-            stale,
-        }
+    /// The version DAG.
+    pub fn dag(&self) -> &VersionDag {
+        &self.dag
     }
 
-    #[test]
-    fn acknowledged_versions_only_grow() {
-        let mut h = History::new(1, true);
-        h.record(op(OpKind::Write, 2, 0, false));
-        h.record(op(OpKind::Write, 1, 5, false));
-        assert_eq!(h.newest_acked(0), 2);
-        h.record(op(OpKind::Read, 1, 20, true));
-        assert_eq!(h.stale_reads(), 1);
-        assert_eq!(h.stats(OpKind::Read).latency.count(), 1);
-        assert_eq!(h.ops().unwrap().len(), 3);
+    /// The version DAG, for walks (they reuse scratch space).
+    pub fn dag_mut(&mut self) -> &mut VersionDag {
+        &mut self.dag
+    }
+
+    /// Operations still in flight (slots in use).
+    pub fn in_flight(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+
+    /// Runs the end-of-run checks over the stores' final state.
+    pub fn finish(
+        &mut self,
+        end: &super::checks::StoresEnd,
+        names: &super::verdict::Names,
+    ) -> Vec<CheckReport> {
+        self.checks.finish(&mut self.dag, end, names)
     }
 }

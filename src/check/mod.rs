@@ -1,8 +1,34 @@
-//! What happened in a run: the history of operations and the figures kept over it.
-//! Invariant checkers will read the history; they never see components.
+//! What happened in a run and whether it was allowed: the history of operations, the
+//! version DAG, and the invariant checkers (one per file) with the stories they tell.
+//! Checkers read the history; they never see components.
 
+pub mod bounded_staleness;
+pub mod checks;
+pub mod convergence;
+pub mod duplicates;
 pub mod histogram;
 pub mod history;
+pub mod lost_write;
+pub mod monotonic_reads;
+pub mod monotonic_writes;
+pub mod read_your_writes;
+pub mod story;
+#[cfg(test)]
+mod testing;
+pub mod verdict;
+pub mod versions;
+pub mod writes_follow_reads;
 
+pub use bounded_staleness::BoundedStaleness;
+pub use checks::{Check, CheckSpec, Checks, End, HeadCause, HeadMove, StoreEnd};
+pub use convergence::Convergence;
+pub use duplicates::Duplicates;
 pub use histogram::Histogram;
-pub use history::{History, OpKind, OpRecord, OpStats, Outcome};
+pub use history::{History, Invocation, OpId, OpKind, OpRecord, OpStats, Outcome, Purpose};
+pub use lost_write::LostWrites;
+pub use monotonic_reads::MonotonicReads;
+pub use monotonic_writes::MonotonicWrites;
+pub use read_your_writes::ReadYourWrites;
+pub use verdict::{CheckReport, Names, StoryLine, Verdict};
+pub use versions::{Sighting, Version, VersionDag, VersionId};
+pub use writes_follow_reads::WritesFollowReads;

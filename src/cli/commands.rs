@@ -17,6 +17,8 @@ use crate::schema::{Diagnostic, LoadError, load_scenario};
 
 /// Exit code: everything as expected.
 pub const EXIT_OK: i32 = 0;
+/// Exit code: a verdict differs from what the scenario expects.
+pub const EXIT_VERDICT_DIFFERS: i32 = 1;
 /// Exit code: bad input or usage.
 pub const EXIT_BAD_INPUT: i32 = 2;
 
@@ -112,5 +114,5 @@ pub fn run_command(args: &RunArgs, registry: &Registry) -> i32 {
         eprintln!("error: cannot write the summary to stdout: {e}");
         return EXIT_BAD_INPUT;
     }
-    EXIT_OK
+    if summary.as_expected() { EXIT_OK } else { EXIT_VERDICT_DIFFERS }
 }

@@ -1,39 +1,96 @@
-//! A client: one user running a workflow of writes, reads and sleeps, round after round.
+//! A client: one user running a workflow, round after round.
 //!
 //! The client sends each request over its link to the architecture's entry point and
-//! waits for the reply before moving on (one request in flight). Between rounds it thinks
-//! for a drawn time. A read is *stale* when it returns a version older than the newest
-//! version of the key acknowledged to any client when the read was sent. With a timeout,
-//! a request that gets no reply ends `Unknown` and the workflow moves on; a late reply is
-//! ignored. Retries, sessions and richer steps come with the consistency core.
+//! waits for the reply before moving on (one request in flight). Every write carries a
+//! new message and names the version the client last observed (its base); a read or
+//! refresh updates that observation. Between rounds the client thinks for a drawn time.
+//! With a timeout, a request that gets no reply ends `Unknown`; with a retry policy,
+//! timed-out and refused operations are sent again after a backoff, a write with the
+//! same message (and idempotency key, if enabled). The client's clock (skew, drift,
+//! jumps) stamps its writes for client-clock last-write-wins. After the run's duration
+//! the client starts nothing new.
 
 use std::sync::Arc;
 
 use super::Component;
 use super::env::Env;
-use super::message::{Msg, Reply, Request};
-use crate::check::{OpKind, OpRecord, Outcome};
+use super::message::{FLAG_IDEMPOTENT, FLAG_TOKEN, Fault, Msg, Reply, Request, Status};
+use crate::check::{Invocation, OpId, OpKind, Outcome, Purpose, Sighting, VersionId};
 use crate::engine::{Dist, LinkId, SimDuration, SimTime};
-use crate::model::Step;
+use crate::model::{ClockSpec, RetrySpec, Step};
 
-/// The request a client is waiting on.
-#[derive(Debug, Clone, Copy)]
-struct InFlight {
-    kind: OpKind,
-    invoked: SimTime,
-    /// Newest acknowledged version of the key when the request was sent.
-    newest_acked: u64,
+/// One instruction of a compiled workflow.
+#[derive(Debug, Clone)]
+pub enum Instr {
+    /// Send an operation.
+    Op(OpKind, Purpose),
+    /// Wait.
+    Sleep(Dist),
+    /// Resend the last message if the last observation lacks it.
+    ResubmitIfMissing,
+    /// Start a new session.
+    OpenTab,
+    /// With probability `1 - p`, skip the next `skip` instructions.
+    Maybe {
+        /// Probability of running them.
+        p: f64,
+        /// How many instructions the block holds.
+        skip: usize,
+    },
+}
+
+/// Flattens workflow steps into instructions (repeats are unrolled).
+pub fn compile(steps: &[Step]) -> Vec<Instr> {
+    let mut out = Vec::new();
+    for step in steps {
+        match step {
+            Step::Write => out.push(Instr::Op(OpKind::Write, Purpose::Write)),
+            Step::Read => out.push(Instr::Op(OpKind::Read, Purpose::Read)),
+            Step::Refresh => out.push(Instr::Op(OpKind::Read, Purpose::Refresh)),
+            Step::Sleep(d) => out.push(Instr::Sleep(d.clone())),
+            Step::ResubmitIfMissing => out.push(Instr::ResubmitIfMissing),
+            Step::OpenTab => out.push(Instr::OpenTab),
+            Step::Repeat(n, body) => {
+                let body = compile(body);
+                (0..*n).for_each(|_| out.extend(body.iter().cloned()));
+            }
+            Step::Maybe(p, body) => {
+                let body = compile(body);
+                out.push(Instr::Maybe { p: *p, skip: body.len() });
+                out.extend(body);
+            }
+        }
+    }
+    out
 }
 
 /// What every client of a population does; shared, so a client costs a pointer.
 #[derive(Debug)]
 pub struct Workload {
-    /// Steps of one round.
-    pub workflow: Vec<Step>,
+    /// The compiled steps of one round.
+    pub program: Vec<Instr>,
     /// Pause between rounds.
     pub think: Dist,
     /// Give up on a request after this long.
     pub timeout: Option<SimDuration>,
+    /// Retry policy.
+    pub retry: Option<RetrySpec>,
+    /// Writes carry an idempotency key.
+    pub idempotency_key: bool,
+    /// Reads carry the session token.
+    pub session_tokens: bool,
+    /// Clock error.
+    pub clock: ClockSpec,
+}
+
+/// The request a client is waiting on.
+#[derive(Debug, Clone, Copy)]
+struct InFlight {
+    op: OpId,
+    seq: u32,
+    kind: OpKind,
+    purpose: Purpose,
+    attempt: u32,
 }
 
 /// One simulated user.
@@ -43,96 +100,241 @@ pub struct Client {
     key: u32,
     entry: LinkId,
     workload: Arc<Workload>,
-    step: usize,
+    pc: usize,
     op_seq: u32,
     in_flight: Option<InFlight>,
+    /// An operation to send again when the backoff timer fires.
+    retry_due: Option<InFlight>,
+    seen: Sighting,
+    last_write: VersionId,
+    message: u32,
+    session: u32,
+    clock_offset_ns: i64,
+    drift_ppb: i64,
+    offline_until: SimTime,
 }
 
 impl Client {
     /// Client number `index`, working on `key`, entering the architecture over `entry`.
     pub fn new(index: u32, key: u32, entry: LinkId, workload: Arc<Workload>) -> Client {
-        assert!(!workload.workflow.is_empty(), "a client needs a workflow");
-        Client { index, key, entry, workload, step: 0, op_seq: 0, in_flight: None }
+        assert!(!workload.program.is_empty(), "a client needs a workflow");
+        Client {
+            index,
+            key,
+            entry,
+            workload,
+            pc: 0,
+            op_seq: 0,
+            in_flight: None,
+            retry_due: None,
+            seen: Sighting::NOTHING,
+            last_write: VersionId::ROOT,
+            message: 0,
+            session: 0,
+            clock_offset_ns: 0,
+            drift_ppb: 0,
+            offline_until: SimTime::ZERO,
+        }
     }
 
-    /// Runs steps until the client has to wait for a reply or a timer.
+    /// This client's clock reading at true time `t` (ns, may be negative).
+    pub fn clock(&self, t: SimTime) -> i64 {
+        let t = i128::from(t.0);
+        let drift = t * i128::from(self.drift_ppb) / 1_000_000_000;
+        (t + drift + i128::from(self.clock_offset_ns)) as i64
+    }
+
+    fn draw_clock(&mut self, env: &mut Env<'_>) {
+        let c = self.workload.clock;
+        if c.skew.as_nanos() > 0 {
+            let skew = c.skew.as_nanos() as f64;
+            self.clock_offset_ns = ((env.rng.unit() * 2.0 - 1.0) * skew) as i64;
+        }
+        if c.drift_ppm > 0.0 {
+            self.drift_ppb = ((env.rng.unit() * 2.0 - 1.0) * c.drift_ppm * 1000.0) as i64;
+        }
+    }
+
+    /// Runs instructions until the client has to wait for a reply or a timer.
     fn advance(&mut self, env: &mut Env<'_>) {
         assert!(self.in_flight.is_none(), "advance while waiting for a reply");
-        if self.step == self.workload.workflow.len() {
-            self.step = 0;
-            let think = self.workload.think.sample(env.rng);
-            env.timer(SimDuration(think), Msg::Wake);
-            return;
-        }
-        match &self.workload.workflow[self.step] {
-            Step::Write => self.send(OpKind::Write, env),
-            Step::Read => self.send(OpKind::Read, env),
-            Step::Sleep(d) => {
-                self.step += 1;
-                let ns = d.sample(env.rng);
-                env.timer(SimDuration(ns), Msg::Wake);
+        loop {
+            if env.stopping() {
+                return;
+            }
+            if self.pc == self.workload.program.len() {
+                self.pc = 0;
+                let think = self.workload.think.sample(env.rng);
+                env.timer(SimDuration(think), Msg::Wake);
+                return;
+            }
+            let workload = Arc::clone(&self.workload);
+            match &workload.program[self.pc] {
+                Instr::Op(kind, purpose) => {
+                    if *kind == OpKind::Write {
+                        self.message += 1;
+                    }
+                    return self.send(*kind, *purpose, 1, env);
+                }
+                Instr::Sleep(d) => {
+                    self.pc += 1;
+                    let ns = d.sample(env.rng);
+                    env.timer(SimDuration(ns), Msg::Wake);
+                    return;
+                }
+                Instr::ResubmitIfMissing => {
+                    if self.last_write_missing(env) {
+                        return self.send(OpKind::Write, Purpose::Resubmit, 1, env);
+                    }
+                    self.pc += 1;
+                }
+                Instr::OpenTab => {
+                    self.session += 1;
+                    self.seen = Sighting::NOTHING;
+                    self.pc += 1;
+                }
+                Instr::Maybe { p, skip } => {
+                    self.pc += 1;
+                    if !env.rng.chance(*p) {
+                        self.pc += skip;
+                    }
+                }
             }
         }
     }
 
-    fn send(&mut self, kind: OpKind, env: &mut Env<'_>) {
+    /// Whether the last observation lacks the client's last acknowledged write.
+    fn last_write_missing(&self, env: &mut Env<'_>) -> bool {
+        self.last_write != VersionId::ROOT
+            && !env.history.dag_mut().includes(self.seen.version, self.last_write)
+    }
+
+    fn send(&mut self, kind: OpKind, purpose: Purpose, attempt: u32, env: &mut Env<'_>) {
         self.op_seq = self.op_seq.wrapping_add(1);
+        let op = env.history.invoke(Invocation {
+            client: self.index,
+            session: self.session,
+            kind,
+            purpose,
+            key: self.key,
+            message: self.message,
+            attempt,
+            seen: self.seen,
+            stamp: self.clock(env.now()),
+            invoked: env.now(),
+            invoke_event: env.event(),
+            newest: VersionId::ROOT,
+            newest_acked: SimTime::ZERO,
+        });
+        let w = &self.workload;
+        let flags = match kind {
+            OpKind::Write if w.idempotency_key => FLAG_IDEMPOTENT,
+            OpKind::Read if w.session_tokens => FLAG_TOKEN,
+            _ => 0,
+        };
         let request = Request {
             origin: env.id,
-            op_seq: self.op_seq,
-            kind,
+            op,
             key: self.key,
             via: self.entry,
+            seen: self.seen.version,
             return_ns: 0,
+            kind,
+            flags,
         };
-        let newest_acked = env.history.newest_acked(self.key);
-        self.in_flight = Some(InFlight { kind, invoked: env.now(), newest_acked });
-        // A lost request is noticed only through the timeout, as in a real client.
-        env.send(self.entry, Msg::Request(request));
+        self.in_flight = Some(InFlight { op, seq: self.op_seq, kind, purpose, attempt });
+        if env.now() < self.offline_until {
+            env.drop_request(&request); // No network: noticed only through the timeout.
+        } else {
+            env.send(self.entry, Msg::Request(request));
+        }
         if let Some(t) = self.workload.timeout {
             env.timer(t, Msg::Timeout { op_seq: self.op_seq });
         }
     }
 
     fn on_reply(&mut self, reply: Reply, env: &mut Env<'_>) {
-        let Some(op) = self.in_flight else { return };
-        if reply.op_seq != self.op_seq {
-            return; // The reply to a request that already timed out.
+        let current = self.in_flight.filter(|f| f.op == reply.op);
+        let Some(op) = current.filter(|_| env.now() >= self.offline_until) else {
+            // A late reply (the client gave up), or one that reaches a disconnected
+            // client: either way it is gone, and a waiting client times out.
+            env.history.release_request(reply.op);
+            return;
+        };
+        let outcome = match reply.status {
+            Status::Ok => Outcome::Ok,
+            Status::Rejected => Outcome::Rejected,
+        };
+        let (at, event) = (env.now(), env.event());
+        let server = (reply.server.0, reply.source);
+        let record = env.history.complete(op.op, outcome, reply.version, server, at, event, true);
+        self.in_flight = None;
+        self.seen = record.sighting();
+        match outcome {
+            Outcome::Ok => {
+                if op.kind == OpKind::Write {
+                    self.last_write = reply.version;
+                }
+                self.pc += 1;
+                self.advance(env);
+            }
+            _ => self.after_failure(op, env),
         }
-        assert_eq!(reply.kind, op.kind, "reply kind must match the request");
-        assert_eq!(reply.key, self.key, "reply key must match the request");
-        let stale = op.kind == OpKind::Read && reply.version < op.newest_acked;
-        self.finish(op, reply.version, Outcome::Ok, stale, env);
     }
 
     fn on_timeout(&mut self, op_seq: u32, env: &mut Env<'_>) {
-        match self.in_flight {
-            Some(op) if op_seq == self.op_seq => self.finish(op, 0, Outcome::Unknown, false, env),
-            _ => {} // The request was answered in time.
+        let Some(op) = self.in_flight.filter(|f| f.seq == op_seq) else {
+            return; // The request was answered in time.
+        };
+        let (at, event) = (env.now(), env.event());
+        env.history.complete(op.op, Outcome::Unknown, VersionId::ROOT, (0, 0), at, event, false);
+        self.in_flight = None;
+        self.after_failure(op, env);
+    }
+
+    /// A refused or timed-out operation: retry it after a backoff, or move on.
+    fn after_failure(&mut self, op: InFlight, env: &mut Env<'_>) {
+        let retry = self.workload.retry.as_ref().filter(|r| op.attempt < r.attempts);
+        // A refused write whose message the store already holds needs no retry: the
+        // client has just seen it there.
+        let settled = op.kind == OpKind::Write
+            && op.purpose == Purpose::Resubmit
+            && !self.last_write_missing(env);
+        match retry {
+            Some(r) if !settled && !env.stopping() => {
+                let backoff = r.backoff.sample(env.rng);
+                self.retry_due = Some(InFlight { attempt: op.attempt + 1, ..op });
+                env.timer(SimDuration(backoff), Msg::Wake);
+            }
+            _ => {
+                self.pc += 1;
+                self.advance(env);
+            }
         }
     }
 
-    fn finish(&mut self, op: InFlight, version: u64, outcome: Outcome, stale: bool, env: &mut Env) {
-        env.history.record(OpRecord {
-            client: self.index,
-            kind: op.kind,
-            key: self.key,
-            version,
-            invoked: op.invoked,
-            completed: env.now(),
-            outcome,
-            stale,
-        });
-        self.in_flight = None;
-        // A later reply to this operation must not match the next one.
-        self.op_seq = self.op_seq.wrapping_add(1);
-        self.step += 1;
-        self.advance(env);
+    fn on_wake(&mut self, env: &mut Env<'_>) {
+        match self.retry_due.take() {
+            Some(op) if !env.stopping() => self.send(op.kind, op.purpose, op.attempt, env),
+            Some(_) => {}
+            None => self.advance(env),
+        }
+    }
+
+    fn on_fault(&mut self, fault: Fault, env: &mut Env<'_>) {
+        match fault {
+            Fault::ClockJump(ns) => self.clock_offset_ns = self.clock_offset_ns.saturating_add(ns),
+            Fault::Disconnect(ns) => {
+                self.offline_until = self.offline_until.max(env.now().after(SimDuration(ns)));
+            }
+            _ => {}
+        }
     }
 }
 
 impl Component for Client {
     fn start(&mut self, env: &mut Env<'_>) {
+        self.draw_clock(env);
         // Users arrive spread over one think time rather than all at the same instant.
         let first = self.workload.think.sample(env.rng);
         env.timer(SimDuration(first), Msg::Wake);
@@ -140,10 +342,28 @@ impl Component for Client {
 
     fn on_message(&mut self, msg: Msg, env: &mut Env<'_>) {
         match msg {
-            Msg::Wake => self.advance(env),
+            Msg::Wake => self.on_wake(env),
             Msg::Reply(reply) => self.on_reply(reply, env),
             Msg::Timeout { op_seq } => self.on_timeout(op_seq, env),
+            Msg::Fault(f) => self.on_fault(f, env),
             other => panic!("client got unexpected {}", other.kind_name()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeats_unroll_and_maybe_blocks_know_their_length() {
+        let steps = vec![
+            Step::Repeat(2, vec![Step::Write]),
+            Step::Maybe(0.5, vec![Step::Refresh, Step::ResubmitIfMissing]),
+        ];
+        let p = compile(&steps);
+        assert_eq!(p.len(), 5);
+        assert!(matches!(p[2], Instr::Maybe { skip: 2, .. }));
+        assert!(matches!(p[3], Instr::Op(OpKind::Read, Purpose::Refresh)));
     }
 }

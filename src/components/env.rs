@@ -1,8 +1,9 @@
 //! What a component sees while it handles a message: the clock, its own random stream,
 //! the topology (read-only), the history, and ways to send and to set timers.
 
-use super::message::{Msg, RETURN_LOST};
+use super::message::{Msg, RETURN_LOST, Reply, Request, Status};
 use crate::check::History;
+use crate::check::VersionId;
 use crate::engine::{ComponentId, LinkId, Scheduler, SimDuration, SimTime, Stream, Topology};
 
 /// A component's view of the world for one event.
@@ -13,8 +14,10 @@ pub struct Env<'a> {
     pub rng: &'a mut Stream,
     /// The links of the architecture.
     pub topology: &'a Topology,
-    /// Where completed operations are recorded.
+    /// Where operations and versions are recorded.
     pub history: &'a mut History,
+    /// When clients stop starting work and periodic timers stop re-arming.
+    pub stop_at: SimTime,
     pub(crate) sched: &'a mut Scheduler<Msg>,
 }
 
@@ -23,6 +26,18 @@ impl Env<'_> {
     #[inline]
     pub fn now(&self) -> SimTime {
         self.sched.now()
+    }
+
+    /// The id of the event being handled (its `seq` in the trace).
+    #[inline]
+    pub fn event(&self) -> u64 {
+        self.sched.event()
+    }
+
+    /// Whether the run's duration is over: only in-flight work finishes now.
+    #[inline]
+    pub fn stopping(&self) -> bool {
+        self.now() >= self.stop_at
     }
 
     /// The component at the other end of `link`.
@@ -44,7 +59,8 @@ impl Env<'_> {
         Some(l.latency.sample(self.rng))
     }
 
-    /// Sends `msg` over `link` to its other end; returns false if it was lost.
+    /// Sends `msg` over `link` to its other end; returns false if it was lost (a lost
+    /// request is released in the history, so its slot can be reused).
     #[inline]
     pub fn send(&mut self, link: LinkId, msg: Msg) -> bool {
         let peer = self.peer(link);
@@ -53,7 +69,12 @@ impl Env<'_> {
                 self.sched.after(SimDuration(ns), peer, msg);
                 true
             }
-            None => false,
+            None => {
+                if let Msg::Request(r) = msg {
+                    self.history.release_request(r.op);
+                }
+                false
+            }
         }
     }
 
@@ -69,7 +90,24 @@ impl Env<'_> {
         }
     }
 
-    /// Delivers `msg` to `target` after `delay`, outside any link (replies, internal work).
+    /// Answers `request` from this component: the reply travels back over the request's
+    /// hops, or is lost (and the request released).
+    pub fn reply(&mut self, request: &Request, status: Status, version: VersionId, source: u8) {
+        let back = self.add_return_hop(request.return_ns, request.via);
+        if back == RETURN_LOST {
+            self.history.release_request(request.op);
+            return;
+        }
+        let reply = Reply { op: request.op, version, server: self.id, source, status };
+        self.sched.after(SimDuration(back), request.origin, Msg::Reply(reply));
+    }
+
+    /// Drops `request` unanswered (the component is down).
+    pub fn drop_request(&mut self, request: &Request) {
+        self.history.release_request(request.op);
+    }
+
+    /// Delivers `msg` to `target` after `delay`, outside any link (internal work).
     #[inline]
     pub fn deliver(&mut self, delay: SimDuration, target: ComponentId, msg: Msg) {
         self.sched.after(delay, target, msg);

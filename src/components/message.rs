@@ -1,65 +1,123 @@
 //! The messages components exchange. Small and `Copy`, so events live inline in the
-//! queue and the hot loop allocates nothing.
+//! queue and the hot loop allocates nothing. What does not fit (a write's timestamp,
+//! its message number) stays in the history's invocation table, which the request's
+//! `op` slot points at.
 
-use crate::check::OpKind;
+use crate::check::{OpId, OpKind, VersionId};
 use crate::engine::{ComponentId, LinkId, Traceable};
+use crate::model::Promote;
 
 /// Marks a request whose reply will be lost on the way back.
 pub const RETURN_LOST: u64 = u64::MAX;
+
+/// Request flag: a read carries the session's token (`seen`) and must not return
+/// anything older.
+pub const FLAG_TOKEN: u8 = 1;
+/// Request flag: a write carries an idempotency key (its client and message number).
+pub const FLAG_IDEMPOTENT: u8 = 2;
 
 /// A client request travelling towards the component that serves it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Request {
     /// The client that sent it and receives the reply.
     pub origin: ComponentId,
-    /// The client's operation number, to match the reply.
-    pub op_seq: u32,
-    /// Write or read.
-    pub kind: OpKind,
+    /// The operation's slot in the history's invocation table.
+    pub op: OpId,
     /// The key.
     pub key: u32,
     /// The link the request arrived on (its return path starts here).
     pub via: LinkId,
+    /// What the client last observed of the key: a write's base, a read's token.
+    pub seen: VersionId,
     /// Latency the reply will need to travel back over the hops so far, or `RETURN_LOST`.
     pub return_ns: u64,
+    /// Write or read.
+    pub kind: OpKind,
+    /// `FLAG_*` bits.
+    pub flags: u8,
+}
+
+/// How a store answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Done: `version` was written or read.
+    Ok,
+    /// Refused by a version check: `version` is the current head.
+    Rejected,
 }
 
 /// The answer to a request, delivered straight to its origin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Reply {
-    /// The operation number of the request.
-    pub op_seq: u32,
-    /// Write or read.
-    pub kind: OpKind,
-    /// The key.
-    pub key: u32,
-    /// Version written, or version read (0 = nothing yet).
-    pub version: u64,
+    /// The operation's slot.
+    pub op: OpId,
+    /// Version written or read, or the current head of a rejected write.
+    pub version: VersionId,
+    /// The component that served it.
+    pub server: ComponentId,
+    /// Who in the server: 0 the primary, `i + 1` replica `i`.
+    pub source: u8,
+    /// Done or refused.
+    pub status: Status,
+}
+
+/// A fault acting on its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The target stops serving (a store's primary loses what is not durable).
+    Crash,
+    /// The target serves again.
+    Restart,
+    /// A store promotes a replica to primary.
+    Failover(Promote),
+    /// Replication lag is multiplied by this many thousandths.
+    LagFactor(u32),
+    /// The target's clock jumps by this many ns.
+    ClockJump(i64),
+    /// A client loses its network for this many ns.
+    Disconnect(u64),
+    /// Links of partition group `group` are cut (`true`) or healed.
+    Partition {
+        /// Index of the group of links.
+        group: u32,
+        /// Cut or heal.
+        cut: bool,
+    },
 }
 
 /// Every message in a simulation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Msg {
-    /// A component's own timer: a client's sleep or think time ended.
+    /// A component's own timer: a client's sleep, think time or backoff ended, a store's
+    /// snapshot is due.
     Wake,
     /// A request on its way to be served.
     Request(Request),
     /// A reply on its way to the client.
     Reply(Reply),
-    /// A write reaching replica `replica` of a store.
+    /// A version reaching replica `replica` of a store.
     Replicate {
         /// Replica index within the store.
         replica: u32,
         /// The key.
         key: u32,
-        /// The version applied.
-        version: u64,
+        /// The version.
+        version: VersionId,
+        /// The primary's epoch when it was sent; a later epoch ignores it.
+        epoch: u32,
     },
-    /// A client's request timer for operation `op_seq` expired.
+    /// A client's request timer for its operation `op_seq` expired.
     Timeout {
-        /// The operation it guards.
+        /// The client's own number of the operation it guards.
         op_seq: u32,
     },
+    /// The fault schedule's timer for fault `index`.
+    FaultDue {
+        /// Index in the scenario's fault list.
+        index: u32,
+    },
+    /// A fault hitting its target.
+    Fault(Fault),
     /// A message of a user-defined component.
     Custom {
         /// What the message means to the component.
@@ -80,8 +138,24 @@ impl Msg {
             Msg::Reply(_) => "reply",
             Msg::Replicate { .. } => "replicate",
             Msg::Timeout { .. } => "timeout",
+            Msg::FaultDue { .. } => "fault_due",
+            Msg::Fault(_) => "fault",
             Msg::Custom { .. } => "custom",
         }
+    }
+}
+
+fn fault_ids(f: Fault) -> [u64; 3] {
+    match f {
+        Fault::Crash => [1, 0, 0],
+        Fault::Restart => [2, 0, 0],
+        Fault::Failover(Promote::Chosen(i)) => [3, u64::from(i), 0],
+        Fault::Failover(Promote::Freshest) => [3, u64::MAX, 1],
+        Fault::Failover(Promote::Random) => [3, u64::MAX, 2],
+        Fault::LagFactor(m) => [4, u64::from(m), 0],
+        Fault::ClockJump(ns) => [5, ns as u64, 0],
+        Fault::Disconnect(ns) => [6, ns, 0],
+        Fault::Partition { group, cut } => [7, u64::from(group), u64::from(cut)],
     }
 }
 
@@ -95,6 +169,8 @@ impl Traceable for Msg {
             Msg::Replicate { .. } => 3,
             Msg::Timeout { .. } => 4,
             Msg::Custom { .. } => 5,
+            Msg::FaultDue { .. } => 6,
+            Msg::Fault(_) => 7,
         }
     }
 
@@ -103,17 +179,21 @@ impl Traceable for Msg {
         match *self {
             Msg::Wake => [0; 3],
             Msg::Request(r) => [
-                u64::from(r.origin.0) << 32 | u64::from(r.op_seq),
+                u64::from(r.origin.0) << 32 | u64::from(r.op),
                 u64::from(r.key) << 8 | r.kind as u64,
-                0,
+                u64::from(r.seen.0) << 8 | u64::from(r.flags),
             ],
-            Msg::Reply(r) => {
-                [u64::from(r.op_seq), u64::from(r.key) << 8 | r.kind as u64, r.version]
-            }
-            Msg::Replicate { replica, key, version } => {
-                [u64::from(replica), u64::from(key), version]
+            Msg::Reply(r) => [
+                u64::from(r.op),
+                u64::from(r.server.0) << 16 | u64::from(r.source) << 8 | r.status as u64,
+                u64::from(r.version.0),
+            ],
+            Msg::Replicate { replica, key, version, epoch } => {
+                [u64::from(replica) << 32 | u64::from(epoch), u64::from(key), u64::from(version.0)]
             }
             Msg::Timeout { op_seq } => [u64::from(op_seq), 0, 0],
+            Msg::FaultDue { index } => [u64::from(index), 0, 0],
+            Msg::Fault(f) => fault_ids(f),
             Msg::Custom { tag, a, b } => [u64::from(tag), a, b],
         }
     }
@@ -131,9 +211,15 @@ mod tests {
 
     #[test]
     fn trace_ids_distinguish_payloads() {
-        let a = Msg::Replicate { replica: 0, key: 1, version: 2 };
-        let b = Msg::Replicate { replica: 1, key: 1, version: 2 };
+        let v = VersionId(2);
+        let a = Msg::Replicate { replica: 0, key: 1, version: v, epoch: 0 };
+        let b = Msg::Replicate { replica: 1, key: 1, version: v, epoch: 0 };
         assert_ne!(a.trace_ids(), b.trace_ids());
         assert_eq!(a.kind_name(), "replicate");
+        let c = Msg::Fault(Fault::Partition { group: 0, cut: true });
+        assert_ne!(
+            c.trace_ids(),
+            Msg::Fault(Fault::Partition { group: 0, cut: false }).trace_ids()
+        );
     }
 }

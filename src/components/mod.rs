@@ -8,6 +8,7 @@
 
 pub mod client;
 pub mod env;
+pub mod fault_driver;
 pub mod load_balancer;
 pub mod message;
 pub mod registry;
@@ -16,8 +17,9 @@ pub mod world;
 
 pub use client::Client;
 pub use env::Env;
+pub use fault_driver::FaultDriver;
 pub use load_balancer::LoadBalancer;
-pub use message::{Msg, Reply, Request};
+pub use message::{Fault, Msg, Reply, Request, Status};
 pub use registry::{Factory, Registry, Wiring};
 pub use store::Store;
 pub use world::{BuiltIn, World};
@@ -32,4 +34,9 @@ pub trait Component {
     fn start(&mut self, _env: &mut Env<'_>) {}
     /// Handles one message.
     fn on_message(&mut self, msg: Msg, env: &mut Env<'_>);
+    /// A store's tables at the end of the run (`id` is its component id), so the
+    /// checkers can see its final versions; `None` for components that hold no data.
+    fn end_state(&self, _id: u32) -> Option<crate::check::StoreEnd> {
+        None
+    }
 }

@@ -1,117 +1,341 @@
-//! A store: one primary and `replicas` asynchronous replicas of a key-value table.
+//! A store: one primary and `replicas` asynchronous replicas of a key-value table whose
+//! values are versions in the history's version DAG.
 //!
-//! Every write goes to the primary, which gives the key its next version (a counter per
-//! key), acknowledges at once and ships the version to each replica after a lag drawn
-//! from that replica's own stream. A replica applies a version only if it is newer than
-//! what it holds, so reordered replication never moves it backwards. Reads are served by
-//! the primary or by a replica chosen at random, as the read consistency says.
-//! Service time, capacity, crashes and conflict policies are left to later issues.
+//! Every write goes to the primary. Its conflict policy decides the new version's
+//! parents and whether it becomes the head (see `ConflictPolicy`); an idempotent write
+//! whose message the primary already applied gets the earlier version back. A new head
+//! is shipped to each replica after a lag drawn from that replica's own stream; a
+//! replica applies only versions newer than what it holds, so reordered replication
+//! never moves it backwards. Reads are served by the primary or by a random replica; a
+//! read with a session token that the replica cannot honour goes to the primary.
+//!
+//! Faults: a crash takes the primary down (requests to it are dropped) and, with
+//! snapshot durability, rolls its table back to the last snapshot; a restart or a
+//! failover starts a new epoch: replication messages of the old one are ignored and the
+//! replicas are re-cloned from the (new) primary. Lag spikes scale replication lag;
+//! clock jumps move the primary's clock.
+
+use std::collections::BTreeMap;
 
 use super::Component;
 use super::env::Env;
-use super::message::{Msg, RETURN_LOST, Reply, Request};
-use crate::check::OpKind;
-use crate::engine::{Dist, SimDuration, Stream};
-use crate::model::{ReadConsistency, StoreSpec};
+use super::message::{FLAG_IDEMPOTENT, FLAG_TOKEN, Fault, Msg, Request, Status};
+use crate::check::{HeadCause, HeadMove, OpKind, StoreEnd, VersionId};
+use crate::engine::{Dist, SimDuration, SimTime, Stream};
+use crate::model::{ClockSource, ConflictPolicy, Durability, Promote, ReadConsistency, StoreSpec};
 
 /// One replica's copy of the table and its replication stream.
 #[derive(Debug)]
 struct Replica {
-    versions: Vec<u64>,
+    versions: Vec<VersionId>,
     /// Draws this replica's lag; named after the replica so other components never shift it.
     rng: Stream,
+}
+
+/// The last message each client had applied, for idempotency keys.
+type Applied = BTreeMap<u32, (u32, VersionId)>;
+
+/// What the primary saved last, with snapshot durability.
+#[derive(Debug, Clone)]
+struct Snapshot {
+    every: SimDuration,
+    taken: SimTime,
+    table: Vec<VersionId>,
+    applied: Applied,
 }
 
 /// A primary/replica key-value store.
 #[derive(Debug)]
 pub struct Store {
-    primary: Vec<u64>,
+    primary: Vec<VersionId>,
     replicas: Vec<Replica>,
     lag: Dist,
+    lag_milli: u32,
     reads: ReadConsistency,
+    conflict: ConflictPolicy,
+    snapshot: Option<Snapshot>,
+    applied: Applied,
+    up: bool,
+    epoch: u32,
+    clock_offset_ns: i64,
+    token_fallbacks: u64,
 }
 
 impl Store {
-    /// A store named `name` holding `key_count` keys, all at version 0.
+    /// A store named `name` holding `key_count` keys, all at the root version.
     pub fn new(name: &str, spec: &StoreSpec, key_count: u32, seed: u64) -> Store {
         let replicas = (0..spec.replicas)
             .map(|i| Replica {
-                versions: vec![0; key_count as usize],
+                versions: vec![VersionId::ROOT; key_count as usize],
                 rng: Stream::new(seed, &format!("{name}/replica/{i}")),
             })
             .collect();
         if spec.reads == ReadConsistency::AnyReplica {
             assert!(spec.replicas > 0, "replica reads need a replica");
         }
+        let snapshot = match spec.durability {
+            Durability::Wal => None,
+            Durability::Snapshot { every } => Some(Snapshot {
+                every,
+                taken: SimTime::ZERO,
+                table: vec![VersionId::ROOT; key_count as usize],
+                applied: Applied::new(),
+            }),
+        };
         Store {
-            primary: vec![0; key_count as usize],
+            primary: vec![VersionId::ROOT; key_count as usize],
             replicas,
             lag: spec.replication_lag.clone(),
+            lag_milli: 1000,
             reads: spec.reads,
+            conflict: spec.conflict,
+            snapshot,
+            applied: Applied::new(),
+            up: true,
+            epoch: 0,
+            clock_offset_ns: 0,
+            token_fallbacks: 0,
         }
     }
 
     /// The version of `key` held by replica `replica` (for tests and reports).
-    pub fn replica_version(&self, replica: usize, key: u32) -> u64 {
+    pub fn replica_version(&self, replica: usize, key: u32) -> VersionId {
         self.replicas[replica].versions[key as usize]
     }
 
     /// The version of `key` on the primary.
-    pub fn primary_version(&self, key: u32) -> u64 {
+    pub fn primary_version(&self, key: u32) -> VersionId {
         self.primary[key as usize]
+    }
+
+    /// Reads with a session token that a replica could not honour.
+    pub fn token_fallbacks(&self) -> u64 {
+        self.token_fallbacks
     }
 
     /// Draws the next lag of replica `replica` (exposed so tests can pin its stream).
     pub fn draw_lag(&mut self, replica: usize) -> u64 {
-        self.lag.sample(&mut self.replicas[replica].rng)
+        let lag = self.lag.sample(&mut self.replicas[replica].rng);
+        if self.lag_milli == 1000 {
+            lag
+        } else {
+            lag.saturating_mul(u64::from(self.lag_milli)) / 1000
+        }
     }
 
-    fn write(&mut self, key: u32, env: &mut Env<'_>) -> u64 {
-        let version = self.primary[key as usize] + 1;
-        self.primary[key as usize] = version;
+    /// The tables at the end of the run, for the checkers.
+    pub fn end_state(&self, id: u32) -> StoreEnd {
+        StoreEnd {
+            id,
+            primary: self.primary.clone(),
+            replicas: self.replicas.iter().map(|r| r.versions.clone()).collect(),
+        }
+    }
+
+    fn move_head(&mut self, key: u32, to: VersionId, cause: HeadCause, env: &mut Env<'_>) {
+        let from = std::mem::replace(&mut self.primary[key as usize], to);
+        let mv =
+            HeadMove { store: env.id.0, key, from, to, cause, at: env.now(), event: env.event() };
+        env.history.head_moved(mv);
+        self.replicate(key, to, env);
+    }
+
+    fn replicate(&mut self, key: u32, version: VersionId, env: &mut Env<'_>) {
         for i in 0..self.replicas.len() {
             let lag = self.draw_lag(i);
-            let msg = Msg::Replicate { replica: i as u32, key, version };
+            let msg = Msg::Replicate { replica: i as u32, key, version, epoch: self.epoch };
             env.timer(SimDuration(lag), msg);
         }
-        version
     }
 
-    fn read(&mut self, key: u32, env: &mut Env<'_>) -> u64 {
-        match self.reads {
-            ReadConsistency::Primary => self.primary[key as usize],
-            ReadConsistency::AnyReplica => {
-                let i = env.rng.below(self.replicas.len() as u64) as usize;
-                self.replicas[i].versions[key as usize]
+    fn write(&mut self, r: &Request, env: &mut Env<'_>) -> (Status, VersionId) {
+        let inv = *env.history.invocation(r.op);
+        if r.flags & FLAG_IDEMPOTENT != 0 {
+            if let Some(&(message, v)) = self.applied.get(&inv.client) {
+                if message == inv.message {
+                    return (Status::Ok, v); // Already applied: the same answer again.
+                }
+            }
+        }
+        let key = r.key;
+        let head = self.primary[key as usize];
+        let server_clock = env.now().0 as i64 + self.clock_offset_ns;
+        let (at, event, store) = (env.now(), env.event(), env.id.0);
+        let v = match self.conflict {
+            ConflictPolicy::VersionCheck if r.seen != head => return (Status::Rejected, head),
+            ConflictPolicy::VersionCheck => {
+                let v = env.history.create_version(r.op, store, server_clock, &[head], at, event);
+                self.move_head(key, v, HeadCause::Write, env);
+                v
+            }
+            ConflictPolicy::Merge => {
+                let parents = [head, r.seen];
+                let v = env.history.create_version(r.op, store, server_clock, &parents, at, event);
+                self.move_head(key, v, HeadCause::Write, env);
+                v
+            }
+            ConflictPolicy::Overwrite(clock) => {
+                let stamp = match clock {
+                    ClockSource::Client => inv.stamp,
+                    ClockSource::Server => server_clock,
+                };
+                let v = env.history.create_version(r.op, store, stamp, &[r.seen], at, event);
+                let head_stamp = env.history.dag().get(head).stamp;
+                if (stamp, v) > (head_stamp, head) {
+                    self.move_head(key, v, HeadCause::Write, env);
+                } else {
+                    let mv = HeadMove {
+                        store,
+                        key,
+                        from: head,
+                        to: v,
+                        cause: HeadCause::LostRace,
+                        at,
+                        event,
+                    };
+                    env.history.head_moved(mv);
+                }
+                v
+            }
+        };
+        if r.flags & FLAG_IDEMPOTENT != 0 {
+            self.applied.insert(inv.client, (inv.message, v));
+        }
+        (Status::Ok, v)
+    }
+
+    /// Serves a read: the version and who served it (0 primary, `i + 1` replica `i`).
+    fn read(&mut self, r: &Request, env: &mut Env<'_>) -> Option<(VersionId, u8)> {
+        let key = r.key as usize;
+        if self.reads == ReadConsistency::AnyReplica {
+            let i = env.rng.below(self.replicas.len() as u64) as usize;
+            let v = self.replicas[i].versions[key];
+            let honours = r.flags & FLAG_TOKEN == 0 || env.history.dag_mut().includes(v, r.seen);
+            if honours {
+                return Some((v, i as u8 + 1));
+            }
+            self.token_fallbacks += 1;
+        }
+        self.up.then(|| (self.primary[key], 0))
+    }
+
+    fn on_request(&mut self, request: Request, env: &mut Env<'_>) {
+        let answer = match request.kind {
+            OpKind::Write if self.up => Some((self.write(&request, env), 0)),
+            OpKind::Write => None,
+            OpKind::Read => self.read(&request, env).map(|(v, src)| ((Status::Ok, v), src)),
+        };
+        match answer {
+            Some(((status, version), source)) => env.reply(&request, status, version, source),
+            None => env.drop_request(&request), // The primary is down.
+        }
+    }
+
+    fn on_replicate(&mut self, replica: u32, key: u32, version: VersionId, epoch: u32) {
+        if epoch != self.epoch {
+            return; // Shipped by a primary that has since crashed or been replaced.
+        }
+        let held = &mut self.replicas[replica as usize].versions[key as usize];
+        *held = (*held).max(version);
+    }
+
+    fn on_snapshot_due(&mut self, env: &mut Env<'_>) {
+        let Some(s) = &mut self.snapshot else { return };
+        if self.up {
+            s.table.copy_from_slice(&self.primary);
+            s.applied.clone_from(&self.applied);
+            s.taken = env.now();
+        }
+        if !env.stopping() {
+            env.timer(s.every, Msg::Wake);
+        }
+    }
+
+    /// Sets the primary's table to `table`, telling the checkers of every key that moved.
+    fn roll_to(&mut self, table: &[VersionId], cause: HeadCause, env: &mut Env<'_>) {
+        let (store, at, event) = (env.id.0, env.now(), env.event());
+        for (key, (held, &to)) in self.primary.iter_mut().zip(table).enumerate() {
+            if *held != to {
+                let from = std::mem::replace(held, to);
+                let key = key as u32;
+                env.history.head_moved(HeadMove { store, key, from, to, cause, at, event });
             }
         }
     }
 
-    fn on_request(&mut self, request: Request, env: &mut Env<'_>) {
-        let version = match request.kind {
-            OpKind::Write => self.write(request.key, env),
-            OpKind::Read => self.read(request.key, env),
-        };
-        let return_ns = env.add_return_hop(request.return_ns, request.via);
-        if return_ns == RETURN_LOST {
-            return; // Served, but the client never hears of it.
+    /// A new epoch: replicas are re-cloned from the primary.
+    fn resync(&mut self) {
+        self.epoch += 1;
+        for r in &mut self.replicas {
+            r.versions.copy_from_slice(&self.primary);
         }
-        let reply = Reply { op_seq: request.op_seq, kind: request.kind, key: request.key, version };
-        env.deliver(SimDuration(return_ns), request.origin, Msg::Reply(reply));
     }
 
-    fn on_replicate(&mut self, replica: u32, key: u32, version: u64) {
-        assert!(version <= self.primary[key as usize], "replica ahead of primary");
-        let held = &mut self.replicas[replica as usize].versions[key as usize];
-        *held = (*held).max(version);
+    fn crash(&mut self, env: &mut Env<'_>) {
+        if !self.up {
+            return;
+        }
+        self.up = false;
+        if let Some(s) = self.snapshot.take() {
+            self.roll_to(&s.table, HeadCause::Crash { snapshot_at: s.taken }, env);
+            self.applied.clone_from(&s.applied);
+            self.snapshot = Some(s);
+        }
+        self.epoch += 1; // Replication in flight from before the crash is void.
+    }
+
+    fn failover(&mut self, promote: Promote, env: &mut Env<'_>) {
+        if self.replicas.is_empty() {
+            return;
+        }
+        let n = self.replicas.len();
+        let chosen = match promote {
+            Promote::Chosen(i) => (i as usize).min(n - 1),
+            Promote::Random => env.rng.below(n as u64) as usize,
+            Promote::Freshest => (0..n)
+                .max_by_key(|&i| {
+                    let sum: u64 = self.replicas[i].versions.iter().map(|v| u64::from(v.0)).sum();
+                    (sum, std::cmp::Reverse(i))
+                })
+                .unwrap_or(0),
+        };
+        let table = self.replicas[chosen].versions.clone();
+        self.roll_to(&table, HeadCause::Failover { replica: chosen as u32 }, env);
+        self.applied.clear(); // The idempotency table lived on the old primary.
+        self.up = true;
+        self.resync();
+    }
+
+    fn on_fault(&mut self, fault: Fault, env: &mut Env<'_>) {
+        match fault {
+            Fault::Crash => self.crash(env),
+            Fault::Restart if !self.up => {
+                self.up = true;
+                self.resync();
+            }
+            Fault::Failover(promote) => self.failover(promote, env),
+            Fault::LagFactor(milli) => self.lag_milli = milli,
+            Fault::ClockJump(ns) => self.clock_offset_ns = self.clock_offset_ns.saturating_add(ns),
+            _ => {}
+        }
     }
 }
 
 impl Component for Store {
+    fn start(&mut self, env: &mut Env<'_>) {
+        if let Some(s) = &self.snapshot {
+            env.timer(s.every, Msg::Wake);
+        }
+    }
+
     fn on_message(&mut self, msg: Msg, env: &mut Env<'_>) {
         match msg {
             Msg::Request(request) => self.on_request(request, env),
-            Msg::Replicate { replica, key, version } => self.on_replicate(replica, key, version),
+            Msg::Replicate { replica, key, version, epoch } => {
+                self.on_replicate(replica, key, version, epoch)
+            }
+            Msg::Wake => self.on_snapshot_due(env),
+            Msg::Fault(f) => self.on_fault(f, env),
             other => panic!("store got unexpected {}", other.kind_name()),
         }
     }

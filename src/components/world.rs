@@ -7,14 +7,19 @@
 
 use std::sync::Arc;
 
-use super::client::Workload;
+use super::client::{Workload, compile};
 use super::env::Env;
-use super::message::Msg;
+use super::fault_driver::{FaultDriver, PlannedFault};
+use super::message::{Fault, Msg};
 use super::registry::{Registry, Wiring};
 use super::{Client, Component, LoadBalancer, Store};
-use crate::check::History;
-use crate::engine::{Actor, ComponentId, Link, LinkId, Scheduler, Sim, Stream, Topology};
-use crate::model::{ComponentKind, Endpoint, KeyChoice, ReadConsistency, Scenario};
+use crate::check::{CheckReport, Checks, History, Names};
+use crate::engine::{
+    Actor, ComponentId, Link, LinkId, Scheduler, Sim, SimDuration, SimTime, Stream, Topology,
+};
+use crate::model::{
+    ComponentKind, Endpoint, FaultAction, KeyChoice, ReadConsistency, Scenario, Step,
+};
 
 /// A component instance: a built-in, or a user component behind the trait.
 pub enum BuiltIn {
@@ -24,6 +29,8 @@ pub enum BuiltIn {
     LoadBalancer(LoadBalancer),
     /// A primary/replica store.
     Store(Store),
+    /// The fault schedule.
+    Faults(FaultDriver),
     /// A component from the registry.
     Custom(Box<dyn Component>),
 }
@@ -34,6 +41,7 @@ impl Component for BuiltIn {
             BuiltIn::Client(c) => c.start(env),
             BuiltIn::LoadBalancer(c) => c.start(env),
             BuiltIn::Store(c) => c.start(env),
+            BuiltIn::Faults(c) => c.start(env),
             BuiltIn::Custom(c) => c.start(env),
         }
     }
@@ -44,6 +52,7 @@ impl Component for BuiltIn {
             BuiltIn::Client(c) => c.on_message(msg, env),
             BuiltIn::LoadBalancer(c) => c.on_message(msg, env),
             BuiltIn::Store(c) => c.on_message(msg, env),
+            BuiltIn::Faults(c) => c.on_message(msg, env),
             BuiltIn::Custom(c) => c.on_message(msg, env),
         }
     }
@@ -56,8 +65,12 @@ pub struct World {
     rngs: Vec<Stream>,
     /// The instance graph.
     pub topology: Topology,
-    /// Completed operations.
+    /// Operations, versions and the checkers watching them.
     pub history: History,
+    /// When the scenario's duration ends (clients stop starting work).
+    pub stop_at: SimTime,
+    partition_groups: Vec<Vec<LinkId>>,
+    model_components: usize,
 }
 
 impl Actor for World {
@@ -65,12 +78,19 @@ impl Actor for World {
 
     #[inline]
     fn on_event(&mut self, target: ComponentId, msg: Msg, sched: &mut Scheduler<Msg>) {
+        if let Msg::Fault(Fault::Partition { group, cut }) = msg {
+            for &link in &self.partition_groups[group as usize] {
+                self.topology.link_mut(link).partitioned = cut;
+            }
+            return;
+        }
         let i = target.index();
         let mut env = Env {
             id: target,
             rng: &mut self.rngs[i],
             topology: &self.topology,
             history: &mut self.history,
+            stop_at: self.stop_at,
             sched,
         };
         self.components[i].on_message(msg, &mut env);
@@ -83,6 +103,8 @@ struct Plan {
     names: Vec<String>,
     outgoing: Vec<Vec<LinkId>>,
     client_entry: Vec<LinkId>,
+    /// The instance links made for each model link, in model order.
+    per_model_link: Vec<Vec<LinkId>>,
 }
 
 /// Refuses a hand-built scenario that the loader would have refused, so a library user
@@ -103,7 +125,10 @@ fn check_buildable(scenario: &Scenario) -> Result<(), String> {
     if model.links.iter().filter(|l| l.from == Endpoint::Clients).count() != 1 {
         return Err("exactly one link must start at the clients".into());
     }
-    if !scenario.clients.workflow.iter().any(|s| !matches!(s, crate::model::Step::Sleep(_))) {
+    if compile(&scenario.clients.workflow).is_empty() {
+        return Err("the workflow has no step".into());
+    }
+    if !scenario.clients.workflow.iter().any(|s| !matches!(s, Step::Sleep(_))) {
         return Err("the workflow needs at least one write or read".into());
     }
     for spec in &model.components {
@@ -129,6 +154,7 @@ fn plan(scenario: &Scenario) -> Plan {
     let mut topology = Topology::default();
     let mut names: Vec<String> = model.components.iter().map(|c| c.name.clone()).collect();
     names.extend((0..scenario.clients.count).map(|i| format!("client/{i}")));
+    names.push("faults".to_string());
     for name in &names {
         topology.add_node(name);
     }
@@ -138,37 +164,136 @@ fn plan(scenario: &Scenario) -> Plan {
     };
     let mut outgoing = vec![Vec::new(); names.len()];
     let mut client_entry = Vec::new();
+    let mut per_model_link = Vec::new();
     for spec in &model.links {
         let to = index_of(&spec.to);
         let link = Link { latency: spec.latency.clone(), loss: spec.loss, partitioned: false };
+        let mut made = Vec::new();
         match &spec.from {
             Endpoint::Component(from) => {
                 let from = index_of(from);
-                outgoing[from.index()].push(topology.connect(from, to, link));
+                let id = topology.connect(from, to, link);
+                outgoing[from.index()].push(id);
+                made.push(id);
             }
             Endpoint::Clients => {
                 for i in 0..scenario.clients.count {
                     let from = ComponentId((model.components.len() as u32) + i);
-                    client_entry.push(topology.connect(from, to, link.clone()));
+                    let id = topology.connect(from, to, link.clone());
+                    client_entry.push(id);
+                    made.push(id);
                 }
             }
         }
+        per_model_link.push(made);
     }
     assert_eq!(client_entry.len(), scenario.clients.count as usize, "one entry link per client");
-    Plan { topology, names, outgoing, client_entry }
+    Plan { topology, names, outgoing, client_entry, per_model_link }
+}
+
+/// Resolves the scenario's faults to instances; partitions become groups of links.
+fn plan_faults(
+    scenario: &Scenario,
+    plan: &Plan,
+) -> Result<(Vec<PlannedFault>, Vec<Vec<LinkId>>), String> {
+    let model = &scenario.model;
+    let component = |name: &str| {
+        model
+            .components
+            .iter()
+            .position(|c| c.name == name)
+            .map(|i| ComponentId(i as u32))
+            .ok_or_else(|| format!("fault target `{name}` is not a component"))
+    };
+    let first_client = model.components.len() as u32;
+    let clients: Vec<ComponentId> =
+        (0..scenario.clients.count).map(|i| ComponentId(first_client + i)).collect();
+    let driver = ComponentId(plan.names.len() as u32 - 1);
+    let mut groups = Vec::new();
+    let mut planned = Vec::new();
+    for f in &scenario.faults {
+        let p =
+            |targets, start, end| PlannedFault { when: f.when, targets, share: 1.0, start, end };
+        planned.push(match &f.action {
+            FaultAction::Crash { target, restart_after } => p(
+                vec![component(target)?],
+                Fault::Crash,
+                restart_after.map(|d| (d, Fault::Restart)),
+            ),
+            FaultAction::Failover { target, promote } => {
+                p(vec![component(target)?], Fault::Failover(*promote), None)
+            }
+            FaultAction::LagSpike { target, factor, lasting } => {
+                let milli = (factor * 1000.0).round().clamp(0.0, f64::from(u32::MAX)) as u32;
+                p(
+                    vec![component(target)?],
+                    Fault::LagFactor(milli),
+                    Some((*lasting, Fault::LagFactor(1000))),
+                )
+            }
+            FaultAction::ClockJump { target, by_ns } => {
+                let targets = if target == crate::model::architecture::CLIENTS {
+                    clients.clone()
+                } else {
+                    vec![component(target)?]
+                };
+                p(targets, Fault::ClockJump(*by_ns), None)
+            }
+            FaultAction::Disconnect { share, lasting } => PlannedFault {
+                share: *share,
+                ..p(clients.clone(), Fault::Disconnect(lasting.as_nanos()), None)
+            },
+            FaultAction::Partition { from, to, heal_after } => {
+                let links: Vec<LinkId> = model
+                    .links
+                    .iter()
+                    .zip(&plan.per_model_link)
+                    .filter(|(l, _)| &l.to == to && endpoint_name(&l.from) == from)
+                    .flat_map(|(_, made)| made.iter().copied())
+                    .collect();
+                if links.is_empty() {
+                    return Err(format!("no link from `{from}` to `{to}` to partition"));
+                }
+                let group = groups.len() as u32;
+                groups.push(links);
+                let heal = heal_after.map(|d| (d, Fault::Partition { group, cut: false }));
+                p(vec![driver], Fault::Partition { group, cut: true }, heal)
+            }
+        });
+    }
+    Ok((planned, groups))
+}
+
+fn endpoint_name(e: &Endpoint) -> &str {
+    match e {
+        Endpoint::Clients => crate::model::architecture::CLIENTS,
+        Endpoint::Component(name) => name,
+    }
 }
 
 impl World {
     /// Builds the world of `scenario` and schedules each component's first events.
     ///
-    /// `keep_ops` keeps every operation in the history (for checkers and tests).
+    /// `keep_ops` keeps every completed operation in the history (for tests).
     pub fn build(
         scenario: &Scenario,
         registry: &Registry,
         keep_ops: bool,
     ) -> Result<Sim<World>, String> {
+        World::build_with(scenario, registry, Checks::new(&scenario.checks), keep_ops)
+    }
+
+    /// `build` with the given checkers (a library user may add their own).
+    pub fn build_with(
+        scenario: &Scenario,
+        registry: &Registry,
+        checks: Checks,
+        keep_ops: bool,
+    ) -> Result<Sim<World>, String> {
         check_buildable(scenario)?;
-        let Plan { topology, names, outgoing, client_entry } = plan(scenario);
+        let plan = plan(scenario);
+        let (faults, partition_groups) = plan_faults(scenario, &plan)?;
+        let Plan { topology, names, outgoing, client_entry, .. } = plan;
         let key_count = scenario.clients.key_count();
         let mut components = Vec::with_capacity(names.len());
         for (i, spec) in scenario.model.components.iter().enumerate() {
@@ -195,9 +320,13 @@ impl World {
         }
         let clients = &scenario.clients;
         let workload = Arc::new(Workload {
-            workflow: clients.workflow.clone(),
+            program: compile(&clients.workflow),
             think: clients.think.clone(),
             timeout: clients.timeout,
+            retry: clients.retry.clone(),
+            idempotency_key: clients.idempotency_key,
+            session_tokens: clients.session_tokens,
+            clock: clients.clock,
         });
         for (i, &entry) in client_entry.iter().enumerate() {
             let key = match clients.key {
@@ -207,9 +336,21 @@ impl World {
             let client = Client::new(i as u32, key, entry, workload.clone());
             components.push(BuiltIn::Client(client));
         }
+        components.push(BuiltIn::Faults(FaultDriver::new(faults)));
         let rngs = names.iter().map(|n| Stream::new(scenario.seed, n)).collect();
-        let history = History::new(key_count, keep_ops);
-        let mut sim = Sim::new(World { components, rngs, topology, history });
+        let history = History::new(key_count, checks, keep_ops);
+        let stop_at = SimTime::ZERO.after(scenario.duration);
+        let model_components = scenario.model.components.len();
+        let world = World {
+            components,
+            rngs,
+            topology,
+            history,
+            stop_at,
+            partition_groups,
+            model_components,
+        };
+        let mut sim = Sim::new(world);
         start_all(&mut sim);
         Ok(sim)
     }
@@ -218,7 +359,30 @@ impl World {
     pub fn name(&self, id: ComponentId) -> &str {
         self.topology.name(id)
     }
+
+    /// Runs the end-of-run checks over the stores' final tables.
+    pub fn finish_checks(&mut self) -> Vec<CheckReport> {
+        let stores: Vec<_> = self
+            .components
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| match c {
+                BuiltIn::Store(s) => Some(s.end_state(i as u32)),
+                BuiltIn::Custom(c) => c.end_state(i as u32),
+                _ => None,
+            })
+            .collect();
+        let names = Names {
+            components: (0..self.model_components)
+                .map(|i| self.name(ComponentId(i as u32)).to_string())
+                .collect(),
+        };
+        self.history.finish(&stores, &names)
+    }
 }
+
+/// Longest a run keeps going after its duration so in-flight work can finish.
+pub const DRAIN_MAX: SimDuration = SimDuration(3_600_000_000_000);
 
 fn start_all(sim: &mut Sim<World>) {
     // Start in id order so the initial events get the same sequence numbers every run.
@@ -231,6 +395,7 @@ fn start_all(sim: &mut Sim<World>) {
             rng: &mut world.rngs[i],
             topology: &world.topology,
             history: &mut world.history,
+            stop_at: world.stop_at,
             sched,
         };
         world.components[i].start(&mut env);
@@ -240,16 +405,21 @@ fn start_all(sim: &mut Sim<World>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::{OpKind, OpRecord};
+    use crate::check::{OpKind, OpRecord, VersionId};
     use crate::engine::{Dist, SimDuration, SimTime};
     use crate::model::{
-        ClientsSpec, ComponentSpec, LinkSpec, LoadBalancerPolicy, LoadBalancerSpec, Model,
-        ReadConsistency, Step, StoreSpec,
+        ClientsSpec, ClockSource, ComponentSpec, ConflictPolicy, Durability, LinkSpec,
+        LoadBalancerPolicy, LoadBalancerSpec, Model, ReadConsistency, Step, StoreSpec,
     };
 
     fn store(name: &str, reads: ReadConsistency) -> ComponentSpec {
-        let spec =
-            StoreSpec { replicas: 1, replication_lag: Dist::constant(10_000_000_000), reads };
+        let spec = StoreSpec {
+            replicas: 1,
+            replication_lag: Dist::constant(10_000_000_000),
+            reads,
+            conflict: ConflictPolicy::Overwrite(ClockSource::Server),
+            durability: Durability::Wal,
+        };
         ComponentSpec { name: name.into(), kind: ComponentKind::Store(spec) }
     }
 
@@ -264,22 +434,8 @@ mod tests {
         workflow: Vec<Step>,
     ) -> Vec<OpRecord> {
         let model = Model { name: "t".into(), components, links };
-        let clients = ClientsSpec {
-            count: 1,
-            key: KeyChoice::Own,
-            think: Dist::constant(1_000_000_000),
-            timeout: None,
-            workflow,
-        };
-        let scenario = Scenario {
-            name: "t".into(),
-            path: "t.ron".into(),
-            model,
-            seed: 3,
-            duration: SimDuration::from_secs(5),
-            clients,
-            cli_overrides: Vec::new(),
-        };
+        let clients = ClientsSpec::new(1, Dist::constant(1_000_000_000), workflow);
+        let scenario = Scenario::new("t", model, clients, 3, SimDuration::from_secs(5));
         let mut sim = World::build(&scenario, &Registry::new(), true).unwrap();
         sim.run_until(SimTime::ZERO.after(scenario.duration));
         sim.actor.history.ops().unwrap().to_vec()
@@ -292,36 +448,23 @@ mod tests {
             check(vec![store("db", reads)], links, vec![Step::Write, Step::Read])
         };
         let ops = direct(ReadConsistency::Primary);
-        assert_eq!((ops[0].kind, ops[0].version), (OpKind::Write, 1));
-        assert_eq!((ops[1].kind, ops[1].version, ops[1].stale), (OpKind::Read, 1, false));
+        let v1 = VersionId(1);
+        assert_eq!((ops[0].kind(), ops[0].version), (OpKind::Write, v1));
+        assert_eq!((ops[1].kind(), ops[1].version, ops[1].stale), (OpKind::Read, v1, false));
         // 1 ms there, 1 ms back, exactly.
-        assert_eq!(ops[0].completed.since(ops[0].invoked), SimDuration::from_millis(2));
+        assert_eq!(ops[0].completed.since(ops[0].inv.invoked), SimDuration::from_millis(2));
         let ops = direct(ReadConsistency::AnyReplica);
         // The replica lags 10 s, longer than the run: every read is stale.
-        assert_eq!((ops[1].version, ops[1].stale), (0, true));
-        assert!(ops.iter().filter(|o| o.kind == OpKind::Read).all(|o| o.stale));
+        assert_eq!((ops[1].version, ops[1].stale), (VersionId::ROOT, true));
+        assert!(ops.iter().filter(|o| o.kind() == OpKind::Read).all(|o| o.stale));
     }
 
     #[test]
     fn hand_built_scenarios_are_refused_not_panicked_on() {
         let links = vec![link(Endpoint::Clients, "nowhere")];
         let model = Model { name: "t".into(), components: vec![], links };
-        let clients = ClientsSpec {
-            count: 1,
-            key: KeyChoice::Own,
-            think: Dist::constant(1),
-            timeout: None,
-            workflow: vec![Step::Write],
-        };
-        let scenario = Scenario {
-            name: "t".into(),
-            path: "t.ron".into(),
-            model,
-            seed: 1,
-            duration: SimDuration::from_secs(1),
-            clients,
-            cli_overrides: Vec::new(),
-        };
+        let clients = ClientsSpec::new(1, Dist::constant(1), vec![Step::Write]);
+        let scenario = Scenario::new("t", model, clients, 1, SimDuration::from_secs(1));
         let err = World::build(&scenario, &Registry::new(), false).err().unwrap();
         assert!(err.contains("unknown component `nowhere`"), "{err}");
     }
@@ -337,8 +480,9 @@ mod tests {
         let lb_name = || Endpoint::Component("lb".into());
         let links = vec![link(Endpoint::Clients, "lb"), link(lb_name(), "a"), link(lb_name(), "b")];
         let ops = check(components, links, vec![Step::Write]);
-        // Writes alternate between two independent stores, so versions go 1, 1, 2, 2, ...
-        let versions: Vec<u64> = ops.iter().map(|o| o.version).collect();
-        assert_eq!(&versions[..4], &[1, 1, 2, 2]);
+        // Writes alternate between two independent stores; each write is based on the
+        // client's previous write, which the other store does not hold.
+        let stores: Vec<u32> = ops.iter().map(|o| o.store).collect();
+        assert_eq!(&stores[..4], &[0, 1, 0, 1]);
     }
 }

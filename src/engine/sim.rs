@@ -22,6 +22,9 @@ impl ComponentId {
     }
 }
 
+/// The event id used before the first event and for "no event".
+pub const NO_EVENT: u64 = u64::MAX;
+
 /// Whatever handles events: receives one at a time and schedules more.
 pub trait Actor {
     /// The message type carried by events; small and `Copy`.
@@ -34,6 +37,8 @@ pub trait Actor {
 #[derive(Debug)]
 pub struct Scheduler<M: Copy> {
     now: SimTime,
+    /// Sequence number of the event being handled (its id in traces and stories).
+    current: u64,
     queue: RadixQueue<(ComponentId, M)>,
 }
 
@@ -42,6 +47,12 @@ impl<M: Copy> Scheduler<M> {
     #[inline]
     pub fn now(&self) -> SimTime {
         self.now
+    }
+
+    /// The id of the event being handled: its sequence number, as traces show it.
+    #[inline]
+    pub fn event(&self) -> u64 {
+        self.current
     }
 
     /// Schedules `msg` for `target` at `at`, which must not be in the past.
@@ -83,6 +94,8 @@ pub struct RunStats {
     pub events: u64,
     /// Simulated time reached.
     pub end: SimTime,
+    /// When the last event fired.
+    pub last_event: SimTime,
     /// Events still pending when the run stopped.
     pub pending: usize,
     /// Most events pending at once.
@@ -100,6 +113,7 @@ pub struct Sim<A: Actor> {
     hash: TraceHash,
     events: u64,
     pending_max: usize,
+    last_event: SimTime,
 }
 
 impl<A: Actor> Sim<A> {
@@ -107,10 +121,11 @@ impl<A: Actor> Sim<A> {
     pub fn new(actor: A) -> Self {
         Sim {
             actor,
-            sched: Scheduler { now: SimTime::ZERO, queue: RadixQueue::new() },
+            sched: Scheduler { now: SimTime::ZERO, current: NO_EVENT, queue: RadixQueue::new() },
             hash: TraceHash::default(),
             events: 0,
             pending_max: 0,
+            last_event: SimTime::ZERO,
         }
     }
 
@@ -143,11 +158,14 @@ impl<A: Actor> Sim<A> {
             assert!(self.sched.now.0 <= at, "time ran backwards");
             self.pending_max = self.pending_max.max(self.sched.queue.len() + 1);
             self.sched.now = SimTime(at);
+            self.sched.current = seq;
             self.hash.add(at, target.0, msg.trace_kind(), msg.trace_ids());
             self.events += 1;
             observe(&Dispatch { at: SimTime(at), seq, target, msg });
             self.actor.on_event(target, msg, &mut self.sched);
         }
+        self.last_event =
+            self.last_event.max(if self.events > 0 { self.sched.now } else { SimTime::ZERO });
         // A run that ends early still reports the full span it simulated.
         if self.sched.now < deadline && deadline != SimTime(u64::MAX) {
             self.sched.now = deadline;
@@ -160,6 +178,7 @@ impl<A: Actor> Sim<A> {
         RunStats {
             events: self.events,
             end: self.sched.now,
+            last_event: self.last_event,
             pending: self.sched.queue.len(),
             pending_max: self.pending_max,
             trace_hash: self.hash,

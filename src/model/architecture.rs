@@ -61,6 +61,43 @@ pub struct StoreSpec {
     pub replication_lag: Dist,
     /// Where reads are served.
     pub reads: ReadConsistency,
+    /// How a write's parents are chosen, and whether it may be refused.
+    pub conflict: ConflictPolicy,
+    /// What survives a crash of the primary.
+    pub durability: Durability,
+}
+
+/// How a store decides a new version's parents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictPolicy {
+    /// Last-write-wins: the parent is what the writer saw (anything it did not see is
+    /// orphaned), and the newer timestamp on this clock becomes the head.
+    Overwrite(ClockSource),
+    /// Optimistic concurrency: a write based on anything but the head is refused.
+    VersionCheck,
+    /// CRDT-like: the new version's parents are the head and what the writer saw.
+    Merge,
+}
+
+/// Whose clock stamps a last-write-wins version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockSource {
+    /// The writer's clock (with its skew and drift).
+    Client,
+    /// The store primary's clock.
+    Server,
+}
+
+/// What a store's primary keeps through a crash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Every acknowledged write is in a write-ahead log: nothing is lost.
+    Wal,
+    /// The table is saved every so often; a crash rolls back to the last save.
+    Snapshot {
+        /// Time between snapshots.
+        every: crate::engine::SimDuration,
+    },
 }
 
 /// Where a store serves reads.

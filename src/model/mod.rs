@@ -8,7 +8,10 @@ pub mod architecture;
 pub mod scenario;
 
 pub use architecture::{
-    ComponentKind, ComponentSpec, CustomSpec, Endpoint, LinkSpec, LoadBalancerPolicy,
-    LoadBalancerSpec, Model, ReadConsistency, StoreSpec,
+    ClockSource, ComponentKind, ComponentSpec, ConflictPolicy, CustomSpec, Durability, Endpoint,
+    LinkSpec, LoadBalancerPolicy, LoadBalancerSpec, Model, ReadConsistency, StoreSpec,
 };
-pub use scenario::{ClientsSpec, KeyChoice, Scenario, Step};
+pub use scenario::{
+    ClientsSpec, ClockSpec, Expectation, FaultAction, FaultSpec, FaultTime, KeyChoice, Promote,
+    RetrySpec, Scenario, Step,
+};

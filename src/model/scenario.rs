@@ -1,6 +1,7 @@
 //! A scenario: an architecture, a client workload, a seed and a duration.
 
 use super::architecture::Model;
+use crate::check::{CheckSpec, Verdict};
 use crate::engine::{Dist, SimDuration};
 
 /// A validated experiment.
@@ -20,6 +21,110 @@ pub struct Scenario {
     pub clients: ClientsSpec,
     /// Command-line overrides applied (`PATH=VALUE`), for the replay line.
     pub cli_overrides: Vec<String>,
+    /// Faults injected during the run.
+    pub faults: Vec<FaultSpec>,
+    /// The checkers to run.
+    pub checks: Vec<CheckSpec>,
+    /// Verdicts the scenario expects, by checker name.
+    pub expect: Vec<Expectation>,
+}
+
+/// A verdict a scenario expects from one checker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expectation {
+    /// The checker's name.
+    pub check: String,
+    /// Holds or violated.
+    pub verdict: Verdict,
+    /// Optionally, the violation count must lie in this range (inclusive).
+    pub count: Option<(u64, u64)>,
+}
+
+impl Expectation {
+    /// Whether a checker's result meets this expectation.
+    pub fn met_by(&self, verdict: Verdict, violations: u64) -> bool {
+        verdict == self.verdict && self.count.is_none_or(|(lo, hi)| (lo..=hi).contains(&violations))
+    }
+}
+
+/// How a failover picks the replica to promote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Promote {
+    /// This replica.
+    Chosen(u32),
+    /// The replica that has applied the most.
+    Freshest,
+    /// A replica drawn at random.
+    Random,
+}
+
+/// When a fault strikes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultTime {
+    /// Once, at this time from the start.
+    At(SimDuration),
+    /// Again and again, with exponential gaps of this mean.
+    Every(SimDuration),
+}
+
+/// A fault of the scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultSpec {
+    /// When.
+    pub when: FaultTime,
+    /// What.
+    pub action: FaultAction,
+}
+
+/// What a fault does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FaultAction {
+    /// Crash a store's primary; restart it after a while (or never).
+    Crash {
+        /// The store.
+        target: String,
+        /// Downtime before the restart.
+        restart_after: Option<SimDuration>,
+    },
+    /// Promote a replica of a store.
+    Failover {
+        /// The store.
+        target: String,
+        /// Which replica.
+        promote: Promote,
+    },
+    /// Cut the links from `from` to `to`; heal them after a while (or never).
+    Partition {
+        /// Initiator side (`client` for every client link).
+        from: String,
+        /// Acceptor side.
+        to: String,
+        /// Time until the links heal.
+        heal_after: Option<SimDuration>,
+    },
+    /// Multiply a store's replication lag for a while.
+    LagSpike {
+        /// The store.
+        target: String,
+        /// The factor.
+        factor: f64,
+        /// How long.
+        lasting: SimDuration,
+    },
+    /// Jump a clock: a store's, or every client's.
+    ClockJump {
+        /// A store, or `client` for every client.
+        target: String,
+        /// Signed jump in ns.
+        by_ns: i64,
+    },
+    /// Disconnect a share of the clients for a while.
+    Disconnect {
+        /// Share of clients hit, in [0, 1].
+        share: f64,
+        /// How long.
+        lasting: SimDuration,
+    },
 }
 
 /// The client population and the workflow each client repeats.
@@ -35,6 +140,32 @@ pub struct ClientsSpec {
     pub timeout: Option<SimDuration>,
     /// The steps of one round.
     pub workflow: Vec<Step>,
+    /// Retrying writes and reads that time out or are refused.
+    pub retry: Option<RetrySpec>,
+    /// Writes carry an idempotency key, so a store applies one message once.
+    pub idempotency_key: bool,
+    /// Reads carry the session's token, so a store never answers with anything older.
+    pub session_tokens: bool,
+    /// Each client's clock error.
+    pub clock: ClockSpec,
+}
+
+/// How a client retries.
+#[derive(Debug, Clone)]
+pub struct RetrySpec {
+    /// Tries in all, the first included.
+    pub attempts: u32,
+    /// Wait before each retry.
+    pub backoff: Dist,
+}
+
+/// Client clock error: each client draws its own offset and drift once.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ClockSpec {
+    /// Offsets are uniform in `[-skew, +skew]`.
+    pub skew: SimDuration,
+    /// Drift rates are uniform in `[-drift_ppm, +drift_ppm]` parts per million.
+    pub drift_ppm: f64,
 }
 
 /// Which key a client's reads and writes use.
@@ -49,15 +180,67 @@ pub enum KeyChoice {
 /// One step of a client workflow.
 #[derive(Debug, Clone)]
 pub enum Step {
-    /// Write a new version of the key and wait for the acknowledgement.
+    /// Write a new message to the key, based on what the client last saw.
     Write,
     /// Read the key and wait for the answer.
     Read,
+    /// Read what the UI would show (a read, worded as a refresh in stories).
+    Refresh,
     /// Wait for a drawn duration.
     Sleep(Dist),
+    /// If the last thing read lacks the client's last acknowledged write, send that
+    /// message again.
+    ResubmitIfMissing,
+    /// Continue in a new tab: a new session that has seen nothing yet.
+    OpenTab,
+    /// Run the steps this many times.
+    Repeat(u32, Vec<Step>),
+    /// Run the steps with this probability.
+    Maybe(f64, Vec<Step>),
+}
+
+impl Scenario {
+    /// A scenario with every checker, no faults and no expectations (for library users
+    /// and tests; files go through the loader).
+    pub fn new(
+        name: &str,
+        model: Model,
+        clients: ClientsSpec,
+        seed: u64,
+        duration: SimDuration,
+    ) -> Self {
+        Scenario {
+            name: name.into(),
+            path: format!("{name}.ron"),
+            model,
+            seed,
+            duration,
+            clients,
+            cli_overrides: Vec::new(),
+            faults: Vec::new(),
+            checks: CheckSpec::ALL.to_vec(),
+            expect: Vec::new(),
+        }
+    }
 }
 
 impl ClientsSpec {
+    /// `count` clients on their own keys running `workflow`, thinking `think` between
+    /// rounds, with no timeout, retries, idempotency keys, tokens or clock error.
+    pub fn new(count: u32, think: Dist, workflow: Vec<Step>) -> Self {
+        ClientsSpec {
+            count,
+            key: KeyChoice::Own,
+            think,
+            timeout: None,
+            workflow,
+            retry: None,
+            idempotency_key: false,
+            session_tokens: false,
+            clock: ClockSpec::default(),
+        }
+    }
+
     /// Number of distinct keys the workload touches.
     pub fn key_count(&self) -> u32 {
         match self.key {

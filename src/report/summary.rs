@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::check::{History, OpKind};
+use crate::check::{CheckReport, CheckSpec, History, OpKind};
 use crate::engine::time::format_nanos;
 use crate::model::Scenario;
 use crate::run::RunOutcome;
@@ -36,6 +36,10 @@ pub struct OpSummary {
     pub count: u64,
     /// Operations that timed out (outcome unknown).
     pub unknown: u64,
+    /// Operations a store refused (version check).
+    pub rejected: u64,
+    /// Operations that were retries.
+    pub retries: u64,
     /// Latency of the `Ok` ones.
     pub latency_ns: LatencySummary,
 }
@@ -49,6 +53,20 @@ pub struct ReadSummary {
     pub stale: u64,
     /// `stale / count` (0 when there were no reads).
     pub stale_fraction: f64,
+}
+
+/// One checker's verdict, with what the scenario expected of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckSummary {
+    /// The checker's report.
+    #[serde(flatten)]
+    pub report: CheckReport,
+    /// What the scenario expected (`holds`, `violated`, `count(1, 5)`), if anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    /// Whether the verdict is as expected (absent when nothing was expected).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_expected: Option<bool>,
 }
 
 /// Wall-clock figures: shown to people, kept out of snapshots.
@@ -79,8 +97,12 @@ pub struct Summary {
     pub events: u64,
     /// Most events pending at once.
     pub events_pending_max: usize,
-    /// Simulated time, nanoseconds.
+    /// Simulated time, nanoseconds (the scenario's duration).
     pub simulated_ns: u64,
+    /// Simulated time after the duration until in-flight work finished.
+    pub drain_ns: u64,
+    /// Checker verdicts by name.
+    pub checks: BTreeMap<&'static str, CheckSummary>,
     /// Trace hash (16 hex digits).
     pub trace_hash: String,
     /// The command that replays this run.
@@ -96,6 +118,8 @@ fn op_summary(history: &History, kind: OpKind) -> OpSummary {
     OpSummary {
         count: h.count(),
         unknown: s.unknown,
+        rejected: s.rejected,
+        retries: s.retries,
         latency_ns: LatencySummary {
             p50: h.quantile(0.50),
             p95: h.quantile(0.95),
@@ -130,11 +154,18 @@ impl Summary {
             },
             events: outcome.stats.events,
             events_pending_max: outcome.stats.pending_max,
-            simulated_ns: outcome.stats.end.as_nanos(),
+            simulated_ns: scenario.duration.as_nanos(),
+            drain_ns: outcome.drain_ns,
+            checks: check_summaries(scenario, &outcome.checks),
             trace_hash: outcome.stats.trace_hash.hex(),
             replay: replay_command(scenario, outcome.seed),
             wall,
         }
+    }
+
+    /// Whether every expected verdict was met.
+    pub fn as_expected(&self) -> bool {
+        self.checks.values().all(|c| c.as_expected != Some(false))
     }
 
     /// Pretty JSON with sorted keys.
@@ -158,18 +189,20 @@ impl Summary {
         let _ = writeln!(t);
         let _ = writeln!(
             t,
-            "{:<10} {:>10} {:>8} {:>9} {:>9} {:>9} {:>9}",
-            "operation", "count", "unknown", "p50", "p95", "p99", "max"
+            "{:<10} {:>10} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9}",
+            "operation", "ok", "unknown", "rejected", "retries", "p50", "p95", "p99", "max"
         );
         for kind in OpKind::ALL {
             let op = &self.operations[kind.name()];
             let l = &op.latency_ns;
             let _ = writeln!(
                 t,
-                "{:<10} {:>10} {:>8} {:>9} {:>9} {:>9} {:>9}",
+                "{:<10} {:>10} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9}",
                 kind.name(),
                 group(op.count),
                 group(op.unknown),
+                group(op.rejected),
+                group(op.retries),
                 format_nanos(l.p50),
                 format_nanos(l.p95),
                 format_nanos(l.p99),
@@ -185,6 +218,7 @@ impl Summary {
             group(r.count),
             100.0 * r.stale_fraction
         );
+        write_checks(&mut t, &self.checks);
         let _ = write!(t, "events       {}", group(self.events));
         if let Some(w) = &self.wall {
             let _ = write!(
@@ -199,6 +233,71 @@ impl Summary {
         let _ = writeln!(t, "replay       {}", self.replay);
         t
     }
+}
+
+fn check_summaries(
+    scenario: &Scenario,
+    reports: &[CheckReport],
+) -> BTreeMap<&'static str, CheckSummary> {
+    reports
+        .iter()
+        .map(|r| {
+            let e = scenario.expect.iter().find(|e| e.check == r.name);
+            let summary = CheckSummary {
+                report: r.clone(),
+                expected: e.map(|e| match e.count {
+                    Some((lo, hi)) => format!("count({lo}, {hi})"),
+                    None => e.verdict.name().to_string(),
+                }),
+                as_expected: e.map(|e| e.met_by(r.verdict, r.violations)),
+            };
+            (r.name, summary)
+        })
+        .collect()
+}
+
+/// The verdict table, then the story of each violation.
+fn write_checks(t: &mut String, checks: &BTreeMap<&'static str, CheckSummary>) {
+    if checks.is_empty() {
+        return;
+    }
+    let _ = writeln!(t, "{:<25} {:<9} {:>21}  expected", "check", "verdict", "violations");
+    let mut order: Vec<&CheckSummary> = checks.values().collect();
+    order.sort_by_key(|c| CheckSpec::ALL.iter().position(|s| s.name() == c.report.name));
+    for c in &order {
+        let r = &c.report;
+        let counts = format!("{} of {}", group(r.violations), group(r.checked));
+        let expected = match (&c.expected, c.as_expected) {
+            (Some(e), Some(true)) => format!("{e} (as expected)"),
+            (Some(e), _) => format!("{e} (DIFFERS)"),
+            (None, _) => "-".to_string(),
+        };
+        let _ = writeln!(t, "{:<25} {:<9} {counts:>21}  {expected}", r.name, r.verdict.name());
+    }
+    for c in &order {
+        let r = &c.report;
+        if r.name == "bounded_staleness" && r.figures.get("stale_reads").is_some_and(|&n| n > 0) {
+            let f = |k| format_nanos(r.figures.get(k).copied().unwrap_or(0));
+            let _ = writeln!(
+                t,
+                "staleness of stale reads: p50 {}, p99 {}, max {}",
+                f("p50_ns"),
+                f("p99_ns"),
+                f("max_ns")
+            );
+        }
+    }
+    for c in &order {
+        let r = &c.report;
+        if r.story.is_empty() {
+            continue;
+        }
+        let _ = writeln!(t, "\nstory of a {} violation ({} in all):", r.name, group(r.violations));
+        for line in &r.story {
+            let _ = writeln!(t, "{}", line.to_text());
+        }
+    }
+    let _ = writeln!(t);
 }
 
 /// The command line that replays this run exactly.

@@ -1,15 +1,18 @@
 //! The event trace: one JSON object per dispatched event, in dispatch order.
 //!
-//! Fields: `at_ns`, `seq`, `target`, `kind`, and the payload of the kind (`op`, `key`,
-//! `from`, `op_seq`, `version`, `replica`). No wall-clock values, so two traces of the
+//! Fields: `at_ns`, `seq` (the event id stories cite), `target`, `kind`, and the payload
+//! of the kind: `op`, `from`, `slot` (the operation's invocation slot), `key`, `seen`,
+//! `version`, `status`, `replica`, `epoch`, `op_seq` (timeouts), `fault_index`, `payload`.
+//! Versions are numbers; 0 is the empty root. No wall-clock values, so two traces of the
 //! same run are byte-identical.
 
 use std::io::Write;
 
 use serde::Serialize;
 
-use crate::components::Msg;
+use crate::components::{Msg, Status};
 use crate::engine::Dispatch;
+use crate::engine::Traceable;
 
 #[derive(Serialize)]
 struct TraceLine<'a> {
@@ -24,9 +27,19 @@ struct TraceLine<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     op_seq: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    slot: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seen: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    epoch: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fault_index: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     key: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    version: Option<u64>,
+    version: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     replica: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -59,6 +72,11 @@ impl<W: Write> TraceWriter<W> {
             op: None,
             from: None,
             op_seq: None,
+            slot: None,
+            seen: None,
+            status: None,
+            epoch: None,
+            fault_index: None,
             key: None,
             version: None,
             replica: None,
@@ -68,17 +86,25 @@ impl<W: Write> TraceWriter<W> {
             Msg::Request(r) => {
                 line.op = Some(r.kind.name());
                 line.from = Some(&names[r.origin.index()]);
-                (line.op_seq, line.key) = (Some(r.op_seq), Some(r.key));
+                (line.slot, line.key, line.seen) = (Some(r.op), Some(r.key), Some(r.seen.0));
             }
             Msg::Reply(r) => {
-                line.op = Some(r.kind.name());
-                (line.op_seq, line.key, line.version) =
-                    (Some(r.op_seq), Some(r.key), Some(r.version));
+                line.from = Some(&names[r.server.index()]);
+                line.status = Some(match r.status {
+                    Status::Ok => "ok",
+                    Status::Rejected => "rejected",
+                });
+                (line.slot, line.version) = (Some(r.op), Some(r.version.0));
+                line.replica = r.source.checked_sub(1).map(u32::from);
             }
-            Msg::Replicate { replica, key, version } => {
-                (line.replica, line.key, line.version) = (Some(replica), Some(key), Some(version));
+            Msg::Replicate { replica, key, version, epoch } => {
+                (line.replica, line.key, line.version) =
+                    (Some(replica), Some(key), Some(version.0));
+                line.epoch = Some(epoch);
             }
             Msg::Timeout { op_seq } => line.op_seq = Some(op_seq),
+            Msg::FaultDue { index } => line.fault_index = Some(index),
+            Msg::Fault(_) => line.payload = Some(d.msg.trace_ids()),
             Msg::Custom { tag, a, b } => line.payload = Some([u64::from(tag), a, b]),
             Msg::Wake => {}
         }

@@ -1,6 +1,9 @@
-//! Runs a validated scenario once.
+//! Runs a validated scenario once: the duration, then a drain in which clients start
+//! nothing new and in-flight work (replies, replication, restarts) finishes, then the
+//! end-of-run checks.
 
-use crate::check::History;
+use crate::check::{CheckReport, History};
+use crate::components::world::DRAIN_MAX;
 use crate::components::{Msg, Registry, World};
 use crate::engine::{Dispatch, RunStats, Sim, SimTime};
 use crate::model::Scenario;
@@ -10,25 +13,24 @@ use crate::model::Scenario;
 pub struct RunOutcome {
     /// The seed the run used.
     pub seed: u64,
-    /// Engine figures: events, simulated time, trace hash.
+    /// Engine figures over the duration and the drain: events, trace hash.
     pub stats: RunStats,
-    /// Completed operations.
+    /// Simulated time the drain took after the duration.
+    pub drain_ns: u64,
+    /// Operations, versions and figures.
     pub history: History,
+    /// One report per checker.
+    pub checks: Vec<CheckReport>,
 }
 
-fn build(scenario: &Scenario, registry: &Registry, keep_ops: bool) -> Result<Sim<World>, String> {
-    World::build(scenario, registry, keep_ops)
-}
-
-/// Runs `scenario` to its duration. `keep_ops` keeps every operation in the history.
+/// Runs `scenario` to its duration and drains it. `keep_ops` keeps every operation.
 pub fn execute(
     scenario: &Scenario,
     registry: &Registry,
     keep_ops: bool,
 ) -> Result<RunOutcome, String> {
-    let mut sim = build(scenario, registry, keep_ops)?;
-    let stats = sim.run_until(SimTime::ZERO.after(scenario.duration));
-    Ok(RunOutcome { seed: scenario.seed, stats, history: sim.actor.history })
+    let sim = World::build(scenario, registry, keep_ops)?;
+    Ok(run_world(sim, scenario, |_| {}))
 }
 
 /// Runs `scenario`, showing every event (and the instance names) to `observe` first.
@@ -40,11 +42,23 @@ pub fn execute_traced<F>(
 where
     F: FnMut(&Dispatch<Msg>, &[String]),
 {
-    let mut sim = build(scenario, registry, false)?;
+    let sim = World::build(scenario, registry, false)?;
     let names: Vec<String> = (0..sim.actor.topology.node_count())
         .map(|i| sim.actor.name(crate::engine::ComponentId(i as u32)).to_string())
         .collect();
-    let deadline = SimTime::ZERO.after(scenario.duration);
-    let stats = sim.run_observed(deadline, |d| observe(d, &names));
-    Ok(RunOutcome { seed: scenario.seed, stats, history: sim.actor.history })
+    Ok(run_world(sim, scenario, |d| observe(d, &names)))
+}
+
+/// Runs a built world through its duration and drain, then checks it.
+pub fn run_world<F: FnMut(&Dispatch<Msg>)>(
+    mut sim: Sim<World>,
+    scenario: &Scenario,
+    mut observe: F,
+) -> RunOutcome {
+    let stop = SimTime::ZERO.after(scenario.duration);
+    sim.run_observed(stop, &mut observe);
+    let stats = sim.run_observed(stop.after(DRAIN_MAX), &mut observe);
+    let drain_ns = stats.last_event.as_nanos().saturating_sub(stop.as_nanos());
+    let checks = sim.actor.finish_checks();
+    RunOutcome { seed: scenario.seed, stats, drain_ns, history: sim.actor.history, checks }
 }

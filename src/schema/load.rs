@@ -22,7 +22,8 @@ use crate::model::{ComponentKind, Model, Scenario};
 pub const FILE_BYTES_MAX: u64 = 16 * 1024 * 1024;
 
 /// Top-level scenario fields an override path may start with (others go to the model).
-pub const SCENARIO_FIELDS: [&str; 4] = ["name", "seed", "duration", "clients"];
+pub const SCENARIO_FIELDS: [&str; 8] =
+    ["name", "seed", "duration", "clients", "faults", "check", "staleness_bound", "expect"];
 
 type Loaded<T> = Result<T, LoadError>;
 
@@ -117,8 +118,9 @@ fn check_duplicate_keys(src: &SourceText, node: &Node, out: &mut Vec<Diagnostic>
         NodeKind::Tuple(items) | NodeKind::List(items) => items.iter().collect(),
         NodeKind::Map(entries) => {
             for (i, (k, _)) in entries.iter().enumerate() {
-                let Some(key) = k.as_str() else { continue };
-                if let Some((first, _)) = entries[..i].iter().find(|(p, _)| p.as_str() == Some(key))
+                let Some(key) = k.key_text(&src.text) else { continue };
+                if let Some((first, _)) =
+                    entries[..i].iter().find(|(p, _)| p.key_text(&src.text) == Some(key))
                 {
                     let first = src.place(first.span.start);
                     let msg = format!("duplicate key {key:?} (first at line {})", first.line);
@@ -234,6 +236,8 @@ pub fn load_scenario(path: &Path, cli_sets: &[String], registry: &Registry) -> L
     let model = load_model(&model_path, Some(blame), &to_model, registry)?;
     let clients = validate::clients(&raw.clients, &model, scenario_at())
         .map_err(|diagnostics| LoadError { diagnostics })?;
+    let experiment = super::experiment::experiment(&raw, &model, &clients, scenario_at())
+        .map_err(|diagnostics| LoadError { diagnostics })?;
     Ok(Scenario {
         name: raw.name.clone().unwrap_or_else(|| file.clone()),
         path: file,
@@ -242,6 +246,9 @@ pub fn load_scenario(path: &Path, cli_sets: &[String], registry: &Registry) -> L
         duration: raw.duration.0,
         clients,
         cli_overrides: cli_sets.to_vec(),
+        faults: experiment.faults,
+        checks: experiment.checks,
+        expect: experiment.expect,
     })
 }
 

@@ -3,6 +3,7 @@
 //! of archsim that knows about files; every error it returns is located.
 
 pub mod error;
+pub mod experiment;
 pub mod load;
 pub mod overrides;
 pub mod raw;

@@ -126,6 +126,63 @@ pub struct RawStore {
     /// Where reads are served: `primary` or `any_replica`.
     #[serde(default)]
     pub reads: RawReads,
+    /// `overwrite(clock: server)` (the default), `overwrite(clock: client)`,
+    /// `version_check` or `merge`.
+    #[serde(default)]
+    pub conflict: RawConflict,
+    /// `wal` (the default) or `snapshot(every: "30s")`.
+    #[serde(default)]
+    pub durability: RawDurability,
+}
+
+/// Conflict policies.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename = "conflict")]
+pub enum RawConflict {
+    /// Last-write-wins on a clock.
+    Overwrite {
+        /// `server` or `client`.
+        #[serde(default)]
+        clock: RawClockSource,
+    },
+    /// Optimistic concurrency.
+    VersionCheck,
+    /// Keep both parents.
+    Merge,
+}
+
+impl Default for RawConflict {
+    fn default() -> Self {
+        RawConflict::Overwrite { clock: RawClockSource::Server }
+    }
+}
+
+/// Whose clock stamps last-write-wins versions.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[serde(rename = "clock")]
+pub enum RawClockSource {
+    /// The store's.
+    #[default]
+    Server,
+    /// The writer's.
+    Client,
+}
+
+/// What survives a crash.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename = "durability")]
+pub enum RawDurability {
+    /// A write-ahead log: everything acknowledged.
+    #[default]
+    Wal,
+    /// Periodic snapshots.
+    Snapshot {
+        /// Time between snapshots.
+        every: Dur,
+    },
 }
 
 /// Replication settings.
@@ -199,6 +256,167 @@ pub struct RawScenario {
     pub duration: Dur,
     /// The client population.
     pub clients: RawClients,
+    /// Faults to inject.
+    #[serde(default)]
+    pub faults: Vec<RawFault>,
+    /// Checkers to run (all when absent).
+    #[serde(default)]
+    pub check: Option<Vec<RawCheck>>,
+    /// Bound for `bounded_staleness`.
+    #[serde(default)]
+    pub staleness_bound: Option<Dur>,
+    /// Expected verdicts by checker name.
+    #[serde(default)]
+    pub expect: BTreeMap<RawCheck, RawExpect>,
+}
+
+/// Checker names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[serde(rename = "check")]
+pub enum RawCheck {
+    /// An acknowledged write missing from the final state.
+    LostAcknowledgedWrite,
+    /// A read lacking the reader's own last write.
+    ReadYourWrites,
+    /// A read older than an earlier read.
+    MonotonicReads,
+    /// A write not descending from the session's previous write.
+    MonotonicWrites,
+    /// A write not descending from the session's last read.
+    WritesFollowReads,
+    /// Replicas that differ after quiescence.
+    Convergence,
+    /// One message applied twice.
+    Duplicates,
+    /// How far behind reads are.
+    BoundedStaleness,
+}
+
+/// An expected verdict.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[serde(rename = "verdict")]
+pub enum RawExpect {
+    /// No violation.
+    Holds,
+    /// At least one violation.
+    Violated,
+    /// `count(1, 100)`: this many violations, inclusive.
+    Count(u64, u64),
+}
+
+/// A fault.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename = "fault")]
+pub enum RawFault {
+    /// `crash(target: "db", at: "2m", restart_after: "10s")`.
+    Crash {
+        /// The store.
+        target: String,
+        /// Once at this time.
+        #[serde(default)]
+        at: Option<Dur>,
+        /// Or at this rate.
+        #[serde(default)]
+        rate: Option<String>,
+        /// Downtime.
+        #[serde(default)]
+        restart_after: Option<Dur>,
+    },
+    /// `failover(target: "db", at: "2m", promote: freshest)`.
+    Failover {
+        /// The store.
+        target: String,
+        /// Once at this time.
+        #[serde(default)]
+        at: Option<Dur>,
+        /// Or at this rate.
+        #[serde(default)]
+        rate: Option<String>,
+        /// `freshest`, `random` or `replica(1)`.
+        #[serde(default)]
+        promote: RawPromote,
+    },
+    /// `partition(from: "lb", to: "db", at: "1m", heal_after: "30s")`.
+    Partition {
+        /// Initiator side.
+        from: String,
+        /// Acceptor side.
+        to: String,
+        /// Once at this time.
+        #[serde(default)]
+        at: Option<Dur>,
+        /// Or at this rate.
+        #[serde(default)]
+        rate: Option<String>,
+        /// Time until healed.
+        #[serde(default)]
+        heal_after: Option<Dur>,
+    },
+    /// `lag_spike(target: "db", at: "1m", factor: 10.0, for: "20s")`.
+    LagSpike {
+        /// The store.
+        target: String,
+        /// Once at this time.
+        #[serde(default)]
+        at: Option<Dur>,
+        /// Or at this rate.
+        #[serde(default)]
+        rate: Option<String>,
+        /// Lag multiplier.
+        factor: f64,
+        /// How long.
+        #[serde(rename = "for")]
+        lasting: Dur,
+    },
+    /// `clock_jump(target: "client", at: "1m", by: "-5s")`.
+    ClockJump {
+        /// A store, or `client` for every client.
+        target: String,
+        /// Once at this time.
+        #[serde(default)]
+        at: Option<Dur>,
+        /// Or at this rate.
+        #[serde(default)]
+        rate: Option<String>,
+        /// The jump, signed: `"-5s"`.
+        by: String,
+    },
+    /// `disconnect(share: 0.1, at: "1m", for: "20s")`.
+    Disconnect {
+        /// Share of clients hit.
+        #[serde(default = "one")]
+        share: f64,
+        /// Once at this time.
+        #[serde(default)]
+        at: Option<Dur>,
+        /// Or at this rate.
+        #[serde(default)]
+        rate: Option<String>,
+        /// How long.
+        #[serde(rename = "for")]
+        lasting: Dur,
+    },
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// Which replica a failover promotes.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[serde(rename = "promote")]
+pub enum RawPromote {
+    /// The one that applied the most.
+    #[default]
+    Freshest,
+    /// One at random.
+    Random,
+    /// `replica(1)`.
+    Replica(u32),
 }
 
 fn default_seed() -> u64 {
@@ -222,6 +440,40 @@ pub struct RawClients {
     pub timeout: Option<Dur>,
     /// Steps of one round.
     pub workflow: Vec<RawStep>,
+    /// `retry: (attempts: 3, backoff: exp("200ms"))`.
+    #[serde(default)]
+    pub retry: Option<RawRetry>,
+    /// Writes carry an idempotency key.
+    #[serde(default)]
+    pub idempotency_key: bool,
+    /// Reads carry the session's token.
+    #[serde(default)]
+    pub session_tokens: bool,
+    /// `clock: (skew: "2s", drift_ppm: 50)`.
+    #[serde(default)]
+    pub clock: Option<RawClock>,
+}
+
+/// Retry policy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "retry")]
+pub struct RawRetry {
+    /// Tries in all, the first included.
+    pub attempts: u32,
+    /// Wait before each retry.
+    pub backoff: RawDist,
+}
+
+/// Client clock error.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "clock")]
+pub struct RawClock {
+    /// Offsets uniform in [-skew, +skew].
+    #[serde(default)]
+    pub skew: Option<Dur>,
+    /// Drift uniform in [-drift_ppm, +drift_ppm] parts per million.
+    #[serde(default)]
+    pub drift_ppm: f64,
 }
 
 /// Key choice.
@@ -247,4 +499,14 @@ pub enum RawStep {
     Read,
     /// `sleep(uniform("0s", "5s"))`.
     Sleep(RawDist),
+    /// Read what the UI shows.
+    Refresh,
+    /// Send the last message again if the last read lacks it.
+    ResubmitIfMissing,
+    /// Continue in a new session.
+    OpenTab,
+    /// `repeat(3, [write, read])`.
+    Repeat(u32, Vec<RawStep>),
+    /// `maybe(0.3, [refresh, resubmit_if_missing])`.
+    Maybe(f64, Vec<RawStep>),
 }

@@ -99,6 +99,25 @@ impl Node {
         }
     }
 
+    /// The key text of a map key: a string's content, or an identifier as written.
+    pub fn key_text<'t>(&'t self, src: &'t str) -> Option<&'t str> {
+        match &self.kind {
+            NodeKind::Str { text } => Some(text),
+            NodeKind::Atom => src.get(self.span.clone()),
+            _ => None,
+        }
+    }
+
+    /// The entry whose key (a string or an identifier) is `key`.
+    pub fn entry_in(&self, key: &str, src: &str) -> Option<(&Node, &Node)> {
+        match &self.kind {
+            NodeKind::Map(entries) => {
+                entries.iter().find(|(k, _)| k.key_text(src) == Some(key)).map(|(k, v)| (k, v))
+            }
+            _ => None,
+        }
+    }
+
     /// The string content, for string nodes.
     pub fn as_str(&self) -> Option<&str> {
         match &self.kind {

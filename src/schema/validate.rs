@@ -11,16 +11,17 @@ use petgraph::graph::DiGraph;
 
 use super::error::{Diagnostic, did_you_mean};
 use super::raw::{
-    RawClients, RawComponent, RawDist, RawKey, RawLink, RawModel, RawPolicy, RawReads, RawScenario,
-    RawStep, RawStore,
+    RawClients, RawClockSource, RawComponent, RawConflict, RawDist, RawDurability, RawKey, RawLink,
+    RawModel, RawPolicy, RawReads, RawScenario, RawStep, RawStore,
 };
 use super::ron_tree::{Node, NodeKind};
 use super::source::{Place, SourceText};
 use crate::engine::{Dist, SimDuration};
 use crate::model::architecture::CLIENTS;
 use crate::model::{
-    ClientsSpec, ComponentKind, ComponentSpec, CustomSpec, Endpoint, KeyChoice, LinkSpec,
-    LoadBalancerPolicy, LoadBalancerSpec, Model, ReadConsistency, Step, StoreSpec,
+    ClientsSpec, ClockSource, ClockSpec, ComponentKind, ComponentSpec, ConflictPolicy, CustomSpec,
+    Durability, Endpoint, KeyChoice, LinkSpec, LoadBalancerPolicy, LoadBalancerSpec, Model,
+    ReadConsistency, RetrySpec, Step, StoreSpec,
 };
 
 /// Most clients a scenario may declare.
@@ -45,7 +46,7 @@ impl Locator<'_> {
         for seg in path {
             let next = match &node.kind {
                 NodeKind::Struct { .. } => node.field(seg).map(|f| &f.value),
-                NodeKind::Map(_) => node.entry(seg).map(|(_, v)| v),
+                NodeKind::Map(_) => node.entry_in(seg, &self.src.text).map(|(_, v)| v),
                 NodeKind::List(items) | NodeKind::Tuple(items) => {
                     seg.parse::<usize>().ok().and_then(|i| items.get(i))
                 }
@@ -61,18 +62,18 @@ impl Locator<'_> {
 }
 
 /// Collects diagnostics while validating one file.
-struct Checker<'a> {
-    at: Locator<'a>,
-    errors: Vec<Diagnostic>,
+pub(super) struct Checker<'a> {
+    pub(super) at: Locator<'a>,
+    pub(super) errors: Vec<Diagnostic>,
 }
 
 impl Checker<'_> {
-    fn error(&mut self, path: &[&str], message: String, hint: Option<String>) {
+    pub(super) fn error(&mut self, path: &[&str], message: String, hint: Option<String>) {
         let d = Diagnostic::at(self.at.place(path), message).with_hint(hint);
         self.errors.push(d);
     }
 
-    fn probability(&mut self, path: &[&str], what: &str, p: f64) {
+    pub(super) fn probability(&mut self, path: &[&str], what: &str, p: f64) {
         if !p.is_finite() || !(0.0..=1.0).contains(&p) {
             self.error(path, format!("{what} must be a probability in [0, 1], found {p}"), None);
         }
@@ -191,7 +192,27 @@ fn store(c: &mut Checker<'_>, name: &str, s: &RawStore) -> StoreSpec {
         c.error(&["components", name, "reads"], msg, hint);
     }
     let lag = c.dist(&["components", name, "replication", "lag"], &s.replication.lag);
-    StoreSpec { replicas: s.replicas, replication_lag: lag, reads }
+    let conflict = match s.conflict {
+        RawConflict::Overwrite { clock: RawClockSource::Server } => {
+            ConflictPolicy::Overwrite(ClockSource::Server)
+        }
+        RawConflict::Overwrite { clock: RawClockSource::Client } => {
+            ConflictPolicy::Overwrite(ClockSource::Client)
+        }
+        RawConflict::VersionCheck => ConflictPolicy::VersionCheck,
+        RawConflict::Merge => ConflictPolicy::Merge,
+    };
+    let durability = match s.durability {
+        RawDurability::Wal => Durability::Wal,
+        RawDurability::Snapshot { every } => {
+            if every.0 == SimDuration::ZERO {
+                let msg = "snapshot `every` must be above 0".to_string();
+                c.error(&["components", name, "durability"], msg, None);
+            }
+            Durability::Snapshot { every: every.0 }
+        }
+    };
+    StoreSpec { replicas: s.replicas, replication_lag: lag, reads, conflict, durability }
 }
 
 fn link(c: &mut Checker<'_>, raw: &RawModel, i: usize, l: &RawLink) -> LinkSpec {
@@ -266,19 +287,13 @@ pub fn clients(
         let msg = format!("`count` must be between 1 and {CLIENTS_MAX}, found {}", raw.count);
         c.error(&["clients", "count"], msg, None);
     }
-    let workflow: Vec<Step> = raw
-        .workflow
-        .iter()
-        .enumerate()
-        .map(|(i, s)| match s {
-            RawStep::Write => Step::Write,
-            RawStep::Read => Step::Read,
-            RawStep::Sleep(d) => {
-                Step::Sleep(c.dist(&["clients", "workflow", &i.to_string(), "0"], d))
-            }
-        })
-        .collect();
-    if !workflow.iter().any(|s| matches!(s, Step::Write | Step::Read)) {
+    let workflow = steps(&mut c, &["clients", "workflow"], &raw.workflow, 0);
+    let size = program_size(&workflow);
+    if size > PROGRAM_MAX {
+        let msg = format!("the workflow unrolls to {size} steps; the limit is {PROGRAM_MAX}");
+        c.error(&["clients", "workflow"], msg, Some("use fewer or smaller `repeat`s".into()));
+    }
+    if !has_operation(&workflow) {
         let msg = "the workflow needs at least one `write` or `read`".to_string();
         c.error(
             &["clients", "workflow"],
@@ -302,7 +317,39 @@ pub fn clients(
         RawKey::Own => KeyChoice::Own,
         RawKey::Shared => KeyChoice::Shared,
     };
-    let spec = ClientsSpec { count: raw.count, key, think, timeout, workflow };
+    let retry = raw.retry.as_ref().map(|r| {
+        if r.attempts == 0 || r.attempts > ATTEMPTS_MAX {
+            let msg =
+                format!("`attempts` must be between 1 and {ATTEMPTS_MAX}, found {}", r.attempts);
+            c.error(&["clients", "retry", "attempts"], msg, None);
+        }
+        RetrySpec {
+            attempts: r.attempts,
+            backoff: c.dist(&["clients", "retry", "backoff"], &r.backoff),
+        }
+    });
+    let clock = match &raw.clock {
+        None => ClockSpec::default(),
+        Some(k) => {
+            if !k.drift_ppm.is_finite() || !(0.0..=1e6).contains(&k.drift_ppm) {
+                let msg =
+                    format!("`drift_ppm` must be between 0 and 1000000, found {}", k.drift_ppm);
+                c.error(&["clients", "clock", "drift_ppm"], msg, None);
+            }
+            ClockSpec { skew: k.skew.map_or(SimDuration::ZERO, |d| d.0), drift_ppm: k.drift_ppm }
+        }
+    };
+    let spec = ClientsSpec {
+        count: raw.count,
+        key,
+        think,
+        timeout,
+        workflow,
+        retry,
+        idempotency_key: raw.idempotency_key,
+        session_tokens: raw.session_tokens,
+        clock,
+    };
     check_store_size(&mut c, &spec, model);
     check_round_takes_time(&mut c, &spec, model);
     if c.errors.is_empty() { Ok(spec) } else { Err(c.errors) }
@@ -331,10 +378,7 @@ fn check_store_size(c: &mut Checker<'_>, spec: &ClientsSpec, model: &Model) {
 /// Refuses a workflow round that could take no simulated time at all: the run would
 /// loop forever at one instant.
 fn check_round_takes_time(c: &mut Checker<'_>, spec: &ClientsSpec, model: &Model) {
-    let sleeps_zero = spec.workflow.iter().all(|s| match s {
-        Step::Sleep(d) => d.is_zero(),
-        Step::Write | Step::Read => true,
-    });
+    let sleeps_zero = all_sleeps_zero(&spec.workflow);
     let links_zero = model.links.iter().all(|l| l.latency.is_zero());
     if spec.think.is_zero() && sleeps_zero && links_zero {
         let msg = "every link, sleep and think time is zero: a workflow round takes no \
@@ -342,6 +386,77 @@ fn check_round_takes_time(c: &mut Checker<'_>, spec: &ClientsSpec, model: &Model
             .to_string();
         c.error(&["clients"], msg, Some(r#"add `think: exp("500ms")` to `clients`"#.into()));
     }
+}
+
+/// Most instructions a workflow may unroll to.
+pub const PROGRAM_MAX: usize = 100_000;
+/// Most tries a retry policy may make.
+pub const ATTEMPTS_MAX: u32 = 100;
+/// Deepest nesting of `repeat` and `maybe`.
+pub const NESTING_MAX: usize = 8;
+
+/// Converts workflow steps at `path`, checking each.
+fn steps(c: &mut Checker<'_>, path: &[&str], raw: &[RawStep], depth: usize) -> Vec<Step> {
+    if depth > NESTING_MAX {
+        c.error(path, format!("steps nest deeper than {NESTING_MAX} levels"), None);
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (i, s) in raw.iter().enumerate() {
+        let index = i.to_string();
+        let at: Vec<&str> = path.iter().copied().chain([index.as_str()]).collect();
+        out.push(match s {
+            RawStep::Write => Step::Write,
+            RawStep::Read => Step::Read,
+            RawStep::Refresh => Step::Refresh,
+            RawStep::ResubmitIfMissing => Step::ResubmitIfMissing,
+            RawStep::OpenTab => Step::OpenTab,
+            RawStep::Sleep(d) => {
+                let inner: Vec<&str> = at.iter().copied().chain(["0"]).collect();
+                Step::Sleep(c.dist(&inner, d))
+            }
+            RawStep::Repeat(n, body) => {
+                let inner: Vec<&str> = at.iter().copied().chain(["1"]).collect();
+                Step::Repeat(*n, steps(c, &inner, body, depth + 1))
+            }
+            RawStep::Maybe(p, body) => {
+                let first: Vec<&str> = at.iter().copied().chain(["0"]).collect();
+                c.probability(&first, "`maybe`'s probability", *p);
+                let inner: Vec<&str> = at.iter().copied().chain(["1"]).collect();
+                Step::Maybe(*p, steps(c, &inner, body, depth + 1))
+            }
+        });
+    }
+    out
+}
+
+/// Instructions the workflow unrolls to (saturating).
+fn program_size(steps: &[Step]) -> usize {
+    steps.iter().fold(0usize, |n, s| {
+        n.saturating_add(match s {
+            Step::Repeat(k, body) => (*k as usize).saturating_mul(program_size(body)),
+            Step::Maybe(_, body) => 1usize.saturating_add(program_size(body)),
+            _ => 1,
+        })
+    })
+}
+
+/// Whether some step always or sometimes sends an operation.
+fn has_operation(steps: &[Step]) -> bool {
+    steps.iter().any(|s| match s {
+        Step::Write | Step::Read | Step::Refresh => true,
+        Step::Repeat(n, body) => *n > 0 && has_operation(body),
+        Step::Maybe(p, body) => *p > 0.0 && has_operation(body),
+        Step::Sleep(_) | Step::ResubmitIfMissing | Step::OpenTab => false,
+    })
+}
+
+fn all_sleeps_zero(steps: &[Step]) -> bool {
+    steps.iter().all(|s| match s {
+        Step::Sleep(d) => d.is_zero(),
+        Step::Repeat(_, body) | Step::Maybe(_, body) => all_sleeps_zero(body),
+        _ => true,
+    })
 }
 
 /// Validates scenario-level settings that do not depend on the model.

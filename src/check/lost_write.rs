@@ -1,0 +1,199 @@
+//! **Lost acknowledged write** (durability of acknowledged writes; "lost update" when an
+//! overwrite causes it): a write a client was told succeeded whose version is not an
+//! ancestor of (or equal to) its key's final head once the run has quiesced.
+//!
+//! A version stops being an ancestor when a head moves past it: an overwrite based on
+//! an older version orphans what the writer did not see, a last-write-wins comparison
+//! keeps an older-stamped head, a crash rolls the primary back to its snapshot, a
+//! failover promotes a replica that never received it. The checker records the last
+//! such move for every version it displaced, so the story can say which one did it.
+
+use super::checks::{Check, End, HeadCause, HeadMove, slot};
+use super::story;
+use super::verdict::{CheckReport, Names, StoryLine, duration};
+use super::versions::{VersionDag, VersionId};
+
+/// The lost-acknowledged-write checker.
+#[derive(Debug, Default)]
+pub struct LostWrites {
+    /// Per version: 1 + the index in `moves` of the move that last displaced it.
+    displaced_by: Vec<u32>,
+    moves: Vec<HeadMove>,
+    scratch: Vec<VersionId>,
+}
+
+impl Check for LostWrites {
+    fn on_head(&mut self, mv: &HeadMove, dag: &mut VersionDag) {
+        self.scratch.clear();
+        match mv.cause {
+            HeadCause::LostRace => self.scratch.push(mv.to),
+            _ if dag.parents(mv.to).any(|p| p == mv.from) => return,
+            _ => dag.displaced(mv.from, mv.to, &mut self.scratch),
+        }
+        if self.scratch.is_empty() {
+            return;
+        }
+        self.moves.push(*mv);
+        let index = self.moves.len() as u32;
+        for v in &self.scratch {
+            *slot(&mut self.displaced_by, v.0) = index;
+        }
+    }
+
+    fn finish(&mut self, end: &mut End<'_>) -> CheckReport {
+        let dag = &*end.dag;
+        let mut acked = 0;
+        let mut lost = Vec::new();
+        for v in dag.ids() {
+            if dag.get(v).is_acked() {
+                acked += 1;
+                if !end.live[v.index()] {
+                    lost.push(v);
+                }
+            }
+        }
+        let mut report = CheckReport::new(
+            "lost_acknowledged_write",
+            lost.len() as u64,
+            acked,
+            "acknowledged writes",
+        );
+        let stories = lost.iter().take(STORY_CANDIDATES).map(|&v| self.story(v, end));
+        if let Some(best) = stories.min_by_key(Vec::len) {
+            report.story = best;
+        }
+        report
+    }
+}
+
+/// Stories compared to find the shortest (they differ by a line or two).
+const STORY_CANDIDATES: usize = 64;
+
+impl LostWrites {
+    fn displacing(&self, v: VersionId) -> Option<&HeadMove> {
+        let i = *self.displaced_by.get(v.index())?;
+        (i > 0).then(|| &self.moves[i as usize - 1])
+    }
+
+    fn story(&self, v: VersionId, end: &End<'_>) -> Vec<StoryLine> {
+        let (dag, names) = (&*end.dag, end.names);
+        let x = *dag.get(v);
+        let mut lines = Vec::new();
+        if x.seen.by_read() {
+            lines.push(story::sighting(&x.seen, x.client, x.key, names, ""));
+        }
+        lines.push(story::created(dag, v, names));
+        lines.push(story::acknowledged(dag, v, names));
+        if let Some(mv) = self.displacing(v) {
+            lines.extend(displacement(dag, names, mv, v));
+        }
+        let head = end.stores.iter().find(|s| s.id == x.store).map(|s| s.primary[x.key as usize]);
+        let head = head.map_or_else(|| "?".to_string(), |h| h.to_string());
+        lines.push(StoryLine::end(format!(
+            "key {} ends at {head}, which does not descend from {v}: the acknowledged write is lost",
+            x.key
+        )));
+        lines
+    }
+}
+
+/// The lines telling how `mv` displaced `v`.
+fn displacement(dag: &VersionDag, names: &Names, mv: &HeadMove, v: VersionId) -> Vec<StoryLine> {
+    let store = names.component(mv.store);
+    match mv.cause {
+        HeadCause::Write => {
+            let h = dag.get(mv.to);
+            let mut lines = Vec::new();
+            if h.seen.by_read() {
+                let note = format!(", which lacks {v}");
+                lines.push(story::sighting(&h.seen, h.client, h.key, names, &note));
+            }
+            let mut line = story::created(dag, mv.to, names);
+            let again = if h.client == dag.get(v).client && h.message == dag.get(v).message {
+                " (the same message again)"
+            } else {
+                ""
+            };
+            line.text = format!(
+                "{line}{again}; overwrite keeps only what {} saw, so {v} is orphaned",
+                names.client(h.client),
+                line = line.text
+            );
+            lines.push(line);
+            lines
+        }
+        HeadCause::LostRace => {
+            let (lost, head) = (dag.get(mv.to), dag.get(mv.from));
+            let text = format!(
+                "{store} keeps {} as head: its timestamp is {} ahead of {v}'s, so last-write-wins \
+                 discards {v}",
+                mv.from,
+                signed(head.stamp - lost.stamp)
+            );
+            vec![StoryLine::at(mv.at.as_nanos(), mv.event, text)]
+        }
+        HeadCause::Crash { snapshot_at } => {
+            let text = format!(
+                "{store} crashes; it restarts from its snapshot of {}, where key {} is at {}",
+                super::verdict::seconds(snapshot_at.as_nanos()),
+                dag.get(v).key,
+                mv.to
+            );
+            vec![StoryLine::at(mv.at.as_nanos(), mv.event, text)]
+        }
+        HeadCause::Failover { replica } => {
+            let text = format!(
+                "{store} fails over to replica {replica}, which holds {} for key {}: {v} never \
+                 reached it",
+                mv.to,
+                dag.get(v).key
+            );
+            vec![StoryLine::at(mv.at.as_nanos(), mv.event, text)]
+        }
+    }
+}
+
+fn signed(ns: i64) -> String {
+    let sign = if ns < 0 { "-" } else { "" };
+    format!("{sign}{}", duration(ns.unsigned_abs()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{Hist, OK};
+    use super::*;
+    use crate::check::verdict::Verdict;
+
+    #[test]
+    fn an_overwrite_based_on_a_stale_read_loses_the_acknowledged_write() {
+        let mut h = Hist::new(vec![Box::<LostWrites>::default()]);
+        let v1 = h.write(0, 0, VersionId::ROOT, OK);
+        let stale = h.read(0, 0, VersionId::ROOT, 1);
+        let v2 = h.write_seen(0, 0, stale, OK);
+        let report = h.finish_one(&[v2]);
+        assert_eq!((report.verdict, report.violations, report.checked), (Verdict::Violated, 1, 2));
+        let text: Vec<String> = report.story.iter().map(|l| l.text.clone()).collect();
+        assert!(text.iter().any(|t| t.contains(&format!("{v1} is orphaned"))), "{text:#?}");
+        assert!(text.last().unwrap().contains("lost"));
+    }
+
+    #[test]
+    fn writes_on_top_of_the_head_lose_nothing() {
+        let mut h = Hist::new(vec![Box::<LostWrites>::default()]);
+        let v1 = h.write(0, 0, VersionId::ROOT, OK);
+        let v2 = h.write(0, 0, v1, OK);
+        let report = h.finish_one(&[v2]);
+        assert_eq!((report.verdict, report.checked), (Verdict::Holds, 2));
+        assert!(report.story.is_empty());
+    }
+
+    #[test]
+    fn a_write_that_loses_the_timestamp_race_is_lost_and_says_why() {
+        let mut h = Hist::new(vec![Box::<LostWrites>::default()]);
+        let v1 = h.write(0, 0, VersionId::ROOT, OK);
+        let v2 = h.write_losing_race(1, 0, v1);
+        let report = h.finish_one(&[v1]);
+        assert_eq!(report.violations, 1);
+        assert!(report.story.iter().any(|l| l.text.contains(&format!("discards {v2}"))));
+    }
+}

@@ -1,0 +1,97 @@
+//! **Monotonic reads** (a session guarantee, Terry et al. 1994): once a session has read
+//! a version of a key, its later reads of that key return that version or a descendant.
+
+use super::checks::{Check, End, slot};
+use super::history::{OpKind, OpRecord, Outcome};
+use super::story;
+use super::verdict::CheckReport;
+use super::versions::{Sighting, VersionDag};
+
+#[derive(Debug, Clone, Copy)]
+struct Session {
+    session: u32,
+    last: Sighting,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Session { session: 0, last: Sighting::NOTHING }
+    }
+}
+
+/// The monotonic-reads checker.
+#[derive(Debug, Default)]
+pub struct MonotonicReads {
+    clients: Vec<Session>,
+    checked: u64,
+    violations: u64,
+    witness: Option<(Sighting, OpRecord)>,
+}
+
+impl Check for MonotonicReads {
+    fn on_op(&mut self, op: &OpRecord, dag: &mut VersionDag) {
+        if op.outcome != Outcome::Ok || op.kind() != OpKind::Read {
+            return;
+        }
+        let s = slot(&mut self.clients, op.client());
+        if s.session != op.inv.session {
+            *s = Session { session: op.inv.session, last: Sighting::NOTHING };
+        }
+        if s.last.event != crate::engine::NO_EVENT {
+            self.checked += 1;
+            if !dag.includes(op.version, s.last.version) {
+                self.violations += 1;
+                self.witness.get_or_insert((s.last, *op));
+                return; // The earlier, newer read stays the bar for later reads.
+            }
+        }
+        s.last = op.sighting();
+    }
+
+    fn finish(&mut self, end: &mut End<'_>) -> CheckReport {
+        let mut r = CheckReport::new(
+            "monotonic_reads",
+            self.violations,
+            self.checked,
+            "reads after an earlier read",
+        );
+        if let Some((first, op)) = &self.witness {
+            let note = format!(", older than the {} it read before", first.version);
+            r.story = vec![
+                story::sighting(first, op.client(), op.key(), end.names, ""),
+                story::read(op, end.names, &note),
+            ];
+        }
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{Hist, OK};
+    use super::*;
+    use crate::check::verdict::Verdict;
+    use crate::check::versions::VersionId;
+
+    #[test]
+    fn reading_an_older_version_after_a_newer_one_violates() {
+        let mut h = Hist::new(vec![Box::<MonotonicReads>::default()]);
+        let v1 = h.write(1, 0, VersionId::ROOT, OK);
+        h.read(0, 0, v1, 1);
+        h.read(0, 0, VersionId::ROOT, 2);
+        let r = h.finish_one(&[v1]);
+        assert_eq!((r.verdict, r.violations, r.checked), (Verdict::Violated, 1, 1));
+        assert!(r.story[1].text.contains("older than the v1"), "{:?}", r.story);
+    }
+
+    #[test]
+    fn reads_that_only_move_forward_hold() {
+        let mut h = Hist::new(vec![Box::<MonotonicReads>::default()]);
+        let v1 = h.write(1, 0, VersionId::ROOT, OK);
+        h.read(0, 0, VersionId::ROOT, 1);
+        h.read(0, 0, v1, 2);
+        h.read(0, 0, v1, 1);
+        let r = h.finish_one(&[v1]);
+        assert_eq!((r.verdict, r.checked), (Verdict::Holds, 2));
+    }
+}

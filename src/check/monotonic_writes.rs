@@ -1,0 +1,96 @@
+//! **Monotonic writes** (a session guarantee, Terry et al. 1994): a session's write
+//! descends from the session's previous write on the key. Observable here because a
+//! write's parent is what its client last saw: a stale read between two writes makes
+//! the second one fork away from the first.
+
+use super::checks::{Check, End, slot};
+use super::history::{OpKind, OpRecord, Outcome};
+use super::story;
+use super::verdict::CheckReport;
+use super::versions::{VersionDag, VersionId};
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Session {
+    session: u32,
+    last_write: VersionId,
+}
+
+/// The monotonic-writes checker.
+#[derive(Debug, Default)]
+pub struct MonotonicWrites {
+    clients: Vec<Session>,
+    checked: u64,
+    violations: u64,
+    witness: Option<(VersionId, OpRecord)>,
+}
+
+impl Check for MonotonicWrites {
+    fn on_op(&mut self, op: &OpRecord, dag: &mut VersionDag) {
+        if op.outcome != Outcome::Ok || op.kind() != OpKind::Write {
+            return;
+        }
+        let s = slot(&mut self.clients, op.client());
+        if s.session != op.inv.session {
+            *s = Session { session: op.inv.session, last_write: VersionId::ROOT };
+        }
+        if s.last_write != VersionId::ROOT {
+            self.checked += 1;
+            if !dag.includes(op.version, s.last_write) {
+                self.violations += 1;
+                self.witness.get_or_insert((s.last_write, *op));
+            }
+        }
+        s.last_write = op.version;
+    }
+
+    fn finish(&mut self, end: &mut End<'_>) -> CheckReport {
+        let mut r = CheckReport::new(
+            "monotonic_writes",
+            self.violations,
+            self.checked,
+            "writes after an own write",
+        );
+        if let Some((prev, op)) = &self.witness {
+            let (dag, names) = (&*end.dag, end.names);
+            let mut lines = vec![story::acknowledged(dag, *prev, names)];
+            let seen = dag.get(op.version).seen;
+            if seen.by_read() {
+                let note = format!(", which lacks {prev}");
+                lines.push(story::sighting(&seen, op.client(), op.key(), names, &note));
+            }
+            let mut created = story::created(dag, op.version, names);
+            created.text += &format!("; it does not descend from the session's {prev}");
+            lines.push(created);
+            r.story = lines;
+        }
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{Hist, OK};
+    use super::*;
+    use crate::check::verdict::Verdict;
+
+    #[test]
+    fn a_write_based_on_a_stale_read_forks_away_from_the_previous_write() {
+        let mut h = Hist::new(vec![Box::<MonotonicWrites>::default()]);
+        let v1 = h.write(0, 0, VersionId::ROOT, OK);
+        let stale = h.read(0, 0, VersionId::ROOT, 1);
+        let v2 = h.write_seen(0, 0, stale, OK);
+        let r = h.finish_one(&[v2]);
+        assert_eq!((r.verdict, r.violations), (Verdict::Violated, 1));
+        assert_eq!(r.story.len(), 3, "{:?}", r.story);
+        assert!(r.story[2].text.contains(&format!("descend from the session's {v1}")));
+    }
+
+    #[test]
+    fn chained_writes_hold() {
+        let mut h = Hist::new(vec![Box::<MonotonicWrites>::default()]);
+        let v1 = h.write(0, 0, VersionId::ROOT, OK);
+        let v2 = h.write(0, 0, v1, OK);
+        let r = h.finish_one(&[v2]);
+        assert_eq!((r.verdict, r.checked), (Verdict::Holds, 1));
+    }
+}

@@ -1,0 +1,100 @@
+//! **Read-your-writes** (a session guarantee, Terry et al. 1994): a read returns a
+//! version that includes the reader's own last acknowledged write on that key, within
+//! the same session (a new tab starts a new session).
+
+use super::checks::{Check, End, slot};
+use super::history::{OpKind, OpRecord, Outcome};
+use super::story;
+use super::verdict::CheckReport;
+use super::versions::{VersionDag, VersionId};
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Session {
+    session: u32,
+    last_write: VersionId,
+}
+
+/// The read-your-writes checker.
+#[derive(Debug, Default)]
+pub struct ReadYourWrites {
+    clients: Vec<Session>,
+    checked: u64,
+    violations: u64,
+    witness: Option<(OpRecord, VersionId)>,
+}
+
+impl Check for ReadYourWrites {
+    fn on_op(&mut self, op: &OpRecord, dag: &mut VersionDag) {
+        if op.outcome != Outcome::Ok {
+            return;
+        }
+        let s = slot(&mut self.clients, op.client());
+        if s.session != op.inv.session {
+            *s = Session { session: op.inv.session, last_write: VersionId::ROOT };
+        }
+        match op.kind() {
+            OpKind::Write => s.last_write = op.version,
+            OpKind::Read if s.last_write != VersionId::ROOT => {
+                self.checked += 1;
+                let w = s.last_write;
+                if !dag.includes(op.version, w) {
+                    self.violations += 1;
+                    self.witness.get_or_insert((*op, w));
+                }
+            }
+            OpKind::Read => {}
+        }
+    }
+
+    fn finish(&mut self, end: &mut End<'_>) -> CheckReport {
+        let mut r = CheckReport::new(
+            "read_your_writes",
+            self.violations,
+            self.checked,
+            "reads after an own write",
+        );
+        if let Some((op, w)) = &self.witness {
+            let note = format!(", which lacks its own {w}");
+            r.story = vec![
+                story::created(end.dag, *w, end.names),
+                story::acknowledged(end.dag, *w, end.names),
+                story::read(op, end.names, &note),
+            ];
+        }
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{Hist, OK};
+    use super::*;
+    use crate::check::verdict::Verdict;
+
+    #[test]
+    fn a_stale_read_after_an_own_write_violates() {
+        let mut h = Hist::new(vec![Box::<ReadYourWrites>::default()]);
+        let v1 = h.write(0, 0, VersionId::ROOT, OK);
+        h.read(0, 0, VersionId::ROOT, 1);
+        let r = h.finish_one(&[v1]);
+        assert_eq!((r.verdict, r.violations, r.checked), (Verdict::Violated, 1, 1));
+        assert_eq!(r.story.len(), 3);
+        assert!(
+            r.story[2].text.contains("replica 0: gets ∅, which lacks its own v1"),
+            "{:?}",
+            r.story
+        );
+    }
+
+    #[test]
+    fn reads_of_the_own_write_or_newer_hold_and_others_reads_are_not_checked() {
+        let mut h = Hist::new(vec![Box::<ReadYourWrites>::default()]);
+        let v1 = h.write(0, 0, VersionId::ROOT, OK);
+        h.read(0, 0, v1, 1);
+        let v2 = h.write(1, 0, v1, OK);
+        h.read(0, 0, v2, 0);
+        h.read(2, 0, VersionId::ROOT, 1); // client 2 never wrote
+        let r = h.finish_one(&[v2]);
+        assert_eq!((r.verdict, r.checked), (Verdict::Holds, 2));
+    }
+}

@@ -1,0 +1,44 @@
+//! Sentences shared by the checkers' stories: a version created, acknowledged, read.
+
+use super::history::OpRecord;
+use super::verdict::{Names, StoryLine};
+use super::versions::{Sighting, VersionDag, VersionId};
+
+/// `db creates v17 for key 3: client/3's message 1, based on ∅`.
+pub fn created(dag: &VersionDag, v: VersionId, names: &Names) -> StoryLine {
+    let x = dag.get(v);
+    let parents: Vec<String> = dag.parents(v).map(|p| p.to_string()).collect();
+    let on = if parents.is_empty() { "∅".to_string() } else { parents.join(" + ") };
+    let text = format!(
+        "{} creates {v} of key {} on top of {on}: {}'s message {}",
+        names.component(x.store),
+        x.key,
+        names.client(x.client),
+        x.message
+    );
+    StoryLine::at(x.created.as_nanos(), x.created_event, text)
+}
+
+/// `client/3 is told v17 is written`.
+pub fn acknowledged(dag: &VersionDag, v: VersionId, names: &Names) -> StoryLine {
+    let x = dag.get(v);
+    let text = format!("{} is told {v} is written (acknowledged)", names.client(x.client));
+    StoryLine::at(x.acked.as_nanos(), x.acked_event, text)
+}
+
+/// `client/3 refreshes key 3 from db replica 1: gets ∅`, plus `note`.
+pub fn sighting(s: &Sighting, client: u32, key: u32, names: &Names, note: &str) -> StoryLine {
+    let text = format!(
+        "{} {} key {key} from {}: gets {}{note}",
+        names.client(client),
+        s.purpose.verb(),
+        names.source(s.store, s.source),
+        s.version
+    );
+    StoryLine::at(s.at.as_nanos(), s.event, text)
+}
+
+/// The line of a completed read, with `note` appended.
+pub fn read(op: &OpRecord, names: &Names, note: &str) -> StoryLine {
+    sighting(&op.sighting(), op.client(), op.key(), names, note)
+}

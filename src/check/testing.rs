@@ -1,0 +1,115 @@
+//! Hand-built histories for checker unit tests: one store, writes that overwrite
+//! (their parent is what the writer saw), reads that return a chosen version.
+
+use super::checks::{Check, CheckSpec, Checks, HeadCause, HeadMove, StoreEnd};
+use super::history::{History, Invocation, OpKind, Outcome, Purpose};
+use super::verdict::{CheckReport, Names};
+use super::versions::{Sighting, VersionId};
+use crate::engine::SimTime;
+
+/// Shorthand for a write that is acknowledged.
+pub const OK: Outcome = Outcome::Ok;
+
+/// A history under construction; each operation takes 1 ms and three events.
+pub struct Hist {
+    /// The history.
+    pub h: History,
+    now: u64,
+    event: u64,
+    /// Head per key.
+    pub heads: Vec<VersionId>,
+}
+
+impl Hist {
+    /// A history over 4 keys watched by `checks`.
+    pub fn new(checks: Vec<Box<dyn Check>>) -> Hist {
+        let mut c = Checks::new(&[]);
+        checks.into_iter().for_each(|x| c.push(x));
+        Hist { h: History::new(4, c, true), now: 0, event: 0, heads: vec![VersionId::ROOT; 4] }
+    }
+
+    /// A history over 4 keys watched by the checkers of `specs`.
+    pub fn with(specs: &[CheckSpec]) -> Hist {
+        Hist { h: History::new(4, Checks::new(specs), true), ..Hist::new(Vec::new()) }
+    }
+
+    fn tick(&mut self) -> (SimTime, u64) {
+        self.now += 1_000_000;
+        self.event += 1;
+        (SimTime(self.now), self.event)
+    }
+
+    fn invoke(&mut self, client: u32, key: u32, kind: OpKind, seen: Sighting) -> u32 {
+        let (at, event) = self.tick();
+        let purpose = if kind == OpKind::Write { Purpose::Write } else { Purpose::Read };
+        self.h.invoke(Invocation {
+            client,
+            session: 0,
+            kind,
+            purpose,
+            key,
+            message: self.event as u32,
+            attempt: 1,
+            seen,
+            stamp: at.0 as i64,
+            invoked: at,
+            invoke_event: event,
+            newest: VersionId::ROOT,
+            newest_acked: SimTime::ZERO,
+        })
+    }
+
+    /// Client `client` writes `key` based on `based_on` (seen through its own write).
+    pub fn write(&mut self, client: u32, key: u32, based_on: VersionId, o: Outcome) -> VersionId {
+        let seen = Sighting { version: based_on, ..Sighting::NOTHING };
+        self.write_seen(client, key, seen, o)
+    }
+
+    /// A write based on what `seen` says; it becomes the head (overwrite).
+    pub fn write_seen(&mut self, client: u32, key: u32, seen: Sighting, o: Outcome) -> VersionId {
+        let op = self.invoke(client, key, OpKind::Write, seen);
+        let (at, event) = self.tick();
+        let v = self.h.create_version(op, 0, at.0 as i64, &[seen.version], at, event);
+        let from = std::mem::replace(&mut self.heads[key as usize], v);
+        let cause = HeadCause::Write;
+        self.h.head_moved(HeadMove { store: 0, key, from, to: v, cause, at, event });
+        let (at, event) = self.tick();
+        self.h.complete(op, o, v, (0, 0), at, event, true);
+        v
+    }
+
+    /// A write that the store creates but does not make the head.
+    pub fn write_losing_race(&mut self, client: u32, key: u32, based_on: VersionId) -> VersionId {
+        let seen = Sighting { version: based_on, ..Sighting::NOTHING };
+        let op = self.invoke(client, key, OpKind::Write, seen);
+        let (at, event) = self.tick();
+        let v = self.h.create_version(op, 0, 0, &[based_on], at, event);
+        let from = self.heads[key as usize];
+        let cause = HeadCause::LostRace;
+        self.h.head_moved(HeadMove { store: 0, key, from, to: v, cause, at, event });
+        let (at, event) = self.tick();
+        self.h.complete(op, OK, v, (0, 0), at, event, true);
+        v
+    }
+
+    /// Client `client` reads `version` of `key` from `source`.
+    pub fn read(&mut self, client: u32, key: u32, version: VersionId, source: u8) -> Sighting {
+        let op = self.invoke(client, key, OpKind::Read, Sighting::NOTHING);
+        let (at, event) = self.tick();
+        self.h.complete(op, OK, version, (0, source), at, event, true).sighting()
+    }
+
+    /// Ends the run with the store's heads at `heads` (keys in order) and replicas equal.
+    pub fn finish(&mut self, heads: &[VersionId]) -> Vec<CheckReport> {
+        let mut primary = self.heads.clone();
+        primary[..heads.len()].copy_from_slice(heads);
+        let store = StoreEnd { id: 0, primary: primary.clone(), replicas: vec![primary] };
+        let names = Names { components: vec!["db".into()] };
+        self.h.finish(&[store], &names)
+    }
+
+    /// `finish` for a history with one checker.
+    pub fn finish_one(&mut self, heads: &[VersionId]) -> CheckReport {
+        self.finish(heads).remove(0)
+    }
+}

@@ -1,0 +1,394 @@
+//! The version DAG: every version of every key a store created, with edges to its
+//! parents. One petgraph graph holds all keys; each key's versions form their own DAG.
+//!
+//! Version ids are creation order, and a version is always created after its parents,
+//! so ids are a topological order. Two walks use that: `includes` (is `w` an ancestor of
+//! `r`?) and `displaced` (what stopped being an ancestor when a head moved). Both pop the
+//! largest id first and never look below the id they are looking for, so the common
+//! cases (a read of the head, a write on top of the head) cost a step or two.
+
+use std::collections::BinaryHeap;
+
+use petgraph::Direction;
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use super::history::Purpose;
+use crate::engine::{NO_EVENT, SimTime};
+
+/// A version of a key. `ROOT` is "nothing written yet", shared by every key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct VersionId(pub u32);
+
+impl VersionId {
+    /// The empty value every key starts from; an ancestor of every version.
+    pub const ROOT: VersionId = VersionId(0);
+
+    /// The id as a vector index.
+    #[inline]
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl std::fmt::Display for VersionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if *self == VersionId::ROOT { write!(f, "∅") } else { write!(f, "v{}", self.0) }
+    }
+}
+
+/// Where a client observed the version it based a write on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sighting {
+    /// The version observed.
+    pub version: VersionId,
+    /// When the observing operation completed.
+    pub at: SimTime,
+    /// Its completion event (`NO_EVENT`: never observed anything).
+    pub event: u64,
+    /// The store that served it.
+    pub store: u32,
+    /// Who in the store served it: 0 the primary, `i + 1` replica `i`.
+    pub source: u8,
+    /// The operation that observed it: a read or refresh, or the client's own write.
+    pub purpose: Purpose,
+}
+
+impl Sighting {
+    /// A client that has observed nothing yet.
+    pub const NOTHING: Sighting = Sighting {
+        version: VersionId::ROOT,
+        at: SimTime::ZERO,
+        event: NO_EVENT,
+        store: u32::MAX,
+        source: 0,
+        purpose: Purpose::Write,
+    };
+
+    /// Whether the client saw the version by reading (not through its own write).
+    pub fn by_read(&self) -> bool {
+        self.event != NO_EVENT && matches!(self.purpose, Purpose::Read | Purpose::Refresh)
+    }
+}
+
+/// What is known about one version.
+#[derive(Debug, Clone, Copy)]
+pub struct Version {
+    /// The key.
+    pub key: u32,
+    /// The client that wrote it.
+    pub client: u32,
+    /// The writer's message number: retries and resubmissions of one message share it.
+    pub message: u32,
+    /// The store component that created it.
+    pub store: u32,
+    /// Timestamp on the clock the conflict policy compares (ns, may be negative).
+    pub stamp: i64,
+    /// When the store created it.
+    pub created: SimTime,
+    /// The event that created it.
+    pub created_event: u64,
+    /// What the writer had last observed.
+    pub seen: Sighting,
+    /// When the writer learned it was acknowledged (`acked_event == NO_EVENT`: never).
+    pub acked: SimTime,
+    /// The event that delivered the acknowledgement.
+    pub acked_event: u64,
+}
+
+impl Version {
+    /// Whether a client was told this version was written.
+    pub fn is_acked(&self) -> bool {
+        self.acked_event != NO_EVENT
+    }
+}
+
+/// Versions of every key and their parent edges (child → parent).
+#[derive(Debug, Clone)]
+pub struct VersionDag {
+    graph: DiGraph<Version, (), u32>,
+    walk: Walk,
+}
+
+/// Scratch space of the walks, reused so a walk allocates nothing once warm.
+#[derive(Debug, Clone, Default)]
+struct Walk {
+    heap: BinaryHeap<(u32, u8)>,
+    /// Per version: the walk generation that last marked it, times 4, plus side bits.
+    marks: Vec<u32>,
+    generation: u32,
+}
+
+const SIDE_FROM: u32 = 1;
+const SIDE_TO: u32 = 2;
+
+impl Walk {
+    /// Starts a new walk over `len` versions.
+    fn begin(&mut self, len: usize) {
+        self.heap.clear();
+        self.marks.resize(len, 0);
+        self.generation += 1;
+        if self.generation >= u32::MAX / 4 {
+            self.marks.iter_mut().for_each(|m| *m = 0);
+            self.generation = 1;
+        }
+    }
+
+    /// Marks `v` with `side`; false if it already had that mark in this walk.
+    fn mark(&mut self, v: u32, side: u32) -> bool {
+        let m = &mut self.marks[v as usize];
+        if *m >> 2 != self.generation {
+            *m = self.generation << 2;
+        }
+        let fresh = *m & side == 0;
+        *m |= side;
+        fresh
+    }
+
+    fn has(&self, v: u32, side: u32) -> bool {
+        let m = self.marks[v as usize];
+        m >> 2 == self.generation && m & side != 0
+    }
+}
+
+impl Default for VersionDag {
+    fn default() -> Self {
+        let mut graph = DiGraph::default();
+        let root = Version {
+            key: u32::MAX,
+            client: u32::MAX,
+            message: 0,
+            store: u32::MAX,
+            stamp: i64::MIN,
+            created: SimTime::ZERO,
+            created_event: NO_EVENT,
+            seen: Sighting::NOTHING,
+            acked: SimTime::ZERO,
+            acked_event: NO_EVENT,
+        };
+        graph.add_node(root);
+        VersionDag { graph, walk: Walk::default() }
+    }
+}
+
+impl VersionDag {
+    /// Number of versions, the root included.
+    pub fn len(&self) -> usize {
+        self.graph.node_count()
+    }
+
+    /// Whether only the root exists.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 1
+    }
+
+    /// Adds a version with `parents` (the root is implied and not stored as an edge).
+    pub fn create(&mut self, version: Version, parents: &[VersionId]) -> VersionId {
+        assert!(self.graph.node_count() < u32::MAX as usize - 1, "more than 4 billion versions");
+        let id = self.graph.add_node(version);
+        for &p in parents {
+            assert!(p.0 < id.index() as u32, "a parent must exist before its child");
+            if p != VersionId::ROOT && !self.parents(VersionId(id.index() as u32)).any(|q| q == p) {
+                self.graph.add_edge(id, NodeIndex::new(p.index()), ());
+            }
+        }
+        VersionId(id.index() as u32)
+    }
+
+    /// The version record.
+    #[inline]
+    pub fn get(&self, v: VersionId) -> &Version {
+        &self.graph[NodeIndex::new(v.index())]
+    }
+
+    /// Records that `v` was acknowledged to its writer (the first acknowledgement counts).
+    pub fn acknowledge(&mut self, v: VersionId, at: SimTime, event: u64) {
+        let version = &mut self.graph[NodeIndex::new(v.index())];
+        if version.acked_event == NO_EVENT {
+            version.acked = at;
+            version.acked_event = event;
+        }
+    }
+
+    /// The parents of `v` (none for a first write on top of the root).
+    pub fn parents(&self, v: VersionId) -> impl Iterator<Item = VersionId> + '_ {
+        self.graph
+            .neighbors_directed(NodeIndex::new(v.index()), Direction::Outgoing)
+            .map(|n| VersionId(n.index() as u32))
+    }
+
+    /// Whether `w` is `r` or one of its ancestors: does a reader of `r` see `w`?
+    pub fn includes(&mut self, r: VersionId, w: VersionId) -> bool {
+        if w == r || w == VersionId::ROOT {
+            return true;
+        }
+        if r < w {
+            return false; // Ancestors are always older.
+        }
+        self.walk.begin(self.len());
+        self.walk.heap.push((r.0, 0));
+        while let Some((v, _)) = self.walk.heap.pop() {
+            if v == w.0 {
+                return true;
+            }
+            if v < w.0 || !self.walk.mark(v, SIDE_FROM) {
+                continue;
+            }
+            for p in self.graph.neighbors_directed(NodeIndex::new(v as usize), Direction::Outgoing)
+            {
+                if p.index() as u32 >= w.0 {
+                    self.walk.heap.push((p.index() as u32, 0));
+                }
+            }
+        }
+        false
+    }
+
+    /// Versions that were ancestors of (or equal to) `from` but are not of `to`, newest
+    /// first, appended to `out`: what a head moving from `from` to `to` orphans.
+    pub fn displaced(&mut self, from: VersionId, to: VersionId, out: &mut Vec<VersionId>) {
+        if from == to || from == VersionId::ROOT {
+            return;
+        }
+        self.walk.begin(self.len());
+        let heap_push = |walk: &mut Walk, v: u32, side: u32| walk.heap.push((v, side as u8));
+        heap_push(&mut self.walk, from.0, SIDE_FROM);
+        heap_push(&mut self.walk, to.0, SIDE_TO);
+        let mut from_side = 1usize;
+        // Equal ids pop the `to` side first (larger tuple), so a common ancestor is known
+        // as such before the `from` side reaches it.
+        while from_side > 0 {
+            let Some((v, side)) = self.walk.heap.pop() else { break };
+            let side = u32::from(side);
+            if side == SIDE_FROM {
+                from_side -= 1;
+            }
+            if v == 0 || !self.walk.mark(v, side) {
+                continue;
+            }
+            if side == SIDE_FROM {
+                if self.walk.has(v, SIDE_TO) {
+                    continue; // Still an ancestor of `to`, and so is everything below it.
+                }
+                out.push(VersionId(v));
+            }
+            for p in self.graph.neighbors_directed(NodeIndex::new(v as usize), Direction::Outgoing)
+            {
+                heap_push(&mut self.walk, p.index() as u32, side);
+                if side == SIDE_FROM {
+                    from_side += 1;
+                }
+            }
+        }
+    }
+
+    /// Marks every version that is an ancestor of (or equal to) one of `heads`.
+    pub fn ancestors_of(&self, heads: impl IntoIterator<Item = VersionId>) -> Vec<bool> {
+        let mut live = vec![false; self.len()];
+        live[0] = true;
+        let mut stack: Vec<VersionId> = heads.into_iter().collect();
+        while let Some(v) = stack.pop() {
+            if std::mem::replace(&mut live[v.index()], true) {
+                continue;
+            }
+            stack.extend(self.parents(v).filter(|p| !live[p.index()]));
+        }
+        live
+    }
+
+    /// Every version id but the root, in creation order.
+    pub fn ids(&self) -> impl Iterator<Item = VersionId> + use<> {
+        (1..self.len() as u32).map(VersionId)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(key: u32) -> Version {
+        Version { key, ..*VersionDag::default().get(VersionId::ROOT) }
+    }
+
+    /// v1 ← v2 ← v3, and v4 on top of v1 (a write based on a stale read), then a merge v5
+    /// of v3 and v4.
+    fn sample() -> VersionDag {
+        let mut d = VersionDag::default();
+        let v1 = d.create(version(0), &[VersionId::ROOT]);
+        let v2 = d.create(version(0), &[v1]);
+        let v3 = d.create(version(0), &[v2]);
+        let v4 = d.create(version(0), &[v1]);
+        d.create(version(0), &[v3, v4]);
+        d
+    }
+
+    #[test]
+    fn includes_follows_parents_only() {
+        let mut d = sample();
+        let v = VersionId;
+        assert!(d.includes(v(3), v(1)));
+        assert!(d.includes(v(3), v(3)));
+        assert!(d.includes(v(3), VersionId::ROOT));
+        assert!(!d.includes(v(4), v(2)), "v4 was based on v1: it orphans v2");
+        assert!(!d.includes(v(2), v(3)), "a parent does not include its child");
+        assert!(d.includes(v(5), v(2)) && d.includes(v(5), v(4)), "a merge keeps both");
+    }
+
+    #[test]
+    fn displaced_lists_what_a_head_move_orphans() {
+        let mut d = sample();
+        let v = VersionId;
+        let mut out = Vec::new();
+        d.displaced(v(3), v(4), &mut out);
+        assert_eq!(out, vec![v(3), v(2)]);
+        out.clear();
+        d.displaced(v(3), v(5), &mut out);
+        assert!(out.is_empty(), "a merge orphans nothing");
+        d.displaced(v(4), v(2), &mut out);
+        assert_eq!(out, vec![v(4)]);
+    }
+
+    #[test]
+    fn ancestors_of_the_final_heads_are_live() {
+        let d = sample();
+        let live = d.ancestors_of([VersionId(4)]);
+        assert_eq!(live, vec![true, true, false, false, true, false]);
+    }
+
+    #[test]
+    fn walks_agree_with_a_brute_force_closure_on_random_dags() {
+        let mut rng = crate::engine::Stream::new(5, "dag");
+        for _ in 0..50 {
+            let mut d = VersionDag::default();
+            let n = 2 + rng.below(30) as u32;
+            for i in 1..n {
+                let a = VersionId(rng.below(u64::from(i)) as u32);
+                let b = VersionId(rng.below(u64::from(i)) as u32);
+                let parents = if rng.chance(0.3) { vec![a, b] } else { vec![a] };
+                d.create(version(0), &parents);
+            }
+            let closure: Vec<Vec<bool>> = (0..n).map(|r| d.ancestors_of([VersionId(r)])).collect();
+            for r in 0..n {
+                for w in 0..n {
+                    assert_eq!(
+                        d.includes(VersionId(r), VersionId(w)),
+                        closure[r as usize][w as usize]
+                    );
+                }
+            }
+            for f in 1..n {
+                for t in 0..n {
+                    let mut out = Vec::new();
+                    d.displaced(VersionId(f), VersionId(t), &mut out);
+                    let mut expect: Vec<VersionId> = (1..n)
+                        .filter(|&x| {
+                            closure[f as usize][x as usize] && !closure[t as usize][x as usize]
+                        })
+                        .map(VersionId)
+                        .collect();
+                    expect.reverse();
+                    assert_eq!(out, expect, "from v{f} to v{t}");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! The fault schedule: an instance that fires each fault of the scenario at its time
+//! (or again and again at a rate, from its own random stream) and sends the fault to
+//! its targets, with the fault's end (restart, heal, lag back to normal) after its span.
+
+use super::Component;
+use super::env::Env;
+use super::message::{Fault, Msg};
+use crate::engine::{ComponentId, SimDuration};
+use crate::model::FaultTime;
+
+/// One fault, resolved to instances.
+#[derive(Debug, Clone)]
+pub struct PlannedFault {
+    /// When it strikes.
+    pub when: FaultTime,
+    /// Who it hits.
+    pub targets: Vec<ComponentId>,
+    /// Share of the targets hit each time (1 for all).
+    pub share: f64,
+    /// What hits them.
+    pub start: Fault,
+    /// What undoes it, and after how long.
+    pub end: Option<(SimDuration, Fault)>,
+}
+
+/// Fires the faults of a scenario.
+#[derive(Debug, Default)]
+pub struct FaultDriver {
+    faults: Vec<PlannedFault>,
+}
+
+impl FaultDriver {
+    /// A driver for `faults`.
+    pub fn new(faults: Vec<PlannedFault>) -> FaultDriver {
+        FaultDriver { faults }
+    }
+
+    fn arm(&self, index: usize, env: &mut Env<'_>) {
+        let delay = match self.faults[index].when {
+            FaultTime::At(at) => at.as_nanos().saturating_sub(env.now().as_nanos()),
+            FaultTime::Every(mean) => {
+                crate::engine::Dist::Exp { mean_ns: mean.as_nanos() as f64 }.sample(env.rng)
+            }
+        };
+        env.timer(SimDuration(delay), Msg::FaultDue { index: index as u32 });
+    }
+
+    fn fire(&mut self, index: usize, env: &mut Env<'_>) {
+        let f = &self.faults[index];
+        for &target in &f.targets {
+            if f.share < 1.0 && !env.rng.chance(f.share) {
+                continue;
+            }
+            env.deliver(SimDuration::ZERO, target, Msg::Fault(f.start));
+            if let Some((after, end)) = f.end {
+                env.deliver(after, target, Msg::Fault(end));
+            }
+        }
+        if matches!(f.when, FaultTime::Every(_)) && !env.stopping() {
+            self.arm(index, env);
+        }
+    }
+}
+
+impl Component for FaultDriver {
+    fn start(&mut self, env: &mut Env<'_>) {
+        (0..self.faults.len()).for_each(|i| self.arm(i, env));
+    }
+
+    fn on_message(&mut self, msg: Msg, env: &mut Env<'_>) {
+        match msg {
+            Msg::FaultDue { index } if !env.stopping() => self.fire(index as usize, env),
+            Msg::FaultDue { .. } => {}
+            other => panic!("fault driver got unexpected {}", other.kind_name()),
+        }
+    }
+}

@@ -1,0 +1,304 @@
+//! Validation of a scenario's experiment settings against its model: faults (targets
+//! that exist, one of `at` or `rate`, times inside the run), the checkers to run, and
+//! the verdicts it expects.
+
+use super::error::{Diagnostic, did_you_mean};
+
+use super::raw::{Dur, RawCheck, RawExpect, RawFault, RawPromote, RawScenario};
+use super::validate::{Checker, Locator};
+use crate::check::{CheckSpec, Verdict};
+use crate::engine::SimDuration;
+use crate::model::architecture::CLIENTS;
+use crate::model::{
+    ClientsSpec, ComponentKind, Endpoint, Expectation, FaultAction, FaultSpec, FaultTime, Model,
+    Promote,
+};
+
+/// The validated experiment settings.
+pub struct Experiment {
+    /// Faults.
+    pub faults: Vec<FaultSpec>,
+    /// Checkers.
+    pub checks: Vec<CheckSpec>,
+    /// Expected verdicts.
+    pub expect: Vec<Expectation>,
+}
+
+/// Checks faults, checkers and expectations of `raw` against `model`.
+pub fn experiment(
+    raw: &RawScenario,
+    model: &Model,
+    clients: &ClientsSpec,
+    at: Locator<'_>,
+) -> Result<Experiment, Vec<Diagnostic>> {
+    let mut c = Checker { at, errors: Vec::new() };
+    let duration = raw.duration.0;
+    let faults: Vec<FaultSpec> = raw
+        .faults
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| fault(&mut c, model, duration, i, f))
+        .collect();
+    let loses_requests = faults.iter().any(|f| {
+        matches!(
+            f.action,
+            FaultAction::Crash { .. }
+                | FaultAction::Partition { .. }
+                | FaultAction::Disconnect { .. }
+        )
+    });
+    if loses_requests && clients.timeout.is_none() {
+        let msg = "faults drop requests but clients have no `timeout`: they would wait forever"
+            .to_string();
+        c.error(&["clients"], msg, Some(r#"add `timeout: "1s"` to `clients`"#.into()));
+    }
+    let checks = checks(raw);
+    let expect = expectations(&mut c, raw, &checks);
+    if c.errors.is_empty() { Ok(Experiment { faults, checks, expect }) } else { Err(c.errors) }
+}
+
+fn spec(r: RawCheck, bound: Option<SimDuration>) -> CheckSpec {
+    match r {
+        RawCheck::LostAcknowledgedWrite => CheckSpec::LostAcknowledgedWrite,
+        RawCheck::ReadYourWrites => CheckSpec::ReadYourWrites,
+        RawCheck::MonotonicReads => CheckSpec::MonotonicReads,
+        RawCheck::MonotonicWrites => CheckSpec::MonotonicWrites,
+        RawCheck::WritesFollowReads => CheckSpec::WritesFollowReads,
+        RawCheck::Convergence => CheckSpec::Convergence,
+        RawCheck::Duplicates => CheckSpec::Duplicates,
+        RawCheck::BoundedStaleness => CheckSpec::BoundedStaleness(bound),
+    }
+}
+
+fn checks(raw: &RawScenario) -> Vec<CheckSpec> {
+    let bound = raw.staleness_bound.map(|d| d.0);
+    let mut list: Vec<CheckSpec> = match &raw.check {
+        None => CheckSpec::ALL.to_vec(),
+        Some(names) => names.iter().map(|&r| spec(r, bound)).collect(),
+    };
+    for c in &mut list {
+        if let CheckSpec::BoundedStaleness(b) = c {
+            *b = bound;
+        }
+    }
+    list.dedup();
+    list
+}
+
+fn expectations(c: &mut Checker<'_>, raw: &RawScenario, checks: &[CheckSpec]) -> Vec<Expectation> {
+    let names: Vec<&str> = checks.iter().map(|s| s.name()).collect();
+    let mut out = Vec::new();
+    for (&raw_name, e) in &raw.expect {
+        let name = spec(raw_name, None).name();
+        if !names.contains(&name) {
+            let msg = format!("`{name}` is expected but not in `check`");
+            let hint = Some("add it to `check: [...]`, or drop `check` to run all".to_string());
+            c.error(&["expect", name], msg, hint);
+            continue;
+        }
+        let (verdict, count) = match *e {
+            RawExpect::Holds => (Verdict::Holds, None),
+            RawExpect::Violated => (Verdict::Violated, None),
+            RawExpect::Count(lo, hi) => {
+                if lo > hi {
+                    c.error(&["expect", name], format!("count({lo}, {hi}): low above high"), None);
+                }
+                (if hi == 0 { Verdict::Holds } else { Verdict::Violated }, Some((lo, hi)))
+            }
+        };
+        if let Some((0, hi)) = count.filter(|&(lo, hi)| lo == 0 && hi > 0) {
+            let msg = format!("count(0, {hi}) allows both verdicts; use count(1, {hi}) or `holds`");
+            c.error(&["expect", name], msg, None);
+        }
+        out.push(Expectation { check: name.to_string(), verdict, count });
+    }
+    out
+}
+
+/// Parses `"1/10m"` (one per ten minutes) into the mean gap between strikes.
+pub fn parse_rate(text: &str) -> Result<SimDuration, String> {
+    let bad = || format!("expected a rate like \"1/10m\" or \"6/h\", found {text:?}");
+    let (count, per) = text.split_once('/').ok_or_else(bad)?;
+    let count: f64 = count.trim().parse().map_err(|_| bad())?;
+    if !count.is_finite() || count <= 0.0 {
+        return Err(bad());
+    }
+    let per = per.trim();
+    let per = if per.starts_with(|c: char| c.is_ascii_digit()) {
+        per.to_string()
+    } else {
+        format!("1{per}")
+    };
+    let per = SimDuration::parse(&per).map_err(|_| bad())?;
+    let gap = (per.as_nanos() as f64 / count) as u64;
+    if gap == 0 {
+        return Err(format!("rate {text:?} is too high: faults would never stop"));
+    }
+    Ok(SimDuration(gap))
+}
+
+/// Parses a signed duration: `"-5s"` or `"5s"`, in ns.
+pub fn parse_signed(text: &str) -> Result<i64, String> {
+    let (sign, rest) = match text.trim().strip_prefix('-') {
+        Some(r) => (-1, r),
+        None => (1, text.trim().strip_prefix('+').unwrap_or(text.trim())),
+    };
+    let d = SimDuration::parse(rest)?;
+    i64::try_from(d.as_nanos()).map(|ns| sign * ns).map_err(|_| format!("{text:?} is too large"))
+}
+
+fn when(
+    c: &mut Checker<'_>,
+    path: &[&str],
+    at: Option<Dur>,
+    rate: &Option<String>,
+    duration: SimDuration,
+) -> Option<FaultTime> {
+    match (at, rate) {
+        (Some(a), None) if a.0 >= duration => {
+            let msg = format!("`at` {} is not inside the run's duration {duration}", a.0);
+            c.error(path, msg, None);
+            None
+        }
+        (Some(a), None) => Some(FaultTime::At(a.0)),
+        (None, Some(r)) => match parse_rate(r) {
+            Ok(gap) => Some(FaultTime::Every(gap)),
+            Err(msg) => {
+                c.error(path, msg, None);
+                None
+            }
+        },
+        _ => {
+            let msg = "a fault needs exactly one of `at` (a time) or `rate` (e.g. \"1/10m\")";
+            c.error(path, msg.to_string(), Some(r#"e.g. at: "2m""#.into()));
+            None
+        }
+    }
+}
+
+fn store_target(c: &mut Checker<'_>, model: &Model, path: &[&str], target: &str) -> Option<u32> {
+    match model.component(target).map(|s| &s.kind) {
+        Some(ComponentKind::Store(s)) => Some(s.replicas),
+        _ => {
+            let stores = model
+                .components
+                .iter()
+                .filter(|s| matches!(s.kind, ComponentKind::Store(_)))
+                .map(|s| s.name.as_str());
+            let hint = did_you_mean(target, stores);
+            c.error(path, format!("fault target `{target}` is not a store of the model"), hint);
+            None
+        }
+    }
+}
+
+fn fault(
+    c: &mut Checker<'_>,
+    model: &Model,
+    duration: SimDuration,
+    i: usize,
+    f: &RawFault,
+) -> Option<FaultSpec> {
+    let index = i.to_string();
+    let path = ["faults", index.as_str()];
+    let field = |name: &'static str| [path[0], path[1], name];
+    let (at, rate) = match f {
+        RawFault::Crash { at, rate, .. }
+        | RawFault::Failover { at, rate, .. }
+        | RawFault::Partition { at, rate, .. }
+        | RawFault::LagSpike { at, rate, .. }
+        | RawFault::ClockJump { at, rate, .. }
+        | RawFault::Disconnect { at, rate, .. } => (*at, rate),
+    };
+    let when = when(c, &path, at, rate, duration);
+    let action = match f {
+        RawFault::Crash { target, restart_after, .. } => {
+            store_target(c, model, &field("target"), target)?;
+            FaultAction::Crash { target: target.clone(), restart_after: restart_after.map(|d| d.0) }
+        }
+        RawFault::Failover { target, promote, .. } => {
+            let replicas = store_target(c, model, &field("target"), target)?;
+            if replicas == 0 {
+                c.error(
+                    &field("target"),
+                    format!("store `{target}` has no replica to promote"),
+                    None,
+                );
+            }
+            let promote = match *promote {
+                RawPromote::Freshest => Promote::Freshest,
+                RawPromote::Random => Promote::Random,
+                RawPromote::Replica(r) => {
+                    if r >= replicas {
+                        let msg = format!(
+                            "`{target}` has replicas 0 to {}, not {r}",
+                            replicas.saturating_sub(1)
+                        );
+                        c.error(&field("promote"), msg, None);
+                    }
+                    Promote::Chosen(r)
+                }
+            };
+            FaultAction::Failover { target: target.clone(), promote }
+        }
+        RawFault::Partition { from, to, heal_after, .. } => {
+            let exists = model.links.iter().any(|l| {
+                &l.to == to
+                    && match &l.from {
+                        Endpoint::Clients => from == CLIENTS,
+                        Endpoint::Component(n) => n == from,
+                    }
+            });
+            if !exists {
+                let msg = format!("the model has no link from `{from}` to `{to}`");
+                c.error(&path, msg, Some("partition a link the model declares".into()));
+            }
+            FaultAction::Partition {
+                from: from.clone(),
+                to: to.clone(),
+                heal_after: heal_after.map(|d| d.0),
+            }
+        }
+        RawFault::LagSpike { target, factor, lasting, .. } => {
+            store_target(c, model, &field("target"), target)?;
+            if !factor.is_finite() || !(0.0..=1e6).contains(factor) {
+                let msg = format!("`factor` must be between 0 and 1000000, found {factor}");
+                c.error(&field("factor"), msg, None);
+            }
+            FaultAction::LagSpike { target: target.clone(), factor: *factor, lasting: lasting.0 }
+        }
+        RawFault::ClockJump { target, by, .. } => {
+            if target != CLIENTS {
+                store_target(c, model, &field("target"), target)?;
+            }
+            let by_ns = match parse_signed(by) {
+                Ok(ns) => ns,
+                Err(msg) => {
+                    c.error(&field("by"), msg, Some(r#"e.g. by: "-5s""#.into()));
+                    0
+                }
+            };
+            FaultAction::ClockJump { target: target.clone(), by_ns }
+        }
+        RawFault::Disconnect { share, lasting, .. } => {
+            c.probability(&field("share"), "`share`", *share);
+            FaultAction::Disconnect { share: *share, lasting: lasting.0 }
+        }
+    };
+    Some(FaultSpec { when: when?, action })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_and_signed_durations_parse() {
+        assert_eq!(parse_rate("1/10m").unwrap(), SimDuration::from_secs(600));
+        assert_eq!(parse_rate("6/h").unwrap(), SimDuration::from_secs(600));
+        assert!(parse_rate("0/h").is_err() && parse_rate("fast").is_err());
+        assert_eq!(parse_signed("-5s").unwrap(), -5_000_000_000);
+        assert_eq!(parse_signed("250ms").unwrap(), 250_000_000);
+        assert!(parse_signed("-x").is_err());
+    }
+}
