@@ -6,7 +6,9 @@
 //! an older version orphans what the writer did not see, a last-write-wins comparison
 //! keeps an older-stamped head, a crash rolls the primary back to its snapshot, a
 //! failover promotes a replica that never received it. The checker records the last
-//! such move for every version it displaced, so the story can say which one did it.
+//! such move for every version it displaced, so the story can say which one did it,
+//! and the report counts lost writes by cause (`by_overwrite`, `by_timestamp`,
+//! `by_crash`, `by_failover`).
 
 use super::checks::{Check, End, HeadCause, HeadMove, slot};
 use super::story;
@@ -58,6 +60,16 @@ impl Check for LostWrites {
             acked,
             "acknowledged writes",
         );
+        for &v in &lost {
+            let cause = match self.displacing(v).map(|m| m.cause) {
+                Some(HeadCause::Write) => "by_overwrite",
+                Some(HeadCause::LostRace) => "by_timestamp",
+                Some(HeadCause::Crash { .. }) => "by_crash",
+                Some(HeadCause::Failover { .. }) => "by_failover",
+                None => "by_unknown",
+            };
+            *report.figures.entry(cause).or_insert(0) += 1;
+        }
         let stories = lost.iter().take(STORY_CANDIDATES).map(|&v| self.story(v, end));
         if let Some(best) = stories.min_by_key(Vec::len) {
             report.story = best;
@@ -89,6 +101,8 @@ impl LostWrites {
         }
         let head = end.stores.iter().find(|s| s.id == x.store).map(|s| s.primary[x.key as usize]);
         let head = head.map_or_else(|| "?".to_string(), |h| h.to_string());
+        // A story reads in time order; the end line stays last.
+        lines.sort_by_key(|l| (l.at_ns, l.event));
         lines.push(StoryLine::end(format!(
             "key {} ends at {head}, which does not descend from {v}: the acknowledged write is lost",
             x.key

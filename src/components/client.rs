@@ -137,6 +137,13 @@ impl Client {
         }
     }
 
+    /// Sets this client's clock error: a fixed offset and a drift in parts per billion
+    /// (for experiments that need exact clocks; scenarios draw them from `clock`).
+    pub fn set_clock(&mut self, offset_ns: i64, drift_ppb: i64) {
+        self.clock_offset_ns = offset_ns;
+        self.drift_ppb = drift_ppb;
+    }
+
     /// This client's clock reading at true time `t` (ns, may be negative).
     pub fn clock(&self, t: SimTime) -> i64 {
         let t = i128::from(t.0);
