@@ -4,6 +4,8 @@
 //!   (`scenarios/replica_reads_loop.ron`: write, read back from a random replica, think
 //!   exp(500 ms); replicas lag exp(2 s)) at N = 1 000, 10 000 and 100 000 clients, with
 //!   the trace hash on, as `archsim run` does. World construction is outside the timing.
+//! * `checking/100000/{all_checkers,no_checkers}`: the 100 000-client workload run to
+//!   its end (duration, drain, end-of-run checks) with every checker and with none.
 //! * `queue/KIND/P`: push+pop pairs per second on the bare queue holding P events
 //!   (the classic hold model: pop the earliest, push it back a random exp(1 ms) later),
 //!   for the radix heap the engine uses and a binary heap on `(time, seq)`.
@@ -11,9 +13,11 @@
 use std::hint::black_box;
 use std::path::Path;
 
+use archsim::check::{CheckSpec, Checks};
 use archsim::components::{Registry, World};
 use archsim::engine::{Dist, EventQueue, HeapQueue, RadixQueue, SimTime, Stream};
 use archsim::model::Scenario;
+use archsim::run::run_world;
 use archsim::schema::load_scenario;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 
@@ -41,6 +45,28 @@ fn bench_workload(c: &mut Criterion) {
             b.iter_batched(
                 || World::build(&s, &Registry::new(), false).expect("world builds"),
                 |mut sim| black_box(sim.run_until(SimTime::ZERO.after(s.duration)).trace_hash),
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    group.finish();
+}
+
+/// The 100 000-client workload with every checker and with none: what checking costs.
+fn bench_checking(c: &mut Criterion) {
+    let mut group = c.benchmark_group("checking");
+    group.sample_size(10);
+    let s = scenario(100_000, "10s");
+    let events = run_once(&s);
+    group.throughput(Throughput::Elements(events));
+    for (name, specs) in [("all_checkers", CheckSpec::ALL.as_slice()), ("no_checkers", &[])] {
+        group.bench_function(format!("100000/{name}"), |b| {
+            b.iter_batched(
+                || {
+                    World::build_with(&s, &Registry::new(), Checks::new(specs), false)
+                        .expect("world builds")
+                },
+                |sim| black_box(run_world(sim, &s, |_| {}).stats.trace_hash),
                 BatchSize::PerIteration,
             )
         });
@@ -87,5 +113,5 @@ fn bench_queue(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_workload, bench_queue);
+criterion_group!(benches, bench_workload, bench_checking, bench_queue);
 criterion_main!(benches);

@@ -17,7 +17,7 @@ use super::env::Env;
 use super::message::{FLAG_IDEMPOTENT, FLAG_TOKEN, Fault, Msg, Reply, Request, Status};
 use crate::check::{Invocation, OpId, OpKind, Outcome, Purpose, Sighting, VersionId};
 use crate::engine::{Dist, LinkId, SimDuration, SimTime};
-use crate::model::{ClockSpec, RetrySpec, Step};
+use crate::model::{ClockSpec, RetrySpec, Step as WorkflowStep};
 
 /// One instruction of a compiled workflow.
 #[derive(Debug, Clone)]
@@ -40,21 +40,21 @@ pub enum Instr {
 }
 
 /// Flattens workflow steps into instructions (repeats are unrolled).
-pub fn compile(steps: &[Step]) -> Vec<Instr> {
+pub fn compile(steps: &[WorkflowStep]) -> Vec<Instr> {
     let mut out = Vec::new();
     for step in steps {
         match step {
-            Step::Write => out.push(Instr::Op(OpKind::Write, Purpose::Write)),
-            Step::Read => out.push(Instr::Op(OpKind::Read, Purpose::Read)),
-            Step::Refresh => out.push(Instr::Op(OpKind::Read, Purpose::Refresh)),
-            Step::Sleep(d) => out.push(Instr::Sleep(d.clone())),
-            Step::ResubmitIfMissing => out.push(Instr::ResubmitIfMissing),
-            Step::OpenTab => out.push(Instr::OpenTab),
-            Step::Repeat(n, body) => {
+            WorkflowStep::Write => out.push(Instr::Op(OpKind::Write, Purpose::Write)),
+            WorkflowStep::Read => out.push(Instr::Op(OpKind::Read, Purpose::Read)),
+            WorkflowStep::Refresh => out.push(Instr::Op(OpKind::Read, Purpose::Refresh)),
+            WorkflowStep::Sleep(d) => out.push(Instr::Sleep(d.clone())),
+            WorkflowStep::ResubmitIfMissing => out.push(Instr::ResubmitIfMissing),
+            WorkflowStep::OpenTab => out.push(Instr::OpenTab),
+            WorkflowStep::Repeat(n, body) => {
                 let body = compile(body);
                 (0..*n).for_each(|_| out.extend(body.iter().cloned()));
             }
-            Step::Maybe(p, body) => {
+            WorkflowStep::Maybe(p, body) => {
                 let body = compile(body);
                 out.push(Instr::Maybe { p: *p, skip: body.len() });
                 out.extend(body);
@@ -81,6 +81,15 @@ pub struct Workload {
     pub session_tokens: bool,
     /// Clock error.
     pub clock: ClockSpec,
+}
+
+/// What the current instruction asks for, decided before the client acts on it.
+enum Step {
+    Send(OpKind, Purpose),
+    Sleep(u64),
+    Resubmit,
+    OpenTab,
+    Skip(usize),
 }
 
 /// The request a client is waiting on.
@@ -175,37 +184,36 @@ impl Client {
                 env.timer(SimDuration(think), Msg::Wake);
                 return;
             }
-            let workload = Arc::clone(&self.workload);
-            match &workload.program[self.pc] {
-                Instr::Op(kind, purpose) => {
-                    if *kind == OpKind::Write {
+            // Decide from the shared program first, then act on the client's own state.
+            let step = match &self.workload.program[self.pc] {
+                Instr::Op(kind, purpose) => Step::Send(*kind, *purpose),
+                Instr::Sleep(d) => Step::Sleep(d.sample(env.rng)),
+                Instr::ResubmitIfMissing => Step::Resubmit,
+                Instr::OpenTab => Step::OpenTab,
+                Instr::Maybe { p, skip } => Step::Skip(if env.rng.chance(*p) { 0 } else { *skip }),
+            };
+            match step {
+                Step::Send(kind, purpose) => {
+                    if kind == OpKind::Write {
                         self.message += 1;
                     }
-                    return self.send(*kind, *purpose, 1, env);
+                    return self.send(kind, purpose, 1, env);
                 }
-                Instr::Sleep(d) => {
+                Step::Sleep(ns) => {
                     self.pc += 1;
-                    let ns = d.sample(env.rng);
                     env.timer(SimDuration(ns), Msg::Wake);
                     return;
                 }
-                Instr::ResubmitIfMissing => {
-                    if self.last_write_missing(env) {
-                        return self.send(OpKind::Write, Purpose::Resubmit, 1, env);
-                    }
-                    self.pc += 1;
+                Step::Resubmit if self.last_write_missing(env) => {
+                    return self.send(OpKind::Write, Purpose::Resubmit, 1, env);
                 }
-                Instr::OpenTab => {
+                Step::Resubmit => self.pc += 1,
+                Step::OpenTab => {
                     self.session += 1;
                     self.seen = Sighting::NOTHING;
                     self.pc += 1;
                 }
-                Instr::Maybe { p, skip } => {
-                    self.pc += 1;
-                    if !env.rng.chance(*p) {
-                        self.pc += skip;
-                    }
-                }
+                Step::Skip(n) => self.pc += 1 + n,
             }
         }
     }
@@ -364,9 +372,10 @@ mod tests {
 
     #[test]
     fn repeats_unroll_and_maybe_blocks_know_their_length() {
+        use WorkflowStep as W;
         let steps = vec![
-            Step::Repeat(2, vec![Step::Write]),
-            Step::Maybe(0.5, vec![Step::Refresh, Step::ResubmitIfMissing]),
+            W::Repeat(2, vec![W::Write]),
+            W::Maybe(0.5, vec![W::Refresh, W::ResubmitIfMissing]),
         ];
         let p = compile(&steps);
         assert_eq!(p.len(), 5);

@@ -154,17 +154,18 @@ fn when(
     rate: &Option<String>,
     duration: SimDuration,
 ) -> Option<FaultTime> {
+    let field = |name| [path[0], path[1], name];
     match (at, rate) {
         (Some(a), None) if a.0 >= duration => {
             let msg = format!("`at` {} is not inside the run's duration {duration}", a.0);
-            c.error(path, msg, None);
+            c.error(&field("at"), msg, None);
             None
         }
         (Some(a), None) => Some(FaultTime::At(a.0)),
         (None, Some(r)) => match parse_rate(r) {
             Ok(gap) => Some(FaultTime::Every(gap)),
             Err(msg) => {
-                c.error(path, msg, None);
+                c.error(&field("rate"), msg, None);
                 None
             }
         },
