@@ -93,6 +93,11 @@ pub struct Version {
     pub acked: SimTime,
     /// The event that delivered the acknowledgement.
     pub acked_event: u64,
+    /// The first parent (the root for a first write), kept inline so walks down a chain
+    /// of single-parent versions touch one record per step.
+    pub parent: VersionId,
+    /// Whether the version has more than one parent (a merge).
+    pub merged: bool,
 }
 
 impl Version {
@@ -164,6 +169,8 @@ impl Default for VersionDag {
             seen: Sighting::NOTHING,
             acked: SimTime::ZERO,
             acked_event: NO_EVENT,
+            parent: VersionId::ROOT,
+            merged: false,
         };
         graph.add_node(root);
         VersionDag { graph, walk: Walk::default() }
@@ -182,16 +189,46 @@ impl VersionDag {
     }
 
     /// Adds a version with `parents` (the root is implied and not stored as an edge).
-    pub fn create(&mut self, version: Version, parents: &[VersionId]) -> VersionId {
+    pub fn create(&mut self, mut version: Version, parents: &[VersionId]) -> VersionId {
         assert!(self.graph.node_count() < u32::MAX as usize - 1, "more than 4 billion versions");
-        let id = self.graph.add_node(version);
+        let next = self.graph.node_count() as u32;
+        let mut kept = [VersionId::ROOT; 2];
+        let mut count = 0;
         for &p in parents {
-            assert!(p.0 < id.index() as u32, "a parent must exist before its child");
-            if p != VersionId::ROOT && !self.parents(VersionId(id.index() as u32)).any(|q| q == p) {
-                self.graph.add_edge(id, NodeIndex::new(p.index()), ());
+            assert!(p.0 < next, "a parent must exist before its child");
+            if p != VersionId::ROOT && !kept[..count].contains(&p) {
+                assert!(count < 2, "a version has at most two parents");
+                kept[count] = p;
+                count += 1;
             }
         }
-        VersionId(id.index() as u32)
+        version.parent = kept[0];
+        version.merged = count > 1;
+        let id = self.graph.add_node(version);
+        for p in &kept[..count] {
+            self.graph.add_edge(id, NodeIndex::new(p.index()), ());
+        }
+        VersionId(next)
+    }
+
+    /// Follows single-parent links from `v` while they stay above `floor`: the first
+    /// version at or below `floor`, or `None` at a merge (the caller walks the DAG).
+    #[inline]
+    fn chain_down(
+        &self,
+        mut v: VersionId,
+        floor: VersionId,
+        mut each: impl FnMut(VersionId),
+    ) -> Option<VersionId> {
+        while v > floor {
+            let x = self.get(v);
+            if x.merged {
+                return None;
+            }
+            each(v);
+            v = x.parent;
+        }
+        Some(v)
     }
 
     /// The version record.
@@ -224,6 +261,9 @@ impl VersionDag {
         if r < w {
             return false; // Ancestors are always older.
         }
+        if let Some(v) = self.chain_down(r, w, |_| {}) {
+            return v == w;
+        }
         self.walk.begin(self.len());
         self.walk.heap.push((r.0, 0));
         while let Some((v, _)) = self.walk.heap.pop() {
@@ -248,6 +288,18 @@ impl VersionDag {
     pub fn displaced(&mut self, from: VersionId, to: VersionId, out: &mut Vec<VersionId>) {
         if from == to || from == VersionId::ROOT {
             return;
+        }
+        // The usual case: `to` sits on a single-parent chain whose base `p` is on
+        // `from`'s chain; what lies between `from` and `p` is displaced.
+        let to_x = *self.get(to);
+        if !to_x.merged {
+            let p = if to > from { to_x.parent } else { to };
+            let start = out.len();
+            // (When `to` is newer than `from` it is never among the displaced.)
+            if p <= from && self.chain_down(from, p, |v| out.push(v)) == Some(p) {
+                return;
+            }
+            out.truncate(start);
         }
         self.walk.begin(self.len());
         let heap_push = |walk: &mut Walk, v: u32, side: u32| walk.heap.push((v, side as u8));
