@@ -76,12 +76,12 @@ mod tests {
     use crate::check::versions::VersionId;
 
     #[test]
-    fn a_write_answered_with_a_version_older_than_a_read_violates() {
+    fn writes_must_descend_from_the_sessions_last_read() {
         let mut h = Hist::new(vec![Box::<WritesFollowReads>::default()]);
         let v1 = h.write(1, 0, VersionId::ROOT, OK);
         let v2 = h.write(1, 0, v1, OK);
         h.read(0, 0, v2, 0);
-        // An idempotent retry answered with the older v1 (built by hand here).
+        // A write on top of what the session read follows it.
         let v3 = h.write(0, 0, v2, OK);
         let r = h.finish_one(&[v3]);
         assert_eq!((r.verdict, r.checked), (Verdict::Holds, 1));
@@ -89,6 +89,8 @@ mod tests {
         let v1 = h.write(1, 0, VersionId::ROOT, OK);
         let v2 = h.write(1, 0, v1, OK);
         h.read(0, 0, v2, 0);
+        // A write answered with a version that does not descend from the read (as an
+        // idempotent retry answered with its older first version would be).
         let forked = h.write(0, 0, v1, OK);
         let r = h.finish_one(&[forked]);
         assert_eq!((r.verdict, r.violations), (Verdict::Violated, 1));
