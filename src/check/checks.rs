@@ -205,6 +205,25 @@ impl Checks {
     }
 }
 
+/// Per-client state of the client's current session; a new session (a new tab) starts
+/// again from `T::default()`. Session guarantees hold per session.
+#[derive(Debug, Default)]
+pub(crate) struct Sessions<T> {
+    table: Vec<(u32, T)>,
+}
+
+impl<T: Default + Clone> Sessions<T> {
+    /// The state of the session `op` belongs to.
+    pub(crate) fn of(&mut self, op: &OpRecord) -> &mut T {
+        let (session, state) = slot(&mut self.table, op.client());
+        if *session != op.inv.session {
+            *session = op.inv.session;
+            *state = T::default();
+        }
+        state
+    }
+}
+
 /// Grows a per-client table so `client` indexes it.
 pub(crate) fn slot<T: Default + Clone>(table: &mut Vec<T>, client: u32) -> &mut T {
     let i = client as usize;

@@ -1,28 +1,17 @@
 //! **Monotonic reads** (a session guarantee, Terry et al. 1994): once a session has read
 //! a version of a key, its later reads of that key return that version or a descendant.
 
-use super::checks::{Check, End, slot};
+use super::checks::{Check, End, Sessions};
 use super::history::{OpKind, OpRecord, Outcome};
 use super::story;
 use super::verdict::CheckReport;
 use super::versions::{Sighting, VersionDag};
 
-#[derive(Debug, Clone, Copy)]
-struct Session {
-    session: u32,
-    last: Sighting,
-}
-
-impl Default for Session {
-    fn default() -> Self {
-        Session { session: 0, last: Sighting::NOTHING }
-    }
-}
-
 /// The monotonic-reads checker.
 #[derive(Debug, Default)]
 pub struct MonotonicReads {
-    clients: Vec<Session>,
+    /// The session's latest read (the bar later reads must meet).
+    last: Sessions<Sighting>,
     checked: u64,
     violations: u64,
     witness: Option<(Sighting, OpRecord)>,
@@ -33,19 +22,16 @@ impl Check for MonotonicReads {
         if op.outcome != Outcome::Ok || op.kind() != OpKind::Read {
             return;
         }
-        let s = slot(&mut self.clients, op.client());
-        if s.session != op.inv.session {
-            *s = Session { session: op.inv.session, last: Sighting::NOTHING };
-        }
-        if s.last.event != crate::engine::NO_EVENT {
+        let last = self.last.of(op);
+        if last.event != crate::engine::NO_EVENT {
             self.checked += 1;
-            if !dag.includes(op.version, s.last.version) {
+            if !dag.includes(op.version, last.version) {
                 self.violations += 1;
-                self.witness.get_or_insert((s.last, *op));
+                self.witness.get_or_insert((*last, *op));
                 return; // The earlier, newer read stays the bar for later reads.
             }
         }
-        s.last = op.sighting();
+        *last = op.sighting();
     }
 
     fn finish(&mut self, end: &mut End<'_>) -> CheckReport {

@@ -3,22 +3,17 @@
 //! write's parent is what its client last saw: a stale read between two writes makes
 //! the second one fork away from the first.
 
-use super::checks::{Check, End, slot};
+use super::checks::{Check, End, Sessions};
 use super::history::{OpKind, OpRecord, Outcome};
 use super::story;
 use super::verdict::CheckReport;
 use super::versions::{VersionDag, VersionId};
 
-#[derive(Debug, Clone, Copy, Default)]
-struct Session {
-    session: u32,
-    last_write: VersionId,
-}
-
 /// The monotonic-writes checker.
 #[derive(Debug, Default)]
 pub struct MonotonicWrites {
-    clients: Vec<Session>,
+    /// The session's last acknowledged write.
+    last_write: Sessions<VersionId>,
     checked: u64,
     violations: u64,
     witness: Option<(VersionId, OpRecord)>,
@@ -29,18 +24,15 @@ impl Check for MonotonicWrites {
         if op.outcome != Outcome::Ok || op.kind() != OpKind::Write {
             return;
         }
-        let s = slot(&mut self.clients, op.client());
-        if s.session != op.inv.session {
-            *s = Session { session: op.inv.session, last_write: VersionId::ROOT };
-        }
-        if s.last_write != VersionId::ROOT {
+        let last_write = self.last_write.of(op);
+        if *last_write != VersionId::ROOT {
             self.checked += 1;
-            if !dag.includes(op.version, s.last_write) {
+            if !dag.includes(op.version, *last_write) {
                 self.violations += 1;
-                self.witness.get_or_insert((s.last_write, *op));
+                self.witness.get_or_insert((*last_write, *op));
             }
         }
-        s.last_write = op.version;
+        *last_write = op.version;
     }
 
     fn finish(&mut self, end: &mut End<'_>) -> CheckReport {

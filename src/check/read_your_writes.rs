@@ -2,22 +2,17 @@
 //! version that includes the reader's own last acknowledged write on that key, within
 //! the same session (a new tab starts a new session).
 
-use super::checks::{Check, End, slot};
+use super::checks::{Check, End, Sessions};
 use super::history::{OpKind, OpRecord, Outcome};
 use super::story;
 use super::verdict::CheckReport;
 use super::versions::{VersionDag, VersionId};
 
-#[derive(Debug, Clone, Copy, Default)]
-struct Session {
-    session: u32,
-    last_write: VersionId,
-}
-
 /// The read-your-writes checker.
 #[derive(Debug, Default)]
 pub struct ReadYourWrites {
-    clients: Vec<Session>,
+    /// The session's last acknowledged write.
+    last_write: Sessions<VersionId>,
     checked: u64,
     violations: u64,
     witness: Option<(OpRecord, VersionId)>,
@@ -28,15 +23,12 @@ impl Check for ReadYourWrites {
         if op.outcome != Outcome::Ok {
             return;
         }
-        let s = slot(&mut self.clients, op.client());
-        if s.session != op.inv.session {
-            *s = Session { session: op.inv.session, last_write: VersionId::ROOT };
-        }
+        let last_write = self.last_write.of(op);
         match op.kind() {
-            OpKind::Write => s.last_write = op.version,
-            OpKind::Read if s.last_write != VersionId::ROOT => {
+            OpKind::Write => *last_write = op.version,
+            OpKind::Read if *last_write != VersionId::ROOT => {
                 self.checked += 1;
-                let w = s.last_write;
+                let w = *last_write;
                 if !dag.includes(op.version, w) {
                     self.violations += 1;
                     self.witness.get_or_insert((*op, w));

@@ -53,6 +53,12 @@ pub struct Sighting {
     pub purpose: Purpose,
 }
 
+impl Default for Sighting {
+    fn default() -> Self {
+        Sighting::NOTHING
+    }
+}
+
 impl Sighting {
     /// A client that has observed nothing yet.
     pub const NOTHING: Sighting = Sighting {

@@ -3,28 +3,17 @@
 //! what the client saw keeps it; an idempotent retry answered with an older version can
 //! break it.
 
-use super::checks::{Check, End, slot};
+use super::checks::{Check, End, Sessions};
 use super::history::{OpKind, OpRecord, Outcome};
 use super::story;
 use super::verdict::CheckReport;
 use super::versions::{Sighting, VersionDag};
 
-#[derive(Debug, Clone, Copy)]
-struct Session {
-    session: u32,
-    last_read: Sighting,
-}
-
-impl Default for Session {
-    fn default() -> Self {
-        Session { session: 0, last_read: Sighting::NOTHING }
-    }
-}
-
 /// The writes-follow-reads checker.
 #[derive(Debug, Default)]
 pub struct WritesFollowReads {
-    clients: Vec<Session>,
+    /// The session's last read.
+    last_read: Sessions<Sighting>,
     checked: u64,
     violations: u64,
     witness: Option<(Sighting, OpRecord)>,
@@ -35,17 +24,14 @@ impl Check for WritesFollowReads {
         if op.outcome != Outcome::Ok {
             return;
         }
-        let s = slot(&mut self.clients, op.client());
-        if s.session != op.inv.session {
-            *s = Session { session: op.inv.session, last_read: Sighting::NOTHING };
-        }
+        let last_read = self.last_read.of(op);
         match op.kind() {
-            OpKind::Read => s.last_read = op.sighting(),
-            OpKind::Write if s.last_read.event != crate::engine::NO_EVENT => {
+            OpKind::Read => *last_read = op.sighting(),
+            OpKind::Write if last_read.event != crate::engine::NO_EVENT => {
                 self.checked += 1;
-                if !dag.includes(op.version, s.last_read.version) {
+                if !dag.includes(op.version, last_read.version) {
                     self.violations += 1;
-                    self.witness.get_or_insert((s.last_read, *op));
+                    self.witness.get_or_insert((*last_read, *op));
                 }
             }
             OpKind::Write => {}

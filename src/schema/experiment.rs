@@ -115,6 +115,9 @@ fn expectations(c: &mut Checker<'_>, raw: &RawScenario, checks: &[CheckSpec]) ->
     out
 }
 
+/// Shortest mean gap between random faults: more often would flood the event queue.
+pub const RATE_GAP_MIN: SimDuration = SimDuration(1_000_000);
+
 /// Parses `"1/10m"` (one per ten minutes) into the mean gap between strikes.
 pub fn parse_rate(text: &str) -> Result<SimDuration, String> {
     let bad = || format!("expected a rate like \"1/10m\" or \"6/h\", found {text:?}");
@@ -131,8 +134,10 @@ pub fn parse_rate(text: &str) -> Result<SimDuration, String> {
     };
     let per = SimDuration::parse(&per).map_err(|_| bad())?;
     let gap = (per.as_nanos() as f64 / count) as u64;
-    if gap == 0 {
-        return Err(format!("rate {text:?} is too high: faults would never stop"));
+    if gap < RATE_GAP_MIN.as_nanos() {
+        return Err(format!(
+            "rate {text:?} is too high: faults at most once per {RATE_GAP_MIN} on average"
+        ));
     }
     Ok(SimDuration(gap))
 }
@@ -298,6 +303,7 @@ mod tests {
         assert_eq!(parse_rate("1/10m").unwrap(), SimDuration::from_secs(600));
         assert_eq!(parse_rate("6/h").unwrap(), SimDuration::from_secs(600));
         assert!(parse_rate("0/h").is_err() && parse_rate("fast").is_err());
+        assert!(parse_rate("1/1ns").unwrap_err().contains("too high"));
         assert_eq!(parse_signed("-5s").unwrap(), -5_000_000_000);
         assert_eq!(parse_signed("250ms").unwrap(), 250_000_000);
         assert!(parse_signed("-x").is_err());
