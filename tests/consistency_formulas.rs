@@ -2,7 +2,7 @@
 //! the simulated figure must match it.
 
 use archsim::check::{Check, CheckReport, Checks, End, HeadCause, HeadMove, OpKind, OpRecord};
-use archsim::check::{Outcome, VersionDag};
+use archsim::check::{Outcome, SessionState, VersionDag};
 use archsim::components::{BuiltIn, Registry, World};
 use archsim::engine::{Dist, SimDuration};
 use archsim::model::{
@@ -69,7 +69,7 @@ struct RaceCounter {
 }
 
 impl Check for RaceCounter {
-    fn on_op(&mut self, op: &OpRecord, _dag: &mut VersionDag) {
+    fn on_op(&mut self, op: &OpRecord, _session: &SessionState<'_>, _dag: &mut VersionDag) {
         if op.kind() == OpKind::Write && op.outcome == Outcome::Ok {
             self.writes[op.client() as usize] += 1;
         }

@@ -4,7 +4,7 @@
 //! missed it (0 otherwise). Reports the distribution over stale reads; with a bound,
 //! every read behind by more than the bound is a violation.
 
-use super::checks::{Check, End};
+use super::checks::{Check, End, SessionState};
 use super::histogram::Histogram;
 use super::history::{OpKind, OpRecord, Outcome};
 use super::story;
@@ -36,7 +36,11 @@ impl BoundedStaleness {
 }
 
 impl Check for BoundedStaleness {
-    fn on_op(&mut self, op: &OpRecord, _dag: &mut VersionDag) {
+    fn uses_sessions(&self) -> bool {
+        false
+    }
+
+    fn on_op(&mut self, op: &OpRecord, _session: &SessionState<'_>, _dag: &mut VersionDag) {
         if op.outcome != Outcome::Ok || op.kind() != OpKind::Read {
             return;
         }

@@ -8,9 +8,9 @@
 //! event. Later checkers (stream completeness, authorization) watch their own events
 //! through the same trait.
 
-use super::history::OpRecord;
+use super::history::{OpKind, OpRecord, Outcome};
 use super::verdict::{CheckReport, Names};
-use super::versions::{VersionDag, VersionId};
+use super::versions::{Sighting, VersionDag, VersionId};
 use super::{
     BoundedStaleness, Convergence, Duplicates, LostWrites, MonotonicReads, MonotonicWrites,
     ReadYourWrites, WritesFollowReads,
@@ -84,8 +84,13 @@ pub struct End<'a> {
 
 /// An invariant checker.
 pub trait Check {
-    /// A client operation completed.
-    fn on_op(&mut self, _op: &OpRecord, _dag: &mut VersionDag) {}
+    /// A client operation completed; `session` is what its session had done before it.
+    fn on_op(&mut self, _op: &OpRecord, _session: &SessionState<'_>, _dag: &mut VersionDag) {}
+    /// Whether `on_op` reads its `session` argument. Checkers that do not say so spare
+    /// every operation a lookup in the per-client session table.
+    fn uses_sessions(&self) -> bool {
+        true
+    }
     /// A store moved a key's head.
     fn on_head(&mut self, _mv: &HeadMove, _dag: &mut VersionDag) {}
     /// The run is over: the verdict and the story of the shortest violation.
@@ -158,6 +163,9 @@ impl CheckSpec {
 #[derive(Default)]
 pub struct Checks {
     list: Vec<Box<dyn Check>>,
+    sessions: Sessions,
+    /// Whether some checker reads session state.
+    use_sessions: bool,
 }
 
 impl std::fmt::Debug for Checks {
@@ -169,18 +177,31 @@ impl std::fmt::Debug for Checks {
 impl Checks {
     /// The checkers named by `specs`.
     pub fn new(specs: &[CheckSpec]) -> Checks {
-        Checks { list: specs.iter().map(|s| s.build()).collect() }
+        let mut checks = Checks::default();
+        specs.iter().for_each(|s| checks.push(s.build()));
+        checks
     }
 
     /// Adds a checker of a library user's own.
     pub fn push(&mut self, check: Box<dyn Check>) {
+        self.use_sessions |= check.uses_sessions();
         self.list.push(check);
     }
 
     pub(crate) fn on_op(&mut self, op: &OpRecord, dag: &mut VersionDag) {
-        for c in &mut self.list {
-            c.on_op(op, dag);
+        if self.list.is_empty() {
+            return;
         }
+        if !self.use_sessions {
+            let none = SessionState { row: &SessionRow::default(), reads: &[Sighting::NOTHING; 2] };
+            self.list.iter_mut().for_each(|c| c.on_op(op, &none, dag));
+            return;
+        }
+        let session = self.sessions.of(op);
+        for c in &mut self.list {
+            c.on_op(op, &session, dag);
+        }
+        self.sessions.record(op, dag);
     }
 
     pub(crate) fn on_head(&mut self, mv: &HeadMove, dag: &mut VersionDag) {
@@ -205,22 +226,106 @@ impl Checks {
     }
 }
 
-/// Per-client state of the client's current session; a new session (a new tab) starts
-/// again from `T::default()`. Session guarantees hold per session.
-#[derive(Debug, Default)]
-pub(crate) struct Sessions<T> {
-    table: Vec<(u32, T)>,
+/// What a client's current session had observed before an operation: the bars the
+/// session guarantees hold later operations to. A new session (a new tab) starts again
+/// from nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionState<'a> {
+    row: &'a SessionRow,
+    reads: &'a [Sighting; 2],
 }
 
-impl<T: Default + Clone> Sessions<T> {
-    /// The state of the session `op` belongs to.
-    pub(crate) fn of(&mut self, op: &OpRecord) -> &mut T {
-        let (session, state) = slot(&mut self.table, op.client());
-        if *session != op.inv.session {
-            *session = op.inv.session;
-            *state = T::default();
+impl SessionState<'_> {
+    /// The session's last acknowledged write (`ROOT`: none yet).
+    pub fn last_write(&self) -> VersionId {
+        self.row.last_write
+    }
+
+    /// Whether the session has read anything yet.
+    pub fn has_read(&self) -> bool {
+        self.row.has_read
+    }
+
+    /// The version the session's last successful read returned.
+    pub fn last_read(&self) -> VersionId {
+        self.row.last_read
+    }
+
+    /// The newest version the session has read: a read that includes the previous
+    /// newest replaces it; one that does not (a monotonic-reads violation) leaves it.
+    pub fn newest_read(&self) -> VersionId {
+        self.row.newest_read
+    }
+
+    /// Where and when the last read happened (for a story).
+    pub fn last_read_sighting(&self) -> Sighting {
+        self.reads[LAST_READ]
+    }
+
+    /// Where and when the newest read happened (for a story).
+    pub fn newest_read_sighting(&self) -> Sighting {
+        self.reads[NEWEST_READ]
+    }
+}
+
+/// One client's session, as every operation needs it: 20 bytes, so the table of
+/// 100 000 clients stays small and an operation costs one cache line for all checkers.
+#[derive(Debug, Clone, Copy, Default)]
+struct SessionRow {
+    session: u32,
+    last_write: VersionId,
+    last_read: VersionId,
+    newest_read: VersionId,
+    has_read: bool,
+}
+
+const LAST_READ: usize = 0;
+const NEWEST_READ: usize = 1;
+
+/// The per-client session tables: the small rows, and beside them the sightings that
+/// only stories need (written on each read, read only when a checker keeps a witness).
+#[derive(Debug, Default)]
+struct Sessions {
+    rows: Vec<SessionRow>,
+    reads: Vec<[Sighting; 2]>,
+}
+
+impl Sessions {
+    /// The state of the session `op` belongs to, before `op`.
+    #[inline]
+    fn of(&mut self, op: &OpRecord) -> SessionState<'_> {
+        let i = op.client() as usize;
+        if self.rows.len() <= i {
+            self.rows.resize(i + 1, SessionRow::default());
+            self.reads.resize(i + 1, [Sighting::NOTHING; 2]);
         }
-        state
+        let row = &mut self.rows[i];
+        if row.session != op.inv.session {
+            *row = SessionRow { session: op.inv.session, ..SessionRow::default() };
+        }
+        SessionState { row: &self.rows[i], reads: &self.reads[i] }
+    }
+
+    /// Takes `op` into account once every checker has seen it.
+    fn record(&mut self, op: &OpRecord, dag: &mut VersionDag) {
+        if op.outcome != Outcome::Ok {
+            return;
+        }
+        let i = op.client() as usize;
+        let row = &mut self.rows[i];
+        match op.kind() {
+            OpKind::Write => row.last_write = op.version,
+            OpKind::Read => {
+                let newest = !row.has_read || dag.includes(op.version, row.newest_read);
+                row.has_read = true;
+                row.last_read = op.version;
+                self.reads[i][LAST_READ] = op.sighting();
+                if newest {
+                    row.newest_read = op.version;
+                    self.reads[i][NEWEST_READ] = op.sighting();
+                }
+            }
+        }
     }
 }
 

@@ -12,6 +12,10 @@ use super::versions::VersionId;
 pub struct Convergence;
 
 impl Check for Convergence {
+    fn uses_sessions(&self) -> bool {
+        false
+    }
+
     fn finish(&mut self, end: &mut End<'_>) -> CheckReport {
         let mut checked = 0u64;
         let mut diverged = 0u64;

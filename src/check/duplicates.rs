@@ -12,6 +12,10 @@ use super::versions::VersionId;
 pub struct Duplicates;
 
 impl Check for Duplicates {
+    fn uses_sessions(&self) -> bool {
+        false
+    }
+
     fn finish(&mut self, end: &mut End<'_>) -> CheckReport {
         let dag = &*end.dag;
         let mut live: Vec<(u32, u32, u32, VersionId)> = dag

@@ -273,8 +273,6 @@ impl History {
             seen: inv.seen,
             acked: SimTime::ZERO,
             acked_event: NO_EVENT,
-            parent: VersionId::ROOT,
-            merged: false,
         };
         self.dag.create(version, parents)
     }

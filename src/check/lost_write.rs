@@ -25,11 +25,15 @@ pub struct LostWrites {
 }
 
 impl Check for LostWrites {
+    fn uses_sessions(&self) -> bool {
+        false
+    }
+
     fn on_head(&mut self, mv: &HeadMove, dag: &mut VersionDag) {
         self.scratch.clear();
         match mv.cause {
             HeadCause::LostRace => self.scratch.push(mv.to),
-            _ if dag.parents(mv.to).any(|p| p == mv.from) => return,
+            _ if dag.has_parent(mv.to, mv.from) => return,
             _ => dag.displaced(mv.from, mv.to, &mut self.scratch),
         }
         if self.scratch.is_empty() {
@@ -47,7 +51,7 @@ impl Check for LostWrites {
         let mut acked = 0;
         let mut lost = Vec::new();
         for v in dag.ids() {
-            if dag.get(v).is_acked() {
+            if dag.is_acked(v) {
                 acked += 1;
                 if !end.live[v.index()] {
                     lost.push(v);

@@ -20,7 +20,7 @@ pub mod versions;
 pub mod writes_follow_reads;
 
 pub use bounded_staleness::BoundedStaleness;
-pub use checks::{Check, CheckSpec, Checks, End, HeadCause, HeadMove, StoreEnd};
+pub use checks::{Check, CheckSpec, Checks, End, HeadCause, HeadMove, SessionState, StoreEnd};
 pub use convergence::Convergence;
 pub use duplicates::Duplicates;
 pub use histogram::Histogram;

@@ -1,7 +1,7 @@
 //! **Monotonic reads** (a session guarantee, Terry et al. 1994): once a session has read
 //! a version of a key, its later reads of that key return that version or a descendant.
 
-use super::checks::{Check, End, Sessions};
+use super::checks::{Check, End, SessionState};
 use super::history::{OpKind, OpRecord, Outcome};
 use super::story;
 use super::verdict::CheckReport;
@@ -10,28 +10,23 @@ use super::versions::{Sighting, VersionDag};
 /// The monotonic-reads checker.
 #[derive(Debug, Default)]
 pub struct MonotonicReads {
-    /// The session's latest read (the bar later reads must meet).
-    last: Sessions<Sighting>,
     checked: u64,
     violations: u64,
     witness: Option<(Sighting, OpRecord)>,
 }
 
 impl Check for MonotonicReads {
-    fn on_op(&mut self, op: &OpRecord, dag: &mut VersionDag) {
-        if op.outcome != Outcome::Ok || op.kind() != OpKind::Read {
+    fn on_op(&mut self, op: &OpRecord, session: &SessionState<'_>, dag: &mut VersionDag) {
+        if op.outcome != Outcome::Ok || op.kind() != OpKind::Read || !session.has_read() {
             return;
         }
-        let last = self.last.of(op);
-        if last.event != crate::engine::NO_EVENT {
-            self.checked += 1;
-            if !dag.includes(op.version, last.version) {
-                self.violations += 1;
-                self.witness.get_or_insert((*last, *op));
-                return; // The earlier, newer read stays the bar for later reads.
-            }
+        self.checked += 1;
+        // The bar is the newest version read so far, not the last read: after a
+        // violation, the earlier, newer read stays the bar for later reads.
+        if !dag.includes(op.version, session.newest_read()) {
+            self.violations += 1;
+            self.witness.get_or_insert_with(|| (session.newest_read_sighting(), *op));
         }
-        *last = op.sighting();
     }
 
     fn finish(&mut self, end: &mut End<'_>) -> CheckReport {
@@ -68,6 +63,19 @@ mod tests {
         let r = h.finish_one(&[v1]);
         assert_eq!((r.verdict, r.violations, r.checked), (Verdict::Violated, 1, 1));
         assert!(r.story[1].text.contains("older than the v1"), "{:?}", r.story);
+    }
+
+    #[test]
+    fn the_newest_read_stays_the_bar_after_a_violation() {
+        let mut h = Hist::new(vec![Box::<MonotonicReads>::default()]);
+        let v1 = h.write(1, 0, VersionId::ROOT, OK);
+        let v2 = h.write(1, 0, v1, OK);
+        h.read(0, 0, v2, 1);
+        h.read(0, 0, v1, 2); // Older than v2: a violation.
+        h.read(0, 0, v1, 2); // Still older than v2, though not than the last read.
+        let r = h.finish_one(&[v2]);
+        assert_eq!((r.violations, r.checked), (2, 2));
+        assert!(r.story[0].text.contains("gets v2"), "{:?}", r.story);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! write's parent is what its client last saw: a stale read between two writes makes
 //! the second one fork away from the first.
 
-use super::checks::{Check, End, Sessions};
+use super::checks::{Check, End, SessionState};
 use super::history::{OpKind, OpRecord, Outcome};
 use super::story;
 use super::verdict::CheckReport;
@@ -12,27 +12,22 @@ use super::versions::{VersionDag, VersionId};
 /// The monotonic-writes checker.
 #[derive(Debug, Default)]
 pub struct MonotonicWrites {
-    /// The session's last acknowledged write.
-    last_write: Sessions<VersionId>,
     checked: u64,
     violations: u64,
     witness: Option<(VersionId, OpRecord)>,
 }
 
 impl Check for MonotonicWrites {
-    fn on_op(&mut self, op: &OpRecord, dag: &mut VersionDag) {
-        if op.outcome != Outcome::Ok || op.kind() != OpKind::Write {
+    fn on_op(&mut self, op: &OpRecord, session: &SessionState<'_>, dag: &mut VersionDag) {
+        let w = session.last_write();
+        if op.outcome != Outcome::Ok || op.kind() != OpKind::Write || w == VersionId::ROOT {
             return;
         }
-        let last_write = self.last_write.of(op);
-        if *last_write != VersionId::ROOT {
-            self.checked += 1;
-            if !dag.includes(op.version, *last_write) {
-                self.violations += 1;
-                self.witness.get_or_insert((*last_write, *op));
-            }
+        self.checked += 1;
+        if !dag.includes(op.version, w) {
+            self.violations += 1;
+            self.witness.get_or_insert((w, *op));
         }
-        *last_write = op.version;
     }
 
     fn finish(&mut self, end: &mut End<'_>) -> CheckReport {

@@ -2,7 +2,7 @@
 //! version that includes the reader's own last acknowledged write on that key, within
 //! the same session (a new tab starts a new session).
 
-use super::checks::{Check, End, Sessions};
+use super::checks::{Check, End, SessionState};
 use super::history::{OpKind, OpRecord, Outcome};
 use super::story;
 use super::verdict::CheckReport;
@@ -11,30 +11,21 @@ use super::versions::{VersionDag, VersionId};
 /// The read-your-writes checker.
 #[derive(Debug, Default)]
 pub struct ReadYourWrites {
-    /// The session's last acknowledged write.
-    last_write: Sessions<VersionId>,
     checked: u64,
     violations: u64,
     witness: Option<(OpRecord, VersionId)>,
 }
 
 impl Check for ReadYourWrites {
-    fn on_op(&mut self, op: &OpRecord, dag: &mut VersionDag) {
-        if op.outcome != Outcome::Ok {
+    fn on_op(&mut self, op: &OpRecord, session: &SessionState<'_>, dag: &mut VersionDag) {
+        let w = session.last_write();
+        if op.outcome != Outcome::Ok || op.kind() != OpKind::Read || w == VersionId::ROOT {
             return;
         }
-        let last_write = self.last_write.of(op);
-        match op.kind() {
-            OpKind::Write => *last_write = op.version,
-            OpKind::Read if *last_write != VersionId::ROOT => {
-                self.checked += 1;
-                let w = *last_write;
-                if !dag.includes(op.version, w) {
-                    self.violations += 1;
-                    self.witness.get_or_insert((*op, w));
-                }
-            }
-            OpKind::Read => {}
+        self.checked += 1;
+        if !dag.includes(op.version, w) {
+            self.violations += 1;
+            self.witness.get_or_insert((*op, w));
         }
     }
 

@@ -99,11 +99,6 @@ pub struct Version {
     pub acked: SimTime,
     /// The event that delivered the acknowledgement.
     pub acked_event: u64,
-    /// The first parent (the root for a first write), kept inline so walks down a chain
-    /// of single-parent versions touch one record per step.
-    pub parent: VersionId,
-    /// Whether the version has more than one parent (a merge).
-    pub merged: bool,
 }
 
 impl Version {
@@ -116,9 +111,25 @@ impl Version {
 /// Versions of every key and their parent edges (child → parent).
 #[derive(Debug, Clone)]
 pub struct VersionDag {
-    graph: DiGraph<Version, (), u32>,
+    /// The parent edges; node `i` is version `i`.
+    graph: DiGraph<(), (), u32>,
+    /// The version records, apart from the graph so its nodes stay small and an edge
+    /// added to a parent touches eight bytes of it.
+    records: Vec<Version>,
+    /// Per version: its first parent (the root for a first write), with `MERGED` set
+    /// when it has a second one and `ACKED` once its writer was told it is written.
+    /// The walks read this dense table instead of the graph, so a step down a chain
+    /// touches four bytes, not a version record and an edge.
+    links: Vec<u32>,
     walk: Walk,
 }
+
+/// The bit of a `links` entry that says the version has more than one parent.
+const MERGED: u32 = 1 << 31;
+/// The bit of a `links` entry that says the version was acknowledged.
+const ACKED: u32 = 1 << 30;
+/// The bits of a `links` entry that hold the first parent.
+const PARENT: u32 = ACKED - 1;
 
 /// Scratch space of the walks, reused so a walk allocates nothing once warm.
 #[derive(Debug, Clone, Default)]
@@ -175,11 +186,9 @@ impl Default for VersionDag {
             seen: Sighting::NOTHING,
             acked: SimTime::ZERO,
             acked_event: NO_EVENT,
-            parent: VersionId::ROOT,
-            merged: false,
         };
-        graph.add_node(root);
-        VersionDag { graph, walk: Walk::default() }
+        graph.add_node(());
+        VersionDag { graph, records: vec![root], links: vec![0], walk: Walk::default() }
     }
 }
 
@@ -195,8 +204,8 @@ impl VersionDag {
     }
 
     /// Adds a version with `parents` (the root is implied and not stored as an edge).
-    pub fn create(&mut self, mut version: Version, parents: &[VersionId]) -> VersionId {
-        assert!(self.graph.node_count() < u32::MAX as usize - 1, "more than 4 billion versions");
+    pub fn create(&mut self, version: Version, parents: &[VersionId]) -> VersionId {
+        assert!(self.graph.node_count() < PARENT as usize, "more than a billion versions");
         let next = self.graph.node_count() as u32;
         let mut kept = [VersionId::ROOT; 2];
         let mut count = 0;
@@ -208,9 +217,9 @@ impl VersionDag {
                 count += 1;
             }
         }
-        version.parent = kept[0];
-        version.merged = count > 1;
-        let id = self.graph.add_node(version);
+        self.links.push(kept[0].0 | if count > 1 { MERGED } else { 0 });
+        self.records.push(version);
+        let id = self.graph.add_node(());
         for p in &kept[..count] {
             self.graph.add_edge(id, NodeIndex::new(p.index()), ());
         }
@@ -227,29 +236,42 @@ impl VersionDag {
         mut each: impl FnMut(VersionId),
     ) -> Option<VersionId> {
         while v > floor {
-            let x = self.get(v);
-            if x.merged {
+            let link = self.links[v.index()];
+            if link & MERGED != 0 {
                 return None;
             }
             each(v);
-            v = x.parent;
+            v = VersionId(link & PARENT);
         }
         Some(v)
+    }
+
+    /// Whether `p` is a parent of `v`.
+    pub fn has_parent(&self, v: VersionId, p: VersionId) -> bool {
+        let link = self.links[v.index()];
+        if link & MERGED == 0 { link & PARENT == p.0 } else { self.parents(v).any(|x| x == p) }
     }
 
     /// The version record.
     #[inline]
     pub fn get(&self, v: VersionId) -> &Version {
-        &self.graph[NodeIndex::new(v.index())]
+        &self.records[v.index()]
     }
 
     /// Records that `v` was acknowledged to its writer (the first acknowledgement counts).
     pub fn acknowledge(&mut self, v: VersionId, at: SimTime, event: u64) {
-        let version = &mut self.graph[NodeIndex::new(v.index())];
+        let version = &mut self.records[v.index()];
         if version.acked_event == NO_EVENT {
             version.acked = at;
             version.acked_event = event;
+            self.links[v.index()] |= ACKED;
         }
+    }
+
+    /// Whether the writer of `v` was told it is written (reads the dense table only).
+    #[inline]
+    pub fn is_acked(&self, v: VersionId) -> bool {
+        self.links[v.index()] & ACKED != 0
     }
 
     /// The parents of `v` (none for a first write on top of the root).
@@ -295,17 +317,8 @@ impl VersionDag {
         if from == to || from == VersionId::ROOT {
             return;
         }
-        // The usual case: `to` sits on a single-parent chain whose base `p` is on
-        // `from`'s chain; what lies between `from` and `p` is displaced.
-        let to_x = *self.get(to);
-        if !to_x.merged {
-            let p = if to > from { to_x.parent } else { to };
-            let start = out.len();
-            // (When `to` is newer than `from` it is never among the displaced.)
-            if p <= from && self.chain_down(from, p, |v| out.push(v)) == Some(p) {
-                return;
-            }
-            out.truncate(start);
+        if self.displaced_along_chains(from, to, out) {
+            return;
         }
         self.walk.begin(self.len());
         let heap_push = |walk: &mut Walk, v: u32, side: u32| walk.heap.push((v, side as u8));
@@ -339,16 +352,53 @@ impl VersionDag {
         }
     }
 
-    /// Marks every version that is an ancestor of (or equal to) one of `heads`.
+    /// The usual case of `displaced`, where no merge lies above the common ancestor of
+    /// `from` and `to`: step the newer of the two down to its parent until they meet
+    /// (the versions form a tree there, and this finds the lowest common ancestor).
+    /// False, with `out` unchanged, on reaching a merge.
+    fn displaced_along_chains(
+        &self,
+        mut from: VersionId,
+        mut to: VersionId,
+        out: &mut Vec<VersionId>,
+    ) -> bool {
+        let start = out.len();
+        while from != to {
+            let newer = from.max(to);
+            let link = self.links[newer.index()];
+            if link & MERGED != 0 {
+                out.truncate(start);
+                return false;
+            }
+            if newer == from {
+                out.push(from);
+                from = VersionId(link & PARENT);
+            } else {
+                to = VersionId(link & PARENT);
+            }
+        }
+        true
+    }
+
+    /// Marks every version that is an ancestor of (or equal to) one of `heads`: one
+    /// sweep from the newest version down, since a parent is always older than its child.
     pub fn ancestors_of(&self, heads: impl IntoIterator<Item = VersionId>) -> Vec<bool> {
         let mut live = vec![false; self.len()];
         live[0] = true;
-        let mut stack: Vec<VersionId> = heads.into_iter().collect();
-        while let Some(v) = stack.pop() {
-            if std::mem::replace(&mut live[v.index()], true) {
+        for h in heads {
+            live[h.index()] = true;
+        }
+        for v in (1..self.len()).rev() {
+            if !live[v] {
                 continue;
             }
-            stack.extend(self.parents(v).filter(|p| !live[p.index()]));
+            let link = self.links[v];
+            live[(link & PARENT) as usize] = true;
+            if link & MERGED != 0 {
+                for p in self.parents(VersionId(v as u32)) {
+                    live[p.index()] = true;
+                }
+            }
         }
         live
     }
@@ -415,14 +465,20 @@ mod tests {
     #[test]
     fn walks_agree_with_a_brute_force_closure_on_random_dags() {
         let mut rng = crate::engine::Stream::new(5, "dag");
-        for _ in 0..50 {
+        for round in 0..60 {
+            // Trees (no merges) take the chain walks; merges send some walks to the heap.
+            let merge_chance = [0.0, 0.1, 0.3][round % 3];
             let mut d = VersionDag::default();
             let n = 2 + rng.below(30) as u32;
             for i in 1..n {
                 let a = VersionId(rng.below(u64::from(i)) as u32);
                 let b = VersionId(rng.below(u64::from(i)) as u32);
-                let parents = if rng.chance(0.3) { vec![a, b] } else { vec![a] };
-                d.create(version(0), &parents);
+                let parents = if rng.chance(merge_chance) { vec![a, b] } else { vec![a] };
+                let v = d.create(version(0), &parents);
+                if rng.chance(0.5) {
+                    d.acknowledge(v, SimTime::ZERO, 1); // Sets a flag beside the parent.
+                    assert!(d.is_acked(v));
+                }
             }
             let closure: Vec<Vec<bool>> = (0..n).map(|r| d.ancestors_of([VersionId(r)])).collect();
             for r in 0..n {

@@ -3,7 +3,7 @@
 //! what the client saw keeps it; an idempotent retry answered with an older version can
 //! break it.
 
-use super::checks::{Check, End, Sessions};
+use super::checks::{Check, End, SessionState};
 use super::history::{OpKind, OpRecord, Outcome};
 use super::story;
 use super::verdict::CheckReport;
@@ -12,29 +12,20 @@ use super::versions::{Sighting, VersionDag};
 /// The writes-follow-reads checker.
 #[derive(Debug, Default)]
 pub struct WritesFollowReads {
-    /// The session's last read.
-    last_read: Sessions<Sighting>,
     checked: u64,
     violations: u64,
     witness: Option<(Sighting, OpRecord)>,
 }
 
 impl Check for WritesFollowReads {
-    fn on_op(&mut self, op: &OpRecord, dag: &mut VersionDag) {
-        if op.outcome != Outcome::Ok {
+    fn on_op(&mut self, op: &OpRecord, session: &SessionState<'_>, dag: &mut VersionDag) {
+        if op.outcome != Outcome::Ok || op.kind() != OpKind::Write || !session.has_read() {
             return;
         }
-        let last_read = self.last_read.of(op);
-        match op.kind() {
-            OpKind::Read => *last_read = op.sighting(),
-            OpKind::Write if last_read.event != crate::engine::NO_EVENT => {
-                self.checked += 1;
-                if !dag.includes(op.version, last_read.version) {
-                    self.violations += 1;
-                    self.witness.get_or_insert((*last_read, *op));
-                }
-            }
-            OpKind::Write => {}
+        self.checked += 1;
+        if !dag.includes(op.version, session.last_read()) {
+            self.violations += 1;
+            self.witness.get_or_insert_with(|| (session.last_read_sighting(), *op));
         }
     }
 
