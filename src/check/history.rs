@@ -102,8 +102,6 @@ pub struct Invocation {
     pub invoke_event: u64,
     /// The newest write of the key acknowledged to anyone when this was sent.
     pub newest: VersionId,
-    /// When that write was acknowledged.
-    pub newest_acked: SimTime,
 }
 
 /// One completed operation.
@@ -154,11 +152,6 @@ impl OpRecord {
             purpose: self.inv.purpose,
         }
     }
-
-    /// How long a stale read was behind: since the write it missed was acknowledged.
-    pub fn staleness_ns(&self) -> u64 {
-        if self.stale { self.inv.invoked.since(self.inv.newest_acked).as_nanos() } else { 0 }
-    }
 }
 
 /// Streaming figures for one kind of operation.
@@ -172,6 +165,8 @@ pub struct OpStats {
     pub rejected: u64,
     /// Operations that were retries (attempt 2 and later).
     pub retries: u64,
+    /// Operations completed `Ok` that a primary served (the rest a replica served).
+    pub from_primary: u64,
 }
 
 /// A slot of the invocation table.
@@ -186,7 +181,7 @@ struct Slot {
 #[derive(Debug)]
 pub struct History {
     stats: [OpStats; 2],
-    newest: Vec<(VersionId, SimTime)>,
+    newest: Vec<VersionId>,
     stale_reads: u64,
     slots: Vec<Slot>,
     free: Vec<OpId>,
@@ -201,7 +196,7 @@ impl History {
     pub fn new(key_count: u32, checks: Checks, keep_ops: bool) -> History {
         History {
             stats: Default::default(),
-            newest: vec![(VersionId::ROOT, SimTime::ZERO); key_count as usize],
+            newest: vec![VersionId::ROOT; key_count as usize],
             stale_reads: 0,
             slots: Vec::new(),
             free: Vec::new(),
@@ -214,13 +209,13 @@ impl History {
     /// The newest write of `key` acknowledged to any client so far.
     #[inline]
     pub fn newest_acked(&self, key: u32) -> VersionId {
-        self.newest[key as usize].0
+        self.newest[key as usize]
     }
 
     /// Records an invocation (filling in the newest acknowledged write) and returns
     /// the slot its request carries.
     pub fn invoke(&mut self, mut inv: Invocation) -> OpId {
-        (inv.newest, inv.newest_acked) = self.newest[inv.key as usize];
+        inv.newest = self.newest[inv.key as usize];
         let slot = Slot { inv, client_done: false, request_done: false };
         match self.free.pop() {
             Some(op) => {
@@ -328,13 +323,16 @@ impl History {
             stats.retries += 1;
         }
         match op.outcome {
-            Outcome::Ok => stats.latency.record(op.completed.since(op.inv.invoked).as_nanos()),
+            Outcome::Ok => {
+                stats.latency.record(op.completed.since(op.inv.invoked).as_nanos());
+                stats.from_primary += u64::from(op.source == 0);
+            }
             Outcome::Rejected => stats.rejected += 1,
             Outcome::Unknown => stats.unknown += 1,
         }
         if op.outcome == Outcome::Ok && op.inv.kind == OpKind::Write {
             self.dag.acknowledge(op.version, op.completed, op.complete_event);
-            self.newest[op.inv.key as usize] = (op.version, op.completed);
+            self.newest[op.inv.key as usize] = op.version;
         }
         self.stale_reads += u64::from(op.stale);
         self.checks.on_op(op, &mut self.dag);

@@ -55,7 +55,6 @@ impl Hist {
             invoked: at,
             invoke_event: event,
             newest: VersionId::ROOT,
-            newest_acked: SimTime::ZERO,
         })
     }
 

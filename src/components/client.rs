@@ -239,7 +239,6 @@ impl Client {
             invoked: env.now(),
             invoke_event: env.event(),
             newest: VersionId::ROOT,
-            newest_acked: SimTime::ZERO,
         });
         let w = &self.workload;
         let flags = match kind {

@@ -360,6 +360,15 @@ impl World {
         self.topology.name(id)
     }
 
+    /// Reads with a session token that a replica could not honour, over all stores.
+    pub fn token_fallbacks(&self) -> u64 {
+        let stores = self.components.iter().filter_map(|c| match c {
+            BuiltIn::Store(s) => Some(s.token_fallbacks()),
+            _ => None,
+        });
+        stores.sum()
+    }
+
     /// Runs the end-of-run checks over the stores' final tables.
     pub fn finish_checks(&mut self) -> Vec<CheckReport> {
         let stores: Vec<_> = self

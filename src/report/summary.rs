@@ -53,6 +53,10 @@ pub struct ReadSummary {
     pub stale: u64,
     /// `stale / count` (0 when there were no reads).
     pub stale_fraction: f64,
+    /// Of the `Ok` reads, those a primary served (the rest a replica served).
+    pub from_primary: u64,
+    /// Reads with a session token that a replica could not honour, sent to the primary.
+    pub token_fallbacks: u64,
 }
 
 /// One checker's verdict, with what the scenario expected of it.
@@ -151,6 +155,8 @@ impl Summary {
                 count: reads,
                 stale,
                 stale_fraction: if reads == 0 { 0.0 } else { stale as f64 / reads as f64 },
+                from_primary: history.stats(OpKind::Read).from_primary,
+                token_fallbacks: outcome.token_fallbacks,
             },
             events: outcome.stats.events,
             events_pending_max: outcome.stats.pending_max,
@@ -218,6 +224,11 @@ impl Summary {
             group(r.count),
             100.0 * r.stale_fraction
         );
+        let _ = write!(t, "reads from   primary {}", group(r.from_primary));
+        if r.token_fallbacks > 0 {
+            let _ = write!(t, " ({} of them session-token fallbacks)", group(r.token_fallbacks));
+        }
+        let _ = writeln!(t, ", replicas {}", group(r.count - r.from_primary));
         write_checks(&mut t, &self.checks);
         let _ = write!(t, "events       {}", group(self.events));
         if let Some(w) = &self.wall {

@@ -21,6 +21,8 @@ pub struct RunOutcome {
     pub history: History,
     /// One report per checker.
     pub checks: Vec<CheckReport>,
+    /// Reads with a session token that a replica could not honour, over all stores.
+    pub token_fallbacks: u64,
 }
 
 /// Runs `scenario` to its duration and drains it. `keep_ops` keeps every operation.
@@ -60,5 +62,7 @@ pub fn run_world<F: FnMut(&Dispatch<Msg>)>(
     let stats = sim.run_observed(stop.after(DRAIN_MAX), &mut observe);
     let drain_ns = stats.last_event.as_nanos().saturating_sub(stop.as_nanos());
     let checks = sim.actor.finish_checks();
-    RunOutcome { seed: scenario.seed, stats, drain_ns, history: sim.actor.history, checks }
+    let token_fallbacks = sim.actor.token_fallbacks();
+    let history = sim.actor.history;
+    RunOutcome { seed: scenario.seed, stats, drain_ns, history, checks, token_fallbacks }
 }
