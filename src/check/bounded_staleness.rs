@@ -91,20 +91,31 @@ impl Check for BoundedStaleness {
     }
 }
 
-/// Acknowledged writes in acknowledgement order, one flat table with a newest-first
-/// chain per key (no allocation per key).
+/// Acknowledged writes per key, newest first. The newest few sit inline in the key's
+/// row (one cache line), since a stale read usually missed only one or two; older ones
+/// spill to one flat table with a newest-first chain per key (no allocation per key).
 #[derive(Debug, Default)]
 struct AckLog {
-    entries: Vec<Ack>,
-    /// Per key: 1 + the index of its newest entry (0: none).
-    newest: Vec<u32>,
+    keys: Vec<RecentAcks>,
+    spilled: Vec<Spilled>,
+}
+
+/// Acknowledgements kept inline per key.
+const RECENT: usize = 3;
+
+#[derive(Debug, Clone, Copy, Default)]
+struct RecentAcks {
+    /// Newest first: when each write was acknowledged, and its version.
+    recent: [(SimTime, VersionId); RECENT],
+    len: u8,
+    /// 1 + the index of the key's newest spilled entry (0: none).
+    spilled: u32,
 }
 
 #[derive(Debug, Clone, Copy)]
-struct Ack {
-    at: SimTime,
-    version: VersionId,
-    /// 1 + the index of the key's previous entry (0: none).
+struct Spilled {
+    ack: (SimTime, VersionId),
+    /// 1 + the index of the key's next older spilled entry (0: none).
     prev: u32,
 }
 
@@ -115,28 +126,40 @@ const MISSED_SCAN_MAX: usize = 4096;
 
 impl AckLog {
     fn push(&mut self, key: u32, at: SimTime, version: VersionId) {
-        let newest = super::checks::slot(&mut self.newest, key);
-        self.entries.push(Ack { at, version, prev: *newest });
-        *newest = self.entries.len() as u32;
+        let row = super::checks::slot(&mut self.keys, key);
+        if row.len as usize == RECENT {
+            self.spilled.push(Spilled { ack: row.recent[RECENT - 1], prev: row.spilled });
+            row.spilled = self.spilled.len() as u32;
+        } else {
+            row.len += 1;
+        }
+        row.recent.copy_within(0..RECENT - 1, 1);
+        row.recent[0] = (at, version);
+    }
+
+    /// The newest-first acknowledgements of `key`.
+    fn newest_first(&self, key: u32) -> impl Iterator<Item = (SimTime, VersionId)> + '_ {
+        let row = self.keys.get(key as usize).copied().unwrap_or_default();
+        let mut next = row.spilled;
+        let spilled = std::iter::from_fn(move || {
+            let s = self.spilled.get((next as usize).checked_sub(1)?)?;
+            next = s.prev;
+            Some(s.ack)
+        });
+        row.recent.into_iter().take(row.len as usize).chain(spilled)
     }
 
     /// The oldest write acknowledged before `read` was sent that it misses, counting
     /// back from the newest until a write it includes, and when that was acknowledged.
     fn oldest_missed(&self, read: &OpRecord, dag: &mut VersionDag) -> Option<(VersionId, SimTime)> {
-        let mut next = self.newest.get(read.key() as usize).copied().unwrap_or(0);
         let mut oldest = None;
-        let mut scanned = 0;
-        while next != 0 && scanned < MISSED_SCAN_MAX {
-            let ack = self.entries[next as usize - 1];
-            next = ack.prev;
-            if ack.at > read.inv.invoked {
-                continue; // Acknowledged after the read was sent: not missed.
-            }
-            if dag.includes(read.version, ack.version) {
+        // Acknowledged after the read was sent: not missed.
+        let acked_before = self.newest_first(read.key()).filter(|&(at, _)| at <= read.inv.invoked);
+        for (at, version) in acked_before.take(MISSED_SCAN_MAX) {
+            if dag.includes(read.version, version) {
                 break;
             }
-            oldest = Some((ack.version, ack.at));
-            scanned += 1;
+            oldest = Some((version, at));
         }
         oldest
     }
@@ -174,5 +197,18 @@ mod tests {
         h.read(1, 0, VersionId::ROOT, 1);
         let r = h.finish_one(&[v1]);
         assert_eq!((r.verdict, r.violations, r.figures["stale_reads"]), (Verdict::Holds, 0, 1));
+    }
+
+    #[test]
+    fn the_log_lists_a_keys_acknowledgements_newest_first_across_the_spill() {
+        let mut log = AckLog::default();
+        for i in 1..=5u32 {
+            log.push(0, SimTime(u64::from(i)), VersionId(i));
+            log.push(1, SimTime(u64::from(i)), VersionId(100 + i));
+        }
+        let key0: Vec<u32> = log.newest_first(0).map(|(_, v)| v.0).collect();
+        assert_eq!(key0, vec![5, 4, 3, 2, 1]);
+        assert_eq!(log.newest_first(1).count(), 5);
+        assert_eq!(log.newest_first(7).count(), 0);
     }
 }
