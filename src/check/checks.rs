@@ -192,16 +192,13 @@ impl Checks {
         if self.list.is_empty() {
             return;
         }
-        if !self.use_sessions {
-            let none = SessionState { row: &SessionRow::default(), reads: &[Sighting::NOTHING; 2] };
-            self.list.iter_mut().for_each(|c| c.on_op(op, &none, dag));
-            return;
-        }
-        let session = self.sessions.of(op);
+        let session = if self.use_sessions { self.sessions.of(op) } else { SessionState::NONE };
         for c in &mut self.list {
             c.on_op(op, &session, dag);
         }
-        self.sessions.record(op, dag);
+        if self.use_sessions {
+            self.sessions.record(op, dag);
+        }
     }
 
     pub(crate) fn on_head(&mut self, mv: &HeadMove, dag: &mut VersionDag) {
@@ -236,6 +233,10 @@ pub struct SessionState<'a> {
 }
 
 impl SessionState<'_> {
+    /// What checkers get when none of them reads session state.
+    const NONE: SessionState<'static> =
+        SessionState { row: &SessionRow::EMPTY, reads: &[Sighting::NOTHING; 2] };
+
     /// The session's last acknowledged write (`ROOT`: none yet).
     pub fn last_write(&self) -> VersionId {
         self.row.last_write
@@ -277,6 +278,16 @@ struct SessionRow {
     last_read: VersionId,
     newest_read: VersionId,
     has_read: bool,
+}
+
+impl SessionRow {
+    const EMPTY: SessionRow = SessionRow {
+        session: 0,
+        last_write: VersionId::ROOT,
+        last_read: VersionId::ROOT,
+        newest_read: VersionId::ROOT,
+        has_read: false,
+    };
 }
 
 const LAST_READ: usize = 0;

@@ -236,20 +236,27 @@ impl VersionDag {
         mut each: impl FnMut(VersionId),
     ) -> Option<VersionId> {
         while v > floor {
-            let link = self.links[v.index()];
-            if link & MERGED != 0 {
-                return None;
-            }
+            let parent = self.single_parent(v)?;
             each(v);
-            v = VersionId(link & PARENT);
+            v = parent;
         }
         Some(v)
     }
 
+    /// The parent of `v` from the dense table (the root for a first write), or `None`
+    /// when `v` is a merge and the caller must look at the graph.
+    #[inline]
+    fn single_parent(&self, v: VersionId) -> Option<VersionId> {
+        let link = self.links[v.index()];
+        (link & MERGED == 0).then_some(VersionId(link & PARENT))
+    }
+
     /// Whether `p` is a parent of `v`.
     pub fn has_parent(&self, v: VersionId, p: VersionId) -> bool {
-        let link = self.links[v.index()];
-        if link & MERGED == 0 { link & PARENT == p.0 } else { self.parents(v).any(|x| x == p) }
+        match self.single_parent(v) {
+            Some(parent) => parent == p,
+            None => self.parents(v).any(|x| x == p),
+        }
     }
 
     /// The version record.
@@ -365,16 +372,15 @@ impl VersionDag {
         let start = out.len();
         while from != to {
             let newer = from.max(to);
-            let link = self.links[newer.index()];
-            if link & MERGED != 0 {
+            let Some(parent) = self.single_parent(newer) else {
                 out.truncate(start);
                 return false;
-            }
+            };
             if newer == from {
                 out.push(from);
-                from = VersionId(link & PARENT);
+                from = parent;
             } else {
-                to = VersionId(link & PARENT);
+                to = parent;
             }
         }
         true
