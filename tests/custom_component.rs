@@ -20,7 +20,7 @@ impl Component for FixedDelayStore {
         let Msg::Request(r) = msg else { return };
         let back = env.add_return_hop(r.return_ns, r.via);
         let version = match r.kind {
-            OpKind::Read => VersionId::ROOT,
+            OpKind::Read | OpKind::Control | OpKind::Stream => VersionId::ROOT,
             OpKind::Write => {
                 let (at, event) = (env.now(), env.event());
                 env.history.create_version(r.op, env.id.0, 0, &[r.seen], at, event)
@@ -60,7 +60,7 @@ fn a_registered_component_serves_requests() {
     registry.register("fixed_delay", fixed_delay);
     let scenario = load_scenario(Path::new(&path), &[], &registry).unwrap();
     let outcome = execute(&scenario, &registry, true).unwrap();
-    let reads = &outcome.history.stats(OpKind::Read).latency;
+    let reads = &outcome.history.stats(archsim::check::OpRow::Read).latency;
     assert!(reads.count() > 100);
     // 1 ms there, 7 ms service, 1 ms back: exactly 9 ms every time.
     assert_eq!((reads.min(), reads.max()), (9_000_000, 9_000_000));

@@ -192,11 +192,13 @@ impl Checks {
         if self.list.is_empty() {
             return;
         }
-        let session = if self.use_sessions { self.sessions.of(op) } else { SessionState::NONE };
+        // A server's write on a client's behalf is no step of the client's session.
+        let sessions = self.use_sessions && !op.inv.purpose.by_server();
+        let session = if sessions { self.sessions.of(op) } else { SessionState::NONE };
         for c in &mut self.list {
             c.on_op(op, &session, dag);
         }
-        if self.use_sessions {
+        if sessions {
             self.sessions.record(op, dag);
         }
     }
@@ -336,6 +338,7 @@ impl Sessions {
                     self.reads[i][NEWEST_READ] = op.sighting();
                 }
             }
+            OpKind::Control | OpKind::Stream => {}
         }
     }
 }

@@ -3,6 +3,7 @@
 //! resubmitted write the store did not recognise as the same write.
 
 use super::checks::{Check, End};
+use super::history::Purpose;
 use super::story;
 use super::verdict::{CheckReport, StoryLine};
 use super::versions::VersionId;
@@ -18,21 +19,23 @@ impl Check for Duplicates {
 
     fn finish(&mut self, end: &mut End<'_>) -> CheckReport {
         let dag = &*end.dag;
-        let mut live: Vec<(u32, u32, u32, VersionId)> = dag
+        // A message, its response and its title are three different writes.
+        let mut live: Vec<((u32, u32, u32, Purpose), VersionId)> = dag
             .ids()
             .filter(|v| end.live[v.index()])
             .map(|v| {
                 let x = dag.get(v);
-                (x.key, x.client, x.message, v)
+                let author = if x.purpose.by_server() { x.purpose } else { Purpose::Write };
+                ((x.key, x.client, x.message, author), v)
             })
             .collect();
         live.sort_unstable();
         let mut extra = 0u64;
         let mut first = None;
         for pair in live.windows(2) {
-            if (pair[0].0, pair[0].1, pair[0].2) == (pair[1].0, pair[1].1, pair[1].2) {
+            if pair[0].0 == pair[1].0 {
                 extra += 1;
-                first.get_or_insert((pair[0].3, pair[1].3));
+                first.get_or_insert((pair[0].1, pair[1].1));
             }
         }
         let mut report = CheckReport::new("duplicates", extra, live.len() as u64, "live versions");

@@ -14,30 +14,35 @@ use super::verdict::CheckReport;
 use super::versions::{Sighting, Version, VersionDag, VersionId};
 use crate::engine::{NO_EVENT, SimTime};
 
-/// The kinds of operation a client performs.
+/// The kinds of operation in a history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum OpKind {
     /// A write of a new version.
     Write,
     /// A read of the current version.
     Read,
+    /// A request that moves no data: a gate's prepare or finalize, a stream-status poll,
+    /// a job handed to a queue.
+    Control,
+    /// A client receiving a streamed response: `Ok` with the response's version when
+    /// the whole stream arrived, `Unknown` when it broke.
+    Stream,
 }
 
 impl OpKind {
-    /// Every kind, in report order.
-    pub const ALL: [OpKind; 2] = [OpKind::Write, OpKind::Read];
-
-    /// The lower-case name used in reports.
+    /// The lower-case name used in traces.
     pub fn name(self) -> &'static str {
         match self {
             OpKind::Write => "write",
             OpKind::Read => "read",
+            OpKind::Control => "control",
+            OpKind::Stream => "stream",
         }
     }
 }
 
-/// Why the client performed an operation (how stories word it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why an operation was performed: how stories word it and which report row counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Purpose {
     /// A workflow `write`.
     Write,
@@ -47,6 +52,26 @@ pub enum Purpose {
     Refresh,
     /// `resubmit_if_missing`: the user sends their message again.
     Resubmit,
+    /// `create`: the write that creates the conversation.
+    Create,
+    /// `complete`: the user's message, acknowledged when its response stream starts.
+    Completion,
+    /// The streamed response, as the client receives it.
+    Stream,
+    /// The response, as the server persists it when generation ends (a server write).
+    Response,
+    /// `title`: the request for a title, answered `202 Accepted`.
+    Title,
+    /// The title job writing its result later (a server write).
+    TitleJob,
+    /// A gate's `prepare` before an action.
+    Prepare,
+    /// A gate's `finalize` after an action.
+    Finalize,
+    /// A `/stream_status` poll after a broken stream.
+    StreamStatus,
+    /// The conversation fetched after a stream-status poll said `complete`.
+    Fetch,
 }
 
 impl Purpose {
@@ -57,7 +82,106 @@ impl Purpose {
             Purpose::Read => "reads",
             Purpose::Refresh => "refreshes",
             Purpose::Resubmit => "resubmits",
+            Purpose::Create => "creates",
+            Purpose::Completion => "sends",
+            Purpose::Stream => "receives",
+            Purpose::Response => "persists",
+            Purpose::Title => "asks for a title of",
+            Purpose::TitleJob => "titles",
+            Purpose::Prepare => "prepares",
+            Purpose::Finalize => "finalizes",
+            Purpose::StreamStatus => "polls the stream status of",
+            Purpose::Fetch => "fetches",
         }
+    }
+
+    /// The report row that counts this operation.
+    pub fn row(self) -> OpRow {
+        match self {
+            Purpose::Write | Purpose::Resubmit => OpRow::Write,
+            Purpose::Read | Purpose::Refresh | Purpose::Fetch => OpRow::Read,
+            Purpose::Create => OpRow::Create,
+            Purpose::Completion => OpRow::Completion,
+            Purpose::Stream => OpRow::Stream,
+            Purpose::Response => OpRow::Response,
+            Purpose::Title => OpRow::Title,
+            Purpose::TitleJob => OpRow::TitleJob,
+            Purpose::Prepare => OpRow::Prepare,
+            Purpose::Finalize => OpRow::Finalize,
+            Purpose::StreamStatus => OpRow::StreamStatus,
+        }
+    }
+
+    /// Whether a server performed it on a client's behalf (no session of the client's
+    /// observed it).
+    pub fn by_server(self) -> bool {
+        matches!(self, Purpose::Response | Purpose::TitleJob)
+    }
+}
+
+/// The rows of the operation table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum OpRow {
+    /// Writes and resubmissions.
+    Write,
+    /// Reads, refreshes and fetches.
+    Read,
+    /// Conversation creates.
+    Create,
+    /// A completion request until its stream starts (the user's message acknowledged).
+    Completion,
+    /// A stream from its start to its last chunk, at the client.
+    Stream,
+    /// Generation on the server, from request to the persisted response.
+    Response,
+    /// Title requests (answered `202 Accepted`).
+    Title,
+    /// Title jobs, from request to the written title.
+    TitleJob,
+    /// Gate prepares.
+    Prepare,
+    /// Gate finalizes.
+    Finalize,
+    /// Stream-status polls.
+    StreamStatus,
+}
+
+impl OpRow {
+    /// Every row, in report order.
+    pub const ALL: [OpRow; 11] = [
+        OpRow::Write,
+        OpRow::Read,
+        OpRow::Create,
+        OpRow::Completion,
+        OpRow::Stream,
+        OpRow::Response,
+        OpRow::Title,
+        OpRow::TitleJob,
+        OpRow::Prepare,
+        OpRow::Finalize,
+        OpRow::StreamStatus,
+    ];
+
+    /// The lower-case name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            OpRow::Write => "write",
+            OpRow::Read => "read",
+            OpRow::Create => "create",
+            OpRow::Completion => "completion",
+            OpRow::Stream => "stream",
+            OpRow::Response => "response",
+            OpRow::Title => "title",
+            OpRow::TitleJob => "title_job",
+            OpRow::Prepare => "prepare",
+            OpRow::Finalize => "finalize",
+            OpRow::StreamStatus => "stream_status",
+        }
+    }
+
+    /// Whether the report shows the row even when nothing was counted in it.
+    pub fn always_shown(self) -> bool {
+        matches!(self, OpRow::Write | OpRow::Read)
     }
 }
 
@@ -70,6 +194,10 @@ pub enum Outcome {
     Rejected,
     /// The client gave up waiting: it may or may not have happened.
     Unknown,
+    /// A gate refused it (a policy or a usage limit): nothing was done.
+    Refused,
+    /// Taken for later (`202 Accepted`): a job will do it.
+    Accepted,
 }
 
 /// Slot of an operation in the invocation table; requests and replies carry it.
@@ -82,7 +210,7 @@ pub struct Invocation {
     pub client: u32,
     /// The client's session (a new tab starts a new one).
     pub session: u32,
-    /// Write or read.
+    /// What it does to the data.
     pub kind: OpKind,
     /// Why.
     pub purpose: Purpose,
@@ -154,7 +282,7 @@ impl OpRecord {
     }
 }
 
-/// Streaming figures for one kind of operation.
+/// Streaming figures for one row of the operation table.
 #[derive(Debug, Clone, Default)]
 pub struct OpStats {
     /// Latency of operations that completed `Ok`.
@@ -163,6 +291,8 @@ pub struct OpStats {
     pub unknown: u64,
     /// Operations the store refused.
     pub rejected: u64,
+    /// Operations a gate refused.
+    pub refused: u64,
     /// Operations that were retries (attempt 2 and later).
     pub retries: u64,
     /// Operations completed `Ok` that a primary served (the rest a replica served).
@@ -180,7 +310,7 @@ struct Slot {
 /// The record of a run.
 #[derive(Debug)]
 pub struct History {
-    stats: [OpStats; 2],
+    stats: [OpStats; OpRow::ALL.len()],
     newest: Vec<VersionId>,
     stale_reads: u64,
     slots: Vec<Slot>,
@@ -261,6 +391,7 @@ impl History {
             key: inv.key,
             client: inv.client,
             message: inv.message,
+            purpose: inv.purpose,
             store,
             stamp,
             created: at,
@@ -318,17 +449,18 @@ impl History {
     }
 
     fn record(&mut self, op: &OpRecord) {
-        let stats = &mut self.stats[op.inv.kind as usize];
+        let stats = &mut self.stats[op.inv.purpose.row() as usize];
         if op.inv.attempt > 1 {
             stats.retries += 1;
         }
         match op.outcome {
-            Outcome::Ok => {
+            Outcome::Ok | Outcome::Accepted => {
                 stats.latency.record(op.completed.since(op.inv.invoked).as_nanos());
                 stats.from_primary += u64::from(op.source == 0);
             }
             Outcome::Rejected => stats.rejected += 1,
             Outcome::Unknown => stats.unknown += 1,
+            Outcome::Refused => stats.refused += 1,
         }
         if op.outcome == Outcome::Ok && op.inv.kind == OpKind::Write {
             self.dag.acknowledge(op.version, op.completed, op.complete_event);
@@ -341,9 +473,9 @@ impl History {
         }
     }
 
-    /// Figures for one kind of operation.
-    pub fn stats(&self, kind: OpKind) -> &OpStats {
-        &self.stats[kind as usize]
+    /// Figures for one row of the operation table.
+    pub fn stats(&self, row: OpRow) -> &OpStats {
+        &self.stats[row as usize]
     }
 
     /// Reads that missed the newest write acknowledged before they were sent.

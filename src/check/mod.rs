@@ -24,7 +24,7 @@ pub use checks::{Check, CheckSpec, Checks, End, HeadCause, HeadMove, SessionStat
 pub use convergence::Convergence;
 pub use duplicates::Duplicates;
 pub use histogram::Histogram;
-pub use history::{History, Invocation, OpId, OpKind, OpRecord, OpStats, Outcome, Purpose};
+pub use history::{History, Invocation, OpId, OpKind, OpRecord, OpRow, OpStats, Outcome, Purpose};
 pub use lost_write::LostWrites;
 pub use monotonic_reads::MonotonicReads;
 pub use monotonic_writes::MonotonicWrites;

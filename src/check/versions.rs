@@ -72,7 +72,8 @@ impl Sighting {
 
     /// Whether the client saw the version by reading (not through its own write).
     pub fn by_read(&self) -> bool {
-        self.event != NO_EVENT && matches!(self.purpose, Purpose::Read | Purpose::Refresh)
+        self.event != NO_EVENT
+            && matches!(self.purpose, Purpose::Read | Purpose::Refresh | Purpose::Fetch)
     }
 }
 
@@ -85,6 +86,8 @@ pub struct Version {
     pub client: u32,
     /// The writer's message number: retries and resubmissions of one message share it.
     pub message: u32,
+    /// What wrote it: a client's message, or a server's response or title to one.
+    pub purpose: Purpose,
     /// The store component that created it.
     pub store: u32,
     /// Timestamp on the clock the conflict policy compares (ns, may be negative).
@@ -179,6 +182,7 @@ impl Default for VersionDag {
             key: u32::MAX,
             client: u32::MAX,
             message: 0,
+            purpose: Purpose::Write,
             store: u32::MAX,
             stamp: i64::MIN,
             created: SimTime::ZERO,

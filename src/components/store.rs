@@ -224,6 +224,8 @@ impl Store {
             OpKind::Write if self.up => Some((self.write(&request, env), 0)),
             OpKind::Write => None,
             OpKind::Read => self.read(&request, env).map(|(v, src)| ((Status::Ok, v), src)),
+            // Validation routes these to the components that serve them, never here.
+            OpKind::Control | OpKind::Stream => None,
         };
         match answer {
             Some(((status, version), source)) => env.reply(&request, status, version, source),

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::check::{CheckReport, CheckSpec, History, OpKind};
+use crate::check::{CheckReport, CheckSpec, History, OpRow};
 use crate::engine::time::format_nanos;
 use crate::model::Scenario;
 use crate::run::RunOutcome;
@@ -38,6 +38,8 @@ pub struct OpSummary {
     pub unknown: u64,
     /// Operations a store refused (version check).
     pub rejected: u64,
+    /// Operations a gate refused (policy or usage limit).
+    pub refused: u64,
     /// Operations that were retries.
     pub retries: u64,
     /// Latency of the `Ok` ones.
@@ -116,13 +118,14 @@ pub struct Summary {
     pub wall: Option<WallSummary>,
 }
 
-fn op_summary(history: &History, kind: OpKind) -> OpSummary {
-    let s = history.stats(kind);
+fn op_summary(history: &History, row: OpRow) -> OpSummary {
+    let s = history.stats(row);
     let h = &s.latency;
     OpSummary {
         count: h.count(),
         unknown: s.unknown,
         rejected: s.rejected,
+        refused: s.refused,
         retries: s.retries,
         latency_ns: LatencySummary {
             p50: h.quantile(0.50),
@@ -138,8 +141,15 @@ impl Summary {
     /// Summarises `outcome`; `wall_seconds` adds wall-clock figures.
     pub fn new(scenario: &Scenario, outcome: &RunOutcome, wall_seconds: Option<f64>) -> Summary {
         let history = &outcome.history;
-        let operations = OpKind::ALL.iter().map(|&k| (k.name(), op_summary(history, k))).collect();
-        let reads = history.stats(OpKind::Read).latency.count();
+        let operations = OpRow::ALL
+            .iter()
+            .map(|&row| (row.name(), op_summary(history, row)))
+            .filter(|(name, op)| {
+                let shown = [OpRow::Write.name(), OpRow::Read.name()].contains(name);
+                shown || op.count + op.unknown + op.rejected + op.refused > 0
+            })
+            .collect();
+        let reads = history.stats(OpRow::Read).latency.count();
         let stale = history.stale_reads();
         let wall = wall_seconds.map(|seconds| WallSummary {
             seconds,
@@ -155,7 +165,7 @@ impl Summary {
                 count: reads,
                 stale,
                 stale_fraction: if reads == 0 { 0.0 } else { stale as f64 / reads as f64 },
-                from_primary: history.stats(OpKind::Read).from_primary,
+                from_primary: history.stats(OpRow::Read).from_primary,
                 token_fallbacks: outcome.token_fallbacks,
             },
             events: outcome.stats.events,
@@ -195,19 +205,20 @@ impl Summary {
         let _ = writeln!(t);
         let _ = writeln!(
             t,
-            "{:<10} {:>10} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9}",
+            "{:<13} {:>9} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9}",
             "operation", "ok", "unknown", "rejected", "retries", "p50", "p95", "p99", "max"
         );
-        for kind in OpKind::ALL {
-            let op = &self.operations[kind.name()];
+        for row in OpRow::ALL {
+            let Some(op) = self.operations.get(row.name()) else { continue };
             let l = &op.latency_ns;
+            // A row is refused by a store (version check) or by a gate, never both.
             let _ = writeln!(
                 t,
-                "{:<10} {:>10} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9}",
-                kind.name(),
+                "{:<13} {:>9} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9}",
+                row.name(),
                 group(op.count),
                 group(op.unknown),
-                group(op.rejected),
+                group(op.rejected + op.refused),
                 group(op.retries),
                 format_nanos(l.p50),
                 format_nanos(l.p95),
