@@ -13,7 +13,7 @@ use super::verdict::{CheckReport, Names};
 use super::versions::{Sighting, VersionDag, VersionId};
 use super::{
     BoundedStaleness, Convergence, Duplicates, LostWrites, MonotonicReads, MonotonicWrites,
-    ReadYourWrites, WritesFollowReads,
+    ReadYourWrites, StreamCompleteness, WritesFollowReads,
 };
 use crate::engine::{SimDuration, SimTime};
 
@@ -116,11 +116,13 @@ pub enum CheckSpec {
     Duplicates,
     /// `bounded_staleness`, with an optional bound.
     BoundedStaleness(Option<SimDuration>),
+    /// `stream_completeness`.
+    StreamCompleteness,
 }
 
 impl CheckSpec {
     /// Every checker with default settings, in report order.
-    pub const ALL: [CheckSpec; 8] = [
+    pub const ALL: [CheckSpec; 9] = [
         CheckSpec::LostAcknowledgedWrite,
         CheckSpec::ReadYourWrites,
         CheckSpec::MonotonicReads,
@@ -129,6 +131,7 @@ impl CheckSpec {
         CheckSpec::Convergence,
         CheckSpec::Duplicates,
         CheckSpec::BoundedStaleness(None),
+        CheckSpec::StreamCompleteness,
     ];
 
     /// The name scenarios use.
@@ -142,6 +145,7 @@ impl CheckSpec {
             CheckSpec::Convergence => "convergence",
             CheckSpec::Duplicates => "duplicates",
             CheckSpec::BoundedStaleness(_) => "bounded_staleness",
+            CheckSpec::StreamCompleteness => "stream_completeness",
         }
     }
 
@@ -155,6 +159,7 @@ impl CheckSpec {
             CheckSpec::Convergence => Box::<Convergence>::default(),
             CheckSpec::Duplicates => Box::<Duplicates>::default(),
             CheckSpec::BoundedStaleness(bound) => Box::new(BoundedStaleness::new(bound)),
+            CheckSpec::StreamCompleteness => Box::<StreamCompleteness>::default(),
         }
     }
 }

@@ -47,10 +47,9 @@ impl Check for Duplicates {
                 story::created(dag, a, end.names),
                 again,
                 StoryLine::end(format!(
-                    "key {}'s final value holds both {a} and {b}: {}'s message {} is applied twice",
+                    "key {}'s final value holds both {a} and {b}: {} is applied twice",
                     x.key,
-                    end.names.client(x.client),
-                    x.message
+                    story::content(x, end.names)
                 )),
             ];
         }

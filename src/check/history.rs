@@ -9,6 +9,7 @@
 //! also keeps every completed record (for tests and small runs).
 
 use super::checks::{Checks, HeadMove};
+use super::client_figures::ClientFigures;
 use super::histogram::Histogram;
 use super::verdict::CheckReport;
 use super::versions::{Sighting, Version, VersionDag, VersionId};
@@ -310,6 +311,8 @@ struct Slot {
 /// The record of a run.
 #[derive(Debug)]
 pub struct History {
+    /// What clients measured beyond single operations.
+    pub figures: ClientFigures,
     stats: [OpStats; OpRow::ALL.len()],
     newest: Vec<VersionId>,
     stale_reads: u64,
@@ -325,6 +328,7 @@ impl History {
     /// keeps every completed record.
     pub fn new(key_count: u32, checks: Checks, keep_ops: bool) -> History {
         History {
+            figures: ClientFigures::default(),
             stats: Default::default(),
             newest: vec![VersionId::ROOT; key_count as usize],
             stale_reads: 0,

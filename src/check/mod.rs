@@ -4,6 +4,7 @@
 
 pub mod bounded_staleness;
 pub mod checks;
+pub mod client_figures;
 pub mod convergence;
 pub mod duplicates;
 pub mod histogram;
@@ -13,6 +14,7 @@ pub mod monotonic_reads;
 pub mod monotonic_writes;
 pub mod read_your_writes;
 pub mod story;
+pub mod stream_completeness;
 #[cfg(test)]
 mod testing;
 pub mod verdict;
@@ -21,6 +23,7 @@ pub mod writes_follow_reads;
 
 pub use bounded_staleness::BoundedStaleness;
 pub use checks::{Check, CheckSpec, Checks, End, HeadCause, HeadMove, SessionState, StoreEnd};
+pub use client_figures::ClientFigures;
 pub use convergence::Convergence;
 pub use duplicates::Duplicates;
 pub use histogram::Histogram;
@@ -29,6 +32,7 @@ pub use lost_write::LostWrites;
 pub use monotonic_reads::MonotonicReads;
 pub use monotonic_writes::MonotonicWrites;
 pub use read_your_writes::ReadYourWrites;
+pub use stream_completeness::StreamCompleteness;
 pub use verdict::{CheckReport, Names, StoryLine, Verdict};
 pub use versions::{Sighting, Version, VersionDag, VersionId};
 pub use writes_follow_reads::WritesFollowReads;

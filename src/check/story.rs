@@ -1,8 +1,17 @@
 //! Sentences shared by the checkers' stories: a version created, acknowledged, read.
 
-use super::history::OpRecord;
+use super::history::{OpRecord, Purpose};
 use super::verdict::{Names, StoryLine};
-use super::versions::{Sighting, VersionDag, VersionId};
+use super::versions::{Sighting, Version, VersionDag, VersionId};
+
+/// What a version holds: `client/3's message 1`, `the response to client/3's message 1`.
+pub fn content(x: &Version, names: &Names) -> String {
+    let message = format!("{}'s message {}", names.client(x.client), x.message);
+    match x.purpose {
+        Purpose::Response => format!("the response to {message}"),
+        _ => message,
+    }
+}
 
 /// `db creates v17 for key 3: client/3's message 1, based on ∅`.
 pub fn created(dag: &VersionDag, v: VersionId, names: &Names) -> StoryLine {
@@ -10,19 +19,22 @@ pub fn created(dag: &VersionDag, v: VersionId, names: &Names) -> StoryLine {
     let parents: Vec<String> = dag.parents(v).map(|p| p.to_string()).collect();
     let on = if parents.is_empty() { "∅".to_string() } else { parents.join(" + ") };
     let text = format!(
-        "{} creates {v} of key {} on top of {on}: {}'s message {}",
+        "{} creates {v} of key {} on top of {on}: {}",
         names.component(x.store),
         x.key,
-        names.client(x.client),
-        x.message
+        content(x, names)
     );
     StoryLine::at(x.created.as_nanos(), x.created_event, text)
 }
 
-/// `client/3 is told v17 is written`.
+/// `client/3 is told v17 is written`, or for a server's write, that it was persisted.
 pub fn acknowledged(dag: &VersionDag, v: VersionId, names: &Names) -> StoryLine {
     let x = dag.get(v);
-    let text = format!("{} is told {v} is written (acknowledged)", names.client(x.client));
+    let text = if x.purpose.by_server() {
+        format!("the server is told {v} is persisted and reports it complete (acknowledged)")
+    } else {
+        format!("{} is told {v} is written (acknowledged)", names.client(x.client))
+    };
     StoryLine::at(x.acked.as_nanos(), x.acked_event, text)
 }
 

@@ -9,60 +9,32 @@
 //! same message (and idempotency key, if enabled). The client's clock (skew, drift,
 //! jumps) stamps its writes for client-clock last-write-wins. After the run's duration
 //! the client starts nothing new.
+//!
+//! With a link to a sentinel gate, every action (a write of any kind) is wrapped: a
+//! `prepare` before it, which may refuse it, and a `finalize` after it. A completion's
+//! acknowledgement starts a stream; the client then takes chunks until `message_stop`,
+//! and a disconnect while streaming breaks the stream. `recover` polls
+//! `/stream_status` with backoff after a broken stream and then fetches the conversation
+//! with the persisted response's version as its token.
 
 use std::sync::Arc;
 
 use super::Component;
 use super::env::Env;
 use super::message::{FLAG_IDEMPOTENT, FLAG_TOKEN, Fault, Msg, Reply, Request, Status};
+use super::workflow::{Instr, is_action};
 use crate::check::{Invocation, OpId, OpKind, Outcome, Purpose, Sighting, VersionId};
 use crate::engine::{Dist, LinkId, SimDuration, SimTime};
-use crate::model::{ClockSpec, RetrySpec, Step as WorkflowStep};
+use crate::model::{ClockSpec, RetrySpec};
 
-/// One instruction of a compiled workflow.
-#[derive(Debug, Clone)]
-pub enum Instr {
-    /// Send an operation.
-    Op(OpKind, Purpose),
-    /// Wait.
-    Sleep(Dist),
-    /// Resend the last message if the last observation lacks it.
-    ResubmitIfMissing,
-    /// Start a new session.
-    OpenTab,
-    /// With probability `1 - p`, skip the next `skip` instructions.
-    Maybe {
-        /// Probability of running them.
-        p: f64,
-        /// How many instructions the block holds.
-        skip: usize,
-    },
-}
-
-/// Flattens workflow steps into instructions (repeats are unrolled).
-pub fn compile(steps: &[WorkflowStep]) -> Vec<Instr> {
-    let mut out = Vec::new();
-    for step in steps {
-        match step {
-            WorkflowStep::Write => out.push(Instr::Op(OpKind::Write, Purpose::Write)),
-            WorkflowStep::Read => out.push(Instr::Op(OpKind::Read, Purpose::Read)),
-            WorkflowStep::Refresh => out.push(Instr::Op(OpKind::Read, Purpose::Refresh)),
-            WorkflowStep::Sleep(d) => out.push(Instr::Sleep(d.clone())),
-            WorkflowStep::ResubmitIfMissing => out.push(Instr::ResubmitIfMissing),
-            WorkflowStep::OpenTab => out.push(Instr::OpenTab),
-            WorkflowStep::Repeat(n, body) => {
-                let body = compile(body);
-                (0..*n).for_each(|_| out.extend(body.iter().cloned()));
-            }
-            WorkflowStep::Maybe(p, body) => {
-                let body = compile(body);
-                out.push(Instr::Maybe { p: *p, skip: body.len() });
-                out.extend(body);
-            }
-        }
-    }
-    out
-}
+/// First wait between two `/stream_status` polls; it doubles up to `POLL_BACKOFF_MAX`.
+pub const POLL_BACKOFF_FIRST: SimDuration = SimDuration(500_000_000);
+/// Longest wait between two polls.
+pub const POLL_BACKOFF_MAX: SimDuration = SimDuration(8_000_000_000);
+/// Polls before a client gives up recovering a stream.
+pub const POLLS_MAX: u32 = 20;
+/// How long a client waits for `message_stop` after the last chunk, without a timeout.
+pub const STREAM_END_WAIT: SimDuration = SimDuration(30_000_000_000);
 
 /// What every client of a population does; shared, so a client costs a pointer.
 #[derive(Debug)]
@@ -86,9 +58,11 @@ pub struct Workload {
 /// What the current instruction asks for, decided before the client acts on it.
 enum Step {
     Send(OpKind, Purpose),
+    Create,
     Sleep(u64),
     Resubmit,
     OpenTab,
+    Recover,
     Skip(usize),
 }
 
@@ -102,12 +76,45 @@ struct InFlight {
     attempt: u32,
 }
 
+/// An action in progress: a write of any kind, with its gate calls around it.
+#[derive(Debug, Clone, Copy)]
+struct Action {
+    kind: OpKind,
+    purpose: Purpose,
+    started: SimTime,
+    gate_ns: u64,
+}
+
+/// A response being streamed to the client.
+#[derive(Debug, Clone, Copy)]
+struct Streaming {
+    /// The message it answers.
+    message: u32,
+    /// The client's `Stream` operation.
+    op: OpId,
+    /// Guards the wait for `message_stop`.
+    seq: u32,
+    /// When the completion was sent.
+    requested: SimTime,
+    received: u32,
+    of: u32,
+}
+
+/// Mid-stream disconnects this client suffers.
+#[derive(Debug, Clone, Copy)]
+struct MidStream {
+    chance: f64,
+    within_ns: u64,
+    lasting_ns: u64,
+}
+
 /// One simulated user.
 #[derive(Debug)]
 pub struct Client {
     index: u32,
     key: u32,
     entry: LinkId,
+    gate: Option<LinkId>,
     workload: Arc<Workload>,
     pc: usize,
     op_seq: u32,
@@ -121,6 +128,14 @@ pub struct Client {
     clock_offset_ns: i64,
     drift_ppb: i64,
     offline_until: SimTime,
+    action: Option<Action>,
+    stream: Option<Streaming>,
+    /// The last stream broke: recovery has something to do.
+    broken: bool,
+    polls: u32,
+    /// The version `/stream_status` reported, fetched with it as the token.
+    fetch_token: VersionId,
+    mid_stream: Option<MidStream>,
 }
 
 impl Client {
@@ -131,6 +146,7 @@ impl Client {
             index,
             key,
             entry,
+            gate: None,
             workload,
             pc: 0,
             op_seq: 0,
@@ -143,7 +159,19 @@ impl Client {
             clock_offset_ns: 0,
             drift_ppb: 0,
             offline_until: SimTime::ZERO,
+            action: None,
+            stream: None,
+            broken: false,
+            polls: 0,
+            fetch_token: VersionId::ROOT,
+            mid_stream: None,
         }
+    }
+
+    /// Wraps every action of this client in `prepare`/`finalize` calls over `gate`.
+    pub fn with_gate(mut self, gate: Option<LinkId>) -> Client {
+        self.gate = gate;
+        self
     }
 
     /// Sets this client's clock error: a fixed offset and a drift in parts per billion
@@ -171,11 +199,19 @@ impl Client {
         }
     }
 
+    fn online(&self, env: &Env<'_>) -> bool {
+        env.now() >= self.offline_until
+    }
+
     /// Runs instructions until the client has to wait for a reply or a timer.
     fn advance(&mut self, env: &mut Env<'_>) {
         assert!(self.in_flight.is_none(), "advance while waiting for a reply");
         loop {
-            if env.stopping() {
+            // After the duration a client starts nothing new, but still recovers a
+            // stream that broke just before: that is work in flight.
+            let recovering =
+                self.broken && matches!(self.workload.program.get(self.pc), Some(Instr::Recover));
+            if env.stopping() && !recovering {
                 return;
             }
             if self.pc == self.workload.program.len() {
@@ -187,25 +223,33 @@ impl Client {
             // Decide from the shared program first, then act on the client's own state.
             let step = match &self.workload.program[self.pc] {
                 Instr::Op(kind, purpose) => Step::Send(*kind, *purpose),
+                Instr::Submit => Step::Send(OpKind::Write, Purpose::Completion),
+                Instr::Create => Step::Create,
                 Instr::Sleep(d) => Step::Sleep(d.sample(env.rng)),
                 Instr::ResubmitIfMissing => Step::Resubmit,
                 Instr::OpenTab => Step::OpenTab,
+                Instr::Recover => Step::Recover,
                 Instr::Maybe { p, skip } => Step::Skip(if env.rng.chance(*p) { 0 } else { *skip }),
             };
             match step {
-                Step::Send(kind, purpose) => {
-                    if kind == OpKind::Write {
-                        self.message += 1;
-                    }
-                    return self.send(kind, purpose, 1, env);
+                Step::Send(kind, purpose) if is_action(purpose) => {
+                    self.message += 1;
+                    return self.begin_action(kind, purpose, env);
                 }
+                Step::Send(kind, purpose) => return self.send(kind, purpose, 1, env),
+                // A conversation is created once; later rounds continue it.
+                Step::Create if self.last_write == VersionId::ROOT => {
+                    self.message += 1;
+                    return self.begin_action(OpKind::Write, Purpose::Create, env);
+                }
+                Step::Create => self.pc += 1,
                 Step::Sleep(ns) => {
                     self.pc += 1;
                     env.timer(SimDuration(ns), Msg::Wake);
                     return;
                 }
                 Step::Resubmit if self.last_write_missing(env) => {
-                    return self.send(OpKind::Write, Purpose::Resubmit, 1, env);
+                    return self.begin_action(OpKind::Write, Purpose::Resubmit, env);
                 }
                 Step::Resubmit => self.pc += 1,
                 Step::OpenTab => {
@@ -213,15 +257,78 @@ impl Client {
                     self.seen = Sighting::NOTHING;
                     self.pc += 1;
                 }
+                Step::Recover if !self.broken => self.pc += 1,
+                Step::Recover => return self.recover(env),
                 Step::Skip(n) => self.pc += 1 + n,
             }
         }
+    }
+
+    /// Starts an action: through the gate's `prepare` if there is a gate.
+    fn begin_action(&mut self, kind: OpKind, purpose: Purpose, env: &mut Env<'_>) {
+        self.action = Some(Action { kind, purpose, started: env.now(), gate_ns: 0 });
+        match self.gate {
+            Some(_) => self.send(OpKind::Control, Purpose::Prepare, 1, env),
+            None => self.send(kind, purpose, 1, env),
+        }
+    }
+
+    /// The action is over (done or failed): `finalize` it, or record it and move on.
+    fn end_action(&mut self, env: &mut Env<'_>) {
+        if self.gate.is_some() && self.action.is_some() {
+            return self.send_when_online(OpKind::Control, Purpose::Finalize, env);
+        }
+        self.record_action(env);
+        self.next_step(env);
+    }
+
+    fn record_action(&mut self, env: &mut Env<'_>) {
+        let Some(a) = self.action.take() else { return };
+        let took = env.now().since(a.started).as_nanos();
+        let figures = &mut env.history.figures;
+        figures.action.record(took);
+        if self.gate.is_some() {
+            figures.gate.record(a.gate_ns);
+        }
+    }
+
+    fn next_step(&mut self, env: &mut Env<'_>) {
+        self.pc += 1;
+        self.advance(env);
     }
 
     /// Whether the last observation lacks the client's last acknowledged write.
     fn last_write_missing(&self, env: &mut Env<'_>) -> bool {
         self.last_write != VersionId::ROOT
             && !env.history.dag_mut().includes(self.seen.version, self.last_write)
+    }
+
+    /// Polls `/stream_status` (once the network is back).
+    fn recover(&mut self, env: &mut Env<'_>) {
+        self.polls = 0;
+        self.send_when_online(OpKind::Control, Purpose::StreamStatus, env);
+    }
+
+    /// Sends a call the client makes on its own (a gate's `finalize`, a status poll)
+    /// now, or, while the browser knows it is offline, as soon as the network is back.
+    fn send_when_online(&mut self, kind: OpKind, purpose: Purpose, env: &mut Env<'_>) {
+        if self.online(env) {
+            return self.send(kind, purpose, 1, env);
+        }
+        self.retry_due = Some(InFlight { op: 0, seq: 0, kind, purpose, attempt: 1 });
+        env.timer(self.offline_until.since(env.now()), Msg::Wake);
+    }
+
+    /// Waits before the next poll, or gives up after `POLLS_MAX`.
+    fn poll_later(&mut self, op: InFlight, env: &mut Env<'_>) {
+        self.polls += 1;
+        if self.polls >= POLLS_MAX {
+            return self.next_step(env);
+        }
+        let doubled = POLL_BACKOFF_FIRST.as_nanos().saturating_mul(1u64 << self.polls.min(20));
+        let wait = doubled.min(POLL_BACKOFF_MAX.as_nanos());
+        self.retry_due = Some(InFlight { attempt: op.attempt + 1, ..op });
+        env.timer(SimDuration(wait), Msg::Wake);
     }
 
     fn send(&mut self, kind: OpKind, purpose: Purpose, attempt: u32, env: &mut Env<'_>) {
@@ -241,26 +348,32 @@ impl Client {
             newest: VersionId::ROOT,
         });
         let w = &self.workload;
-        let flags = match kind {
-            OpKind::Write if w.idempotency_key => FLAG_IDEMPOTENT,
-            OpKind::Read if w.session_tokens => FLAG_TOKEN,
-            _ => 0,
+        let (flags, seen) = match kind {
+            OpKind::Write if w.idempotency_key => (FLAG_IDEMPOTENT, self.seen.version),
+            // A fetch after `/stream_status` must include the response it reported.
+            OpKind::Read if purpose == Purpose::Fetch => (FLAG_TOKEN, self.fetch_token),
+            OpKind::Read if w.session_tokens => (FLAG_TOKEN, self.seen.version),
+            _ => (0, self.seen.version),
+        };
+        let link = match purpose {
+            Purpose::Prepare | Purpose::Finalize => self.gate.unwrap_or(self.entry),
+            _ => self.entry,
         };
         let request = Request {
             origin: env.id,
             op,
             key: self.key,
-            via: self.entry,
-            seen: self.seen.version,
+            via: link,
+            seen,
             return_ns: 0,
             kind,
             flags,
         };
         self.in_flight = Some(InFlight { op, seq: self.op_seq, kind, purpose, attempt });
-        if env.now() < self.offline_until {
-            env.drop_request(&request); // No network: noticed only through the timeout.
+        if self.online(env) {
+            env.send(link, Msg::Request(request));
         } else {
-            env.send(self.entry, Msg::Request(request));
+            env.drop_request(&request); // No network: noticed only through the timeout.
         }
         if let Some(t) = self.workload.timeout {
             env.timer(t, Msg::Timeout { op_seq: self.op_seq });
@@ -269,34 +382,73 @@ impl Client {
 
     fn on_reply(&mut self, reply: Reply, env: &mut Env<'_>) {
         let current = self.in_flight.filter(|f| f.op == reply.op);
-        let Some(op) = current.filter(|_| env.now() >= self.offline_until) else {
+        let Some(op) = current.filter(|_| self.online(env)) else {
             // A late reply (the client gave up), or one that reaches a disconnected
             // client: either way it is gone, and a waiting client times out.
             env.history.release_request(reply.op);
             return;
         };
         let outcome = match reply.status {
-            Status::Ok => Outcome::Ok,
+            Status::Ok | Status::InProgress => Outcome::Ok,
             Status::Rejected => Outcome::Rejected,
+            Status::Accepted => Outcome::Accepted,
+            Status::Refused | Status::Limited => Outcome::Refused,
         };
         let (at, event) = (env.now(), env.event());
         let server = (reply.server.0, reply.source);
         let record = env.history.complete(op.op, outcome, reply.version, server, at, event, true);
         self.in_flight = None;
-        self.seen = record.sighting();
-        match outcome {
-            Outcome::Ok => {
-                if op.kind == OpKind::Write {
-                    self.last_write = reply.version;
+        if matches!(op.kind, OpKind::Read | OpKind::Write) {
+            self.seen = record.sighting();
+        }
+        if let (Some(a), OpKind::Control) = (&mut self.action, op.kind) {
+            a.gate_ns += at.since(record.inv.invoked).as_nanos();
+        }
+        match (op.purpose, reply.status) {
+            (Purpose::Prepare, Status::Ok) => match self.action {
+                Some(a) => self.send(a.kind, a.purpose, 1, env),
+                None => self.next_step(env),
+            },
+            (Purpose::Prepare, Status::Refused | Status::Limited) => {
+                if reply.status == Status::Limited {
+                    env.history.figures.message_limits += 1;
                 }
-                self.pc += 1;
-                self.advance(env);
+                self.action = None; // Never sent: nothing to finalize.
+                self.next_step(env);
             }
+            (Purpose::Finalize, _) => {
+                self.record_action(env);
+                self.next_step(env);
+            }
+            (Purpose::Completion, Status::Ok) => {
+                self.last_write = reply.version;
+                self.start_stream(record.inv.invoked, env);
+                if self.leaves_stream() {
+                    self.break_stream(env); // The user reloads the page: the stream is cut.
+                }
+            }
+            (Purpose::StreamStatus, Status::InProgress) => self.poll_later(op, env),
+            (Purpose::StreamStatus, Status::Ok) => {
+                self.fetch_token = reply.version;
+                self.send(OpKind::Read, Purpose::Fetch, 1, env);
+            }
+            (Purpose::Fetch, Status::Ok) => {
+                self.broken = false;
+                self.next_step(env);
+            }
+            (_, Status::Ok) if op.kind == OpKind::Write => {
+                self.last_write = reply.version;
+                self.end_action(env);
+            }
+            (_, Status::Ok | Status::Accepted) => self.next_step(env),
             _ => self.after_failure(op, env),
         }
     }
 
     fn on_timeout(&mut self, op_seq: u32, env: &mut Env<'_>) {
+        if self.stream.is_some_and(|s| s.seq == op_seq) {
+            return self.break_stream(env); // No `message_stop` after the last chunk.
+        }
         let Some(op) = self.in_flight.filter(|f| f.seq == op_seq) else {
             return; // The request was answered in time.
         };
@@ -308,6 +460,9 @@ impl Client {
 
     /// A refused or timed-out operation: retry it after a backoff, or move on.
     fn after_failure(&mut self, op: InFlight, env: &mut Env<'_>) {
+        if op.purpose == Purpose::StreamStatus {
+            return self.poll_later(op, env);
+        }
         let retry = self.workload.retry.as_ref().filter(|r| op.attempt < r.attempts);
         // A refused write whose message the store already holds needs no retry: the
         // client has just seen it there.
@@ -320,17 +475,109 @@ impl Client {
                 self.retry_due = Some(InFlight { attempt: op.attempt + 1, ..op });
                 env.timer(SimDuration(backoff), Msg::Wake);
             }
-            _ => {
-                self.pc += 1;
-                self.advance(env);
+            _ => self.give_up(op, env),
+        }
+    }
+
+    /// No more tries: an action that never passed its gate is dropped; one that was
+    /// sent is finalized; anything else just moves on.
+    fn give_up(&mut self, op: InFlight, env: &mut Env<'_>) {
+        match op.purpose {
+            Purpose::Prepare => {
+                self.action = None;
+                self.next_step(env);
+            }
+            Purpose::Finalize => {
+                self.record_action(env);
+                self.next_step(env);
+            }
+            p if is_action(p) => self.end_action(env),
+            _ => self.next_step(env),
+        }
+    }
+
+    /// Whether the current step sends a message and leaves before its response streams.
+    fn leaves_stream(&self) -> bool {
+        matches!(self.workload.program.get(self.pc), Some(Instr::Submit))
+    }
+
+    /// The user's message is acknowledged: its response starts streaming.
+    fn start_stream(&mut self, requested: SimTime, env: &mut Env<'_>) {
+        self.op_seq = self.op_seq.wrapping_add(1);
+        let op = env.history.invoke(Invocation {
+            client: self.index,
+            session: self.session,
+            kind: OpKind::Stream,
+            purpose: Purpose::Stream,
+            key: self.key,
+            message: self.message,
+            attempt: 1,
+            seen: self.seen,
+            stamp: self.clock(env.now()),
+            invoked: env.now(),
+            invoke_event: env.event(),
+            newest: VersionId::ROOT,
+        });
+        let (message, seq) = (self.message, self.op_seq);
+        self.stream = Some(Streaming { message, op, seq, requested, received: 0, of: 0 });
+        env.history.figures.streams += 1;
+        if let Some(m) = self.mid_stream {
+            if env.rng.chance(m.chance) {
+                let at = (env.rng.unit() * m.within_ns as f64) as u64;
+                env.timer(SimDuration(at), Msg::Fault(Fault::Disconnect(m.lasting_ns)));
             }
         }
     }
 
+    fn on_chunk(&mut self, message: u32, index: u32, of: u32, env: &mut Env<'_>) {
+        let Some(s) = self.stream.as_mut().filter(|s| s.message == message) else {
+            return; // A chunk of a stream this client already lost.
+        };
+        if s.received == 0 {
+            env.history.figures.first_byte.record(env.now().since(s.requested).as_nanos());
+        }
+        s.received += 1;
+        s.of = of;
+        if index + 1 == of {
+            let wait = self.workload.timeout.unwrap_or(STREAM_END_WAIT);
+            env.timer(wait, Msg::Timeout { op_seq: s.seq });
+        }
+    }
+
+    fn on_stream_end(&mut self, message: u32, version: VersionId, env: &mut Env<'_>) {
+        let Some(s) = self.stream.filter(|s| s.message == message) else { return };
+        if version == VersionId::ROOT || s.received < s.of || s.of == 0 {
+            return self.break_stream(env); // The server could not persist it.
+        }
+        self.stream = None;
+        let (at, event) = (env.now(), env.event());
+        let record = env.history.complete(s.op, Outcome::Ok, version, (0, 0), at, event, true);
+        self.seen = record.sighting();
+        env.history.figures.whole_stream.record(at.since(s.requested).as_nanos());
+        self.end_action(env);
+    }
+
+    /// The stream is lost (network gone, or no end): the response may still be
+    /// persisted, which only recovery can show the user.
+    fn break_stream(&mut self, env: &mut Env<'_>) {
+        let Some(s) = self.stream.take() else { return };
+        let (at, event) = (env.now(), env.event());
+        env.history.complete(s.op, Outcome::Unknown, VersionId::ROOT, (0, 0), at, event, true);
+        env.history.figures.broken_streams += 1;
+        self.broken = true;
+        self.end_action(env);
+    }
+
     fn on_wake(&mut self, env: &mut Env<'_>) {
+        // Retries stop with the run; a gate's finalize and status polls finish the
+        // work in flight.
+        let finishing =
+            |op: &InFlight| matches!(op.purpose, Purpose::Finalize | Purpose::StreamStatus);
         match self.retry_due.take() {
-            Some(op) if !env.stopping() => self.send(op.kind, op.purpose, op.attempt, env),
-            Some(_) => {}
+            Some(op) if !env.stopping() || finishing(&op) => {
+                self.send(op.kind, op.purpose, op.attempt, env)
+            }
+            Some(op) => self.give_up(op, env),
             None => self.advance(env),
         }
     }
@@ -340,6 +587,14 @@ impl Client {
             Fault::ClockJump(ns) => self.clock_offset_ns = self.clock_offset_ns.saturating_add(ns),
             Fault::Disconnect(ns) => {
                 self.offline_until = self.offline_until.max(env.now().after(SimDuration(ns)));
+                self.break_stream(env);
+            }
+            Fault::MidStream { chance_ppm, within_ms, lasting_ms } => {
+                self.mid_stream = Some(MidStream {
+                    chance: f64::from(chance_ppm) / 1e6,
+                    within_ns: u64::from(within_ms) * 1_000_000,
+                    lasting_ns: u64::from(lasting_ms) * 1_000_000,
+                });
             }
             _ => {}
         }
@@ -360,25 +615,9 @@ impl Component for Client {
             Msg::Reply(reply) => self.on_reply(reply, env),
             Msg::Timeout { op_seq } => self.on_timeout(op_seq, env),
             Msg::Fault(f) => self.on_fault(f, env),
+            Msg::Chunk { message, index, of } => self.on_chunk(message, index, of, env),
+            Msg::StreamEnd { message, version } => self.on_stream_end(message, version, env),
             other => panic!("client got unexpected {}", other.kind_name()),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn repeats_unroll_and_maybe_blocks_know_their_length() {
-        use WorkflowStep as W;
-        let steps = vec![
-            W::Repeat(2, vec![W::Write]),
-            W::Maybe(0.5, vec![W::Refresh, W::ResubmitIfMissing]),
-        ];
-        let p = compile(&steps);
-        assert_eq!(p.len(), 5);
-        assert!(matches!(p[2], Instr::Maybe { skip: 2, .. }));
-        assert!(matches!(p[3], Instr::Op(OpKind::Read, Purpose::Refresh)));
     }
 }

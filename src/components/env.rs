@@ -63,10 +63,17 @@ impl Env<'_> {
     /// request is released in the history, so its slot can be reused).
     #[inline]
     pub fn send(&mut self, link: LinkId, msg: Msg) -> bool {
+        self.send_after(SimDuration::ZERO, link, msg)
+    }
+
+    /// Sends `msg` over `link` once `delay` of local work is done; returns false if it
+    /// was lost (a lost request is released in the history).
+    #[inline]
+    pub fn send_after(&mut self, delay: SimDuration, link: LinkId, msg: Msg) -> bool {
         let peer = self.peer(link);
         match self.cross(link) {
             Some(ns) => {
-                self.sched.after(SimDuration(ns), peer, msg);
+                self.sched.after(SimDuration(delay.0.saturating_add(ns)), peer, msg);
                 true
             }
             None => {
@@ -93,13 +100,26 @@ impl Env<'_> {
     /// Answers `request` from this component: the reply travels back over the request's
     /// hops, or is lost (and the request released).
     pub fn reply(&mut self, request: &Request, status: Status, version: VersionId, source: u8) {
+        self.reply_after(SimDuration::ZERO, request, status, version, source);
+    }
+
+    /// `reply` once `delay` of local work is done.
+    pub fn reply_after(
+        &mut self,
+        delay: SimDuration,
+        request: &Request,
+        status: Status,
+        version: VersionId,
+        source: u8,
+    ) {
         let back = self.add_return_hop(request.return_ns, request.via);
         if back == RETURN_LOST {
             self.history.release_request(request.op);
             return;
         }
         let reply = Reply { op: request.op, version, server: self.id, source, status };
-        self.sched.after(SimDuration(back), request.origin, Msg::Reply(reply));
+        let at = SimDuration(delay.0.saturating_add(back));
+        self.sched.after(at, request.origin, Msg::Reply(reply));
     }
 
     /// Drops `request` unanswered (the component is down).

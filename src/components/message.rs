@@ -15,6 +15,9 @@ pub const RETURN_LOST: u64 = u64::MAX;
 pub const FLAG_TOKEN: u8 = 1;
 /// Request flag: a write carries an idempotency key (its client and message number).
 pub const FLAG_IDEMPOTENT: u8 = 2;
+/// Request flag: a server's write that applies on top of the current head, whatever it
+/// is (an atomic append: a response, a title), so no conflict policy refuses it.
+pub const FLAG_ON_HEAD: u8 = 4;
 
 /// A client request travelling towards the component that serves it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +47,14 @@ pub enum Status {
     Ok,
     /// Refused by a version check: `version` is the current head.
     Rejected,
+    /// Taken for later (`202 Accepted`).
+    Accepted,
+    /// `/stream_status`: a response is still being generated.
+    InProgress,
+    /// Refused by a gate's policy.
+    Refused,
+    /// Refused by a gate's usage window: the client sees `message_limit`.
+    Limited,
 }
 
 /// The answer to a request, delivered straight to its origin.
@@ -76,6 +87,16 @@ pub enum Fault {
     ClockJump(i64),
     /// A client loses its network for this many ns.
     Disconnect(u64),
+    /// From now on, each of a client's streams loses the network with this chance (in
+    /// millionths), within `within_ms` of its start, for `lasting_ms`.
+    MidStream {
+        /// Chance per stream, in millionths.
+        chance_ppm: u32,
+        /// Latest strike after the stream starts, ms.
+        within_ms: u32,
+        /// Downtime, ms.
+        lasting_ms: u32,
+    },
     /// Links of partition group `group` are cut (`true`) or healed.
     Partition {
         /// Index of the group of links.
@@ -118,6 +139,28 @@ pub enum Msg {
     },
     /// A fault hitting its target.
     Fault(Fault),
+    /// Chunk `index` of `of` of the streamed response to the client's message `message`.
+    Chunk {
+        /// The client's message the response answers.
+        message: u32,
+        /// 0 for the first chunk.
+        index: u32,
+        /// Chunks in the response.
+        of: u32,
+    },
+    /// The end of a streamed response (`message_stop`): the persisted response's version,
+    /// or `ROOT` when the server could not persist it.
+    StreamEnd {
+        /// The client's message the response answers.
+        message: u32,
+        /// The response's version.
+        version: VersionId,
+    },
+    /// A component's own piece of work `job` is done (a response generated, a job run).
+    Done {
+        /// The component's number for the work.
+        job: u32,
+    },
     /// A message of a user-defined component.
     Custom {
         /// What the message means to the component.
@@ -141,6 +184,9 @@ impl Msg {
             Msg::FaultDue { .. } => "fault_due",
             Msg::Fault(_) => "fault",
             Msg::Custom { .. } => "custom",
+            Msg::Chunk { .. } => "chunk",
+            Msg::StreamEnd { .. } => "stream_end",
+            Msg::Done { .. } => "done",
         }
     }
 }
@@ -156,6 +202,9 @@ fn fault_ids(f: Fault) -> [u64; 3] {
         Fault::ClockJump(ns) => [5, ns as u64, 0],
         Fault::Disconnect(ns) => [6, ns, 0],
         Fault::Partition { group, cut } => [7, u64::from(group), u64::from(cut)],
+        Fault::MidStream { chance_ppm, within_ms, lasting_ms } => {
+            [8, u64::from(chance_ppm), u64::from(within_ms) << 32 | u64::from(lasting_ms)]
+        }
     }
 }
 
@@ -171,6 +220,9 @@ impl Traceable for Msg {
             Msg::Custom { .. } => 5,
             Msg::FaultDue { .. } => 6,
             Msg::Fault(_) => 7,
+            Msg::Chunk { .. } => 8,
+            Msg::StreamEnd { .. } => 9,
+            Msg::Done { .. } => 10,
         }
     }
 
@@ -195,6 +247,11 @@ impl Traceable for Msg {
             Msg::FaultDue { index } => [u64::from(index), 0, 0],
             Msg::Fault(f) => fault_ids(f),
             Msg::Custom { tag, a, b } => [u64::from(tag), a, b],
+            Msg::Chunk { message, index, of } => {
+                [u64::from(message), u64::from(index), u64::from(of)]
+            }
+            Msg::StreamEnd { message, version } => [u64::from(message), u64::from(version.0), 0],
+            Msg::Done { job } => [u64::from(job), 0, 0],
         }
     }
 }

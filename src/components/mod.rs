@@ -6,22 +6,30 @@
 //! only through `Msg` values scheduled on the engine, and touch only their own state plus
 //! what `Env` hands them: their random stream, the topology and the history.
 
+pub mod async_jobs;
 pub mod client;
 pub mod env;
 pub mod fault_driver;
 pub mod load_balancer;
 pub mod message;
 pub mod registry;
+pub mod sentinel;
 pub mod store;
+pub mod stream_server;
+pub mod stream_status;
+pub mod workflow;
 pub mod world;
 
+pub use async_jobs::AsyncJobs;
 pub use client::Client;
 pub use env::Env;
 pub use fault_driver::FaultDriver;
 pub use load_balancer::LoadBalancer;
 pub use message::{Fault, Msg, Reply, Request, Status};
 pub use registry::{Factory, Registry, Wiring};
+pub use sentinel::{GateCounts, Sentinel};
 pub use store::Store;
+pub use stream_server::StreamServer;
 pub use world::{BuiltIn, World};
 
 /// An actor in the simulated architecture.

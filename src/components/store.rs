@@ -19,8 +19,8 @@ use std::collections::BTreeMap;
 
 use super::Component;
 use super::env::Env;
-use super::message::{FLAG_IDEMPOTENT, FLAG_TOKEN, Fault, Msg, Request, Status};
-use crate::check::{HeadCause, HeadMove, OpKind, StoreEnd, VersionId};
+use super::message::{FLAG_IDEMPOTENT, FLAG_ON_HEAD, FLAG_TOKEN, Fault, Msg, Request, Status};
+use crate::check::{HeadCause, HeadMove, Histogram, OpKind, StoreEnd, VersionId};
 use crate::engine::{Dist, SimDuration, SimTime, Stream};
 use crate::model::{ClockSource, ConflictPolicy, Durability, Promote, ReadConsistency, StoreSpec};
 
@@ -59,6 +59,7 @@ pub struct Store {
     epoch: u32,
     clock_offset_ns: i64,
     token_fallbacks: u64,
+    lags: Histogram,
 }
 
 impl Store {
@@ -95,7 +96,13 @@ impl Store {
             epoch: 0,
             clock_offset_ns: 0,
             token_fallbacks: 0,
+            lags: Histogram::default(),
         }
+    }
+
+    /// Every replication lag this store drew.
+    pub fn lags(&self) -> &Histogram {
+        &self.lags
     }
 
     /// The version of `key` held by replica `replica` (for tests and reports).
@@ -143,6 +150,7 @@ impl Store {
     fn replicate(&mut self, key: u32, version: VersionId, env: &mut Env<'_>) {
         for i in 0..self.replicas.len() {
             let lag = self.draw_lag(i);
+            self.lags.record(lag);
             let msg = Msg::Replicate { replica: i as u32, key, version, epoch: self.epoch };
             env.timer(SimDuration(lag), msg);
         }
@@ -159,6 +167,8 @@ impl Store {
         }
         let key = r.key;
         let head = self.primary[key as usize];
+        // A server's append applies on top of whatever the head is.
+        let r = &Request { seen: if r.flags & FLAG_ON_HEAD != 0 { head } else { r.seen }, ..*r };
         let server_clock = env.now().0 as i64 + self.clock_offset_ns;
         let (at, event, store) = (env.now(), env.event(), env.id.0);
         let v = match self.conflict {

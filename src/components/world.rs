@@ -7,19 +7,20 @@
 
 use std::sync::Arc;
 
-use super::client::{Workload, compile};
+use super::client::Workload;
 use super::env::Env;
 use super::fault_driver::{FaultDriver, PlannedFault};
 use super::message::{Fault, Msg};
 use super::registry::{Registry, Wiring};
-use super::{Client, Component, LoadBalancer, Store};
-use crate::check::{CheckReport, Checks, History, Names};
+use super::workflow::compile;
+use super::{
+    AsyncJobs, Client, Component, GateCounts, LoadBalancer, Sentinel, Store, StreamServer,
+};
+use crate::check::{CheckReport, Checks, Histogram, History, Names};
 use crate::engine::{
     Actor, ComponentId, Link, LinkId, Scheduler, Sim, SimDuration, SimTime, Stream, Topology,
 };
-use crate::model::{
-    ComponentKind, Endpoint, FaultAction, KeyChoice, ReadConsistency, Scenario, Step,
-};
+use crate::model::{ComponentKind, Endpoint, FaultAction, ReadConsistency, Scenario, Step};
 
 /// A component instance: a built-in, or a user component behind the trait.
 pub enum BuiltIn {
@@ -29,6 +30,12 @@ pub enum BuiltIn {
     LoadBalancer(LoadBalancer),
     /// A primary/replica store.
     Store(Store),
+    /// A prepare/finalize gate.
+    Sentinel(Sentinel),
+    /// A streaming app server.
+    StreamServer(StreamServer),
+    /// An async job queue.
+    AsyncJobs(AsyncJobs),
     /// The fault schedule.
     Faults(FaultDriver),
     /// A component from the registry.
@@ -41,6 +48,9 @@ impl Component for BuiltIn {
             BuiltIn::Client(c) => c.start(env),
             BuiltIn::LoadBalancer(c) => c.start(env),
             BuiltIn::Store(c) => c.start(env),
+            BuiltIn::Sentinel(c) => c.start(env),
+            BuiltIn::StreamServer(c) => c.start(env),
+            BuiltIn::AsyncJobs(c) => c.start(env),
             BuiltIn::Faults(c) => c.start(env),
             BuiltIn::Custom(c) => c.start(env),
         }
@@ -52,6 +62,9 @@ impl Component for BuiltIn {
             BuiltIn::Client(c) => c.on_message(msg, env),
             BuiltIn::LoadBalancer(c) => c.on_message(msg, env),
             BuiltIn::Store(c) => c.on_message(msg, env),
+            BuiltIn::Sentinel(c) => c.on_message(msg, env),
+            BuiltIn::StreamServer(c) => c.on_message(msg, env),
+            BuiltIn::AsyncJobs(c) => c.on_message(msg, env),
             BuiltIn::Faults(c) => c.on_message(msg, env),
             BuiltIn::Custom(c) => c.on_message(msg, env),
         }
@@ -103,6 +116,8 @@ struct Plan {
     names: Vec<String>,
     outgoing: Vec<Vec<LinkId>>,
     client_entry: Vec<LinkId>,
+    /// Per client, its link to a sentinel gate (empty without one).
+    client_gate: Vec<LinkId>,
     /// The instance links made for each model link, in model order.
     per_model_link: Vec<Vec<LinkId>>,
 }
@@ -122,8 +137,10 @@ fn check_buildable(scenario: &Scenario) -> Result<(), String> {
             return Err(format!("link to unknown component `{}`", l.to));
         }
     }
-    if model.links.iter().filter(|l| l.from == Endpoint::Clients).count() != 1 {
-        return Err("exactly one link must start at the clients".into());
+    if model.links.iter().filter(|l| l.from == Endpoint::Clients && !is_gate(model, &l.to)).count()
+        != 1
+    {
+        return Err("exactly one link must start at the clients (besides a sentinel's)".into());
     }
     if compile(&scenario.clients.workflow).is_empty() {
         return Err("the workflow has no step".into());
@@ -149,6 +166,14 @@ fn check_buildable(scenario: &Scenario) -> Result<(), String> {
     Ok(())
 }
 
+fn is_gate(model: &crate::model::Model, name: &str) -> bool {
+    model.component(name).is_some_and(|c| matches!(c.kind, ComponentKind::Sentinel(_)))
+}
+
+fn is_jobs(model: &crate::model::Model, name: &str) -> bool {
+    model.component(name).is_some_and(|c| matches!(c.kind, ComponentKind::AsyncJobs(_)))
+}
+
 fn plan(scenario: &Scenario) -> Plan {
     let model = &scenario.model;
     let mut topology = Topology::default();
@@ -164,6 +189,7 @@ fn plan(scenario: &Scenario) -> Plan {
     };
     let mut outgoing = vec![Vec::new(); names.len()];
     let mut client_entry = Vec::new();
+    let mut client_gate = Vec::new();
     let mut per_model_link = Vec::new();
     for spec in &model.links {
         let to = index_of(&spec.to);
@@ -177,10 +203,15 @@ fn plan(scenario: &Scenario) -> Plan {
                 made.push(id);
             }
             Endpoint::Clients => {
+                let gate = is_gate(model, &spec.to);
                 for i in 0..scenario.clients.count {
                     let from = ComponentId((model.components.len() as u32) + i);
                     let id = topology.connect(from, to, link.clone());
-                    client_entry.push(id);
+                    if gate {
+                        client_gate.push(id)
+                    } else {
+                        client_entry.push(id)
+                    }
                     made.push(id);
                 }
             }
@@ -188,7 +219,7 @@ fn plan(scenario: &Scenario) -> Plan {
         per_model_link.push(made);
     }
     assert_eq!(client_entry.len(), scenario.clients.count as usize, "one entry link per client");
-    Plan { topology, names, outgoing, client_entry, per_model_link }
+    Plan { topology, names, outgoing, client_entry, client_gate, per_model_link }
 }
 
 /// Resolves the scenario's faults to instances; partitions become groups of links.
@@ -243,6 +274,14 @@ fn plan_faults(
                 share: *share,
                 ..p(clients.clone(), Fault::Disconnect(lasting.as_nanos()), None)
             },
+            FaultAction::DisconnectMidStream { chance, within, lasting } => {
+                let ms =
+                    |d: &SimDuration| (d.as_nanos() / 1_000_000).min(u64::from(u32::MAX)) as u32;
+                let chance_ppm = (chance * 1e6).round().clamp(0.0, 1e6) as u32;
+                let start =
+                    Fault::MidStream { chance_ppm, within_ms: ms(within), lasting_ms: ms(lasting) };
+                p(clients.clone(), start, None)
+            }
             FaultAction::Partition { from, to, heal_after } => {
                 let links: Vec<LinkId> = model
                     .links
@@ -293,7 +332,8 @@ impl World {
         check_buildable(scenario)?;
         let plan = plan(scenario);
         let (faults, partition_groups) = plan_faults(scenario, &plan)?;
-        let Plan { topology, names, outgoing, client_entry, .. } = plan;
+        let Plan { topology, names, outgoing, client_entry, client_gate, .. } = plan;
+        let model = &scenario.model;
         let key_count = scenario.clients.key_count();
         let mut components = Vec::with_capacity(names.len());
         for (i, spec) in scenario.model.components.iter().enumerate() {
@@ -304,6 +344,15 @@ impl World {
                 ComponentKind::Store(s) => {
                     BuiltIn::Store(Store::new(&spec.name, s, key_count, scenario.seed))
                 }
+                ComponentKind::Sentinel(g) => BuiltIn::Sentinel(Sentinel::new(g)),
+                ComponentKind::StreamServer(x) => {
+                    let (jobs, data): (Vec<LinkId>, Vec<LinkId>) = outgoing[i]
+                        .iter()
+                        .partition(|&&l| is_jobs(model, topology.name(topology.ends(l).1)));
+                    let data = *data.first().ok_or("a stream server needs a store link")?;
+                    BuiltIn::StreamServer(StreamServer::new(x, data, jobs.first().copied()))
+                }
+                ComponentKind::AsyncJobs(j) => BuiltIn::AsyncJobs(AsyncJobs::new(j)),
                 ComponentKind::Custom(c) => {
                     let factory = registry
                         .get(&c.kind)
@@ -329,11 +378,9 @@ impl World {
             clock: clients.clock,
         });
         for (i, &entry) in client_entry.iter().enumerate() {
-            let key = match clients.key {
-                KeyChoice::Own => i as u32,
-                KeyChoice::Shared => 0,
-            };
-            let client = Client::new(i as u32, key, entry, workload.clone());
+            let key = clients.key_of(i as u32);
+            let client = Client::new(i as u32, key, entry, workload.clone())
+                .with_gate(client_gate.get(i).copied());
             components.push(BuiltIn::Client(client));
         }
         components.push(BuiltIn::Faults(FaultDriver::new(faults)));
@@ -367,6 +414,28 @@ impl World {
             _ => None,
         });
         stores.sum()
+    }
+
+    /// Replication lags drawn by every store.
+    pub fn replication_lag(&self) -> Histogram {
+        let mut all = Histogram::default();
+        for c in &self.components {
+            if let BuiltIn::Store(s) = c {
+                all.merge(s.lags());
+            }
+        }
+        all
+    }
+
+    /// What each sentinel gate did, by name, with its usage windows.
+    pub fn gates(&self) -> Vec<(String, GateCounts)> {
+        let gates = self.components.iter().enumerate().filter_map(|(i, c)| match c {
+            BuiltIn::Sentinel(g) => {
+                Some((self.name(ComponentId(i as u32)).to_string(), g.counts().clone()))
+            }
+            _ => None,
+        });
+        gates.collect()
     }
 
     /// Runs the end-of-run checks over the stores' final tables.

@@ -101,6 +101,21 @@ pub fn format_nanos(ns: u64) -> String {
     }
 }
 
+/// A span as people write it when it is a whole number of days, hours, minutes or
+/// seconds (`7d`, `5h`, `30m`); otherwise as `format_nanos` shows it.
+pub fn format_span(ns: u64) -> String {
+    const UNITS: [(u64, &str); 4] = [
+        (86_400_000_000_000, "d"),
+        (3_600_000_000_000, "h"),
+        (60_000_000_000, "m"),
+        (1_000_000_000, "s"),
+    ];
+    match UNITS.iter().find(|(unit, _)| ns >= *unit && ns % unit == 0) {
+        Some((unit, name)) => format!("{}{name}", ns / unit),
+        None => format_nanos(ns),
+    }
+}
+
 impl fmt::Display for SimDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&format_nanos(self.0))
@@ -116,6 +131,14 @@ impl fmt::Display for SimTime {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_spans_print_in_their_unit() {
+        assert_eq!(format_span(7 * 86_400_000_000_000), "7d");
+        assert_eq!(format_span(5 * 3_600_000_000_000), "5h");
+        assert_eq!(format_span(90_000_000_000), "90s");
+        assert_eq!(format_span(1_500_000_000), "1.50s");
+    }
 
     fn check(input: &str, expected: Result<u64, &str>) {
         match (SimDuration::parse(input), expected) {

@@ -34,8 +34,59 @@ pub enum ComponentKind {
     LoadBalancer(LoadBalancerSpec),
     /// A primary with asynchronous replicas.
     Store(StoreSpec),
+    /// A gate every client action passes before (`prepare`) and after (`finalize`).
+    Sentinel(SentinelSpec),
+    /// An app server that answers completions with a streamed response (SSE), keeps
+    /// `/stream_status`, and passes other requests to the store behind it.
+    StreamServer(StreamServerSpec),
+    /// A job queue that answers `202 Accepted` and does the work later.
+    AsyncJobs(AsyncJobsSpec),
     /// A component provided by a library user through the registry.
     Custom(CustomSpec),
+}
+
+/// Sentinel gate parameters.
+#[derive(Debug, Clone)]
+pub struct SentinelSpec {
+    /// Time the gate takes to answer a `prepare`.
+    pub prepare: Dist,
+    /// Time the gate takes to answer a `finalize`.
+    pub finalize: Dist,
+    /// Probability that a `prepare` is refused by policy.
+    pub reject: f64,
+    /// Usage windows: at most `messages` actions per client in any `window`.
+    pub limits: Vec<UsageLimit>,
+}
+
+/// One usage window of a gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UsageLimit {
+    /// The sliding window.
+    pub window: crate::engine::SimDuration,
+    /// Actions allowed within it.
+    pub messages: u32,
+}
+
+/// Streaming app server parameters.
+#[derive(Debug, Clone)]
+pub struct StreamServerSpec {
+    /// Time to handle a conversation create before it is written.
+    pub create: Dist,
+    /// Time from a completion request to its first chunk.
+    pub first_byte: Dist,
+    /// Chunks in one streamed response.
+    pub chunks: u32,
+    /// Time between two chunks.
+    pub spacing: Dist,
+}
+
+/// Async job queue parameters.
+#[derive(Debug, Clone)]
+pub struct AsyncJobsSpec {
+    /// Jobs run at once.
+    pub workers: u32,
+    /// Time one job takes.
+    pub duration: Dist,
 }
 
 /// Load balancer parameters.

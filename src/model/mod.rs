@@ -8,8 +8,9 @@ pub mod architecture;
 pub mod scenario;
 
 pub use architecture::{
-    ClockSource, ComponentKind, ComponentSpec, ConflictPolicy, CustomSpec, Durability, Endpoint,
-    LinkSpec, LoadBalancerPolicy, LoadBalancerSpec, Model, ReadConsistency, StoreSpec,
+    AsyncJobsSpec, ClockSource, ComponentKind, ComponentSpec, ConflictPolicy, CustomSpec,
+    Durability, Endpoint, LinkSpec, LoadBalancerPolicy, LoadBalancerSpec, Model, ReadConsistency,
+    SentinelSpec, StoreSpec, StreamServerSpec, UsageLimit,
 };
 pub use scenario::{
     ClientsSpec, ClockSpec, Expectation, FaultAction, FaultSpec, FaultTime, KeyChoice, Promote,

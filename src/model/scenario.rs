@@ -125,6 +125,16 @@ pub enum FaultAction {
         /// How long.
         lasting: SimDuration,
     },
+    /// From the fault's time on, each streamed response loses its client's network with
+    /// this chance, at a uniform time within `within` of the stream's start.
+    DisconnectMidStream {
+        /// Chance per stream, in [0, 1].
+        chance: f64,
+        /// The disconnect strikes this long after the stream starts, at most.
+        within: SimDuration,
+        /// How long the network stays down.
+        lasting: SimDuration,
+    },
 }
 
 /// The client population and the workflow each client repeats.
@@ -175,6 +185,8 @@ pub enum KeyChoice {
     Own,
     /// Every client uses key 0.
     Shared,
+    /// Clients `n·k .. n·k + n - 1` share key `k`: one user with `n` tabs open.
+    Tabs(u32),
 }
 
 /// One step of a client workflow.
@@ -193,6 +205,18 @@ pub enum Step {
     ResubmitIfMissing,
     /// Continue in a new tab: a new session that has seen nothing yet.
     OpenTab,
+    /// Create the conversation (a write), the first time only.
+    Create,
+    /// Send a message and receive the streamed response to it.
+    Complete,
+    /// Send a message as `complete` does, then reload the page before the response
+    /// streams: the stream is cut and the next step runs at once.
+    Submit,
+    /// After a broken stream: poll `/stream_status` with backoff until it says
+    /// `complete`, then fetch the conversation. Nothing when the last stream was whole.
+    Recover,
+    /// Ask for the conversation's title: answered `202 Accepted`, written later by a job.
+    Title,
     /// Run the steps this many times.
     Repeat(u32, Vec<Step>),
     /// Run the steps with this probability.
@@ -246,6 +270,16 @@ impl ClientsSpec {
         match self.key {
             KeyChoice::Own => self.count,
             KeyChoice::Shared => 1,
+            KeyChoice::Tabs(n) => self.count.div_ceil(n.max(1)),
+        }
+    }
+
+    /// The key client `index` works on.
+    pub fn key_of(&self, index: u32) -> u32 {
+        match self.key {
+            KeyChoice::Own => index,
+            KeyChoice::Shared => 0,
+            KeyChoice::Tabs(n) => index / n.max(1),
         }
     }
 }

@@ -9,8 +9,10 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::check::{CheckReport, CheckSpec, History, OpRow};
-use crate::engine::time::format_nanos;
+use crate::check::{CheckReport, CheckSpec, ClientFigures, Histogram, History, OpRow};
+use crate::components::GateCounts;
+use crate::engine::time::{format_nanos, format_span};
+use crate::model::ComponentKind;
 use crate::model::Scenario;
 use crate::run::RunOutcome;
 
@@ -27,6 +29,70 @@ pub struct LatencySummary {
     pub max: u64,
     /// Mean.
     pub mean: u64,
+}
+
+impl LatencySummary {
+    /// The percentiles of `h`.
+    pub fn of(h: &Histogram) -> LatencySummary {
+        LatencySummary {
+            p50: h.quantile(0.50),
+            p95: h.quantile(0.95),
+            p99: h.quantile(0.99),
+            max: h.max(),
+            mean: h.mean(),
+        }
+    }
+}
+
+/// Streamed responses as their clients received them.
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamSummary {
+    /// Streams started (the user's message acknowledged).
+    pub started: u64,
+    /// Streams whose `message_stop` arrived.
+    pub whole: u64,
+    /// Streams that broke first.
+    pub broken: u64,
+    /// From the completion request to the first chunk.
+    pub first_byte_ns: LatencySummary,
+    /// From the completion request to `message_stop`, for whole streams.
+    pub whole_ns: LatencySummary,
+}
+
+/// Actions (writes of any kind) end to end, with what a gate added.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionSummary {
+    /// Actions finished (refused ones excluded).
+    pub count: u64,
+    /// From the first request to the last answer (the gate's `finalize`, if any).
+    pub end_to_end_ns: LatencySummary,
+    /// Time in `prepare` plus `finalize`, per gated action.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gate_overhead_ns: Option<LatencySummary>,
+}
+
+/// What one sentinel gate did.
+#[derive(Debug, Clone, Serialize)]
+pub struct GateSummary {
+    /// `prepare` calls.
+    pub prepares: u64,
+    /// `finalize` calls.
+    pub finalizes: u64,
+    /// Actions refused by policy.
+    pub refused_by_policy: u64,
+    /// Actions refused per usage window, each a `message_limit` to the client.
+    pub message_limit: Vec<WindowSummary>,
+}
+
+/// One usage window of a gate and the actions it refused.
+#[derive(Debug, Clone, Serialize)]
+pub struct WindowSummary {
+    /// The window, as written (`"5h"`).
+    pub window: String,
+    /// Actions allowed within it.
+    pub messages: u32,
+    /// Actions it refused.
+    pub refused: u64,
 }
 
 /// Figures for one operation kind.
@@ -99,6 +165,21 @@ pub struct Summary {
     pub operations: BTreeMap<&'static str, OpSummary>,
     /// Read staleness.
     pub reads: ReadSummary,
+    /// Replication lag the stores drew (absent without replicas).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replication_lag_ns: Option<LatencySummary>,
+    /// Streamed responses (absent without streams).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub streams: Option<StreamSummary>,
+    /// Actions end to end (absent when no action was timed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actions: Option<ActionSummary>,
+    /// Sentinel gates by name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub gates: BTreeMap<String, GateSummary>,
+    /// `message_limit` answers that reached their clients.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub message_limits_seen: u64,
     /// Events dispatched.
     pub events: u64,
     /// Most events pending at once.
@@ -118,23 +199,70 @@ pub struct Summary {
     pub wall: Option<WallSummary>,
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 fn op_summary(history: &History, row: OpRow) -> OpSummary {
     let s = history.stats(row);
-    let h = &s.latency;
     OpSummary {
-        count: h.count(),
+        count: s.latency.count(),
         unknown: s.unknown,
         rejected: s.rejected,
         refused: s.refused,
         retries: s.retries,
-        latency_ns: LatencySummary {
-            p50: h.quantile(0.50),
-            p95: h.quantile(0.95),
-            p99: h.quantile(0.99),
-            max: h.max(),
-            mean: h.mean(),
-        },
+        latency_ns: LatencySummary::of(&s.latency),
     }
+}
+
+fn stream_summary(f: &ClientFigures) -> Option<StreamSummary> {
+    (f.streams > 0).then(|| StreamSummary {
+        started: f.streams,
+        whole: f.whole_stream.count(),
+        broken: f.broken_streams,
+        first_byte_ns: LatencySummary::of(&f.first_byte),
+        whole_ns: LatencySummary::of(&f.whole_stream),
+    })
+}
+
+/// Actions end to end, when they are more than one write's latency: gated or streamed.
+fn action_summary(f: &ClientFigures) -> Option<ActionSummary> {
+    (f.gate.count() > 0 || f.streams > 0).then(|| ActionSummary {
+        count: f.action.count(),
+        end_to_end_ns: LatencySummary::of(&f.action),
+        gate_overhead_ns: (f.gate.count() > 0).then(|| LatencySummary::of(&f.gate)),
+    })
+}
+
+fn gate_summaries(
+    scenario: &Scenario,
+    gates: &[(String, GateCounts)],
+) -> BTreeMap<String, GateSummary> {
+    let windows = |name: &str| match scenario.model.component(name).map(|c| &c.kind) {
+        Some(ComponentKind::Sentinel(g)) => g.limits.clone(),
+        _ => Vec::new(),
+    };
+    gates
+        .iter()
+        .map(|(name, c)| {
+            let limits = windows(name)
+                .iter()
+                .zip(&c.limited)
+                .map(|(l, &refused)| WindowSummary {
+                    window: format_span(l.window.as_nanos()),
+                    messages: l.messages,
+                    refused,
+                })
+                .collect();
+            let summary = GateSummary {
+                prepares: c.prepares,
+                finalizes: c.finalizes,
+                refused_by_policy: c.refused,
+                message_limit: limits,
+            };
+            (name.clone(), summary)
+        })
+        .collect()
 }
 
 impl Summary {
@@ -168,6 +296,12 @@ impl Summary {
                 from_primary: history.stats(OpRow::Read).from_primary,
                 token_fallbacks: outcome.token_fallbacks,
             },
+            replication_lag_ns: (outcome.replication_lag.count() > 0)
+                .then(|| LatencySummary::of(&outcome.replication_lag)),
+            streams: stream_summary(&history.figures),
+            actions: action_summary(&history.figures),
+            gates: gate_summaries(scenario, &outcome.gates),
+            message_limits_seen: history.figures.message_limits,
             events: outcome.stats.events,
             events_pending_max: outcome.stats.pending_max,
             simulated_ns: scenario.duration.as_nanos(),
@@ -240,6 +374,7 @@ impl Summary {
             let _ = write!(t, " ({} of them session-token fallbacks)", group(r.token_fallbacks));
         }
         let _ = writeln!(t, ", replicas {}", group(r.count - r.from_primary));
+        self.write_figures(&mut t);
         write_checks(&mut t, &self.checks);
         let _ = write!(t, "events       {}", group(self.events));
         if let Some(w) = &self.wall {
@@ -254,6 +389,69 @@ impl Summary {
         let _ = writeln!(t, "trace hash   {}", self.trace_hash);
         let _ = writeln!(t, "replay       {}", self.replay);
         t
+    }
+}
+
+impl Summary {
+    /// Replication, streams, actions and gates, each a line when the run had them.
+    fn write_figures(&self, t: &mut String) {
+        let f = format_nanos;
+        if let Some(l) = &self.replication_lag_ns {
+            let _ = writeln!(
+                t,
+                "replication  lag mean {}, p50 {}, p99 {}",
+                f(l.mean),
+                f(l.p50),
+                f(l.p99)
+            );
+        }
+        if let Some(s) = &self.streams {
+            let _ = writeln!(
+                t,
+                "streams      {} started, {} whole, {} broken; first byte p50 {}, p99 {}; \
+                 whole response p50 {}, p99 {}",
+                group(s.started),
+                group(s.whole),
+                group(s.broken),
+                f(s.first_byte_ns.p50),
+                f(s.first_byte_ns.p99),
+                f(s.whole_ns.p50),
+                f(s.whole_ns.p99)
+            );
+        }
+        if let Some(a) = &self.actions {
+            let e = &a.end_to_end_ns;
+            let _ = write!(
+                t,
+                "actions      {}, end to end p50 {}, p99 {}",
+                group(a.count),
+                f(e.p50),
+                f(e.p99)
+            );
+            if let Some(g) = &a.gate_overhead_ns {
+                let _ = write!(t, "; gate overhead p50 {}, p99 {}", f(g.p50), f(g.p99));
+            }
+            let _ = writeln!(t);
+        }
+        for (name, g) in &self.gates {
+            let limits: Vec<String> = g
+                .message_limit
+                .iter()
+                .map(|w| format!("{} per {}: {}", w.messages, w.window, group(w.refused)))
+                .collect();
+            let hit: u64 = g.message_limit.iter().map(|w| w.refused).sum();
+            let _ = writeln!(
+                t,
+                "gate         {name}: {} prepares, {} finalizes; refused {} by policy, {} at \
+                 message_limit ({}); {} message_limit answers reached clients",
+                group(g.prepares),
+                group(g.finalizes),
+                group(g.refused_by_policy),
+                group(hit),
+                if limits.is_empty() { "no windows".to_string() } else { limits.join(", ") },
+                group(self.message_limits_seen)
+            );
+        }
     }
 }
 
@@ -306,6 +504,20 @@ fn write_checks(t: &mut String, checks: &BTreeMap<&'static str, CheckSummary>) {
                 f("p50_ns"),
                 f("p99_ns"),
                 f("max_ns")
+            );
+        }
+    }
+    for c in &order {
+        let r = &c.report;
+        if let Some(&p50) = r.figures.get("recovery_p50_ns") {
+            let p99 = r.figures.get("recovery_p99_ns").copied().unwrap_or(0);
+            let n = r.figures.get("recovered").copied().unwrap_or(0);
+            let _ = writeln!(
+                t,
+                "time to recovery after a broken stream: p50 {}, p99 {} ({} recovered)",
+                format_nanos(p50),
+                format_nanos(p99),
+                group(n)
             );
         }
     }

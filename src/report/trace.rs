@@ -93,6 +93,10 @@ impl<W: Write> TraceWriter<W> {
                 line.status = Some(match r.status {
                     Status::Ok => "ok",
                     Status::Rejected => "rejected",
+                    Status::Accepted => "accepted",
+                    Status::InProgress => "in_progress",
+                    Status::Refused => "refused",
+                    Status::Limited => "message_limit",
                 });
                 (line.slot, line.version) = (Some(r.op), Some(r.version.0));
                 line.replica = r.source.checked_sub(1).map(u32::from);
@@ -106,6 +110,10 @@ impl<W: Write> TraceWriter<W> {
             Msg::FaultDue { index } => line.fault_index = Some(index),
             Msg::Fault(_) => line.payload = Some(d.msg.trace_ids()),
             Msg::Custom { tag, a, b } => line.payload = Some([u64::from(tag), a, b]),
+            Msg::Chunk { .. } | Msg::Done { .. } => line.payload = Some(d.msg.trace_ids()),
+            Msg::StreamEnd { version, .. } => {
+                (line.version, line.payload) = (Some(version.0), Some(d.msg.trace_ids()));
+            }
             Msg::Wake => {}
         }
         let result = serde_json::to_writer(&mut self.out, &line)

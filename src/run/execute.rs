@@ -2,9 +2,9 @@
 //! nothing new and in-flight work (replies, replication, restarts) finishes, then the
 //! end-of-run checks.
 
-use crate::check::{CheckReport, History};
+use crate::check::{CheckReport, Histogram, History};
 use crate::components::world::DRAIN_MAX;
-use crate::components::{Msg, Registry, World};
+use crate::components::{GateCounts, Msg, Registry, World};
 use crate::engine::{Dispatch, RunStats, Sim, SimTime};
 use crate::model::Scenario;
 
@@ -23,6 +23,10 @@ pub struct RunOutcome {
     pub checks: Vec<CheckReport>,
     /// Reads with a session token that a replica could not honour, over all stores.
     pub token_fallbacks: u64,
+    /// Replication lags drawn by every store.
+    pub replication_lag: Histogram,
+    /// What each sentinel gate did, by name.
+    pub gates: Vec<(String, GateCounts)>,
 }
 
 /// Runs `scenario` to its duration and drains it. `keep_ops` keeps every operation.
@@ -63,6 +67,17 @@ pub fn run_world<F: FnMut(&Dispatch<Msg>)>(
     let drain_ns = stats.last_event.as_nanos().saturating_sub(stop.as_nanos());
     let checks = sim.actor.finish_checks();
     let token_fallbacks = sim.actor.token_fallbacks();
+    let replication_lag = sim.actor.replication_lag();
+    let gates = sim.actor.gates();
     let history = sim.actor.history;
-    RunOutcome { seed: scenario.seed, stats, drain_ns, history, checks, token_fallbacks }
+    RunOutcome {
+        seed: scenario.seed,
+        stats,
+        drain_ns,
+        history,
+        checks,
+        token_fallbacks,
+        replication_lag,
+        gates,
+    }
 }

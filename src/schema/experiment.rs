@@ -45,6 +45,7 @@ pub fn experiment(
             FaultAction::Crash { .. }
                 | FaultAction::Partition { .. }
                 | FaultAction::Disconnect { .. }
+                | FaultAction::DisconnectMidStream { .. }
         )
     });
     if loses_requests && clients.timeout.is_none() {
@@ -67,6 +68,7 @@ fn spec(r: RawCheck, bound: Option<SimDuration>) -> CheckSpec {
         RawCheck::Convergence => CheckSpec::Convergence,
         RawCheck::Duplicates => CheckSpec::Duplicates,
         RawCheck::BoundedStaleness => CheckSpec::BoundedStaleness(bound),
+        RawCheck::StreamCompleteness => CheckSpec::StreamCompleteness,
     }
 }
 
@@ -114,6 +116,10 @@ fn expectations(c: &mut Checker<'_>, raw: &RawScenario, checks: &[CheckSpec]) ->
     }
     out
 }
+
+/// How long after a stream's start a mid-stream disconnect may strike, by default: a
+/// response of the chat seed streams for about 4 s.
+pub const MID_STREAM_WITHIN: SimDuration = SimDuration(4_000_000_000);
 
 /// Shortest mean gap between random faults: more often would flood the event queue.
 pub const RATE_GAP_MIN: SimDuration = SimDuration(1_000_000);
@@ -215,6 +221,10 @@ fn fault(
         | RawFault::LagSpike { at, rate, .. }
         | RawFault::ClockJump { at, rate, .. }
         | RawFault::Disconnect { at, rate, .. } => (*at, rate),
+        // Armed once (at the start by default); each stream then draws its own chance.
+        RawFault::DisconnectMidStream { at, .. } => {
+            (Some(at.unwrap_or(Dur(SimDuration::ZERO))), &None)
+        }
     };
     let when = when(c, &path, at, rate, duration);
     let action = match f {
@@ -289,6 +299,18 @@ fn fault(
         RawFault::Disconnect { share, lasting, .. } => {
             c.probability(&field("share"), "`share`", *share);
             FaultAction::Disconnect { share: *share, lasting: lasting.0 }
+        }
+        RawFault::DisconnectMidStream { chance, within, lasting, .. } => {
+            c.probability(&field("chance"), "`chance`", *chance);
+            let within = within.map_or(MID_STREAM_WITHIN, |d| d.0);
+            let ms = |d: SimDuration| d.as_nanos() / 1_000_000;
+            for (name, d) in [("within", within), ("for", lasting.0)] {
+                if ms(d) == 0 || ms(d) > u64::from(u32::MAX) {
+                    let msg = format!("`{name}` must be between 1ms and 49d, found {d}");
+                    c.error(&field(name), msg, None);
+                }
+            }
+            FaultAction::DisconnectMidStream { chance: *chance, within, lasting: lasting.0 }
         }
     };
     Some(FaultSpec { when: when?, action })

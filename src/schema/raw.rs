@@ -90,8 +90,70 @@ pub enum RawComponent {
     LoadBalancer(RawLoadBalancer),
     /// `Store(replicas: 2, replication: (lag: exp("2s")), reads: any_replica)`.
     Store(RawStore),
+    /// `Sentinel(prepare: exp("70ms"), finalize: exp("60ms"), limits: [...])`.
+    Sentinel(RawSentinel),
+    /// `StreamServer(first_byte: normal(mean: "1s", sd: "150ms"), chunks: 40, ...)`.
+    StreamServer(RawStreamServer),
+    /// `AsyncJobs(workers: 2, duration: exp("2s"))`.
+    AsyncJobs(RawAsyncJobs),
     /// `Custom(kind: "my_cache", params: {"ttl": "5m"})`.
     Custom(RawCustom),
+}
+
+/// Sentinel gate parameters.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Sentinel")]
+pub struct RawSentinel {
+    /// Time to answer a `prepare`.
+    pub prepare: RawDist,
+    /// Time to answer a `finalize`.
+    pub finalize: RawDist,
+    /// Probability that a `prepare` is refused by policy.
+    #[serde(default)]
+    pub reject: f64,
+    /// `[(window: "5h", messages: 40), (window: "7d", messages: 200)]`.
+    #[serde(default)]
+    pub limits: Vec<RawLimit>,
+}
+
+/// A usage window.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, rename = "limit")]
+pub struct RawLimit {
+    /// The sliding window.
+    pub window: Dur,
+    /// Actions allowed within it.
+    pub messages: u32,
+}
+
+/// Streaming app server parameters.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "StreamServer")]
+pub struct RawStreamServer {
+    /// Time to handle a conversation create.
+    #[serde(default)]
+    pub create: Option<RawDist>,
+    /// Time from a completion request to its first chunk.
+    pub first_byte: RawDist,
+    /// Chunks per response.
+    pub chunks: u32,
+    /// Time between chunks.
+    pub spacing: RawDist,
+}
+
+/// Async job queue parameters.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "AsyncJobs")]
+pub struct RawAsyncJobs {
+    /// Jobs run at once.
+    #[serde(default = "one_worker")]
+    pub workers: u32,
+    /// Time one job takes.
+    pub duration: RawDist,
+}
+
+fn one_worker() -> u32 {
+    1
 }
 
 /// Load balancer parameters.
@@ -291,6 +353,8 @@ pub enum RawCheck {
     Duplicates,
     /// How far behind reads are.
     BoundedStaleness,
+    /// A persisted response its client never saw whole.
+    StreamCompleteness,
 }
 
 /// An expected verdict.
@@ -383,6 +447,20 @@ pub enum RawFault {
         rate: Option<String>,
         /// The jump, signed: `"-5s"`.
         by: String,
+    },
+    /// `disconnect_mid_stream(chance: 0.2, within: "4s", for: "10s")`.
+    DisconnectMidStream {
+        /// Chance per stream.
+        chance: f64,
+        /// From this time on (the start when absent).
+        #[serde(default)]
+        at: Option<Dur>,
+        /// The disconnect strikes within this long of the stream's start.
+        #[serde(default)]
+        within: Option<Dur>,
+        /// How long.
+        #[serde(rename = "for")]
+        lasting: Dur,
     },
     /// `disconnect(share: 0.1, at: "1m", for: "20s")`.
     Disconnect {
@@ -486,6 +564,8 @@ pub enum RawKey {
     Own,
     /// Every client uses key 0.
     Shared,
+    /// `tabs(2)`: clients in groups of two share a key (one user, two tabs).
+    Tabs(u32),
 }
 
 /// A workflow step.
@@ -505,6 +585,16 @@ pub enum RawStep {
     ResubmitIfMissing,
     /// Continue in a new session.
     OpenTab,
+    /// Create the conversation (the first time only).
+    Create,
+    /// Send a message and receive its streamed response.
+    Complete,
+    /// Send a message, then reload before its response streams.
+    Submit,
+    /// After a broken stream, poll `/stream_status` and fetch the conversation.
+    Recover,
+    /// Ask for a title (`202 Accepted`).
+    Title,
     /// `repeat(3, [write, read])`.
     Repeat(u32, Vec<RawStep>),
     /// `maybe(0.3, [refresh, resubmit_if_missing])`.

@@ -11,17 +11,19 @@ use petgraph::graph::DiGraph;
 
 use super::error::{Diagnostic, did_you_mean};
 use super::raw::{
-    RawClients, RawClockSource, RawComponent, RawConflict, RawDist, RawDurability, RawKey, RawLink,
-    RawModel, RawPolicy, RawReads, RawScenario, RawStep, RawStore,
+    RawAsyncJobs, RawClients, RawClockSource, RawComponent, RawConflict, RawDist, RawDurability,
+    RawKey, RawLink, RawModel, RawPolicy, RawReads, RawScenario, RawSentinel, RawStep, RawStore,
+    RawStreamServer,
 };
 use super::ron_tree::{Node, NodeKind};
 use super::source::{Place, SourceText};
 use crate::engine::{Dist, SimDuration};
 use crate::model::architecture::CLIENTS;
 use crate::model::{
-    ClientsSpec, ClockSource, ClockSpec, ComponentKind, ComponentSpec, ConflictPolicy, CustomSpec,
-    Durability, Endpoint, KeyChoice, LinkSpec, LoadBalancerPolicy, LoadBalancerSpec, Model,
-    ReadConsistency, RetrySpec, Step, StoreSpec,
+    AsyncJobsSpec, ClientsSpec, ClockSource, ClockSpec, ComponentKind, ComponentSpec,
+    ConflictPolicy, CustomSpec, Durability, Endpoint, KeyChoice, LinkSpec, LoadBalancerPolicy,
+    LoadBalancerSpec, Model, ReadConsistency, RetrySpec, SentinelSpec, Step, StoreSpec,
+    StreamServerSpec, UsageLimit,
 };
 
 /// Most clients a scenario may declare.
@@ -150,6 +152,11 @@ pub fn model(raw: &RawModel, at: Locator<'_>) -> Result<Model, Vec<Diagnostic>> 
                 },
             }),
             RawComponent::Store(s) => ComponentKind::Store(store(&mut c, name, s)),
+            RawComponent::Sentinel(g) => ComponentKind::Sentinel(sentinel(&mut c, name, g)),
+            RawComponent::StreamServer(x) => {
+                ComponentKind::StreamServer(stream_server(&mut c, name, x))
+            }
+            RawComponent::AsyncJobs(j) => ComponentKind::AsyncJobs(async_jobs(&mut c, name, j)),
             RawComponent::Custom(x) => {
                 ComponentKind::Custom(CustomSpec { kind: x.kind.clone(), params: x.params.clone() })
             }
@@ -215,6 +222,63 @@ fn store(c: &mut Checker<'_>, name: &str, s: &RawStore) -> StoreSpec {
     StoreSpec { replicas: s.replicas, replication_lag: lag, reads, conflict, durability }
 }
 
+/// Most messages a usage window may allow (each client keeps that many times).
+pub const WINDOW_MESSAGES_MAX: u32 = 100_000;
+/// Most chunks a streamed response may have.
+pub const CHUNKS_MAX: u32 = 100_000;
+/// Most workers a job queue may have.
+pub const WORKERS_MAX: u32 = 100_000;
+
+fn sentinel(c: &mut Checker<'_>, name: &str, g: &RawSentinel) -> SentinelSpec {
+    let at = |field| ["components", name, field];
+    c.probability(&at("reject"), "`reject`", g.reject);
+    for (i, l) in g.limits.iter().enumerate() {
+        let index = i.to_string();
+        let path = ["components", name, "limits", index.as_str()];
+        if l.window.0 == SimDuration::ZERO || l.messages == 0 || l.messages > WINDOW_MESSAGES_MAX {
+            let msg = format!(
+                "a usage window needs a window above 0 and 1 to {WINDOW_MESSAGES_MAX} messages, \
+                 found {} messages per {}",
+                l.messages, l.window.0
+            );
+            c.error(&path, msg, Some(r#"e.g. (window: "5h", messages: 40)"#.into()));
+        }
+    }
+    SentinelSpec {
+        prepare: c.dist(&at("prepare"), &g.prepare),
+        finalize: c.dist(&at("finalize"), &g.finalize),
+        reject: g.reject,
+        limits: g
+            .limits
+            .iter()
+            .map(|l| UsageLimit { window: l.window.0, messages: l.messages })
+            .collect(),
+    }
+}
+
+fn stream_server(c: &mut Checker<'_>, name: &str, x: &RawStreamServer) -> StreamServerSpec {
+    let at = |field| ["components", name, field];
+    if x.chunks == 0 || x.chunks > CHUNKS_MAX {
+        let msg = format!("`chunks` must be between 1 and {CHUNKS_MAX}, found {}", x.chunks);
+        c.error(&at("chunks"), msg, None);
+    }
+    StreamServerSpec {
+        create: x.create.as_ref().map_or(Dist::constant(0), |d| c.dist(&at("create"), d)),
+        first_byte: c.dist(&at("first_byte"), &x.first_byte),
+        chunks: x.chunks,
+        spacing: c.dist(&at("spacing"), &x.spacing),
+    }
+}
+
+fn async_jobs(c: &mut Checker<'_>, name: &str, j: &RawAsyncJobs) -> AsyncJobsSpec {
+    let at = |field| ["components", name, field];
+    if j.workers == 0 || j.workers > WORKERS_MAX {
+        let msg = format!("`workers` must be between 1 and {WORKERS_MAX}, found {}", j.workers);
+        c.error(&at("workers"), msg, None);
+    }
+    AsyncJobsSpec { workers: j.workers, duration: c.dist(&at("duration"), &j.duration) }
+}
+
 fn link(c: &mut Checker<'_>, raw: &RawModel, i: usize, l: &RawLink) -> LinkSpec {
     let index = i.to_string();
     let names = || raw.components.keys().map(String::as_str).chain([CLIENTS]);
@@ -238,12 +302,23 @@ fn link(c: &mut Checker<'_>, raw: &RawModel, i: usize, l: &RawLink) -> LinkSpec 
 
 /// Checks that requests have one way in and always reach a component that serves them.
 fn check_wiring(c: &mut Checker<'_>, model: &Model) {
-    let entries = model.links.iter().filter(|l| l.from == Endpoint::Clients).count();
+    let is_gate = |name: &str| {
+        model.component(name).is_some_and(|s| matches!(s.kind, ComponentKind::Sentinel(_)))
+    };
+    let from_clients = || model.links.iter().filter(|l| l.from == Endpoint::Clients);
+    let entries = from_clients().filter(|l| !is_gate(&l.to)).count();
     if entries != 1 {
-        let msg = format!("exactly one link must start at `{CLIENTS}`, found {entries}");
+        let msg = format!(
+            "exactly one link must start at `{CLIENTS}` (besides one to a sentinel), found {entries}"
+        );
         let hint = Some(format!(r#"add (from: "{CLIENTS}", to: "lb", latency: exp("1ms"))"#));
         c.error(&["links"], msg, hint);
     }
+    if from_clients().filter(|l| is_gate(&l.to)).count() > 1 {
+        let msg = format!("at most one link may go from `{CLIENTS}` to a sentinel");
+        c.error(&["links"], msg, None);
+    }
+    check_roles(c, model);
     let mut graph = DiGraph::<&str, ()>::new();
     let nodes: BTreeMap<&str, _> = model
         .components
@@ -261,19 +336,137 @@ fn check_wiring(c: &mut Checker<'_>, model: &Model) {
             graph.add_edge(a, b, ());
         }
     }
-    for spec in &model.components {
-        let out = model.links.iter().filter(|l| l.from == Endpoint::Component(spec.name.clone()));
-        if matches!(spec.kind, ComponentKind::LoadBalancer(_)) && out.count() == 0 {
-            let msg = format!("load balancer `{}` has no link to send requests on", spec.name);
-            let hint =
-                Some(format!(r#"add (from: "{}", to: "db", latency: exp("1ms"))"#, spec.name));
-            c.error(&["components", &spec.name], msg, hint);
-        }
-    }
     if petgraph::algo::is_cyclic_directed(&graph) {
         let msg = "links form a cycle: a request could be forwarded forever".to_string();
         c.error(&["links"], msg, Some("links point from caller to callee; remove one".into()));
     }
+}
+
+/// Checks each component's links against what it does with them: a load balancer needs
+/// somewhere to send; a stream server or job queue exactly one data link (a stream server
+/// also at most one job queue); a sentinel is reached from the clients and, like a job
+/// queue, sends nothing.
+fn check_roles(c: &mut Checker<'_>, model: &Model) {
+    let kind_of = |name: &str| model.component(name).map(|s| &s.kind);
+    for spec in &model.components {
+        let out: Vec<&LinkSpec> = model
+            .links
+            .iter()
+            .filter(|l| l.from == Endpoint::Component(spec.name.clone()))
+            .collect();
+        let to_jobs =
+            out.iter().filter(|l| matches!(kind_of(&l.to), Some(ComponentKind::AsyncJobs(_))));
+        let jobs = to_jobs.count();
+        let data = out.len() - jobs;
+        let name = &spec.name;
+        let hint = Some(format!(r#"add (from: "{name}", to: "db", latency: exp("1ms"))"#));
+        let problem = match spec.kind {
+            ComponentKind::LoadBalancer(_) if out.is_empty() => {
+                Some((format!("load balancer `{name}` has no link to send requests on"), hint))
+            }
+            ComponentKind::StreamServer(_) if data != 1 || jobs > 1 => Some((
+                format!(
+                    "stream server `{name}` needs one link to its store and at most one to a \
+                     job queue, found {data} and {jobs}"
+                ),
+                hint,
+            )),
+            ComponentKind::AsyncJobs(_) if !out.is_empty() => Some((
+                format!("job queue `{name}` runs its jobs itself; it has no links of its own"),
+                None,
+            )),
+            ComponentKind::Sentinel(_) if !out.is_empty() => Some((
+                format!("sentinel `{name}` answers requests itself; it has no links of its own"),
+                None,
+            )),
+            ComponentKind::Sentinel(_)
+                if !model.links.iter().any(|l| l.from == Endpoint::Clients && &l.to == name) =>
+            {
+                let hint =
+                    format!(r#"add (from: "{CLIENTS}", to: "{name}", latency: exp("20ms"))"#);
+                Some((format!("sentinel `{name}` has no link from `{CLIENTS}`"), Some(hint)))
+            }
+            _ => None,
+        };
+        if let Some((msg, hint)) = problem {
+            c.error(&["components", name], msg, hint);
+        }
+    }
+}
+
+/// Refuses streaming steps that no stream server would serve: from the clients' entry,
+/// every store must lie behind a stream server, and `title` needs one with a job queue.
+fn check_stream_steps(c: &mut Checker<'_>, workflow: &[Step], model: &Model) {
+    let (streams, titles) =
+        (uses(workflow, &is_stream_step), uses(workflow, &|s| matches!(s, Step::Title)));
+    if !streams && !titles {
+        return;
+    }
+    let Some(entry) = model.links.iter().find(|l| {
+        l.from == Endpoint::Clients
+            && !matches!(model.component(&l.to).map(|s| &s.kind), Some(ComponentKind::Sentinel(_)))
+    }) else {
+        return; // The model's own check has said so.
+    };
+    let mut servers = Vec::new();
+    let mut bare = Vec::new();
+    let mut todo = vec![entry.to.as_str()];
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(name) = todo.pop() {
+        if !seen.insert(name) {
+            continue;
+        }
+        match model.component(name).map(|s| &s.kind) {
+            Some(ComponentKind::StreamServer(_)) => servers.push(name),
+            Some(ComponentKind::Store(_) | ComponentKind::Custom(_)) => bare.push(name),
+            _ => todo.extend(
+                model
+                    .links
+                    .iter()
+                    .filter(|l| l.from == Endpoint::Component(name.to_string()))
+                    .map(|l| l.to.as_str()),
+            ),
+        }
+    }
+    let step = if streams { "`create`, `complete`, `submit` and `recover`" } else { "`title`" };
+    if servers.is_empty() || !bare.is_empty() {
+        let msg = format!(
+            "{step} need a StreamServer between `{CLIENTS}` and every store, but requests reach {} directly",
+            bare.first().map_or("no stream server".to_string(), |b| format!("`{b}`"))
+        );
+        let hint = Some(
+            r#"e.g. "api": StreamServer(first_byte: exp("1s"), chunks: 40, spacing: exp("90ms"))"#
+                .into(),
+        );
+        c.error(&["clients", "workflow"], msg, hint);
+    } else if titles {
+        let has_jobs = servers.iter().all(|s| {
+            model.links.iter().any(|l| {
+                l.from == Endpoint::Component(s.to_string())
+                    && matches!(
+                        model.component(&l.to).map(|k| &k.kind),
+                        Some(ComponentKind::AsyncJobs(_))
+                    )
+            })
+        });
+        if !has_jobs {
+            let msg =
+                "`title` needs a link from the stream server to an AsyncJobs queue".to_string();
+            c.error(&["clients", "workflow"], msg, None);
+        }
+    }
+}
+
+fn is_stream_step(s: &Step) -> bool {
+    matches!(s, Step::Create | Step::Complete | Step::Submit | Step::Recover)
+}
+
+/// Whether some step of `steps` (nested ones included) satisfies `pred`.
+fn uses(steps: &[Step], pred: &dyn Fn(&Step) -> bool) -> bool {
+    steps.iter().any(|s| match s {
+        Step::Repeat(_, body) | Step::Maybe(_, body) => uses(body, pred),
+        other => pred(other),
+    })
 }
 
 /// Validates the client population of a scenario against its model.
@@ -316,6 +509,13 @@ pub fn clients(
     let key = match raw.key {
         RawKey::Own => KeyChoice::Own,
         RawKey::Shared => KeyChoice::Shared,
+        RawKey::Tabs(n) => {
+            if n == 0 || n > raw.count.max(1) {
+                let msg = format!("`tabs` must be between 1 and the client count, found {n}");
+                c.error(&["clients", "key"], msg, None);
+            }
+            KeyChoice::Tabs(n.max(1))
+        }
     };
     let retry = raw.retry.as_ref().map(|r| {
         if r.attempts == 0 || r.attempts > ATTEMPTS_MAX {
@@ -350,6 +550,7 @@ pub fn clients(
         session_tokens: raw.session_tokens,
         clock,
     };
+    check_stream_steps(&mut c, &spec.workflow, model);
     check_store_size(&mut c, &spec, model);
     check_round_takes_time(&mut c, &spec, model);
     if c.errors.is_empty() { Ok(spec) } else { Err(c.errors) }
@@ -411,6 +612,11 @@ fn steps(c: &mut Checker<'_>, path: &[&str], raw: &[RawStep], depth: usize) -> V
             RawStep::Refresh => Step::Refresh,
             RawStep::ResubmitIfMissing => Step::ResubmitIfMissing,
             RawStep::OpenTab => Step::OpenTab,
+            RawStep::Create => Step::Create,
+            RawStep::Complete => Step::Complete,
+            RawStep::Submit => Step::Submit,
+            RawStep::Recover => Step::Recover,
+            RawStep::Title => Step::Title,
             RawStep::Sleep(d) => {
                 let inner: Vec<&str> = at.iter().copied().chain(["0"]).collect();
                 Step::Sleep(c.dist(&inner, d))
@@ -444,10 +650,14 @@ fn program_size(steps: &[Step]) -> usize {
 /// Whether some step always or sometimes sends an operation.
 fn has_operation(steps: &[Step]) -> bool {
     steps.iter().any(|s| match s {
-        Step::Write | Step::Read | Step::Refresh => true,
+        Step::Write | Step::Read | Step::Refresh | Step::Complete | Step::Submit | Step::Title => {
+            true
+        }
         Step::Repeat(n, body) => *n > 0 && has_operation(body),
         Step::Maybe(p, body) => *p > 0.0 && has_operation(body),
-        Step::Sleep(_) | Step::ResubmitIfMissing | Step::OpenTab => false,
+        Step::Sleep(_) | Step::ResubmitIfMissing | Step::OpenTab | Step::Create | Step::Recover => {
+            false
+        }
     })
 }
 

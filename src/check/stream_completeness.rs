@@ -1,0 +1,149 @@
+//! **Stream completeness**: a response the server finished and persisted becomes fully
+//! visible to the client that asked for it — its stream arrives whole, or the client
+//! later reads a version of the conversation that includes it (recovery). A response
+//! persisted but never seen whole by its client is a violation: the user believes the
+//! answer was cut off although the server has it.
+//!
+//! Time to recovery is measured from the moment the stream broke to the read that
+//! showed the response.
+
+use std::collections::BTreeMap;
+
+use super::checks::{Check, End, SessionState};
+use super::histogram::Histogram;
+use super::history::{OpKind, OpRecord, Outcome, Purpose};
+use super::story;
+use super::verdict::{CheckReport, StoryLine};
+use super::versions::{Sighting, VersionDag, VersionId};
+use crate::engine::SimTime;
+
+/// One response the checker follows, from the first sign of it until it is seen whole.
+#[derive(Debug, Clone, Copy, Default)]
+struct Pending {
+    /// The persisted response (`ROOT` until the server persisted it).
+    response: VersionId,
+    /// The client's stream broke: when, and the event.
+    broke: Option<(SimTime, u64)>,
+    /// The client's last read after the response was persisted that lacked it.
+    missed: Option<Sighting>,
+}
+
+/// The stream completeness checker.
+#[derive(Debug, Default)]
+pub struct StreamCompleteness {
+    /// Responses not yet seen whole, by (client, message).
+    pending: BTreeMap<(u32, u32), Pending>,
+    persisted: u64,
+    recovered: u64,
+    recovery: Histogram,
+}
+
+impl StreamCompleteness {
+    fn on_response(&mut self, op: &OpRecord) {
+        self.persisted += 1;
+        let entry = self.pending.entry((op.client(), op.inv.message)).or_default();
+        entry.response = op.version;
+    }
+
+    fn on_stream(&mut self, op: &OpRecord) {
+        let key = (op.client(), op.inv.message);
+        match op.outcome {
+            // Whole: delivered, nothing to follow.
+            Outcome::Ok => {
+                self.pending.remove(&key);
+            }
+            _ => {
+                let entry = self.pending.entry(key).or_default();
+                entry.broke = Some((op.completed, op.complete_event));
+            }
+        }
+    }
+
+    fn on_read(&mut self, op: &OpRecord, dag: &mut VersionDag) {
+        let range = (op.client(), 0)..=(op.client(), u32::MAX);
+        let mut seen = Vec::new();
+        for (&key, p) in self.pending.range_mut(range) {
+            if p.response == VersionId::ROOT {
+                continue; // Not persisted yet: no read can show it.
+            }
+            if dag.includes(op.version, p.response) {
+                seen.push(key);
+                if let Some((at, _)) = p.broke {
+                    self.recovery.record(op.completed.since(at).as_nanos());
+                }
+            } else {
+                p.missed = Some(op.sighting());
+            }
+        }
+        self.recovered += seen.len() as u64;
+        for key in seen {
+            self.pending.remove(&key);
+        }
+    }
+
+    fn story(&self, end: &End<'_>) -> Vec<StoryLine> {
+        let first = self
+            .pending
+            .iter()
+            .filter(|(_, p)| p.response != VersionId::ROOT)
+            .min_by_key(|(_, p)| end.dag.get(p.response).created_event);
+        let Some((&(client, message), p)) = first else { return Vec::new() };
+        let mut lines = Vec::new();
+        if let Some((at, event)) = p.broke {
+            let text = format!(
+                "{}'s stream of the response to its message {message} breaks",
+                end.names.client(client)
+            );
+            lines.push(StoryLine::at(at.as_nanos(), event, text));
+        }
+        lines.push(story::created(end.dag, p.response, end.names));
+        let key = end.dag.get(p.response).key;
+        let last = match &p.missed {
+            Some(s) => {
+                lines.push(story::sighting(
+                    s,
+                    client,
+                    key,
+                    end.names,
+                    &format!(", which lacks {}", p.response),
+                ));
+                "its last read lacks it"
+            }
+            None => "it never reads the conversation again",
+        };
+        lines.push(StoryLine::end(format!(
+            "{} never sees {} whole: {last}",
+            end.names.client(client),
+            p.response
+        )));
+        lines
+    }
+}
+
+impl Check for StreamCompleteness {
+    fn uses_sessions(&self) -> bool {
+        false
+    }
+
+    fn on_op(&mut self, op: &OpRecord, _session: &SessionState<'_>, dag: &mut VersionDag) {
+        match (op.inv.purpose, op.kind(), op.outcome) {
+            (Purpose::Response, _, Outcome::Ok) => self.on_response(op),
+            (Purpose::Stream, _, _) => self.on_stream(op),
+            (_, OpKind::Read, Outcome::Ok) if !self.pending.is_empty() => self.on_read(op, dag),
+            _ => {}
+        }
+    }
+
+    fn finish(&mut self, end: &mut End<'_>) -> CheckReport {
+        let unseen = self.pending.values().filter(|p| p.response != VersionId::ROOT).count() as u64;
+        let mut r =
+            CheckReport::new("stream_completeness", unseen, self.persisted, "persisted responses");
+        r.figures.insert("recovered", self.recovered);
+        if self.recovery.count() > 0 {
+            r.figures.insert("recovery_p50_ns", self.recovery.quantile(0.5));
+            r.figures.insert("recovery_p99_ns", self.recovery.quantile(0.99));
+        }
+        r.story = self.story(end);
+        r
+    }
+}

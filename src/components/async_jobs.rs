@@ -1,0 +1,91 @@
+//! An async job queue: a request is answered `202 Accepted` at once and done later.
+//!
+//! Jobs wait in arrival order for one of `workers`; each runs for a drawn `duration`.
+//! A job's result (a conversation's title) is metadata beside the conversation, not a
+//! version of it: writing it into the conversation's version history would let the
+//! next message, based on a view without it, orphan it, which no chat back end does
+//! with a title. The `title_job` row of the report times a job from request to result,
+//! queueing included.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use super::Component;
+use super::env::Env;
+use super::message::{Msg, Request, Status};
+use crate::check::{Invocation, OpKind, Outcome, Purpose, Sighting, VersionId};
+use crate::engine::{Dist, SimDuration};
+use crate::model::AsyncJobsSpec;
+
+/// A job queue in front of a store.
+#[derive(Debug)]
+pub struct AsyncJobs {
+    duration: Dist,
+    workers: u32,
+    busy: u32,
+    queue: VecDeque<Invocation>,
+    /// Jobs running, by the number their `Done` timer carries.
+    running: BTreeMap<u32, Invocation>,
+    next_job: u32,
+}
+
+impl AsyncJobs {
+    /// A queue as `spec` describes.
+    pub fn new(spec: &AsyncJobsSpec) -> AsyncJobs {
+        AsyncJobs {
+            duration: spec.duration.clone(),
+            workers: spec.workers,
+            busy: 0,
+            queue: VecDeque::new(),
+            running: BTreeMap::new(),
+            next_job: 0,
+        }
+    }
+
+    fn on_request(&mut self, request: Request, env: &mut Env<'_>) {
+        let mut job = *env.history.invocation(request.op);
+        job.invoked = env.now();
+        job.invoke_event = env.event();
+        env.reply(&request, Status::Accepted, VersionId::ROOT, 0);
+        self.queue.push_back(job);
+        self.start_next(env);
+    }
+
+    fn start_next(&mut self, env: &mut Env<'_>) {
+        while self.busy < self.workers {
+            let Some(job) = self.queue.pop_front() else { return };
+            self.busy += 1;
+            let id = self.next_job;
+            self.next_job = self.next_job.wrapping_add(1);
+            self.running.insert(id, job);
+            let run = self.duration.sample(env.rng);
+            env.timer(SimDuration(run), Msg::Done { job: id });
+        }
+    }
+
+    /// A job ran: record its result, and give the worker the next job.
+    fn on_done(&mut self, id: u32, env: &mut Env<'_>) {
+        let Some(job) = self.running.remove(&id) else { return };
+        self.busy -= 1;
+        let op = env.history.invoke(Invocation {
+            kind: OpKind::Control,
+            purpose: Purpose::TitleJob,
+            seen: Sighting::NOTHING,
+            stamp: env.now().as_nanos() as i64,
+            newest: VersionId::ROOT,
+            ..job
+        });
+        let (at, event, me) = (env.now(), env.event(), env.id.0);
+        env.history.complete(op, Outcome::Ok, VersionId::ROOT, (me, 0), at, event, true);
+        self.start_next(env);
+    }
+}
+
+impl Component for AsyncJobs {
+    fn on_message(&mut self, msg: Msg, env: &mut Env<'_>) {
+        match msg {
+            Msg::Request(request) => self.on_request(request, env),
+            Msg::Done { job } => self.on_done(job, env),
+            other => panic!("job queue got unexpected {}", other.kind_name()),
+        }
+    }
+}

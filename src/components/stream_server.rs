@@ -1,0 +1,258 @@
+//! A stream server: the app server of a chat back end. It answers a completion with a
+//! streamed response (SSE), keeps `/stream_status`, hands title requests to a job queue
+//! and passes every other request to the store behind it.
+//!
+//! A completion is the user's message, written to the store first; its acknowledgement
+//! goes back to the client as the stream's start. Then the response is generated: the
+//! first chunk after `first_byte`, the others `spacing` apart, each sent to the client
+//! over the path the request came in on (one draw per stream, so chunks stay in order).
+//! When the last chunk is generated the server persists the response, on top of the
+//! conversation's head, whether or not the client is still listening, and ends the
+//! stream with the persisted version. A create is handled for `create` before it is
+//! written.
+
+use std::collections::BTreeMap;
+
+use super::Component;
+use super::env::Env;
+use super::message::{FLAG_ON_HEAD, Msg, RETURN_LOST, Reply, Request, Status};
+use super::stream_status::{StreamBoard, StreamState};
+use crate::check::{Invocation, OpId, OpKind, Outcome, Purpose, Sighting, VersionId};
+use crate::engine::{ComponentId, LinkId, SimDuration, SimTime};
+use crate::model::StreamServerSpec;
+
+/// How long the server waits for the store to persist a response before it gives up and
+/// ends the stream with an error.
+pub const PERSIST_TIMEOUT: SimDuration = SimDuration(10_000_000_000);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// The user's message is being written.
+    Submitting,
+    /// The response is being generated.
+    Generating,
+    /// The response is being written; gives up at `deadline`.
+    Persisting { op: OpId, deadline: SimTime },
+}
+
+/// One completion in progress.
+#[derive(Debug, Clone, Copy)]
+struct StreamJob {
+    client: ComponentId,
+    /// Latency of the path back to the client, or `RETURN_LOST`.
+    back_ns: u64,
+    inv: Invocation,
+    arrived: SimTime,
+    arrive_event: u64,
+    stage: Stage,
+}
+
+/// The streaming app server.
+#[derive(Debug)]
+pub struct StreamServer {
+    spec: StreamServerSpec,
+    data: LinkId,
+    jobs: Option<LinkId>,
+    board: StreamBoard,
+    streams: Vec<StreamJob>,
+    free: Vec<u32>,
+    /// Requests the server itself waits on, by operation slot: a user's message or a
+    /// response being written.
+    waiting: BTreeMap<OpId, u32>,
+}
+
+impl StreamServer {
+    /// A server that writes over `data` and hands titles to `jobs`.
+    pub fn new(spec: &StreamServerSpec, data: LinkId, jobs: Option<LinkId>) -> StreamServer {
+        StreamServer {
+            spec: spec.clone(),
+            data,
+            jobs,
+            board: StreamBoard::default(),
+            streams: Vec::new(),
+            free: Vec::new(),
+            waiting: BTreeMap::new(),
+        }
+    }
+
+    fn forward(&mut self, mut request: Request, link: LinkId, delay: u64, env: &mut Env<'_>) {
+        request.return_ns = env.add_return_hop(request.return_ns, request.via);
+        request.via = link;
+        env.send_after(SimDuration(delay), link, Msg::Request(request));
+    }
+
+    fn on_request(&mut self, request: Request, env: &mut Env<'_>) {
+        let inv = *env.history.invocation(request.op);
+        match inv.purpose {
+            Purpose::Completion => self.submit(request, inv, env),
+            Purpose::Create => {
+                let work = self.spec.create.sample(env.rng);
+                self.forward(request, self.data, work, env);
+            }
+            Purpose::Title => match self.jobs {
+                Some(jobs) => self.forward(request, jobs, 0, env),
+                None => env.drop_request(&request), // Validation requires a queue.
+            },
+            Purpose::StreamStatus => match self.board.state(request.key) {
+                StreamState::InProgress => {
+                    env.reply(&request, Status::InProgress, VersionId::ROOT, 0);
+                }
+                StreamState::Complete(v) => env.reply(&request, Status::Ok, v, 0),
+            },
+            _ => self.forward(request, self.data, 0, env),
+        }
+    }
+
+    /// Writes the user's message, with this server waiting for the answer.
+    fn submit(&mut self, request: Request, inv: Invocation, env: &mut Env<'_>) {
+        let job = StreamJob {
+            client: request.origin,
+            back_ns: env.add_return_hop(request.return_ns, request.via),
+            inv,
+            arrived: env.now(),
+            arrive_event: env.event(),
+            stage: Stage::Submitting,
+        };
+        let index = match self.free.pop() {
+            Some(i) => {
+                self.streams[i as usize] = job;
+                i
+            }
+            None => {
+                self.streams.push(job);
+                (self.streams.len() - 1) as u32
+            }
+        };
+        let own = Request { origin: env.id, via: self.data, return_ns: 0, ..request };
+        if env.send(self.data, Msg::Request(own)) {
+            self.waiting.insert(request.op, index);
+        } else {
+            self.free.push(index); // Lost on the way: the client times out.
+        }
+    }
+
+    fn on_reply(&mut self, reply: Reply, env: &mut Env<'_>) {
+        let Some(index) = self.waiting.remove(&reply.op) else {
+            env.history.release_request(reply.op); // A reply after the server gave up.
+            return;
+        };
+        let job = self.streams[index as usize];
+        match job.stage {
+            Stage::Submitting => {
+                self.to_client(&job, Msg::Reply(reply), 0, env);
+                if reply.status == Status::Ok {
+                    self.generate(index, env);
+                } else {
+                    self.free.push(index);
+                }
+            }
+            Stage::Persisting { .. } => {
+                let (at, event) = (env.now(), env.event());
+                let server = (reply.server.0, reply.source);
+                let outcome =
+                    if reply.status == Status::Ok { Outcome::Ok } else { Outcome::Unknown };
+                env.history.complete(reply.op, outcome, reply.version, server, at, event, true);
+                self.end(index, reply.version, env);
+            }
+            // No request is out while generating; nothing waits for this reply.
+            Stage::Generating => env.history.release_request(reply.op),
+        }
+    }
+
+    /// Sends `msg` to the job's client over the path its request came in on, `delay`
+    /// from now; a reply that cannot arrive frees its operation slot.
+    fn to_client(&self, job: &StreamJob, msg: Msg, delay: u64, env: &mut Env<'_>) {
+        if job.back_ns == RETURN_LOST {
+            if let Msg::Reply(r) = msg {
+                env.history.release_request(r.op);
+            }
+            return;
+        }
+        env.deliver(SimDuration(delay.saturating_add(job.back_ns)), job.client, msg);
+    }
+
+    /// Schedules the response's chunks and the end of its generation.
+    fn generate(&mut self, index: u32, env: &mut Env<'_>) {
+        let job = self.streams[index as usize];
+        self.board.started(job.inv.key);
+        self.streams[index as usize].stage = Stage::Generating;
+        let (message, of) = (job.inv.message, self.spec.chunks);
+        let mut t = self.spec.first_byte.sample(env.rng);
+        for chunk in 0..of {
+            if chunk > 0 {
+                t = t.saturating_add(self.spec.spacing.sample(env.rng));
+            }
+            self.to_client(&job, Msg::Chunk { message, index: chunk, of }, t, env);
+        }
+        env.timer(SimDuration(t), Msg::Done { job: index });
+    }
+
+    /// The response is generated: persist it on top of the conversation's head.
+    fn persist(&mut self, index: u32, env: &mut Env<'_>) {
+        let job = self.streams[index as usize];
+        let op = env.history.invoke(Invocation {
+            kind: OpKind::Write,
+            purpose: Purpose::Response,
+            attempt: 1,
+            seen: Sighting::NOTHING,
+            stamp: env.now().as_nanos() as i64,
+            invoked: job.arrived,
+            invoke_event: job.arrive_event,
+            newest: VersionId::ROOT,
+            ..job.inv
+        });
+        let deadline = env.now().after(PERSIST_TIMEOUT);
+        self.streams[index as usize].stage = Stage::Persisting { op, deadline };
+        let request = Request {
+            origin: env.id,
+            op,
+            key: job.inv.key,
+            via: self.data,
+            seen: VersionId::ROOT,
+            return_ns: 0,
+            kind: OpKind::Write,
+            flags: FLAG_ON_HEAD,
+        };
+        if env.send(self.data, Msg::Request(request)) {
+            self.waiting.insert(op, index);
+        }
+        env.timer(PERSIST_TIMEOUT, Msg::Timeout { op_seq: index });
+    }
+
+    /// No answer from the store in time: the response is not persisted.
+    fn on_persist_timeout(&mut self, index: u32, env: &mut Env<'_>) {
+        let Some(&job) = self.streams.get(index as usize) else { return };
+        let Stage::Persisting { op, deadline } = job.stage else { return };
+        if env.now() < deadline {
+            return; // The slot now holds a later stream.
+        }
+        // A late reply, if the request is still out, finds no waiter and is released.
+        self.waiting.remove(&op);
+        let (at, event) = (env.now(), env.event());
+        env.history.complete(op, Outcome::Unknown, VersionId::ROOT, (0, 0), at, event, false);
+        self.end(index, VersionId::ROOT, env);
+    }
+
+    /// Ends the stream: `/stream_status` says complete and the client gets
+    /// `message_stop` with the persisted version (`ROOT`: an error).
+    fn end(&mut self, index: u32, version: VersionId, env: &mut Env<'_>) {
+        let job = self.streams[index as usize];
+        self.board.ended(job.inv.key, version);
+        let stop = Msg::StreamEnd { message: job.inv.message, version };
+        self.to_client(&job, stop, 0, env);
+        self.streams[index as usize].stage = Stage::Submitting;
+        self.free.push(index);
+    }
+}
+
+impl Component for StreamServer {
+    fn on_message(&mut self, msg: Msg, env: &mut Env<'_>) {
+        match msg {
+            Msg::Request(request) => self.on_request(request, env),
+            Msg::Reply(reply) => self.on_reply(reply, env),
+            Msg::Done { job } => self.persist(job, env),
+            Msg::Timeout { op_seq } => self.on_persist_timeout(op_seq, env),
+            other => panic!("stream server got unexpected {}", other.kind_name()),
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! A client workflow compiled to a flat list of instructions: repeats are unrolled and a
+//! `maybe` block knows how many instructions to skip, so a client is a program counter.
+
+use crate::check::{OpKind, Purpose};
+use crate::engine::Dist;
+use crate::model::Step as WorkflowStep;
+
+/// One instruction of a compiled workflow.
+#[derive(Debug, Clone)]
+pub enum Instr {
+    /// Send an operation.
+    Op(OpKind, Purpose),
+    /// Create the conversation, unless the client already wrote to its key.
+    Create,
+    /// Send a message like a completion, then reload before its response streams.
+    Submit,
+    /// Wait.
+    Sleep(Dist),
+    /// Resend the last message if the last observation lacks it.
+    ResubmitIfMissing,
+    /// Start a new session.
+    OpenTab,
+    /// After a broken stream, poll the stream status and fetch the conversation.
+    Recover,
+    /// With probability `1 - p`, skip the next `skip` instructions.
+    Maybe {
+        /// Probability of running them.
+        p: f64,
+        /// How many instructions the block holds.
+        skip: usize,
+    },
+}
+
+/// Flattens workflow steps into instructions (repeats are unrolled).
+pub fn compile(steps: &[WorkflowStep]) -> Vec<Instr> {
+    let mut out = Vec::new();
+    for step in steps {
+        match step {
+            WorkflowStep::Write => out.push(Instr::Op(OpKind::Write, Purpose::Write)),
+            WorkflowStep::Read => out.push(Instr::Op(OpKind::Read, Purpose::Read)),
+            WorkflowStep::Refresh => out.push(Instr::Op(OpKind::Read, Purpose::Refresh)),
+            WorkflowStep::Complete => out.push(Instr::Op(OpKind::Write, Purpose::Completion)),
+            WorkflowStep::Title => out.push(Instr::Op(OpKind::Control, Purpose::Title)),
+            WorkflowStep::Create => out.push(Instr::Create),
+            WorkflowStep::Submit => out.push(Instr::Submit),
+            WorkflowStep::Recover => out.push(Instr::Recover),
+            WorkflowStep::Sleep(d) => out.push(Instr::Sleep(d.clone())),
+            WorkflowStep::ResubmitIfMissing => out.push(Instr::ResubmitIfMissing),
+            WorkflowStep::OpenTab => out.push(Instr::OpenTab),
+            WorkflowStep::Repeat(n, body) => {
+                let body = compile(body);
+                (0..*n).for_each(|_| out.extend(body.iter().cloned()));
+            }
+            WorkflowStep::Maybe(p, body) => {
+                let body = compile(body);
+                out.push(Instr::Maybe { p: *p, skip: body.len() });
+                out.extend(body);
+            }
+        }
+    }
+    out
+}
+
+/// Whether `purpose` is an action a sentinel gate wraps: something that writes.
+pub fn is_action(purpose: Purpose) -> bool {
+    matches!(purpose, Purpose::Write | Purpose::Resubmit | Purpose::Create | Purpose::Completion)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeats_unroll_and_maybe_blocks_know_their_length() {
+        use WorkflowStep as W;
+        let steps = vec![
+            W::Repeat(2, vec![W::Write]),
+            W::Maybe(0.5, vec![W::Refresh, W::ResubmitIfMissing]),
+            W::Complete,
+        ];
+        let p = compile(&steps);
+        assert_eq!(p.len(), 6);
+        assert!(matches!(p[2], Instr::Maybe { skip: 2, .. }));
+        assert!(matches!(p[3], Instr::Op(OpKind::Read, Purpose::Refresh)));
+        assert!(matches!(p[5], Instr::Op(OpKind::Write, Purpose::Completion)));
+    }
+}
