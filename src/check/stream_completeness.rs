@@ -5,11 +5,13 @@
 //! answer was cut off although the server has it.
 //!
 //! Time to recovery is measured from the moment the stream broke to the read that
-//! showed the response.
+//! showed the response. A response whose client did nothing at all after it was
+//! persisted (the run ended first) is counted as open, not as a violation: the client
+//! had no chance to recover it.
 
 use std::collections::BTreeMap;
 
-use super::checks::{Check, End, SessionState};
+use super::checks::{Check, End, SessionState, slot};
 use super::histogram::Histogram;
 use super::history::{OpKind, OpRecord, Outcome, Purpose};
 use super::story;
@@ -36,6 +38,8 @@ pub struct StreamCompleteness {
     persisted: u64,
     recovered: u64,
     recovery: Histogram,
+    /// Per client, when it last sent an operation of its own.
+    last_invoked: Vec<SimTime>,
 }
 
 impl StreamCompleteness {
@@ -81,14 +85,21 @@ impl StreamCompleteness {
         }
     }
 
+    /// Whether a pending response counts against its client: persisted, and the client
+    /// went on to send something else without ever seeing it whole.
+    fn unseen(&self, dag: &VersionDag, client: u32, p: &Pending) -> bool {
+        let last = self.last_invoked.get(client as usize).copied().unwrap_or_default();
+        p.response != VersionId::ROOT && last > dag.get(p.response).created
+    }
+
     fn story(&self, end: &End<'_>) -> Vec<StoryLine> {
         let first = self
             .pending
             .iter()
-            .filter(|(_, p)| p.response != VersionId::ROOT)
+            .filter(|&(&(client, _), p)| self.unseen(end.dag, client, p))
             .min_by_key(|(_, p)| end.dag.get(p.response).created_event);
         let Some((&(client, message), p)) = first else { return Vec::new() };
-        let mut lines = Vec::new();
+        let mut lines = Vec::with_capacity(4);
         if let Some((at, event)) = p.broke {
             let text = format!(
                 "{}'s stream of the response to its message {message} breaks",
@@ -112,7 +123,7 @@ impl StreamCompleteness {
             None => "it never reads the conversation again",
         };
         lines.push(StoryLine::end(format!(
-            "{} never sees {} whole: {last}",
+            "{} moves on and never sees {} whole: {last}",
             end.names.client(client),
             p.response
         )));
@@ -126,6 +137,10 @@ impl Check for StreamCompleteness {
     }
 
     fn on_op(&mut self, op: &OpRecord, _session: &SessionState<'_>, dag: &mut VersionDag) {
+        if !op.inv.purpose.by_server() {
+            let last = slot(&mut self.last_invoked, op.client());
+            *last = (*last).max(op.inv.invoked);
+        }
         match (op.inv.purpose, op.kind(), op.outcome) {
             (Purpose::Response, _, Outcome::Ok) => self.on_response(op),
             (Purpose::Stream, _, _) => self.on_stream(op),
@@ -135,10 +150,17 @@ impl Check for StreamCompleteness {
     }
 
     fn finish(&mut self, end: &mut End<'_>) -> CheckReport {
-        let unseen = self.pending.values().filter(|p| p.response != VersionId::ROOT).count() as u64;
-        let mut r =
-            CheckReport::new("stream_completeness", unseen, self.persisted, "persisted responses");
+        let persisted = self.pending.values().filter(|p| p.response != VersionId::ROOT).count();
+        let unseen = self.pending.iter().filter(|&(&(c, _), p)| self.unseen(end.dag, c, p)).count();
+        let open = (persisted - unseen) as u64;
+        let mut r = CheckReport::new(
+            "stream_completeness",
+            unseen as u64,
+            self.persisted - open,
+            "persisted responses",
+        );
         r.figures.insert("recovered", self.recovered);
+        r.figures.insert("open_at_end", open);
         if self.recovery.count() > 0 {
             r.figures.insert("recovery_p50_ns", self.recovery.quantile(0.5));
             r.figures.insert("recovery_p99_ns", self.recovery.quantile(0.99));
