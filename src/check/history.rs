@@ -369,6 +369,12 @@ impl History {
         &self.slots[op as usize].inv
     }
 
+    /// The invocation in slot `op`, to amend before it completes (tests).
+    #[cfg(test)]
+    pub(crate) fn invocation_mut(&mut self, op: OpId) -> &mut Invocation {
+        &mut self.slots[op as usize].inv
+    }
+
     /// Says no copy of `op`'s request or reply is travelling any more (it was lost,
     /// dropped, or its reply arrived).
     pub fn release_request(&mut self, op: OpId) {

@@ -169,3 +169,53 @@ impl Check for StreamCompleteness {
         r
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{Hist, OK};
+    use super::*;
+    use crate::check::verdict::Verdict;
+
+    fn checker() -> Hist {
+        Hist::new(vec![Box::<StreamCompleteness>::default()])
+    }
+
+    #[test]
+    fn a_whole_stream_or_a_later_read_makes_the_response_visible() {
+        let mut h = checker();
+        let m = h.write(0, 0, VersionId::ROOT, OK);
+        let r = h.response(0, 0, 1, m);
+        h.stream(0, 0, 1, OK, r);
+        // Client 1's stream breaks; a read that includes the response recovers it.
+        let m1 = h.write(1, 1, VersionId::ROOT, OK);
+        h.stream(1, 1, 7, Outcome::Unknown, VersionId::ROOT);
+        let r1 = h.response(1, 1, 7, m1);
+        h.read(1, 1, r1, 1);
+        let report = h.finish_one(&[r, r1]);
+        assert_eq!((report.verdict, report.checked), (Verdict::Holds, 2));
+        assert_eq!(report.figures["recovered"], 1);
+        assert!(report.figures["recovery_p50_ns"] > 0);
+    }
+
+    #[test]
+    fn a_broken_stream_never_read_again_is_a_violation_unless_the_run_ended() {
+        let mut h = checker();
+        let m = h.write(0, 0, VersionId::ROOT, OK);
+        h.stream(0, 0, 1, Outcome::Unknown, VersionId::ROOT);
+        let r = h.response(0, 0, 1, m);
+        // A read that lacks the response, then the client moves on with a new message.
+        h.read(0, 0, m, 1);
+        let next = h.write(0, 0, m, OK);
+        // Client 1's response is persisted after its last operation: open, not violated.
+        let m1 = h.write(1, 1, VersionId::ROOT, OK);
+        h.stream(1, 1, 5, Outcome::Unknown, VersionId::ROOT);
+        let r1 = h.response(1, 1, 5, m1);
+        let report = h.finish_one(&[next, r1]);
+        assert_eq!((report.verdict, report.violations), (Verdict::Violated, 1));
+        assert_eq!(report.figures["open_at_end"], 1);
+        let story: Vec<&str> = report.story.iter().map(|l| l.text.as_str()).collect();
+        assert!(story[0].contains("breaks"), "{story:?}");
+        assert!(story.iter().any(|t| t.contains(&format!("lacks {r}"))), "{story:?}");
+        assert!(story.last().unwrap().contains("never sees"), "{story:?}");
+    }
+}

@@ -91,6 +91,31 @@ impl Hist {
         v
     }
 
+    /// The response to `client`'s message `message`, persisted on top of `on`.
+    pub fn response(&mut self, client: u32, key: u32, message: u32, on: VersionId) -> VersionId {
+        let op = self.invoke(client, key, OpKind::Write, Sighting::NOTHING);
+        self.h.invocation_mut(op).purpose = Purpose::Response;
+        self.h.invocation_mut(op).message = message;
+        let (at, event) = self.tick();
+        let v = self.h.create_version(op, 0, at.0 as i64, &[on], at, event);
+        let from = std::mem::replace(&mut self.heads[key as usize], v);
+        let cause = HeadCause::Write;
+        self.h.head_moved(HeadMove { store: 0, key, from, to: v, cause, at, event });
+        let (at, event) = self.tick();
+        self.h.complete(op, OK, v, (0, 0), at, event, true);
+        v
+    }
+
+    /// `client`'s stream of the response to its message `message` ends: whole with
+    /// `version`, or broken (`Unknown`).
+    pub fn stream(&mut self, client: u32, key: u32, message: u32, o: Outcome, version: VersionId) {
+        let op = self.invoke(client, key, OpKind::Stream, Sighting::NOTHING);
+        self.h.invocation_mut(op).purpose = Purpose::Stream;
+        self.h.invocation_mut(op).message = message;
+        let (at, event) = self.tick();
+        self.h.complete(op, o, version, (0, 0), at, event, true);
+    }
+
     /// Client `client` reads `version` of `key` from `source`.
     pub fn read(&mut self, client: u32, key: u32, version: VersionId, source: u8) -> Sighting {
         let op = self.invoke(client, key, OpKind::Read, Sighting::NOTHING);
