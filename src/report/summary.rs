@@ -406,18 +406,26 @@ impl Summary {
             );
         }
         if let Some(s) = &self.streams {
-            let _ = writeln!(
+            let _ = write!(
                 t,
-                "streams      {} started, {} whole, {} broken; first byte p50 {}, p99 {}; \
-                 whole response p50 {}, p99 {}",
+                "streams      {} started, {} whole, {} broken",
                 group(s.started),
                 group(s.whole),
-                group(s.broken),
-                f(s.first_byte_ns.p50),
-                f(s.first_byte_ns.p99),
-                f(s.whole_ns.p50),
-                f(s.whole_ns.p99)
+                group(s.broken)
             );
+            // Streams cut right at their start (a reload) have no timings to show.
+            if s.whole > 0 {
+                let (b, w) = (&s.first_byte_ns, &s.whole_ns);
+                let _ = write!(
+                    t,
+                    "; first byte p50 {}, p99 {}; whole response p50 {}, p99 {}",
+                    f(b.p50),
+                    f(b.p99),
+                    f(w.p50),
+                    f(w.p99)
+                );
+            }
+            let _ = writeln!(t);
         }
         if let Some(a) = &self.actions {
             let e = &a.end_to_end_ns;
