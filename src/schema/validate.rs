@@ -239,7 +239,8 @@ fn sentinel(c: &mut Checker<'_>, name: &str, g: &RawSentinel) -> SentinelSpec {
             let msg = format!(
                 "a usage window needs a window above 0 and 1 to {WINDOW_MESSAGES_MAX} messages, \
                  found {} messages per {}",
-                l.messages, l.window.0
+                l.messages,
+                crate::engine::time::format_span(l.window.0.as_nanos())
             );
             c.error(&path, msg, Some(r#"e.g. (window: "5h", messages: 40)"#.into()));
         }
