@@ -331,9 +331,9 @@ impl Client {
         env.timer(SimDuration(wait), Msg::Wake);
     }
 
-    fn send(&mut self, kind: OpKind, purpose: Purpose, attempt: u32, env: &mut Env<'_>) {
-        self.op_seq = self.op_seq.wrapping_add(1);
-        let op = env.history.invoke(Invocation {
+    /// Records an operation of this client's current message in the history.
+    fn invoke(&self, kind: OpKind, purpose: Purpose, attempt: u32, env: &mut Env<'_>) -> OpId {
+        env.history.invoke(Invocation {
             client: self.index,
             session: self.session,
             kind,
@@ -346,7 +346,12 @@ impl Client {
             invoked: env.now(),
             invoke_event: env.event(),
             newest: VersionId::ROOT,
-        });
+        })
+    }
+
+    fn send(&mut self, kind: OpKind, purpose: Purpose, attempt: u32, env: &mut Env<'_>) {
+        self.op_seq = self.op_seq.wrapping_add(1);
+        let op = self.invoke(kind, purpose, attempt, env);
         let w = &self.workload;
         let (flags, seen) = match kind {
             OpKind::Write if w.idempotency_key => (FLAG_IDEMPOTENT, self.seen.version),
@@ -504,20 +509,7 @@ impl Client {
     /// The user's message is acknowledged: its response starts streaming.
     fn start_stream(&mut self, requested: SimTime, env: &mut Env<'_>) {
         self.op_seq = self.op_seq.wrapping_add(1);
-        let op = env.history.invoke(Invocation {
-            client: self.index,
-            session: self.session,
-            kind: OpKind::Stream,
-            purpose: Purpose::Stream,
-            key: self.key,
-            message: self.message,
-            attempt: 1,
-            seen: self.seen,
-            stamp: self.clock(env.now()),
-            invoked: env.now(),
-            invoke_event: env.event(),
-            newest: VersionId::ROOT,
-        });
+        let op = self.invoke(OpKind::Stream, Purpose::Stream, 1, env);
         let (message, seq) = (self.message, self.op_seq);
         self.stream = Some(Streaming { message, op, seq, requested, received: 0, of: 0 });
         env.history.figures.streams += 1;

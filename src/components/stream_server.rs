@@ -240,6 +240,7 @@ impl StreamServer {
         self.board.ended(job.inv.key, version);
         let stop = Msg::StreamEnd { message: job.inv.message, version };
         self.to_client(&job, stop, 0, env);
+        // Out of `Persisting`, so the pending persist timer finds nothing to give up.
         self.streams[index as usize].stage = Stage::Submitting;
         self.free.push(index);
     }
