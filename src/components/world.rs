@@ -137,7 +137,11 @@ fn check_buildable(scenario: &Scenario) -> Result<(), String> {
             return Err(format!("link to unknown component `{}`", l.to));
         }
     }
-    if model.links.iter().filter(|l| l.from == Endpoint::Clients && !is_gate(model, &l.to)).count()
+    if model
+        .links
+        .iter()
+        .filter(|l| l.from == Endpoint::Clients && !model.is_sentinel(&l.to))
+        .count()
         != 1
     {
         return Err("exactly one link must start at the clients (besides a sentinel's)".into());
@@ -164,14 +168,6 @@ fn check_buildable(scenario: &Scenario) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-fn is_gate(model: &crate::model::Model, name: &str) -> bool {
-    model.component(name).is_some_and(|c| matches!(c.kind, ComponentKind::Sentinel(_)))
-}
-
-fn is_jobs(model: &crate::model::Model, name: &str) -> bool {
-    model.component(name).is_some_and(|c| matches!(c.kind, ComponentKind::AsyncJobs(_)))
 }
 
 fn plan(scenario: &Scenario) -> Plan {
@@ -203,7 +199,7 @@ fn plan(scenario: &Scenario) -> Plan {
                 made.push(id);
             }
             Endpoint::Clients => {
-                let gate = is_gate(model, &spec.to);
+                let gate = model.is_sentinel(&spec.to);
                 for i in 0..scenario.clients.count {
                     let from = ComponentId((model.components.len() as u32) + i);
                     let id = topology.connect(from, to, link.clone());
@@ -348,7 +344,7 @@ impl World {
                 ComponentKind::StreamServer(x) => {
                     let (jobs, data): (Vec<LinkId>, Vec<LinkId>) = outgoing[i]
                         .iter()
-                        .partition(|&&l| is_jobs(model, topology.name(topology.ends(l).1)));
+                        .partition(|&&l| model.is_job_queue(topology.name(topology.ends(l).1)));
                     let data = *data.first().ok_or("a stream server needs a store link")?;
                     BuiltIn::StreamServer(StreamServer::new(x, data, jobs.first().copied()))
                 }

@@ -196,4 +196,14 @@ impl Model {
     pub fn component(&self, name: &str) -> Option<&ComponentSpec> {
         self.components.iter().find(|c| c.name == name)
     }
+
+    /// Whether `name` is a sentinel gate (clients reach it beside their entry link).
+    pub fn is_sentinel(&self, name: &str) -> bool {
+        self.component(name).is_some_and(|c| matches!(c.kind, ComponentKind::Sentinel(_)))
+    }
+
+    /// Whether `name` is an async job queue (a stream server's second link).
+    pub fn is_job_queue(&self, name: &str) -> bool {
+        self.component(name).is_some_and(|c| matches!(c.kind, ComponentKind::AsyncJobs(_)))
+    }
 }

@@ -303,11 +303,8 @@ fn link(c: &mut Checker<'_>, raw: &RawModel, i: usize, l: &RawLink) -> LinkSpec 
 
 /// Checks that requests have one way in and always reach a component that serves them.
 fn check_wiring(c: &mut Checker<'_>, model: &Model) {
-    let is_gate = |name: &str| {
-        model.component(name).is_some_and(|s| matches!(s.kind, ComponentKind::Sentinel(_)))
-    };
     let from_clients = || model.links.iter().filter(|l| l.from == Endpoint::Clients);
-    let entries = from_clients().filter(|l| !is_gate(&l.to)).count();
+    let entries = from_clients().filter(|l| !model.is_sentinel(&l.to)).count();
     if entries != 1 {
         let msg = format!(
             "exactly one link must start at `{CLIENTS}` (besides one to a sentinel), found {entries}"
@@ -315,7 +312,7 @@ fn check_wiring(c: &mut Checker<'_>, model: &Model) {
         let hint = Some(format!(r#"add (from: "{CLIENTS}", to: "lb", latency: exp("1ms"))"#));
         c.error(&["links"], msg, hint);
     }
-    if from_clients().filter(|l| is_gate(&l.to)).count() > 1 {
+    if from_clients().filter(|l| model.is_sentinel(&l.to)).count() > 1 {
         let msg = format!("at most one link may go from `{CLIENTS}` to a sentinel");
         c.error(&["links"], msg, None);
     }
@@ -348,16 +345,13 @@ fn check_wiring(c: &mut Checker<'_>, model: &Model) {
 /// also at most one job queue); a sentinel is reached from the clients and, like a job
 /// queue, sends nothing.
 fn check_roles(c: &mut Checker<'_>, model: &Model) {
-    let kind_of = |name: &str| model.component(name).map(|s| &s.kind);
     for spec in &model.components {
         let out: Vec<&LinkSpec> = model
             .links
             .iter()
             .filter(|l| l.from == Endpoint::Component(spec.name.clone()))
             .collect();
-        let to_jobs =
-            out.iter().filter(|l| matches!(kind_of(&l.to), Some(ComponentKind::AsyncJobs(_))));
-        let jobs = to_jobs.count();
+        let jobs = out.iter().filter(|l| model.is_job_queue(&l.to)).count();
         let data = out.len() - jobs;
         let name = &spec.name;
         let hint = Some(format!(r#"add (from: "{name}", to: "db", latency: exp("1ms"))"#));
@@ -403,10 +397,9 @@ fn check_stream_steps(c: &mut Checker<'_>, workflow: &[Step], model: &Model) {
     if !streams && !titles {
         return;
     }
-    let Some(entry) = model.links.iter().find(|l| {
-        l.from == Endpoint::Clients
-            && !matches!(model.component(&l.to).map(|s| &s.kind), Some(ComponentKind::Sentinel(_)))
-    }) else {
+    let Some(entry) =
+        model.links.iter().find(|l| l.from == Endpoint::Clients && !model.is_sentinel(&l.to))
+    else {
         return; // The model's own check has said so.
     };
     let mut servers = Vec::new();
@@ -442,13 +435,10 @@ fn check_stream_steps(c: &mut Checker<'_>, workflow: &[Step], model: &Model) {
         c.error(&["clients", "workflow"], msg, hint);
     } else if titles {
         let has_jobs = servers.iter().all(|s| {
-            model.links.iter().any(|l| {
-                l.from == Endpoint::Component(s.to_string())
-                    && matches!(
-                        model.component(&l.to).map(|k| &k.kind),
-                        Some(ComponentKind::AsyncJobs(_))
-                    )
-            })
+            model
+                .links
+                .iter()
+                .any(|l| l.from == Endpoint::Component(s.to_string()) && model.is_job_queue(&l.to))
         });
         if !has_jobs {
             let msg =
