@@ -15,8 +15,14 @@ const SECOND: u64 = 1_000_000_000;
 
 /// One store `db` behind a zero-latency link from the clients.
 fn model(replicas: u32, lag: Dist, reads: ReadConsistency, conflict: ConflictPolicy) -> Model {
-    let store =
-        StoreSpec { replicas, replication_lag: lag, reads, conflict, durability: Durability::Wal };
+    let store = StoreSpec {
+        replicas,
+        replication_lag: lag,
+        reads,
+        conflict,
+        durability: Durability::Wal,
+        capacity: None,
+    };
     let link = LinkSpec {
         from: Endpoint::Clients,
         to: "db".into(),

@@ -7,6 +7,7 @@
 //! what `Env` hands them: their random stream, the topology and the history.
 
 pub mod async_jobs;
+pub mod capacity;
 pub mod client;
 pub mod env;
 pub mod fault_driver;
@@ -21,6 +22,7 @@ pub mod workflow;
 pub mod world;
 
 pub use async_jobs::AsyncJobs;
+pub use capacity::{Capacity, Load};
 pub use client::Client;
 pub use env::Env;
 pub use fault_driver::FaultDriver;

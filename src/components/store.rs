@@ -18,6 +18,7 @@
 use std::collections::BTreeMap;
 
 use super::Component;
+use super::capacity::{Capacity, Load};
 use super::env::Env;
 use super::message::{FLAG_IDEMPOTENT, FLAG_ON_HEAD, FLAG_TOKEN, Fault, Msg, Request, Status};
 use crate::check::{HeadCause, HeadMove, Histogram, OpKind, StoreEnd, VersionId};
@@ -60,6 +61,8 @@ pub struct Store {
     clock_offset_ns: i64,
     token_fallbacks: u64,
     lags: Histogram,
+    /// Queues of the primary (0) and of each replica (`i + 1`); empty without capacity.
+    capacity: Vec<Capacity<Request>>,
 }
 
 impl Store {
@@ -97,7 +100,22 @@ impl Store {
             clock_offset_ns: 0,
             token_fallbacks: 0,
             lags: Histogram::default(),
+            capacity: match &spec.capacity {
+                Some(c) => (0..=spec.replicas).map(|node| Capacity::new(c, node)).collect(),
+                None => Vec::new(),
+            },
         }
+    }
+
+    /// What the primary's queue did, and the replicas' together (`None` without
+    /// capacity), with time integrated up to `now`.
+    pub fn loads(&self, now: SimTime) -> Option<(Load, Option<Load>)> {
+        let (primary, replicas) = self.capacity.split_first()?;
+        let replicas = replicas.iter().map(|q| q.load(now)).reduce(|mut all, l| {
+            all.merge(&l);
+            all
+        });
+        Some((primary.load(now), replicas))
     }
 
     /// Every replication lag this store drew.
@@ -214,31 +232,66 @@ impl Store {
         (Status::Ok, v)
     }
 
-    /// Serves a read: the version and who served it (0 primary, `i + 1` replica `i`).
-    fn read(&mut self, r: &Request, env: &mut Env<'_>) -> Option<(VersionId, u8)> {
-        let key = r.key as usize;
-        if self.reads == ReadConsistency::AnyReplica {
-            let i = env.rng.below(self.replicas.len() as u64) as usize;
-            let v = self.replicas[i].versions[key];
-            let honours = r.flags & FLAG_TOKEN == 0 || env.history.dag_mut().includes(v, r.seen);
-            if honours {
-                return Some((v, i as u8 + 1));
-            }
-            self.token_fallbacks += 1;
+    /// The node that serves `r`: 0 the primary, `i + 1` replica `i`.
+    fn route(&self, r: &Request, env: &mut Env<'_>) -> usize {
+        if r.kind == OpKind::Read && self.reads == ReadConsistency::AnyReplica {
+            1 + env.rng.below(self.replicas.len() as u64) as usize
+        } else {
+            0
         }
-        self.up.then(|| (self.primary[key], 0))
     }
 
     fn on_request(&mut self, request: Request, env: &mut Env<'_>) {
+        let node = self.route(&request, env);
+        self.admit(node, request, env);
+    }
+
+    /// Serves `request` on `node` now, or queues it there when the store has capacity.
+    fn admit(&mut self, node: usize, request: Request, env: &mut Env<'_>) {
+        if node == 0 && !self.up {
+            return env.drop_request(&request); // The primary is down.
+        }
+        match self.capacity.get_mut(node) {
+            Some(queue) => {
+                if let Err(turned) = queue.arrive(request, env) {
+                    env.drop_request(&turned); // Queue full: the client times out.
+                }
+            }
+            None => self.serve(node, request, env),
+        }
+    }
+
+    /// A worker of some node finished its request.
+    fn on_done(&mut self, job: u32, env: &mut Env<'_>) {
+        let (node, worker) = Capacity::<Request>::split(job);
+        let Some(queue) = self.capacity.get_mut(node as usize) else { return };
+        if let Some(request) = queue.done(worker, env) {
+            self.serve(node as usize, request, env);
+        }
+    }
+
+    /// Answers `request` on `node`. A replica that cannot honour a read's session token
+    /// sends the read on to the primary.
+    fn serve(&mut self, node: usize, request: Request, env: &mut Env<'_>) {
         let answer = match request.kind {
-            OpKind::Write if self.up => Some((self.write(&request, env), 0)),
+            OpKind::Write if self.up => Some(self.write(&request, env)),
             OpKind::Write => None,
-            OpKind::Read => self.read(&request, env).map(|(v, src)| ((Status::Ok, v), src)),
+            OpKind::Read if node > 0 => {
+                let v = self.replicas[node - 1].versions[request.key as usize];
+                let honours = request.flags & FLAG_TOKEN == 0
+                    || env.history.dag_mut().includes(v, request.seen);
+                if !honours {
+                    self.token_fallbacks += 1;
+                    return self.admit(0, request, env);
+                }
+                Some((Status::Ok, v))
+            }
+            OpKind::Read => self.up.then(|| (Status::Ok, self.primary[request.key as usize])),
             // Validation routes these to the components that serve them, never here.
             OpKind::Control | OpKind::Stream => None,
         };
         match answer {
-            Some(((status, version), source)) => env.reply(&request, status, version, source),
+            Some((status, version)) => env.reply(&request, status, version, node as u8),
             None => env.drop_request(&request), // The primary is down.
         }
     }
@@ -288,6 +341,9 @@ impl Store {
             return;
         }
         self.up = false;
+        if let Some(queue) = self.capacity.first_mut() {
+            queue.drop_all(env.now(), |request| env.history.release_request(request.op));
+        }
         if let Some(s) = self.snapshot.take() {
             self.roll_to(&s.table, HeadCause::Crash { snapshot_at: s.taken }, env);
             self.applied.clone_from(&s.applied);
@@ -347,6 +403,7 @@ impl Component for Store {
                 self.on_replicate(replica, key, version, epoch)
             }
             Msg::Wake => self.on_snapshot_due(env),
+            Msg::Done { job } => self.on_done(job, env),
             Msg::Fault(f) => self.on_fault(f, env),
             other => panic!("store got unexpected {}", other.kind_name()),
         }

@@ -14,7 +14,7 @@ use super::message::{Fault, Msg};
 use super::registry::{Registry, Wiring};
 use super::workflow::compile;
 use super::{
-    AsyncJobs, Client, Component, GateCounts, LoadBalancer, Sentinel, Store, StreamServer,
+    AsyncJobs, Client, Component, GateCounts, Load, LoadBalancer, Sentinel, Store, StreamServer,
 };
 use crate::check::{CheckReport, Checks, Histogram, History, Names};
 use crate::engine::{
@@ -423,6 +423,22 @@ impl World {
         all
     }
 
+    /// What each queue did up to `now`, by name: a store's primary under its own name,
+    /// its replicas together as `name replicas`.
+    pub fn loads(&self, now: SimTime) -> Vec<(String, Load)> {
+        let mut all = Vec::new();
+        for (i, c) in self.components.iter().enumerate() {
+            let name = self.name(ComponentId(i as u32));
+            if let BuiltIn::Store(s) = c {
+                if let Some((primary, replicas)) = s.loads(now) {
+                    all.push((name.to_string(), primary));
+                    all.extend(replicas.map(|r| (format!("{name} replicas"), r)));
+                }
+            }
+        }
+        all
+    }
+
     /// What each sentinel gate did, by name, with its usage windows.
     pub fn gates(&self) -> Vec<(String, GateCounts)> {
         let gates = self.components.iter().enumerate().filter_map(|(i, c)| match c {
@@ -493,6 +509,7 @@ mod tests {
             reads,
             conflict: ConflictPolicy::Overwrite(ClockSource::Server),
             durability: Durability::Wal,
+            capacity: None,
         };
         ComponentSpec { name: name.into(), kind: ComponentKind::Store(spec) }
     }

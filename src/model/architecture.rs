@@ -116,6 +116,20 @@ pub struct StoreSpec {
     pub conflict: ConflictPolicy,
     /// What survives a crash of the primary.
     pub durability: Durability,
+    /// Workers and service time of the primary and of each replica; `None`: requests
+    /// are served the moment they arrive.
+    pub capacity: Option<CapacitySpec>,
+}
+
+/// How much work a server does at once, and how long each piece takes.
+#[derive(Debug, Clone)]
+pub struct CapacitySpec {
+    /// Requests served at once.
+    pub workers: u32,
+    /// Time to serve one request.
+    pub service: Dist,
+    /// Most requests waiting; more are turned away. `None`: no limit.
+    pub queue: Option<u32>,
 }
 
 /// How a store decides a new version's parents.

@@ -8,9 +8,9 @@ pub mod architecture;
 pub mod scenario;
 
 pub use architecture::{
-    AsyncJobsSpec, ClockSource, ComponentKind, ComponentSpec, ConflictPolicy, CustomSpec,
-    Durability, Endpoint, LinkSpec, LoadBalancerPolicy, LoadBalancerSpec, Model, ReadConsistency,
-    SentinelSpec, StoreSpec, StreamServerSpec, UsageLimit,
+    AsyncJobsSpec, CapacitySpec, ClockSource, ComponentKind, ComponentSpec, ConflictPolicy,
+    CustomSpec, Durability, Endpoint, LinkSpec, LoadBalancerPolicy, LoadBalancerSpec, Model,
+    ReadConsistency, SentinelSpec, StoreSpec, StreamServerSpec, UsageLimit,
 };
 pub use scenario::{
     ClientsSpec, ClockSpec, Expectation, FaultAction, FaultSpec, FaultTime, KeyChoice, Promote,

@@ -3,6 +3,7 @@
 //! failed or interrupted run never leaves a half-written file.
 
 pub mod output;
+pub mod queues;
 pub mod summary;
 pub mod trace;
 

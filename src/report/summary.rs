@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use super::queues::{LoadSummary, write_loads};
 use crate::check::{CheckReport, CheckSpec, ClientFigures, Histogram, History, OpRow};
 use crate::components::GateCounts;
 use crate::engine::time::{format_nanos, format_span};
@@ -177,6 +178,9 @@ pub struct Summary {
     /// Sentinel gates by name.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub gates: BTreeMap<String, GateSummary>,
+    /// Server queues by name (absent without capacity).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub load: BTreeMap<String, LoadSummary>,
     /// `message_limit` answers that reached their clients.
     #[serde(skip_serializing_if = "is_zero")]
     pub message_limits_seen: u64,
@@ -301,6 +305,7 @@ impl Summary {
             streams: stream_summary(&history.figures),
             actions: action_summary(&history.figures),
             gates: gate_summaries(scenario, &outcome.gates),
+            load: outcome.loads.iter().map(|(n, l)| (n.clone(), LoadSummary::of(l))).collect(),
             message_limits_seen: history.figures.message_limits,
             events: outcome.stats.events,
             events_pending_max: outcome.stats.pending_max,
@@ -375,6 +380,7 @@ impl Summary {
         }
         let _ = writeln!(t, ", replicas {}", group(r.count - r.from_primary));
         self.write_figures(&mut t);
+        write_loads(&mut t, &self.load);
         write_checks(&mut t, &self.checks);
         let _ = write!(t, "events       {}", group(self.events));
         if let Some(w) = &self.wall {
@@ -552,7 +558,7 @@ fn replay_command(scenario: &Scenario, seed: u64) -> String {
 }
 
 /// `1234567` as `1,234,567`.
-fn group(n: u64) -> String {
+pub(crate) fn group(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {

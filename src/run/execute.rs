@@ -4,7 +4,7 @@
 
 use crate::check::{CheckReport, Histogram, History};
 use crate::components::world::DRAIN_MAX;
-use crate::components::{GateCounts, Msg, Registry, World};
+use crate::components::{GateCounts, Load, Msg, Registry, World};
 use crate::engine::{Dispatch, RunStats, Sim, SimTime};
 use crate::model::Scenario;
 
@@ -27,6 +27,8 @@ pub struct RunOutcome {
     pub replication_lag: Histogram,
     /// What each sentinel gate did, by name.
     pub gates: Vec<(String, GateCounts)>,
+    /// What each server queue did over the duration, by name.
+    pub loads: Vec<(String, Load)>,
 }
 
 /// Runs `scenario` to its duration and drains it. `keep_ops` keeps every operation.
@@ -63,6 +65,8 @@ pub fn run_world<F: FnMut(&Dispatch<Msg>)>(
 ) -> RunOutcome {
     let stop = SimTime::ZERO.after(scenario.duration);
     sim.run_observed(stop, &mut observe);
+    // Utilisation is over the duration: the drain would dilute it.
+    let loads = sim.actor.loads(stop);
     let stats = sim.run_observed(stop.after(DRAIN_MAX), &mut observe);
     let drain_ns = stats.last_event.as_nanos().saturating_sub(stop.as_nanos());
     let checks = sim.actor.finish_checks();
@@ -79,5 +83,6 @@ pub fn run_world<F: FnMut(&Dispatch<Msg>)>(
         token_fallbacks,
         replication_lag,
         gates,
+        loads,
     }
 }

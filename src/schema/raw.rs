@@ -195,6 +195,24 @@ pub struct RawStore {
     /// `wal` (the default) or `snapshot(every: "30s")`.
     #[serde(default)]
     pub durability: RawDurability,
+    /// `(workers: 8, service: exp("2ms"), queue: 1000)`: without it, requests are served
+    /// the moment they arrive.
+    #[serde(default)]
+    pub capacity: Option<RawCapacity>,
+}
+
+/// Workers, service time and queue limit of a server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "capacity")]
+pub struct RawCapacity {
+    /// Requests served at once.
+    #[serde(default = "one_worker")]
+    pub workers: u32,
+    /// Time to serve one request.
+    pub service: RawDist,
+    /// Most requests waiting; more are turned away.
+    #[serde(default)]
+    pub queue: Option<u32>,
 }
 
 /// Conflict policies.

@@ -11,16 +11,16 @@ use petgraph::graph::DiGraph;
 
 use super::error::{Diagnostic, did_you_mean};
 use super::raw::{
-    RawAsyncJobs, RawClients, RawClockSource, RawComponent, RawConflict, RawDist, RawDurability,
-    RawKey, RawLink, RawModel, RawPolicy, RawReads, RawScenario, RawSentinel, RawStep, RawStore,
-    RawStreamServer,
+    RawAsyncJobs, RawCapacity, RawClients, RawClockSource, RawComponent, RawConflict, RawDist,
+    RawDurability, RawKey, RawLink, RawModel, RawPolicy, RawReads, RawScenario, RawSentinel,
+    RawStep, RawStore, RawStreamServer,
 };
 use super::ron_tree::{Node, NodeKind};
 use super::source::{Place, SourceText};
 use crate::engine::{Dist, SimDuration};
 use crate::model::architecture::CLIENTS;
 use crate::model::{
-    AsyncJobsSpec, ClientsSpec, ClockSource, ClockSpec, ComponentKind, ComponentSpec,
+    AsyncJobsSpec, CapacitySpec, ClientsSpec, ClockSource, ClockSpec, ComponentKind, ComponentSpec,
     ConflictPolicy, CustomSpec, Durability, Endpoint, KeyChoice, LinkSpec, LoadBalancerPolicy,
     LoadBalancerSpec, Model, ReadConsistency, RetrySpec, SentinelSpec, Step, StoreSpec,
     StreamServerSpec, UsageLimit,
@@ -219,7 +219,21 @@ fn store(c: &mut Checker<'_>, name: &str, s: &RawStore) -> StoreSpec {
             Durability::Snapshot { every: every.0 }
         }
     };
-    StoreSpec { replicas: s.replicas, replication_lag: lag, reads, conflict, durability }
+    let capacity = s.capacity.as_ref().map(|x| capacity(c, &["components", name, "capacity"], x));
+    StoreSpec { replicas: s.replicas, replication_lag: lag, reads, conflict, durability, capacity }
+}
+
+fn capacity(c: &mut Checker<'_>, path: &[&str], x: &RawCapacity) -> CapacitySpec {
+    if x.workers == 0 || x.workers > WORKERS_MAX {
+        let msg = format!("`workers` must be between 1 and {WORKERS_MAX}, found {}", x.workers);
+        c.error(&[path, &["workers"]].concat(), msg, None);
+    }
+    if x.queue == Some(0) {
+        let msg = "`queue` must be at least 1; leave it out for no limit".to_string();
+        c.error(&[path, &["queue"]].concat(), msg, None);
+    }
+    let service = c.dist(&[path, &["service"]].concat(), &x.service);
+    CapacitySpec { workers: x.workers, service, queue: x.queue }
 }
 
 /// Most messages a usage window may allow (each client keeps that many times).
