@@ -13,7 +13,7 @@ use super::verdict::{CheckReport, Names};
 use super::versions::{Sighting, VersionDag, VersionId};
 use super::{
     BoundedStaleness, Convergence, Duplicates, LostWrites, MonotonicReads, MonotonicWrites,
-    ReadYourWrites, StreamCompleteness, WritesFollowReads,
+    Propagation, ReadYourWrites, StreamCompleteness, WritesFollowReads,
 };
 use crate::engine::{SimDuration, SimTime};
 
@@ -56,6 +56,23 @@ pub struct HeadMove {
     pub event: u64,
 }
 
+/// A server pushing a version of a document to an editor's WebSocket, as it arrives.
+#[derive(Debug, Clone, Copy)]
+pub struct Push {
+    /// The editor (client index).
+    pub client: u32,
+    /// The document.
+    pub key: u32,
+    /// The version pushed.
+    pub version: VersionId,
+    /// The app server that pushed it (component id).
+    pub server: u32,
+    /// When it arrived.
+    pub at: SimTime,
+    /// The event that delivered it.
+    pub event: u64,
+}
+
 /// One store's tables when the run ended.
 #[derive(Debug, Clone)]
 pub struct StoreEnd {
@@ -93,6 +110,8 @@ pub trait Check {
     }
     /// A store moved a key's head.
     fn on_head(&mut self, _mv: &HeadMove, _dag: &mut VersionDag) {}
+    /// A server pushed a version the editor had not seen to its WebSocket.
+    fn on_push(&mut self, _push: &Push, _dag: &mut VersionDag) {}
     /// The run is over: the verdict and the story of the shortest violation.
     fn finish(&mut self, end: &mut End<'_>) -> CheckReport;
 }
@@ -118,11 +137,13 @@ pub enum CheckSpec {
     BoundedStaleness(Option<SimDuration>),
     /// `stream_completeness`.
     StreamCompleteness,
+    /// `propagation`, with an optional bound.
+    Propagation(Option<SimDuration>),
 }
 
 impl CheckSpec {
     /// Every checker with default settings, in report order.
-    pub const ALL: [CheckSpec; 9] = [
+    pub const ALL: [CheckSpec; 10] = [
         CheckSpec::LostAcknowledgedWrite,
         CheckSpec::ReadYourWrites,
         CheckSpec::MonotonicReads,
@@ -132,6 +153,7 @@ impl CheckSpec {
         CheckSpec::Duplicates,
         CheckSpec::BoundedStaleness(None),
         CheckSpec::StreamCompleteness,
+        CheckSpec::Propagation(None),
     ];
 
     /// The name scenarios use.
@@ -146,6 +168,7 @@ impl CheckSpec {
             CheckSpec::Duplicates => "duplicates",
             CheckSpec::BoundedStaleness(_) => "bounded_staleness",
             CheckSpec::StreamCompleteness => "stream_completeness",
+            CheckSpec::Propagation(_) => "propagation",
         }
     }
 
@@ -160,6 +183,7 @@ impl CheckSpec {
             CheckSpec::Duplicates => Box::<Duplicates>::default(),
             CheckSpec::BoundedStaleness(bound) => Box::new(BoundedStaleness::new(bound)),
             CheckSpec::StreamCompleteness => Box::<StreamCompleteness>::default(),
+            CheckSpec::Propagation(bound) => Box::new(Propagation::new(bound)),
         }
     }
 }
@@ -211,6 +235,12 @@ impl Checks {
     pub(crate) fn on_head(&mut self, mv: &HeadMove, dag: &mut VersionDag) {
         for c in &mut self.list {
             c.on_head(mv, dag);
+        }
+    }
+
+    pub(crate) fn on_push(&mut self, push: &Push, dag: &mut VersionDag) {
+        for c in &mut self.list {
+            c.on_push(push, dag);
         }
     }
 

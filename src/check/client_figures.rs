@@ -1,6 +1,6 @@
 //! Figures only clients can measure: how long a whole action took end to end, what a
-//! gate added to it, when a stream's first byte and last chunk arrived, and how often a
-//! gate said `message_limit`.
+//! gate added to it, when a stream's first byte and last chunk arrived, how often a gate
+//! said `message_limit`, and how long others' edits took to reach an editor.
 
 use super::histogram::Histogram;
 
@@ -22,4 +22,6 @@ pub struct ClientFigures {
     pub broken_streams: u64,
     /// `message_limit` answers clients received.
     pub message_limits: u64,
+    /// Per push of an edit an editor had not seen, from the edit's write to its arrival.
+    pub propagation: Histogram,
 }

@@ -8,7 +8,7 @@
 //! operations go to the checkers and the streaming figures; with `keep_ops` the history
 //! also keeps every completed record (for tests and small runs).
 
-use super::checks::{Checks, HeadMove};
+use super::checks::{Checks, HeadMove, Push};
 use super::client_figures::ClientFigures;
 use super::histogram::Histogram;
 use super::verdict::CheckReport;
@@ -73,6 +73,16 @@ pub enum Purpose {
     StreamStatus,
     /// The conversation fetched after a stream-status poll said `complete`.
     Fetch,
+    /// An editor opening its WebSocket connection: the document loads through the
+    /// server the load balancer chose, which then pushes others' edits to it.
+    Connect,
+    /// `edit`: a change sent over the editor's WebSocket connection.
+    Edit,
+    /// An app server polling the store for changes to a document its editors have open
+    /// (a server read for its own bookkeeping: no checker sees it).
+    Poll,
+    /// A version pushed to an editor's WebSocket (what an editor saw, never an operation).
+    Push,
 }
 
 impl Purpose {
@@ -93,6 +103,10 @@ impl Purpose {
             Purpose::Finalize => "finalizes",
             Purpose::StreamStatus => "polls the stream status of",
             Purpose::Fetch => "fetches",
+            Purpose::Connect => "opens",
+            Purpose::Edit => "edits",
+            Purpose::Poll => "polls",
+            Purpose::Push => "receives a push of",
         }
     }
 
@@ -110,13 +124,24 @@ impl Purpose {
             Purpose::Prepare => OpRow::Prepare,
             Purpose::Finalize => OpRow::Finalize,
             Purpose::StreamStatus => OpRow::StreamStatus,
+            Purpose::Connect => OpRow::Connect,
+            Purpose::Edit => OpRow::Edit,
+            Purpose::Poll => OpRow::Poll,
+            // No operation has this purpose; a push is counted by the propagation figures.
+            Purpose::Push => OpRow::Connect,
         }
     }
 
     /// Whether a server performed it on a client's behalf (no session of the client's
     /// observed it).
     pub fn by_server(self) -> bool {
-        matches!(self, Purpose::Response | Purpose::TitleJob)
+        matches!(self, Purpose::Response | Purpose::TitleJob | Purpose::Poll)
+    }
+
+    /// Whether the checkers see it: a server's poll only tells the server what to push,
+    /// and the pushes are checked where they arrive.
+    pub fn checked(self) -> bool {
+        self != Purpose::Poll
     }
 }
 
@@ -145,11 +170,17 @@ pub enum OpRow {
     Finalize,
     /// Stream-status polls.
     StreamStatus,
+    /// WebSocket connections opened (each loads the document).
+    Connect,
+    /// Edits sent over a WebSocket.
+    Edit,
+    /// App servers' polls of the store.
+    Poll,
 }
 
 impl OpRow {
     /// Every row, in report order.
-    pub const ALL: [OpRow; 11] = [
+    pub const ALL: [OpRow; 14] = [
         OpRow::Write,
         OpRow::Read,
         OpRow::Create,
@@ -161,6 +192,9 @@ impl OpRow {
         OpRow::Prepare,
         OpRow::Finalize,
         OpRow::StreamStatus,
+        OpRow::Connect,
+        OpRow::Edit,
+        OpRow::Poll,
     ];
 
     /// The lower-case name used in reports.
@@ -177,6 +211,9 @@ impl OpRow {
             OpRow::Prepare => "prepare",
             OpRow::Finalize => "finalize",
             OpRow::StreamStatus => "stream_status",
+            OpRow::Connect => "connect",
+            OpRow::Edit => "edit",
+            OpRow::Poll => "poll",
         }
     }
 
@@ -443,6 +480,7 @@ impl History {
         assert!(at >= inv.invoked, "operation completed before it began");
         let stale = outcome == Outcome::Ok
             && inv.kind == OpKind::Read
+            && inv.purpose.checked()
             && !self.dag.includes(version, inv.newest);
         let record = OpRecord {
             inv,
@@ -477,10 +515,19 @@ impl History {
             self.newest[op.inv.key as usize] = op.version;
         }
         self.stale_reads += u64::from(op.stale);
-        self.checks.on_op(op, &mut self.dag);
+        if op.inv.purpose.checked() {
+            self.checks.on_op(op, &mut self.dag);
+        }
         if let Some(ops) = &mut self.ops {
             ops.push(*op);
         }
+    }
+
+    /// A server pushed `push.version` to an editor that had not seen it.
+    pub fn pushed(&mut self, push: Push) {
+        let written = self.dag.get(push.version).created;
+        self.figures.propagation.record(push.at.since(written).as_nanos());
+        self.checks.on_push(&push, &mut self.dag);
     }
 
     /// Figures for one row of the operation table.

@@ -12,6 +12,7 @@ pub mod history;
 pub mod lost_write;
 pub mod monotonic_reads;
 pub mod monotonic_writes;
+pub mod propagation;
 pub mod read_your_writes;
 pub mod story;
 pub mod stream_completeness;
@@ -22,7 +23,9 @@ pub mod versions;
 pub mod writes_follow_reads;
 
 pub use bounded_staleness::BoundedStaleness;
-pub use checks::{Check, CheckSpec, Checks, End, HeadCause, HeadMove, SessionState, StoreEnd};
+pub use checks::{
+    Check, CheckSpec, Checks, End, HeadCause, HeadMove, Push, SessionState, StoreEnd,
+};
 pub use client_figures::ClientFigures;
 pub use convergence::Convergence;
 pub use duplicates::Duplicates;
@@ -31,6 +34,7 @@ pub use history::{History, Invocation, OpId, OpKind, OpRecord, OpRow, OpStats, O
 pub use lost_write::LostWrites;
 pub use monotonic_reads::MonotonicReads;
 pub use monotonic_writes::MonotonicWrites;
+pub use propagation::Propagation;
 pub use read_your_writes::ReadYourWrites;
 pub use stream_completeness::StreamCompleteness;
 pub use verdict::{CheckReport, Names, StoryLine, Verdict};

@@ -23,7 +23,7 @@ use super::Component;
 use super::env::Env;
 use super::message::{FLAG_IDEMPOTENT, FLAG_TOKEN, Fault, Msg, Reply, Request, Status};
 use super::workflow::{Instr, is_action};
-use crate::check::{Invocation, OpId, OpKind, Outcome, Purpose, Sighting, VersionId};
+use crate::check::{Invocation, OpId, OpKind, Outcome, Purpose, Push, Sighting, VersionId};
 use crate::engine::{Dist, LinkId, SimDuration, SimTime};
 use crate::model::{ClockSpec, RetrySpec};
 
@@ -136,6 +136,8 @@ pub struct Client {
     /// The version `/stream_status` reported, fetched with it as the token.
     fetch_token: VersionId,
     mid_stream: Option<MidStream>,
+    /// The app server holding this editor's open WebSocket connection.
+    connected_to: Option<u32>,
 }
 
 impl Client {
@@ -165,6 +167,7 @@ impl Client {
             polls: 0,
             fetch_token: VersionId::ROOT,
             mid_stream: None,
+            connected_to: None,
         }
     }
 
@@ -232,6 +235,10 @@ impl Client {
                 Instr::Maybe { p, skip } => Step::Skip(if env.rng.chance(*p) { 0 } else { *skip }),
             };
             match step {
+                // An edit needs an open connection: open it (loading the document) first.
+                Step::Send(_, Purpose::Edit) if self.connected_to.is_none() => {
+                    return self.send(OpKind::Read, Purpose::Connect, 1, env);
+                }
                 Step::Send(kind, purpose) if is_action(purpose) => {
                     self.message += 1;
                     return self.begin_action(kind, purpose, env);
@@ -437,6 +444,10 @@ impl Client {
                 self.fetch_token = reply.version;
                 self.send(OpKind::Read, Purpose::Fetch, 1, env);
             }
+            (Purpose::Connect, Status::Ok) => {
+                self.connected_to = Some(reply.server.0);
+                self.advance(env); // Now the edit that needed the connection.
+            }
             (Purpose::Fetch, Status::Ok) => {
                 self.broken = false;
                 self.next_step(env);
@@ -560,6 +571,20 @@ impl Client {
         self.end_action(env);
     }
 
+    /// A server pushed a version of a document: the editor shows it if it comes over
+    /// the open connection and is news.
+    fn on_push(&mut self, key: u32, version: VersionId, server: u32, env: &mut Env<'_>) {
+        let current = self.connected_to == Some(server) && key == self.key && self.online(env);
+        if !current || env.history.dag_mut().includes(self.seen.version, version) {
+            return;
+        }
+        let (at, event) = (env.now(), env.event());
+        let store = env.history.dag().get(version).store;
+        self.seen = Sighting { version, at, event, store, source: 0, purpose: Purpose::Push };
+        let client = self.index;
+        env.history.pushed(Push { client, key, version, server, at, event });
+    }
+
     fn on_wake(&mut self, env: &mut Env<'_>) {
         // Retries stop with the run; a gate's finalize and status polls finish the
         // work in flight.
@@ -579,6 +604,7 @@ impl Client {
             Fault::ClockJump(ns) => self.clock_offset_ns = self.clock_offset_ns.saturating_add(ns),
             Fault::Disconnect(ns) => {
                 self.offline_until = self.offline_until.max(env.now().after(SimDuration(ns)));
+                self.connected_to = None; // The WebSocket is gone; the next edit reopens it.
                 self.break_stream(env);
             }
             Fault::MidStream { chance_ppm, within_ms, lasting_ms } => {
@@ -609,6 +635,7 @@ impl Component for Client {
             Msg::Fault(f) => self.on_fault(f, env),
             Msg::Chunk { message, index, of } => self.on_chunk(message, index, of, env),
             Msg::StreamEnd { message, version } => self.on_stream_end(message, version, env),
+            Msg::Push { key, version, server } => self.on_push(key, version, server, env),
             other => panic!("client got unexpected {}", other.kind_name()),
         }
     }

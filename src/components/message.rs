@@ -161,6 +161,25 @@ pub enum Msg {
         /// The component's number for the work.
         job: u32,
     },
+    /// An app server pushing a version of a document to an editor's WebSocket.
+    Push {
+        /// The document.
+        key: u32,
+        /// The version.
+        version: VersionId,
+        /// The app server (component id): an editor takes pushes only from the server
+        /// its connection is open to.
+        server: u32,
+    },
+    /// A version of a document published to a pub/sub broker, or delivered by it.
+    Publish {
+        /// The document.
+        key: u32,
+        /// The version.
+        version: VersionId,
+        /// The publishing app server (component id): the broker does not echo it back.
+        from: u32,
+    },
     /// A message of a user-defined component.
     Custom {
         /// What the message means to the component.
@@ -187,6 +206,8 @@ impl Msg {
             Msg::Chunk { .. } => "chunk",
             Msg::StreamEnd { .. } => "stream_end",
             Msg::Done { .. } => "done",
+            Msg::Push { .. } => "push",
+            Msg::Publish { .. } => "publish",
         }
     }
 }
@@ -223,6 +244,8 @@ impl Traceable for Msg {
             Msg::Chunk { .. } => 8,
             Msg::StreamEnd { .. } => 9,
             Msg::Done { .. } => 10,
+            Msg::Push { .. } => 11,
+            Msg::Publish { .. } => 12,
         }
     }
 
@@ -252,6 +275,12 @@ impl Traceable for Msg {
             }
             Msg::StreamEnd { message, version } => [u64::from(message), u64::from(version.0), 0],
             Msg::Done { job } => [u64::from(job), 0, 0],
+            Msg::Push { key, version, server } => {
+                [u64::from(key), u64::from(version.0), u64::from(server)]
+            }
+            Msg::Publish { key, version, from } => {
+                [u64::from(key), u64::from(version.0), u64::from(from)]
+            }
         }
     }
 }

@@ -6,6 +6,7 @@
 //! only through `Msg` values scheduled on the engine, and touch only their own state plus
 //! what `Env` hands them: their random stream, the topology and the history.
 
+pub mod app_server;
 pub mod async_jobs;
 pub mod capacity;
 pub mod client;
@@ -13,6 +14,7 @@ pub mod env;
 pub mod fault_driver;
 pub mod load_balancer;
 pub mod message;
+pub mod pubsub;
 pub mod registry;
 pub mod sentinel;
 pub mod store;
@@ -21,6 +23,7 @@ pub mod stream_status;
 pub mod workflow;
 pub mod world;
 
+pub use app_server::AppServer;
 pub use async_jobs::AsyncJobs;
 pub use capacity::{Capacity, Load};
 pub use client::Client;
@@ -28,6 +31,7 @@ pub use env::Env;
 pub use fault_driver::FaultDriver;
 pub use load_balancer::LoadBalancer;
 pub use message::{Fault, Msg, Reply, Request, Status};
+pub use pubsub::PubSub;
 pub use registry::{Factory, Registry, Wiring};
 pub use sentinel::{GateCounts, Sentinel};
 pub use store::Store;

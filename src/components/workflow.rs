@@ -41,6 +41,7 @@ pub fn compile(steps: &[WorkflowStep]) -> Vec<Instr> {
             WorkflowStep::Refresh => out.push(Instr::Op(OpKind::Read, Purpose::Refresh)),
             WorkflowStep::Complete => out.push(Instr::Op(OpKind::Write, Purpose::Completion)),
             WorkflowStep::Title => out.push(Instr::Op(OpKind::Control, Purpose::Title)),
+            WorkflowStep::Edit => out.push(Instr::Op(OpKind::Write, Purpose::Edit)),
             WorkflowStep::Create => out.push(Instr::Create),
             WorkflowStep::Submit => out.push(Instr::Submit),
             WorkflowStep::Recover => out.push(Instr::Recover),
@@ -63,7 +64,10 @@ pub fn compile(steps: &[WorkflowStep]) -> Vec<Instr> {
 
 /// Whether `purpose` is an action a sentinel gate wraps: something that writes.
 pub fn is_action(purpose: Purpose) -> bool {
-    matches!(purpose, Purpose::Write | Purpose::Resubmit | Purpose::Create | Purpose::Completion)
+    matches!(
+        purpose,
+        Purpose::Write | Purpose::Resubmit | Purpose::Create | Purpose::Completion | Purpose::Edit
+    )
 }
 
 #[cfg(test)]

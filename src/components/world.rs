@@ -14,13 +14,16 @@ use super::message::{Fault, Msg};
 use super::registry::{Registry, Wiring};
 use super::workflow::compile;
 use super::{
-    AsyncJobs, Client, Component, GateCounts, Load, LoadBalancer, Sentinel, Store, StreamServer,
+    AppServer, AsyncJobs, Client, Component, GateCounts, Load, LoadBalancer, PubSub, Sentinel,
+    Store, StreamServer,
 };
 use crate::check::{CheckReport, Checks, Histogram, History, Names};
 use crate::engine::{
     Actor, ComponentId, Link, LinkId, Scheduler, Sim, SimDuration, SimTime, Stream, Topology,
 };
-use crate::model::{ComponentKind, Endpoint, FaultAction, ReadConsistency, Scenario, Step};
+use crate::model::{
+    ComponentKind, ComponentSpec, Endpoint, FaultAction, Model, ReadConsistency, Scenario, Step,
+};
 
 /// A component instance: a built-in, or a user component behind the trait.
 pub enum BuiltIn {
@@ -36,6 +39,10 @@ pub enum BuiltIn {
     StreamServer(StreamServer),
     /// An async job queue.
     AsyncJobs(AsyncJobs),
+    /// A WebSocket app server of the editor.
+    AppServer(AppServer),
+    /// A pub/sub broker.
+    PubSub(PubSub),
     /// The fault schedule.
     Faults(FaultDriver),
     /// A component from the registry.
@@ -51,6 +58,8 @@ impl Component for BuiltIn {
             BuiltIn::Sentinel(c) => c.start(env),
             BuiltIn::StreamServer(c) => c.start(env),
             BuiltIn::AsyncJobs(c) => c.start(env),
+            BuiltIn::AppServer(c) => c.start(env),
+            BuiltIn::PubSub(c) => c.start(env),
             BuiltIn::Faults(c) => c.start(env),
             BuiltIn::Custom(c) => c.start(env),
         }
@@ -65,6 +74,8 @@ impl Component for BuiltIn {
             BuiltIn::Sentinel(c) => c.on_message(msg, env),
             BuiltIn::StreamServer(c) => c.on_message(msg, env),
             BuiltIn::AsyncJobs(c) => c.on_message(msg, env),
+            BuiltIn::AppServer(c) => c.on_message(msg, env),
+            BuiltIn::PubSub(c) => c.on_message(msg, env),
             BuiltIn::Faults(c) => c.on_message(msg, env),
             BuiltIn::Custom(c) => c.on_message(msg, env),
         }
@@ -114,12 +125,18 @@ impl Actor for World {
 struct Plan {
     topology: Topology,
     names: Vec<String>,
+    /// Per model component, the id of its first instance.
+    first: Vec<u32>,
     outgoing: Vec<Vec<LinkId>>,
+    /// The links each instance accepts (a broker answers over them).
+    incoming: Vec<Vec<LinkId>>,
     client_entry: Vec<LinkId>,
     /// Per client, its link to a sentinel gate (empty without one).
     client_gate: Vec<LinkId>,
     /// The instance links made for each model link, in model order.
     per_model_link: Vec<Vec<LinkId>>,
+    /// Instances of model components (they come before the clients).
+    model_instances: usize,
 }
 
 /// Refuses a hand-built scenario that the loader would have refused, so a library user
@@ -145,6 +162,11 @@ fn check_buildable(scenario: &Scenario) -> Result<(), String> {
         != 1
     {
         return Err("exactly one link must start at the clients (besides a sentinel's)".into());
+    }
+    let to_counted =
+        model.links.iter().find(|l| l.from == Endpoint::Clients && model.instances(&l.to) > 1);
+    if let Some(l) = to_counted {
+        return Err(format!("clients link to `{}`, which has several instances", l.to));
     }
     if compile(&scenario.clients.workflow).is_empty() {
         return Err("the workflow has no step".into());
@@ -173,49 +195,68 @@ fn check_buildable(scenario: &Scenario) -> Result<(), String> {
 fn plan(scenario: &Scenario) -> Plan {
     let model = &scenario.model;
     let mut topology = Topology::default();
-    let mut names: Vec<String> = model.components.iter().map(|c| c.name.clone()).collect();
+    // Model components in name order, an app server as `api/0`, `api/1`, ...
+    let mut names = Vec::new();
+    let mut first = Vec::with_capacity(model.components.len());
+    for c in &model.components {
+        first.push(names.len() as u32);
+        match model.instances(&c.name) {
+            1 => names.push(c.name.clone()),
+            n => names.extend((0..n).map(|i| format!("{}/{i}", c.name))),
+        }
+    }
+    let model_instances = names.len();
     names.extend((0..scenario.clients.count).map(|i| format!("client/{i}")));
     names.push("faults".to_string());
     for name in &names {
         topology.add_node(name);
     }
-    let index_of = |name: &str| {
+    let instances_of = |name: &str| {
         let i = model.components.iter().position(|c| c.name == name);
-        ComponentId(i.expect("check_buildable resolved every link") as u32)
+        let i = i.expect("check_buildable resolved every link");
+        (first[i]..first[i] + model.instances(name)).map(ComponentId)
     };
     let mut outgoing = vec![Vec::new(); names.len()];
+    let mut incoming = vec![Vec::new(); names.len()];
     let mut client_entry = Vec::new();
     let mut client_gate = Vec::new();
     let mut per_model_link = Vec::new();
     for spec in &model.links {
-        let to = index_of(&spec.to);
         let link = Link { latency: spec.latency.clone(), loss: spec.loss, partitioned: false };
         let mut made = Vec::new();
-        match &spec.from {
-            Endpoint::Component(from) => {
-                let from = index_of(from);
-                let id = topology.connect(from, to, link);
-                outgoing[from.index()].push(id);
-                made.push(id);
-            }
-            Endpoint::Clients => {
-                let gate = model.is_sentinel(&spec.to);
-                for i in 0..scenario.clients.count {
-                    let from = ComponentId((model.components.len() as u32) + i);
-                    let id = topology.connect(from, to, link.clone());
-                    if gate {
-                        client_gate.push(id)
-                    } else {
-                        client_entry.push(id)
-                    }
-                    made.push(id);
+        let gate = model.is_sentinel(&spec.to);
+        let from: Vec<ComponentId> = match &spec.from {
+            Endpoint::Component(from) => instances_of(from).collect(),
+            Endpoint::Clients => (0..scenario.clients.count)
+                .map(|i| ComponentId(model_instances as u32 + i))
+                .collect(),
+        };
+        for &f in &from {
+            for to in instances_of(&spec.to) {
+                let id = topology.connect(f, to, link.clone());
+                match &spec.from {
+                    Endpoint::Component(_) => outgoing[f.index()].push(id),
+                    Endpoint::Clients if gate => client_gate.push(id),
+                    Endpoint::Clients => client_entry.push(id),
                 }
+                incoming[to.index()].push(id);
+                made.push(id);
             }
         }
         per_model_link.push(made);
     }
     assert_eq!(client_entry.len(), scenario.clients.count as usize, "one entry link per client");
-    Plan { topology, names, outgoing, client_entry, client_gate, per_model_link }
+    Plan {
+        topology,
+        names,
+        first,
+        outgoing,
+        incoming,
+        client_entry,
+        client_gate,
+        per_model_link,
+        model_instances,
+    }
 }
 
 /// Resolves the scenario's faults to instances; partitions become groups of links.
@@ -224,15 +265,16 @@ fn plan_faults(
     plan: &Plan,
 ) -> Result<(Vec<PlannedFault>, Vec<Vec<LinkId>>), String> {
     let model = &scenario.model;
+    // Every instance of the component: a fault on an app server hits all of them.
     let component = |name: &str| {
-        model
-            .components
-            .iter()
-            .position(|c| c.name == name)
-            .map(|i| ComponentId(i as u32))
-            .ok_or_else(|| format!("fault target `{name}` is not a component"))
+        let i = model.components.iter().position(|c| c.name == name);
+        let i = i.ok_or_else(|| format!("fault target `{name}` is not a component"))?;
+        let first = plan.first[i];
+        Ok::<Vec<ComponentId>, String>(
+            (first..first + model.instances(name)).map(ComponentId).collect(),
+        )
     };
-    let first_client = model.components.len() as u32;
+    let first_client = plan.model_instances as u32;
     let clients: Vec<ComponentId> =
         (0..scenario.clients.count).map(|i| ComponentId(first_client + i)).collect();
     let driver = ComponentId(plan.names.len() as u32 - 1);
@@ -242,18 +284,16 @@ fn plan_faults(
         let p =
             |targets, start, end| PlannedFault { when: f.when, targets, share: 1.0, start, end };
         planned.push(match &f.action {
-            FaultAction::Crash { target, restart_after } => p(
-                vec![component(target)?],
-                Fault::Crash,
-                restart_after.map(|d| (d, Fault::Restart)),
-            ),
+            FaultAction::Crash { target, restart_after } => {
+                p(component(target)?, Fault::Crash, restart_after.map(|d| (d, Fault::Restart)))
+            }
             FaultAction::Failover { target, promote } => {
-                p(vec![component(target)?], Fault::Failover(*promote), None)
+                p(component(target)?, Fault::Failover(*promote), None)
             }
             FaultAction::LagSpike { target, factor, lasting } => {
                 let milli = (factor * 1000.0).round().clamp(0.0, f64::from(u32::MAX)) as u32;
                 p(
-                    vec![component(target)?],
+                    component(target)?,
                     Fault::LagFactor(milli),
                     Some((*lasting, Fault::LagFactor(1000))),
                 )
@@ -262,7 +302,7 @@ fn plan_faults(
                 let targets = if target == crate::model::architecture::CLIENTS {
                     clients.clone()
                 } else {
-                    vec![component(target)?]
+                    component(target)?
                 };
                 p(targets, Fault::ClockJump(*by_ns), None)
             }
@@ -306,6 +346,53 @@ fn endpoint_name(e: &Endpoint) -> &str {
     }
 }
 
+/// Builds instance `id` of the model component `spec`.
+fn build_instance(
+    scenario: &Scenario,
+    registry: &Registry,
+    spec: &ComponentSpec,
+    plan: &Plan,
+    id: usize,
+) -> Result<BuiltIn, String> {
+    let model = &scenario.model;
+    let outgoing = &plan.outgoing[id];
+    let topology = &plan.topology;
+    // An instance's links, split by whether the far end is a component of `kind`.
+    let split = |side: fn(&Model, &str) -> bool| -> (Vec<LinkId>, Vec<LinkId>) {
+        outgoing.iter().partition(|&&l| side(model, topology.name(topology.ends(l).1)))
+    };
+    Ok(match &spec.kind {
+        ComponentKind::LoadBalancer(lb) => {
+            BuiltIn::LoadBalancer(LoadBalancer::new(lb.policy, outgoing.clone()))
+        }
+        ComponentKind::Store(s) => {
+            let keys = scenario.clients.key_count();
+            BuiltIn::Store(Store::new(&spec.name, s, keys, scenario.seed))
+        }
+        ComponentKind::Sentinel(g) => BuiltIn::Sentinel(Sentinel::new(g)),
+        ComponentKind::StreamServer(x) => {
+            let (jobs, data) = split(Model::is_job_queue);
+            let data = *data.first().ok_or("a stream server needs a store link")?;
+            BuiltIn::StreamServer(StreamServer::new(x, data, jobs.first().copied()))
+        }
+        ComponentKind::AppServer(a) => {
+            let (bus, data) = split(Model::is_broker);
+            let data = *data.first().ok_or("an app server needs a store link")?;
+            BuiltIn::AppServer(AppServer::new(a, data, bus.first().copied()))
+        }
+        ComponentKind::PubSub(b) => BuiltIn::PubSub(PubSub::new(b, plan.incoming[id].clone())),
+        ComponentKind::AsyncJobs(j) => BuiltIn::AsyncJobs(AsyncJobs::new(j)),
+        ComponentKind::Custom(c) => {
+            let factory = registry
+                .get(&c.kind)
+                .ok_or_else(|| format!("no custom component kind `{}`", c.kind))?;
+            let wiring =
+                Wiring { name: spec.name.clone(), outgoing: outgoing.clone(), seed: scenario.seed };
+            BuiltIn::Custom(factory(c, &wiring)?)
+        }
+    })
+}
+
 impl World {
     /// Builds the world of `scenario` and schedules each component's first events.
     ///
@@ -328,41 +415,15 @@ impl World {
         check_buildable(scenario)?;
         let plan = plan(scenario);
         let (faults, partition_groups) = plan_faults(scenario, &plan)?;
-        let Plan { topology, names, outgoing, client_entry, client_gate, .. } = plan;
-        let model = &scenario.model;
         let key_count = scenario.clients.key_count();
-        let mut components = Vec::with_capacity(names.len());
+        let mut components = Vec::with_capacity(plan.names.len());
         for (i, spec) in scenario.model.components.iter().enumerate() {
-            let built = match &spec.kind {
-                ComponentKind::LoadBalancer(lb) => {
-                    BuiltIn::LoadBalancer(LoadBalancer::new(lb.policy, outgoing[i].clone()))
-                }
-                ComponentKind::Store(s) => {
-                    BuiltIn::Store(Store::new(&spec.name, s, key_count, scenario.seed))
-                }
-                ComponentKind::Sentinel(g) => BuiltIn::Sentinel(Sentinel::new(g)),
-                ComponentKind::StreamServer(x) => {
-                    let (jobs, data): (Vec<LinkId>, Vec<LinkId>) = outgoing[i]
-                        .iter()
-                        .partition(|&&l| model.is_job_queue(topology.name(topology.ends(l).1)));
-                    let data = *data.first().ok_or("a stream server needs a store link")?;
-                    BuiltIn::StreamServer(StreamServer::new(x, data, jobs.first().copied()))
-                }
-                ComponentKind::AsyncJobs(j) => BuiltIn::AsyncJobs(AsyncJobs::new(j)),
-                ComponentKind::Custom(c) => {
-                    let factory = registry
-                        .get(&c.kind)
-                        .ok_or_else(|| format!("no custom component kind `{}`", c.kind))?;
-                    let wiring = Wiring {
-                        name: spec.name.clone(),
-                        outgoing: outgoing[i].clone(),
-                        seed: scenario.seed,
-                    };
-                    BuiltIn::Custom(factory(c, &wiring)?)
-                }
-            };
-            components.push(built);
+            let first = plan.first[i] as usize;
+            for id in first..first + scenario.model.instances(&spec.name) as usize {
+                components.push(build_instance(scenario, registry, spec, &plan, id)?);
+            }
         }
+        let Plan { topology, names, client_entry, client_gate, model_instances, .. } = plan;
         let clients = &scenario.clients;
         let workload = Arc::new(Workload {
             program: compile(&clients.workflow),
@@ -383,7 +444,6 @@ impl World {
         let rngs = names.iter().map(|n| Stream::new(scenario.seed, n)).collect();
         let history = History::new(key_count, checks, keep_ops);
         let stop_at = SimTime::ZERO.after(scenario.duration);
-        let model_components = scenario.model.components.len();
         let world = World {
             components,
             rngs,
@@ -391,7 +451,7 @@ impl World {
             history,
             stop_at,
             partition_groups,
-            model_components,
+            model_components: model_instances,
         };
         let mut sim = Sim::new(world);
         start_all(&mut sim);

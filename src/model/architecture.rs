@@ -41,6 +41,12 @@ pub enum ComponentKind {
     StreamServer(StreamServerSpec),
     /// A job queue that answers `202 Accepted` and does the work later.
     AsyncJobs(AsyncJobsSpec),
+    /// App servers holding their editors' WebSocket connections: edits go to the store
+    /// and are pushed to the server's other connections on the document; edits made
+    /// through other servers arrive by polling or through a pub/sub broker.
+    AppServer(AppServerSpec),
+    /// A pub/sub broker: what one app server publishes goes out to all the others.
+    PubSub(PubSubSpec),
     /// A component provided by a library user through the registry.
     Custom(CustomSpec),
 }
@@ -78,6 +84,34 @@ pub struct StreamServerSpec {
     pub chunks: u32,
     /// Time between two chunks.
     pub spacing: Dist,
+}
+
+/// WebSocket app server parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppServerSpec {
+    /// Instances (`api/0`, `api/1`, ...), each with its own connections.
+    pub count: u32,
+    /// How a server learns of edits made through the others.
+    pub propagation: Propagation,
+}
+
+/// How app servers learn of each other's edits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Propagation {
+    /// Each server reads every document its editors have open from the store this often.
+    Poll {
+        /// The polling interval.
+        every: crate::engine::SimDuration,
+    },
+    /// Each server publishes its edits to its broker, which sends them to the others.
+    PubSub,
+}
+
+/// Pub/sub broker parameters.
+#[derive(Debug, Clone)]
+pub struct PubSubSpec {
+    /// Time inside the broker before a message goes out.
+    pub fanout: Dist,
 }
 
 /// Async job queue parameters.
@@ -214,6 +248,19 @@ impl Model {
     /// Whether `name` is a sentinel gate (clients reach it beside their entry link).
     pub fn is_sentinel(&self, name: &str) -> bool {
         self.component(name).is_some_and(|c| matches!(c.kind, ComponentKind::Sentinel(_)))
+    }
+
+    /// How many instances `name` has: an app server's `count`, otherwise one.
+    pub fn instances(&self, name: &str) -> u32 {
+        match self.component(name).map(|c| &c.kind) {
+            Some(ComponentKind::AppServer(a)) => a.count,
+            _ => 1,
+        }
+    }
+
+    /// Whether `name` is a pub/sub broker (an app server's second link).
+    pub fn is_broker(&self, name: &str) -> bool {
+        self.component(name).is_some_and(|c| matches!(c.kind, ComponentKind::PubSub(_)))
     }
 
     /// Whether `name` is an async job queue (a stream server's second link).

@@ -8,9 +8,10 @@ pub mod architecture;
 pub mod scenario;
 
 pub use architecture::{
-    AsyncJobsSpec, CapacitySpec, ClockSource, ComponentKind, ComponentSpec, ConflictPolicy,
-    CustomSpec, Durability, Endpoint, LinkSpec, LoadBalancerPolicy, LoadBalancerSpec, Model,
-    ReadConsistency, SentinelSpec, StoreSpec, StreamServerSpec, UsageLimit,
+    AppServerSpec, AsyncJobsSpec, CapacitySpec, ClockSource, ComponentKind, ComponentSpec,
+    ConflictPolicy, CustomSpec, Durability, Endpoint, LinkSpec, LoadBalancerPolicy,
+    LoadBalancerSpec, Model, Propagation, PubSubSpec, ReadConsistency, SentinelSpec, StoreSpec,
+    StreamServerSpec, UsageLimit,
 };
 pub use scenario::{
     ClientsSpec, ClockSpec, Expectation, FaultAction, FaultSpec, FaultTime, KeyChoice, Promote,

@@ -217,6 +217,9 @@ pub enum Step {
     Recover,
     /// Ask for the conversation's title: answered `202 Accepted`, written later by a job.
     Title,
+    /// Send a change over the editor's WebSocket, opening it first (which loads the
+    /// document) when it is not open.
+    Edit,
     /// Run the steps this many times.
     Repeat(u32, Vec<Step>),
     /// Run the steps with this probability.

@@ -178,6 +178,10 @@ pub struct Summary {
     /// Sentinel gates by name.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub gates: BTreeMap<String, GateSummary>,
+    /// Others' edits pushed to editors, from the write to the push's arrival (absent
+    /// without pushes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub propagation_ns: Option<LatencySummary>,
     /// Server queues by name (absent without capacity).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub load: BTreeMap<String, LoadSummary>,
@@ -305,6 +309,8 @@ impl Summary {
             streams: stream_summary(&history.figures),
             actions: action_summary(&history.figures),
             gates: gate_summaries(scenario, &outcome.gates),
+            propagation_ns: (history.figures.propagation.count() > 0)
+                .then(|| LatencySummary::of(&history.figures.propagation)),
             load: outcome.loads.iter().map(|(n, l)| (n.clone(), LoadSummary::of(l))).collect(),
             message_limits_seen: history.figures.message_limits,
             events: outcome.stats.events,
@@ -446,6 +452,17 @@ impl Summary {
                 let _ = write!(t, "; gate overhead p50 {}, p99 {}", f(g.p50), f(g.p99));
             }
             let _ = writeln!(t);
+        }
+        if let Some(p) = &self.propagation_ns {
+            let pushes = self.checks.get("propagation").map_or(0, |c| c.report.checked);
+            let _ = writeln!(
+                t,
+                "propagation  others' edits reach an editor p50 {}, p99 {}, max {}{}",
+                f(p.p50),
+                f(p.p99),
+                f(p.max),
+                if pushes > 0 { format!(" ({} pushes)", group(pushes)) } else { String::new() }
+            );
         }
         for (name, g) in &self.gates {
             let limits: Vec<String> = g

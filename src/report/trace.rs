@@ -114,6 +114,10 @@ impl<W: Write> TraceWriter<W> {
             Msg::StreamEnd { version, .. } => {
                 (line.version, line.payload) = (Some(version.0), Some(d.msg.trace_ids()));
             }
+            Msg::Push { key, version, server } | Msg::Publish { key, version, from: server } => {
+                line.from = Some(&names[server as usize]);
+                (line.key, line.version) = (Some(key), Some(version.0));
+            }
             Msg::Wake => {}
         }
         let result = serde_json::to_writer(&mut self.out, &line)

@@ -58,7 +58,14 @@ pub fn experiment(
     if c.errors.is_empty() { Ok(Experiment { faults, checks, expect }) } else { Err(c.errors) }
 }
 
-fn spec(r: RawCheck, bound: Option<SimDuration>) -> CheckSpec {
+/// Bounds of the checkers that take one: staleness, propagation.
+#[derive(Debug, Clone, Copy, Default)]
+struct Bounds {
+    staleness: Option<SimDuration>,
+    propagation: Option<SimDuration>,
+}
+
+fn spec(r: RawCheck, bounds: Bounds) -> CheckSpec {
     match r {
         RawCheck::LostAcknowledgedWrite => CheckSpec::LostAcknowledgedWrite,
         RawCheck::ReadYourWrites => CheckSpec::ReadYourWrites,
@@ -67,20 +74,26 @@ fn spec(r: RawCheck, bound: Option<SimDuration>) -> CheckSpec {
         RawCheck::WritesFollowReads => CheckSpec::WritesFollowReads,
         RawCheck::Convergence => CheckSpec::Convergence,
         RawCheck::Duplicates => CheckSpec::Duplicates,
-        RawCheck::BoundedStaleness => CheckSpec::BoundedStaleness(bound),
+        RawCheck::BoundedStaleness => CheckSpec::BoundedStaleness(bounds.staleness),
         RawCheck::StreamCompleteness => CheckSpec::StreamCompleteness,
+        RawCheck::Propagation => CheckSpec::Propagation(bounds.propagation),
     }
 }
 
 fn checks(raw: &RawScenario) -> Vec<CheckSpec> {
-    let bound = raw.staleness_bound.map(|d| d.0);
+    let bounds = Bounds {
+        staleness: raw.staleness_bound.map(|d| d.0),
+        propagation: raw.propagation_bound.map(|d| d.0),
+    };
     let mut list: Vec<CheckSpec> = match &raw.check {
         None => CheckSpec::ALL.to_vec(),
-        Some(names) => names.iter().map(|&r| spec(r, bound)).collect(),
+        Some(names) => names.iter().map(|&r| spec(r, bounds)).collect(),
     };
     for c in &mut list {
-        if let CheckSpec::BoundedStaleness(b) = c {
-            *b = bound;
+        match c {
+            CheckSpec::BoundedStaleness(b) => *b = bounds.staleness,
+            CheckSpec::Propagation(b) => *b = bounds.propagation,
+            _ => {}
         }
     }
     list.dedup();
@@ -91,7 +104,7 @@ fn expectations(c: &mut Checker<'_>, raw: &RawScenario, checks: &[CheckSpec]) ->
     let names: Vec<&str> = checks.iter().map(|s| s.name()).collect();
     let mut out = Vec::new();
     for (&raw_name, e) in &raw.expect {
-        let name = spec(raw_name, None).name();
+        let name = spec(raw_name, Bounds::default()).name();
         if !names.contains(&name) {
             let msg = format!("`{name}` is expected but not in `check`");
             let hint = Some("add it to `check: [...]`, or drop `check` to run all".to_string());

@@ -22,8 +22,17 @@ use crate::model::{ComponentKind, Model, Scenario};
 pub const FILE_BYTES_MAX: u64 = 16 * 1024 * 1024;
 
 /// Top-level scenario fields an override path may start with (others go to the model).
-pub const SCENARIO_FIELDS: [&str; 8] =
-    ["name", "seed", "duration", "clients", "faults", "check", "staleness_bound", "expect"];
+pub const SCENARIO_FIELDS: [&str; 9] = [
+    "name",
+    "seed",
+    "duration",
+    "clients",
+    "faults",
+    "check",
+    "staleness_bound",
+    "propagation_bound",
+    "expect",
+];
 
 type Loaded<T> = Result<T, LoadError>;
 

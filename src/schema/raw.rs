@@ -96,6 +96,10 @@ pub enum RawComponent {
     StreamServer(RawStreamServer),
     /// `AsyncJobs(workers: 2, duration: exp("2s"))`.
     AsyncJobs(RawAsyncJobs),
+    /// `AppServer(count: 4, propagation: poll(every: "2s"))`.
+    AppServer(RawAppServer),
+    /// `PubSub(fanout: exp("1ms"))`.
+    PubSub(RawPubSub),
     /// `Custom(kind: "my_cache", params: {"ttl": "5m"})`.
     Custom(RawCustom),
 }
@@ -139,6 +143,40 @@ pub struct RawStreamServer {
     pub chunks: u32,
     /// Time between chunks.
     pub spacing: RawDist,
+}
+
+/// WebSocket app server parameters.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "AppServer")]
+pub struct RawAppServer {
+    /// Instances, each with its own connections.
+    #[serde(default = "one_worker")]
+    pub count: u32,
+    /// `poll(every: "2s")` or `pubsub`.
+    pub propagation: RawPropagation,
+}
+
+/// How app servers learn of each other's edits.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename = "propagation")]
+pub enum RawPropagation {
+    /// Each server reads every open document from the store this often.
+    Poll {
+        /// The polling interval.
+        every: Dur,
+    },
+    /// Each server publishes its edits to a broker that fans them out.
+    Pubsub,
+}
+
+/// Pub/sub broker parameters.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "PubSub")]
+pub struct RawPubSub {
+    /// Time inside the broker before a message goes out to the subscribers.
+    #[serde(default)]
+    pub fanout: Option<RawDist>,
 }
 
 /// Async job queue parameters.
@@ -345,6 +383,9 @@ pub struct RawScenario {
     /// Bound for `bounded_staleness`.
     #[serde(default)]
     pub staleness_bound: Option<Dur>,
+    /// Bound for `propagation`.
+    #[serde(default)]
+    pub propagation_bound: Option<Dur>,
     /// Expected verdicts by checker name.
     #[serde(default)]
     pub expect: BTreeMap<RawCheck, RawExpect>,
@@ -373,6 +414,8 @@ pub enum RawCheck {
     BoundedStaleness,
     /// A persisted response its client never saw whole.
     StreamCompleteness,
+    /// How long edits take to reach the other editors.
+    Propagation,
 }
 
 /// An expected verdict.
@@ -584,6 +627,9 @@ pub enum RawKey {
     Shared,
     /// `tabs(2)`: clients in groups of two share a key (one user, two tabs).
     Tabs(u32),
+    /// `editors(5)`: clients in groups of five share a key (five people editing one
+    /// document).
+    Editors(u32),
 }
 
 /// A workflow step.
@@ -613,6 +659,8 @@ pub enum RawStep {
     Recover,
     /// Ask for a title (`202 Accepted`).
     Title,
+    /// Send a change over the editor's WebSocket.
+    Edit,
     /// `repeat(3, [write, read])`.
     Repeat(u32, Vec<RawStep>),
     /// `maybe(0.3, [refresh, resubmit_if_missing])`.

@@ -11,19 +11,19 @@ use petgraph::graph::DiGraph;
 
 use super::error::{Diagnostic, did_you_mean};
 use super::raw::{
-    RawAsyncJobs, RawCapacity, RawClients, RawClockSource, RawComponent, RawConflict, RawDist,
-    RawDurability, RawKey, RawLink, RawModel, RawPolicy, RawReads, RawScenario, RawSentinel,
-    RawStep, RawStore, RawStreamServer,
+    RawAppServer, RawAsyncJobs, RawCapacity, RawClients, RawClockSource, RawComponent, RawConflict,
+    RawDist, RawDurability, RawKey, RawLink, RawModel, RawPolicy, RawPropagation, RawReads,
+    RawScenario, RawSentinel, RawStep, RawStore, RawStreamServer,
 };
 use super::ron_tree::{Node, NodeKind};
 use super::source::{Place, SourceText};
 use crate::engine::{Dist, SimDuration};
 use crate::model::architecture::CLIENTS;
 use crate::model::{
-    AsyncJobsSpec, CapacitySpec, ClientsSpec, ClockSource, ClockSpec, ComponentKind, ComponentSpec,
-    ConflictPolicy, CustomSpec, Durability, Endpoint, KeyChoice, LinkSpec, LoadBalancerPolicy,
-    LoadBalancerSpec, Model, ReadConsistency, RetrySpec, SentinelSpec, Step, StoreSpec,
-    StreamServerSpec, UsageLimit,
+    AppServerSpec, AsyncJobsSpec, CapacitySpec, ClientsSpec, ClockSource, ClockSpec, ComponentKind,
+    ComponentSpec, ConflictPolicy, CustomSpec, Durability, Endpoint, KeyChoice, LinkSpec,
+    LoadBalancerPolicy, LoadBalancerSpec, Model, Propagation, PubSubSpec, ReadConsistency,
+    RetrySpec, SentinelSpec, Step, StoreSpec, StreamServerSpec, UsageLimit,
 };
 
 /// Most clients a scenario may declare.
@@ -157,6 +157,13 @@ pub fn model(raw: &RawModel, at: Locator<'_>) -> Result<Model, Vec<Diagnostic>> 
                 ComponentKind::StreamServer(stream_server(&mut c, name, x))
             }
             RawComponent::AsyncJobs(j) => ComponentKind::AsyncJobs(async_jobs(&mut c, name, j)),
+            RawComponent::AppServer(a) => ComponentKind::AppServer(app_server(&mut c, name, a)),
+            RawComponent::PubSub(b) => ComponentKind::PubSub(PubSubSpec {
+                fanout: b
+                    .fanout
+                    .as_ref()
+                    .map_or(Dist::constant(0), |d| c.dist(&["components", name, "fanout"], d)),
+            }),
             RawComponent::Custom(x) => {
                 ComponentKind::Custom(CustomSpec { kind: x.kind.clone(), params: x.params.clone() })
             }
@@ -294,6 +301,27 @@ fn async_jobs(c: &mut Checker<'_>, name: &str, j: &RawAsyncJobs) -> AsyncJobsSpe
     AsyncJobsSpec { workers: j.workers, duration: c.dist(&at("duration"), &j.duration) }
 }
 
+/// Most instances an app server may have.
+pub const INSTANCES_MAX: u32 = 1000;
+
+fn app_server(c: &mut Checker<'_>, name: &str, a: &RawAppServer) -> AppServerSpec {
+    if a.count == 0 || a.count > INSTANCES_MAX {
+        let msg = format!("`count` must be between 1 and {INSTANCES_MAX}, found {}", a.count);
+        c.error(&["components", name, "count"], msg, None);
+    }
+    let propagation = match a.propagation {
+        RawPropagation::Poll { every } => {
+            if every.0 == SimDuration::ZERO {
+                let msg = "polling `every` must be above 0".to_string();
+                c.error(&["components", name, "propagation"], msg, None);
+            }
+            Propagation::Poll { every: every.0 }
+        }
+        RawPropagation::Pubsub => Propagation::PubSub,
+    };
+    AppServerSpec { count: a.count, propagation }
+}
+
 fn link(c: &mut Checker<'_>, raw: &RawModel, i: usize, l: &RawLink) -> LinkSpec {
     let index = i.to_string();
     let names = || raw.components.keys().map(String::as_str).chain([CLIENTS]);
@@ -324,6 +352,15 @@ fn check_wiring(c: &mut Checker<'_>, model: &Model) {
             "exactly one link must start at `{CLIENTS}` (besides one to a sentinel), found {entries}"
         );
         let hint = Some(format!(r#"add (from: "{CLIENTS}", to: "lb", latency: exp("1ms"))"#));
+        c.error(&["links"], msg, hint);
+    }
+    if let Some(l) = from_clients().find(|l| model.instances(&l.to) > 1) {
+        let msg = format!(
+            "`{CLIENTS}` link to `{}`, which has {} instances: put a load balancer in front",
+            l.to,
+            model.instances(&l.to)
+        );
+        let hint = Some(r#"e.g. "lb": LoadBalancer(policy: round_robin)"#.into());
         c.error(&["links"], msg, hint);
     }
     if from_clients().filter(|l| model.is_sentinel(&l.to)).count() > 1 {
@@ -366,7 +403,8 @@ fn check_roles(c: &mut Checker<'_>, model: &Model) {
             .filter(|l| l.from == Endpoint::Component(spec.name.clone()))
             .collect();
         let jobs = out.iter().filter(|l| model.is_job_queue(&l.to)).count();
-        let data = out.len() - jobs;
+        let brokers = out.iter().filter(|l| model.is_broker(&l.to)).count();
+        let data = out.len() - jobs - brokers;
         let name = &spec.name;
         let hint = Some(format!(r#"add (from: "{name}", to: "db", latency: exp("1ms"))"#));
         let problem = match spec.kind {
@@ -379,6 +417,26 @@ fn check_roles(c: &mut Checker<'_>, model: &Model) {
                      job queue, found {data} and {jobs}"
                 ),
                 hint,
+            )),
+            ComponentKind::AppServer(_) if data != 1 || jobs > 0 || brokers > 1 => Some((
+                format!(
+                    "app server `{name}` needs one link to its store and at most one to a \
+                     pub/sub broker, found {data} and {brokers}{}",
+                    if jobs > 0 { " (and a job queue it cannot use)" } else { "" }
+                ),
+                hint,
+            )),
+            ComponentKind::AppServer(a) if a.propagation == Propagation::PubSub && brokers == 0 => {
+                let hint = format!(r#"add (from: "{name}", to: "bus", latency: exp("1ms"))"#);
+                let msg =
+                    format!("app server `{name}` propagates by pub/sub but has no broker link");
+                Some((msg, Some(hint)))
+            }
+            ComponentKind::PubSub(_) if !out.is_empty() => Some((
+                format!(
+                    "broker `{name}` answers over its app servers' links; it has no links of its own"
+                ),
+                None,
             )),
             ComponentKind::AsyncJobs(_) if !out.is_empty() => Some((
                 format!("job queue `{name}` runs its jobs itself; it has no links of its own"),
@@ -403,19 +461,14 @@ fn check_roles(c: &mut Checker<'_>, model: &Model) {
     }
 }
 
-/// Refuses streaming steps that no stream server would serve: from the clients' entry,
-/// every store must lie behind a stream server, and `title` needs one with a job queue.
-fn check_stream_steps(c: &mut Checker<'_>, workflow: &[Step], model: &Model) {
-    let (streams, titles) =
-        (uses(workflow, &is_stream_step), uses(workflow, &|s| matches!(s, Step::Title)));
-    if !streams && !titles {
-        return;
-    }
-    let Some(entry) =
-        model.links.iter().find(|l| l.from == Endpoint::Clients && !model.is_sentinel(&l.to))
-    else {
-        return; // The model's own check has said so.
-    };
+/// The servers of kind `is_server` that requests from the clients' entry reach, and the
+/// stores (or custom components) they reach without passing one; `None` without entry.
+fn servers_in_front(
+    model: &Model,
+    is_server: fn(&ComponentKind) -> bool,
+) -> Option<(Vec<&str>, Vec<&str>)> {
+    let entry =
+        model.links.iter().find(|l| l.from == Endpoint::Clients && !model.is_sentinel(&l.to))?;
     let mut servers = Vec::new();
     let mut bare = Vec::new();
     let mut todo = vec![entry.to.as_str()];
@@ -425,7 +478,7 @@ fn check_stream_steps(c: &mut Checker<'_>, workflow: &[Step], model: &Model) {
             continue;
         }
         match model.component(name).map(|s| &s.kind) {
-            Some(ComponentKind::StreamServer(_)) => servers.push(name),
+            Some(kind) if is_server(kind) => servers.push(name),
             Some(ComponentKind::Store(_) | ComponentKind::Custom(_)) => bare.push(name),
             _ => todo.extend(
                 model
@@ -436,6 +489,40 @@ fn check_stream_steps(c: &mut Checker<'_>, workflow: &[Step], model: &Model) {
             ),
         }
     }
+    Some((servers, bare))
+}
+
+/// Refuses `edit` steps that no app server would serve: from the clients' entry, every
+/// store must lie behind one.
+fn check_edit_steps(c: &mut Checker<'_>, workflow: &[Step], model: &Model) {
+    if !uses(workflow, &|s| matches!(s, Step::Edit)) {
+        return;
+    }
+    let is_app = |k: &ComponentKind| matches!(k, ComponentKind::AppServer(_));
+    let Some((servers, bare)) = servers_in_front(model, is_app) else { return };
+    if servers.is_empty() || !bare.is_empty() {
+        let msg = format!(
+            "`edit` needs an AppServer between `{CLIENTS}` and every store (it holds the \
+             WebSocket), but requests reach {} directly",
+            bare.first().map_or("no app server".to_string(), |b| format!("`{b}`"))
+        );
+        let hint = Some(r#"e.g. "api": AppServer(count: 2, propagation: pubsub)"#.into());
+        c.error(&["clients", "workflow"], msg, hint);
+    }
+}
+
+/// Refuses streaming steps that no stream server would serve: from the clients' entry,
+/// every store must lie behind a stream server, and `title` needs one with a job queue.
+fn check_stream_steps(c: &mut Checker<'_>, workflow: &[Step], model: &Model) {
+    let (streams, titles) =
+        (uses(workflow, &is_stream_step), uses(workflow, &|s| matches!(s, Step::Title)));
+    if !streams && !titles {
+        return;
+    }
+    let is_stream = |k: &ComponentKind| matches!(k, ComponentKind::StreamServer(_));
+    let Some((servers, bare)) = servers_in_front(model, is_stream) else {
+        return; // The model's own check has said so.
+    };
     let step = if streams { "`create`, `complete`, `submit` and `recover`" } else { "`title`" };
     if servers.is_empty() || !bare.is_empty() {
         let msg = format!(
@@ -514,9 +601,10 @@ pub fn clients(
     let key = match raw.key {
         RawKey::Own => KeyChoice::Own,
         RawKey::Shared => KeyChoice::Shared,
-        RawKey::Tabs(n) => {
+        RawKey::Tabs(n) | RawKey::Editors(n) => {
             if n == 0 || n > raw.count.max(1) {
-                let msg = format!("`tabs` must be between 1 and the client count, found {n}");
+                let what = if matches!(raw.key, RawKey::Tabs(_)) { "tabs" } else { "editors" };
+                let msg = format!("`{what}` must be between 1 and the client count, found {n}");
                 c.error(&["clients", "key"], msg, None);
             }
             KeyChoice::Tabs(n.max(1))
@@ -556,6 +644,7 @@ pub fn clients(
         clock,
     };
     check_stream_steps(&mut c, &spec.workflow, model);
+    check_edit_steps(&mut c, &spec.workflow, model);
     check_store_size(&mut c, &spec, model);
     check_round_takes_time(&mut c, &spec, model);
     if c.errors.is_empty() { Ok(spec) } else { Err(c.errors) }
@@ -622,6 +711,7 @@ fn steps(c: &mut Checker<'_>, path: &[&str], raw: &[RawStep], depth: usize) -> V
             RawStep::Submit => Step::Submit,
             RawStep::Recover => Step::Recover,
             RawStep::Title => Step::Title,
+            RawStep::Edit => Step::Edit,
             RawStep::Sleep(d) => {
                 let inner: Vec<&str> = at.iter().copied().chain(["0"]).collect();
                 Step::Sleep(c.dist(&inner, d))
@@ -655,9 +745,13 @@ fn program_size(steps: &[Step]) -> usize {
 /// Whether some step always or sometimes sends an operation.
 fn has_operation(steps: &[Step]) -> bool {
     steps.iter().any(|s| match s {
-        Step::Write | Step::Read | Step::Refresh | Step::Complete | Step::Submit | Step::Title => {
-            true
-        }
+        Step::Write
+        | Step::Read
+        | Step::Refresh
+        | Step::Complete
+        | Step::Submit
+        | Step::Title
+        | Step::Edit => true,
         Step::Repeat(n, body) => *n > 0 && has_operation(body),
         Step::Maybe(p, body) => *p > 0.0 && has_operation(body),
         Step::Sleep(_) | Step::ResubmitIfMissing | Step::OpenTab | Step::Create | Step::Recover => {

@@ -1,0 +1,52 @@
+//! A pub/sub broker (Redis-like): what one app server publishes goes out, after the
+//! broker's own `fanout` time, to every other app server linked to it, each over its
+//! own link. While crashed it drops what is published: servers learn nothing of each
+//! other's edits until it is back, and nothing published meanwhile is replayed.
+
+use super::Component;
+use super::env::Env;
+use super::message::{Fault, Msg};
+use crate::engine::{Dist, LinkId, SimDuration};
+use crate::model::PubSubSpec;
+
+/// A fan-out broker.
+#[derive(Debug)]
+pub struct PubSub {
+    fanout: Dist,
+    subscribers: Vec<LinkId>,
+    up: bool,
+    dropped: u64,
+}
+
+impl PubSub {
+    /// A broker that delivers over `subscribers` (the links its app servers opened).
+    pub fn new(spec: &PubSubSpec, subscribers: Vec<LinkId>) -> PubSub {
+        PubSub { fanout: spec.fanout.clone(), subscribers, up: true, dropped: 0 }
+    }
+
+    /// Messages published while the broker was down.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+}
+
+impl Component for PubSub {
+    fn on_message(&mut self, msg: Msg, env: &mut Env<'_>) {
+        match msg {
+            Msg::Publish { from, .. } if self.up => {
+                let delay = SimDuration(self.fanout.sample(env.rng));
+                for i in 0..self.subscribers.len() {
+                    let link = self.subscribers[i];
+                    if env.peer(link).0 != from {
+                        env.send_after(delay, link, msg);
+                    }
+                }
+            }
+            Msg::Publish { .. } => self.dropped += 1,
+            Msg::Fault(Fault::Crash) => self.up = false,
+            Msg::Fault(Fault::Restart) => self.up = true,
+            Msg::Fault(_) => {}
+            other => panic!("pub/sub broker got unexpected {}", other.kind_name()),
+        }
+    }
+}
