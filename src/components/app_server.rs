@@ -170,15 +170,16 @@ impl AppServer {
         if env.stopping() {
             return;
         }
-        let open: Vec<u32> =
-            self.docs.iter().filter(|(_, c)| !c.is_empty()).map(|(&k, _)| k).collect();
-        for key in open {
-            self.poll(key, env);
+        for (&key, _) in self.docs.iter().filter(|(_, c)| !c.is_empty()) {
+            // A lost poll is abandoned like an unanswered one, at the next tick.
+            let op = Self::poll(self.data, key, env);
+            self.polls.insert(op, key);
         }
         env.timer(every, Msg::Wake);
     }
 
-    fn poll(&mut self, key: u32, env: &mut Env<'_>) {
+    /// Sends a read of `key` over `data` as this server's own operation.
+    fn poll(data: LinkId, key: u32, env: &mut Env<'_>) -> OpId {
         let op = env.history.invoke(Invocation {
             client: u32::MAX,
             session: 0,
@@ -197,15 +198,14 @@ impl AppServer {
             origin: env.id,
             op,
             key,
-            via: self.data,
+            via: data,
             seen: VersionId::ROOT,
             return_ns: 0,
             kind: OpKind::Read,
             flags: 0,
         };
-        // A lost poll is abandoned like an unanswered one, at the next tick.
-        env.send(self.data, Msg::Request(request));
-        self.polls.insert(op, key);
+        env.send(data, Msg::Request(request));
+        op
     }
 }
 

@@ -129,11 +129,8 @@ impl<T: Copy> Capacity<T> {
 
     /// Integrates busy workers and queue length up to now.
     fn advance(&mut self, now: SimTime) {
-        let dt = u128::from(now.since(self.load.until).as_nanos());
-        let busy = (self.workers.len() - self.idle.len()) as u128;
-        self.load.busy_ns += dt * busy;
-        self.load.queued_ns += dt * self.queue.len() as u128;
-        self.load.until = now;
+        let (busy, queued) = (self.workers.len() - self.idle.len(), self.queue.len());
+        accrue(&mut self.load, now, busy, queued);
     }
 
     /// Work arrives: it starts at once on an idle worker, waits, or (queue full) is
@@ -141,21 +138,20 @@ impl<T: Copy> Capacity<T> {
     pub fn arrive(&mut self, item: T, env: &mut Env<'_>) -> Result<(), T> {
         self.advance(env.now());
         let waiting = Waiting { item, arrived: env.now() };
-        if self.idle.is_empty() {
-            if self.queue_limit.is_some_and(|limit| self.queue.len() >= limit as usize) {
-                self.load.turned_away += 1;
-                return Err(item);
-            }
-            self.queue.push_back(waiting);
-            self.load.max_queue = self.load.max_queue.max(self.queue.len() as u64);
-        } else {
-            self.start(waiting, env);
+        if let Some(worker) = self.idle.pop() {
+            self.start(worker, waiting, env);
+            return Ok(());
         }
+        if self.queue_limit.is_some_and(|limit| self.queue.len() >= limit as usize) {
+            self.load.turned_away += 1;
+            return Err(item);
+        }
+        self.queue.push_back(waiting);
+        self.load.max_queue = self.load.max_queue.max(self.queue.len() as u64);
         Ok(())
     }
 
-    fn start(&mut self, waiting: Waiting<T>, env: &mut Env<'_>) {
-        let worker = self.idle.pop().expect("start is called with an idle worker");
+    fn start(&mut self, worker: u32, waiting: Waiting<T>, env: &mut Env<'_>) {
         self.load.wait.record(env.now().since(waiting.arrived).as_nanos());
         self.workers[worker as usize] = Worker::Serving(waiting);
         let service = self.service.sample(env.rng);
@@ -172,13 +168,13 @@ impl<T: Copy> Capacity<T> {
             Worker::Idle => return None,
         };
         self.advance(env.now());
-        self.idle.push(worker);
         if let Some(f) = &finished {
             self.load.served += 1;
             self.load.sojourn.record(env.now().since(f.arrived).as_nanos());
         }
-        if let Some(next) = self.queue.pop_front() {
-            self.start(next, env);
+        match self.queue.pop_front() {
+            Some(next) => self.start(worker, next, env),
+            None => self.idle.push(worker),
         }
         finished.map(|f| f.item)
     }
@@ -203,12 +199,17 @@ impl<T: Copy> Capacity<T> {
     /// The figures so far, with the integrals run up to `now`.
     pub fn load(&self, now: SimTime) -> Load {
         let mut load = self.load.clone();
-        let dt = u128::from(now.since(load.until).as_nanos());
-        load.busy_ns += dt * (self.workers.len() - self.idle.len()) as u128;
-        load.queued_ns += dt * self.queue.len() as u128;
-        load.until = now.max(load.until);
+        accrue(&mut load, now, self.workers.len() - self.idle.len(), self.queue.len());
         load
     }
+}
+
+/// Adds `busy` workers and `queued` requests held from `load.until` to `now`.
+fn accrue(load: &mut Load, now: SimTime, busy: usize, queued: usize) {
+    let dt = u128::from(now.since(load.until).as_nanos());
+    load.busy_ns += dt * busy as u128;
+    load.queued_ns += dt * queued as u128;
+    load.until = now;
 }
 
 #[cfg(test)]
