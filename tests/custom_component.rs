@@ -26,7 +26,8 @@ impl Component for FixedDelayStore {
                 env.history.create_version(r.op, env.id.0, 0, &[r.seen], at, event)
             }
         };
-        let reply = Reply { op: r.op, version, server: env.id, source: 0, status: Status::Ok };
+        let (server, front) = (env.id, env.id);
+        let reply = Reply { op: r.op, version, server, source: 0, front, status: Status::Ok };
         env.deliver(SimDuration(self.delay.as_nanos() + back), r.origin, Msg::Reply(reply));
     }
 }

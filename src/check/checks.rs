@@ -242,6 +242,9 @@ impl Checks {
         for c in &mut self.list {
             c.on_push(push, dag);
         }
+        if self.use_sessions {
+            self.sessions.record_push(push, dag);
+        }
     }
 
     pub(crate) fn finish(
@@ -374,6 +377,32 @@ impl Sessions {
                 }
             }
             OpKind::Control | OpKind::Stream => {}
+        }
+    }
+}
+
+impl Sessions {
+    /// A push is what the editor's page shows, as a read is: later reads of the
+    /// session must not go back behind it. Pushes arrive only over the open connection
+    /// of the editor's current session.
+    fn record_push(&mut self, push: &Push, dag: &mut VersionDag) {
+        let i = push.client as usize;
+        let Some(row) = self.rows.get_mut(i) else { return };
+        let sighting = Sighting {
+            version: push.version,
+            at: push.at,
+            event: push.event,
+            store: push.server,
+            source: Sighting::PUSHED,
+            purpose: super::history::Purpose::Push,
+        };
+        let newest = !row.has_read || dag.includes(push.version, row.newest_read);
+        row.has_read = true;
+        row.last_read = push.version;
+        self.reads[i][LAST_READ] = sighting;
+        if newest {
+            row.newest_read = push.version;
+            self.reads[i][NEWEST_READ] = sighting;
         }
     }
 }

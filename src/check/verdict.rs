@@ -124,9 +124,11 @@ impl Names {
         format!("client/{index}")
     }
 
-    /// Who served a read of store `store`: `db primary` or `db replica 1`.
+    /// Who served a read of store `store`: `db primary` or `db replica 1`, or `api/2`
+    /// for a server's push.
     pub fn source(&self, store: u32, source: u8) -> String {
         match source {
+            super::Sighting::PUSHED => self.component(store).to_string(),
             0 => format!("{} primary", self.component(store)),
             i => format!("{} replica {}", self.component(store), i - 1),
         }

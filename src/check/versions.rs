@@ -45,11 +45,13 @@ pub struct Sighting {
     pub at: SimTime,
     /// Its completion event (`NO_EVENT`: never observed anything).
     pub event: u64,
-    /// The store that served it.
+    /// The store that served it, or the app server that pushed it.
     pub store: u32,
-    /// Who in the store served it: 0 the primary, `i + 1` replica `i`.
+    /// Who in the store served it: 0 the primary, `i + 1` replica `i`;
+    /// `Sighting::PUSHED` for a server's push.
     pub source: u8,
-    /// The operation that observed it: a read or refresh, or the client's own write.
+    /// The operation that observed it: a read or refresh, the client's own write, or a
+    /// push.
     pub purpose: Purpose,
 }
 
@@ -60,6 +62,9 @@ impl Default for Sighting {
 }
 
 impl Sighting {
+    /// The `source` of a version a server pushed (no store node served it).
+    pub const PUSHED: u8 = u8::MAX;
+
     /// A client that has observed nothing yet.
     pub const NOTHING: Sighting = Sighting {
         version: VersionId::ROOT,

@@ -22,6 +22,9 @@ impl Check for WritesFollowReads {
         if op.outcome != Outcome::Ok || op.kind() != OpKind::Write || !session.has_read() {
             return;
         }
+        if session.last_read_sighting().at > op.inv.invoked {
+            return; // A push that arrived while the write was on its way: not its basis.
+        }
         self.checked += 1;
         if !dag.includes(op.version, session.last_read()) {
             self.violations += 1;

@@ -115,8 +115,7 @@ impl AppServer {
         let mut answer = reply;
         if relay.purpose == Purpose::Connect {
             // The editor learns which server holds its connection.
-            answer.server = env.id;
-            answer.source = 0;
+            answer.front = env.id;
         }
         if relay.conn.back_ns == RETURN_LOST {
             env.history.release_request(reply.op);

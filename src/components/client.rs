@@ -445,7 +445,7 @@ impl Client {
                 self.send(OpKind::Read, Purpose::Fetch, 1, env);
             }
             (Purpose::Connect, Status::Ok) => {
-                self.connected_to = Some(reply.server.0);
+                self.connected_to = Some(reply.front.0);
                 self.advance(env); // Now the edit that needed the connection.
             }
             (Purpose::Fetch, Status::Ok) => {

@@ -117,7 +117,8 @@ impl Env<'_> {
             self.history.release_request(request.op);
             return;
         }
-        let reply = Reply { op: request.op, version, server: self.id, source, status };
+        let (server, front) = (self.id, self.id);
+        let reply = Reply { op: request.op, version, server, source, front, status };
         let at = SimDuration(delay.0.saturating_add(back));
         self.sched.after(at, request.origin, Msg::Reply(reply));
     }

@@ -68,6 +68,9 @@ pub struct Reply {
     pub server: ComponentId,
     /// Who in the server: 0 the primary, `i + 1` replica `i`.
     pub source: u8,
+    /// The server that answered the client: `server` itself, or the app server that
+    /// relayed the answer and holds the editor's WebSocket.
+    pub front: ComponentId,
     /// Done or refused.
     pub status: Status,
 }

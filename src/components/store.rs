@@ -45,6 +45,14 @@ struct Snapshot {
     applied: Applied,
 }
 
+/// What a store wrote to durable storage.
+#[derive(Debug, Default)]
+struct Durable {
+    snapshots: u64,
+    documents_saved: u64,
+    log_appends: u64,
+}
+
 /// A primary/replica key-value store.
 #[derive(Debug)]
 pub struct Store {
@@ -60,6 +68,8 @@ pub struct Store {
     epoch: u32,
     clock_offset_ns: i64,
     token_fallbacks: u64,
+    /// Durable writes: full documents saved by snapshots, records appended to the log.
+    durable: Durable,
     lags: Histogram,
     /// Queues of the primary (0) and of each replica (`i + 1`); empty without capacity.
     capacity: Vec<Capacity<Request>>,
@@ -99,6 +109,7 @@ impl Store {
             epoch: 0,
             clock_offset_ns: 0,
             token_fallbacks: 0,
+            durable: Durable::default(),
             lags: Histogram::default(),
             capacity: match &spec.capacity {
                 Some(c) => (0..=spec.replicas).map(|node| Capacity::new(c, node)).collect(),
@@ -136,6 +147,16 @@ impl Store {
     /// Reads with a session token that a replica could not honour.
     pub fn token_fallbacks(&self) -> u64 {
         self.token_fallbacks
+    }
+
+    /// What the store wrote durably, by name: snapshots and the documents they saved
+    /// in full, or the write-ahead log's appends.
+    pub fn counts(&self) -> Vec<(&'static str, u64)> {
+        let d = &self.durable;
+        match self.snapshot {
+            Some(_) => vec![("snapshots", d.snapshots), ("documents_saved", d.documents_saved)],
+            None => vec![("log_appends", d.log_appends)],
+        }
     }
 
     /// Draws the next lag of replica `replica` (exposed so tests can pin its stream).
@@ -229,6 +250,7 @@ impl Store {
         if r.flags & FLAG_IDEMPOTENT != 0 {
             self.applied.insert(inv.client, (inv.message, v));
         }
+        self.durable.log_appends += u64::from(self.snapshot.is_none());
         (Status::Ok, v)
     }
 
@@ -307,6 +329,10 @@ impl Store {
     fn on_snapshot_due(&mut self, env: &mut Env<'_>) {
         let Some(s) = &mut self.snapshot else { return };
         if self.up {
+            // Each document changed since the last save is written again in full.
+            let changed = s.table.iter().zip(&self.primary).filter(|(a, b)| a != b).count();
+            self.durable.snapshots += 1;
+            self.durable.documents_saved += changed as u64;
             s.table.copy_from_slice(&self.primary);
             s.applied.clone_from(&self.applied);
             s.taken = env.now();

@@ -472,6 +472,20 @@ impl World {
         stores.sum()
     }
 
+    /// Counts components keep of what they did, by instance name (only instances
+    /// that keep some): a store's durable writes.
+    pub fn counts(&self) -> Vec<(String, Vec<(&'static str, u64)>)> {
+        let mut all = Vec::new();
+        for (i, c) in self.components.iter().enumerate() {
+            let counts = match c {
+                BuiltIn::Store(s) => s.counts(),
+                _ => continue,
+            };
+            all.push((self.name(ComponentId(i as u32)).to_string(), counts));
+        }
+        all
+    }
+
     /// Replication lags drawn by every store.
     pub fn replication_lag(&self) -> Histogram {
         let mut all = Histogram::default();

@@ -185,6 +185,9 @@ pub struct Summary {
     /// Server queues by name (absent without capacity).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub load: BTreeMap<String, LoadSummary>,
+    /// What components counted, by instance name: a store's durable writes, ...
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub counts: BTreeMap<String, BTreeMap<&'static str, u64>>,
     /// `message_limit` answers that reached their clients.
     #[serde(skip_serializing_if = "is_zero")]
     pub message_limits_seen: u64,
@@ -285,7 +288,10 @@ impl Summary {
                 shown || op.count + op.unknown + op.rejected + op.refused > 0
             })
             .collect();
-        let reads = history.stats(OpRow::Read).latency.count();
+        // An editor's connect loads the document: a read like any other.
+        let read_rows = [OpRow::Read, OpRow::Connect].map(|row| history.stats(row));
+        let reads = read_rows.iter().map(|s| s.latency.count()).sum::<u64>();
+        let from_primary = read_rows.iter().map(|s| s.from_primary).sum();
         let stale = history.stale_reads();
         let wall = wall_seconds.map(|seconds| WallSummary {
             seconds,
@@ -301,7 +307,7 @@ impl Summary {
                 count: reads,
                 stale,
                 stale_fraction: if reads == 0 { 0.0 } else { stale as f64 / reads as f64 },
-                from_primary: history.stats(OpRow::Read).from_primary,
+                from_primary,
                 token_fallbacks: outcome.token_fallbacks,
             },
             replication_lag_ns: (outcome.replication_lag.count() > 0)
@@ -312,6 +318,11 @@ impl Summary {
             propagation_ns: (history.figures.propagation.count() > 0)
                 .then(|| LatencySummary::of(&history.figures.propagation)),
             load: outcome.loads.iter().map(|(n, l)| (n.clone(), LoadSummary::of(l))).collect(),
+            counts: outcome
+                .counts
+                .iter()
+                .map(|(name, counts)| (name.clone(), counts.iter().copied().collect()))
+                .collect(),
             message_limits_seen: history.figures.message_limits,
             events: outcome.stats.events,
             events_pending_max: outcome.stats.pending_max,
@@ -381,12 +392,15 @@ impl Summary {
             100.0 * r.stale_fraction
         );
         let _ = write!(t, "reads from   primary {}", group(r.from_primary));
+        let _ = write!(t, ", replicas {}", group(r.count - r.from_primary));
         if r.token_fallbacks > 0 {
-            let _ = write!(t, " ({} of them session-token fallbacks)", group(r.token_fallbacks));
+            let fallbacks = group(r.token_fallbacks);
+            let _ = write!(t, " ({fallbacks} sent on to the primary for a session token)");
         }
-        let _ = writeln!(t, ", replicas {}", group(r.count - r.from_primary));
+        let _ = writeln!(t);
         self.write_figures(&mut t);
         write_loads(&mut t, &self.load);
+        write_counts(&mut t, &self.counts);
         write_checks(&mut t, &self.checks);
         let _ = write!(t, "events       {}", group(self.events));
         if let Some(w) = &self.wall {
@@ -585,6 +599,16 @@ pub(crate) fn group(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+/// `counts       db: snapshots 10, documents saved 400`, one line per instance, in the
+/// components' own order of counts.
+fn write_counts(t: &mut String, counts: &BTreeMap<String, BTreeMap<&'static str, u64>>) {
+    for (name, counts) in counts {
+        let list: Vec<String> =
+            counts.iter().map(|(k, v)| format!("{} {}", k.replace('_', " "), group(*v))).collect();
+        let _ = writeln!(t, "counts       {name}: {}", list.join(", "));
+    }
 }
 
 #[cfg(test)]

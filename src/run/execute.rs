@@ -29,6 +29,8 @@ pub struct RunOutcome {
     pub gates: Vec<(String, GateCounts)>,
     /// What each server queue did over the duration, by name.
     pub loads: Vec<(String, Load)>,
+    /// What components counted, by instance name.
+    pub counts: Vec<(String, Vec<(&'static str, u64)>)>,
 }
 
 /// Runs `scenario` to its duration and drains it. `keep_ops` keeps every operation.
@@ -73,6 +75,7 @@ pub fn run_world<F: FnMut(&Dispatch<Msg>)>(
     let token_fallbacks = sim.actor.token_fallbacks();
     let replication_lag = sim.actor.replication_lag();
     let gates = sim.actor.gates();
+    let counts = sim.actor.counts();
     let history = sim.actor.history;
     RunOutcome {
         seed: scenario.seed,
@@ -84,5 +87,6 @@ pub fn run_world<F: FnMut(&Dispatch<Msg>)>(
         replication_lag,
         gates,
         loads,
+        counts,
     }
 }
