@@ -12,9 +12,10 @@
 //! With polling, every `every` (from a random phase per server) the server reads each
 //! document its editors have open and pushes a version it had not seen; a poll still
 //! unanswered at the next tick is abandoned. With pub/sub, a version the broker delivers
-//! is pushed the same way. A server remembers per document the last version it pushed
-//! or wrote, and pushes only versions that do not already include it, so an edit two
-//! servers both learn of is not pushed twice by one of them.
+//! is pushed the same way, and so is one the store notifies it of (`notify`). A server
+//! remembers per document the last version it pushed or wrote, and pushes only versions
+//! that do not already include it, so an edit two servers both learn of is not pushed
+//! twice by one of them.
 
 use std::collections::BTreeMap;
 
@@ -224,7 +225,7 @@ impl Component for AppServer {
             Msg::Publish { key, version, .. } => self.learn(key, version, env),
             Msg::Wake => match self.propagation {
                 Propagation::Poll { every } => self.on_tick(every, env),
-                Propagation::PubSub => {}
+                Propagation::PubSub | Propagation::Notify => {}
             },
             Msg::Fault(_) => {}
             other => panic!("app server got unexpected {}", other.kind_name()),

@@ -15,18 +15,26 @@ pub struct PubSub {
     fanout: Dist,
     subscribers: Vec<LinkId>,
     up: bool,
+    published: u64,
+    delivered: u64,
     dropped: u64,
 }
 
 impl PubSub {
     /// A broker that delivers over `subscribers` (the links its app servers opened).
     pub fn new(spec: &PubSubSpec, subscribers: Vec<LinkId>) -> PubSub {
-        PubSub { fanout: spec.fanout.clone(), subscribers, up: true, dropped: 0 }
+        let fanout = spec.fanout.clone();
+        PubSub { fanout, subscribers, up: true, published: 0, delivered: 0, dropped: 0 }
     }
 
-    /// Messages published while the broker was down.
-    pub fn dropped(&self) -> u64 {
-        self.dropped
+    /// What the broker did, by name: messages published to it, deliveries it sent,
+    /// and messages dropped while it was down.
+    pub fn counts(&self) -> Vec<(&'static str, u64)> {
+        vec![
+            ("published", self.published),
+            ("delivered", self.delivered),
+            ("dropped", self.dropped),
+        ]
     }
 }
 
@@ -34,10 +42,12 @@ impl Component for PubSub {
     fn on_message(&mut self, msg: Msg, env: &mut Env<'_>) {
         match msg {
             Msg::Publish { from, .. } if self.up => {
+                self.published += 1;
                 let delay = SimDuration(self.fanout.sample(env.rng));
                 for i in 0..self.subscribers.len() {
                     let link = self.subscribers[i];
                     if env.peer(link).0 != from {
+                        self.delivered += 1;
                         env.send_after(delay, link, msg);
                     }
                 }

@@ -22,7 +22,7 @@ use super::capacity::{Capacity, Load};
 use super::env::Env;
 use super::message::{FLAG_IDEMPOTENT, FLAG_ON_HEAD, FLAG_TOKEN, Fault, Msg, Request, Status};
 use crate::check::{HeadCause, HeadMove, Histogram, OpKind, StoreEnd, VersionId};
-use crate::engine::{Dist, SimDuration, SimTime, Stream};
+use crate::engine::{Dist, LinkId, SimDuration, SimTime, Stream};
 use crate::model::{ClockSource, ConflictPolicy, Durability, Promote, ReadConsistency, StoreSpec};
 
 /// One replica's copy of the table and its replication stream.
@@ -51,6 +51,7 @@ struct Durable {
     snapshots: u64,
     documents_saved: u64,
     log_appends: u64,
+    notifications: u64,
 }
 
 /// A primary/replica key-value store.
@@ -73,6 +74,8 @@ pub struct Store {
     lags: Histogram,
     /// Queues of the primary (0) and of each replica (`i + 1`); empty without capacity.
     capacity: Vec<Capacity<Request>>,
+    /// Links from the servers told of every commit (LISTEN/NOTIFY).
+    listeners: Vec<LinkId>,
 }
 
 impl Store {
@@ -115,7 +118,14 @@ impl Store {
                 Some(c) => (0..=spec.replicas).map(|node| Capacity::new(c, node)).collect(),
                 None => Vec::new(),
             },
+            listeners: Vec::new(),
         }
+    }
+
+    /// The store with servers to notify of each commit, over their links to it.
+    pub fn with_listeners(mut self, listeners: Vec<LinkId>) -> Store {
+        self.listeners = listeners;
+        self
     }
 
     /// What the primary's queue did, and the replicas' together (`None` without
@@ -150,13 +160,17 @@ impl Store {
     }
 
     /// What the store wrote durably, by name: snapshots and the documents they saved
-    /// in full, or the write-ahead log's appends.
+    /// in full, or the write-ahead log's appends; and the notifications it sent.
     pub fn counts(&self) -> Vec<(&'static str, u64)> {
         let d = &self.durable;
-        match self.snapshot {
+        let mut counts = match self.snapshot {
             Some(_) => vec![("snapshots", d.snapshots), ("documents_saved", d.documents_saved)],
             None => vec![("log_appends", d.log_appends)],
+        };
+        if !self.listeners.is_empty() {
+            counts.push(("notifications", d.notifications));
         }
+        counts
     }
 
     /// Draws the next lag of replica `replica` (exposed so tests can pin its stream).
@@ -184,6 +198,16 @@ impl Store {
             HeadMove { store: env.id.0, key, from, to, cause, at: env.now(), event: env.event() };
         env.history.head_moved(mv);
         self.replicate(key, to, env);
+        self.notify(key, to, env);
+    }
+
+    /// Tells every listening server of a commit, over its own link back.
+    fn notify(&mut self, key: u32, version: VersionId, env: &mut Env<'_>) {
+        let from = env.id.0;
+        for &link in &self.listeners {
+            self.durable.notifications += 1;
+            env.send(link, Msg::Publish { key, version, from });
+        }
     }
 
     fn replicate(&mut self, key: u32, version: VersionId, env: &mut Env<'_>) {

@@ -139,6 +139,17 @@ struct Plan {
     model_instances: usize,
 }
 
+impl Plan {
+    /// The model component an instance belongs to (`None` for a client).
+    fn component_of<'m>(&self, model: &'m Model, instance: ComponentId) -> Option<&'m str> {
+        if instance.0 as usize >= self.model_instances {
+            return None;
+        }
+        let i = self.first.iter().rposition(|&f| f <= instance.0)?;
+        Some(model.components[i].name.as_str())
+    }
+}
+
 /// Refuses a hand-built scenario that the loader would have refused, so a library user
 /// gets an error instead of a component's assertion.
 fn check_buildable(scenario: &Scenario) -> Result<(), String> {
@@ -367,7 +378,12 @@ fn build_instance(
         }
         ComponentKind::Store(s) => {
             let keys = scenario.clients.key_count();
-            BuiltIn::Store(Store::new(&spec.name, s, keys, scenario.seed))
+            let store = Store::new(&spec.name, s, keys, scenario.seed);
+            let listeners = plan.incoming[id].iter().copied().filter(|&l| {
+                let from = plan.component_of(model, topology.ends(l).0);
+                from.is_some_and(|name| model.listens_for_commits(name))
+            });
+            BuiltIn::Store(store.with_listeners(listeners.collect()))
         }
         ComponentKind::Sentinel(g) => BuiltIn::Sentinel(Sentinel::new(g)),
         ComponentKind::StreamServer(x) => {
@@ -473,12 +489,13 @@ impl World {
     }
 
     /// Counts components keep of what they did, by instance name (only instances
-    /// that keep some): a store's durable writes.
+    /// that keep some): a store's durable writes, a broker's deliveries.
     pub fn counts(&self) -> Vec<(String, Vec<(&'static str, u64)>)> {
         let mut all = Vec::new();
         for (i, c) in self.components.iter().enumerate() {
             let counts = match c {
                 BuiltIn::Store(s) => s.counts(),
+                BuiltIn::PubSub(b) => b.counts(),
                 _ => continue,
             };
             all.push((self.name(ComponentId(i as u32)).to_string(), counts));

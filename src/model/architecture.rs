@@ -105,6 +105,10 @@ pub enum Propagation {
     },
     /// Each server publishes its edits to its broker, which sends them to the others.
     PubSub,
+    /// The store tells every server of each commit, as PostgreSQL's LISTEN/NOTIFY or a
+    /// change-data-capture stream does: no broker, but one notification per commit
+    /// for every listening server, whether its editors have the document open or not.
+    Notify,
 }
 
 /// Pub/sub broker parameters.
@@ -256,6 +260,13 @@ impl Model {
             Some(ComponentKind::AppServer(a)) => a.count,
             _ => 1,
         }
+    }
+
+    /// Whether `name` is an app server that listens for its store's commits.
+    pub fn listens_for_commits(&self, name: &str) -> bool {
+        self.component(name).is_some_and(|c| {
+            matches!(&c.kind, ComponentKind::AppServer(a) if a.propagation == Propagation::Notify)
+        })
     }
 
     /// Whether `name` is a pub/sub broker (an app server's second link).

@@ -152,7 +152,7 @@ pub struct RawAppServer {
     /// Instances, each with its own connections.
     #[serde(default = "one_worker")]
     pub count: u32,
-    /// `poll(every: "2s")` or `pubsub`.
+    /// `poll(every: "2s")`, `pubsub` or `notify`.
     pub propagation: RawPropagation,
 }
 
@@ -168,6 +168,8 @@ pub enum RawPropagation {
     },
     /// Each server publishes its edits to a broker that fans them out.
     Pubsub,
+    /// The store notifies every server of each commit (LISTEN/NOTIFY, change data capture).
+    Notify,
 }
 
 /// Pub/sub broker parameters.

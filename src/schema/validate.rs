@@ -318,6 +318,7 @@ fn app_server(c: &mut Checker<'_>, name: &str, a: &RawAppServer) -> AppServerSpe
             Propagation::Poll { every: every.0 }
         }
         RawPropagation::Pubsub => Propagation::PubSub,
+        RawPropagation::Notify => Propagation::Notify,
     };
     AppServerSpec { count: a.count, propagation }
 }
