@@ -13,7 +13,7 @@ use super::verdict::{CheckReport, Names};
 use super::versions::{Sighting, VersionDag, VersionId};
 use super::{
     BoundedStaleness, Convergence, Duplicates, LostWrites, MonotonicReads, MonotonicWrites,
-    Propagation, ReadYourWrites, StreamCompleteness, WritesFollowReads,
+    Propagation, ReadYourWrites, SessionContinuity, StreamCompleteness, WritesFollowReads,
 };
 use crate::engine::{SimDuration, SimTime};
 
@@ -73,6 +73,36 @@ pub struct Push {
     pub event: u64,
 }
 
+/// What an app server made of an editor's login session when the editor connected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionFate {
+    /// A first login: the editor had no session yet.
+    LoggedIn,
+    /// The server held the session.
+    Kept,
+    /// The server found it in the shared session cache.
+    Restored,
+    /// Nobody had it: the editor is logged out and must log in again.
+    Lost,
+    /// The session cache did not answer: the server refused the connection.
+    Unavailable,
+}
+
+/// An editor's connection meeting its login session on an app server.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionEvent {
+    /// The editor (client index).
+    pub client: u32,
+    /// The app server (component id).
+    pub server: u32,
+    /// What became of the session.
+    pub fate: SessionFate,
+    /// When.
+    pub at: SimTime,
+    /// The event.
+    pub event: u64,
+}
+
 /// One store's tables when the run ended.
 #[derive(Debug, Clone)]
 pub struct StoreEnd {
@@ -112,6 +142,8 @@ pub trait Check {
     fn on_head(&mut self, _mv: &HeadMove, _dag: &mut VersionDag) {}
     /// A server pushed a version the editor had not seen to its WebSocket.
     fn on_push(&mut self, _push: &Push, _dag: &mut VersionDag) {}
+    /// An app server decided what became of an editor's login session.
+    fn on_session(&mut self, _event: &SessionEvent) {}
     /// The run is over: the verdict and the story of the shortest violation.
     fn finish(&mut self, end: &mut End<'_>) -> CheckReport;
 }
@@ -139,11 +171,13 @@ pub enum CheckSpec {
     StreamCompleteness,
     /// `propagation`, with an optional bound.
     Propagation(Option<SimDuration>),
+    /// `session_continuity`.
+    SessionContinuity,
 }
 
 impl CheckSpec {
     /// Every checker with default settings, in report order.
-    pub const ALL: [CheckSpec; 10] = [
+    pub const ALL: [CheckSpec; 11] = [
         CheckSpec::LostAcknowledgedWrite,
         CheckSpec::ReadYourWrites,
         CheckSpec::MonotonicReads,
@@ -154,6 +188,7 @@ impl CheckSpec {
         CheckSpec::BoundedStaleness(None),
         CheckSpec::StreamCompleteness,
         CheckSpec::Propagation(None),
+        CheckSpec::SessionContinuity,
     ];
 
     /// The name scenarios use.
@@ -169,6 +204,7 @@ impl CheckSpec {
             CheckSpec::BoundedStaleness(_) => "bounded_staleness",
             CheckSpec::StreamCompleteness => "stream_completeness",
             CheckSpec::Propagation(_) => "propagation",
+            CheckSpec::SessionContinuity => "session_continuity",
         }
     }
 
@@ -184,6 +220,7 @@ impl CheckSpec {
             CheckSpec::BoundedStaleness(bound) => Box::new(BoundedStaleness::new(bound)),
             CheckSpec::StreamCompleteness => Box::<StreamCompleteness>::default(),
             CheckSpec::Propagation(bound) => Box::new(Propagation::new(bound)),
+            CheckSpec::SessionContinuity => Box::<SessionContinuity>::default(),
         }
     }
 }
@@ -235,6 +272,12 @@ impl Checks {
     pub(crate) fn on_head(&mut self, mv: &HeadMove, dag: &mut VersionDag) {
         for c in &mut self.list {
             c.on_head(mv, dag);
+        }
+    }
+
+    pub(crate) fn on_session(&mut self, event: &SessionEvent) {
+        for c in &mut self.list {
+            c.on_session(event);
         }
     }
 

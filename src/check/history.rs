@@ -8,7 +8,7 @@
 //! operations go to the checkers and the streaming figures; with `keep_ops` the history
 //! also keeps every completed record (for tests and small runs).
 
-use super::checks::{Checks, HeadMove, Push};
+use super::checks::{Checks, HeadMove, Push, SessionEvent};
 use super::client_figures::ClientFigures;
 use super::histogram::Histogram;
 use super::verdict::CheckReport;
@@ -83,6 +83,10 @@ pub enum Purpose {
     Poll,
     /// A version pushed to an editor's WebSocket (what an editor saw, never an operation).
     Push,
+    /// An app server asking the session cache for an editor's login session.
+    SessionLookup,
+    /// An app server storing a new login session in the session cache.
+    SessionSave,
 }
 
 impl Purpose {
@@ -107,6 +111,8 @@ impl Purpose {
             Purpose::Edit => "edits",
             Purpose::Poll => "polls",
             Purpose::Push => "receives a push of",
+            Purpose::SessionLookup => "looks up the session of",
+            Purpose::SessionSave => "saves the session of",
         }
     }
 
@@ -127,6 +133,7 @@ impl Purpose {
             Purpose::Connect => OpRow::Connect,
             Purpose::Edit => OpRow::Edit,
             Purpose::Poll => OpRow::Poll,
+            Purpose::SessionLookup | Purpose::SessionSave => OpRow::Session,
             // No operation has this purpose; a push is counted by the propagation figures.
             Purpose::Push => OpRow::Connect,
         }
@@ -135,13 +142,21 @@ impl Purpose {
     /// Whether a server performed it on a client's behalf (no session of the client's
     /// observed it).
     pub fn by_server(self) -> bool {
-        matches!(self, Purpose::Response | Purpose::TitleJob | Purpose::Poll)
+        matches!(
+            self,
+            Purpose::Response
+                | Purpose::TitleJob
+                | Purpose::Poll
+                | Purpose::SessionLookup
+                | Purpose::SessionSave
+        )
     }
 
     /// Whether the checkers see it: a server's poll only tells the server what to push,
-    /// and the pushes are checked where they arrive.
+    /// and the pushes are checked where they arrive; session lookups and saves touch no
+    /// document (what they decide reaches the checkers as session events).
     pub fn checked(self) -> bool {
-        self != Purpose::Poll
+        !matches!(self, Purpose::Poll | Purpose::SessionLookup | Purpose::SessionSave)
     }
 }
 
@@ -176,11 +191,13 @@ pub enum OpRow {
     Edit,
     /// App servers' polls of the store.
     Poll,
+    /// App servers' lookups and saves in the session cache.
+    Session,
 }
 
 impl OpRow {
     /// Every row, in report order.
-    pub const ALL: [OpRow; 14] = [
+    pub const ALL: [OpRow; 15] = [
         OpRow::Write,
         OpRow::Read,
         OpRow::Create,
@@ -195,6 +212,7 @@ impl OpRow {
         OpRow::Connect,
         OpRow::Edit,
         OpRow::Poll,
+        OpRow::Session,
     ];
 
     /// The lower-case name used in reports.
@@ -214,6 +232,7 @@ impl OpRow {
             OpRow::Connect => "connect",
             OpRow::Edit => "edit",
             OpRow::Poll => "poll",
+            OpRow::Session => "session",
         }
     }
 
@@ -528,6 +547,11 @@ impl History {
         let written = self.dag.get(push.version).created;
         self.figures.propagation.record(push.at.since(written).as_nanos());
         self.checks.on_push(&push, &mut self.dag);
+    }
+
+    /// An app server decided what became of an editor's login session.
+    pub fn session(&mut self, event: SessionEvent) {
+        self.checks.on_session(&event);
     }
 
     /// Figures for one row of the operation table.

@@ -14,6 +14,7 @@ pub mod monotonic_reads;
 pub mod monotonic_writes;
 pub mod propagation;
 pub mod read_your_writes;
+pub mod session_continuity;
 pub mod story;
 pub mod stream_completeness;
 #[cfg(test)]
@@ -24,7 +25,8 @@ pub mod writes_follow_reads;
 
 pub use bounded_staleness::BoundedStaleness;
 pub use checks::{
-    Check, CheckSpec, Checks, End, HeadCause, HeadMove, Push, SessionState, StoreEnd,
+    Check, CheckSpec, Checks, End, HeadCause, HeadMove, Push, SessionEvent, SessionFate,
+    SessionState, StoreEnd,
 };
 pub use client_figures::ClientFigures;
 pub use convergence::Convergence;
@@ -36,6 +38,7 @@ pub use monotonic_reads::MonotonicReads;
 pub use monotonic_writes::MonotonicWrites;
 pub use propagation::Propagation;
 pub use read_your_writes::ReadYourWrites;
+pub use session_continuity::SessionContinuity;
 pub use stream_completeness::StreamCompleteness;
 pub use verdict::{CheckReport, Names, StoryLine, Verdict};
 pub use versions::{Sighting, Version, VersionDag, VersionId};

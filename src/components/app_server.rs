@@ -16,15 +16,30 @@
 //! remembers per document the last version it pushed or wrote, and pushes only versions
 //! that do not already include it, so an edit two servers both learn of is not pushed
 //! twice by one of them.
+//!
+//! Login sessions (`sessions: local` or `shared`): a first connect logs the editor in
+//! on the server it reaches. A reconnect presents the session; the server holds it,
+//! or (shared) looks it up in the session cache. A session nobody holds logs the
+//! editor out (it logs in again on this server); a cache that does not answer within
+//! `CACHE_TIMEOUT` makes the server refuse the connection. Each outcome is reported
+//! to the checkers as a session event.
+//!
+//! A crash loses everything the server holds in memory: connections, sessions, what
+//! it had pushed; requests reaching it are dropped until it restarts, empty.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::Component;
 use super::env::Env;
-use super::message::{Msg, RETURN_LOST, Reply, Request, Status};
-use crate::check::{Invocation, OpId, OpKind, Outcome, Purpose, Sighting, VersionId};
+use super::message::{FLAG_SESSION, Fault, Msg, RETURN_LOST, Reply, Request, Status};
+use crate::check::{
+    Invocation, OpId, OpKind, Outcome, Purpose, SessionEvent, SessionFate, Sighting, VersionId,
+};
 use crate::engine::{ComponentId, LinkId, SimDuration};
-use crate::model::{AppServerSpec, Propagation};
+use crate::model::{AppServerSpec, Propagation, SessionStore};
+
+/// How long a server waits for the session cache before refusing a connection.
+pub const CACHE_TIMEOUT: SimDuration = SimDuration::from_millis(500);
 
 /// One editor's open connection.
 #[derive(Debug, Clone, Copy)]
@@ -42,12 +57,39 @@ struct Relay {
     purpose: Purpose,
 }
 
+/// A request to the session cache, waiting for its answer.
+#[derive(Debug, Clone, Copy)]
+enum CacheCall {
+    /// A reconnect waiting for its session.
+    Lookup { request: Request, conn: Conn, editor: u32 },
+    /// A new session being stored.
+    Save,
+}
+
+/// The links an app server talks over.
+#[derive(Debug, Clone, Copy)]
+pub struct AppLinks {
+    /// To its store.
+    pub data: LinkId,
+    /// To its pub/sub broker.
+    pub bus: Option<LinkId>,
+    /// To the session cache.
+    pub cache: Option<LinkId>,
+}
+
 /// A WebSocket app server.
 #[derive(Debug)]
 pub struct AppServer {
     propagation: Propagation,
+    sessions: SessionStore,
     data: LinkId,
     bus: Option<LinkId>,
+    cache: Option<LinkId>,
+    up: bool,
+    /// Editors whose login session this server holds.
+    local: BTreeSet<u32>,
+    /// Requests to the session cache in flight, by operation slot.
+    calls: BTreeMap<OpId, CacheCall>,
     /// Open connections per document.
     docs: BTreeMap<u32, Vec<Conn>>,
     /// Per document, the last version this server pushed or wrote.
@@ -58,12 +100,18 @@ pub struct AppServer {
 }
 
 impl AppServer {
-    /// A server that reads and writes over `data` and publishes over `bus`.
-    pub fn new(spec: &AppServerSpec, data: LinkId, bus: Option<LinkId>) -> AppServer {
+    /// A server that reads and writes over `links.data`, publishes over `links.bus` and
+    /// keeps shared sessions over `links.cache`.
+    pub fn new(spec: &AppServerSpec, links: AppLinks) -> AppServer {
         AppServer {
             propagation: spec.propagation,
-            data,
-            bus,
+            sessions: spec.sessions,
+            data: links.data,
+            bus: links.bus,
+            cache: links.cache,
+            up: true,
+            local: BTreeSet::new(),
+            calls: BTreeMap::new(),
             docs: BTreeMap::new(),
             known: BTreeMap::new(),
             relays: BTreeMap::new(),
@@ -71,21 +119,115 @@ impl AppServer {
         }
     }
 
+    /// Whether it serves (a crashed server answers nothing, not even probes).
+    pub fn is_up(&self) -> bool {
+        self.up
+    }
+
     fn on_request(&mut self, request: Request, env: &mut Env<'_>) {
-        let purpose = env.history.invocation(request.op).purpose;
+        if !self.up {
+            return env.drop_request(&request);
+        }
+        let inv = env.history.invocation(request.op);
+        let (purpose, editor) = (inv.purpose, inv.client);
         let back_ns = env.add_return_hop(request.return_ns, request.via);
         let conn = Conn { client: request.origin, back_ns };
         match purpose {
-            Purpose::Connect => {
-                self.open(request.key, conn);
-                self.relay(request, conn, purpose, env);
-            }
+            Purpose::Connect => self.on_connect(request, conn, editor, env),
             Purpose::Edit => self.relay(request, conn, purpose, env),
             _ => {
                 let onward = Request { return_ns: back_ns, via: self.data, ..request };
                 env.send(self.data, Msg::Request(onward));
             }
         }
+    }
+
+    /// Finds the editor's login session, then accepts the connection (or refuses it).
+    fn on_connect(&mut self, request: Request, conn: Conn, editor: u32, env: &mut Env<'_>) {
+        let presented = request.flags & FLAG_SESSION != 0;
+        match self.sessions {
+            SessionStore::Unmodelled => {}
+            _ if self.local.contains(&editor) => self.session(editor, SessionFate::Kept, env),
+            _ if !presented => self.log_in(editor, SessionFate::LoggedIn, env),
+            SessionStore::Local => self.log_in(editor, SessionFate::Lost, env),
+            SessionStore::Shared => return self.look_up(request, conn, editor, env),
+        }
+        self.accept(request, conn, env);
+    }
+
+    fn accept(&mut self, request: Request, conn: Conn, env: &mut Env<'_>) {
+        self.open(request.key, conn);
+        self.relay(request, conn, Purpose::Connect, env);
+    }
+
+    fn session(&self, client: u32, fate: SessionFate, env: &mut Env<'_>) {
+        let (server, at, event) = (env.id.0, env.now(), env.event());
+        env.history.session(SessionEvent { client, server, fate, at, event });
+    }
+
+    /// Starts a session for `editor` here (and in the shared cache).
+    fn log_in(&mut self, editor: u32, fate: SessionFate, env: &mut Env<'_>) {
+        self.session(editor, fate, env);
+        self.local.insert(editor);
+        if let (SessionStore::Shared, Some(cache)) = (self.sessions, self.cache) {
+            self.call(cache, Purpose::SessionSave, editor, CacheCall::Save, env);
+        }
+    }
+
+    /// Asks the session cache for `editor`'s session, holding the connect meanwhile.
+    fn look_up(&mut self, request: Request, conn: Conn, editor: u32, env: &mut Env<'_>) {
+        let Some(cache) = self.cache else { return self.accept(request, conn, env) };
+        let call = CacheCall::Lookup { request, conn, editor };
+        self.call(cache, Purpose::SessionLookup, editor, call, env);
+    }
+
+    fn call(
+        &mut self,
+        cache: LinkId,
+        purpose: Purpose,
+        editor: u32,
+        call: CacheCall,
+        env: &mut Env<'_>,
+    ) {
+        let op = Self::server_op(cache, OpKind::Control, purpose, 0, editor, env);
+        self.calls.insert(op, call);
+        env.timer(CACHE_TIMEOUT, Msg::Timeout { op_seq: op });
+    }
+
+    fn on_cache_reply(&mut self, call: CacheCall, reply: Reply, env: &mut Env<'_>) {
+        let (at, event) = (env.now(), env.event());
+        let outcome = if reply.status == Status::Ok { Outcome::Ok } else { Outcome::Rejected };
+        let server = (reply.server.0, reply.source);
+        env.history.complete(reply.op, outcome, VersionId::ROOT, server, at, event, true);
+        let CacheCall::Lookup { request, conn, editor } = call else { return };
+        if outcome == Outcome::Ok {
+            self.session(editor, SessionFate::Restored, env);
+            self.local.insert(editor);
+        } else {
+            self.log_in(editor, SessionFate::Lost, env);
+        }
+        self.accept(request, conn, env);
+    }
+
+    /// The cache did not answer in time: a waiting connect is refused.
+    fn on_cache_timeout(&mut self, op: OpId, env: &mut Env<'_>) {
+        let Some(call) = self.calls.remove(&op) else { return };
+        let (at, event) = (env.now(), env.event());
+        env.history.complete(op, Outcome::Unknown, VersionId::ROOT, (0, 0), at, event, false);
+        if let CacheCall::Lookup { request, conn, editor } = call {
+            self.session(editor, SessionFate::Unavailable, env);
+            self.answer(request.op, conn, Status::Refused, env);
+        }
+    }
+
+    /// Tells the editor on `conn` how its request `op` ended, without the store.
+    fn answer(&self, op: OpId, conn: Conn, status: Status, env: &mut Env<'_>) {
+        if conn.back_ns == RETURN_LOST {
+            return env.history.release_request(op);
+        }
+        let (version, server, front) = (VersionId::ROOT, env.id, env.id);
+        let reply = Reply { op, version, server, source: 0, front, status };
+        env.deliver(SimDuration(conn.back_ns), conn.client, Msg::Reply(reply));
     }
 
     /// Registers `conn` on `key`, replacing an earlier connection of the same editor.
@@ -108,6 +250,9 @@ impl AppServer {
     fn on_reply(&mut self, reply: Reply, env: &mut Env<'_>) {
         if let Some(key) = self.polls.remove(&reply.op) {
             return self.on_poll(key, reply, env);
+        }
+        if let Some(call) = self.calls.remove(&reply.op) {
+            return self.on_cache_reply(call, reply, env);
         }
         let Some(relay) = self.relays.remove(&reply.op) else {
             env.history.release_request(reply.op);
@@ -172,19 +317,27 @@ impl AppServer {
         }
         for (&key, _) in self.docs.iter().filter(|(_, c)| !c.is_empty()) {
             // A lost poll is abandoned like an unanswered one, at the next tick.
-            let op = Self::poll(self.data, key, env);
+            let op = Self::server_op(self.data, OpKind::Read, Purpose::Poll, key, u32::MAX, env);
             self.polls.insert(op, key);
         }
         env.timer(every, Msg::Wake);
     }
 
-    /// Sends a read of `key` over `data` as this server's own operation.
-    fn poll(data: LinkId, key: u32, env: &mut Env<'_>) -> OpId {
+    /// Sends a request of this server's own over `link`: a poll of `key`, or a session
+    /// call on behalf of editor `client`.
+    fn server_op(
+        link: LinkId,
+        kind: OpKind,
+        purpose: Purpose,
+        key: u32,
+        client: u32,
+        env: &mut Env<'_>,
+    ) -> OpId {
         let op = env.history.invoke(Invocation {
-            client: u32::MAX,
+            client,
             session: 0,
-            kind: OpKind::Read,
-            purpose: Purpose::Poll,
+            kind,
+            purpose,
             key,
             message: 0,
             attempt: 1,
@@ -198,14 +351,29 @@ impl AppServer {
             origin: env.id,
             op,
             key,
-            via: data,
+            via: link,
             seen: VersionId::ROOT,
             return_ns: 0,
-            kind: OpKind::Read,
+            kind,
             flags: 0,
         };
-        env.send(data, Msg::Request(request));
+        env.send(link, Msg::Request(request));
         op
+    }
+
+    /// Loses everything held in memory; in-flight work is abandoned.
+    fn crash(&mut self, env: &mut Env<'_>) {
+        let (at, event) = (env.now(), env.event());
+        let abandoned = std::mem::take(&mut self.polls).into_keys();
+        for op in abandoned.chain(std::mem::take(&mut self.calls).into_keys()) {
+            // A late answer finds nothing waiting and is released.
+            env.history.complete(op, Outcome::Unknown, VersionId::ROOT, (0, 0), at, event, false);
+        }
+        self.up = false;
+        self.docs.clear();
+        self.known.clear();
+        self.local.clear();
+        self.relays.clear();
     }
 }
 
@@ -221,12 +389,17 @@ impl Component for AppServer {
     fn on_message(&mut self, msg: Msg, env: &mut Env<'_>) {
         match msg {
             Msg::Request(request) => self.on_request(request, env),
+            Msg::Reply(reply) if !self.up => env.history.release_request(reply.op),
             Msg::Reply(reply) => self.on_reply(reply, env),
+            Msg::Publish { .. } if !self.up => {}
             Msg::Publish { key, version, .. } => self.learn(key, version, env),
             Msg::Wake => match self.propagation {
                 Propagation::Poll { every } => self.on_tick(every, env),
                 Propagation::PubSub | Propagation::Notify => {}
             },
+            Msg::Timeout { op_seq } => self.on_cache_timeout(op_seq, env),
+            Msg::Fault(Fault::Crash) if self.up => self.crash(env),
+            Msg::Fault(Fault::Restart) => self.up = true,
             Msg::Fault(_) => {}
             other => panic!("app server got unexpected {}", other.kind_name()),
         }

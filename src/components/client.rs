@@ -21,7 +21,9 @@ use std::sync::Arc;
 
 use super::Component;
 use super::env::Env;
-use super::message::{FLAG_IDEMPOTENT, FLAG_TOKEN, Fault, Msg, Reply, Request, Status};
+use super::message::{
+    FLAG_IDEMPOTENT, FLAG_SESSION, FLAG_TOKEN, Fault, Msg, Reply, Request, Status,
+};
 use super::workflow::{Instr, is_action};
 use crate::check::{Invocation, OpId, OpKind, Outcome, Purpose, Push, Sighting, VersionId};
 use crate::engine::{Dist, LinkId, SimDuration, SimTime};
@@ -138,6 +140,8 @@ pub struct Client {
     mid_stream: Option<MidStream>,
     /// The app server holding this editor's open WebSocket connection.
     connected_to: Option<u32>,
+    /// Whether the editor has logged in (its browser holds a session cookie).
+    logged_in: bool,
 }
 
 impl Client {
@@ -168,6 +172,7 @@ impl Client {
             fetch_token: VersionId::ROOT,
             mid_stream: None,
             connected_to: None,
+            logged_in: false,
         }
     }
 
@@ -367,6 +372,9 @@ impl Client {
             OpKind::Read if w.session_tokens => (FLAG_TOKEN, self.seen.version),
             _ => (0, self.seen.version),
         };
+        // A reconnect presents the session cookie of an earlier login.
+        let session = purpose == Purpose::Connect && self.logged_in;
+        let flags = if session { flags | FLAG_SESSION } else { flags };
         let link = match purpose {
             Purpose::Prepare | Purpose::Finalize => self.gate.unwrap_or(self.entry),
             _ => self.entry,
@@ -446,6 +454,7 @@ impl Client {
             }
             (Purpose::Connect, Status::Ok) => {
                 self.connected_to = Some(reply.front.0);
+                self.logged_in = true;
                 self.advance(env); // Now the edit that needed the connection.
             }
             (Purpose::Fetch, Status::Ok) => {
@@ -471,6 +480,10 @@ impl Client {
         let (at, event) = (env.now(), env.event());
         env.history.complete(op.op, Outcome::Unknown, VersionId::ROOT, (0, 0), at, event, false);
         self.in_flight = None;
+        if matches!(op.purpose, Purpose::Connect | Purpose::Edit) {
+            // Unanswered on the WebSocket: the client takes the connection for dead.
+            self.connected_to = None;
+        }
         self.after_failure(op, env);
     }
 

@@ -1,19 +1,36 @@
 //! A load balancer: forwards each request to one of its downstream links.
 //!
-//! Round-robin only for now; the reply does not pass back through the balancer as an
-//! event, but its return hop's latency is drawn here and carried in the request.
+//! The reply does not pass back through the balancer as an event, but its return hop's
+//! latency is drawn here and carried in the request.
 //!
 //! WebSocket connections are long-lived: a `connect` picks a downstream by the policy
 //! and pins the client to it, and the client's edits follow the pin, as they would on
-//! one upgraded TCP connection. A reconnect picks again, so round-robin sends it to
-//! another server.
+//! one upgraded TCP connection. A reconnect picks again: round-robin sends it to the
+//! next server in turn, least-connections to the server with the fewest open
+//! connections, and sticky back to the server the client used last (session affinity),
+//! unless that server is marked down.
+//!
+//! With health checks, every `every` the balancer probes each downstream; one that did
+//! not answer the previous round's probe is marked down and gets no new connection or
+//! request until it answers again. Connections already open stay where they are: the
+//! editor notices a dead server only when its own requests go unanswered.
 
 use super::Component;
 use super::env::Env;
 use super::message::Msg;
 use crate::check::Purpose;
-use crate::engine::LinkId;
-use crate::model::LoadBalancerPolicy;
+use crate::engine::{LinkId, SimDuration};
+use crate::model::{LoadBalancerPolicy, LoadBalancerSpec};
+
+/// Probing state of the downstreams.
+#[derive(Debug)]
+struct Health {
+    every: SimDuration,
+    round: u32,
+    /// Per downstream, the last round it answered.
+    answered: Vec<u32>,
+    up: Vec<bool>,
+}
 
 /// A request spreader in front of a tier.
 #[derive(Debug)]
@@ -21,55 +38,162 @@ pub struct LoadBalancer {
     policy: LoadBalancerPolicy,
     downstream: Vec<LinkId>,
     next: usize,
-    /// Per client instance (by component index), its open connection's downstream.
-    pins: Vec<Option<LinkId>>,
+    /// Per client instance (by component index), the downstream (index) of its open
+    /// connection, or of its last one: a sticky balancer's affinity.
+    pins: Vec<Option<u32>>,
+    /// Open connections per downstream.
+    open: Vec<u32>,
+    health: Option<Health>,
+    connects: u64,
+    /// Reconnects that landed on another downstream than the client's last one.
+    moved: u64,
+    /// Times a downstream was marked down.
+    marked_down: u64,
 }
 
 impl LoadBalancer {
     /// A balancer over `downstream` links (at least one).
-    pub fn new(policy: LoadBalancerPolicy, downstream: Vec<LinkId>) -> LoadBalancer {
+    pub fn new(spec: &LoadBalancerSpec, downstream: Vec<LinkId>) -> LoadBalancer {
         assert!(!downstream.is_empty(), "a load balancer needs a downstream");
-        LoadBalancer { policy, downstream, next: 0, pins: Vec::new() }
-    }
-
-    fn pick(&mut self) -> LinkId {
-        match self.policy {
-            LoadBalancerPolicy::RoundRobin => {
-                let link = self.downstream[self.next];
-                self.next = (self.next + 1) % self.downstream.len();
-                link
-            }
+        let n = downstream.len();
+        let health = spec.health_check.map(|every| Health {
+            every,
+            round: 0,
+            answered: vec![0; n],
+            up: vec![true; n],
+        });
+        LoadBalancer {
+            policy: spec.policy,
+            downstream,
+            next: 0,
+            pins: Vec::new(),
+            open: vec![0; n],
+            health,
+            connects: 0,
+            moved: 0,
+            marked_down: 0,
         }
     }
 
+    /// What the balancer did, by name (nothing when it carried no connection and
+    /// probed nothing).
+    pub fn counts(&self) -> Vec<(&'static str, u64)> {
+        if self.connects == 0 && self.health.is_none() {
+            return Vec::new();
+        }
+        let mut counts = vec![("connects", self.connects), ("reconnects_moved", self.moved)];
+        if self.health.is_some() {
+            counts.push(("marked_down", self.marked_down));
+        }
+        counts
+    }
+
+    fn is_up(&self, i: usize) -> bool {
+        self.health.as_ref().is_none_or(|h| h.up[i])
+    }
+
+    /// The next live downstream in turn (any, when none is live).
+    fn round_robin(&mut self) -> usize {
+        let n = self.downstream.len();
+        let start = self.next;
+        let i = (0..n).map(|k| (start + k) % n).find(|&i| self.is_up(i)).unwrap_or(start);
+        self.next = (i + 1) % n;
+        i
+    }
+
+    /// The live downstream with the fewest open connections; ties go in turn.
+    fn least_connections(&mut self) -> usize {
+        let n = self.downstream.len();
+        let start = self.next;
+        let live = (0..n).map(|k| (start + k) % n).filter(|&i| self.is_up(i));
+        let best = live.min_by_key(|&i| self.open[i]);
+        let i = best.unwrap_or(start);
+        self.next = (i + 1) % n;
+        i
+    }
+
+    /// Where a new connection of `client` goes.
+    fn pick_for_connect(&mut self, client: usize) -> usize {
+        let last = self.pins.get(client).copied().flatten().map(|i| i as usize);
+        match (self.policy, last) {
+            (LoadBalancerPolicy::Sticky, Some(i)) if self.is_up(i) => i,
+            (LoadBalancerPolicy::LeastConnections, _) => self.least_connections(),
+            _ => self.round_robin(),
+        }
+    }
+
+    fn connect(&mut self, client: usize) -> usize {
+        let i = self.pick_for_connect(client);
+        if self.pins.len() <= client {
+            self.pins.resize(client + 1, None);
+        }
+        let last = self.pins[client].replace(i as u32);
+        if let Some(last) = last {
+            self.open[last as usize] = self.open[last as usize].saturating_sub(1);
+            self.moved += u64::from(last as usize != i);
+        }
+        self.open[i] += 1;
+        self.connects += 1;
+        i
+    }
+
     /// The downstream for a request of `purpose` from client instance `client`.
-    fn route(&mut self, client: usize, purpose: Purpose) -> LinkId {
-        match purpose {
-            Purpose::Connect => {
-                let link = self.pick();
-                if self.pins.len() <= client {
-                    self.pins.resize(client + 1, None);
-                }
-                self.pins[client] = Some(link);
-                link
-            }
-            Purpose::Edit => match self.pins.get(client).copied().flatten() {
-                Some(link) => link,
-                None => self.pick(),
-            },
-            _ => self.pick(),
+    fn route(&mut self, client: usize, purpose: Purpose) -> usize {
+        let pin = self.pins.get(client).copied().flatten().map(|i| i as usize);
+        match (purpose, pin) {
+            (Purpose::Connect, _) => self.connect(client),
+            // An edit travels on the open connection, whether its server is live or not.
+            (Purpose::Edit, Some(i)) => i,
+            (_, Some(i)) if self.policy == LoadBalancerPolicy::Sticky && self.is_up(i) => i,
+            _ => self.round_robin(),
+        }
+    }
+
+    /// A probe round: downstreams that missed the last one are marked down, then
+    /// every downstream is probed again.
+    fn probe(&mut self, env: &mut Env<'_>) {
+        let Some(h) = &mut self.health else { return };
+        for i in 0..self.downstream.len() {
+            let up = h.answered[i] == h.round;
+            self.marked_down += u64::from(h.up[i] && !up);
+            h.up[i] = up;
+        }
+        if env.stopping() {
+            return;
+        }
+        h.round += 1;
+        for &link in &self.downstream {
+            env.send(link, Msg::Probe { round: h.round, link });
+        }
+        env.timer(h.every, Msg::Wake);
+    }
+
+    fn on_probe_ack(&mut self, round: u32, link: LinkId) {
+        let Some(h) = &mut self.health else { return };
+        if let Some(i) = self.downstream.iter().position(|&l| l == link) {
+            h.answered[i] = h.answered[i].max(round);
         }
     }
 }
 
 impl Component for LoadBalancer {
+    fn start(&mut self, env: &mut Env<'_>) {
+        if let Some(h) = &self.health {
+            env.timer(h.every, Msg::Wake);
+        }
+    }
+
     fn on_message(&mut self, msg: Msg, env: &mut Env<'_>) {
-        let Msg::Request(mut request) = msg else {
-            panic!("load balancer got unexpected {}", msg.kind_name());
+        let mut request = match msg {
+            Msg::Request(request) => request,
+            Msg::Wake => return self.probe(env),
+            Msg::ProbeAck { round, link } => return self.on_probe_ack(round, link),
+            other => panic!("load balancer got unexpected {}", other.kind_name()),
         };
         request.return_ns = env.add_return_hop(request.return_ns, request.via);
         let purpose = env.history.invocation(request.op).purpose;
-        let link = self.route(request.origin.index(), purpose);
+        let i = self.route(request.origin.index(), purpose);
+        let link = self.downstream[i];
         request.via = link;
         env.send(link, Msg::Request(request));
     }

@@ -18,6 +18,9 @@ pub const FLAG_IDEMPOTENT: u8 = 2;
 /// Request flag: a server's write that applies on top of the current head, whatever it
 /// is (an atomic append: a response, a title), so no conflict policy refuses it.
 pub const FLAG_ON_HEAD: u8 = 4;
+/// Request flag: an editor's connect presents a login session (a cookie) from an
+/// earlier connection.
+pub const FLAG_SESSION: u8 = 8;
 
 /// A client request travelling towards the component that serves it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,6 +186,21 @@ pub enum Msg {
         /// The publishing app server (component id): the broker does not echo it back.
         from: u32,
     },
+    /// A load balancer's health probe of the downstream at the far end of `link`; a
+    /// live component answers with `ProbeAck` over the same link.
+    Probe {
+        /// The balancer's probe round.
+        round: u32,
+        /// The link it was sent over.
+        link: LinkId,
+    },
+    /// A live component's answer to a `Probe`.
+    ProbeAck {
+        /// The round answered.
+        round: u32,
+        /// The link the probe came over.
+        link: LinkId,
+    },
     /// A message of a user-defined component.
     Custom {
         /// What the message means to the component.
@@ -211,6 +229,8 @@ impl Msg {
             Msg::Done { .. } => "done",
             Msg::Push { .. } => "push",
             Msg::Publish { .. } => "publish",
+            Msg::Probe { .. } => "probe",
+            Msg::ProbeAck { .. } => "probe_ack",
         }
     }
 }
@@ -249,6 +269,8 @@ impl Traceable for Msg {
             Msg::Done { .. } => 10,
             Msg::Push { .. } => 11,
             Msg::Publish { .. } => 12,
+            Msg::Probe { .. } => 13,
+            Msg::ProbeAck { .. } => 14,
         }
     }
 
@@ -283,6 +305,9 @@ impl Traceable for Msg {
             }
             Msg::Publish { key, version, from } => {
                 [u64::from(key), u64::from(version.0), u64::from(from)]
+            }
+            Msg::Probe { round, link } | Msg::ProbeAck { round, link } => {
+                [u64::from(round), u64::from(link.0), 0]
             }
         }
     }

@@ -27,6 +27,11 @@ impl PubSub {
         PubSub { fanout, subscribers, up: true, published: 0, delivered: 0, dropped: 0 }
     }
 
+    /// Whether it delivers.
+    pub fn is_up(&self) -> bool {
+        self.up
+    }
+
     /// What the broker did, by name: messages published to it, deliveries it sent,
     /// and messages dropped while it was down.
     pub fn counts(&self) -> Vec<(&'static str, u64)> {

@@ -154,6 +154,11 @@ impl Store {
         self.primary[key as usize]
     }
 
+    /// Whether the primary serves.
+    pub fn is_up(&self) -> bool {
+        self.up
+    }
+
     /// Reads with a session token that a replica could not honour.
     pub fn token_fallbacks(&self) -> u64 {
         self.token_fallbacks

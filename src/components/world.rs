@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use super::app_server::AppLinks;
 use super::client::Workload;
 use super::env::Env;
 use super::fault_driver::{FaultDriver, PlannedFault};
@@ -15,7 +16,7 @@ use super::registry::{Registry, Wiring};
 use super::workflow::compile;
 use super::{
     AppServer, AsyncJobs, Client, Component, GateCounts, Load, LoadBalancer, PubSub, Sentinel,
-    Store, StreamServer,
+    SessionCache, Store, StreamServer,
 };
 use crate::check::{CheckReport, Checks, Histogram, History, Names};
 use crate::engine::{
@@ -43,6 +44,8 @@ pub enum BuiltIn {
     AppServer(AppServer),
     /// A pub/sub broker.
     PubSub(PubSub),
+    /// A shared session cache.
+    SessionCache(SessionCache),
     /// The fault schedule.
     Faults(FaultDriver),
     /// A component from the registry.
@@ -60,6 +63,7 @@ impl Component for BuiltIn {
             BuiltIn::AsyncJobs(c) => c.start(env),
             BuiltIn::AppServer(c) => c.start(env),
             BuiltIn::PubSub(c) => c.start(env),
+            BuiltIn::SessionCache(c) => c.start(env),
             BuiltIn::Faults(c) => c.start(env),
             BuiltIn::Custom(c) => c.start(env),
         }
@@ -76,8 +80,23 @@ impl Component for BuiltIn {
             BuiltIn::AsyncJobs(c) => c.on_message(msg, env),
             BuiltIn::AppServer(c) => c.on_message(msg, env),
             BuiltIn::PubSub(c) => c.on_message(msg, env),
+            BuiltIn::SessionCache(c) => c.on_message(msg, env),
             BuiltIn::Faults(c) => c.on_message(msg, env),
             BuiltIn::Custom(c) => c.on_message(msg, env),
+        }
+    }
+}
+
+impl BuiltIn {
+    /// Whether the component answers a health probe: every component but a crashed
+    /// app server, store primary, broker or session cache.
+    fn answers_probes(&self) -> bool {
+        match self {
+            BuiltIn::AppServer(c) => c.is_up(),
+            BuiltIn::Store(c) => c.is_up(),
+            BuiltIn::PubSub(c) => c.is_up(),
+            BuiltIn::SessionCache(c) => c.is_up(),
+            _ => true,
         }
     }
 }
@@ -117,6 +136,13 @@ impl Actor for World {
             stop_at: self.stop_at,
             sched,
         };
+        if let Msg::Probe { round, link } = msg {
+            // Any component can stand behind a load balancer; the engine answers for it.
+            if self.components[i].answers_probes() {
+                env.send(link, Msg::ProbeAck { round, link });
+            }
+            return;
+        }
         self.components[i].on_message(msg, &mut env);
     }
 }
@@ -277,13 +303,19 @@ fn plan_faults(
 ) -> Result<(Vec<PlannedFault>, Vec<Vec<LinkId>>), String> {
     let model = &scenario.model;
     // Every instance of the component: a fault on an app server hits all of them.
-    let component = |name: &str| {
-        let i = model.components.iter().position(|c| c.name == name);
-        let i = i.ok_or_else(|| format!("fault target `{name}` is not a component"))?;
+    // `api` is every instance of `api`; `api/1` is one.
+    let component = |target: &str| {
+        let (spec, instance) = model
+            .fault_target(target)
+            .ok_or_else(|| format!("fault target `{target}` is not a component"))?;
+        let i = model.components.iter().position(|c| c.name == spec.name);
+        let i = i.ok_or_else(|| format!("fault target `{target}` is not a component"))?;
         let first = plan.first[i];
-        Ok::<Vec<ComponentId>, String>(
-            (first..first + model.instances(name)).map(ComponentId).collect(),
-        )
+        let all = first..first + model.instances(&spec.name);
+        Ok::<Vec<ComponentId>, String>(match instance {
+            Some(k) => vec![ComponentId(first + k)],
+            None => all.map(ComponentId).collect(),
+        })
     };
     let first_client = plan.model_instances as u32;
     let clients: Vec<ComponentId> =
@@ -374,7 +406,7 @@ fn build_instance(
     };
     Ok(match &spec.kind {
         ComponentKind::LoadBalancer(lb) => {
-            BuiltIn::LoadBalancer(LoadBalancer::new(lb.policy, outgoing.clone()))
+            BuiltIn::LoadBalancer(LoadBalancer::new(lb, outgoing.clone()))
         }
         ComponentKind::Store(s) => {
             let keys = scenario.clients.key_count();
@@ -392,10 +424,15 @@ fn build_instance(
             BuiltIn::StreamServer(StreamServer::new(x, data, jobs.first().copied()))
         }
         ComponentKind::AppServer(a) => {
-            let (bus, data) = split(Model::is_broker);
+            let (bus, others) = split(Model::is_broker);
+            let (cache, data): (Vec<LinkId>, Vec<LinkId>) = others
+                .into_iter()
+                .partition(|&l| model.is_session_cache(topology.name(topology.ends(l).1)));
             let data = *data.first().ok_or("an app server needs a store link")?;
-            BuiltIn::AppServer(AppServer::new(a, data, bus.first().copied()))
+            let links = AppLinks { data, bus: bus.first().copied(), cache: cache.first().copied() };
+            BuiltIn::AppServer(AppServer::new(a, links))
         }
+        ComponentKind::SessionCache(x) => BuiltIn::SessionCache(SessionCache::new(x)),
         ComponentKind::PubSub(b) => BuiltIn::PubSub(PubSub::new(b, plan.incoming[id].clone())),
         ComponentKind::AsyncJobs(j) => BuiltIn::AsyncJobs(AsyncJobs::new(j)),
         ComponentKind::Custom(c) => {
@@ -489,15 +526,21 @@ impl World {
     }
 
     /// Counts components keep of what they did, by instance name (only instances
-    /// that keep some): a store's durable writes, a broker's deliveries.
+    /// that keep some): a store's durable writes, a broker's deliveries, a balancer's
+    /// connections, a session cache's lookups.
     pub fn counts(&self) -> Vec<(String, Vec<(&'static str, u64)>)> {
         let mut all = Vec::new();
         for (i, c) in self.components.iter().enumerate() {
             let counts = match c {
                 BuiltIn::Store(s) => s.counts(),
                 BuiltIn::PubSub(b) => b.counts(),
+                BuiltIn::LoadBalancer(b) => b.counts(),
+                BuiltIn::SessionCache(b) => b.counts(),
                 _ => continue,
             };
+            if counts.is_empty() {
+                continue;
+            }
             all.push((self.name(ComponentId(i as u32)).to_string(), counts));
         }
         all
@@ -653,7 +696,7 @@ mod tests {
 
     #[test]
     fn round_robin_alternates_between_downstreams() {
-        let lb = LoadBalancerSpec { policy: LoadBalancerPolicy::RoundRobin };
+        let lb = LoadBalancerSpec { policy: LoadBalancerPolicy::RoundRobin, health_check: None };
         let components = vec![
             store("a", ReadConsistency::Primary),
             store("b", ReadConsistency::Primary),

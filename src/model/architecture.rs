@@ -47,6 +47,8 @@ pub enum ComponentKind {
     AppServer(AppServerSpec),
     /// A pub/sub broker: what one app server publishes goes out to all the others.
     PubSub(PubSubSpec),
+    /// A Redis-like session cache the app servers share, with optional replicas.
+    SessionCache(SessionCacheSpec),
     /// A component provided by a library user through the registry.
     Custom(CustomSpec),
 }
@@ -93,6 +95,31 @@ pub struct AppServerSpec {
     pub count: u32,
     /// How a server learns of edits made through the others.
     pub propagation: Propagation,
+    /// Where a server keeps its editors' login sessions.
+    pub sessions: SessionStore,
+}
+
+/// Where app servers keep login sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionStore {
+    /// Not modelled: every connection is accepted.
+    Unmodelled,
+    /// In the server's own memory: a reconnect that lands on another server, or on the
+    /// same one after a restart, finds no session and the editor must log in again.
+    Local,
+    /// In a session cache all servers share; a server looks a session it does not hold
+    /// up there, and cannot accept the connection while the cache does not answer.
+    Shared,
+}
+
+/// Session cache parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionCacheSpec {
+    /// Replicas kept in step with the cache (replication is taken as immediate:
+    /// sessions change rarely).
+    pub replicas: u32,
+    /// Time for a replica to take over once the cache crashes.
+    pub failover: crate::engine::SimDuration,
 }
 
 /// How app servers learn of each other's edits.
@@ -132,6 +159,9 @@ pub struct AsyncJobsSpec {
 pub struct LoadBalancerSpec {
     /// How the next downstream is chosen.
     pub policy: LoadBalancerPolicy,
+    /// Probe each downstream this often and send nothing new to one that missed its
+    /// last probe; `None`: no health checks.
+    pub health_check: Option<crate::engine::SimDuration>,
 }
 
 /// How a load balancer picks a downstream.
@@ -139,6 +169,10 @@ pub struct LoadBalancerSpec {
 pub enum LoadBalancerPolicy {
     /// Each downstream in turn.
     RoundRobin,
+    /// Session affinity: a client goes back to the downstream it last used.
+    Sticky,
+    /// A new connection goes to the downstream with the fewest open connections.
+    LeastConnections,
 }
 
 /// Store parameters: one primary, `replicas` asynchronous replicas.
@@ -267,6 +301,23 @@ impl Model {
         self.component(name).is_some_and(|c| {
             matches!(&c.kind, ComponentKind::AppServer(a) if a.propagation == Propagation::Notify)
         })
+    }
+
+    /// Whether `name` is a session cache (an app server's link for sessions).
+    pub fn is_session_cache(&self, name: &str) -> bool {
+        self.component(name).is_some_and(|c| matches!(c.kind, ComponentKind::SessionCache(_)))
+    }
+
+    /// The instances a fault target names: `api` is every instance of `api`, `api/1`
+    /// only that one (as `(component, Some(1))`).
+    pub fn fault_target(&self, target: &str) -> Option<(&ComponentSpec, Option<u32>)> {
+        if let Some(c) = self.component(target) {
+            return Some((c, None));
+        }
+        let (name, index) = target.rsplit_once('/')?;
+        let index: u32 = index.parse().ok()?;
+        let c = self.component(name)?;
+        (index < self.instances(name)).then_some((c, Some(index)))
     }
 
     /// Whether `name` is a pub/sub broker (an app server's second link).

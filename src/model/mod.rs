@@ -10,8 +10,8 @@ pub mod scenario;
 pub use architecture::{
     AppServerSpec, AsyncJobsSpec, CapacitySpec, ClockSource, ComponentKind, ComponentSpec,
     ConflictPolicy, CustomSpec, Durability, Endpoint, LinkSpec, LoadBalancerPolicy,
-    LoadBalancerSpec, Model, Propagation, PubSubSpec, ReadConsistency, SentinelSpec, StoreSpec,
-    StreamServerSpec, UsageLimit,
+    LoadBalancerSpec, Model, Propagation, PubSubSpec, ReadConsistency, SentinelSpec,
+    SessionCacheSpec, SessionStore, StoreSpec, StreamServerSpec, UsageLimit,
 };
 pub use scenario::{
     ClientsSpec, ClockSpec, Expectation, FaultAction, FaultSpec, FaultTime, KeyChoice, Promote,

@@ -77,6 +77,7 @@ fn spec(r: RawCheck, bounds: Bounds) -> CheckSpec {
         RawCheck::BoundedStaleness => CheckSpec::BoundedStaleness(bounds.staleness),
         RawCheck::StreamCompleteness => CheckSpec::StreamCompleteness,
         RawCheck::Propagation => CheckSpec::Propagation(bounds.propagation),
+        RawCheck::SessionContinuity => CheckSpec::SessionContinuity,
     }
 }
 
@@ -217,6 +218,33 @@ fn store_target(c: &mut Checker<'_>, model: &Model, path: &[&str], target: &str)
     }
 }
 
+/// A crash may take down a store's primary, an app server (every instance, or one as
+/// `api/1`), a broker or a session cache.
+fn crash_target(c: &mut Checker<'_>, model: &Model, path: &[&str], target: &str) -> Option<()> {
+    let crashable = |k: &ComponentKind| {
+        matches!(
+            k,
+            ComponentKind::Store(_)
+                | ComponentKind::AppServer(_)
+                | ComponentKind::PubSub(_)
+                | ComponentKind::SessionCache(_)
+        )
+    };
+    match model.fault_target(target) {
+        Some((spec, _)) if crashable(&spec.kind) => Some(()),
+        _ => {
+            let names = model.components.iter().filter(|s| crashable(&s.kind));
+            let hint = did_you_mean(target, names.map(|s| s.name.as_str()));
+            let msg = format!(
+                "fault target `{target}` cannot crash: name a store, an app server (or one \
+                 instance, as `api/1`), a broker or a session cache"
+            );
+            c.error(path, msg, hint);
+            None
+        }
+    }
+}
+
 fn fault(
     c: &mut Checker<'_>,
     model: &Model,
@@ -242,7 +270,7 @@ fn fault(
     let when = when(c, &path, at, rate, duration);
     let action = match f {
         RawFault::Crash { target, restart_after, .. } => {
-            store_target(c, model, &field("target"), target)?;
+            crash_target(c, model, &field("target"), target)?;
             FaultAction::Crash { target: target.clone(), restart_after: restart_after.map(|d| d.0) }
         }
         RawFault::Failover { target, promote, .. } => {

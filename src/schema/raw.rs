@@ -100,6 +100,8 @@ pub enum RawComponent {
     AppServer(RawAppServer),
     /// `PubSub(fanout: exp("1ms"))`.
     PubSub(RawPubSub),
+    /// `SessionCache(replicas: 1, failover: "5s")`.
+    SessionCache(RawSessionCache),
     /// `Custom(kind: "my_cache", params: {"ttl": "5m"})`.
     Custom(RawCustom),
 }
@@ -154,6 +156,20 @@ pub struct RawAppServer {
     pub count: u32,
     /// `poll(every: "2s")`, `pubsub` or `notify`.
     pub propagation: RawPropagation,
+    /// `local` or `shared`; absent: sessions are not modelled.
+    #[serde(default)]
+    pub sessions: Option<RawSessions>,
+}
+
+/// Where app servers keep login sessions.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[serde(rename = "sessions")]
+pub enum RawSessions {
+    /// In each server's memory.
+    Local,
+    /// In a shared session cache.
+    Shared,
 }
 
 /// How app servers learn of each other's edits.
@@ -181,6 +197,18 @@ pub struct RawPubSub {
     pub fanout: Option<RawDist>,
 }
 
+/// Session cache parameters.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "SessionCache")]
+pub struct RawSessionCache {
+    /// Replicas that take over when the cache crashes.
+    #[serde(default)]
+    pub replicas: u32,
+    /// Time for a replica to take over.
+    #[serde(default)]
+    pub failover: Option<Dur>,
+}
+
 /// Async job queue parameters.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename = "AsyncJobs")]
@@ -203,6 +231,9 @@ pub struct RawLoadBalancer {
     /// How to pick a downstream.
     #[serde(default)]
     pub policy: RawPolicy,
+    /// Probe interval: `health_check: "5s"`.
+    #[serde(default)]
+    pub health_check: Option<Dur>,
 }
 
 /// Load balancer policies.
@@ -213,6 +244,10 @@ pub enum RawPolicy {
     /// Each downstream in turn.
     #[default]
     RoundRobin,
+    /// Back to the downstream the client last used.
+    Sticky,
+    /// The downstream with the fewest open connections.
+    LeastConnections,
 }
 
 /// Store parameters.
@@ -418,6 +453,8 @@ pub enum RawCheck {
     StreamCompleteness,
     /// How long edits take to reach the other editors.
     Propagation,
+    /// Reconnects that lose the editor's login session.
+    SessionContinuity,
 }
 
 /// An expected verdict.

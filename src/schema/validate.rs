@@ -12,8 +12,8 @@ use petgraph::graph::DiGraph;
 use super::error::{Diagnostic, did_you_mean};
 use super::raw::{
     RawAppServer, RawAsyncJobs, RawCapacity, RawClients, RawClockSource, RawComponent, RawConflict,
-    RawDist, RawDurability, RawKey, RawLink, RawModel, RawPolicy, RawPropagation, RawReads,
-    RawScenario, RawSentinel, RawStep, RawStore, RawStreamServer,
+    RawDist, RawDurability, RawKey, RawLink, RawLoadBalancer, RawModel, RawPolicy, RawPropagation,
+    RawReads, RawScenario, RawSentinel, RawSessions, RawStep, RawStore, RawStreamServer,
 };
 use super::ron_tree::{Node, NodeKind};
 use super::source::{Place, SourceText};
@@ -23,7 +23,8 @@ use crate::model::{
     AppServerSpec, AsyncJobsSpec, CapacitySpec, ClientsSpec, ClockSource, ClockSpec, ComponentKind,
     ComponentSpec, ConflictPolicy, CustomSpec, Durability, Endpoint, KeyChoice, LinkSpec,
     LoadBalancerPolicy, LoadBalancerSpec, Model, Propagation, PubSubSpec, ReadConsistency,
-    RetrySpec, SentinelSpec, Step, StoreSpec, StreamServerSpec, UsageLimit,
+    RetrySpec, SentinelSpec, SessionCacheSpec, SessionStore, Step, StoreSpec, StreamServerSpec,
+    UsageLimit,
 };
 
 /// Most clients a scenario may declare.
@@ -146,11 +147,9 @@ pub fn model(raw: &RawModel, at: Locator<'_>) -> Result<Model, Vec<Diagnostic>> 
     for (name, comp) in &raw.components {
         check_name(&mut c, name);
         let kind = match comp {
-            RawComponent::LoadBalancer(lb) => ComponentKind::LoadBalancer(LoadBalancerSpec {
-                policy: match lb.policy {
-                    RawPolicy::RoundRobin => LoadBalancerPolicy::RoundRobin,
-                },
-            }),
+            RawComponent::LoadBalancer(lb) => {
+                ComponentKind::LoadBalancer(load_balancer(&mut c, name, lb))
+            }
             RawComponent::Store(s) => ComponentKind::Store(store(&mut c, name, s)),
             RawComponent::Sentinel(g) => ComponentKind::Sentinel(sentinel(&mut c, name, g)),
             RawComponent::StreamServer(x) => {
@@ -163,6 +162,10 @@ pub fn model(raw: &RawModel, at: Locator<'_>) -> Result<Model, Vec<Diagnostic>> 
                     .fanout
                     .as_ref()
                     .map_or(Dist::constant(0), |d| c.dist(&["components", name, "fanout"], d)),
+            }),
+            RawComponent::SessionCache(x) => ComponentKind::SessionCache(SessionCacheSpec {
+                replicas: x.replicas,
+                failover: x.failover.map_or(SimDuration::ZERO, |d| d.0),
             }),
             RawComponent::Custom(x) => {
                 ComponentKind::Custom(CustomSpec { kind: x.kind.clone(), params: x.params.clone() })
@@ -320,7 +323,27 @@ fn app_server(c: &mut Checker<'_>, name: &str, a: &RawAppServer) -> AppServerSpe
         RawPropagation::Pubsub => Propagation::PubSub,
         RawPropagation::Notify => Propagation::Notify,
     };
-    AppServerSpec { count: a.count, propagation }
+    let sessions = match a.sessions {
+        None => SessionStore::Unmodelled,
+        Some(RawSessions::Local) => SessionStore::Local,
+        Some(RawSessions::Shared) => SessionStore::Shared,
+    };
+    AppServerSpec { count: a.count, propagation, sessions }
+}
+
+fn load_balancer(c: &mut Checker<'_>, name: &str, lb: &RawLoadBalancer) -> LoadBalancerSpec {
+    if lb.health_check.is_some_and(|d| d.0 == SimDuration::ZERO) {
+        let msg = "`health_check` must be above 0".to_string();
+        c.error(&["components", name, "health_check"], msg, Some(r#"e.g. "5s""#.into()));
+    }
+    LoadBalancerSpec {
+        policy: match lb.policy {
+            RawPolicy::RoundRobin => LoadBalancerPolicy::RoundRobin,
+            RawPolicy::Sticky => LoadBalancerPolicy::Sticky,
+            RawPolicy::LeastConnections => LoadBalancerPolicy::LeastConnections,
+        },
+        health_check: lb.health_check.map(|d| d.0),
+    }
 }
 
 fn link(c: &mut Checker<'_>, raw: &RawModel, i: usize, l: &RawLink) -> LinkSpec {
@@ -405,7 +428,8 @@ fn check_roles(c: &mut Checker<'_>, model: &Model) {
             .collect();
         let jobs = out.iter().filter(|l| model.is_job_queue(&l.to)).count();
         let brokers = out.iter().filter(|l| model.is_broker(&l.to)).count();
-        let data = out.len() - jobs - brokers;
+        let caches = out.iter().filter(|l| model.is_session_cache(&l.to)).count();
+        let data = out.len() - jobs - brokers - caches;
         let name = &spec.name;
         let hint = Some(format!(r#"add (from: "{name}", to: "db", latency: exp("1ms"))"#));
         let problem = match spec.kind {
@@ -433,6 +457,26 @@ fn check_roles(c: &mut Checker<'_>, model: &Model) {
                     format!("app server `{name}` propagates by pub/sub but has no broker link");
                 Some((msg, Some(hint)))
             }
+            // Other session stores leave a cache link unused, so `--set` can switch.
+            ComponentKind::AppServer(a)
+                if caches > 1 || (a.sessions == SessionStore::Shared && caches == 0) =>
+            {
+                let hint = format!(r#"add (from: "{name}", to: "sessions", latency: exp("1ms"))"#);
+                let msg = format!(
+                    "app server `{name}` needs one session cache link with `sessions: shared` \
+                     (at most one otherwise), found {caches}"
+                );
+                Some((msg, Some(hint)))
+            }
+            ComponentKind::StreamServer(_) | ComponentKind::LoadBalancer(_) if caches > 0 => {
+                Some((format!("`{name}` cannot use a session cache; only an app server can"), None))
+            }
+            ComponentKind::SessionCache(_) if !out.is_empty() => Some((
+                format!(
+                    "session cache `{name}` answers its app servers; it has no links of its own"
+                ),
+                None,
+            )),
             ComponentKind::PubSub(_) if !out.is_empty() => Some((
                 format!(
                     "broker `{name}` answers over its app servers' links; it has no links of its own"

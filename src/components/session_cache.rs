@@ -1,0 +1,123 @@
+//! A Redis-like session cache the app servers share: login sessions by editor.
+//!
+//! A save stores an editor's session; a lookup answers `Ok` when the session is there
+//! and `Rejected` when it is not. While crashed the cache answers nothing (servers time
+//! out). A cache with replicas has one take over `failover` after a crash, with every
+//! session (replication is taken as immediate: a session is written once at login and
+//! read at every reconnect). A cache without replicas comes back only when the fault
+//! restarts it, and comes back empty, as Redis without persistence does: every session
+//! is gone and each editor must log in again.
+
+use std::collections::BTreeSet;
+
+use super::Component;
+use super::env::Env;
+use super::message::{Fault, Msg, Request, Status};
+use crate::check::{Purpose, VersionId};
+use crate::engine::SimDuration;
+use crate::model::SessionCacheSpec;
+
+/// A shared session cache.
+#[derive(Debug)]
+pub struct SessionCache {
+    sessions: BTreeSet<u32>,
+    up: bool,
+    /// Replicas left to promote.
+    replicas: u32,
+    failover: SimDuration,
+    lookups: u64,
+    found: u64,
+    saves: u64,
+    failovers: u64,
+    /// Sessions gone with a restart from nothing.
+    wiped: u64,
+}
+
+impl SessionCache {
+    /// An empty cache.
+    pub fn new(spec: &SessionCacheSpec) -> SessionCache {
+        SessionCache {
+            sessions: BTreeSet::new(),
+            up: true,
+            replicas: spec.replicas,
+            failover: spec.failover,
+            lookups: 0,
+            found: 0,
+            saves: 0,
+            failovers: 0,
+            wiped: 0,
+        }
+    }
+
+    /// Whether it answers.
+    pub fn is_up(&self) -> bool {
+        self.up
+    }
+
+    /// What the cache did, by name.
+    pub fn counts(&self) -> Vec<(&'static str, u64)> {
+        vec![
+            ("lookups", self.lookups),
+            ("found", self.found),
+            ("saves", self.saves),
+            ("failovers", self.failovers),
+            ("sessions_wiped", self.wiped),
+        ]
+    }
+
+    fn on_request(&mut self, request: Request, env: &mut Env<'_>) {
+        if !self.up {
+            return env.drop_request(&request);
+        }
+        let inv = env.history.invocation(request.op);
+        let (purpose, editor) = (inv.purpose, inv.client);
+        let status = if purpose == Purpose::SessionSave {
+            self.saves += 1;
+            self.sessions.insert(editor);
+            Status::Ok
+        } else {
+            self.lookups += 1;
+            let found = self.sessions.contains(&editor);
+            self.found += u64::from(found);
+            if found { Status::Ok } else { Status::Rejected }
+        };
+        env.reply(&request, status, VersionId::ROOT, 0);
+    }
+
+    fn on_fault(&mut self, fault: Fault, env: &mut Env<'_>) {
+        match fault {
+            Fault::Crash if self.up => {
+                self.up = false;
+                if self.replicas > 0 {
+                    env.timer(self.failover, Msg::Wake);
+                }
+            }
+            Fault::Restart if !self.up && self.replicas == 0 => {
+                self.up = true;
+                self.wiped += self.sessions.len() as u64;
+                self.sessions.clear();
+            }
+            _ => {}
+        }
+    }
+
+    /// A replica takes over with every session.
+    fn promote(&mut self) {
+        if !self.up && self.replicas > 0 {
+            self.replicas -= 1;
+            self.failovers += 1;
+            self.up = true;
+        }
+    }
+}
+
+impl Component for SessionCache {
+    fn on_message(&mut self, msg: Msg, env: &mut Env<'_>) {
+        match msg {
+            Msg::Request(request) => self.on_request(request, env),
+            Msg::Fault(f) => self.on_fault(f, env),
+            Msg::Wake => self.promote(),
+            other => panic!("session cache got unexpected {}", other.kind_name()),
+        }
+    }
+}
