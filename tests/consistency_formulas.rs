@@ -7,7 +7,7 @@ use archsim::components::{BuiltIn, Registry, World};
 use archsim::engine::{Dist, SimDuration};
 use archsim::model::{
     ClientsSpec, ClockSource, ComponentKind, ComponentSpec, ConflictPolicy, Durability, Endpoint,
-    KeyChoice, LinkSpec, Model, ReadConsistency, Scenario, Step, StoreSpec,
+    KeyChoice, LinkSpec, Model, Partition, ReadConsistency, Scenario, Step, StoreSpec,
 };
 use archsim::run::{execute, run_world};
 
@@ -22,6 +22,8 @@ fn model(replicas: u32, lag: Dist, reads: ReadConsistency, conflict: ConflictPol
         conflict,
         durability: Durability::Wal,
         capacity: None,
+        shards: 1,
+        partition: Partition::ByOrg,
     };
     let link = LinkSpec {
         from: Endpoint::Clients,

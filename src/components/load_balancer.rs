@@ -198,3 +198,46 @@ impl Component for LoadBalancer {
         env.send(link, Msg::Request(request));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn balancer(policy: LoadBalancerPolicy, health: bool) -> LoadBalancer {
+        let spec = LoadBalancerSpec {
+            policy,
+            health_check: health.then_some(SimDuration::from_millis(5000)),
+        };
+        LoadBalancer::new(&spec, vec![LinkId(10), LinkId(11), LinkId(12)])
+    }
+
+    #[test]
+    fn round_robin_moves_a_reconnect_and_sticky_brings_it_back() {
+        let mut rr = balancer(LoadBalancerPolicy::RoundRobin, false);
+        assert_eq!(rr.connect(0), 0);
+        assert_eq!(rr.connect(0), 1, "the next server in turn");
+        assert_eq!(rr.counts()[1], ("reconnects_moved", 1));
+        let mut sticky = balancer(LoadBalancerPolicy::Sticky, true);
+        assert_eq!(sticky.connect(0), 0);
+        assert_eq!(sticky.connect(1), 1);
+        assert_eq!(sticky.connect(0), 0, "affinity");
+        // Server 0 missed its probe: the sticky client goes elsewhere.
+        sticky.health.as_mut().unwrap().up[0] = false;
+        assert_ne!(sticky.connect(0), 0);
+    }
+
+    #[test]
+    fn least_connections_fills_the_emptiest_live_server() {
+        let mut lc = balancer(LoadBalancerPolicy::LeastConnections, true);
+        for client in 0..6 {
+            lc.connect(client);
+        }
+        assert_eq!(lc.open, vec![2, 2, 2]);
+        lc.health.as_mut().unwrap().up[1] = false;
+        // A reconnect leaves its old server and goes to a live one with the fewest.
+        for client in 0..3 {
+            assert_ne!(lc.connect(client), 1);
+        }
+        assert_eq!(lc.open.iter().sum::<u32>(), 6);
+    }
+}

@@ -23,7 +23,9 @@ use super::env::Env;
 use super::message::{FLAG_IDEMPOTENT, FLAG_ON_HEAD, FLAG_TOKEN, Fault, Msg, Request, Status};
 use crate::check::{HeadCause, HeadMove, Histogram, OpKind, StoreEnd, VersionId};
 use crate::engine::{Dist, LinkId, SimDuration, SimTime, Stream};
-use crate::model::{ClockSource, ConflictPolicy, Durability, Promote, ReadConsistency, StoreSpec};
+use crate::model::{
+    ClockSource, ConflictPolicy, Durability, Partition, Promote, ReadConsistency, StoreSpec,
+};
 
 /// One replica's copy of the table and its replication stream.
 #[derive(Debug)]
@@ -72,7 +74,15 @@ pub struct Store {
     /// Durable writes: full documents saved by snapshots, records appended to the log.
     durable: Durable,
     lags: Histogram,
-    /// Queues of the primary (0) and of each replica (`i + 1`); empty without capacity.
+    /// Primaries the keys are split over: nodes `0..shards` are the shards' primaries,
+    /// node `shards + i` is replica `i`.
+    shards: usize,
+    /// Per key, its shard (empty with one shard).
+    shard_of: Vec<u16>,
+    partition: Partition,
+    /// Shards the biggest organisation's documents are spread over.
+    biggest_org_shards: u64,
+    /// Queues of each node; empty without capacity.
     capacity: Vec<Capacity<Request>>,
     /// Links from the servers told of every commit (LISTEN/NOTIFY).
     listeners: Vec<LinkId>,
@@ -114,12 +124,41 @@ impl Store {
             token_fallbacks: 0,
             durable: Durable::default(),
             lags: Histogram::default(),
+            shards: spec.shards.max(1) as usize,
+            shard_of: Vec::new(),
+            partition: spec.partition,
+            biggest_org_shards: 1,
             capacity: match &spec.capacity {
-                Some(c) => (0..=spec.replicas).map(|node| Capacity::new(c, node)).collect(),
+                Some(c) => {
+                    let nodes = spec.shards.max(1) + spec.replicas;
+                    (0..nodes).map(|node| Capacity::new(c, node)).collect()
+                }
                 None => Vec::new(),
             },
             listeners: Vec::new(),
         }
+    }
+
+    /// The store with its keys dealt to shards: by organisation (`key_orgs` is each
+    /// key's) or by key.
+    pub fn with_orgs(mut self, key_orgs: &[u32]) -> Store {
+        if self.shards > 1 {
+            let n = self.shards as u32;
+            let shard = |(key, &org): (usize, &u32)| match self.partition {
+                Partition::ByOrg => (org % n) as u16,
+                Partition::ByDocument => (key as u32 % n) as u16,
+            };
+            self.shard_of = key_orgs.iter().enumerate().map(shard).collect();
+            let biggest = self.shard_of.iter().zip(key_orgs).filter(|&(_, &org)| org == 0);
+            let spanned: std::collections::BTreeSet<u16> = biggest.map(|(&s, _)| s).collect();
+            self.biggest_org_shards = spanned.len() as u64;
+        }
+        self
+    }
+
+    /// The shard whose primary holds `key`.
+    fn shard(&self, key: u32) -> usize {
+        self.shard_of.get(key as usize).map_or(0, |&s| usize::from(s))
     }
 
     /// The store with servers to notify of each commit, over their links to it.
@@ -128,15 +167,28 @@ impl Store {
         self
     }
 
-    /// What the primary's queue did, and the replicas' together (`None` without
-    /// capacity), with time integrated up to `now`.
-    pub fn loads(&self, now: SimTime) -> Option<(Load, Option<Load>)> {
-        let (primary, replicas) = self.capacity.split_first()?;
+    /// What each queue did, with time integrated up to `now`, named by the suffix that
+    /// follows the store's name: the primary's (`""`) or each shard's (`" shard 3"`),
+    /// and the replicas' together (`" replicas"`). Empty without capacity.
+    pub fn loads(&self, now: SimTime) -> Vec<(String, Load)> {
+        if self.capacity.is_empty() {
+            return Vec::new();
+        }
+        let (primaries, replicas) = self.capacity.split_at(self.shards);
+        let mut all: Vec<(String, Load)> = match primaries {
+            [one] => vec![(String::new(), one.load(now))],
+            _ => primaries
+                .iter()
+                .enumerate()
+                .map(|(i, q)| (format!(" shard {i}"), q.load(now)))
+                .collect(),
+        };
         let replicas = replicas.iter().map(|q| q.load(now)).reduce(|mut all, l| {
             all.merge(&l);
             all
         });
-        Some((primary.load(now), replicas))
+        all.extend(replicas.map(|r| (" replicas".to_string(), r)));
+        all
     }
 
     /// Every replication lag this store drew.
@@ -174,6 +226,10 @@ impl Store {
         };
         if !self.listeners.is_empty() {
             counts.push(("notifications", d.notifications));
+        }
+        if self.shards > 1 {
+            // What an organisation-wide query (list the org's documents) must touch.
+            counts.push(("shards_of_biggest_org", self.biggest_org_shards));
         }
         counts
     }
@@ -283,12 +339,12 @@ impl Store {
         (Status::Ok, v)
     }
 
-    /// The node that serves `r`: 0 the primary, `i + 1` replica `i`.
+    /// The node that serves `r`: its shard's primary, or a random replica.
     fn route(&self, r: &Request, env: &mut Env<'_>) -> usize {
         if r.kind == OpKind::Read && self.reads == ReadConsistency::AnyReplica {
-            1 + env.rng.below(self.replicas.len() as u64) as usize
+            self.shards + env.rng.below(self.replicas.len() as u64) as usize
         } else {
-            0
+            self.shard(r.key)
         }
     }
 
@@ -299,7 +355,7 @@ impl Store {
 
     /// Serves `request` on `node` now, or queues it there when the store has capacity.
     fn admit(&mut self, node: usize, request: Request, env: &mut Env<'_>) {
-        if node == 0 && !self.up {
+        if node < self.shards && !self.up {
             return env.drop_request(&request); // The primary is down.
         }
         match self.capacity.get_mut(node) {
@@ -324,25 +380,30 @@ impl Store {
     /// Answers `request` on `node`. A replica that cannot honour a read's session token
     /// sends the read on to the primary.
     fn serve(&mut self, node: usize, request: Request, env: &mut Env<'_>) {
-        let answer = match request.kind {
-            OpKind::Write if self.up => Some(self.write(&request, env)),
-            OpKind::Write => None,
-            OpKind::Read if node > 0 => {
-                let v = self.replicas[node - 1].versions[request.key as usize];
+        let replica = node.checked_sub(self.shards);
+        let answer = match (request.kind, replica) {
+            (OpKind::Write, _) if self.up => Some(self.write(&request, env)),
+            (OpKind::Write, _) => None,
+            (OpKind::Read, Some(r)) => {
+                let v = self.replicas[r].versions[request.key as usize];
                 let honours = request.flags & FLAG_TOKEN == 0
                     || env.history.dag_mut().includes(v, request.seen);
                 if !honours {
                     self.token_fallbacks += 1;
-                    return self.admit(0, request, env);
+                    return self.admit(self.shard(request.key), request, env);
                 }
                 Some((Status::Ok, v))
             }
-            OpKind::Read => self.up.then(|| (Status::Ok, self.primary[request.key as usize])),
+            (OpKind::Read, None) => {
+                self.up.then(|| (Status::Ok, self.primary[request.key as usize]))
+            }
             // Validation routes these to the components that serve them, never here.
-            OpKind::Control | OpKind::Stream => None,
+            (OpKind::Control | OpKind::Stream, _) => None,
         };
+        // Replies name a primary 0 and replica `i` as `i + 1`.
+        let source = replica.map_or(0, |r| r as u8 + 1);
         match answer {
-            Some((status, version)) => env.reply(&request, status, version, node as u8),
+            Some((status, version)) => env.reply(&request, status, version, source),
             None => env.drop_request(&request), // The primary is down.
         }
     }
@@ -396,7 +457,8 @@ impl Store {
             return;
         }
         self.up = false;
-        if let Some(queue) = self.capacity.first_mut() {
+        let shards = self.shards.min(self.capacity.len());
+        for queue in &mut self.capacity[..shards] {
             queue.drop_all(env.now(), |request| env.history.release_request(request.op));
         }
         if let Some(s) = self.snapshot.take() {

@@ -410,7 +410,8 @@ fn build_instance(
         }
         ComponentKind::Store(s) => {
             let keys = scenario.clients.key_count();
-            let store = Store::new(&spec.name, s, keys, scenario.seed);
+            let store = Store::new(&spec.name, s, keys, scenario.seed)
+                .with_orgs(&scenario.clients.key_orgs());
             let listeners = plan.incoming[id].iter().copied().filter(|&l| {
                 let from = plan.component_of(model, topology.ends(l).0);
                 from.is_some_and(|name| model.listens_for_commits(name))
@@ -564,10 +565,9 @@ impl World {
         for (i, c) in self.components.iter().enumerate() {
             let name = self.name(ComponentId(i as u32));
             if let BuiltIn::Store(s) = c {
-                if let Some((primary, replicas)) = s.loads(now) {
-                    all.push((name.to_string(), primary));
-                    all.extend(replicas.map(|r| (format!("{name} replicas"), r)));
-                }
+                all.extend(
+                    s.loads(now).into_iter().map(|(suffix, l)| (format!("{name}{suffix}"), l)),
+                );
             }
         }
         all
@@ -633,7 +633,7 @@ mod tests {
     use crate::engine::{Dist, SimDuration, SimTime};
     use crate::model::{
         ClientsSpec, ClockSource, ComponentSpec, ConflictPolicy, Durability, LinkSpec,
-        LoadBalancerPolicy, LoadBalancerSpec, Model, ReadConsistency, Step, StoreSpec,
+        LoadBalancerPolicy, LoadBalancerSpec, Model, Partition, ReadConsistency, Step, StoreSpec,
     };
 
     fn store(name: &str, reads: ReadConsistency) -> ComponentSpec {
@@ -644,6 +644,8 @@ mod tests {
             conflict: ConflictPolicy::Overwrite(ClockSource::Server),
             durability: Durability::Wal,
             capacity: None,
+            shards: 1,
+            partition: Partition::ByOrg,
         };
         ComponentSpec { name: name.into(), kind: ComponentKind::Store(spec) }
     }

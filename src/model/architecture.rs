@@ -191,6 +191,19 @@ pub struct StoreSpec {
     /// Workers and service time of the primary and of each replica; `None`: requests
     /// are served the moment they arrive.
     pub capacity: Option<CapacitySpec>,
+    /// Primaries the keys are split over (each with its own capacity).
+    pub shards: u32,
+    /// How keys map to shards.
+    pub partition: Partition,
+}
+
+/// How a sharded store maps documents to shards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Partition {
+    /// By the document's organisation: an organisation lives on one shard.
+    ByOrg,
+    /// By the document itself.
+    ByDocument,
 }
 
 /// How much work a server does at once, and how long each piece takes.

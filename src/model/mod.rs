@@ -10,10 +10,10 @@ pub mod scenario;
 pub use architecture::{
     AppServerSpec, AsyncJobsSpec, CapacitySpec, ClockSource, ComponentKind, ComponentSpec,
     ConflictPolicy, CustomSpec, Durability, Endpoint, LinkSpec, LoadBalancerPolicy,
-    LoadBalancerSpec, Model, Propagation, PubSubSpec, ReadConsistency, SentinelSpec,
+    LoadBalancerSpec, Model, Partition, Propagation, PubSubSpec, ReadConsistency, SentinelSpec,
     SessionCacheSpec, SessionStore, StoreSpec, StreamServerSpec, UsageLimit,
 };
 pub use scenario::{
-    ClientsSpec, ClockSpec, Expectation, FaultAction, FaultSpec, FaultTime, KeyChoice, Promote,
-    RetrySpec, Scenario, Step,
+    ClientsSpec, ClockSpec, Expectation, FaultAction, FaultSpec, FaultTime, KeyChoice, OrgSpec,
+    Promote, RetrySpec, Scenario, Step,
 };

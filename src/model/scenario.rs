@@ -158,6 +158,18 @@ pub struct ClientsSpec {
     pub session_tokens: bool,
     /// Each client's clock error.
     pub clock: ClockSpec,
+    /// Organisations owning the documents (`None`: one organisation).
+    pub orgs: Option<OrgSpec>,
+}
+
+/// Organisations with Zipf-distributed sizes: organisation `i` (from 0) owns a share
+/// of the documents proportional to `1 / (i + 1)^skew`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OrgSpec {
+    /// How many.
+    pub count: u32,
+    /// The Zipf exponent.
+    pub skew: f64,
 }
 
 /// How a client retries.
@@ -265,7 +277,33 @@ impl ClientsSpec {
             idempotency_key: false,
             session_tokens: false,
             clock: ClockSpec::default(),
+            orgs: None,
         }
+    }
+
+    /// The organisation of each key. Keys are dealt out in order by the Zipf shares,
+    /// each key going to the organisation whose share of the key range its middle falls
+    /// in: the biggest organisation owns the first keys. No randomness, so every run
+    /// and seed has the same organisations.
+    pub fn key_orgs(&self) -> Vec<u32> {
+        let keys = self.key_count();
+        let Some(orgs) = self.orgs else { return vec![0; keys as usize] };
+        let weights: Vec<f64> =
+            (0..orgs.count).map(|i| 1.0 / libm::pow(f64::from(i + 1), orgs.skew)).collect();
+        let total: f64 = weights.iter().sum();
+        let mut bounds = Vec::with_capacity(weights.len());
+        let mut acc = 0.0;
+        for w in &weights {
+            acc += w / total;
+            bounds.push(acc);
+        }
+        (0..keys)
+            .map(|k| {
+                let middle = (f64::from(k) + 0.5) / f64::from(keys);
+                let org = bounds.iter().position(|&b| middle < b);
+                org.unwrap_or(bounds.len().saturating_sub(1)) as u32
+            })
+            .collect()
     }
 
     /// Number of distinct keys the workload touches.
@@ -284,5 +322,31 @@ impl ClientsSpec {
             KeyChoice::Shared => 0,
             KeyChoice::Tabs(n) => index / n.max(1),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn editors(keys: u32, orgs: Option<OrgSpec>) -> ClientsSpec {
+        let mut c = ClientsSpec::new(keys, Dist::constant(1), vec![Step::Edit]);
+        c.orgs = orgs;
+        c
+    }
+
+    #[test]
+    fn organisations_own_keys_in_proportion_to_their_zipf_weight() {
+        let keys = editors(1000, Some(OrgSpec { count: 10, skew: 1.0 })).key_orgs();
+        let owned = |org| keys.iter().filter(|&&o| o == org).count() as f64;
+        let harmonic: f64 = (1..=10).map(|i| 1.0 / f64::from(i)).sum();
+        for org in 0..10 {
+            let share = 1000.0 / (f64::from(org + 1) * harmonic);
+            assert!((owned(org) - share).abs() <= 1.0, "org {org}: {} vs {share}", owned(org));
+        }
+        assert!(keys.windows(2).all(|w| w[0] <= w[1]), "the biggest owns the first keys");
+        let flat = editors(1000, Some(OrgSpec { count: 10, skew: 0.0 })).key_orgs();
+        assert!((0..10).all(|o| flat.iter().filter(|&&x| x == o).count() == 100));
+        assert!(editors(7, None).key_orgs().iter().all(|&o| o == 0));
     }
 }

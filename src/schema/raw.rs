@@ -274,6 +274,24 @@ pub struct RawStore {
     /// the moment they arrive.
     #[serde(default)]
     pub capacity: Option<RawCapacity>,
+    /// Primaries the keys are split over, each with its own capacity.
+    #[serde(default = "one_worker")]
+    pub shards: u32,
+    /// `by_org` (the default) or `by_document`.
+    #[serde(default)]
+    pub partition: RawPartition,
+}
+
+/// How a sharded store maps keys to shards.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[serde(rename = "partition")]
+pub enum RawPartition {
+    /// All of an organisation's documents on one shard.
+    #[default]
+    ByOrg,
+    /// Each document on its own shard.
+    ByDocument,
 }
 
 /// Workers, service time and queue limit of a server.
@@ -630,6 +648,20 @@ pub struct RawClients {
     /// `clock: (skew: "2s", drift_ppm: 50)`.
     #[serde(default)]
     pub clock: Option<RawClock>,
+    /// `(count: 50, skew: 1.1)`: documents belong to organisations of Zipf sizes.
+    #[serde(default)]
+    pub orgs: Option<RawOrgs>,
+}
+
+/// Organisations owning the documents.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, rename = "orgs")]
+pub struct RawOrgs {
+    /// How many.
+    pub count: u32,
+    /// Zipf exponent of their sizes: 0 all equal, 1 the classic, above 1 steeper.
+    #[serde(default)]
+    pub skew: f64,
 }
 
 /// Retry policy.

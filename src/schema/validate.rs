@@ -12,8 +12,9 @@ use petgraph::graph::DiGraph;
 use super::error::{Diagnostic, did_you_mean};
 use super::raw::{
     RawAppServer, RawAsyncJobs, RawCapacity, RawClients, RawClockSource, RawComponent, RawConflict,
-    RawDist, RawDurability, RawKey, RawLink, RawLoadBalancer, RawModel, RawPolicy, RawPropagation,
-    RawReads, RawScenario, RawSentinel, RawSessions, RawStep, RawStore, RawStreamServer,
+    RawDist, RawDurability, RawKey, RawLink, RawLoadBalancer, RawModel, RawOrgs, RawPartition,
+    RawPolicy, RawPropagation, RawReads, RawScenario, RawSentinel, RawSessions, RawStep, RawStore,
+    RawStreamServer,
 };
 use super::ron_tree::{Node, NodeKind};
 use super::source::{Place, SourceText};
@@ -22,9 +23,9 @@ use crate::model::architecture::CLIENTS;
 use crate::model::{
     AppServerSpec, AsyncJobsSpec, CapacitySpec, ClientsSpec, ClockSource, ClockSpec, ComponentKind,
     ComponentSpec, ConflictPolicy, CustomSpec, Durability, Endpoint, KeyChoice, LinkSpec,
-    LoadBalancerPolicy, LoadBalancerSpec, Model, Propagation, PubSubSpec, ReadConsistency,
-    RetrySpec, SentinelSpec, SessionCacheSpec, SessionStore, Step, StoreSpec, StreamServerSpec,
-    UsageLimit,
+    LoadBalancerPolicy, LoadBalancerSpec, Model, OrgSpec, Partition, Propagation, PubSubSpec,
+    ReadConsistency, RetrySpec, SentinelSpec, SessionCacheSpec, SessionStore, Step, StoreSpec,
+    StreamServerSpec, UsageLimit,
 };
 
 /// Most clients a scenario may declare.
@@ -230,7 +231,42 @@ fn store(c: &mut Checker<'_>, name: &str, s: &RawStore) -> StoreSpec {
         }
     };
     let capacity = s.capacity.as_ref().map(|x| capacity(c, &["components", name, "capacity"], x));
-    StoreSpec { replicas: s.replicas, replication_lag: lag, reads, conflict, durability, capacity }
+    if s.shards == 0 || s.shards > SHARDS_MAX {
+        let msg = format!("`shards` must be between 1 and {SHARDS_MAX}, found {}", s.shards);
+        c.error(&["components", name, "shards"], msg, None);
+    }
+    let partition = match s.partition {
+        RawPartition::ByOrg => Partition::ByOrg,
+        RawPartition::ByDocument => Partition::ByDocument,
+    };
+    StoreSpec {
+        replicas: s.replicas,
+        replication_lag: lag,
+        reads,
+        conflict,
+        durability,
+        capacity,
+        shards: s.shards,
+        partition,
+    }
+}
+
+/// Most shards a store may have.
+pub const SHARDS_MAX: u32 = 256;
+
+/// Most organisations a scenario may declare.
+pub const ORGS_MAX: u32 = 1_000_000;
+
+fn orgs(c: &mut Checker<'_>, raw: &RawOrgs) -> OrgSpec {
+    if raw.count == 0 || raw.count > ORGS_MAX {
+        let msg = format!("`count` must be between 1 and {ORGS_MAX}, found {}", raw.count);
+        c.error(&["clients", "orgs", "count"], msg, None);
+    }
+    if !raw.skew.is_finite() || !(0.0..=10.0).contains(&raw.skew) {
+        let msg = format!("`skew` must be between 0 and 10, found {}", raw.skew);
+        c.error(&["clients", "orgs", "skew"], msg, Some("1.0 is the classic Zipf".into()));
+    }
+    OrgSpec { count: raw.count, skew: raw.skew }
 }
 
 fn capacity(c: &mut Checker<'_>, path: &[&str], x: &RawCapacity) -> CapacitySpec {
@@ -687,6 +723,7 @@ pub fn clients(
         idempotency_key: raw.idempotency_key,
         session_tokens: raw.session_tokens,
         clock,
+        orgs: raw.orgs.as_ref().map(|o| orgs(&mut c, o)),
     };
     check_stream_steps(&mut c, &spec.workflow, model);
     check_edit_steps(&mut c, &spec.workflow, model);
