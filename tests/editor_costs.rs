@@ -84,9 +84,10 @@ fn health_checks_stop_connections_to_a_crashed_server() {
     let churn = summary("editor_reconnect_shared_sessions").operations["connect"].unknown;
     let blind = summary("editor_server_crash_no_health_check").operations["connect"].unknown;
     let checked = summary("editor_server_crash_health_check").operations["connect"].unknown;
-    // Without probes a quarter of the new connections go to the dead server.
+    // Without probes a quarter of the new connections go to the dead server; probes
+    // every 5 s take away all but the first few seconds of those timeouts.
     assert!(blind > churn + 150, "{blind} vs {churn}");
-    assert!(checked < churn + 30, "{checked} vs {churn}");
+    assert!((checked - churn) * 6 < blind - churn, "{checked} vs {blind} vs {churn}");
 }
 
 #[test]

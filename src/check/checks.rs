@@ -12,8 +12,9 @@ use super::history::{OpKind, OpRecord, Outcome};
 use super::verdict::{CheckReport, Names};
 use super::versions::{Sighting, VersionDag, VersionId};
 use super::{
-    BoundedStaleness, Convergence, Duplicates, LostWrites, MonotonicReads, MonotonicWrites,
-    Propagation, ReadYourWrites, SessionContinuity, StreamCompleteness, WritesFollowReads,
+    Authorization, BoundedStaleness, Convergence, Duplicates, LostWrites, MonotonicReads,
+    MonotonicWrites, Propagation, ReadYourWrites, SessionContinuity, StreamCompleteness,
+    WritesFollowReads,
 };
 use crate::engine::{SimDuration, SimTime};
 
@@ -144,6 +145,8 @@ pub trait Check {
     fn on_push(&mut self, _push: &Push, _dag: &mut VersionDag) {}
     /// An app server decided what became of an editor's login session.
     fn on_session(&mut self, _event: &SessionEvent) {}
+    /// Each key's organisation (tenant), before the run starts.
+    fn set_key_orgs(&mut self, _orgs: &[u32]) {}
     /// The run is over: the verdict and the story of the shortest violation.
     fn finish(&mut self, end: &mut End<'_>) -> CheckReport;
 }
@@ -173,11 +176,13 @@ pub enum CheckSpec {
     Propagation(Option<SimDuration>),
     /// `session_continuity`.
     SessionContinuity,
+    /// `authorization`.
+    Authorization,
 }
 
 impl CheckSpec {
     /// Every checker with default settings, in report order.
-    pub const ALL: [CheckSpec; 11] = [
+    pub const ALL: [CheckSpec; 12] = [
         CheckSpec::LostAcknowledgedWrite,
         CheckSpec::ReadYourWrites,
         CheckSpec::MonotonicReads,
@@ -189,6 +194,7 @@ impl CheckSpec {
         CheckSpec::StreamCompleteness,
         CheckSpec::Propagation(None),
         CheckSpec::SessionContinuity,
+        CheckSpec::Authorization,
     ];
 
     /// The name scenarios use.
@@ -205,6 +211,7 @@ impl CheckSpec {
             CheckSpec::StreamCompleteness => "stream_completeness",
             CheckSpec::Propagation(_) => "propagation",
             CheckSpec::SessionContinuity => "session_continuity",
+            CheckSpec::Authorization => "authorization",
         }
     }
 
@@ -221,6 +228,7 @@ impl CheckSpec {
             CheckSpec::StreamCompleteness => Box::<StreamCompleteness>::default(),
             CheckSpec::Propagation(bound) => Box::new(Propagation::new(bound)),
             CheckSpec::SessionContinuity => Box::<SessionContinuity>::default(),
+            CheckSpec::Authorization => Box::<Authorization>::default(),
         }
     }
 }
@@ -272,6 +280,13 @@ impl Checks {
     pub(crate) fn on_head(&mut self, mv: &HeadMove, dag: &mut VersionDag) {
         for c in &mut self.list {
             c.on_head(mv, dag);
+        }
+    }
+
+    /// Tells every checker each key's organisation.
+    pub fn set_key_orgs(&mut self, orgs: &[u32]) {
+        for c in &mut self.list {
+            c.set_key_orgs(orgs);
         }
     }
 
@@ -436,7 +451,7 @@ impl Sessions {
             at: push.at,
             event: push.event,
             store: push.server,
-            source: Sighting::PUSHED,
+            source: Sighting::SERVER,
             purpose: super::history::Purpose::Push,
         };
         let newest = !row.has_read || dag.includes(push.version, row.newest_read);

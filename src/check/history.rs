@@ -83,6 +83,8 @@ pub enum Purpose {
     Poll,
     /// A version pushed to an editor's WebSocket (what an editor saw, never an operation).
     Push,
+    /// `list`: the caller's document list.
+    List,
     /// An app server asking the session cache for an editor's login session.
     SessionLookup,
     /// An app server storing a new login session in the session cache.
@@ -111,6 +113,7 @@ impl Purpose {
             Purpose::Edit => "edits",
             Purpose::Poll => "polls",
             Purpose::Push => "receives a push of",
+            Purpose::List => "lists the documents, getting",
             Purpose::SessionLookup => "looks up the session of",
             Purpose::SessionSave => "saves the session of",
         }
@@ -121,6 +124,7 @@ impl Purpose {
         match self {
             Purpose::Write | Purpose::Resubmit => OpRow::Write,
             Purpose::Read | Purpose::Refresh | Purpose::Fetch => OpRow::Read,
+            Purpose::List => OpRow::List,
             Purpose::Create => OpRow::Create,
             Purpose::Completion => OpRow::Completion,
             Purpose::Stream => OpRow::Stream,
@@ -193,11 +197,13 @@ pub enum OpRow {
     Poll,
     /// App servers' lookups and saves in the session cache.
     Session,
+    /// Document lists fetched.
+    List,
 }
 
 impl OpRow {
     /// Every row, in report order.
-    pub const ALL: [OpRow; 15] = [
+    pub const ALL: [OpRow; 16] = [
         OpRow::Write,
         OpRow::Read,
         OpRow::Create,
@@ -213,6 +219,7 @@ impl OpRow {
         OpRow::Edit,
         OpRow::Poll,
         OpRow::Session,
+        OpRow::List,
     ];
 
     /// The lower-case name used in reports.
@@ -233,6 +240,7 @@ impl OpRow {
             OpRow::Edit => "edit",
             OpRow::Poll => "poll",
             OpRow::Session => "session",
+            OpRow::List => "list",
         }
     }
 
@@ -352,8 +360,11 @@ pub struct OpStats {
     pub refused: u64,
     /// Operations that were retries (attempt 2 and later).
     pub retries: u64,
-    /// Operations completed `Ok` that a primary served (the rest a replica served).
+    /// Operations completed `Ok` that a primary served.
     pub from_primary: u64,
+    /// Operations completed `Ok` that a server answered from what it held (a CDN's
+    /// cache); the rest a replica served.
+    pub from_cache: u64,
 }
 
 /// A slot of the invocation table.
@@ -524,6 +535,7 @@ impl History {
             Outcome::Ok | Outcome::Accepted => {
                 stats.latency.record(op.completed.since(op.inv.invoked).as_nanos());
                 stats.from_primary += u64::from(op.source == 0);
+                stats.from_cache += u64::from(op.source == Sighting::SERVER);
             }
             Outcome::Rejected => stats.rejected += 1,
             Outcome::Unknown => stats.unknown += 1,

@@ -2,6 +2,7 @@
 //! version DAG, and the invariant checkers (one per file) with the stories they tell.
 //! Checkers read the history; they never see components.
 
+pub mod authorization;
 pub mod bounded_staleness;
 pub mod checks;
 pub mod client_figures;
@@ -23,6 +24,7 @@ pub mod verdict;
 pub mod versions;
 pub mod writes_follow_reads;
 
+pub use authorization::Authorization;
 pub use bounded_staleness::BoundedStaleness;
 pub use checks::{
     Check, CheckSpec, Checks, End, HeadCause, HeadMove, Push, SessionEvent, SessionFate,

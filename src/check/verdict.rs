@@ -128,7 +128,7 @@ impl Names {
     /// for a server's push.
     pub fn source(&self, store: u32, source: u8) -> String {
         match source {
-            super::Sighting::PUSHED => self.component(store).to_string(),
+            super::Sighting::SERVER => self.component(store).to_string(),
             0 => format!("{} primary", self.component(store)),
             i => format!("{} replica {}", self.component(store), i - 1),
         }

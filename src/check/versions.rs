@@ -48,7 +48,7 @@ pub struct Sighting {
     /// The store that served it, or the app server that pushed it.
     pub store: u32,
     /// Who in the store served it: 0 the primary, `i + 1` replica `i`;
-    /// `Sighting::PUSHED` for a server's push.
+    /// `Sighting::SERVER` for a server's push or cached answer.
     pub source: u8,
     /// The operation that observed it: a read or refresh, the client's own write, or a
     /// push.
@@ -62,8 +62,9 @@ impl Default for Sighting {
 }
 
 impl Sighting {
-    /// The `source` of a version a server pushed (no store node served it).
-    pub const PUSHED: u8 = u8::MAX;
+    /// The `source` of a version a server handed out from what it held, not a store
+    /// node: a push, a CDN's cached answer.
+    pub const SERVER: u8 = u8::MAX;
 
     /// A client that has observed nothing yet.
     pub const NOTHING: Sighting = Sighting {

@@ -9,6 +9,7 @@
 pub mod app_server;
 pub mod async_jobs;
 pub mod capacity;
+pub mod cdn;
 pub mod client;
 pub mod env;
 pub mod fault_driver;
@@ -27,6 +28,7 @@ pub mod world;
 pub use app_server::AppServer;
 pub use async_jobs::AsyncJobs;
 pub use capacity::{Capacity, Load};
+pub use cdn::Cdn;
 pub use client::Client;
 pub use env::Env;
 pub use fault_driver::FaultDriver;

@@ -39,6 +39,7 @@ pub fn compile(steps: &[WorkflowStep]) -> Vec<Instr> {
             WorkflowStep::Write => out.push(Instr::Op(OpKind::Write, Purpose::Write)),
             WorkflowStep::Read => out.push(Instr::Op(OpKind::Read, Purpose::Read)),
             WorkflowStep::Refresh => out.push(Instr::Op(OpKind::Read, Purpose::Refresh)),
+            WorkflowStep::List => out.push(Instr::Op(OpKind::Read, Purpose::List)),
             WorkflowStep::Complete => out.push(Instr::Op(OpKind::Write, Purpose::Completion)),
             WorkflowStep::Title => out.push(Instr::Op(OpKind::Control, Purpose::Title)),
             WorkflowStep::Edit => out.push(Instr::Op(OpKind::Write, Purpose::Edit)),

@@ -15,7 +15,7 @@ use super::message::{Fault, Msg};
 use super::registry::{Registry, Wiring};
 use super::workflow::compile;
 use super::{
-    AppServer, AsyncJobs, Client, Component, GateCounts, Load, LoadBalancer, PubSub, Sentinel,
+    AppServer, AsyncJobs, Cdn, Client, Component, GateCounts, Load, LoadBalancer, PubSub, Sentinel,
     SessionCache, Store, StreamServer,
 };
 use crate::check::{CheckReport, Checks, Histogram, History, Names};
@@ -46,6 +46,8 @@ pub enum BuiltIn {
     PubSub(PubSub),
     /// A shared session cache.
     SessionCache(SessionCache),
+    /// A CDN in front of the API.
+    Cdn(Cdn),
     /// The fault schedule.
     Faults(FaultDriver),
     /// A component from the registry.
@@ -64,6 +66,7 @@ impl Component for BuiltIn {
             BuiltIn::AppServer(c) => c.start(env),
             BuiltIn::PubSub(c) => c.start(env),
             BuiltIn::SessionCache(c) => c.start(env),
+            BuiltIn::Cdn(c) => c.start(env),
             BuiltIn::Faults(c) => c.start(env),
             BuiltIn::Custom(c) => c.start(env),
         }
@@ -81,6 +84,7 @@ impl Component for BuiltIn {
             BuiltIn::AppServer(c) => c.on_message(msg, env),
             BuiltIn::PubSub(c) => c.on_message(msg, env),
             BuiltIn::SessionCache(c) => c.on_message(msg, env),
+            BuiltIn::Cdn(c) => c.on_message(msg, env),
             BuiltIn::Faults(c) => c.on_message(msg, env),
             BuiltIn::Custom(c) => c.on_message(msg, env),
         }
@@ -434,6 +438,10 @@ fn build_instance(
             BuiltIn::AppServer(AppServer::new(a, links))
         }
         ComponentKind::SessionCache(x) => BuiltIn::SessionCache(SessionCache::new(x)),
+        ComponentKind::Cdn(x) => {
+            let origin = *outgoing.first().ok_or("a CDN needs a link to its origin")?;
+            BuiltIn::Cdn(Cdn::new(x, origin, scenario.clients.key_orgs()))
+        }
         ComponentKind::PubSub(b) => BuiltIn::PubSub(PubSub::new(b, plan.incoming[id].clone())),
         ComponentKind::AsyncJobs(j) => BuiltIn::AsyncJobs(AsyncJobs::new(j)),
         ComponentKind::Custom(c) => {
@@ -496,6 +504,8 @@ impl World {
         }
         components.push(BuiltIn::Faults(FaultDriver::new(faults)));
         let rngs = names.iter().map(|n| Stream::new(scenario.seed, n)).collect();
+        let mut checks = checks;
+        checks.set_key_orgs(&scenario.clients.key_orgs());
         let history = History::new(key_count, checks, keep_ops);
         let stop_at = SimTime::ZERO.after(scenario.duration);
         let world = World {
@@ -537,6 +547,7 @@ impl World {
                 BuiltIn::PubSub(b) => b.counts(),
                 BuiltIn::LoadBalancer(b) => b.counts(),
                 BuiltIn::SessionCache(b) => b.counts(),
+                BuiltIn::Cdn(b) => b.counts(),
                 _ => continue,
             };
             if counts.is_empty() {

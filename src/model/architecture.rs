@@ -49,6 +49,8 @@ pub enum ComponentKind {
     PubSub(PubSubSpec),
     /// A Redis-like session cache the app servers share, with optional replicas.
     SessionCache(SessionCacheSpec),
+    /// A CDN caching the answers to `GET`s in front of the API.
+    Cdn(CdnSpec),
     /// A component provided by a library user through the registry.
     Custom(CustomSpec),
 }
@@ -110,6 +112,37 @@ pub enum SessionStore {
     /// In a session cache all servers share; a server looks a session it does not hold
     /// up there, and cannot accept the connection while the cache does not answer.
     Shared,
+}
+
+/// CDN parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CdnSpec {
+    /// How long a stored answer is served.
+    pub ttl: crate::engine::SimDuration,
+    /// Whether and how answers are stored.
+    pub mode: CdnMode,
+    /// What answers are filed under.
+    pub key: CdnKey,
+}
+
+/// Whether and how a CDN stores answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CdnMode {
+    /// Serve until `ttl` old, then fetch anew.
+    Cache,
+    /// Serve until `ttl` old, then ask the origin whether it changed (ETag).
+    Revalidate,
+    /// Store nothing (`Cache-Control: no-store`).
+    NoStore,
+}
+
+/// What a CDN files an answer under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CdnKey {
+    /// The URL alone.
+    Url,
+    /// The URL and the caller's organisation.
+    Tenant,
 }
 
 /// Session cache parameters.

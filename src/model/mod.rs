@@ -8,10 +8,11 @@ pub mod architecture;
 pub mod scenario;
 
 pub use architecture::{
-    AppServerSpec, AsyncJobsSpec, CapacitySpec, ClockSource, ComponentKind, ComponentSpec,
-    ConflictPolicy, CustomSpec, Durability, Endpoint, LinkSpec, LoadBalancerPolicy,
-    LoadBalancerSpec, Model, Partition, Propagation, PubSubSpec, ReadConsistency, SentinelSpec,
-    SessionCacheSpec, SessionStore, StoreSpec, StreamServerSpec, UsageLimit,
+    AppServerSpec, AsyncJobsSpec, CapacitySpec, CdnKey, CdnMode, CdnSpec, ClockSource,
+    ComponentKind, ComponentSpec, ConflictPolicy, CustomSpec, Durability, Endpoint, LinkSpec,
+    LoadBalancerPolicy, LoadBalancerSpec, Model, Partition, Propagation, PubSubSpec,
+    ReadConsistency, SentinelSpec, SessionCacheSpec, SessionStore, StoreSpec, StreamServerSpec,
+    UsageLimit,
 };
 pub use scenario::{
     ClientsSpec, ClockSpec, Expectation, FaultAction, FaultSpec, FaultTime, KeyChoice, OrgSpec,

@@ -210,6 +210,9 @@ pub enum Step {
     Read,
     /// Read what the UI would show (a read, worded as a refresh in stories).
     Refresh,
+    /// Fetch the caller's document list: one URL for every caller, answered with what
+    /// the caller's organisation holds (here, the caller's document).
+    List,
     /// Wait for a drawn duration.
     Sleep(Dist),
     /// If the last thing read lacks the client's last acknowledged write, send that

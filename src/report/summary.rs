@@ -122,8 +122,11 @@ pub struct ReadSummary {
     pub stale: u64,
     /// `stale / count` (0 when there were no reads).
     pub stale_fraction: f64,
-    /// Of the `Ok` reads, those a primary served (the rest a replica served).
+    /// Of the `Ok` reads, those a primary served.
     pub from_primary: u64,
+    /// Of the `Ok` reads, those a cache answered (the rest a replica served).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub from_cache: u64,
     /// Reads with a session token that a replica could not honour, sent to the primary.
     pub token_fallbacks: u64,
 }
@@ -289,9 +292,10 @@ impl Summary {
             })
             .collect();
         // An editor's connect loads the document: a read like any other.
-        let read_rows = [OpRow::Read, OpRow::Connect].map(|row| history.stats(row));
+        let read_rows = [OpRow::Read, OpRow::Connect, OpRow::List].map(|row| history.stats(row));
         let reads = read_rows.iter().map(|s| s.latency.count()).sum::<u64>();
         let from_primary = read_rows.iter().map(|s| s.from_primary).sum();
+        let from_cache = read_rows.iter().map(|s| s.from_cache).sum();
         let stale = history.stale_reads();
         let wall = wall_seconds.map(|seconds| WallSummary {
             seconds,
@@ -308,6 +312,7 @@ impl Summary {
                 stale,
                 stale_fraction: if reads == 0 { 0.0 } else { stale as f64 / reads as f64 },
                 from_primary,
+                from_cache,
                 token_fallbacks: outcome.token_fallbacks,
             },
             replication_lag_ns: (outcome.replication_lag.count() > 0)
@@ -392,7 +397,10 @@ impl Summary {
             100.0 * r.stale_fraction
         );
         let _ = write!(t, "reads from   primary {}", group(r.from_primary));
-        let _ = write!(t, ", replicas {}", group(r.count - r.from_primary));
+        let _ = write!(t, ", replicas {}", group(r.count - r.from_primary - r.from_cache));
+        if r.from_cache > 0 {
+            let _ = write!(t, ", cache {}", group(r.from_cache));
+        }
         if r.token_fallbacks > 0 {
             let fallbacks = group(r.token_fallbacks);
             let _ = write!(t, " ({fallbacks} sent on to the primary for a session token)");

@@ -78,6 +78,7 @@ fn spec(r: RawCheck, bounds: Bounds) -> CheckSpec {
         RawCheck::StreamCompleteness => CheckSpec::StreamCompleteness,
         RawCheck::Propagation => CheckSpec::Propagation(bounds.propagation),
         RawCheck::SessionContinuity => CheckSpec::SessionContinuity,
+        RawCheck::Authorization => CheckSpec::Authorization,
     }
 }
 

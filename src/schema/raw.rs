@@ -102,6 +102,8 @@ pub enum RawComponent {
     PubSub(RawPubSub),
     /// `SessionCache(replicas: 1, failover: "5s")`.
     SessionCache(RawSessionCache),
+    /// `Cdn(ttl: "5m", mode: cache, key: url)`.
+    Cdn(RawCdn),
     /// `Custom(kind: "my_cache", params: {"ttl": "5m"})`.
     Custom(RawCustom),
 }
@@ -195,6 +197,46 @@ pub struct RawPubSub {
     /// Time inside the broker before a message goes out to the subscribers.
     #[serde(default)]
     pub fanout: Option<RawDist>,
+}
+
+/// CDN parameters.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Cdn")]
+pub struct RawCdn {
+    /// How long a stored answer is served.
+    pub ttl: Dur,
+    /// `cache` (the default), `revalidate` or `no_store`.
+    #[serde(default)]
+    pub mode: RawCdnMode,
+    /// `url` (the default) or `tenant`.
+    #[serde(default)]
+    pub key: RawCdnKey,
+}
+
+/// Whether and how a CDN stores answers.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[serde(rename = "mode")]
+pub enum RawCdnMode {
+    /// Serve until the TTL, then fetch.
+    #[default]
+    Cache,
+    /// Serve until the TTL, then revalidate with an ETag.
+    Revalidate,
+    /// Store nothing.
+    NoStore,
+}
+
+/// What a CDN files an answer under.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[serde(rename = "key")]
+pub enum RawCdnKey {
+    /// The URL alone.
+    #[default]
+    Url,
+    /// The URL and the caller's organisation.
+    Tenant,
 }
 
 /// Session cache parameters.
@@ -473,6 +515,8 @@ pub enum RawCheck {
     Propagation,
     /// Reconnects that lose the editor's login session.
     SessionContinuity,
+    /// Answers served to someone not allowed to see them.
+    Authorization,
 }
 
 /// An expected verdict.
@@ -716,6 +760,8 @@ pub enum RawStep {
     Sleep(RawDist),
     /// Read what the UI shows.
     Refresh,
+    /// Fetch the caller's document list (`GET /api/documents`).
+    List,
     /// Send the last message again if the last read lacks it.
     ResubmitIfMissing,
     /// Continue in a new session.

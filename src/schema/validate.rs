@@ -11,21 +11,21 @@ use petgraph::graph::DiGraph;
 
 use super::error::{Diagnostic, did_you_mean};
 use super::raw::{
-    RawAppServer, RawAsyncJobs, RawCapacity, RawClients, RawClockSource, RawComponent, RawConflict,
-    RawDist, RawDurability, RawKey, RawLink, RawLoadBalancer, RawModel, RawOrgs, RawPartition,
-    RawPolicy, RawPropagation, RawReads, RawScenario, RawSentinel, RawSessions, RawStep, RawStore,
-    RawStreamServer,
+    RawAppServer, RawAsyncJobs, RawCapacity, RawCdnKey, RawCdnMode, RawClients, RawClockSource,
+    RawComponent, RawConflict, RawDist, RawDurability, RawKey, RawLink, RawLoadBalancer, RawModel,
+    RawOrgs, RawPartition, RawPolicy, RawPropagation, RawReads, RawScenario, RawSentinel,
+    RawSessions, RawStep, RawStore, RawStreamServer,
 };
 use super::ron_tree::{Node, NodeKind};
 use super::source::{Place, SourceText};
 use crate::engine::{Dist, SimDuration};
 use crate::model::architecture::CLIENTS;
 use crate::model::{
-    AppServerSpec, AsyncJobsSpec, CapacitySpec, ClientsSpec, ClockSource, ClockSpec, ComponentKind,
-    ComponentSpec, ConflictPolicy, CustomSpec, Durability, Endpoint, KeyChoice, LinkSpec,
-    LoadBalancerPolicy, LoadBalancerSpec, Model, OrgSpec, Partition, Propagation, PubSubSpec,
-    ReadConsistency, RetrySpec, SentinelSpec, SessionCacheSpec, SessionStore, Step, StoreSpec,
-    StreamServerSpec, UsageLimit,
+    AppServerSpec, AsyncJobsSpec, CapacitySpec, CdnKey, CdnMode, CdnSpec, ClientsSpec, ClockSource,
+    ClockSpec, ComponentKind, ComponentSpec, ConflictPolicy, CustomSpec, Durability, Endpoint,
+    KeyChoice, LinkSpec, LoadBalancerPolicy, LoadBalancerSpec, Model, OrgSpec, Partition,
+    Propagation, PubSubSpec, ReadConsistency, RetrySpec, SentinelSpec, SessionCacheSpec,
+    SessionStore, Step, StoreSpec, StreamServerSpec, UsageLimit,
 };
 
 /// Most clients a scenario may declare.
@@ -163,6 +163,18 @@ pub fn model(raw: &RawModel, at: Locator<'_>) -> Result<Model, Vec<Diagnostic>> 
                     .fanout
                     .as_ref()
                     .map_or(Dist::constant(0), |d| c.dist(&["components", name, "fanout"], d)),
+            }),
+            RawComponent::Cdn(x) => ComponentKind::Cdn(CdnSpec {
+                ttl: x.ttl.0,
+                mode: match x.mode {
+                    RawCdnMode::Cache => CdnMode::Cache,
+                    RawCdnMode::Revalidate => CdnMode::Revalidate,
+                    RawCdnMode::NoStore => CdnMode::NoStore,
+                },
+                key: match x.key {
+                    RawCdnKey::Url => CdnKey::Url,
+                    RawCdnKey::Tenant => CdnKey::Tenant,
+                },
             }),
             RawComponent::SessionCache(x) => ComponentKind::SessionCache(SessionCacheSpec {
                 replicas: x.replicas,
@@ -507,6 +519,10 @@ fn check_roles(c: &mut Checker<'_>, model: &Model) {
             ComponentKind::StreamServer(_) | ComponentKind::LoadBalancer(_) if caches > 0 => {
                 Some((format!("`{name}` cannot use a session cache; only an app server can"), None))
             }
+            ComponentKind::Cdn(_) if out.len() != 1 => Some((
+                format!("CDN `{name}` needs exactly one link to its origin, found {}", out.len()),
+                Some(format!(r#"add (from: "{name}", to: "lb", latency: exp("10ms"))"#)),
+            )),
             ComponentKind::SessionCache(_) if !out.is_empty() => Some((
                 format!(
                     "session cache `{name}` answers its app servers; it has no links of its own"
@@ -786,6 +802,7 @@ fn steps(c: &mut Checker<'_>, path: &[&str], raw: &[RawStep], depth: usize) -> V
             RawStep::Write => Step::Write,
             RawStep::Read => Step::Read,
             RawStep::Refresh => Step::Refresh,
+            RawStep::List => Step::List,
             RawStep::ResubmitIfMissing => Step::ResubmitIfMissing,
             RawStep::OpenTab => Step::OpenTab,
             RawStep::Create => Step::Create,
@@ -830,6 +847,7 @@ fn has_operation(steps: &[Step]) -> bool {
         Step::Write
         | Step::Read
         | Step::Refresh
+        | Step::List
         | Step::Complete
         | Step::Submit
         | Step::Title

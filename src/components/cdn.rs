@@ -1,0 +1,165 @@
+//! A CDN in front of the API (CloudFront-like): it caches the answers to `GET`s and
+//! passes everything else (writes, WebSocket connects and edits) through to its origin.
+//!
+//! Two kinds of `GET` are cached: a document (`read`, cached per document) and the
+//! caller's document list (`list`, one URL for everyone: what it returns depends on who
+//! asks). The cache key is the URL alone, or the URL and the caller's organisation
+//! (`key: tenant`): keyed by URL alone, a list cached for one organisation is served to
+//! the next caller from another.
+//!
+//! Modes: `cache` serves a stored answer until it is `ttl` old, then fetches anew;
+//! `revalidate` does the same but, once stale, asks the origin whether it changed (an
+//! ETag's `If-None-Match`), counting the answers that had not (a `304 Not Modified`
+//! costs the origin a lookup but no body); `no_store` never stores (`Cache-Control:
+//! no-store`) and sends every request to the origin.
+
+use std::collections::BTreeMap;
+
+use super::Component;
+use super::env::Env;
+use super::message::{Msg, RETURN_LOST, Reply, Request, Status};
+use crate::check::{OpId, Purpose, Sighting, VersionId};
+use crate::engine::{ComponentId, LinkId, SimDuration, SimTime};
+use crate::model::{CdnKey, CdnMode, CdnSpec};
+
+/// What a cached answer is filed under: the URL (a document's, or the list's) and,
+/// with `key: tenant`, the caller's organisation.
+type CacheKey = (Purpose, u32, u32);
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    version: VersionId,
+    stored: SimTime,
+}
+
+/// A `GET` fetched from the origin on a client's behalf.
+#[derive(Debug, Clone, Copy)]
+struct Fetch {
+    client: ComponentId,
+    back_ns: u64,
+    key: CacheKey,
+    /// The version held when revalidating a stale entry.
+    held: Option<VersionId>,
+}
+
+/// A caching proxy.
+#[derive(Debug)]
+pub struct Cdn {
+    spec: CdnSpec,
+    origin: LinkId,
+    /// Each key's organisation.
+    key_orgs: Vec<u32>,
+    entries: BTreeMap<CacheKey, Entry>,
+    fetches: BTreeMap<OpId, Fetch>,
+    hits: u64,
+    misses: u64,
+    not_modified: u64,
+    passed: u64,
+}
+
+impl Cdn {
+    /// A CDN in front of `origin`; `key_orgs` gives each document's organisation.
+    pub fn new(spec: &CdnSpec, origin: LinkId, key_orgs: Vec<u32>) -> Cdn {
+        Cdn {
+            spec: *spec,
+            origin,
+            key_orgs,
+            entries: BTreeMap::new(),
+            fetches: BTreeMap::new(),
+            hits: 0,
+            misses: 0,
+            not_modified: 0,
+            passed: 0,
+        }
+    }
+
+    /// What the CDN did, by name: cache hits, misses (fetched from the origin),
+    /// revalidations the origin answered `not modified`, requests passed through.
+    pub fn counts(&self) -> Vec<(&'static str, u64)> {
+        vec![
+            ("hits", self.hits),
+            ("misses", self.misses),
+            ("not_modified", self.not_modified),
+            ("passed_through", self.passed),
+        ]
+    }
+
+    fn cache_key(&self, purpose: Purpose, doc: u32) -> CacheKey {
+        let tenant = match self.spec.key {
+            CdnKey::Url => u32::MAX,
+            CdnKey::Tenant => self.key_orgs.get(doc as usize).copied().unwrap_or(0),
+        };
+        // The list has one URL; each document its own.
+        let url = if purpose == Purpose::List { 0 } else { doc };
+        (purpose, tenant, url)
+    }
+
+    fn on_request(&mut self, mut request: Request, env: &mut Env<'_>) {
+        let back_ns = env.add_return_hop(request.return_ns, request.via);
+        let purpose = env.history.invocation(request.op).purpose;
+        let cacheable = matches!(purpose, Purpose::Read | Purpose::List);
+        if !cacheable || self.spec.mode == CdnMode::NoStore {
+            self.passed += 1;
+            request.return_ns = back_ns;
+            request.via = self.origin;
+            env.send(self.origin, Msg::Request(request));
+            return;
+        }
+        let key = self.cache_key(purpose, request.key);
+        let entry = self.entries.get(&key).copied();
+        let fresh = entry.filter(|e| env.now().since(e.stored) < self.spec.ttl);
+        if let Some(e) = fresh {
+            self.hits += 1;
+            return self.answer(request.op, request.origin, back_ns, e.version, env);
+        }
+        self.misses += 1;
+        let held = entry.filter(|_| self.spec.mode == CdnMode::Revalidate).map(|e| e.version);
+        let own = Request { origin: env.id, via: self.origin, return_ns: 0, ..request };
+        if env.send(self.origin, Msg::Request(own)) {
+            let fetch = Fetch { client: request.origin, back_ns, key, held };
+            self.fetches.insert(request.op, fetch);
+        }
+    }
+
+    /// Serves `version` from the cache.
+    fn answer(
+        &self,
+        op: OpId,
+        client: ComponentId,
+        back_ns: u64,
+        version: VersionId,
+        env: &mut Env<'_>,
+    ) {
+        if back_ns == RETURN_LOST {
+            return env.history.release_request(op);
+        }
+        let (server, front, source) = (env.id, env.id, Sighting::SERVER);
+        let reply = Reply { op, version, server, source, front, status: Status::Ok };
+        env.deliver(SimDuration(back_ns), client, Msg::Reply(reply));
+    }
+
+    fn on_reply(&mut self, reply: Reply, env: &mut Env<'_>) {
+        let Some(fetch) = self.fetches.remove(&reply.op) else {
+            return env.history.release_request(reply.op);
+        };
+        if reply.status == Status::Ok {
+            self.not_modified += u64::from(fetch.held == Some(reply.version));
+            let entry = Entry { version: reply.version, stored: env.now() };
+            self.entries.insert(fetch.key, entry);
+        }
+        if fetch.back_ns == RETURN_LOST {
+            return env.history.release_request(reply.op);
+        }
+        env.deliver(SimDuration(fetch.back_ns), fetch.client, Msg::Reply(reply));
+    }
+}
+
+impl Component for Cdn {
+    fn on_message(&mut self, msg: Msg, env: &mut Env<'_>) {
+        match msg {
+            Msg::Request(request) => self.on_request(request, env),
+            Msg::Reply(reply) => self.on_reply(reply, env),
+            other => panic!("cdn got unexpected {}", other.kind_name()),
+        }
+    }
+}
