@@ -20,6 +20,9 @@ impl Check for MonotonicReads {
         if op.outcome != Outcome::Ok || op.kind() != OpKind::Read || !session.has_read() {
             return;
         }
+        if session.newest_read_sighting().at > op.inv.invoked {
+            return; // A push that arrived while the read was on its way: not a bar for it.
+        }
         self.checked += 1;
         // The bar is the newest version read so far, not the last read: after a
         // violation, the earlier, newer read stays the bar for later reads.
