@@ -306,11 +306,11 @@ impl VersionDag {
         if r < w {
             return false; // Ancestors are always older.
         }
-        if self.get(r).key != self.get(w).key {
-            return false; // Each key's versions form their own DAG.
-        }
         if let Some(v) = self.chain_down(r, w, |_| {}) {
             return v == w;
+        }
+        if self.get(r).key != self.get(w).key {
+            return false; // Each key's versions form their own DAG: no walk needed.
         }
         self.walk.begin(self.len());
         self.walk.heap.push((r.0, 0));

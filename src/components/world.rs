@@ -32,8 +32,9 @@ pub enum BuiltIn {
     Client(Client),
     /// A request spreader.
     LoadBalancer(LoadBalancer),
-    /// A primary/replica store.
-    Store(Store),
+    /// A primary/replica store (boxed: stores are few and large, clients many and
+    /// smaller, and every instance takes the size of the largest variant).
+    Store(Box<Store>),
     /// A prepare/finalize gate.
     Sentinel(Sentinel),
     /// A streaming app server.
@@ -420,7 +421,7 @@ fn build_instance(
                 let from = plan.component_of(model, topology.ends(l).0);
                 from.is_some_and(|name| model.listens_for_commits(name))
             });
-            BuiltIn::Store(store.with_listeners(listeners.collect()))
+            BuiltIn::Store(Box::new(store.with_listeners(listeners.collect())))
         }
         ComponentKind::Sentinel(g) => BuiltIn::Sentinel(Sentinel::new(g)),
         ComponentKind::StreamServer(x) => {
