@@ -88,8 +88,12 @@ pub struct AppServer {
     up: bool,
     /// Editors whose login session this server holds.
     local: BTreeSet<u32>,
-    /// Requests to the session cache in flight, by operation slot.
-    calls: BTreeMap<OpId, CacheCall>,
+    /// Requests to the session cache in flight, by operation slot, with the number
+    /// their timer carries (a slot is reused once answered; a number never is).
+    calls: BTreeMap<OpId, (u32, CacheCall)>,
+    /// The slot of each call whose timer is still set, by the timer's number.
+    timers: BTreeMap<u32, OpId>,
+    next_timer: u32,
     /// Open connections per document.
     docs: BTreeMap<u32, Vec<Conn>>,
     /// Per document, the last version this server pushed or wrote.
@@ -112,6 +116,8 @@ impl AppServer {
             up: true,
             local: BTreeSet::new(),
             calls: BTreeMap::new(),
+            timers: BTreeMap::new(),
+            next_timer: 0,
             docs: BTreeMap::new(),
             known: BTreeMap::new(),
             relays: BTreeMap::new(),
@@ -190,11 +196,15 @@ impl AppServer {
         env: &mut Env<'_>,
     ) {
         let op = Self::server_op(cache, OpKind::Control, purpose, 0, editor, env);
-        self.calls.insert(op, call);
-        env.timer(CACHE_TIMEOUT, Msg::Timeout { op_seq: op });
+        let seq = self.next_timer;
+        self.next_timer = self.next_timer.wrapping_add(1);
+        self.calls.insert(op, (seq, call));
+        self.timers.insert(seq, op);
+        env.timer(CACHE_TIMEOUT, Msg::Timeout { op_seq: seq });
     }
 
-    fn on_cache_reply(&mut self, call: CacheCall, reply: Reply, env: &mut Env<'_>) {
+    fn on_cache_reply(&mut self, (seq, call): (u32, CacheCall), reply: Reply, env: &mut Env<'_>) {
+        self.timers.remove(&seq);
         let (at, event) = (env.now(), env.event());
         let outcome = if reply.status == Status::Ok { Outcome::Ok } else { Outcome::Rejected };
         let server = (reply.server.0, reply.source);
@@ -210,8 +220,9 @@ impl AppServer {
     }
 
     /// The cache did not answer in time: a waiting connect is refused.
-    fn on_cache_timeout(&mut self, op: OpId, env: &mut Env<'_>) {
-        let Some(call) = self.calls.remove(&op) else { return };
+    fn on_cache_timeout(&mut self, seq: u32, env: &mut Env<'_>) {
+        let Some(op) = self.timers.remove(&seq) else { return }; // Answered in time.
+        let Some((_, call)) = self.calls.remove(&op) else { return };
         let (at, event) = (env.now(), env.event());
         env.history.complete(op, Outcome::Unknown, VersionId::ROOT, (0, 0), at, event, false);
         if let CacheCall::Lookup { request, conn, editor } = call {
@@ -365,6 +376,7 @@ impl AppServer {
     fn crash(&mut self, env: &mut Env<'_>) {
         let (at, event) = (env.now(), env.event());
         let abandoned = std::mem::take(&mut self.polls).into_keys();
+        self.timers.clear();
         for op in abandoned.chain(std::mem::take(&mut self.calls).into_keys()) {
             // A late answer finds nothing waiting and is released.
             env.history.complete(op, Outcome::Unknown, VersionId::ROOT, (0, 0), at, event, false);
