@@ -121,3 +121,45 @@ fn partitioning_by_document_spreads_the_hot_organisation() {
     assert_eq!(count(&by_org, "db", "shards_of_biggest_org"), 1);
     assert_eq!(count(&by_doc, "db", "shards_of_biggest_org"), 8);
 }
+
+fn figure(s: &Summary, check: &str, name: &str) -> u64 {
+    s.checks[check].report.figures.get(name).copied().unwrap_or(0)
+}
+
+/// Tokens every API server issued (renewals).
+fn tokens_issued(s: &Summary) -> u64 {
+    (0..4).map(|i| count(s, &format!("api/{i}"), "tokens_issued")).sum()
+}
+
+#[test]
+fn short_lived_tokens_end_a_revoked_users_access_at_the_cost_of_renewals() {
+    const MIN: u64 = 60_000 * MS;
+    let day = summary("editor_revoked_token_24h");
+    assert!(violations(&day, "authorization").0 > 1000);
+    // Revoked 5 minutes in, still answered at the end of the 30-minute run.
+    assert!(figure(&day, "authorization", "after_revocation_max_ns") > 24 * MIN);
+    assert_eq!(tokens_issued(&day), 0);
+    let short = summary("editor_revoked_token_short_lived");
+    assert_eq!(violations(&short, "authorization").0, 0);
+    let longest = figure(&short, "authorization", "after_revocation_max_ns");
+    assert!(longest > 0 && longest <= 5 * MIN, "{longest}");
+    // The cost: about one renewal per editor every 4.5 minutes of the 30.
+    let renewals = tokens_issued(&short);
+    assert!((200 * 5..200 * 7).contains(&renewals), "{renewals}");
+}
+
+#[test]
+fn http_only_cookies_keep_tokens_from_a_script_and_short_lifetimes_bound_a_theft() {
+    let stolen = |s: &Summary| figure(s, "authorization", "stolen_token_answers");
+    let local = summary("editor_stolen_token_local_storage");
+    let short = summary("editor_stolen_token_short_lived");
+    let cookie = summary("editor_stolen_token_http_only");
+    assert!(stolen(&local) > 3 * stolen(&short) && stolen(&short) > 0);
+    assert!(figure(&short, "authorization", "stolen_token_max_age_ns") <= 300_000 * MS);
+    assert_eq!(violations(&cookie, "authorization").0, 0);
+    assert_eq!(count(&cookie, "attacker", "tokens_stolen"), 0);
+    assert_eq!(
+        count(&cookie, "attacker", "thefts_tried"),
+        count(&local, "attacker", "tokens_stolen")
+    );
+}

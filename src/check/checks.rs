@@ -145,6 +145,8 @@ pub trait Check {
     fn on_push(&mut self, _push: &Push, _dag: &mut VersionDag) {}
     /// An app server decided what became of an editor's login session.
     fn on_session(&mut self, _event: &SessionEvent) {}
+    /// Client `client`'s access was revoked at `at` by event `event`.
+    fn on_revoke(&mut self, _client: u32, _at: SimTime, _event: u64) {}
     /// Each key's organisation (tenant), before the run starts.
     fn set_key_orgs(&mut self, _orgs: &[u32]) {}
     /// The run is over: the verdict and the story of the shortest violation.
@@ -176,8 +178,8 @@ pub enum CheckSpec {
     Propagation(Option<SimDuration>),
     /// `session_continuity`.
     SessionContinuity,
-    /// `authorization`.
-    Authorization,
+    /// `authorization`, with an optional bound on answers after a revocation.
+    Authorization(Option<SimDuration>),
 }
 
 impl CheckSpec {
@@ -194,7 +196,7 @@ impl CheckSpec {
         CheckSpec::StreamCompleteness,
         CheckSpec::Propagation(None),
         CheckSpec::SessionContinuity,
-        CheckSpec::Authorization,
+        CheckSpec::Authorization(None),
     ];
 
     /// The name scenarios use.
@@ -211,7 +213,7 @@ impl CheckSpec {
             CheckSpec::StreamCompleteness => "stream_completeness",
             CheckSpec::Propagation(_) => "propagation",
             CheckSpec::SessionContinuity => "session_continuity",
-            CheckSpec::Authorization => "authorization",
+            CheckSpec::Authorization(_) => "authorization",
         }
     }
 
@@ -228,7 +230,7 @@ impl CheckSpec {
             CheckSpec::StreamCompleteness => Box::<StreamCompleteness>::default(),
             CheckSpec::Propagation(bound) => Box::new(Propagation::new(bound)),
             CheckSpec::SessionContinuity => Box::<SessionContinuity>::default(),
-            CheckSpec::Authorization => Box::<Authorization>::default(),
+            CheckSpec::Authorization(bound) => Box::new(Authorization::new(bound)),
         }
     }
 }
@@ -266,8 +268,9 @@ impl Checks {
         if self.list.is_empty() {
             return;
         }
-        // A server's write on a client's behalf is no step of the client's session.
-        let sessions = self.use_sessions && !op.inv.purpose.by_server();
+        // A server's write on a client's behalf is no step of the client's session,
+        // and neither is an attacker's read with its token.
+        let sessions = self.use_sessions && op.inv.purpose.in_session();
         let session = if sessions { self.sessions.of(op) } else { SessionState::NONE };
         for c in &mut self.list {
             c.on_op(op, &session, dag);
@@ -287,6 +290,12 @@ impl Checks {
     pub fn set_key_orgs(&mut self, orgs: &[u32]) {
         for c in &mut self.list {
             c.set_key_orgs(orgs);
+        }
+    }
+
+    pub(crate) fn on_revoke(&mut self, client: u32, at: SimTime, event: u64) {
+        for c in &mut self.list {
+            c.on_revoke(client, at, event);
         }
     }
 

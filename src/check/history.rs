@@ -8,6 +8,8 @@
 //! operations go to the checkers and the streaming figures; with `keep_ops` the history
 //! also keeps every completed record (for tests and small runs).
 
+use std::collections::BTreeMap;
+
 use super::checks::{Checks, HeadMove, Push, SessionEvent};
 use super::client_figures::ClientFigures;
 use super::histogram::Histogram;
@@ -89,6 +91,10 @@ pub enum Purpose {
     SessionLookup,
     /// An app server storing a new login session in the session cache.
     SessionSave,
+    /// A client asking for a new access token before its token expires.
+    TokenRefresh,
+    /// An attacker reading a document with a stolen token.
+    Attack,
 }
 
 impl Purpose {
@@ -116,6 +122,8 @@ impl Purpose {
             Purpose::List => "lists the documents, getting",
             Purpose::SessionLookup => "looks up the session of",
             Purpose::SessionSave => "saves the session of",
+            Purpose::TokenRefresh => "refreshes the token for",
+            Purpose::Attack => "reads, with a stolen token,",
         }
     }
 
@@ -138,6 +146,8 @@ impl Purpose {
             Purpose::Edit => OpRow::Edit,
             Purpose::Poll => OpRow::Poll,
             Purpose::SessionLookup | Purpose::SessionSave => OpRow::Session,
+            Purpose::TokenRefresh => OpRow::Token,
+            Purpose::Attack => OpRow::Attack,
             // No operation has this purpose; a push is counted by the propagation figures.
             Purpose::Push => OpRow::Connect,
         }
@@ -154,6 +164,12 @@ impl Purpose {
                 | Purpose::SessionLookup
                 | Purpose::SessionSave
         )
+    }
+
+    /// Whether it is a step of its client's session: not a server's work on the
+    /// client's behalf, nor an attacker's use of the client's stolen token.
+    pub fn in_session(self) -> bool {
+        !self.by_server() && self != Purpose::Attack
     }
 
     /// Whether the checkers see it: a server's poll only tells the server what to push,
@@ -199,11 +215,15 @@ pub enum OpRow {
     Session,
     /// Document lists fetched.
     List,
+    /// Access-token refreshes.
+    Token,
+    /// An attacker's reads with stolen tokens.
+    Attack,
 }
 
 impl OpRow {
     /// Every row, in report order.
-    pub const ALL: [OpRow; 16] = [
+    pub const ALL: [OpRow; 18] = [
         OpRow::Write,
         OpRow::Read,
         OpRow::Create,
@@ -220,6 +240,8 @@ impl OpRow {
         OpRow::Poll,
         OpRow::Session,
         OpRow::List,
+        OpRow::Token,
+        OpRow::Attack,
     ];
 
     /// The lower-case name used in reports.
@@ -241,6 +263,8 @@ impl OpRow {
             OpRow::Poll => "poll",
             OpRow::Session => "session",
             OpRow::List => "list",
+            OpRow::Token => "token",
+            OpRow::Attack => "attack",
         }
     }
 
@@ -295,6 +319,8 @@ pub struct Invocation {
     pub invoke_event: u64,
     /// The newest write of the key acknowledged to anyone when this was sent.
     pub newest: VersionId,
+    /// When the access token the request carries was issued (`ZERO` without tokens).
+    pub token: SimTime,
 }
 
 /// One completed operation.
@@ -388,6 +414,8 @@ pub struct History {
     dag: VersionDag,
     checks: Checks,
     ops: Option<Vec<OpRecord>>,
+    /// When each revoked client's access was revoked: the auth service's table.
+    revoked: BTreeMap<u32, SimTime>,
 }
 
 impl History {
@@ -404,6 +432,7 @@ impl History {
             dag: VersionDag::default(),
             checks,
             ops: keep_ops.then(Vec::new),
+            revoked: BTreeMap::new(),
         }
     }
 
@@ -559,6 +588,20 @@ impl History {
         let written = self.dag.get(push.version).created;
         self.figures.propagation.record(push.at.since(written).as_nanos());
         self.checks.on_push(&push, &mut self.dag);
+    }
+
+    /// Client `client`'s access is revoked at `at`: tokens it holds are no longer
+    /// renewed (those already issued stay valid until they expire).
+    pub fn revoke(&mut self, client: u32, at: SimTime, event: u64) {
+        if let std::collections::btree_map::Entry::Vacant(e) = self.revoked.entry(client) {
+            e.insert(at);
+            self.checks.on_revoke(client, at, event);
+        }
+    }
+
+    /// When `client`'s access was revoked, if it was.
+    pub fn revoked_at(&self, client: u32) -> Option<SimTime> {
+        self.revoked.get(&client).copied()
     }
 
     /// An app server decided what became of an editor's login session.

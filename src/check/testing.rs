@@ -55,6 +55,7 @@ impl Hist {
             invoked: at,
             invoke_event: event,
             newest: VersionId::ROOT,
+            token: SimTime::ZERO,
         })
     }
 
@@ -118,9 +119,27 @@ impl Hist {
 
     /// Client `client` reads `version` of `key` from `source`.
     pub fn read(&mut self, client: u32, key: u32, version: VersionId, source: u8) -> Sighting {
+        self.read_for(Purpose::Read, client, key, version, source)
+    }
+
+    /// A read made for `purpose` (an attacker's, a list).
+    pub fn read_for(
+        &mut self,
+        purpose: Purpose,
+        client: u32,
+        key: u32,
+        version: VersionId,
+        source: u8,
+    ) -> Sighting {
         let op = self.invoke(client, key, OpKind::Read, Sighting::NOTHING);
+        self.h.invocation_mut(op).purpose = purpose;
         let (at, event) = self.tick();
         self.h.complete(op, OK, version, (0, source), at, event, true).sighting()
+    }
+
+    /// The simulated time of the last step.
+    pub fn now(&self) -> SimTime {
+        SimTime(self.now)
     }
 
     /// Ends the run with the store's heads at `heads` (keys in order) and replicas equal.

@@ -35,7 +35,7 @@ use super::message::{FLAG_SESSION, Fault, Msg, RETURN_LOST, Reply, Request, Stat
 use crate::check::{
     Invocation, OpId, OpKind, Outcome, Purpose, SessionEvent, SessionFate, Sighting, VersionId,
 };
-use crate::engine::{ComponentId, LinkId, SimDuration};
+use crate::engine::{ComponentId, LinkId, SimDuration, SimTime};
 use crate::model::{AppServerSpec, Propagation, SessionStore};
 
 /// How long a server waits for the session cache before refusing a connection.
@@ -101,6 +101,17 @@ pub struct AppServer {
     relays: BTreeMap<OpId, Relay>,
     /// This server's polls in flight, by operation slot: the document.
     polls: BTreeMap<OpId, u32>,
+    /// How long an access token is valid (`None`: tokens are not modelled).
+    token_ttl: Option<SimDuration>,
+    tokens: TokenCounts,
+}
+
+/// What the server did with access tokens.
+#[derive(Debug, Clone, Copy, Default)]
+struct TokenCounts {
+    issued: u64,
+    renewals_refused: u64,
+    expired: u64,
 }
 
 impl AppServer {
@@ -122,7 +133,29 @@ impl AppServer {
             known: BTreeMap::new(),
             relays: BTreeMap::new(),
             polls: BTreeMap::new(),
+            token_ttl: None,
+            tokens: TokenCounts::default(),
         }
+    }
+
+    /// Checks the access token of every request: valid for `ttl` after it was issued.
+    pub fn with_token_ttl(mut self, ttl: Option<SimDuration>) -> AppServer {
+        self.token_ttl = ttl;
+        self
+    }
+
+    /// Tokens issued, renewals refused (access revoked), requests refused on an
+    /// expired token; empty without tokens.
+    pub fn counts(&self) -> Vec<(&'static str, u64)> {
+        if self.token_ttl.is_none() {
+            return Vec::new();
+        }
+        let t = self.tokens;
+        vec![
+            ("tokens_issued", t.issued),
+            ("renewals_refused", t.renewals_refused),
+            ("expired_tokens_refused", t.expired),
+        ]
     }
 
     /// Whether it serves (a crashed server answers nothing, not even probes).
@@ -138,6 +171,9 @@ impl AppServer {
         let (purpose, editor) = (inv.purpose, inv.client);
         let back_ns = env.add_return_hop(request.return_ns, request.via);
         let conn = Conn { client: request.origin, back_ns };
+        if let Some(status) = self.token_check(request.op, env) {
+            return self.answer(request.op, conn, status, env);
+        }
         match purpose {
             Purpose::Connect => self.on_connect(request, conn, editor, env),
             Purpose::Edit => self.relay(request, conn, purpose, env),
@@ -146,6 +182,29 @@ impl AppServer {
                 env.send(self.data, Msg::Request(onward));
             }
         }
+    }
+
+    /// What the request's access token decides, if it decides anything: a renewal is
+    /// answered here (refused once the user's access is revoked), and any other request
+    /// on an expired token is refused. The token itself is all the server checks, so a
+    /// revoked user's unexpired token still works.
+    fn token_check(&mut self, op: OpId, env: &mut Env<'_>) -> Option<Status> {
+        let ttl = self.token_ttl?;
+        let inv = env.history.invocation(op);
+        let now = env.now();
+        if inv.purpose == Purpose::TokenRefresh {
+            if env.history.revoked_at(inv.client).is_some_and(|at| at <= now) {
+                self.tokens.renewals_refused += 1;
+                return Some(Status::Unauthorized);
+            }
+            self.tokens.issued += 1;
+            return Some(Status::Ok);
+        }
+        if now >= inv.token.after(ttl) {
+            self.tokens.expired += 1;
+            return Some(Status::Unauthorized);
+        }
+        None
     }
 
     /// Finds the editor's login session, then accepts the connection (or refuses it).
@@ -357,6 +416,7 @@ impl AppServer {
             invoked: env.now(),
             invoke_event: env.event(),
             newest: VersionId::ROOT,
+            token: SimTime::ZERO,
         });
         let request = Request {
             origin: env.id,

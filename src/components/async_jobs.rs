@@ -13,7 +13,7 @@ use super::Component;
 use super::env::Env;
 use super::message::{Msg, Request, Status};
 use crate::check::{Invocation, OpKind, Outcome, Purpose, Sighting, VersionId};
-use crate::engine::{Dist, SimDuration};
+use crate::engine::{Dist, SimDuration, SimTime};
 use crate::model::AsyncJobsSpec;
 
 /// A job queue in front of a store.
@@ -72,6 +72,7 @@ impl AsyncJobs {
             seen: Sighting::NOTHING,
             stamp: env.now().as_nanos() as i64,
             newest: VersionId::ROOT,
+            token: SimTime::ZERO,
             ..job
         });
         let (at, event, me) = (env.now(), env.event(), env.id.0);

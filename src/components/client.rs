@@ -26,8 +26,8 @@ use super::message::{
 };
 use super::workflow::{Instr, is_action};
 use crate::check::{Invocation, OpId, OpKind, Outcome, Purpose, Push, Sighting, VersionId};
-use crate::engine::{Dist, LinkId, SimDuration, SimTime};
-use crate::model::{ClockSpec, RetrySpec};
+use crate::engine::{ComponentId, Dist, LinkId, SimDuration, SimTime};
+use crate::model::{AuthSpec, ClockSpec, RetrySpec, TokenStorage};
 
 /// First wait between two `/stream_status` polls; it doubles up to `POLL_BACKOFF_MAX`.
 pub const POLL_BACKOFF_FIRST: SimDuration = SimDuration(500_000_000);
@@ -55,6 +55,10 @@ pub struct Workload {
     pub session_tokens: bool,
     /// Clock error.
     pub clock: ClockSpec,
+    /// Access tokens, if modelled.
+    pub auth: Option<AuthSpec>,
+    /// Where an injected script sends the tokens it reads.
+    pub attacker: Option<ComponentId>,
 }
 
 /// What the current instruction asks for, decided before the client acts on it.
@@ -142,6 +146,12 @@ pub struct Client {
     connected_to: Option<u32>,
     /// Whether the editor has logged in (its browser holds a session cookie).
     logged_in: bool,
+    /// When its access token was issued (`None`: it must get a new one first).
+    token: Option<SimTime>,
+    /// The request waiting for a token renewal.
+    after_renewal: Option<InFlight>,
+    /// Its access was revoked and its token could not be renewed: the user is out.
+    signed_out: bool,
 }
 
 impl Client {
@@ -173,6 +183,10 @@ impl Client {
             mid_stream: None,
             connected_to: None,
             logged_in: false,
+            // Logged in when the page loads, at the start of the run.
+            token: Some(SimTime::ZERO),
+            after_renewal: None,
+            signed_out: false,
         }
     }
 
@@ -214,6 +228,9 @@ impl Client {
     /// Runs instructions until the client has to wait for a reply or a timer.
     fn advance(&mut self, env: &mut Env<'_>) {
         assert!(self.in_flight.is_none(), "advance while waiting for a reply");
+        if self.signed_out {
+            return;
+        }
         loop {
             // After the duration a client starts nothing new, but still recovers a
             // stream that broke just before: that is work in flight.
@@ -358,10 +375,23 @@ impl Client {
             invoked: env.now(),
             invoke_event: env.event(),
             newest: VersionId::ROOT,
+            token: self.token.unwrap_or(SimTime::ZERO),
         })
     }
 
+    /// Whether the access token must be renewed before the next request: it has
+    /// expired or is within a tenth of its lifetime of expiring (or was refused).
+    fn token_due(&self, purpose: Purpose, env: &Env<'_>) -> bool {
+        let Some(auth) = self.workload.auth else { return false };
+        let renew_at = |t: SimTime| t.after(SimDuration(auth.token_ttl.as_nanos() / 10 * 9));
+        purpose != Purpose::TokenRefresh && self.token.is_none_or(|t| env.now() >= renew_at(t))
+    }
+
     fn send(&mut self, kind: OpKind, purpose: Purpose, attempt: u32, env: &mut Env<'_>) {
+        if self.token_due(purpose, env) {
+            self.after_renewal = Some(InFlight { op: 0, seq: 0, kind, purpose, attempt });
+            return self.send(OpKind::Control, Purpose::TokenRefresh, 1, env);
+        }
         self.op_seq = self.op_seq.wrapping_add(1);
         let op = self.invoke(kind, purpose, attempt, env);
         let w = &self.workload;
@@ -412,7 +442,7 @@ impl Client {
             Status::Ok | Status::InProgress => Outcome::Ok,
             Status::Rejected => Outcome::Rejected,
             Status::Accepted => Outcome::Accepted,
-            Status::Refused | Status::Limited => Outcome::Refused,
+            Status::Refused | Status::Limited | Status::Unauthorized => Outcome::Refused,
         };
         let (at, event) = (env.now(), env.event());
         let server = (reply.server.0, reply.source);
@@ -425,6 +455,19 @@ impl Client {
             a.gate_ns += at.since(record.inv.invoked).as_nanos();
         }
         match (op.purpose, reply.status) {
+            (Purpose::TokenRefresh, Status::Ok) => {
+                // Issued after the renewal was sent: counting from then errs early.
+                self.token = Some(record.inv.invoked);
+                match self.after_renewal.take() {
+                    Some(next) => self.send(next.kind, next.purpose, next.attempt, env),
+                    None => self.next_step(env),
+                }
+            }
+            (Purpose::TokenRefresh, Status::Unauthorized) => self.sign_out(),
+            (_, Status::Unauthorized) => {
+                self.token = None; // Renew before the retry.
+                self.after_failure(op, env);
+            }
             (Purpose::Prepare, Status::Ok) => match self.action {
                 Some(a) => self.send(a.kind, a.purpose, 1, env),
                 None => self.next_step(env),
@@ -487,10 +530,24 @@ impl Client {
         self.after_failure(op, env);
     }
 
+    /// The user's access is gone: the page shows a login screen and the user does
+    /// nothing more.
+    fn sign_out(&mut self) {
+        self.signed_out = true;
+        self.after_renewal = None;
+        self.action = None;
+        self.connected_to = None;
+    }
+
     /// A refused or timed-out operation: retry it after a backoff, or move on.
     fn after_failure(&mut self, op: InFlight, env: &mut Env<'_>) {
         if op.purpose == Purpose::StreamStatus {
             return self.poll_later(op, env);
+        }
+        if op.purpose == Purpose::TokenRefresh {
+            // The renewal failed: the request that waited for it failed with it.
+            let Some(next) = self.after_renewal.take() else { return self.next_step(env) };
+            return self.after_failure(next, env);
         }
         let retry = self.workload.retry.as_ref().filter(|r| op.attempt < r.attempts);
         // A refused write whose message the store already holds needs no retry: the
@@ -620,6 +677,8 @@ impl Client {
                 self.connected_to = None; // The WebSocket is gone; the next edit reopens it.
                 self.break_stream(env);
             }
+            Fault::Revoke => env.history.revoke(self.index, env.now(), env.event()),
+            Fault::StealToken => self.leak_token(env),
             Fault::MidStream { chance_ppm, within_ms, lasting_ms } => {
                 self.mid_stream = Some(MidStream {
                     chance: f64::from(chance_ppm) / 1e6,
@@ -629,6 +688,20 @@ impl Client {
             }
             _ => {}
         }
+    }
+}
+
+impl Client {
+    /// An injected script looks for the access token: in `localStorage` it finds it
+    /// and sends it to the attacker; an HttpOnly cookie is out of its reach.
+    fn leak_token(&mut self, env: &mut Env<'_>) {
+        let (Some(auth), Some(attacker)) = (self.workload.auth, self.workload.attacker) else {
+            return;
+        };
+        let Some(issued) = self.token.filter(|_| !self.signed_out) else { return };
+        let readable = auth.storage == TokenStorage::LocalStorage;
+        let stolen = Msg::Stolen { victim: self.index, key: self.key, issued, readable };
+        env.deliver(SimDuration::ZERO, attacker, stolen);
     }
 }
 

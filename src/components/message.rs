@@ -4,7 +4,7 @@
 //! `op` slot points at.
 
 use crate::check::{OpId, OpKind, VersionId};
-use crate::engine::{ComponentId, LinkId, Traceable};
+use crate::engine::{ComponentId, LinkId, SimTime, Traceable};
 use crate::model::Promote;
 
 /// Marks a request whose reply will be lost on the way back.
@@ -58,6 +58,9 @@ pub enum Status {
     Refused,
     /// Refused by a gate's usage window: the client sees `message_limit`.
     Limited,
+    /// Refused by an app server: the access token has expired, or (for a refresh) the
+    /// user's access was revoked (`401 Unauthorized`).
+    Unauthorized,
 }
 
 /// The answer to a request, delivered straight to its origin.
@@ -103,6 +106,10 @@ pub enum Fault {
         /// Downtime, ms.
         lasting_ms: u32,
     },
+    /// The client's access is revoked (the user is removed from the organisation).
+    Revoke,
+    /// A script injected into the client's page reads its stored token, if it can.
+    StealToken,
     /// Links of partition group `group` are cut (`true`) or healed.
     Partition {
         /// Index of the group of links.
@@ -201,6 +208,17 @@ pub enum Msg {
         /// The link the probe came over.
         link: LinkId,
     },
+    /// A client's access token, read by an injected script and sent to the attacker.
+    Stolen {
+        /// The client it belongs to.
+        victim: u32,
+        /// The document the client works on.
+        key: u32,
+        /// When the token was issued.
+        issued: SimTime,
+        /// Whether the script could read it (`false`: an HttpOnly cookie).
+        readable: bool,
+    },
     /// A message of a user-defined component.
     Custom {
         /// What the message means to the component.
@@ -231,6 +249,7 @@ impl Msg {
             Msg::Publish { .. } => "publish",
             Msg::Probe { .. } => "probe",
             Msg::ProbeAck { .. } => "probe_ack",
+            Msg::Stolen { .. } => "stolen",
         }
     }
 }
@@ -246,6 +265,8 @@ fn fault_ids(f: Fault) -> [u64; 3] {
         Fault::ClockJump(ns) => [5, ns as u64, 0],
         Fault::Disconnect(ns) => [6, ns, 0],
         Fault::Partition { group, cut } => [7, u64::from(group), u64::from(cut)],
+        Fault::Revoke => [9, 0, 0],
+        Fault::StealToken => [10, 0, 0],
         Fault::MidStream { chance_ppm, within_ms, lasting_ms } => {
             [8, u64::from(chance_ppm), u64::from(within_ms) << 32 | u64::from(lasting_ms)]
         }
@@ -271,6 +292,7 @@ impl Traceable for Msg {
             Msg::Publish { .. } => 12,
             Msg::Probe { .. } => 13,
             Msg::ProbeAck { .. } => 14,
+            Msg::Stolen { .. } => 15,
         }
     }
 
@@ -308,6 +330,9 @@ impl Traceable for Msg {
             }
             Msg::Probe { round, link } | Msg::ProbeAck { round, link } => {
                 [u64::from(round), u64::from(link.0), 0]
+            }
+            Msg::Stolen { victim, key, issued, readable } => {
+                [u64::from(victim) << 1 | u64::from(readable), u64::from(key), issued.as_nanos()]
             }
         }
     }

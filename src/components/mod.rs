@@ -8,6 +8,7 @@
 
 pub mod app_server;
 pub mod async_jobs;
+pub mod attacker;
 pub mod capacity;
 pub mod cdn;
 pub mod client;
@@ -27,6 +28,7 @@ pub mod world;
 
 pub use app_server::AppServer;
 pub use async_jobs::AsyncJobs;
+pub use attacker::Attacker;
 pub use capacity::{Capacity, Load};
 pub use cdn::Cdn;
 pub use client::Client;

@@ -199,6 +199,7 @@ impl StreamServer {
             invoked: job.arrived,
             invoke_event: job.arrive_event,
             newest: VersionId::ROOT,
+            token: SimTime::ZERO,
             ..job.inv
         });
         let deadline = env.now().after(PERSIST_TIMEOUT);

@@ -15,8 +15,8 @@ use super::message::{Fault, Msg};
 use super::registry::{Registry, Wiring};
 use super::workflow::compile;
 use super::{
-    AppServer, AsyncJobs, Cdn, Client, Component, GateCounts, Load, LoadBalancer, PubSub, Sentinel,
-    SessionCache, Store, StreamServer,
+    AppServer, AsyncJobs, Attacker, Cdn, Client, Component, GateCounts, Load, LoadBalancer, PubSub,
+    Sentinel, SessionCache, Store, StreamServer,
 };
 use crate::check::{CheckReport, Checks, Histogram, History, Names};
 use crate::engine::{
@@ -49,6 +49,8 @@ pub enum BuiltIn {
     SessionCache(SessionCache),
     /// A CDN in front of the API.
     Cdn(Cdn),
+    /// The holder of stolen tokens.
+    Attacker(Attacker),
     /// The fault schedule.
     Faults(FaultDriver),
     /// A component from the registry.
@@ -68,6 +70,7 @@ impl Component for BuiltIn {
             BuiltIn::PubSub(c) => c.start(env),
             BuiltIn::SessionCache(c) => c.start(env),
             BuiltIn::Cdn(c) => c.start(env),
+            BuiltIn::Attacker(c) => c.start(env),
             BuiltIn::Faults(c) => c.start(env),
             BuiltIn::Custom(c) => c.start(env),
         }
@@ -86,6 +89,7 @@ impl Component for BuiltIn {
             BuiltIn::PubSub(c) => c.on_message(msg, env),
             BuiltIn::SessionCache(c) => c.on_message(msg, env),
             BuiltIn::Cdn(c) => c.on_message(msg, env),
+            BuiltIn::Attacker(c) => c.on_message(msg, env),
             BuiltIn::Faults(c) => c.on_message(msg, env),
             BuiltIn::Custom(c) => c.on_message(msg, env),
         }
@@ -162,6 +166,8 @@ struct Plan {
     /// The links each instance accepts (a broker answers over them).
     incoming: Vec<Vec<LinkId>>,
     client_entry: Vec<LinkId>,
+    /// The attacker's link to the entry point, when a fault steals tokens.
+    attacker_entry: Option<LinkId>,
     /// Per client, its link to a sentinel gate (empty without one).
     client_gate: Vec<LinkId>,
     /// The instance links made for each model link, in model order.
@@ -249,6 +255,10 @@ fn plan(scenario: &Scenario) -> Plan {
     }
     let model_instances = names.len();
     names.extend((0..scenario.clients.count).map(|i| format!("client/{i}")));
+    let attacker = scenario.steals_tokens().then(|| {
+        names.push("attacker".to_string());
+        ComponentId(names.len() as u32 - 1)
+    });
     names.push("faults".to_string());
     for name in &names {
         topology.add_node(name);
@@ -261,6 +271,7 @@ fn plan(scenario: &Scenario) -> Plan {
     let mut outgoing = vec![Vec::new(); names.len()];
     let mut incoming = vec![Vec::new(); names.len()];
     let mut client_entry = Vec::new();
+    let mut attacker_entry = None;
     let mut client_gate = Vec::new();
     let mut per_model_link = Vec::new();
     for spec in &model.links {
@@ -273,6 +284,12 @@ fn plan(scenario: &Scenario) -> Plan {
                 .map(|i| ComponentId(model_instances as u32 + i))
                 .collect(),
         };
+        if let (Some(a), Endpoint::Clients, false) = (attacker, &spec.from, gate) {
+            // The attacker comes in where the users do, over a link like theirs.
+            let to = instances_of(&spec.to).next().expect("one entry instance");
+            attacker_entry = Some(topology.connect(a, to, link.clone()));
+            incoming[to.index()].push(attacker_entry.expect("just set"));
+        }
         for &f in &from {
             for to in instances_of(&spec.to) {
                 let id = topology.connect(f, to, link.clone());
@@ -295,6 +312,7 @@ fn plan(scenario: &Scenario) -> Plan {
         outgoing,
         incoming,
         client_entry,
+        attacker_entry,
         client_gate,
         per_model_link,
         model_instances,
@@ -353,6 +371,12 @@ fn plan_faults(
                     component(target)?
                 };
                 p(targets, Fault::ClockJump(*by_ns), None)
+            }
+            FaultAction::Revoke { share } => {
+                PlannedFault { share: *share, ..p(clients.clone(), Fault::Revoke, None) }
+            }
+            FaultAction::StealTokens { share } => {
+                PlannedFault { share: *share, ..p(clients.clone(), Fault::StealToken, None) }
             }
             FaultAction::Disconnect { share, lasting } => PlannedFault {
                 share: *share,
@@ -436,7 +460,8 @@ fn build_instance(
                 .partition(|&l| model.is_session_cache(topology.name(topology.ends(l).1)));
             let data = *data.first().ok_or("an app server needs a store link")?;
             let links = AppLinks { data, bus: bus.first().copied(), cache: cache.first().copied() };
-            BuiltIn::AppServer(AppServer::new(a, links))
+            let token_ttl = scenario.clients.auth.map(|auth| auth.token_ttl);
+            BuiltIn::AppServer(AppServer::new(a, links).with_token_ttl(token_ttl))
         }
         ComponentKind::SessionCache(x) => BuiltIn::SessionCache(SessionCache::new(x)),
         ComponentKind::Cdn(x) => {
@@ -486,7 +511,15 @@ impl World {
                 components.push(build_instance(scenario, registry, spec, &plan, id)?);
             }
         }
-        let Plan { topology, names, client_entry, client_gate, model_instances, .. } = plan;
+        let Plan {
+            topology,
+            names,
+            client_entry,
+            attacker_entry,
+            client_gate,
+            model_instances,
+            ..
+        } = plan;
         let clients = &scenario.clients;
         let workload = Arc::new(Workload {
             program: compile(&clients.workflow),
@@ -496,12 +529,17 @@ impl World {
             idempotency_key: clients.idempotency_key,
             session_tokens: clients.session_tokens,
             clock: clients.clock,
+            auth: clients.auth,
+            attacker: attacker_entry.map(|l| topology.ends(l).0),
         });
         for (i, &entry) in client_entry.iter().enumerate() {
             let key = clients.key_of(i as u32);
             let client = Client::new(i as u32, key, entry, workload.clone())
                 .with_gate(client_gate.get(i).copied());
             components.push(BuiltIn::Client(client));
+        }
+        if let Some(entry) = attacker_entry {
+            components.push(BuiltIn::Attacker(Attacker::new(entry)));
         }
         components.push(BuiltIn::Faults(FaultDriver::new(faults)));
         let rngs = names.iter().map(|n| Stream::new(scenario.seed, n)).collect();
@@ -549,6 +587,8 @@ impl World {
                 BuiltIn::LoadBalancer(b) => b.counts(),
                 BuiltIn::SessionCache(b) => b.counts(),
                 BuiltIn::Cdn(b) => b.counts(),
+                BuiltIn::AppServer(b) => b.counts(),
+                BuiltIn::Attacker(b) => b.counts(),
                 _ => continue,
             };
             if counts.is_empty() {

@@ -15,6 +15,6 @@ pub use architecture::{
     UsageLimit,
 };
 pub use scenario::{
-    ClientsSpec, ClockSpec, Expectation, FaultAction, FaultSpec, FaultTime, KeyChoice, OrgSpec,
-    Promote, RetrySpec, Scenario, Step,
+    AuthSpec, ClientsSpec, ClockSpec, Expectation, FaultAction, FaultSpec, FaultTime, KeyChoice,
+    OrgSpec, Promote, RetrySpec, Scenario, Step, TokenStorage,
 };

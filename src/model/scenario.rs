@@ -118,6 +118,19 @@ pub enum FaultAction {
         /// Signed jump in ns.
         by_ns: i64,
     },
+    /// Revoke the access of a share of the clients (removed from their organisation):
+    /// the tokens they hold must stop working.
+    Revoke {
+        /// Share of clients hit, in [0, 1].
+        share: f64,
+    },
+    /// A script injected into the page (XSS) reads the tokens of a share of the clients
+    /// from `localStorage` and an attacker uses them; tokens in HttpOnly cookies are out
+    /// of its reach.
+    StealTokens {
+        /// Share of clients hit, in [0, 1].
+        share: f64,
+    },
     /// Disconnect a share of the clients for a while.
     Disconnect {
         /// Share of clients hit, in [0, 1].
@@ -160,6 +173,28 @@ pub struct ClientsSpec {
     pub clock: ClockSpec,
     /// Organisations owning the documents (`None`: one organisation).
     pub orgs: Option<OrgSpec>,
+    /// Access tokens the app servers check (`None`: not modelled).
+    pub auth: Option<AuthSpec>,
+}
+
+/// Access tokens: each client logs in at its start and gets a token valid for
+/// `token_ttl`; an app server refuses an expired token, and the client then asks for a
+/// new one, which the auth service refuses once the client's access is revoked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthSpec {
+    /// How long a token is valid (a JWT's `exp`).
+    pub token_ttl: SimDuration,
+    /// Where the browser keeps it.
+    pub storage: TokenStorage,
+}
+
+/// Where the browser keeps its access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenStorage {
+    /// `localStorage`: any script in the page can read it.
+    LocalStorage,
+    /// An HttpOnly, Secure cookie: scripts cannot read it.
+    HttpOnlyCookie,
 }
 
 /// Organisations with Zipf-distributed sizes: organisation `i` (from 0) owns a share
@@ -242,6 +277,11 @@ pub enum Step {
 }
 
 impl Scenario {
+    /// Whether a fault steals tokens (the world then has an attacker).
+    pub fn steals_tokens(&self) -> bool {
+        self.faults.iter().any(|f| matches!(f.action, FaultAction::StealTokens { .. }))
+    }
+
     /// A scenario with every checker, no faults and no expectations (for library users
     /// and tests; files go through the loader).
     pub fn new(
@@ -281,6 +321,7 @@ impl ClientsSpec {
             session_tokens: false,
             clock: ClockSpec::default(),
             orgs: None,
+            auth: None,
         }
     }
 

@@ -559,6 +559,26 @@ fn write_checks(t: &mut String, checks: &BTreeMap<&'static str, CheckSummary>) {
                 f("max_ns")
             );
         }
+        if let Some(&n) = r.figures.get("after_revocation") {
+            let f = |k| format_nanos(r.figures.get(k).copied().unwrap_or(0));
+            let _ = writeln!(
+                t,
+                "revoked users ({}) answered {} times after revocation, the last {} after (bound {})",
+                group(r.figures.get("revoked_users").copied().unwrap_or(0)),
+                group(n),
+                f("after_revocation_max_ns"),
+                f("bound_ns")
+            );
+        }
+        if let Some(&n) = r.figures.get("stolen_token_answers") {
+            let age = r.figures.get("stolen_token_max_age_ns").copied().unwrap_or(0);
+            let _ = writeln!(
+                t,
+                "answers to stolen tokens: {}, on tokens up to {} old",
+                group(n),
+                format_nanos(age)
+            );
+        }
     }
     for c in &order {
         let r = &c.report;

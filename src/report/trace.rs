@@ -97,6 +97,7 @@ impl<W: Write> TraceWriter<W> {
                     Status::InProgress => "in_progress",
                     Status::Refused => "refused",
                     Status::Limited => "message_limit",
+                    Status::Unauthorized => "unauthorized",
                 });
                 (line.slot, line.version) = (Some(r.op), Some(r.version.0));
                 line.replica = r.source.checked_sub(1).map(u32::from);
@@ -119,6 +120,9 @@ impl<W: Write> TraceWriter<W> {
             Msg::Push { key, version, server } | Msg::Publish { key, version, from: server } => {
                 line.from = Some(&names[server as usize]);
                 (line.key, line.version) = (Some(key), Some(version.0));
+            }
+            Msg::Stolen { key, .. } => {
+                (line.key, line.payload) = (Some(key), Some(d.msg.trace_ids()));
             }
             Msg::Wake => {}
         }

@@ -37,7 +37,7 @@ pub fn experiment(
         .faults
         .iter()
         .enumerate()
-        .filter_map(|(i, f)| fault(&mut c, model, duration, i, f))
+        .filter_map(|(i, f)| fault(&mut c, (model, clients), duration, i, f))
         .collect();
     let loses_requests = faults.iter().any(|f| {
         matches!(
@@ -63,6 +63,7 @@ pub fn experiment(
 struct Bounds {
     staleness: Option<SimDuration>,
     propagation: Option<SimDuration>,
+    revocation: Option<SimDuration>,
 }
 
 fn spec(r: RawCheck, bounds: Bounds) -> CheckSpec {
@@ -78,7 +79,7 @@ fn spec(r: RawCheck, bounds: Bounds) -> CheckSpec {
         RawCheck::StreamCompleteness => CheckSpec::StreamCompleteness,
         RawCheck::Propagation => CheckSpec::Propagation(bounds.propagation),
         RawCheck::SessionContinuity => CheckSpec::SessionContinuity,
-        RawCheck::Authorization => CheckSpec::Authorization,
+        RawCheck::Authorization => CheckSpec::Authorization(bounds.revocation),
     }
 }
 
@@ -86,6 +87,7 @@ fn checks(raw: &RawScenario) -> Vec<CheckSpec> {
     let bounds = Bounds {
         staleness: raw.staleness_bound.map(|d| d.0),
         propagation: raw.propagation_bound.map(|d| d.0),
+        revocation: raw.revocation_bound.map(|d| d.0),
     };
     let mut list: Vec<CheckSpec> = match &raw.check {
         None => CheckSpec::ALL.to_vec(),
@@ -95,6 +97,7 @@ fn checks(raw: &RawScenario) -> Vec<CheckSpec> {
         match c {
             CheckSpec::BoundedStaleness(b) => *b = bounds.staleness,
             CheckSpec::Propagation(b) => *b = bounds.propagation,
+            CheckSpec::Authorization(b) => *b = bounds.revocation,
             _ => {}
         }
     }
@@ -248,7 +251,7 @@ fn crash_target(c: &mut Checker<'_>, model: &Model, path: &[&str], target: &str)
 
 fn fault(
     c: &mut Checker<'_>,
-    model: &Model,
+    (model, clients): (&Model, &ClientsSpec),
     duration: SimDuration,
     i: usize,
     f: &RawFault,
@@ -262,7 +265,9 @@ fn fault(
         | RawFault::Partition { at, rate, .. }
         | RawFault::LagSpike { at, rate, .. }
         | RawFault::ClockJump { at, rate, .. }
-        | RawFault::Disconnect { at, rate, .. } => (*at, rate),
+        | RawFault::Disconnect { at, rate, .. }
+        | RawFault::Revoke { at, rate, .. }
+        | RawFault::StealTokens { at, rate, .. } => (*at, rate),
         // Armed once (at the start by default); each stream then draws its own chance.
         RawFault::DisconnectMidStream { at, .. } => {
             (Some(at.unwrap_or(Dur(SimDuration::ZERO))), &None)
@@ -341,6 +346,18 @@ fn fault(
         RawFault::Disconnect { share, lasting, .. } => {
             c.probability(&field("share"), "`share`", *share);
             FaultAction::Disconnect { share: *share, lasting: lasting.0 }
+        }
+        RawFault::Revoke { share, .. } | RawFault::StealTokens { share, .. } => {
+            c.probability(&field("share"), "`share`", *share);
+            if clients.auth.is_none() {
+                let msg = "tokens are not modelled: the clients have no `auth`".to_string();
+                let hint = Some(r#"add `auth: (token_ttl: "24h")` to `clients`"#.into());
+                c.error(&path, msg, hint);
+            }
+            match f {
+                RawFault::Revoke { .. } => FaultAction::Revoke { share: *share },
+                _ => FaultAction::StealTokens { share: *share },
+            }
         }
         RawFault::DisconnectMidStream { chance, within, lasting, .. } => {
             c.probability(&field("chance"), "`chance`", *chance);

@@ -483,6 +483,9 @@ pub struct RawScenario {
     /// Bound for `propagation`.
     #[serde(default)]
     pub propagation_bound: Option<Dur>,
+    /// How long after a user's access is revoked `authorization` still accepts answers.
+    #[serde(default)]
+    pub revocation_bound: Option<Dur>,
     /// Expected verdicts by checker name.
     #[serde(default)]
     pub expect: BTreeMap<RawCheck, RawExpect>,
@@ -624,6 +627,30 @@ pub enum RawFault {
         #[serde(rename = "for")]
         lasting: Dur,
     },
+    /// `revoke(share: 0.1, at: "2m")`.
+    Revoke {
+        /// Share of clients hit.
+        #[serde(default = "one")]
+        share: f64,
+        /// Once at this time.
+        #[serde(default)]
+        at: Option<Dur>,
+        /// Or at this rate.
+        #[serde(default)]
+        rate: Option<String>,
+    },
+    /// `steal_tokens(share: 0.05, at: "1m")`.
+    StealTokens {
+        /// Share of clients hit.
+        #[serde(default = "one")]
+        share: f64,
+        /// Once at this time.
+        #[serde(default)]
+        at: Option<Dur>,
+        /// Or at this rate.
+        #[serde(default)]
+        rate: Option<String>,
+    },
     /// `disconnect(share: 0.1, at: "1m", for: "20s")`.
     Disconnect {
         /// Share of clients hit.
@@ -695,6 +722,32 @@ pub struct RawClients {
     /// `(count: 50, skew: 1.1)`: documents belong to organisations of Zipf sizes.
     #[serde(default)]
     pub orgs: Option<RawOrgs>,
+    /// `(token_ttl: "24h", storage: local_storage)`: access tokens.
+    #[serde(default)]
+    pub auth: Option<RawAuth>,
+}
+
+/// Access tokens.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, rename = "auth")]
+pub struct RawAuth {
+    /// How long a token is valid.
+    pub token_ttl: Dur,
+    /// `local_storage` (the default) or `http_only_cookie`.
+    #[serde(default)]
+    pub storage: RawTokenStorage,
+}
+
+/// Where the browser keeps its token.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[serde(rename = "storage")]
+pub enum RawTokenStorage {
+    /// Readable by any script in the page.
+    #[default]
+    LocalStorage,
+    /// Out of scripts' reach.
+    HttpOnlyCookie,
 }
 
 /// Organisations owning the documents.

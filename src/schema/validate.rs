@@ -11,21 +11,21 @@ use petgraph::graph::DiGraph;
 
 use super::error::{Diagnostic, did_you_mean};
 use super::raw::{
-    RawAppServer, RawAsyncJobs, RawCapacity, RawCdnKey, RawCdnMode, RawClients, RawClockSource,
-    RawComponent, RawConflict, RawDist, RawDurability, RawKey, RawLink, RawLoadBalancer, RawModel,
-    RawOrgs, RawPartition, RawPolicy, RawPropagation, RawReads, RawScenario, RawSentinel,
-    RawSessions, RawStep, RawStore, RawStreamServer,
+    RawAppServer, RawAsyncJobs, RawAuth, RawCapacity, RawCdnKey, RawCdnMode, RawClients,
+    RawClockSource, RawComponent, RawConflict, RawDist, RawDurability, RawKey, RawLink,
+    RawLoadBalancer, RawModel, RawOrgs, RawPartition, RawPolicy, RawPropagation, RawReads,
+    RawScenario, RawSentinel, RawSessions, RawStep, RawStore, RawStreamServer, RawTokenStorage,
 };
 use super::ron_tree::{Node, NodeKind};
 use super::source::{Place, SourceText};
 use crate::engine::{Dist, SimDuration};
 use crate::model::architecture::CLIENTS;
 use crate::model::{
-    AppServerSpec, AsyncJobsSpec, CapacitySpec, CdnKey, CdnMode, CdnSpec, ClientsSpec, ClockSource,
-    ClockSpec, ComponentKind, ComponentSpec, ConflictPolicy, CustomSpec, Durability, Endpoint,
-    KeyChoice, LinkSpec, LoadBalancerPolicy, LoadBalancerSpec, Model, OrgSpec, Partition,
+    AppServerSpec, AsyncJobsSpec, AuthSpec, CapacitySpec, CdnKey, CdnMode, CdnSpec, ClientsSpec,
+    ClockSource, ClockSpec, ComponentKind, ComponentSpec, ConflictPolicy, CustomSpec, Durability,
+    Endpoint, KeyChoice, LinkSpec, LoadBalancerPolicy, LoadBalancerSpec, Model, OrgSpec, Partition,
     Propagation, PubSubSpec, ReadConsistency, RetrySpec, SentinelSpec, SessionCacheSpec,
-    SessionStore, Step, StoreSpec, StreamServerSpec, UsageLimit,
+    SessionStore, Step, StoreSpec, StreamServerSpec, TokenStorage, UsageLimit,
 };
 
 /// Most clients a scenario may declare.
@@ -268,6 +268,24 @@ pub const SHARDS_MAX: u32 = 256;
 
 /// Most organisations a scenario may declare.
 pub const ORGS_MAX: u32 = 1_000_000;
+
+fn auth(c: &mut Checker<'_>, raw: &RawAuth, model: &Model) -> AuthSpec {
+    if raw.token_ttl.0 == SimDuration::ZERO {
+        let msg = "`token_ttl` must be above 0".to_string();
+        c.error(&["clients", "auth", "token_ttl"], msg, Some(r#"e.g. "15m""#.into()));
+    }
+    let app = model.components.iter().any(|s| matches!(s.kind, ComponentKind::AppServer(_)));
+    if !app {
+        let msg = "tokens are checked by app servers, and the model has none".to_string();
+        let hint = Some(r#"e.g. "api": AppServer(count: 2, propagation: pubsub)"#.into());
+        c.error(&["clients", "auth"], msg, hint);
+    }
+    let storage = match raw.storage {
+        RawTokenStorage::LocalStorage => TokenStorage::LocalStorage,
+        RawTokenStorage::HttpOnlyCookie => TokenStorage::HttpOnlyCookie,
+    };
+    AuthSpec { token_ttl: raw.token_ttl.0, storage }
+}
 
 fn orgs(c: &mut Checker<'_>, raw: &RawOrgs) -> OrgSpec {
     if raw.count == 0 || raw.count > ORGS_MAX {
@@ -740,6 +758,7 @@ pub fn clients(
         session_tokens: raw.session_tokens,
         clock,
         orgs: raw.orgs.as_ref().map(|o| orgs(&mut c, o)),
+        auth: raw.auth.map(|a| auth(&mut c, &a, model)),
     };
     check_stream_steps(&mut c, &spec.workflow, model);
     check_edit_steps(&mut c, &spec.workflow, model);
