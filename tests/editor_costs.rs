@@ -163,3 +163,34 @@ fn http_only_cookies_keep_tokens_from_a_script_and_short_lifetimes_bound_a_theft
         count(&local, "attacker", "tokens_stolen")
     );
 }
+
+/// `(queue max, wait p99)` of the load line `name`.
+fn queue(s: &Summary, name: &str) -> (u64, u64) {
+    let l = &s.load[name];
+    (l.queue_max, l.wait_ns.p99)
+}
+
+#[test]
+fn polling_bursts_fill_the_connection_pool_and_pub_sub_empties_it() {
+    let polling = summary("editor_pool_polling");
+    let pubsub = summary("editor_pool_pubsub");
+    let (max, wait) = queue(&polling, "api/0 pool");
+    assert!(max > 300 && wait > 100 * MS, "{max} {wait}");
+    assert_eq!(queue(&pubsub, "api/0 pool"), (0, 0));
+    let p99 = |s: &Summary| s.operations["edit"].latency_ns.p99;
+    assert!(p99(&polling) > 2 * p99(&pubsub) && p99(&pubsub) < 150 * MS);
+}
+
+#[test]
+fn scaling_out_single_threaded_servers_removes_their_queues() {
+    let four = summary("editor_api_saturated");
+    let eight = summary("editor_api_scaled_out");
+    let busy = |s: &Summary, name: &str| s.load[name].utilisation;
+    assert!(busy(&four, "api/0") > 0.75 && busy(&eight, "api/0") < 0.5);
+    assert!(queue(&four, "api/0").1 > 1000 * MS && queue(&eight, "api/0").1 < 100 * MS);
+    let p99 = |s: &Summary| s.operations["edit"].latency_ns.p99;
+    assert!(p99(&four) > 1000 * MS && p99(&eight) < 200 * MS);
+    // The cost beside the servers: each publish now reaches 7 other servers, not 3.
+    let per_publish = |s: &Summary| count(s, "bus", "delivered") / count(s, "bus", "published");
+    assert_eq!((per_publish(&four), per_publish(&eight)), (3, 7));
+}

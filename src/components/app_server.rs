@@ -24,14 +24,25 @@
 //! `CACHE_TIMEOUT` makes the server refuse the connection. Each outcome is reported
 //! to the checkers as a session event.
 //!
+//! With `capacity`, every request an editor sends waits for one of the server's
+//! workers (a Node.js server has one) and takes a drawn service time before the server
+//! acts on it; the server's own work (polls, pushes) is not charged. With `pool`, every
+//! query to the store takes one of the server's database connections until its answer
+//! arrives (a poll also gives its connection back when it is abandoned; no statement
+//! timeout is modelled, so a query the store never answers keeps its connection), and
+//! queries wait for a free one; reads then go through the server instead of past it.
+//!
 //! A crash loses everything the server holds in memory: connections, sessions, what
-//! it had pushed; requests reaching it are dropped until it restarts, empty.
+//! it had pushed, queued requests; requests reaching it are dropped until it restarts,
+//! empty.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Component;
+use super::capacity::{Capacity, Load};
 use super::env::Env;
 use super::message::{FLAG_SESSION, Fault, Msg, RETURN_LOST, Reply, Request, Status};
+use super::pool::Pool;
 use crate::check::{
     Invocation, OpId, OpKind, Outcome, Purpose, SessionEvent, SessionFate, Sighting, VersionId,
 };
@@ -104,6 +115,13 @@ pub struct AppServer {
     /// How long an access token is valid (`None`: tokens are not modelled).
     token_ttl: Option<SimDuration>,
     tokens: TokenCounts,
+    /// Documents to poll this tick (kept to spare an allocation per tick).
+    scratch: Vec<u32>,
+    /// The workers editors' requests wait for (`None`: unlimited). Boxed, like the
+    /// pool: most servers have neither, and every instance takes the largest size.
+    cpu: Option<Box<Capacity<Request>>>,
+    /// Database connections (`None`: unlimited).
+    pool: Option<Box<Pool>>,
 }
 
 /// What the server did with access tokens.
@@ -135,7 +153,18 @@ impl AppServer {
             polls: BTreeMap::new(),
             token_ttl: None,
             tokens: TokenCounts::default(),
+            scratch: Vec::new(),
+            cpu: spec.capacity.as_ref().map(|c| Box::new(Capacity::new(c, 0))),
+            pool: spec.pool.map(|size| Box::new(Pool::new(size))),
         }
+    }
+
+    /// What the workers and the connection pool did up to `now`: `""` for the workers,
+    /// `" pool"` for the connections (empty when the server has neither).
+    pub fn loads(&self, now: SimTime) -> Vec<(&'static str, Load)> {
+        let cpu = self.cpu.as_ref().map(|c| ("", c.load(now)));
+        let pool = self.pool.as_ref().map(|p| (" pool", p.load(now)));
+        cpu.into_iter().chain(pool).collect()
     }
 
     /// Checks the access token of every request: valid for `ttl` after it was issued.
@@ -167,6 +196,22 @@ impl AppServer {
         if !self.up {
             return env.drop_request(&request);
         }
+        let Some(cpu) = &mut self.cpu else { return self.handle(request, env) };
+        if let Err(turned) = cpu.arrive(request, env) {
+            env.drop_request(&turned); // Queue full: the editor times out.
+        }
+    }
+
+    /// A worker finished a request's service: the server acts on it.
+    fn on_done(&mut self, job: u32, env: &mut Env<'_>) {
+        let (_, worker) = Capacity::<Request>::split(job);
+        let Some(cpu) = &mut self.cpu else { return };
+        if let Some(request) = cpu.done(worker, env) {
+            self.handle(request, env);
+        }
+    }
+
+    fn handle(&mut self, request: Request, env: &mut Env<'_>) {
         let inv = env.history.invocation(request.op);
         let (purpose, editor) = (inv.purpose, inv.client);
         let back_ns = env.add_return_hop(request.return_ns, request.via);
@@ -177,6 +222,8 @@ impl AppServer {
         match purpose {
             Purpose::Connect => self.on_connect(request, conn, editor, env),
             Purpose::Edit => self.relay(request, conn, purpose, env),
+            // A query needs a connection, so the answer comes back through the server.
+            _ if self.pool.is_some() => self.relay(request, conn, purpose, env),
             _ => {
                 let onward = Request { return_ns: back_ns, via: self.data, ..request };
                 env.send(self.data, Msg::Request(onward));
@@ -254,7 +301,9 @@ impl AppServer {
         call: CacheCall,
         env: &mut Env<'_>,
     ) {
-        let op = Self::server_op(cache, OpKind::Control, purpose, 0, editor, env);
+        let request = Self::server_op(cache, OpKind::Control, purpose, 0, editor, env);
+        let op = request.op;
+        env.send(cache, Msg::Request(request));
         let seq = self.next_timer;
         self.next_timer = self.next_timer.wrapping_add(1);
         self.calls.insert(op, (seq, call));
@@ -312,12 +361,39 @@ impl AppServer {
     /// Sends the editor's request to the store as this server's own, to act on the answer.
     fn relay(&mut self, request: Request, conn: Conn, purpose: Purpose, env: &mut Env<'_>) {
         let own = Request { origin: env.id, via: self.data, return_ns: 0, ..request };
-        if env.send(self.data, Msg::Request(own)) {
-            self.relays.insert(request.op, Relay { conn, key: request.key, purpose });
+        self.relays.insert(request.op, Relay { conn, key: request.key, purpose });
+        self.query_store(own, env);
+    }
+
+    /// Sends a query to the store, once the pool (if any) gives it a connection.
+    fn query_store(&mut self, query: Request, env: &mut Env<'_>) {
+        let granted = match &mut self.pool {
+            Some(pool) => pool.acquire(query, env.now()),
+            None => Some(query),
+        };
+        self.send_granted(granted, env);
+    }
+
+    /// Sends queries that hold a connection; one lost on the way frees its connection
+    /// at once, for the next in line.
+    fn send_granted(&mut self, mut granted: Option<Request>, env: &mut Env<'_>) {
+        while let Some(query) = granted.take() {
+            if env.send(self.data, Msg::Request(query)) {
+                return;
+            }
+            self.relays.remove(&query.op); // The editor times out.
+            granted = self.release(query.op, env);
         }
     }
 
+    /// Query `op` holds no connection any more: the next waiting query, if any, gets it.
+    fn release(&mut self, op: OpId, env: &mut Env<'_>) -> Option<Request> {
+        self.pool.as_mut().and_then(|p| p.release(op, env.now()))
+    }
+
     fn on_reply(&mut self, reply: Reply, env: &mut Env<'_>) {
+        let next = self.release(reply.op, env);
+        self.send_granted(next, env);
         if let Some(key) = self.polls.remove(&reply.op) {
             return self.on_poll(key, reply, env);
         }
@@ -381,20 +457,27 @@ impl AppServer {
         for (op, _) in std::mem::take(&mut self.polls) {
             // A late answer finds no poll waiting and is released.
             env.history.complete(op, Outcome::Unknown, VersionId::ROOT, (0, 0), at, event, false);
+            let next = self.release(op, env);
+            self.send_granted(next, env);
         }
         if env.stopping() {
             return;
         }
-        for (&key, _) in self.docs.iter().filter(|(_, c)| !c.is_empty()) {
+        let mut open = std::mem::take(&mut self.scratch);
+        open.clear();
+        open.extend(self.docs.iter().filter(|(_, c)| !c.is_empty()).map(|(&key, _)| key));
+        for &key in &open {
             // A lost poll is abandoned like an unanswered one, at the next tick.
-            let op = Self::server_op(self.data, OpKind::Read, Purpose::Poll, key, u32::MAX, env);
-            self.polls.insert(op, key);
+            let poll = Self::server_op(self.data, OpKind::Read, Purpose::Poll, key, u32::MAX, env);
+            self.polls.insert(poll.op, key);
+            self.query_store(poll, env);
         }
+        self.scratch = open;
         env.timer(every, Msg::Wake);
     }
 
-    /// Sends a request of this server's own over `link`: a poll of `key`, or a session
-    /// call on behalf of editor `client`.
+    /// A request of this server's own, to send over `link`: a poll of `key`, or a
+    /// session call on behalf of editor `client`.
     fn server_op(
         link: LinkId,
         kind: OpKind,
@@ -402,7 +485,7 @@ impl AppServer {
         key: u32,
         client: u32,
         env: &mut Env<'_>,
-    ) -> OpId {
+    ) -> Request {
         let op = env.history.invoke(Invocation {
             client,
             session: 0,
@@ -418,7 +501,7 @@ impl AppServer {
             newest: VersionId::ROOT,
             token: SimTime::ZERO,
         });
-        let request = Request {
+        Request {
             origin: env.id,
             op,
             key,
@@ -427,9 +510,7 @@ impl AppServer {
             return_ns: 0,
             kind,
             flags: 0,
-        };
-        env.send(link, Msg::Request(request));
-        op
+        }
     }
 
     /// Loses everything held in memory; in-flight work is abandoned.
@@ -440,6 +521,13 @@ impl AppServer {
         for op in abandoned.chain(std::mem::take(&mut self.calls).into_keys()) {
             // A late answer finds nothing waiting and is released.
             env.history.complete(op, Outcome::Unknown, VersionId::ROOT, (0, 0), at, event, false);
+        }
+        // Requests waiting for a worker or a connection are gone; their editors time out.
+        if let Some(cpu) = &mut self.cpu {
+            cpu.drop_all(at, |r| env.drop_request(&r));
+        }
+        if let Some(pool) = &mut self.pool {
+            pool.clear(at, |q| env.drop_request(&q));
         }
         self.up = false;
         self.docs.clear();
@@ -470,6 +558,7 @@ impl Component for AppServer {
                 Propagation::PubSub | Propagation::Notify => {}
             },
             Msg::Timeout { op_seq } => self.on_cache_timeout(op_seq, env),
+            Msg::Done { job } => self.on_done(job, env),
             Msg::Fault(Fault::Crash) if self.up => self.crash(env),
             Msg::Fault(Fault::Restart) => self.up = true,
             Msg::Fault(_) => {}

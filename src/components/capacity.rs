@@ -205,7 +205,7 @@ impl<T: Copy> Capacity<T> {
 }
 
 /// Adds `busy` workers and `queued` requests held from `load.until` to `now`.
-fn accrue(load: &mut Load, now: SimTime, busy: usize, queued: usize) {
+pub(super) fn accrue(load: &mut Load, now: SimTime, busy: usize, queued: usize) {
     let dt = u128::from(now.since(load.until).as_nanos());
     load.busy_ns += dt * busy as u128;
     load.queued_ns += dt * queued as u128;

@@ -106,13 +106,32 @@ struct Streaming {
     of: u32,
 }
 
-/// Mid-stream disconnects this client suffers.
+/// Mid-stream disconnects this client suffers (as the fault says them, compactly:
+/// there is one per client).
 #[derive(Debug, Clone, Copy)]
 struct MidStream {
-    chance: f64,
-    within_ns: u64,
-    lasting_ns: u64,
+    chance_ppm: u32,
+    within_ms: u32,
+    lasting_ms: u32,
 }
+
+/// A request waiting for the access token's renewal (compact: one per client).
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    kind: OpKind,
+    purpose: Purpose,
+    attempt: u16,
+}
+
+impl Pending {
+    fn in_flight(self) -> InFlight {
+        let (kind, purpose, attempt) = (self.kind, self.purpose, u32::from(self.attempt));
+        InFlight { op: 0, seq: 0, kind, purpose, attempt }
+    }
+}
+
+/// `Client::token` when the client must get a new token before its next request.
+const NO_TOKEN: SimTime = SimTime(u64::MAX);
 
 /// One simulated user.
 #[derive(Debug)]
@@ -147,9 +166,9 @@ pub struct Client {
     /// Whether the editor has logged in (its browser holds a session cookie).
     logged_in: bool,
     /// When its access token was issued (`None`: it must get a new one first).
-    token: Option<SimTime>,
+    token: SimTime,
     /// The request waiting for a token renewal.
-    after_renewal: Option<InFlight>,
+    after_renewal: Option<Pending>,
     /// Its access was revoked and its token could not be renewed: the user is out.
     signed_out: bool,
 }
@@ -184,7 +203,7 @@ impl Client {
             connected_to: None,
             logged_in: false,
             // Logged in when the page loads, at the start of the run.
-            token: Some(SimTime::ZERO),
+            token: SimTime::ZERO,
             after_renewal: None,
             signed_out: false,
         }
@@ -375,7 +394,7 @@ impl Client {
             invoked: env.now(),
             invoke_event: env.event(),
             newest: VersionId::ROOT,
-            token: self.token.unwrap_or(SimTime::ZERO),
+            token: if self.token == NO_TOKEN { SimTime::ZERO } else { self.token },
         })
     }
 
@@ -384,12 +403,14 @@ impl Client {
     fn token_due(&self, purpose: Purpose, env: &Env<'_>) -> bool {
         let Some(auth) = self.workload.auth else { return false };
         let renew_at = |t: SimTime| t.after(SimDuration(auth.token_ttl.as_nanos() / 10 * 9));
-        purpose != Purpose::TokenRefresh && self.token.is_none_or(|t| env.now() >= renew_at(t))
+        purpose != Purpose::TokenRefresh
+            && (self.token == NO_TOKEN || env.now() >= renew_at(self.token))
     }
 
     fn send(&mut self, kind: OpKind, purpose: Purpose, attempt: u32, env: &mut Env<'_>) {
         if self.token_due(purpose, env) {
-            self.after_renewal = Some(InFlight { op: 0, seq: 0, kind, purpose, attempt });
+            let attempt = attempt.min(u32::from(u16::MAX)) as u16;
+            self.after_renewal = Some(Pending { kind, purpose, attempt });
             return self.send(OpKind::Control, Purpose::TokenRefresh, 1, env);
         }
         self.op_seq = self.op_seq.wrapping_add(1);
@@ -457,15 +478,15 @@ impl Client {
         match (op.purpose, reply.status) {
             (Purpose::TokenRefresh, Status::Ok) => {
                 // Issued after the renewal was sent: counting from then errs early.
-                self.token = Some(record.inv.invoked);
+                self.token = record.inv.invoked;
                 match self.after_renewal.take() {
-                    Some(next) => self.send(next.kind, next.purpose, next.attempt, env),
+                    Some(next) => self.send(next.kind, next.purpose, u32::from(next.attempt), env),
                     None => self.next_step(env),
                 }
             }
             (Purpose::TokenRefresh, Status::Unauthorized) => self.sign_out(),
             (_, Status::Unauthorized) => {
-                self.token = None; // Renew before the retry.
+                self.token = NO_TOKEN; // Renew before the retry.
                 self.after_failure(op, env);
             }
             (Purpose::Prepare, Status::Ok) => match self.action {
@@ -547,7 +568,7 @@ impl Client {
         if op.purpose == Purpose::TokenRefresh {
             // The renewal failed: the request that waited for it failed with it.
             let Some(next) = self.after_renewal.take() else { return self.next_step(env) };
-            return self.after_failure(next, env);
+            return self.after_failure(next.in_flight(), env);
         }
         let retry = self.workload.retry.as_ref().filter(|r| op.attempt < r.attempts);
         // A refused write whose message the store already holds needs no retry: the
@@ -595,9 +616,11 @@ impl Client {
         self.stream = Some(Streaming { message, op, seq, requested, received: 0, of: 0 });
         env.history.figures.streams += 1;
         if let Some(m) = self.mid_stream {
-            if env.rng.chance(m.chance) {
-                let at = (env.rng.unit() * m.within_ns as f64) as u64;
-                env.timer(SimDuration(at), Msg::Fault(Fault::Disconnect(m.lasting_ns)));
+            if env.rng.chance(f64::from(m.chance_ppm) / 1e6) {
+                let within_ns = u64::from(m.within_ms) * 1_000_000;
+                let at = (env.rng.unit() * within_ns as f64) as u64;
+                let lasting_ns = u64::from(m.lasting_ms) * 1_000_000;
+                env.timer(SimDuration(at), Msg::Fault(Fault::Disconnect(lasting_ns)));
             }
         }
     }
@@ -680,11 +703,7 @@ impl Client {
             Fault::Revoke => env.history.revoke(self.index, env.now(), env.event()),
             Fault::StealToken => self.leak_token(env),
             Fault::MidStream { chance_ppm, within_ms, lasting_ms } => {
-                self.mid_stream = Some(MidStream {
-                    chance: f64::from(chance_ppm) / 1e6,
-                    within_ns: u64::from(within_ms) * 1_000_000,
-                    lasting_ns: u64::from(lasting_ms) * 1_000_000,
-                });
+                self.mid_stream = Some(MidStream { chance_ppm, within_ms, lasting_ms });
             }
             _ => {}
         }
@@ -698,7 +717,10 @@ impl Client {
         let (Some(auth), Some(attacker)) = (self.workload.auth, self.workload.attacker) else {
             return;
         };
-        let Some(issued) = self.token.filter(|_| !self.signed_out) else { return };
+        if self.signed_out || self.token == NO_TOKEN {
+            return;
+        }
+        let issued = self.token;
         let readable = auth.storage == TokenStorage::LocalStorage;
         let stolen = Msg::Stolen { victim: self.index, key: self.key, issued, readable };
         env.deliver(SimDuration::ZERO, attacker, stolen);

@@ -16,6 +16,7 @@ pub mod env;
 pub mod fault_driver;
 pub mod load_balancer;
 pub mod message;
+pub mod pool;
 pub mod pubsub;
 pub mod registry;
 pub mod sentinel;

@@ -41,8 +41,8 @@ pub enum BuiltIn {
     StreamServer(StreamServer),
     /// An async job queue.
     AsyncJobs(AsyncJobs),
-    /// A WebSocket app server of the editor.
-    AppServer(AppServer),
+    /// A WebSocket app server of the editor (boxed, like a store: few and large).
+    AppServer(Box<AppServer>),
     /// A pub/sub broker.
     PubSub(PubSub),
     /// A shared session cache.
@@ -461,7 +461,7 @@ fn build_instance(
             let data = *data.first().ok_or("an app server needs a store link")?;
             let links = AppLinks { data, bus: bus.first().copied(), cache: cache.first().copied() };
             let token_ttl = scenario.clients.auth.map(|auth| auth.token_ttl);
-            BuiltIn::AppServer(AppServer::new(a, links).with_token_ttl(token_ttl))
+            BuiltIn::AppServer(Box::new(AppServer::new(a, links).with_token_ttl(token_ttl)))
         }
         ComponentKind::SessionCache(x) => BuiltIn::SessionCache(SessionCache::new(x)),
         ComponentKind::Cdn(x) => {
@@ -616,11 +616,14 @@ impl World {
         let mut all = Vec::new();
         for (i, c) in self.components.iter().enumerate() {
             let name = self.name(ComponentId(i as u32));
-            if let BuiltIn::Store(s) = c {
-                all.extend(
-                    s.loads(now).into_iter().map(|(suffix, l)| (format!("{name}{suffix}"), l)),
-                );
-            }
+            let loads = match c {
+                BuiltIn::Store(s) => s.loads(now),
+                BuiltIn::AppServer(a) => {
+                    a.loads(now).into_iter().map(|(suffix, l)| (suffix.to_string(), l)).collect()
+                }
+                _ => continue,
+            };
+            all.extend(loads.into_iter().map(|(suffix, l)| (format!("{name}{suffix}"), l)));
         }
         all
     }

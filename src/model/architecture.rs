@@ -91,7 +91,7 @@ pub struct StreamServerSpec {
 }
 
 /// WebSocket app server parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct AppServerSpec {
     /// Instances (`api/0`, `api/1`, ...), each with its own connections.
     pub count: u32,
@@ -99,6 +99,11 @@ pub struct AppServerSpec {
     pub propagation: Propagation,
     /// Where a server keeps its editors' login sessions.
     pub sessions: SessionStore,
+    /// Each server's workers and service time for the requests it takes (`None`:
+    /// unlimited and instant).
+    pub capacity: Option<CapacitySpec>,
+    /// Each server's database connections (`None`: unlimited).
+    pub pool: Option<u32>,
 }
 
 /// Where app servers keep login sessions.

@@ -54,9 +54,11 @@ impl LoadSummary {
 pub fn write_loads(t: &mut String, loads: &BTreeMap<String, LoadSummary>) {
     let f = format_nanos;
     for (name, l) in loads {
+        // An app server's connection pool is a queue whose workers are connections.
+        let unit = if name.ends_with(" pool") { "connection" } else { "worker" };
         let _ = write!(
             t,
-            "load         {name}: {} worker{}, {:.1}% busy; queue mean {:.2}, max {}; wait p50 \
+            "load         {name}: {} {unit}{}, {:.1}% busy; queue mean {:.2}, max {}; wait p50 \
              {}, p99 {}; in system mean {}; served {}",
             l.workers,
             if l.workers == 1 { "" } else { "s" },

@@ -161,6 +161,12 @@ pub struct RawAppServer {
     /// `local` or `shared`; absent: sessions are not modelled.
     #[serde(default)]
     pub sessions: Option<RawSessions>,
+    /// `(workers: 1, service: exp("2ms"))`: each server's workers.
+    #[serde(default)]
+    pub capacity: Option<RawCapacity>,
+    /// Each server's database connections.
+    #[serde(default)]
+    pub pool: Option<u32>,
 }
 
 /// Where app servers keep login sessions.

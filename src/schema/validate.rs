@@ -394,7 +394,13 @@ fn app_server(c: &mut Checker<'_>, name: &str, a: &RawAppServer) -> AppServerSpe
         Some(RawSessions::Local) => SessionStore::Local,
         Some(RawSessions::Shared) => SessionStore::Shared,
     };
-    AppServerSpec { count: a.count, propagation, sessions }
+    let path = ["components", name, "capacity"];
+    let capacity = a.capacity.as_ref().map(|x| capacity(c, &path, x));
+    if a.pool.is_some_and(|p| p == 0 || p > WORKERS_MAX) {
+        let msg = format!("`pool` must be between 1 and {WORKERS_MAX} connections");
+        c.error(&["components", name, "pool"], msg, None);
+    }
+    AppServerSpec { count: a.count, propagation, sessions, capacity, pool: a.pool }
 }
 
 fn load_balancer(c: &mut Checker<'_>, name: &str, lb: &RawLoadBalancer) -> LoadBalancerSpec {
@@ -498,7 +504,7 @@ fn check_roles(c: &mut Checker<'_>, model: &Model) {
         let data = out.len() - jobs - brokers - caches;
         let name = &spec.name;
         let hint = Some(format!(r#"add (from: "{name}", to: "db", latency: exp("1ms"))"#));
-        let problem = match spec.kind {
+        let problem = match &spec.kind {
             ComponentKind::LoadBalancer(_) if out.is_empty() => {
                 Some((format!("load balancer `{name}` has no link to send requests on"), hint))
             }
