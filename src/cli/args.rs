@@ -18,6 +18,28 @@ pub struct Args {
 pub enum Command {
     /// Run a scenario once and print its summary.
     Run(RunArgs),
+    /// Run a scenario's `sweep` grid in parallel; write CSVs and charts.
+    Sweep(SweepArgs),
+}
+
+/// `archsim sweep`.
+#[derive(Debug, clap::Args)]
+pub struct SweepArgs {
+    /// The scenario file (RON) with a `sweep` block.
+    pub scenario: PathBuf,
+    /// Directory for `results.csv`, `summary.csv` and the charts
+    /// (default: `sweeps/<scenario file name>`).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Worker threads (default: one per core). The output does not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Override a parameter at every point, e.g. `clients.count=100`.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Output format of a summary.

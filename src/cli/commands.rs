@@ -33,10 +33,12 @@ pub fn main() -> i32 {
     };
     match args.command {
         Command::Run(run) => run_command(&run, &Registry::new()),
+        Command::Sweep(sweep) => super::sweep_command::sweep_command(&sweep),
     }
 }
 
-fn report_errors(format: Format, err: &LoadError) -> i32 {
+/// Prints `err` for people (`Text`) or tools (`Json`); returns the bad-input code.
+pub fn report_errors(format: Format, err: &LoadError) -> i32 {
     match format {
         Format::Text => eprint!("{err}"),
         Format::Json => {

@@ -4,5 +4,6 @@
 
 pub mod args;
 pub mod commands;
+pub mod sweep_command;
 
 pub use commands::main;

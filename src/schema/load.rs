@@ -22,7 +22,7 @@ use crate::model::{ComponentKind, Model, Scenario};
 pub const FILE_BYTES_MAX: u64 = 16 * 1024 * 1024;
 
 /// Top-level scenario fields an override path may start with (others go to the model).
-pub const SCENARIO_FIELDS: [&str; 9] = [
+pub const SCENARIO_FIELDS: [&str; 11] = [
     "name",
     "seed",
     "duration",
@@ -31,7 +31,9 @@ pub const SCENARIO_FIELDS: [&str; 9] = [
     "check",
     "staleness_bound",
     "propagation_bound",
+    "revocation_bound",
     "expect",
+    "sweep",
 ];
 
 type Loaded<T> = Result<T, LoadError>;
@@ -259,6 +261,19 @@ pub fn load_scenario(path: &Path, cli_sets: &[String], registry: &Registry) -> L
         checks: experiment.checks,
         expect: experiment.expect,
     })
+}
+
+/// Reads the `sweep` block of the scenario at `path` (the scenario itself is loaded
+/// per grid point, with the point's overrides).
+pub fn load_sweep(path: &Path) -> Loaded<crate::sweep::SweepSpec> {
+    let (src, raw, tree) = open::<RawScenario>(path, None)?;
+    let at = Locator { src: &src, tree: &tree };
+    let Some(sweep) = &raw.sweep else {
+        let msg = "the scenario has no `sweep` block";
+        let hint = r#"add e.g. `sweep: (grid: [(param: "db.replication.lag", values: linear(from: 0, to: 5, steps: 11), format: "exp("{}s")")], seeds: 5, metrics: [...])`"#;
+        return fail(Diagnostic::at(at.place(&[]), msg).with_hint(Some(hint.into())));
+    };
+    super::sweep::sweep(sweep, &at).map_err(|diagnostics| LoadError { diagnostics })
 }
 
 /// Loads and validates a model file, with `overrides` spliced in.

@@ -9,8 +9,9 @@ pub mod overrides;
 pub mod raw;
 pub mod ron_tree;
 pub mod source;
+pub mod sweep;
 pub mod validate;
 
 pub use error::{Diagnostic, LoadError};
-pub use load::{load_model, load_scenario};
+pub use load::{load_model, load_scenario, load_sweep};
 pub use overrides::Override;

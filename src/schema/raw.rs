@@ -495,6 +495,103 @@ pub struct RawScenario {
     /// Expected verdicts by checker name.
     #[serde(default)]
     pub expect: BTreeMap<RawCheck, RawExpect>,
+    /// The grid `archsim sweep` runs (ignored by `archsim run`).
+    #[serde(default)]
+    pub sweep: Option<RawSweep>,
+}
+
+/// `sweep: (grid: [...], variants: [...], seeds: 5, metrics: [...])`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "sweep")]
+pub struct RawSweep {
+    /// Axes of the grid (every combination runs); the first is the charts' x axis.
+    pub grid: Vec<RawAxis>,
+    /// Variants run at every point (one line each in the charts); none: the scenario.
+    #[serde(default)]
+    pub variants: Vec<RawVariant>,
+    /// Runs per point and variant, each with its own seed.
+    #[serde(default = "one_seed")]
+    pub seeds: u32,
+    /// Figures collected from every run.
+    pub metrics: Vec<RawMetric>,
+}
+
+fn one_seed() -> u32 {
+    1
+}
+
+/// One axis: a parameter and the values it takes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "axis")]
+pub struct RawAxis {
+    /// The dotted path of the parameter (as `--set` takes it).
+    pub param: String,
+    /// The values.
+    pub values: RawValues,
+    /// How a value becomes the parameter's RON text: `{}` stands for the number
+    /// (`"exp(\"{}s\")"`); the number itself when absent.
+    #[serde(default)]
+    pub format: Option<String>,
+    /// Axis title in charts (the path when absent).
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
+/// The values of an axis.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case", rename = "values")]
+pub enum RawValues {
+    /// `list([0.5, 1, 2])`.
+    List(Vec<f64>),
+    /// `linear(from: 0, to: 5, steps: 11)`: evenly spaced, both ends included.
+    Linear {
+        /// First value.
+        from: f64,
+        /// Last value.
+        to: f64,
+        /// Number of values.
+        steps: u32,
+    },
+    /// `log(from: 0.01, to: 10, steps: 7)`: evenly spaced in log scale.
+    Log {
+        /// First value (above 0).
+        from: f64,
+        /// Last value (above 0).
+        to: f64,
+        /// Number of values.
+        steps: u32,
+    },
+}
+
+/// A variant: a name and the overrides that make it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "variant")]
+pub struct RawVariant {
+    /// Legend text.
+    pub name: String,
+    /// Overrides as `--set` takes them: `["clients.session_tokens=true"]`.
+    #[serde(default)]
+    pub set: Vec<String>,
+}
+
+/// A metric: a figure of the run's JSON summary, optionally divided by another.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "metric")]
+pub struct RawMetric {
+    /// Column and chart title.
+    pub name: String,
+    /// Dotted path in the summary JSON: `checks.lost_acknowledged_write.violations`.
+    pub of: String,
+    /// Divided by this figure (a path too), when given.
+    #[serde(default)]
+    pub per: Option<String>,
+    /// Then multiplied by this (1000 for "per 1 000", 100 for a percentage).
+    #[serde(default = "unit_scale")]
+    pub scale: f64,
+}
+
+fn unit_scale() -> f64 {
+    1.0
 }
 
 /// Checker names.

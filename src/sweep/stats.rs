@@ -1,0 +1,67 @@
+//! Per-point statistics of a metric over replicates: mean, a 95% confidence interval
+//! of the mean (Student's t), min and max.
+
+/// Two-sided 95% quantiles of Student's t for 1 to 30 degrees of freedom.
+const T95: [f64; 30] = [
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+    2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+    2.052, 2.048, 2.045, 2.042,
+];
+
+/// The 97.5% quantile of Student's t with `df` degrees of freedom (1.96 beyond 30).
+pub fn t95(df: usize) -> f64 {
+    match df {
+        0 => f64::NAN,
+        1..=30 => T95[df - 1],
+        _ => 1.96,
+    }
+}
+
+/// What the replicates of one point say.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PointStats {
+    /// Replicates.
+    pub n: usize,
+    /// Mean.
+    pub mean: f64,
+    /// Half-width of the 95% confidence interval of the mean (0 for one replicate).
+    pub ci95: f64,
+    /// Smallest.
+    pub min: f64,
+    /// Largest.
+    pub max: f64,
+}
+
+impl PointStats {
+    /// The statistics of `values` (at least one).
+    pub fn of(values: &[f64]) -> PointStats {
+        assert!(!values.is_empty(), "statistics of no values");
+        let n = values.len();
+        let mean = values.iter().sum::<f64>() / n as f64;
+        let ci95 = if n < 2 {
+            0.0
+        } else {
+            let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1) as f64;
+            t95(n - 1) * libm::sqrt(var / n as f64)
+        };
+        let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        PointStats { n, mean, ci95, min, max }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_interval_is_t_times_the_standard_error() {
+        // Mean 5, sample variance 10/3 ... of [2, 4, 6, 8]: sd = sqrt(20/3), se = sd / 2.
+        let s = PointStats::of(&[2.0, 4.0, 6.0, 8.0]);
+        assert_eq!((s.n, s.mean, s.min, s.max), (4, 5.0, 2.0, 8.0));
+        let se = (20.0f64 / 3.0).sqrt() / 2.0;
+        assert!((s.ci95 - 3.182 * se).abs() < 1e-12, "{}", s.ci95);
+        assert_eq!(PointStats::of(&[3.0]).ci95, 0.0);
+        assert_eq!(t95(100), 1.96);
+    }
+}
