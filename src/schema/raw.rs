@@ -588,6 +588,10 @@ pub struct RawMetric {
     /// Then multiplied by this (1000 for "per 1 000", 100 for a percentage).
     #[serde(default = "unit_scale")]
     pub scale: f64,
+    /// The value when a run's summary lacks the figure `of` (an operation row that
+    /// never happened is left out): `absent: 0`. Without it, such a run is left out.
+    #[serde(default)]
+    pub absent: Option<f64>,
 }
 
 fn unit_scale() -> f64 {

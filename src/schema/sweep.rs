@@ -68,6 +68,7 @@ pub fn sweep(raw: &RawSweep, at: &Locator<'_>) -> Result<SweepSpec, Vec<Diagnost
             of: m.of.clone(),
             per: m.per.clone(),
             scale: m.scale,
+            absent: m.absent,
         })
         .collect();
     let spec = SweepSpec { axes, variants, seeds: raw.seeds, metrics };

@@ -52,6 +52,8 @@ pub struct Metric {
     pub per: Option<String>,
     /// Factor.
     pub scale: f64,
+    /// The value when a summary lacks `of`.
+    pub absent: Option<f64>,
 }
 
 /// A validated sweep.
@@ -120,10 +122,12 @@ impl SweepSpec {
         out
     }
 
-    /// The overrides of `run`: its variant's, then its grid values.
+    /// The overrides of `run`: its grid values, then its variant's (a variant that sets
+    /// a swept parameter, such as pub/sub against a polling interval, wins).
     pub fn sets(&self, run: &RunPlan) -> Vec<String> {
-        let mut sets = self.variants[run.variant].set.clone();
-        sets.extend(self.axes.iter().zip(&run.values).map(|(a, &i)| a.set(i)));
+        let mut sets: Vec<String> =
+            self.axes.iter().zip(&run.values).map(|(a, &i)| a.set(i)).collect();
+        sets.extend(self.variants[run.variant].set.iter().cloned());
         sets
     }
 }
@@ -175,7 +179,7 @@ mod tests {
         seeds.dedup();
         assert_eq!(seeds.len(), 12);
         let sets = s.sets(&runs[12 + 7]);
-        assert_eq!(sets, vec!["a=true", "db.lag=exp(\"2s\")", "x=exp(\"1s\")"]);
+        assert_eq!(sets, vec!["db.lag=exp(\"2s\")", "x=exp(\"1s\")", "a=true"]);
     }
 
     #[test]

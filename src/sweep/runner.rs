@@ -82,7 +82,7 @@ pub fn figure(json: &Value, path: &str) -> Option<f64> {
 
 /// A metric's value in a summary: its figure, divided and scaled.
 pub fn metric(json: &Value, m: &Metric) -> Option<f64> {
-    let of = figure(json, &m.of)?;
+    let Some(of) = figure(json, &m.of) else { return m.absent };
     let value = match &m.per {
         Some(per) => {
             let per = figure(json, per)?;
@@ -97,7 +97,8 @@ pub fn metric(json: &Value, m: &Metric) -> Option<f64> {
 pub fn missing_metrics(json: &Value, metrics: &[Metric]) -> Vec<String> {
     let mut missing = Vec::new();
     for m in metrics {
-        for path in std::iter::once(&m.of).chain(&m.per) {
+        let of = m.absent.is_none().then_some(&m.of);
+        for path in of.into_iter().chain(&m.per) {
             if figure(json, path).is_none() {
                 missing.push(format!("metric `{}`: the summary has no number at `{path}`", m.name));
             }
@@ -120,6 +121,7 @@ mod tests {
             of: "checks.lost.violations".into(),
             per: Some("checks.lost.checked".into()),
             scale: 1000.0,
+            absent: None,
         };
         assert_eq!(metric(&json, &m), Some(25.0));
         assert!(missing_metrics(&json, &[m]).is_empty());
