@@ -2,7 +2,7 @@
 //! `results.csv`, `summary.csv` and one chart per metric (SVG and PNG) in the output
 //! directory, each written atomically.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -57,12 +57,15 @@ pub fn sweep_command(args: &SweepArgs) -> i32 {
     match write_outputs(&out, &spec, &results) {
         Ok(files) => {
             let rate = results.len() as f64 / wall.max(1e-9);
-            println!(
-                "{} runs in {wall:.1} s wall ({rate:.1} runs/s, {} threads)",
-                results.len(),
-                pool.current_num_threads()
+            let threads = pool.current_num_threads();
+            let mut text = format!(
+                "{} runs in {wall:.1} s wall ({rate:.1} runs/s, {threads} threads)\n",
+                results.len()
             );
-            files.iter().for_each(|f| println!("wrote {}", f.display()));
+            files.iter().for_each(|f| text.push_str(&format!("wrote {}\n", f.display())));
+            // A closed stdout (`| head`) must not turn a finished sweep into a panic.
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
             EXIT_OK
         }
         Err(msg) => fail(&out, &msg),
