@@ -9,7 +9,7 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::args::{Format, SweepArgs};
-use super::commands::{EXIT_BAD_INPUT, EXIT_OK, report_errors};
+use super::commands::{EXIT_OK, report_errors};
 use crate::report::write_atomically;
 use crate::schema::source::Place;
 use crate::schema::{Diagnostic, LoadError, load_sweep};
@@ -75,7 +75,6 @@ pub fn sweep_command(args: &SweepArgs) -> i32 {
 fn fail(path: &Path, msg: &str) -> i32 {
     let place = Place::file_start(&path.display().to_string());
     report_errors(Format::Text, &LoadError::one(Diagnostic::at(place, msg.to_string())))
-        .max(EXIT_BAD_INPUT)
 }
 
 /// `sweeps/<file stem>`.

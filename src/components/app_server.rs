@@ -40,11 +40,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Component;
 use super::capacity::{Capacity, Load};
-use super::env::Env;
+use super::env::{Env, OwnOp};
 use super::message::{FLAG_SESSION, Fault, Msg, RETURN_LOST, Reply, Request, Status};
 use super::pool::Pool;
 use crate::check::{
-    Invocation, OpId, OpKind, Outcome, Purpose, SessionEvent, SessionFate, Sighting, VersionId,
+    Invocation, OpId, OpKind, Outcome, Purpose, SessionEvent, SessionFate, VersionId,
 };
 use crate::engine::{ComponentId, LinkId, SimDuration, SimTime};
 use crate::model::{AppServerSpec, Propagation, SessionStore};
@@ -212,11 +212,11 @@ impl AppServer {
     }
 
     fn handle(&mut self, request: Request, env: &mut Env<'_>) {
-        let inv = env.history.invocation(request.op);
+        let inv = *env.history.invocation(request.op);
         let (purpose, editor) = (inv.purpose, inv.client);
         let back_ns = env.add_return_hop(request.return_ns, request.via);
         let conn = Conn { client: request.origin, back_ns };
-        if let Some(status) = self.token_check(request.op, env) {
+        if let Some(status) = self.token_check(&inv, env) {
             return self.answer(request.op, conn, status, env);
         }
         match purpose {
@@ -235,9 +235,8 @@ impl AppServer {
     /// answered here (refused once the user's access is revoked), and any other request
     /// on an expired token is refused. The token itself is all the server checks, so a
     /// revoked user's unexpired token still works.
-    fn token_check(&mut self, op: OpId, env: &mut Env<'_>) -> Option<Status> {
+    fn token_check(&mut self, inv: &Invocation, env: &Env<'_>) -> Option<Status> {
         let ttl = self.token_ttl?;
-        let inv = env.history.invocation(op);
         let now = env.now();
         if inv.purpose == Purpose::TokenRefresh {
             if env.history.revoked_at(inv.client).is_some_and(|at| at <= now) {
@@ -486,31 +485,7 @@ impl AppServer {
         client: u32,
         env: &mut Env<'_>,
     ) -> Request {
-        let op = env.history.invoke(Invocation {
-            client,
-            session: 0,
-            kind,
-            purpose,
-            key,
-            message: 0,
-            attempt: 1,
-            seen: Sighting::NOTHING,
-            stamp: env.now().as_nanos() as i64,
-            invoked: env.now(),
-            invoke_event: env.event(),
-            newest: VersionId::ROOT,
-            token: SimTime::ZERO,
-        });
-        Request {
-            origin: env.id,
-            op,
-            key,
-            via: link,
-            seen: VersionId::ROOT,
-            return_ns: 0,
-            kind,
-            flags: 0,
-        }
+        env.own_request(link, OwnOp { client, kind, purpose, key, token: SimTime::ZERO })
     }
 
     /// Loses everything held in memory; in-flight work is abandoned.

@@ -10,9 +10,9 @@
 use std::collections::BTreeMap;
 
 use super::Component;
-use super::env::Env;
-use super::message::{Msg, Reply, Request, Status};
-use crate::check::{Invocation, OpId, OpKind, Outcome, Purpose, Sighting, VersionId};
+use super::env::{Env, OwnOp};
+use super::message::{Msg, Reply, Status};
+use crate::check::{OpId, OpKind, Outcome, Purpose, VersionId};
 use crate::engine::{LinkId, SimDuration, SimTime};
 
 /// How often the attacker uses each stolen token.
@@ -98,33 +98,11 @@ impl Attacker {
     }
 
     fn read(&self, token: StolenToken, env: &mut Env<'_>) -> OpId {
-        let op = env.history.invoke(Invocation {
-            client: token.victim,
-            session: 0,
-            kind: OpKind::Read,
-            purpose: Purpose::Attack,
-            key: token.key,
-            message: 0,
-            attempt: 1,
-            seen: Sighting::NOTHING,
-            stamp: env.now().as_nanos() as i64,
-            invoked: env.now(),
-            invoke_event: env.event(),
-            newest: VersionId::ROOT,
-            token: token.issued,
-        });
-        let request = Request {
-            origin: env.id,
-            op,
-            key: token.key,
-            via: self.entry,
-            seen: VersionId::ROOT,
-            return_ns: 0,
-            kind: OpKind::Read,
-            flags: 0,
-        };
+        let (kind, purpose, token_issued) = (OpKind::Read, Purpose::Attack, token.issued);
+        let op = OwnOp { client: token.victim, kind, purpose, key: token.key, token: token_issued };
+        let request = env.own_request(self.entry, op);
         env.send(self.entry, Msg::Request(request));
-        op
+        request.op
     }
 
     fn on_reply(&mut self, reply: Reply, env: &mut Env<'_>) {

@@ -2,8 +2,7 @@
 //! the topology (read-only), the history, and ways to send and to set timers.
 
 use super::message::{Msg, RETURN_LOST, Reply, Request, Status};
-use crate::check::History;
-use crate::check::VersionId;
+use crate::check::{History, Invocation, OpKind, Purpose, Sighting, VersionId};
 use crate::engine::{ComponentId, LinkId, Scheduler, SimDuration, SimTime, Stream, Topology};
 
 /// A component's view of the world for one event.
@@ -21,7 +20,53 @@ pub struct Env<'a> {
     pub(crate) sched: &'a mut Scheduler<Msg>,
 }
 
+/// An operation a component makes on its own rather than for a client's request: a
+/// server's poll or session call, an attacker's read.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnOp {
+    /// The client it is made for or as (`u32::MAX` for none).
+    pub client: u32,
+    /// Read, write or control.
+    pub kind: OpKind,
+    /// Why.
+    pub purpose: Purpose,
+    /// The key.
+    pub key: u32,
+    /// When the access token it carries was issued (`ZERO` for none).
+    pub token: SimTime,
+}
+
 impl Env<'_> {
+    /// Records `op` in the history as invoked now and returns its request over `link`,
+    /// ready to send.
+    pub fn own_request(&mut self, link: LinkId, op: OwnOp) -> Request {
+        let slot = self.history.invoke(Invocation {
+            client: op.client,
+            session: 0,
+            kind: op.kind,
+            purpose: op.purpose,
+            key: op.key,
+            message: 0,
+            attempt: 1,
+            seen: Sighting::NOTHING,
+            stamp: self.now().as_nanos() as i64,
+            invoked: self.now(),
+            invoke_event: self.event(),
+            newest: VersionId::ROOT,
+            token: op.token,
+        });
+        Request {
+            origin: self.id,
+            op: slot,
+            key: op.key,
+            via: link,
+            seen: VersionId::ROOT,
+            return_ns: 0,
+            kind: op.kind,
+            flags: 0,
+        }
+    }
+
     /// The current simulated time.
     #[inline]
     pub fn now(&self) -> SimTime {

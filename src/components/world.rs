@@ -285,10 +285,13 @@ fn plan(scenario: &Scenario) -> Plan {
                 .collect(),
         };
         if let (Some(a), Endpoint::Clients, false) = (attacker, &spec.from, gate) {
-            // The attacker comes in where the users do, over a link like theirs.
-            let to = instances_of(&spec.to).next().expect("one entry instance");
-            attacker_entry = Some(topology.connect(a, to, link.clone()));
-            incoming[to.index()].push(attacker_entry.expect("just set"));
+            // The attacker comes in where the users do, over a link like theirs (the
+            // entry has one instance: `check_buildable` refuses more).
+            for to in instances_of(&spec.to).take(1) {
+                let id = topology.connect(a, to, link.clone());
+                incoming[to.index()].push(id);
+                attacker_entry = Some(id);
+            }
         }
         for &f in &from {
             for to in instances_of(&spec.to) {

@@ -87,9 +87,10 @@ pub struct RunPlan {
 }
 
 impl SweepSpec {
-    /// Grid points: the product of the axes' value counts.
+    /// Grid points: the product of the axes' value counts (saturating, so a grid too
+    /// big to run is refused by its size rather than overflowing).
     pub fn points(&self) -> usize {
-        self.axes.iter().map(|a| a.values.len()).product()
+        self.axes.iter().fold(1usize, |n, a| n.saturating_mul(a.values.len()))
     }
 
     /// Every run, variants outermost, then points, then replicates.
