@@ -1,4 +1,5 @@
-//! `archsim sweep`: the same files for any thread count, and bad sweeps refused.
+//! `archsim sweep` and `archsim merge`: the same files for any thread count, for any
+//! split into shards, and after an interruption; bad sweeps and bad merges refused.
 
 mod common;
 
@@ -10,10 +11,19 @@ fn out_dir(tag: &str) -> PathBuf {
     dir
 }
 
-/// Runs the shipped lag sweep, shortened, on `threads` threads into a fresh directory.
-fn sweep(threads: &str) -> PathBuf {
-    let out = out_dir(threads);
-    let args = [
+/// Runs archsim with `args`; asserts the exit code; returns stdout and stderr.
+fn archsim(args: &[&str], code: i32) -> (String, String) {
+    let run = common::archsim(args);
+    let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+    assert_eq!(run.status.code(), Some(code), "{args:?}\n{stdout}\n{stderr}");
+    (stdout, stderr)
+}
+
+/// Runs the shipped lag sweep, shortened, on `threads` threads into `out`, with any
+/// `extra` arguments.
+fn sweep_into(out: &Path, threads: &str, extra: &[&str]) -> String {
+    let mut args = vec![
         "sweep",
         "scenarios/sweep_lag_vs_loss.ron",
         "--threads",
@@ -24,21 +34,46 @@ fn sweep(threads: &str) -> PathBuf {
         "--out",
         out.to_str().unwrap(),
     ];
-    let run = common::archsim(&args);
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    args.extend(extra);
+    archsim(&args, 0).0
+}
+
+fn sweep(tag: &str, threads: &str) -> PathBuf {
+    let out = out_dir(tag);
+    sweep_into(&out, threads, &[]);
     out
 }
 
 fn read(dir: &Path, name: &str) -> Vec<u8> {
-    std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{}: {e}", dir.join(name).display()))
+}
+
+/// Every file of `dir`, by name, sorted.
+fn files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Asserts that two sweep directories hold the same files, byte for byte.
+fn assert_same_dirs(a: &Path, b: &Path, what: &str) {
+    assert_eq!(files(a), files(b), "{what}: different files");
+    for name in files(a) {
+        assert!(read(a, &name) == read(b, &name), "{what}: {name} differs");
+    }
 }
 
 #[test]
 fn one_thread_and_two_write_the_same_files() {
-    let (one, two) = (sweep("1"), sweep("2"));
-    for name in ["results.csv", "summary.csv", "lost_writes_per_1000_acknowledged.svg"] {
-        assert!(read(&one, name) == read(&two, name), "{name} differs between 1 and 2 threads");
+    let (one, two) = (sweep("t1", "1"), sweep("t2", "2"));
+    assert_same_dirs(&one, &two, "1 vs 2 threads");
+    for name in
+        ["runs.jsonl", "distributions.csv", "read_latency.svg", "staleness_of_stale_reads.png"]
+    {
+        assert!(one.join(name).exists(), "{name} missing");
     }
     let results = String::from_utf8(read(&one, "results.csv")).unwrap();
     // 2 variants × 11 lags × 5 seeds, plus the header.
@@ -52,27 +87,109 @@ fn one_thread_and_two_write_the_same_files() {
     };
     assert!(mean("no fix", "5") > 100.0 && mean("no fix", "0") == 0.0);
     assert_eq!(mean("read-your-writes (session tokens)", "5"), 0.0);
-    assert!(dir_has_png(&one));
+    let png = read(&one, "lost_writes_per_1000_acknowledged.png");
+    assert!(png.starts_with(b"\x89PNG"));
+    // Stale reads exist without the fix and not with it, at the kept lags only.
+    let dists = String::from_utf8(read(&one, "distributions.csv")).unwrap();
+    let staleness = |prefix: &str| dists.lines().filter(|l| l.starts_with(prefix)).count();
+    assert!(staleness("staleness of stale reads,no fix,5,") > 0);
+    assert_eq!(staleness("staleness of stale reads,read-your-writes (session tokens),"), 0);
+    assert_eq!(staleness("read latency,no fix,1,"), 0, "kept only at 0.5, 2 and 5 s");
 }
 
-fn dir_has_png(dir: &Path) -> bool {
-    let png = read(dir, "lost_writes_per_1000_acknowledged.png");
-    png.starts_with(b"\x89PNG")
+#[test]
+fn shards_merge_into_the_files_of_one_machine() {
+    let whole = sweep("whole", "2");
+    let shards: Vec<PathBuf> = (1..=3)
+        .map(|k| {
+            let out = out_dir(&format!("shard{k}"));
+            let text = sweep_into(&out, "1", &["--shard", &format!("{k}/3")]);
+            assert!(text.contains(&format!("shard {k}/3:")), "{text}");
+            assert_eq!(files(&out), vec!["runs.jsonl"], "a shard writes only its journal");
+            out
+        })
+        .collect();
+    let merged = out_dir("merged");
+    let m = merged.to_str().unwrap();
+    // Two of three shards are not the whole sweep.
+    let (_, err) = archsim(
+        &["merge", "--out", m, shards[0].to_str().unwrap(), shards[2].to_str().unwrap()],
+        2,
+    );
+    assert!(err.contains("37 of the sweep's 110 runs are in no journal (runs 1, 4, 7"), "{err}");
+    assert!(!merged.join("results.csv").exists());
+    let mut args = vec!["merge", "--out", m];
+    // Any order, and a shard given twice, merge the same.
+    args.extend(shards.iter().rev().map(|s| s.to_str().unwrap()));
+    args.push(shards[1].to_str().unwrap());
+    let (text, _) = archsim(&args, 0);
+    assert!(text.starts_with("merged 110 runs from 4 journals"), "{text}");
+    assert_same_dirs(&whole, &merged, "merged shards vs one machine");
+    // A shard of another sweep (other overrides) is refused.
+    let other = out_dir("other");
+    sweep_into(&other, "2", &["--shard", "2/3", "--set", "clients.count=20"]);
+    let args = ["merge", "--out", m, shards[0].to_str().unwrap(), other.to_str().unwrap()];
+    let (_, err) = archsim(&args, 2);
+    assert!(err.contains("records another sweep"), "{err}");
+}
+
+#[test]
+fn an_interrupted_sweep_resumes_where_it_stopped() {
+    let whole = sweep("complete", "2");
+    let journal = String::from_utf8(read(&whole, "runs.jsonl")).unwrap();
+    // As a kill leaves it: the header, 40 finished runs, and half of the next line.
+    let lines: Vec<&str> = journal.split_inclusive('\n').collect();
+    let torn = &lines[41][..lines[41].len() / 2];
+    let cut: String = lines[..41].concat() + torn;
+    let resumed = out_dir("resumed");
+    std::fs::create_dir_all(&resumed).unwrap();
+    std::fs::write(resumed.join("runs.jsonl"), &cut).unwrap();
+    let text = sweep_into(&resumed, "2", &["--resume"]);
+    assert!(text.starts_with("70 runs in"), "{text}");
+    assert!(text.contains("40 runs kept from an earlier start"), "{text}");
+    assert_same_dirs(&whole, &resumed, "resumed vs uninterrupted");
+    // Resuming a finished sweep runs nothing; resuming with other overrides is refused.
+    let text = sweep_into(&resumed, "2", &["--resume"]);
+    assert!(text.starts_with("0 runs in"), "{text}");
+    let args = [
+        "sweep",
+        "scenarios/sweep_lag_vs_loss.ron",
+        "--quiet",
+        "--resume",
+        "--out",
+        resumed.to_str().unwrap(),
+    ];
+    let (_, err) = archsim(&args, 2);
+    assert!(
+        err.contains("runs.jsonl:1:1: error: the journal holds runs of another sweep"),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_scenario_without_a_sweep_or_with_a_bad_metric_is_refused() {
     let out = out_dir("bad");
     let o = out.to_str().unwrap();
-    let run = common::archsim(&["sweep", "scenarios/crash_wal.ron", "--out", o, "--quiet"]);
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    let (_, stderr) = archsim(&["sweep", "scenarios/crash_wal.ron", "--out", o, "--quiet"], 2);
     assert!(stderr.starts_with("scenarios/crash_wal.ron:"), "{stderr}");
     assert!(stderr.contains("no `sweep` block"), "{stderr}");
     let args = ["sweep", "tests/sweep_input/bad_metric.ron", "--out", o, "--quiet"];
-    let run = common::archsim(&args);
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    let (_, stderr) = archsim(&args, 2);
     assert!(stderr.contains("the summary has no number at `checks.nope.violations`"), "{stderr}");
     assert!(!out.join("results.csv").exists(), "a refused sweep wrote results");
+    assert!(!out.join("runs.jsonl").exists(), "a refused sweep left a journal");
+    let args = ["sweep", "tests/sweep_input/staleness_unchecked.ron", "--out", o, "--quiet"];
+    let (_, stderr) = archsim(&args, 2);
+    assert!(stderr.contains("add it to `check`"), "{stderr}");
+    let args = ["sweep", "tests/sweep_input/bad_distributions.ron", "--out", o, "--quiet"];
+    let (_, stderr) = archsim(&args, 2);
+    assert!(stderr.contains(":38:40:"), "the bad name's line: {stderr}");
+    assert!(
+        stderr.contains("no distribution `latency.raed`; did you mean `latency.read`?"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("0.7 is not a value of the first axis (0, 0.5, 1,"), "{stderr}");
+    let args = ["sweep", "scenarios/sweep_lag_vs_loss.ron", "--shard", "0/2", "--out", o];
+    let (_, stderr) = archsim(&args, 2);
+    assert!(stderr.contains("expected K/N with 1 ≤ K ≤ N"), "{stderr}");
 }

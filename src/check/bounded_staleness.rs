@@ -74,6 +74,7 @@ impl Check for BoundedStaleness {
         r.figures.insert("p50_ns", h.quantile(0.50));
         r.figures.insert("p99_ns", h.quantile(0.99));
         r.figures.insert("max_ns", h.max());
+        r.distribution = Some(h.clone());
         if let Some(b) = self.bound {
             r.figures.insert("bound_ns", b.as_nanos());
         }

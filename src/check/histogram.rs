@@ -96,6 +96,44 @@ impl Histogram {
         self.max
     }
 
+    /// The sum of every value counted.
+    pub fn sum(&self) -> u128 {
+        self.sum
+    }
+
+    /// The buckets that hold a value, as (bucket, count), in value order.
+    pub fn buckets(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
+        self.counts.iter().enumerate().filter(|(_, c)| **c > 0).map(|(i, c)| (i, *c))
+    }
+
+    /// The largest value that falls in bucket `i`.
+    pub fn bucket_high(i: usize) -> u64 {
+        high_of(i)
+    }
+
+    /// A histogram rebuilt from `buckets` (as `buckets` gives them), its exact min and
+    /// max and its sum; refused when a bucket does not exist or the extremes disagree.
+    pub fn from_parts(
+        buckets: &[(usize, u64)],
+        min: u64,
+        max: u64,
+        sum: u128,
+    ) -> Result<Histogram, String> {
+        let mut h = Histogram::default();
+        for &(i, c) in buckets {
+            let slot = h.counts.get_mut(i).ok_or_else(|| format!("no histogram bucket {i}"))?;
+            *slot += c;
+            h.total += c;
+        }
+        if h.total > 0 {
+            if min > max || index_of(min) > index_of(max) {
+                return Err(format!("histogram min {min} above max {max}"));
+            }
+            (h.min, h.max, h.sum) = (min, max, sum);
+        }
+        Ok(h)
+    }
+
     /// Adds every count of `other` into this histogram.
     pub fn merge(&mut self, other: &Histogram) {
         for (a, b) in self.counts.iter_mut().zip(&other.counts) {
@@ -132,6 +170,21 @@ mod tests {
         check(&values, 0.5, 50_000 * 12_345);
         check(&values, 0.99, 99_000 * 12_345);
         check(&values, 1.0, 100_000 * 12_345);
+    }
+
+    #[test]
+    fn parts_rebuild_the_same_histogram() {
+        let mut h = Histogram::default();
+        [3, 300, 301, 90_000, 7_000_000].iter().for_each(|&v| h.record(v));
+        let buckets: Vec<(usize, u64)> = h.buckets().collect();
+        assert_eq!(buckets.len(), 4);
+        let back = Histogram::from_parts(&buckets, h.min(), h.max(), h.sum()).unwrap();
+        assert_eq!(
+            (back.count(), back.min(), back.max(), back.mean()),
+            (5, 3, 7_000_000, h.mean())
+        );
+        assert_eq!(back.quantile(0.5), h.quantile(0.5));
+        assert!(Histogram::from_parts(&[(BUCKETS, 1)], 0, 0, 0).is_err());
     }
 
     #[test]

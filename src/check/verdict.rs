@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::histogram::Histogram;
+
 use crate::engine::NO_EVENT;
 use crate::engine::time::format_nanos;
 
@@ -88,6 +90,10 @@ pub struct CheckReport {
     /// The shortest story of a violation, in order (empty when it holds).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub story: Vec<StoryLine>,
+    /// The distribution the checker measured, for sweeps' charts (staleness of stale
+    /// reads); summaries show its percentiles in `figures`.
+    #[serde(skip)]
+    pub distribution: Option<Histogram>,
 }
 
 impl CheckReport {
@@ -102,6 +108,7 @@ impl CheckReport {
             of,
             figures: BTreeMap::new(),
             story: Vec::new(),
+            distribution: None,
         }
     }
 }

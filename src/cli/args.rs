@@ -20,6 +20,19 @@ pub enum Command {
     Run(RunArgs),
     /// Run a scenario's `sweep` grid in parallel; write CSVs and charts.
     Sweep(SweepArgs),
+    /// Join the journals of a sweep's shards into the files one machine would write.
+    Merge(MergeArgs),
+}
+
+/// `archsim merge`.
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// The shards' output directories (or their `runs.jsonl` files), in any order.
+    #[arg(required = true)]
+    pub shards: Vec<PathBuf>,
+    /// Directory for the merged journal, CSVs and charts.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 /// `archsim sweep`.
@@ -40,6 +53,13 @@ pub struct SweepArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Keep the runs an interrupted sweep finished (in the output directory's
+    /// `runs.jsonl`) and run only the rest.
+    #[arg(long)]
+    pub resume: bool,
+    /// Run only shard K of N (every N-th run); join the shards with `archsim merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
 }
 
 /// Output format of a summary.

@@ -34,6 +34,7 @@ pub fn main() -> i32 {
     match args.command {
         Command::Run(run) => run_command(&run, &Registry::new()),
         Command::Sweep(sweep) => super::sweep_command::sweep_command(&sweep),
+        Command::Merge(merge) => super::merge_command::merge_command(&merge),
     }
 }
 

@@ -514,6 +514,10 @@ pub struct RawSweep {
     pub seeds: u32,
     /// Figures collected from every run.
     pub metrics: Vec<RawMetric>,
+    /// Distributions kept from the runs at some values of the first axis and drawn as
+    /// CDFs or histograms.
+    #[serde(default)]
+    pub distributions: Vec<RawDistribution>,
 }
 
 fn one_seed() -> u32 {
@@ -592,6 +596,21 @@ pub struct RawMetric {
     /// never happened is left out): `absent: 0`. Without it, such a run is left out.
     #[serde(default)]
     pub absent: Option<f64>,
+}
+
+/// `(name: "read latency", of: "latency.read", chart: cdf, at: [0, 5])`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "distribution")]
+pub struct RawDistribution {
+    /// Chart title.
+    pub name: String,
+    /// Which distribution: `latency.<operation>`, `staleness`, `replication_lag`, ...
+    pub of: String,
+    /// `cdf` or `histogram`.
+    pub chart: crate::sweep::DistributionChart,
+    /// Values of the first axis to draw it at (default: its first, middle and last).
+    #[serde(default)]
+    pub at: Option<Vec<f64>>,
 }
 
 fn unit_scale() -> f64 {

@@ -2,9 +2,10 @@
 
 use super::error::Diagnostic;
 use super::overrides::Override;
-use super::raw::{RawSweep, RawValues};
+use super::raw::{RawDistribution, RawSweep, RawValues};
 use super::validate::Locator;
-use crate::sweep::{Axis, Metric, SweepSpec, Variant};
+use crate::sweep::plan::number;
+use crate::sweep::{Axis, Distribution, Metric, SweepSpec, Variant, sample};
 
 /// Most values one axis may take.
 pub const AXIS_VALUES_MAX: u32 = 10_000;
@@ -35,7 +36,8 @@ pub fn sweep(raw: &RawSweep, at: &Locator<'_>) -> Result<SweepSpec, Vec<Diagnost
             error(&["grid", &i, "format"], "`format` needs a `{}` where the value goes".into());
         }
         let label = a.label.clone().unwrap_or_else(|| a.param.clone());
-        axes.push(Axis { param: a.param.clone(), label, values, format });
+        let log = matches!(a.values, RawValues::Log { .. });
+        axes.push(Axis { param: a.param.clone(), label, values, format, log });
     }
     let mut variants = Vec::new();
     for (i, v) in raw.variants.iter().enumerate() {
@@ -71,13 +73,61 @@ pub fn sweep(raw: &RawSweep, at: &Locator<'_>) -> Result<SweepSpec, Vec<Diagnost
             absent: m.absent,
         })
         .collect();
-    let spec = SweepSpec { axes, variants, seeds: raw.seeds, metrics };
+    let mut distributions = Vec::new();
+    for (i, d) in raw.distributions.iter().enumerate() {
+        let mut error =
+            |field: &str, msg: String| error(&["distributions", &i.to_string(), field], msg);
+        if let Err(msg) = sample::known(&d.of) {
+            error("of", msg);
+        }
+        match kept_at(d, axes.first()) {
+            Ok(at) => distributions.push(Distribution {
+                name: d.name.clone(),
+                of: d.of.clone(),
+                chart: d.chart,
+                at,
+            }),
+            Err(msg) => error("at", msg),
+        }
+    }
+    let spec = SweepSpec { axes, variants, seeds: raw.seeds, metrics, distributions };
     let runs = spec.points().saturating_mul(spec.variants.len()).saturating_mul(raw.seeds as usize);
     if errors.is_empty() && runs > RUNS_MAX {
         errors
             .push(Diagnostic::at(at.place(&["sweep"]), format!("{runs} runs: at most {RUNS_MAX}")));
     }
     if errors.is_empty() { Ok(spec) } else { Err(errors) }
+}
+
+/// The first axis's value indices a distribution is kept at: those `at` names, or the
+/// first, middle and last.
+fn kept_at(d: &RawDistribution, x: Option<&Axis>) -> Result<Vec<usize>, String> {
+    let Some(x) = x.filter(|x| !x.values.is_empty()) else { return Ok(Vec::new()) };
+    let Some(at) = &d.at else {
+        let mut at = vec![0, (x.values.len() - 1) / 2, x.values.len() - 1];
+        at.dedup();
+        return Ok(at);
+    };
+    let mut out = Vec::new();
+    for &v in at {
+        let close = |w: f64| (w - v).abs() <= 1e-9 * w.abs().max(v.abs()).max(1e-300);
+        match x.values.iter().position(|&w| close(w)) {
+            Some(i) if !out.contains(&i) => out.push(i),
+            Some(_) => {}
+            None => {
+                let values: Vec<String> = x.values.iter().map(|&w| number(w)).collect();
+                return Err(format!(
+                    "{} is not a value of the first axis ({})",
+                    number(v),
+                    values.join(", ")
+                ));
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err("`at` names no value".into());
+    }
+    Ok(out)
 }
 
 /// The values an axis takes.

@@ -1,11 +1,13 @@
-//! Charts of a sweep, drawn with plotters in SVG and PNG: per metric, one line per
-//! variant (and per value of the other axes) over the first axis, each point the mean
-//! of its replicates inside a shaded 95% confidence band. Text uses the DejaVu Sans
-//! font shipped in `assets/fonts`, so drawing needs no system font library.
+//! Charts of a sweep, drawn with plotters in SVG and PNG. A `Figure` is a list of
+//! series (a line, an optional shaded band, optional point markers) on a linear or
+//! log x axis; the metric charts, the CDFs and the histograms are all figures. Text
+//! uses the DejaVu Sans font shipped in `assets/fonts`, so drawing needs no system
+//! font library.
 
 use std::path::{Path, PathBuf};
 
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 
@@ -13,6 +15,25 @@ use super::plan::{SweepSpec, number};
 use super::stats::PointStats;
 
 static DEJAVU_SANS: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+
+/// Series colours (Tableau 10 without its yellow, which fades on white).
+const PALETTE: [(u8, u8, u8); 9] = [
+    (0x4e, 0x79, 0xa7),
+    (0xf2, 0x8e, 0x2b),
+    (0xe1, 0x57, 0x59),
+    (0x76, 0xb7, 0xb2),
+    (0x59, 0xa1, 0x4f),
+    (0xb0, 0x7a, 0xa1),
+    (0x9c, 0x75, 0x5f),
+    (0xff, 0x9d, 0xa7),
+    (0x79, 0x70, 0x6e),
+];
+
+/// The colour of series `i`.
+fn color(i: usize) -> RGBAColor {
+    let (r, g, b) = PALETTE[i % PALETTE.len()];
+    RGBColor(r, g, b).to_rgba()
+}
 
 /// Chart size in pixels.
 pub const SIZE: (u32, u32) = (960, 600);
@@ -29,149 +50,221 @@ pub fn ensure_fonts() {
     });
 }
 
-/// One line of a chart: its legend and its points `(x, stats)`.
-pub struct Line {
+/// One series: a line through `points`, a shaded polygon `band` behind it (empty for
+/// none) and, optionally, a marker on each point.
+#[derive(Debug, Clone, Default)]
+pub struct Series {
     /// Legend text.
     pub name: String,
-    /// Points in x order.
-    pub points: Vec<(f64, PointStats)>,
+    /// The line, in x order.
+    pub points: Vec<(f64, f64)>,
+    /// A closed polygon drawn lightly behind the line.
+    pub band: Vec<(f64, f64)>,
+    /// Whether each point gets a dot.
+    pub markers: bool,
 }
 
-/// The lines of metric `metric`: one per variant and combination of the other axes.
-pub fn lines(spec: &SweepSpec, stats: &[Vec<Vec<Option<PointStats>>>], metric: usize) -> Vec<Line> {
+/// A chart: title, axis titles, scale and series.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    /// Caption.
+    pub title: String,
+    /// X axis title.
+    pub x_label: String,
+    /// Y axis title.
+    pub y_label: String,
+    /// Whether x is drawn on a log scale (only positive x values are then shown).
+    pub log_x: bool,
+    /// Where the legend goes.
+    pub legend: SeriesLabelPosition,
+    /// The series, each in its own colour.
+    pub series: Vec<Series>,
+}
+
+/// The metric's figure: one series per variant and combination of the other axes,
+/// each point the mean of its replicates inside a shaded 95% confidence band.
+pub fn metric_figure(
+    spec: &SweepSpec,
+    stats: &[Vec<Vec<Option<PointStats>>>],
+    metric: usize,
+) -> Figure {
     let x_axis = &spec.axes[0];
     let rest: usize = spec.axes[1..].iter().map(|a| a.values.len()).product();
-    let mut out = Vec::new();
+    let mut series = Vec::new();
     for (v, variant) in spec.variants.iter().enumerate() {
         for other in 0..rest {
-            let mut name = variant.name.clone();
-            let mut k = other;
-            let mut parts = Vec::new();
-            for axis in spec.axes[1..].iter().rev() {
-                parts.push(format!(
-                    "{} {}",
-                    axis.label,
-                    number(axis.values[k % axis.values.len()])
-                ));
-                k /= axis.values.len();
-            }
-            parts.reverse();
-            if !parts.is_empty() {
-                name = format!("{name}, {}", parts.join(", "));
-            }
-            let points = (0..x_axis.values.len())
-                .filter_map(|i| {
-                    let s = stats[v][i * rest + other][metric]?;
-                    Some((x_axis.values[i], s))
-                })
+            let name = line_name(spec, &variant.name, other);
+            let points: Vec<(f64, PointStats)> = (0..x_axis.values.len())
+                .filter_map(|i| Some((x_axis.values[i], stats[v][i * rest + other][metric]?)))
                 .collect();
-            out.push(Line { name, points });
+            let upper = points.iter().map(|(x, s)| (*x, s.mean + s.ci95));
+            let lower = points.iter().rev().map(|(x, s)| (*x, s.mean - s.ci95));
+            series.push(Series {
+                name,
+                band: upper.chain(lower).collect(),
+                points: points.iter().map(|(x, s)| (*x, s.mean)).collect(),
+                markers: true,
+            });
         }
     }
-    out
-}
-
-/// The y range that holds every band, with a margin, from 0 when all values are ≥ 0.
-fn y_range(lines: &[Line]) -> (f64, f64) {
-    let all = lines.iter().flat_map(|l| &l.points);
-    let lo = all.clone().map(|(_, s)| s.mean - s.ci95).fold(f64::INFINITY, f64::min);
-    let hi = all.map(|(_, s)| s.mean + s.ci95).fold(f64::NEG_INFINITY, f64::max);
-    if !lo.is_finite() || !hi.is_finite() {
-        return (0.0, 1.0);
+    let metric = &spec.metrics[metric].name;
+    Figure {
+        title: format!("{metric} vs {}", x_axis.label),
+        x_label: x_axis.label.clone(),
+        y_label: metric.clone(),
+        log_x: x_axis.log,
+        legend: SeriesLabelPosition::UpperLeft,
+        series,
     }
-    let lo = if lo >= 0.0 { 0.0 } else { lo };
-    let span = if hi > lo { hi - lo } else { 1.0 };
-    (lo, hi + span * 0.08)
 }
 
-/// Draws the chart of `lines` on `root`.
-fn draw<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    title: &str,
-    (x_label, y_label): (&str, &str),
-    lines: &[Line],
-) -> Result<(), String>
-where
-    DB::ErrorType: 'static,
-{
-    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    root.fill(&WHITE).map_err(err)?;
-    let xs = lines.iter().flat_map(|l| l.points.iter().map(|p| p.0));
-    let (x_lo, x_hi) =
-        xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
-    let (x_lo, x_hi) = if x_lo < x_hi { (x_lo, x_hi) } else { (x_lo - 1.0, x_lo + 1.0) };
-    let (y_lo, y_hi) = y_range(lines);
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 24))
-        .margin(20)
-        .x_label_area_size(55)
-        .y_label_area_size(75)
-        .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc(x_label)
-        .y_desc(y_label)
-        .axis_desc_style(("sans-serif", 18))
-        .label_style(("sans-serif", 14))
-        .light_line_style(RGBColor(235, 235, 235))
-        .draw()
-        .map_err(err)?;
-    for (i, line) in lines.iter().enumerate() {
-        let color = Palette99::pick(i).to_rgba();
-        let upper = line.points.iter().map(|(x, s)| (*x, s.mean + s.ci95));
-        let lower = line.points.iter().rev().map(|(x, s)| (*x, s.mean - s.ci95));
-        let band: Vec<(f64, f64)> = upper.chain(lower).collect();
-        chart
-            .draw_series(std::iter::once(Polygon::new(band, color.mix(0.18).filled())))
-            .map_err(err)?;
-        let means: Vec<(f64, f64)> = line.points.iter().map(|(x, s)| (*x, s.mean)).collect();
-        chart
-            .draw_series(LineSeries::new(means.clone(), color.stroke_width(2)))
-            .map_err(err)?
-            .label(line.name.clone())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(2))
-            });
-        chart
-            .draw_series(means.into_iter().map(|p| Circle::new(p, 3, color.filled())))
-            .map_err(err)?;
+/// A line's legend: the variant, then the values of the axes after the first for
+/// combination `other` (the last axis varying fastest).
+pub fn line_name(spec: &SweepSpec, variant: &str, other: usize) -> String {
+    let mut k = other;
+    let mut parts = Vec::new();
+    for axis in spec.axes[1..].iter().rev() {
+        parts.push(format!("{} = {}", axis.label, number(axis.values[k % axis.values.len()])));
+        k /= axis.values.len();
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 15))
-        .draw()
-        .map_err(err)?;
-    root.present().map_err(err)
+    parts.reverse();
+    std::iter::once(variant.to_string()).chain(parts).collect::<Vec<_>>().join(", ")
 }
 
-/// The chart as SVG text.
-pub fn svg(title: &str, labels: (&str, &str), lines: &[Line]) -> Result<String, String> {
-    ensure_fonts();
-    let mut out = String::new();
+/// The smallest and largest of `values`, widened when they are equal.
+fn span(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+    if !lo.is_finite() {
+        return None;
+    }
+    Some(if lo < hi { (lo, hi) } else { (lo - 1.0, hi + 1.0) })
+}
+
+impl Figure {
+    fn all_points(&self) -> impl Iterator<Item = &(f64, f64)> + Clone {
+        self.series.iter().flat_map(|s| s.points.iter().chain(&s.band))
+    }
+
+    /// The y range: every point and band, from 0 when all are ≥ 0, with a margin.
+    fn y_range(&self) -> (f64, f64) {
+        let Some((lo, hi)) = span(self.all_points().map(|p| p.1)) else { return (0.0, 1.0) };
+        let lo = if lo >= 0.0 { 0.0 } else { lo };
+        (lo, hi + (hi - lo) * 0.08)
+    }
+
+    /// The x range (positive values only on a log scale).
+    fn x_range(&self) -> (f64, f64) {
+        let xs = self.all_points().map(|p| p.0).filter(|&x| !self.log_x || x > 0.0);
+        match span(xs) {
+            Some((lo, hi)) if self.log_x && lo <= 0.0 => (hi / 10.0, hi),
+            Some(r) => r,
+            None => (if self.log_x { 0.1 } else { 0.0 }, 1.0),
+        }
+    }
+
+    /// Draws the figure on `root`.
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>
+    where
+        DB::ErrorType: 'static,
     {
-        let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
-        draw(&root, title, labels, lines)?;
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let (x_lo, x_hi) = self.x_range();
+        let (y_lo, y_hi) = self.y_range();
+        if self.log_x {
+            self.plot(root, (x_lo..x_hi).log_scale(), y_lo..y_hi)
+        } else {
+            self.plot(root, x_lo..x_hi, y_lo..y_hi)
+        }
     }
-    Ok(out)
-}
 
-/// Writes the chart as a PNG at `path`, all or nothing.
-pub fn png(path: &Path, title: &str, labels: (&str, &str), lines: &[Line]) -> Result<(), String> {
-    ensure_fonts();
-    // The encoder picks the format from the extension, so the temporary file keeps it.
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp: PathBuf = path.with_file_name(format!(".tmp-{}-{name}", std::process::id()));
-    let drawn = {
-        let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
-        draw(&root, title, labels, lines)
-    };
-    let result = drawn.and_then(|()| std::fs::rename(&tmp, path).map_err(|e| e.to_string()));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    fn plot<DB, X>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        x: X,
+        y: std::ops::Range<f64>,
+    ) -> Result<(), String>
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static,
+        X: AsRangedCoord<Value = f64>,
+        X::CoordDescType: ValueFormatter<f64>,
+    {
+        let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, ("sans-serif", 24))
+            .margin(20)
+            .x_label_area_size(55)
+            .y_label_area_size(75)
+            .build_cartesian_2d(x, y)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc(self.x_label.as_str())
+            .y_desc(self.y_label.as_str())
+            .axis_desc_style(("sans-serif", 18))
+            .label_style(("sans-serif", 14))
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(err)?;
+        let shown = |p: &&(f64, f64)| !self.log_x || p.0 > 0.0;
+        for (i, s) in self.series.iter().enumerate() {
+            let color = color(i);
+            if !s.band.is_empty() {
+                let band: Vec<(f64, f64)> = s.band.iter().filter(shown).copied().collect();
+                let band = Polygon::new(band, color.mix(0.18).filled());
+                chart.draw_series(std::iter::once(band)).map_err(err)?;
+            }
+            let points: Vec<(f64, f64)> = s.points.iter().filter(shown).copied().collect();
+            chart
+                .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
+                .map_err(err)?
+                .label(s.name.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(2))
+                });
+            if s.markers {
+                let dots = points.into_iter().map(|p| Circle::new(p, 3, color.filled()));
+                chart.draw_series(dots).map_err(err)?;
+            }
+        }
+        chart
+            .configure_series_labels()
+            .position(self.legend.clone())
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 15))
+            .draw()
+            .map_err(err)?;
+        root.present().map_err(err)
     }
-    result
+
+    /// The figure as SVG text.
+    pub fn svg(&self) -> Result<String, String> {
+        ensure_fonts();
+        let mut out = String::new();
+        {
+            let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
+            self.draw(&root)?;
+        }
+        Ok(out)
+    }
+
+    /// Writes the figure as a PNG at `path`, all or nothing.
+    pub fn png(&self, path: &Path) -> Result<(), String> {
+        ensure_fonts();
+        // The encoder picks the format from the extension, so the temporary file keeps it.
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let tmp: PathBuf = path.with_file_name(format!(".tmp-{}-{name}", std::process::id()));
+        let drawn = {
+            let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
+            self.draw(&root)
+        };
+        let result = drawn.and_then(|()| std::fs::rename(&tmp, path).map_err(|e| e.to_string()));
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result
+    }
 }

@@ -3,8 +3,10 @@
 //! the replicate, not from the variant: variants at one point run on the same seeds,
 //! so a fix is compared with its absence on the same draws.
 
+use serde::{Deserialize, Serialize};
+
 /// One axis of the grid.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Axis {
     /// Dotted path of the parameter.
     pub param: String,
@@ -14,6 +16,8 @@ pub struct Axis {
     pub values: Vec<f64>,
     /// RON text with `{}` where the value goes.
     pub format: String,
+    /// Whether the values were spaced on a log scale (charts then use one).
+    pub log: bool,
 }
 
 impl Axis {
@@ -33,7 +37,7 @@ pub fn number(x: f64) -> String {
 }
 
 /// A variant: its legend text and its overrides.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Variant {
     /// Legend text.
     pub name: String,
@@ -42,7 +46,7 @@ pub struct Variant {
 }
 
 /// A figure taken from each run's summary.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Metric {
     /// Column and chart title.
     pub name: String,
@@ -56,8 +60,32 @@ pub struct Metric {
     pub absent: Option<f64>,
 }
 
+/// How a distribution is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DistributionChart {
+    /// Cumulative share of values up to x.
+    Cdf,
+    /// Share of the total in each of a few equal bins.
+    Histogram,
+}
+
+/// A distribution kept from the runs at some values of the first axis, pooled over
+/// replicates and drawn once per variant and value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Distribution {
+    /// Chart title and CSV column.
+    pub name: String,
+    /// Which distribution of a run (`latency.write`, `staleness`, ...).
+    pub of: String,
+    /// How it is drawn.
+    pub chart: DistributionChart,
+    /// The first axis's value indices it is kept at.
+    pub at: Vec<usize>,
+}
+
 /// A validated sweep.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepSpec {
     /// Axes; the first is the charts' x axis.
     pub axes: Vec<Axis>,
@@ -67,6 +95,8 @@ pub struct SweepSpec {
     pub seeds: u32,
     /// Metrics.
     pub metrics: Vec<Metric>,
+    /// Distributions drawn as CDFs or histograms.
+    pub distributions: Vec<Distribution>,
 }
 
 /// One run of a sweep.
@@ -133,6 +163,13 @@ impl SweepSpec {
     }
 }
 
+impl Distribution {
+    /// Whether `run` keeps this distribution.
+    pub fn kept_by(&self, run: &RunPlan) -> bool {
+        self.at.contains(&run.values[0])
+    }
+}
+
 /// SplitMix64: a well-mixed seed from the scenario's seed, the point and the replicate.
 pub fn run_seed(seed: u64, point: usize, replicate: u32) -> u64 {
     let mut z = seed
@@ -154,6 +191,7 @@ mod tests {
             label: param.into(),
             values,
             format: "exp(\"{}s\")".into(),
+            log: false,
         };
         SweepSpec {
             axes: vec![axis("db.lag", vec![0.5, 2.0]), axis("x", vec![1.0, 2.0, 3.0])],
@@ -163,6 +201,7 @@ mod tests {
             ],
             seeds: 2,
             metrics: vec![],
+            distributions: vec![],
         }
     }
 

@@ -4,11 +4,15 @@
 //! back in plan order, so the output does not depend on the thread count.
 
 use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 use serde_json::Value;
 
+use super::journal::{self, Journal};
 use super::plan::{Metric, RunPlan, SweepSpec};
+use super::sample::{Sample, missing_reason, sample};
 use crate::components::Registry;
 use crate::model::Scenario;
 use crate::report::Summary;
@@ -16,7 +20,7 @@ use crate::run::execute;
 use crate::schema::{LoadError, load_scenario};
 
 /// What one run gave.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct RunResult {
     /// The plan it ran.
     pub plan: RunPlan,
@@ -24,6 +28,8 @@ pub struct RunResult {
     pub metrics: Vec<f64>,
     /// The run's trace hash, so any row can be replayed and checked.
     pub trace_hash: String,
+    /// One per distribution of the sweep: kept at this run's point, or `None`.
+    pub samples: Vec<Option<Sample>>,
 }
 
 /// The scenario of every (variant, point), in that order.
@@ -42,37 +48,91 @@ pub fn load_points(
     Ok(scenarios)
 }
 
-/// Runs `plans` (a slice of `spec.runs(..)`) on the scenarios `load_points` made,
-/// calling `done` after each run (from any thread).
+/// A fingerprint of the scenarios of every point (their file paths left out, so the
+/// same sweep run from another directory or machine matches).
+pub fn fingerprint(scenarios: &[Scenario]) -> u64 {
+    let texts: Vec<String> = scenarios
+        .iter()
+        .map(|s| format!("{:?}", Scenario { path: String::new(), ..s.clone() }))
+        .collect();
+    journal::fingerprint(texts.iter().map(String::as_bytes))
+}
+
+/// Runs `plans` (a slice of `spec.runs(..)`) on the scenarios `load_points` made, one
+/// run at a time per thread, appending each result to `journal` and calling `done`.
+/// The run `check` names (if any) has its summary checked for every metric and
+/// distribution first: when one is missing, the runs not yet started are skipped.
 pub fn run_all(
     spec: &SweepSpec,
     scenarios: &[Scenario],
     plans: &[RunPlan],
+    check: Option<usize>,
+    journal: &Journal,
     done: &(dyn Fn() + Sync),
 ) -> Result<Vec<RunResult>, String> {
-    plans
+    let stop = AtomicBool::new(false);
+    let first_error: Mutex<Option<(usize, String)>> = Mutex::new(None);
+    let fail = |index: usize, msg: String| {
+        stop.store(true, Ordering::Relaxed);
+        let mut slot = first_error.lock().unwrap_or_else(|e| e.into_inner());
+        // The lowest run's error, so the message does not depend on thread timing.
+        if slot.as_ref().is_none_or(|(i, _)| index < *i) {
+            *slot = Some((index, msg));
+        }
+    };
+    let results: Vec<Option<RunResult>> = plans
         .par_iter()
+        .with_max_len(1)
         .map(|plan| {
-            let result = run_one(spec, scenarios, plan).map(|(r, _)| r);
+            if stop.load(Ordering::Relaxed) {
+                return None;
+            }
+            let outcome = run_one(spec, scenarios, plan, check == Some(plan.index)).and_then(|r| {
+                journal.append(&r)?;
+                Ok(r)
+            });
             done();
-            result
+            outcome.map_err(|msg| fail(plan.index, msg)).ok()
         })
-        .collect()
+        .collect();
+    if let Some((_, msg)) = first_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        return Err(msg);
+    }
+    Ok(results.into_iter().flatten().collect())
 }
 
-/// Runs one plan; returns its result and its summary as JSON.
+/// Runs one plan. With `check`, a metric or distribution the run lacks is an error.
 pub fn run_one(
     spec: &SweepSpec,
     scenarios: &[Scenario],
     plan: &RunPlan,
-) -> Result<(RunResult, Value), String> {
+    check: bool,
+) -> Result<RunResult, String> {
     let mut scenario = scenarios[plan.variant * spec.points() + plan.point].clone();
     scenario.seed = plan.seed;
     let outcome = execute(&scenario, &Registry::new(), false)?;
     let summary = Summary::new(&scenario, &outcome, None);
     let json = serde_json::to_value(&summary).map_err(|e| e.to_string())?;
-    let metrics = spec.metrics.iter().map(|m| metric(&json, m).unwrap_or(f64::NAN)).collect();
-    Ok((RunResult { plan: plan.clone(), metrics, trace_hash: summary.trace_hash }, json))
+    if check {
+        let mut missing = missing_metrics(&json, &spec.metrics);
+        for d in spec.distributions.iter().filter(|d| sample(&outcome, &d.of).is_none()) {
+            missing.push(format!("distribution `{}`: {}", d.name, missing_reason(&d.of)));
+        }
+        if !missing.is_empty() {
+            return Err(missing.join("; "));
+        }
+    }
+    let metrics = spec
+        .metrics
+        .iter()
+        .map(|m| metric(&json, m).filter(|x| x.is_finite()).unwrap_or(f64::NAN))
+        .collect();
+    let samples = spec
+        .distributions
+        .iter()
+        .map(|d| if d.kept_by(plan) { sample(&outcome, &d.of) } else { None })
+        .collect();
+    Ok(RunResult { plan: plan.clone(), metrics, trace_hash: summary.trace_hash, samples })
 }
 
 /// The figure at a dotted `path` of a summary, if it is a number.
@@ -93,7 +153,7 @@ pub fn metric(json: &Value, m: &Metric) -> Option<f64> {
     Some(value * m.scale)
 }
 
-/// Names the metrics whose figures a summary lacks (checked on one run up front).
+/// Names the metrics whose figures a summary lacks.
 pub fn missing_metrics(json: &Value, metrics: &[Metric]) -> Vec<String> {
     let mut missing = Vec::new();
     for m in metrics {

@@ -4,9 +4,11 @@
 
 use std::fmt::Write as _;
 
+use super::distribution_chart::Pooled;
 use super::plan::{SweepSpec, number};
 use super::runner::RunResult;
 use super::stats::PointStats;
+use crate::check::Histogram;
 
 /// A CSV field, quoted when it holds a comma, a quote or a line break.
 fn field(text: &str) -> String {
@@ -91,6 +93,36 @@ pub fn summary_csv(spec: &SweepSpec, results: &[RunResult]) -> String {
                 .chain([metric.name.clone(), s.n.to_string()])
                 .chain([s.mean, s.mean - s.ci95, s.mean + s.ci95, s.min, s.max].map(value));
             line(&mut t, cells);
+        }
+    }
+    t
+}
+
+/// `distributions.csv`: per distribution, variant and point, each histogram bucket
+/// that holds values: its upper bound in ns, its count, the cumulative share of the
+/// values and the bucket's share of the total.
+pub fn distributions_csv(spec: &SweepSpec, pooled: &[Vec<Pooled>]) -> String {
+    let mut t = String::new();
+    let head = ["distribution".to_string(), "variant".to_string()].into_iter();
+    let tail = ["upper_ns", "count", "cumulative_share", "share_of_total"].map(String::from);
+    line(&mut t, head.chain(axis_columns(spec)).chain(tail));
+    let plans = spec.runs(0);
+    for (d, lines) in pooled.iter().enumerate() {
+        for p in lines {
+            let values = &plans[p.point * spec.seeds as usize].values;
+            let h = &p.sample.hist;
+            let mut seen = 0;
+            for (i, c) in h.buckets() {
+                seen += c;
+                let cells =
+                    [spec.distributions[d].name.clone(), spec.variants[p.variant].name.clone()]
+                        .into_iter()
+                        .chain(axis_values(spec, values))
+                        .chain([Histogram::bucket_high(i).min(h.max()).to_string(), c.to_string()])
+                        .chain([value(seen as f64 / h.count() as f64)])
+                        .chain([value(c as f64 / p.sample.total.max(1) as f64)]);
+                line(&mut t, cells);
+            }
         }
     }
     t

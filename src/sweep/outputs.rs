@@ -1,0 +1,70 @@
+//! Every file of a finished sweep, each written to a temporary name and renamed:
+//! `results.csv`, `summary.csv`, `distributions.csv` (when the sweep keeps any), and an
+//! SVG and a PNG chart per metric and per distribution.
+
+use std::path::{Path, PathBuf};
+
+use super::chart::{Figure, metric_figure};
+use super::distribution_chart::{self, Pooled};
+use super::plan::SweepSpec;
+use super::runner::RunResult;
+use super::tables::{distributions_csv, point_stats, results_csv, summary_csv};
+use crate::report::write_atomically;
+
+/// A file name for a metric: lower-case letters and digits, `_` between words.
+pub fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('_') && !out.is_empty() {
+            out.push('_');
+        }
+    }
+    out.trim_end_matches('_').to_string()
+}
+
+fn text(path: &Path, body: &str) -> Result<(), String> {
+    write_atomically(path, |w| w.write_all(body.as_bytes()))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Writes the figure as `<base>.svg` and `<base>.png`; returns both paths.
+fn charts(base: &Path, figure: &Figure) -> Result<[PathBuf; 2], String> {
+    let svg = base.with_extension("svg");
+    text(&svg, &figure.svg()?)?;
+    let png = base.with_extension("png");
+    figure.png(&png)?;
+    Ok([svg, png])
+}
+
+/// Writes every output of a sweep whose `results` are complete and in run order;
+/// returns the files written.
+pub fn write(out: &Path, spec: &SweepSpec, results: &[RunResult]) -> Result<Vec<PathBuf>, String> {
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot create the output directory: {e}"))?;
+    let mut files = Vec::new();
+    let pooled: Vec<Vec<Pooled>> = (0..spec.distributions.len())
+        .map(|d| distribution_chart::pooled(spec, results, d))
+        .collect();
+    let mut tables = vec![
+        ("results.csv", results_csv(spec, results)),
+        ("summary.csv", summary_csv(spec, results)),
+    ];
+    if !spec.distributions.is_empty() {
+        tables.push(("distributions.csv", distributions_csv(spec, &pooled)));
+    }
+    for (name, body) in tables {
+        let path = out.join(name);
+        text(&path, &body)?;
+        files.push(path);
+    }
+    let stats = point_stats(spec, results);
+    for (m, metric) in spec.metrics.iter().enumerate() {
+        files.extend(charts(&out.join(slug(&metric.name)), &metric_figure(spec, &stats, m))?);
+    }
+    for (d, dist) in spec.distributions.iter().enumerate() {
+        let figure = distribution_chart::figure(spec, d, &pooled[d]);
+        files.extend(charts(&out.join(slug(&dist.name)), &figure)?);
+    }
+    Ok(files)
+}
