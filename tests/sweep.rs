@@ -189,6 +189,12 @@ fn a_scenario_without_a_sweep_or_with_a_bad_metric_is_refused() {
         "{stderr}"
     );
     assert!(stderr.contains("0.7 is not a value of the first axis (0, 0.5, 1,"), "{stderr}");
+    assert!(
+        stderr.contains(
+            ":40:20: error: `Read  latency!` and `read latency` would write the same chart file"
+        ),
+        "{stderr}"
+    );
     let args = ["sweep", "scenarios/sweep_lag_vs_loss.ron", "--shard", "0/2", "--out", o];
     let (_, stderr) = archsim(&args, 2);
     assert!(stderr.contains("expected K/N with 1 ≤ K ≤ N"), "{stderr}");

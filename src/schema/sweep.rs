@@ -4,6 +4,7 @@ use super::error::Diagnostic;
 use super::overrides::Override;
 use super::raw::{RawDistribution, RawSweep, RawValues};
 use super::validate::Locator;
+use crate::sweep::outputs::slug;
 use crate::sweep::plan::number;
 use crate::sweep::{Axis, Distribution, Metric, SweepSpec, Variant, sample};
 
@@ -88,6 +89,20 @@ pub fn sweep(raw: &RawSweep, at: &Locator<'_>) -> Result<SweepSpec, Vec<Diagnost
                 at,
             }),
             Err(msg) => error("at", msg),
+        }
+    }
+    // Each metric and distribution gets a chart file named after it.
+    let mut files = std::collections::BTreeMap::new();
+    let names = raw.metrics.iter().map(|m| ("metrics", &m.name));
+    for (i, (list, name)) in
+        names.chain(raw.distributions.iter().map(|d| ("distributions", &d.name))).enumerate()
+    {
+        let i = if list == "metrics" { i } else { i - raw.metrics.len() };
+        let at = [list, &i.to_string(), "name"];
+        if slug(name).is_empty() {
+            error(&at, "a name needs a letter or a digit (it names the chart file)".into());
+        } else if let Some(other) = files.insert(slug(name), name.clone()) {
+            error(&at, format!("`{name}` and `{other}` would write the same chart file"));
         }
     }
     let spec = SweepSpec { axes, variants, seeds: raw.seeds, metrics, distributions };
