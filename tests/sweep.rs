@@ -195,6 +195,10 @@ fn a_scenario_without_a_sweep_or_with_a_bad_metric_is_refused() {
         ),
         "{stderr}"
     );
+    let args = ["sweep", "tests/sweep_input/bad_format.ron", "--out", o, "--quiet"];
+    let (_, stderr) = archsim(&args, 2);
+    assert!(stderr.starts_with("--set:1:25: error: invalid duration \"0q\""), "{stderr}");
+    assert!(stderr.contains("help: the sweep made this override (variant `no fix`)"), "{stderr}");
     let args = ["sweep", "scenarios/sweep_lag_vs_loss.ron", "--shard", "0/2", "--out", o];
     let (_, stderr) = archsim(&args, 2);
     assert!(stderr.contains("expected K/N with 1 ≤ K ≤ N"), "{stderr}");

@@ -42,8 +42,22 @@ pub fn load_points(
     let mut scenarios = Vec::with_capacity(spec.variants.len() * spec.points());
     for run in spec.runs(0).iter().filter(|r| r.replicate == 0) {
         let mut sets = extra.to_vec();
-        sets.extend(spec.sets(run));
-        scenarios.push(load_scenario(path, &sets, &registry)?);
+        let own = spec.sets(run);
+        sets.extend(own.iter().cloned());
+        let scenario = load_scenario(path, &sets, &registry).map_err(|mut e| {
+            for d in e.diagnostics.iter_mut().filter(|d| d.file == "--set" && d.hint.is_none()) {
+                if own.contains(&d.line_text) {
+                    let variant = &spec.variants[run.variant].name;
+                    d.hint = Some(format!(
+                        "the sweep made this override (variant `{variant}`): check the grid's \
+                         `format` and the variants' `set` in {}",
+                        path.display()
+                    ));
+                }
+            }
+            e
+        })?;
+        scenarios.push(scenario);
     }
     Ok(scenarios)
 }
