@@ -91,4 +91,14 @@ pub struct RunArgs {
     /// Include wall-clock figures in JSON output (always shown in text).
     #[arg(long)]
     pub wall: bool,
+    /// After the summary, draw each violation's story as a sequence diagram (the run is
+    /// replayed to find its messages).
+    #[arg(long)]
+    pub explain: bool,
+    /// Draw diagrams with ASCII characters only.
+    #[arg(long)]
+    pub ascii: bool,
+    /// Diagram width in columns (default: the terminal's, else 120).
+    #[arg(long, value_name = "COLUMNS")]
+    pub width: Option<usize>,
 }

@@ -10,7 +10,9 @@ use clap::Parser;
 use super::args::{Args, Command, Format, RunArgs};
 use crate::components::Registry;
 use crate::model::Scenario;
-use crate::report::{Summary, TraceWriter, write_atomically};
+use crate::report::explain::explain;
+use crate::report::sequence::Sequence;
+use crate::report::{Summary, TraceWriter, sequence_text, write_atomically};
 use crate::run::{RunOutcome, execute, execute_traced};
 use crate::schema::source::Place;
 use crate::schema::{Diagnostic, LoadError, load_scenario};
@@ -81,6 +83,20 @@ fn run_traced(
     }
 }
 
+/// The diagrams, each under a title, for the terminal's width.
+fn diagrams_text(diagrams: &[(&str, Sequence)], args: &RunArgs) -> String {
+    let width = args.width.unwrap_or_else(|| {
+        let term = console::Term::stdout();
+        term.size_checked().map_or(120, |(_, cols)| usize::from(cols))
+    });
+    let mut text = String::new();
+    for (check, seq) in diagrams {
+        text.push_str(&format!("\nsequence of the {check} story:\n"));
+        text.push_str(&sequence_text::render(seq, width, args.ascii));
+    }
+    text
+}
+
 /// `archsim run`: load, run once, print the summary.
 pub fn run_command(args: &RunArgs, registry: &Registry) -> i32 {
     let mut scenario = match load_scenario(&args.scenario, &args.set, registry) {
@@ -108,10 +124,16 @@ pub fn run_command(args: &RunArgs, registry: &Registry) -> i32 {
     let wall = started.elapsed().as_secs_f64();
     let show_wall = args.format == Format::Text || args.wall;
     let summary = Summary::new(&scenario, &outcome, show_wall.then_some(wall));
-    let text = match args.format {
+    let mut text = match args.format {
         Format::Text => summary.to_text(),
         Format::Json => summary.to_json() + "\n",
     };
+    if args.explain && args.format == Format::Text {
+        match explain(&scenario, registry, &outcome) {
+            Ok(diagrams) => text.push_str(&diagrams_text(&diagrams, args)),
+            Err(msg) => eprintln!("error: cannot explain the run: {msg}"),
+        }
+    }
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
         eprintln!("error: cannot write the summary to stdout: {e}");

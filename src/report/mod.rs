@@ -1,9 +1,13 @@
-//! Reports: the run summary (text for people, JSON for tools) and the event trace
-//! (JSON lines). Outputs are written to a temporary file and renamed into place, so a
+//! Reports: the run summary (text for people, JSON for tools), the event trace (JSON
+//! lines) and violations' stories as sequence diagrams (`explain.rs` replays the run,
+//! `sequence.rs` picks lanes and rows, `sequence_text.rs` draws them). Outputs are written to a temporary file and renamed into place, so a
 //! failed or interrupted run never leaves a half-written file.
 
+pub mod explain;
 pub mod output;
 pub mod queues;
+pub mod sequence;
+pub mod sequence_text;
 pub mod summary;
 pub mod trace;
 

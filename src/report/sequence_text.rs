@@ -1,0 +1,190 @@
+//! A sequence diagram as terminal text: a time column, one column per lane, arrows
+//! between lanes with their labels, and the story's sentence to the right of its row
+//! (or under it when the terminal is too narrow). Box-drawing characters by default,
+//! plain ASCII on request.
+
+use super::sequence::{Row, Sequence, Style};
+use crate::check::verdict::seconds;
+
+/// The characters a diagram is drawn with.
+struct Glyphs {
+    lane: char,
+    line: char,
+    dashed: char,
+    right: char,
+    left: char,
+    mark: &'static str,
+    folded: &'static str,
+}
+
+const UNICODE: Glyphs =
+    Glyphs {
+        lane: '│', line: '─', dashed: '╌', right: '▶', left: '◀', mark: "✗", folded: "⋮"
+    };
+const ASCII: Glyphs =
+    Glyphs { lane: '|', line: '-', dashed: '.', right: '>', left: '<', mark: "X", folded: ":" };
+
+/// Width of the time column.
+const TIME_W: usize = 11;
+/// Narrowest a note may be before it moves under its row.
+const NOTE_MIN: usize = 30;
+
+/// Renders `seq` for a terminal `width` columns wide.
+pub fn render(seq: &Sequence, width: usize, ascii: bool) -> String {
+    let g = if ascii { &ASCII } else { &UNICODE };
+    let text = |s: &str| if ascii { to_ascii(s) } else { s.to_string() };
+    let labels =
+        seq.rows.iter().filter_map(|r| r.arrow.as_ref()).map(|a| a.label.chars().count() + 6);
+    let names = seq.lanes.iter().map(|l| l.chars().count() + 2);
+    let lane_w = labels.chain(names).max().unwrap_or(12).max(12);
+    let diagram_w = TIME_W + 2 + lane_w * seq.lanes.len();
+    let note_w = width.saturating_sub(diagram_w + 2);
+    let center = |i: usize| TIME_W + 2 + lane_w * i + lane_w / 2;
+    let mut out = String::new();
+    let mut head = vec![' '; diagram_w];
+    for (i, lane) in seq.lanes.iter().enumerate() {
+        let name: Vec<char> = text(lane).chars().collect();
+        let start = center(i).saturating_sub(name.len() / 2);
+        head.splice(start..start + name.len(), name);
+    }
+    out.push_str(head.iter().collect::<String>().trim_end());
+    out.push('\n');
+    if seq.rows.iter().all(|r| r.arrow.is_none()) {
+        // Requests relayed by app servers (WebSockets, pools) are not matched yet.
+        out.push_str(&format!(
+            "{:w$}(no request between the story's clients and stores to draw)\n",
+            "",
+            w = TIME_W + 2
+        ));
+    }
+    for row in &seq.rows {
+        let mut cells: Vec<char> = vec![' '; diagram_w];
+        let time = match row.at {
+            _ if row.folded > 0 => g.folded.to_string(),
+            Some(at) => seconds(at),
+            None => "end".to_string(),
+        };
+        cells.splice(0..TIME_W, format!("{time:>TIME_W$}").chars());
+        for i in 0..seq.lanes.len() {
+            cells[center(i)] = g.lane;
+        }
+        if let Some(a) = &row.arrow {
+            draw_arrow(&mut cells, center(a.from), center(a.to), &text(&a.label), a.style, g);
+        }
+        let line: String = cells.into_iter().collect();
+        let note = note_text(row, g, &text);
+        match note {
+            Some(n) if note_w >= NOTE_MIN => out.push_str(&format!("{line}  {n}\n")),
+            Some(n) => {
+                out.push_str(line.trim_end());
+                out.push('\n');
+                for part in wrap(&n, width.saturating_sub(TIME_W + 4).max(NOTE_MIN)) {
+                    out.push_str(&format!("{:w$}  {part}\n", "", w = TIME_W + 2));
+                }
+            }
+            None => {
+                out.push_str(line.trim_end());
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+fn note_text(row: &Row, g: &Glyphs, text: &dyn Fn(&str) -> String) -> Option<String> {
+    let note = text(row.note.as_deref()?);
+    Some(if row.decisive { format!("{} {note}", g.mark) } else { note })
+}
+
+/// Draws an arrow from column `a` to column `b` with `label` centred on it.
+fn draw_arrow(cells: &mut [char], a: usize, b: usize, label: &str, style: Style, g: &Glyphs) {
+    let (lo, hi) = (a.min(b), a.max(b));
+    let fill = if style == Style::Async { g.dashed } else { g.line };
+    for c in &mut cells[lo + 1..hi] {
+        *c = fill;
+    }
+    if b > a {
+        cells[hi - 1] = g.right;
+    } else {
+        cells[lo + 1] = g.left;
+    }
+    let label: Vec<char> = format!(" {label} ").chars().collect();
+    let room = hi - lo - 3;
+    if label.len() <= room {
+        let start = lo + 2 + (room - label.len()) / 2;
+        cells[start..start + label.len()].copy_from_slice(&label);
+    }
+}
+
+/// Words of `text` in lines of at most `width` characters.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split(' ') {
+        let last = lines.last_mut().expect("one line");
+        if !last.is_empty() && last.chars().count() + 1 + word.chars().count() > width {
+            lines.push(word.to_string());
+        } else {
+            if !last.is_empty() {
+                last.push(' ');
+            }
+            last.push_str(word);
+        }
+    }
+    lines
+}
+
+/// The text with the few non-ASCII characters stories use spelled out.
+fn to_ascii(s: &str) -> String {
+    s.replace('∅', "(empty)")
+        .replace('→', "->")
+        .replace('—', "-")
+        .replace('×', "x")
+        .chars()
+        .map(|c| if c.is_ascii() { c } else { '?' })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::sequence::Arrow;
+
+    fn row(at: u64, arrow: Option<(usize, usize, &str)>, note: Option<&str>) -> Row {
+        Row {
+            at: Some(at),
+            seq: at,
+            arrow: arrow.map(|(from, to, label)| Arrow {
+                from,
+                to,
+                label: label.into(),
+                style: Style::Call,
+            }),
+            note: note.map(String::from),
+            decisive: note.is_some(),
+            folded: 0,
+        }
+    }
+
+    #[test]
+    fn arrows_point_the_right_way_and_notes_wrap_when_narrow() {
+        let seq = Sequence {
+            lanes: vec!["client/1".into(), "db".into()],
+            rows: vec![
+                row(30_000_000, Some((0, 1, "write k1")), None),
+                row(35_000_000, Some((1, 0, "ok v1")), Some("client/1 is told v1 is written")),
+            ],
+        };
+        let wide = render(&seq, 120, false);
+        let lines: Vec<&str> = wide.lines().collect();
+        assert_eq!(lines.len(), 3, "{wide}");
+        assert!(lines[1].contains("write k1") && lines[1].contains("▶"), "{wide}");
+        assert!(
+            lines[2].contains("◀") && lines[2].ends_with("✗ client/1 is told v1 is written"),
+            "{wide}"
+        );
+        let narrow = render(&seq, 50, true);
+        assert!(narrow.lines().count() >= 4, "{narrow}");
+        assert!(narrow.contains("<") && narrow.contains("X client/1 is told"), "{narrow}");
+        assert!(narrow.is_ascii());
+    }
+}
