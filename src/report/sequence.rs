@@ -203,17 +203,21 @@ pub fn build(story: &[StoryLine], events: &[SeenEvent], names: &[String]) -> Seq
             _ => None,
         })
         .collect();
+    // One pass in dispatch order: the latest request of each (server, slot, client)
+    // is the one a reply from that server in that slot answers.
+    let mut latest: BTreeMap<(u32, u32, u32), &SeenEvent> = BTreeMap::new();
     let mut answered = BTreeMap::new();
-    for e in events.iter().filter(|e| clients.contains(&e.target)) {
+    for e in events {
+        match e.what {
+            Seen::Request { slot, origin, key, .. } if keys.contains(&key) => {
+                latest.insert((e.target, slot, origin), e);
+                continue;
+            }
+            Seen::Reply { .. } if clients.contains(&e.target) => {}
+            _ => continue,
+        }
         let Seen::Reply { slot, server, source, version, status } = e.what else { continue };
-        let Some(req) = events.iter().rev().find(|r| {
-            r.at <= e.at
-                && r.target == server
-                && matches!(r.what, Seen::Request { slot: s, origin, key, .. }
-                    if s == slot && origin == e.target && keys.contains(&key))
-        }) else {
-            continue;
-        };
+        let Some(&req) = latest.get(&(server, slot, e.target)) else { continue };
         answered.insert(req.seq, (e.at, source));
         if (first..=last).contains(&req.at) && version != VersionId::ROOT {
             versions.insert(version);
@@ -269,7 +273,8 @@ pub fn build(story: &[StoryLine], events: &[SeenEvent], names: &[String]) -> Seq
             && replicated.insert((version, replica))
         {
             let label = format!("{version} replicated");
-            let to = Lane::Store(e.target, replica as u8 + 1);
+            // Reply sources are bytes, so stores have fewer than 255 replicas.
+            let to = Lane::Store(e.target, u8::try_from(replica + 1).unwrap_or(u8::MAX - 1));
             raw.push((e.at, e.seq, Lane::Store(e.target, 0), to, label, Style::Async));
         }
     }

@@ -99,6 +99,9 @@ fn note_text(row: &Row, g: &Glyphs, text: &dyn Fn(&str) -> String) -> Option<Str
 /// Draws an arrow from column `a` to column `b` with `label` centred on it.
 fn draw_arrow(cells: &mut [char], a: usize, b: usize, label: &str, style: Style, g: &Glyphs) {
     let (lo, hi) = (a.min(b), a.max(b));
+    if hi - lo < 4 {
+        return; // lanes are at least 12 columns apart; nothing to draw within one lane
+    }
     let fill = if style == Style::Async { g.dashed } else { g.line };
     for c in &mut cells[lo + 1..hi] {
         *c = fill;
@@ -118,16 +121,14 @@ fn draw_arrow(cells: &mut [char], a: usize, b: usize, label: &str, style: Style,
 
 /// Words of `text` in lines of at most `width` characters.
 fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = vec![String::new()];
+    let mut lines: Vec<String> = Vec::new();
     for word in text.split(' ') {
-        let last = lines.last_mut().expect("one line");
-        if !last.is_empty() && last.chars().count() + 1 + word.chars().count() > width {
-            lines.push(word.to_string());
-        } else {
-            if !last.is_empty() {
+        match lines.last_mut() {
+            Some(last) if last.chars().count() + 1 + word.chars().count() <= width => {
                 last.push(' ');
+                last.push_str(word);
             }
-            last.push_str(word);
+            _ => lines.push(word.to_string()),
         }
     }
     lines
