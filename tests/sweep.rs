@@ -203,3 +203,35 @@ fn a_scenario_without_a_sweep_or_with_a_bad_metric_is_refused() {
     let (_, stderr) = archsim(&args, 2);
     assert!(stderr.contains("expected K/N with 1 ≤ K ≤ N"), "{stderr}");
 }
+
+#[test]
+fn a_damaged_journal_is_refused_not_panicked_on() {
+    let shard = out_dir("damaged");
+    // Run 5: the first at 0.5 s of lag, where the distributions are kept.
+    sweep_into(&shard, "1", &["--shard", "6/110"]);
+    let journal = String::from_utf8(read(&shard, "runs.jsonl")).unwrap();
+    let (head, runs) = journal.split_once('\n').unwrap();
+    let header: serde_json::Value = serde_json::from_str(head).unwrap();
+    let damaged = |edit: &dyn Fn(&mut serde_json::Value), body: &str| {
+        let mut h = header.clone();
+        edit(&mut h);
+        std::fs::write(shard.join("runs.jsonl"), format!("{h}\n{body}")).unwrap();
+        let out = out_dir("damaged-merge");
+        let args = ["merge", "--out", out.to_str().unwrap(), shard.to_str().unwrap()];
+        archsim(&args, 2).1
+    };
+    let err = damaged(&|h| h["spec"]["axes"] = serde_json::json!([]), runs);
+    assert!(
+        err.contains(
+            "runs.jsonl:1:1: error: the journal's sweep cannot be run: the sweep has no axis"
+        ),
+        "{err}"
+    );
+    let err = damaged(&|h| h["spec"]["axes"][0]["values"] = serde_json::json!([]), runs);
+    assert!(err.contains("an axis has no value"), "{err}");
+    let err = damaged(&|h| h["runs"] = serde_json::json!(7), runs);
+    assert!(err.contains("the header says 7 runs, its sweep makes 110"), "{err}");
+    let bad_bucket = runs.replacen("\"buckets\":[[", "\"buckets\":[[99999999,1],[", 1);
+    let err = damaged(&|_| {}, &bad_bucket);
+    assert!(err.contains("runs.jsonl:2:1: error: no histogram bucket 99999999"), "{err}");
+}

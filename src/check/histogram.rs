@@ -122,8 +122,8 @@ impl Histogram {
         let mut h = Histogram::default();
         for &(i, c) in buckets {
             let slot = h.counts.get_mut(i).ok_or_else(|| format!("no histogram bucket {i}"))?;
-            *slot += c;
-            h.total += c;
+            *slot = slot.checked_add(c).ok_or("a histogram count overflows")?;
+            h.total = h.total.checked_add(c).ok_or("a histogram count overflows")?;
         }
         if h.total > 0 {
             if min > max || index_of(min) > index_of(max) {

@@ -46,9 +46,10 @@ pub fn write(out: &Path, spec: &SweepSpec, results: &[RunResult]) -> Result<Vec<
     let pooled: Vec<Vec<Pooled>> = (0..spec.distributions.len())
         .map(|d| distribution_chart::pooled(spec, results, d))
         .collect();
+    let stats = point_stats(spec, results);
     let mut tables = vec![
         ("results.csv", results_csv(spec, results)),
-        ("summary.csv", summary_csv(spec, results)),
+        ("summary.csv", summary_csv(spec, &stats)),
     ];
     if !spec.distributions.is_empty() {
         tables.push(("distributions.csv", distributions_csv(spec, &pooled)));
@@ -58,7 +59,6 @@ pub fn write(out: &Path, spec: &SweepSpec, results: &[RunResult]) -> Result<Vec<
         text(&path, &body)?;
         files.push(path);
     }
-    let stats = point_stats(spec, results);
     for (m, metric) in spec.metrics.iter().enumerate() {
         files.extend(charts(&out.join(slug(&metric.name)), &metric_figure(spec, &stats, m))?);
     }

@@ -143,8 +143,29 @@ impl SweepSpec {
         runs
     }
 
+    /// Why this sweep could not be run or drawn, if it could not: what a sweep read
+    /// back from a journal must pass (a scenario's sweep is validated when loaded).
+    pub fn shape_error(&self, runs_max: usize, values_max: usize) -> Option<String> {
+        let Some(x) = self.axes.first() else { return Some("the sweep has no axis".into()) };
+        if self.axes.iter().any(|a| a.values.is_empty() || a.values.len() > values_max) {
+            return Some(format!("an axis has no value or more than {values_max}"));
+        }
+        if self.variants.is_empty() || self.seeds == 0 {
+            return Some("the sweep has no variant or no seed".into());
+        }
+        let runs =
+            self.points().saturating_mul(self.variants.len()).saturating_mul(self.seeds as usize);
+        if runs > runs_max {
+            return Some(format!("{runs} runs: at most {runs_max}"));
+        }
+        if self.distributions.iter().any(|d| d.at.iter().any(|&i| i >= x.values.len())) {
+            return Some("a distribution is kept at a value the first axis lacks".into());
+        }
+        None
+    }
+
     /// The value index on each axis of grid point `point`.
-    fn value_indices(&self, mut point: usize) -> Vec<usize> {
+    pub fn value_indices(&self, mut point: usize) -> Vec<usize> {
         let mut out = vec![0; self.axes.len()];
         for (i, axis) in self.axes.iter().enumerate().rev() {
             out[i] = point % axis.values.len();

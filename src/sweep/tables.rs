@@ -77,8 +77,7 @@ pub fn point_stats(spec: &SweepSpec, results: &[RunResult]) -> Vec<Vec<Vec<Optio
 }
 
 /// `summary.csv`: mean, 95% confidence interval, min and max per point and metric.
-pub fn summary_csv(spec: &SweepSpec, results: &[RunResult]) -> String {
-    let stats = point_stats(spec, results);
+pub fn summary_csv(spec: &SweepSpec, stats: &[Vec<Vec<Option<PointStats>>>]) -> String {
     let mut t = String::new();
     let head = ["variant".to_string()].into_iter().chain(axis_columns(spec));
     let tail = ["metric", "n", "mean", "ci95_low", "ci95_high", "min", "max"].map(String::from);
@@ -106,10 +105,9 @@ pub fn distributions_csv(spec: &SweepSpec, pooled: &[Vec<Pooled>]) -> String {
     let head = ["distribution".to_string(), "variant".to_string()].into_iter();
     let tail = ["upper_ns", "count", "cumulative_share", "share_of_total"].map(String::from);
     line(&mut t, head.chain(axis_columns(spec)).chain(tail));
-    let plans = spec.runs(0);
     for (d, lines) in pooled.iter().enumerate() {
         for p in lines {
-            let values = &plans[p.point * spec.seeds as usize].values;
+            let values = &spec.value_indices(p.point);
             let h = &p.sample.hist;
             let mut seen = 0;
             for (i, c) in h.buckets() {
