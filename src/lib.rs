@@ -5,10 +5,12 @@
 //! operations), `components` (the actors that make up a world), `schema` (RON files to a
 //! model), `run` (one seeded run), `report` (summaries and traces) and `cli`.
 
+pub mod chart;
 pub mod check;
 pub mod cli;
 pub mod components;
 pub mod engine;
+pub mod html;
 pub mod model;
 pub mod report;
 pub mod run;

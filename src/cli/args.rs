@@ -60,6 +60,10 @@ pub struct SweepArgs {
     /// Run only shard K of N (every N-th run); join the shards with `archsim merge`.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
+    /// Also write a self-contained HTML report of the sweep (its charts with confidence
+    /// bands) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// Output format of a summary.
@@ -101,4 +105,8 @@ pub struct RunArgs {
     /// Diagram width in columns (default: the terminal's, else 120).
     #[arg(long, value_name = "COLUMNS")]
     pub width: Option<usize>,
+    /// Write a self-contained HTML report (verdicts, stories as sequence diagrams,
+    /// charts, fault timeline) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }

@@ -9,8 +9,9 @@ use clap::Parser;
 
 use super::args::{Args, Command, Format, RunArgs};
 use crate::components::Registry;
+use crate::html::RunReport;
 use crate::model::Scenario;
-use crate::report::explain::explain;
+use crate::report::explain::replay;
 use crate::report::sequence::Sequence;
 use crate::report::{Summary, TraceWriter, sequence_text, write_atomically};
 use crate::run::{RunOutcome, execute, execute_traced};
@@ -97,6 +98,12 @@ fn diagrams_text(diagrams: &[(&str, Sequence)], args: &RunArgs) -> String {
     text
 }
 
+/// Writes a rendered HTML page to `path`, all or nothing.
+pub fn write_html(path: &Path, page: Result<String, String>) -> std::io::Result<()> {
+    let page = page.map_err(std::io::Error::other)?;
+    write_atomically(path, |out| out.write_all(page.as_bytes()))
+}
+
 /// `archsim run`: load, run once, print the summary.
 pub fn run_command(args: &RunArgs, registry: &Registry) -> i32 {
     let mut scenario = match load_scenario(&args.scenario, &args.set, registry) {
@@ -128,10 +135,29 @@ pub fn run_command(args: &RunArgs, registry: &Registry) -> i32 {
         Format::Text => summary.to_text(),
         Format::Json => summary.to_json() + "\n",
     };
-    if args.explain && args.format == Format::Text {
-        match explain(&scenario, registry, &outcome) {
-            Ok(diagrams) => text.push_str(&diagrams_text(&diagrams, args)),
-            Err(msg) => eprintln!("error: cannot explain the run: {msg}"),
+    let explained = args.explain && args.format == Format::Text;
+    if explained || args.html.is_some() {
+        let replayed = replay(&scenario, registry, &outcome, args.html.is_some());
+        let replayed = match replayed {
+            Ok(r) => r,
+            Err(msg) => {
+                eprintln!("error: cannot replay the run to explain it: {msg}");
+                return EXIT_BAD_INPUT;
+            }
+        };
+        if explained {
+            text.push_str(&diagrams_text(&replayed.diagrams, args));
+        }
+        if let Some(path) = &args.html {
+            let report = RunReport {
+                scenario: &scenario,
+                summary: &summary,
+                outcome: &outcome,
+                replay: &replayed,
+            };
+            if let Err(e) = write_html(path, report.render()) {
+                return report_errors(args.format, &output_error(path, &e));
+            }
         }
     }
     let mut stdout = std::io::stdout().lock();

@@ -150,6 +150,64 @@ pub enum FaultAction {
     },
 }
 
+impl FaultAction {
+    /// How long the fault lasts once it strikes (`None`: an instant, or for good).
+    pub fn lasting(&self) -> Option<SimDuration> {
+        match *self {
+            FaultAction::Crash { restart_after, .. } => restart_after,
+            FaultAction::Partition { heal_after, .. } => heal_after,
+            FaultAction::LagSpike { lasting, .. } | FaultAction::Disconnect { lasting, .. } => {
+                Some(lasting)
+            }
+            _ => None,
+        }
+    }
+
+    /// A short description for people: `crash db (restart after 10s)`.
+    pub fn describe(&self) -> String {
+        let span = |d: SimDuration| crate::engine::time::format_span(d.as_nanos());
+        let share = |s: f64| format!("{}% of clients", libm::round(s * 1000.0) / 10.0);
+        match self {
+            FaultAction::Crash { target, restart_after: Some(d) } => {
+                format!("crash {target} (restart after {})", span(*d))
+            }
+            FaultAction::Crash { target, restart_after: None } => format!("crash {target}"),
+            FaultAction::Failover { target, promote } => {
+                let which = match promote {
+                    Promote::Chosen(i) => format!("replica {i}"),
+                    Promote::Freshest => "the freshest replica".into(),
+                    Promote::Random => "a random replica".into(),
+                };
+                format!("failover of {target} to {which}")
+            }
+            FaultAction::Partition { from, to, heal_after: Some(d) } => {
+                format!("partition {from} → {to} (heals after {})", span(*d))
+            }
+            FaultAction::Partition { from, to, heal_after: None } => {
+                format!("partition {from} → {to}")
+            }
+            FaultAction::LagSpike { target, factor, lasting } => {
+                format!("{target} replication lag ×{factor} for {}", span(*lasting))
+            }
+            FaultAction::ClockJump { target, by_ns } => {
+                let sign = if *by_ns < 0 { "-" } else { "+" };
+                format!("{target} clock jumps {sign}{}", span(SimDuration(by_ns.unsigned_abs())))
+            }
+            FaultAction::Revoke { share: s } => format!("revoke access of {}", share(*s)),
+            FaultAction::StealTokens { share: s } => format!("XSS steals tokens of {}", share(*s)),
+            FaultAction::Disconnect { share: s, lasting } => {
+                format!("disconnect {} for {}", share(*s), span(*lasting))
+            }
+            FaultAction::DisconnectMidStream { chance, within, lasting } => format!(
+                "streams lose the network ({}% each, within {}, for {})",
+                libm::round(chance * 1000.0) / 10.0,
+                span(*within),
+                span(*lasting)
+            ),
+        }
+    }
+}
+
 /// The client population and the workflow each client repeats.
 #[derive(Debug, Clone)]
 pub struct ClientsSpec {

@@ -4,11 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use super::chart::{Figure, metric_figure};
+use super::chart::metric_figure;
 use super::distribution_chart::{self, Pooled};
 use super::plan::SweepSpec;
 use super::runner::RunResult;
 use super::tables::{distributions_csv, point_stats, results_csv, summary_csv};
+use crate::chart::Figure;
 use crate::report::write_atomically;
 
 /// A file name for a metric: lower-case letters and digits, `_` between words.

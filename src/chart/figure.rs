@@ -1,0 +1,222 @@
+//! A chart drawn with plotters in SVG and PNG. A `Figure` is a list of series (a line,
+//! an optional shaded band, optional point markers) on a linear or log x axis; a
+//! sweep's metric charts, CDFs and histograms and a run report's charts are all
+//! figures. Text uses the DejaVu Sans font shipped in `assets/fonts`, so drawing needs
+//! no system font library.
+
+use std::path::{Path, PathBuf};
+
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::prelude::*;
+use plotters::style::{FontStyle, register_font};
+
+static DEJAVU_SANS: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+
+/// Series colours (Tableau 10 without its yellow, which fades on white).
+const PALETTE: [(u8, u8, u8); 9] = [
+    (0x4e, 0x79, 0xa7),
+    (0xf2, 0x8e, 0x2b),
+    (0xe1, 0x57, 0x59),
+    (0x76, 0xb7, 0xb2),
+    (0x59, 0xa1, 0x4f),
+    (0xb0, 0x7a, 0xa1),
+    (0x9c, 0x75, 0x5f),
+    (0xff, 0x9d, 0xa7),
+    (0x79, 0x70, 0x6e),
+];
+
+/// The colour of series `i`.
+fn color(i: usize) -> RGBAColor {
+    let (r, g, b) = PALETTE[i % PALETTE.len()];
+    RGBColor(r, g, b).to_rgba()
+}
+
+/// Chart size in pixels.
+pub const SIZE: (u32, u32) = (960, 600);
+
+/// Registers the shipped font as plotters' `sans-serif` (once per process).
+pub fn ensure_fonts() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // `InvalidFont` is not `Debug`; the font is compiled in, so this cannot fail
+        // unless the file in the repository is not a font.
+        register_font("sans-serif", FontStyle::Normal, DEJAVU_SANS)
+            .map_err(|_| "assets/fonts/DejaVuSans.ttf is not a valid font")
+            .expect("the shipped font loads");
+    });
+}
+
+/// One series: a line through `points`, a shaded polygon `band` behind it (empty for
+/// none) and, optionally, a marker on each point.
+#[derive(Debug, Clone, Default)]
+pub struct Series {
+    /// Legend text.
+    pub name: String,
+    /// The line, in x order.
+    pub points: Vec<(f64, f64)>,
+    /// A closed polygon drawn lightly behind the line.
+    pub band: Vec<(f64, f64)>,
+    /// Whether each point gets a dot.
+    pub markers: bool,
+}
+
+/// A chart: title, axis titles, scale and series.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    /// Caption.
+    pub title: String,
+    /// X axis title.
+    pub x_label: String,
+    /// Y axis title.
+    pub y_label: String,
+    /// Whether x is drawn on a log scale (only positive x values are then shown).
+    pub log_x: bool,
+    /// Where the legend goes.
+    pub legend: SeriesLabelPosition,
+    /// The series, each in its own colour.
+    pub series: Vec<Series>,
+}
+
+/// The smallest and largest of `values`, widened when they are equal.
+fn span(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+    if !lo.is_finite() {
+        return None;
+    }
+    Some(if lo < hi { (lo, hi) } else { (lo - 1.0, hi + 1.0) })
+}
+
+impl Figure {
+    fn all_points(&self) -> impl Iterator<Item = &(f64, f64)> + Clone {
+        self.series.iter().flat_map(|s| s.points.iter().chain(&s.band))
+    }
+
+    /// The y range: every point and band, from 0 when all are ≥ 0, with a margin.
+    fn y_range(&self) -> (f64, f64) {
+        let Some((lo, hi)) = span(self.all_points().map(|p| p.1)) else { return (0.0, 1.0) };
+        let lo = if lo >= 0.0 { 0.0 } else { lo };
+        (lo, hi + (hi - lo) * 0.08)
+    }
+
+    /// The x range (positive values only on a log scale).
+    fn x_range(&self) -> (f64, f64) {
+        let xs = self.all_points().map(|p| p.0).filter(|&x| !self.log_x || x > 0.0);
+        match span(xs) {
+            Some((lo, hi)) if self.log_x && lo <= 0.0 => (hi / 10.0, hi),
+            Some(r) => r,
+            None => (if self.log_x { 0.1 } else { 0.0 }, 1.0),
+        }
+    }
+
+    /// Draws the figure on `root`.
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>
+    where
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let (x_lo, x_hi) = self.x_range();
+        let (y_lo, y_hi) = self.y_range();
+        if self.log_x {
+            self.plot(root, (x_lo..x_hi).log_scale(), y_lo..y_hi)
+        } else {
+            self.plot(root, x_lo..x_hi, y_lo..y_hi)
+        }
+    }
+
+    fn plot<DB, X>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        x: X,
+        y: std::ops::Range<f64>,
+    ) -> Result<(), String>
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static,
+        X: AsRangedCoord<Value = f64>,
+        X::CoordDescType: ValueFormatter<f64>,
+    {
+        let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, ("sans-serif", 24))
+            .margin(20)
+            .x_label_area_size(55)
+            .y_label_area_size(75)
+            .build_cartesian_2d(x, y)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc(self.x_label.as_str())
+            .y_desc(self.y_label.as_str())
+            .axis_desc_style(("sans-serif", 18))
+            .label_style(("sans-serif", 14))
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(err)?;
+        let shown = |p: &&(f64, f64)| !self.log_x || p.0 > 0.0;
+        for (i, s) in self.series.iter().enumerate() {
+            let color = color(i);
+            if !s.band.is_empty() {
+                let band: Vec<(f64, f64)> = s.band.iter().filter(shown).copied().collect();
+                let band = Polygon::new(band, color.mix(0.18).filled());
+                chart.draw_series(std::iter::once(band)).map_err(err)?;
+            }
+            let points: Vec<(f64, f64)> = s.points.iter().filter(shown).copied().collect();
+            chart
+                .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
+                .map_err(err)?
+                .label(s.name.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(2))
+                });
+            if s.markers {
+                let dots = points.into_iter().map(|p| Circle::new(p, 3, color.filled()));
+                chart.draw_series(dots).map_err(err)?;
+            }
+        }
+        chart
+            .configure_series_labels()
+            .position(self.legend.clone())
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 15))
+            .draw()
+            .map_err(err)?;
+        root.present().map_err(err)
+    }
+
+    /// The figure as SVG text, `SIZE` pixels.
+    pub fn svg(&self) -> Result<String, String> {
+        self.svg_sized(SIZE)
+    }
+
+    /// The figure as SVG text, `size` pixels.
+    pub fn svg_sized(&self, size: (u32, u32)) -> Result<String, String> {
+        ensure_fonts();
+        let mut out = String::new();
+        {
+            let root = SVGBackend::with_string(&mut out, size).into_drawing_area();
+            self.draw(&root)?;
+        }
+        Ok(out)
+    }
+
+    /// Writes the figure as a PNG at `path`, all or nothing.
+    pub fn png(&self, path: &Path) -> Result<(), String> {
+        ensure_fonts();
+        // The encoder picks the format from the extension, so the temporary file keeps it.
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let tmp: PathBuf = path.with_file_name(format!(".tmp-{}-{name}", std::process::id()));
+        let drawn = {
+            let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
+            self.draw(&root)
+        };
+        let result = drawn.and_then(|()| std::fs::rename(&tmp, path).map_err(|e| e.to_string()));
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result
+    }
+}
