@@ -117,3 +117,31 @@ fn the_harness_hears_a_broken_page() {
     assert!(has("missing.png") || has("ERR_FILE_NOT_FOUND"), "{errors:#?}");
     assert!(!has("harmless-log-line"), "console.log is not an error: {errors:#?}");
 }
+
+#[test]
+fn the_sweep_report_renders_in_chromium_with_no_errors() {
+    let Some(chromium) = chromium_or_skip() else { return };
+    let dir = scratch("sweep");
+    let page = dir.join("report.html");
+    let (out, page_arg) = (dir.to_str().unwrap(), page.to_str().unwrap());
+    let args = ["sweep", "scenarios/sweep_lag_vs_loss.ron", "--quiet", "--out", out];
+    let run = common::archsim(&[&args[..], &["--html", page_arg]].concat());
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let mut browser = Browser::start(&chromium, &dir, "sweep").unwrap();
+    open_clean(&mut browser, &page);
+    let seen = browser
+        .eval(
+            "JSON.stringify({
+                charts: document.querySelectorAll('#charts svg').length,
+                bands: document.querySelectorAll('#charts svg polygon').length,
+                points: document.querySelectorAll('#points tbody tr').length,
+            })",
+        )
+        .unwrap();
+    let seen: serde_json::Value = serde_json::from_str(seen.as_str().unwrap()).unwrap();
+    // Three metrics and two distributions; two variants over eleven lag values.
+    assert_eq!(seen["charts"], 5, "{seen}");
+    assert!(seen["bands"].as_u64().unwrap() >= 6, "{seen}");
+    assert_eq!(seen["points"], 22, "{seen}");
+    screenshot(&mut browser, &page);
+}

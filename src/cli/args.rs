@@ -33,6 +33,9 @@ pub struct MergeArgs {
     /// Directory for the merged journal, CSVs and charts.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Also write a self-contained HTML report of the sweep to this file.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// `archsim sweep`.

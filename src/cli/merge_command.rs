@@ -9,6 +9,7 @@ use super::args::{Format, MergeArgs};
 use super::commands::report_errors;
 use super::sweep_command::{fail, print};
 use crate::sweep::journal::{self, Header, same_result};
+use crate::sweep::outputs::HtmlReport;
 use crate::sweep::{RunResult, outputs};
 
 /// `archsim merge`.
@@ -72,7 +73,9 @@ pub fn merge_command(args: &MergeArgs) -> i32 {
     if let Err(e) = journal::write(&merged, &header, &results) {
         return report_errors(Format::Text, &e);
     }
-    let files = match outputs::write(&args.out, &header.spec, &results) {
+    let title = args.out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let html = args.html.as_deref().map(|path| HtmlReport { path, title: &title });
+    let files = match outputs::write(&args.out, &header.spec, &results, html) {
         Ok(f) => f,
         Err(msg) => return fail(&args.out, &msg),
     };

@@ -15,6 +15,7 @@ use super::commands::{EXIT_OK, report_errors};
 use crate::schema::source::Place;
 use crate::schema::{Diagnostic, LoadError, load_sweep};
 use crate::sweep::journal::{self, Header, Journal};
+use crate::sweep::outputs::HtmlReport;
 use crate::sweep::runner::{fingerprint, load_points, run_all};
 use crate::sweep::{RunResult, Shard, outputs};
 
@@ -84,7 +85,8 @@ pub fn sweep_command(args: &SweepArgs) -> i32 {
     if resumed > 0 {
         text.push_str(&format!("{resumed} runs kept from an earlier start\n"));
     }
-    finish(&out, &spec, &results, shard, header.runs, text)
+    let html = args.html.as_deref().map(|path| HtmlReport { path, title: &scenarios[0].name });
+    finish(&out, &spec, &results, (shard, header.runs), html, text)
 }
 
 /// Writes the outputs of a whole sweep, or says how to merge a shard; prints `text` and
@@ -93,12 +95,12 @@ fn finish(
     out: &Path,
     spec: &crate::sweep::SweepSpec,
     results: &[RunResult],
-    shard: Shard,
-    total: usize,
+    (shard, total): (Shard, usize),
+    html: Option<HtmlReport<'_>>,
     mut text: String,
 ) -> i32 {
     let files = if shard.is_whole() {
-        match outputs::write(out, spec, results) {
+        match outputs::write(out, spec, results, html) {
             Ok(f) => f,
             Err(msg) => return fail(out, &msg),
         }
@@ -108,6 +110,9 @@ fn finish(
              `archsim merge --out DIR SHARD_DIR...`\n",
             results.len()
         ));
+        if html.is_some() {
+            text.push_str("the HTML report is written by `archsim merge --html FILE`\n");
+        }
         Vec::new()
     };
     let journal = out.join(journal::FILE);

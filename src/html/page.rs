@@ -44,7 +44,7 @@ tr.differs td { background: #fdecec; }
 .banner.ok { background: #e3f4e1; } .banner.bad { background: #fbe1e1; }
 figure { margin: 10px 0 18px; background: #fff; border: 1px solid #e4e7ed; border-radius: 6px;
   padding: 10px; overflow-x: auto; }
-figure svg { display: block; max-width: 100%; height: auto; }
+figure svg { display: block; max-width: 100%; height: auto; margin: 0 auto; }
 figcaption { color: #5b6475; font-size: 13px; margin-top: 6px; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); gap: 12px; }
 .charts figure { margin: 0; }

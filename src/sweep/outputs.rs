@@ -1,6 +1,7 @@
 //! Every file of a finished sweep, each written to a temporary name and renamed:
 //! `results.csv`, `summary.csv`, `distributions.csv` (when the sweep keeps any), and an
-//! SVG and a PNG chart per metric and per distribution.
+//! SVG and a PNG chart per metric and per distribution, and the HTML report when asked
+//! for.
 
 use std::path::{Path, PathBuf};
 
@@ -10,6 +11,7 @@ use super::plan::SweepSpec;
 use super::runner::RunResult;
 use super::tables::{distributions_csv, point_stats, results_csv, summary_csv};
 use crate::chart::Figure;
+use crate::html::SweepReport;
 use crate::report::write_atomically;
 
 /// A file name for a metric: lower-case letters and digits, `_` between words.
@@ -39,9 +41,23 @@ fn charts(base: &Path, figure: &Figure) -> Result<[PathBuf; 2], String> {
     Ok([svg, png])
 }
 
-/// Writes every output of a sweep whose `results` are complete and in run order;
-/// returns the files written.
-pub fn write(out: &Path, spec: &SweepSpec, results: &[RunResult]) -> Result<Vec<PathBuf>, String> {
+/// Where a sweep's HTML report goes, and what it is of.
+#[derive(Debug, Clone, Copy)]
+pub struct HtmlReport<'a> {
+    /// The file.
+    pub path: &'a Path,
+    /// The report's title (the scenario's name).
+    pub title: &'a str,
+}
+
+/// Writes every output of a sweep whose `results` are complete and in run order, and
+/// the HTML report when asked for; returns the files written.
+pub fn write(
+    out: &Path,
+    spec: &SweepSpec,
+    results: &[RunResult],
+    html: Option<HtmlReport<'_>>,
+) -> Result<Vec<PathBuf>, String> {
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create the output directory: {e}"))?;
     let mut files = Vec::new();
     let pooled: Vec<Vec<Pooled>> = (0..spec.distributions.len())
@@ -60,12 +76,27 @@ pub fn write(out: &Path, spec: &SweepSpec, results: &[RunResult]) -> Result<Vec<
         text(&path, &body)?;
         files.push(path);
     }
+    let mut figures = Vec::new();
     for (m, metric) in spec.metrics.iter().enumerate() {
-        files.extend(charts(&out.join(slug(&metric.name)), &metric_figure(spec, &stats, m))?);
+        let figure = metric_figure(spec, &stats, m);
+        files.extend(charts(&out.join(slug(&metric.name)), &figure)?);
+        figures.push(figure);
     }
     for (d, dist) in spec.distributions.iter().enumerate() {
         let figure = distribution_chart::figure(spec, d, &pooled[d]);
         files.extend(charts(&out.join(slug(&dist.name)), &figure)?);
+        figures.push(figure);
+    }
+    if let Some(html) = html {
+        let report = SweepReport {
+            title: html.title,
+            spec,
+            runs: results.len(),
+            stats: &stats,
+            figures: &figures,
+        };
+        text(html.path, &report.render()?)?;
+        files.push(html.path.to_path_buf());
     }
     Ok(files)
 }

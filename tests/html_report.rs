@@ -1,0 +1,54 @@
+//! `--html`: the report files themselves, without a browser (tests/browser.rs loads
+//! them in Chromium): self-contained, with the verdicts, stories and diagrams of the
+//! run, and never half-written.
+
+mod common;
+
+use std::path::Path;
+
+fn report(args: &[&str], name: &str) -> String {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("html_report");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    let _ = std::fs::remove_file(&path);
+    let run = common::archsim(&[args, &["--html", path.to_str().unwrap()]].concat());
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    std::fs::read_to_string(&path).unwrap()
+}
+
+#[test]
+fn the_run_report_holds_verdicts_stories_and_diagrams_and_fetches_nothing() {
+    let html = report(&["run", "scenarios/refresh_resubmit_overwrite.ron"], "overwrite.html");
+    for fetch in ["<script", "<link", "src=", "@import", "url(http", "href=\"http"] {
+        assert!(!html.contains(fetch), "the report would fetch: {fetch}");
+    }
+    assert!(html.contains("<span class=\"badge violated\">violated</span>"));
+    assert!(html.contains("<a href=\"#story-lost_acknowledged_write\">"));
+    assert!(html.contains("<h3 id=\"story-lost_acknowledged_write\">"));
+    let diagrams =
+        html.matches("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"sequence\"").count();
+    let stories = html.matches("<ol class=\"story\">").count();
+    assert!(diagrams >= 1 && diagrams <= stories, "{diagrams} diagrams, {stories} stories");
+    assert!(html.contains("Every verdict is as the scenario expects."));
+}
+
+#[test]
+fn faults_appear_on_the_timeline_at_their_firing() {
+    let html = report(&["run", "scenarios/failover_lagging_replica.ron"], "failover.html");
+    let start = html.find("class=\"timeline\"").expect("a timeline");
+    let timeline = &html[start..start + html[start..].find("</svg>").unwrap()];
+    assert!(timeline.contains("failover of db to"), "the failover is not on the timeline");
+    // The failover is an instant: one diamond where the driver fired it.
+    assert_eq!(timeline.matches("<path d=\"M").count(), 1, "{timeline}");
+}
+
+#[test]
+fn a_report_that_cannot_be_written_leaves_no_file_and_exits_2() {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-such-dir/report.html");
+    let args = ["run", "scenarios/stale_read_primary.ron", "--html", path.to_str().unwrap()];
+    let run = common::archsim(&args);
+    assert_eq!(run.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(err.contains("cannot write output"), "{err}");
+    assert!(!path.exists());
+}
