@@ -29,10 +29,13 @@ fn the_lost_write_reads_like_the_seeds_diagram() {
     let find = |needle: &str| {
         rows.iter().position(|r| r.contains(needle)).unwrap_or_else(|| panic!("{needle}:\n{text}"))
     };
-    let (submit, ack, empty) = (find("write k161 ──▶"), find("◀──── ok v1"), find("ok ∅"));
-    let resubmit = find("✗ db creates v5");
+    let (submit, ack) = (find("write k161 ──▶"), find("◀──── ok v1"));
+    let pending = find("replication pending: v1 reaches db");
+    let (refresh, empty) = (find("refresh k161 ──"), find("ok ∅"));
+    let (resubmit, overwrite) = (find("resubmit k161 ─▶"), find("✗ db creates v5"));
     let late = find("v1 replicated ╌▶│");
-    assert!(submit < ack && ack < empty && empty < resubmit && resubmit < late, "{text}");
+    let order = [submit, ack, pending, refresh, empty, resubmit, overwrite, late];
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}\n{text}");
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(common::root().join("snapshots/diagrams"));
     settings.set_prepend_module_to_snapshot(false);
@@ -55,4 +58,26 @@ fn ascii_diagrams_have_no_other_characters() {
     assert!(text.contains("gets (empty)") && text.contains("<--"), "{text}");
     // Narrow: the notes go under their rows, each line within the diagram's width.
     assert!(text.lines().all(|l| l.chars().count() <= 90), "{text}");
+}
+
+#[test]
+fn requests_relayed_by_app_servers_are_drawn_hop_by_hop() {
+    // The editor's edit goes over its WebSocket to an app server, which writes it to
+    // the store; the stale load goes the same way to a replica.
+    let args = ["run", "scenarios/editor_replica_reads_stale.ron", "--explain", "--width", "200"];
+    let text = diagram(&args, "read_your_writes");
+    let rows: Vec<&str> = text.lines().collect();
+    let find = |needle: &str| {
+        rows.iter().position(|r| r.contains(needle)).unwrap_or_else(|| panic!("{needle}:\n{text}"))
+    };
+    assert!(rows[0].contains("client/27") && rows[0].contains("api/1"), "{text}");
+    let edits: Vec<usize> =
+        rows.iter().enumerate().filter(|(_, r)| r.contains("edit k5")).map(|(i, _)| i).collect();
+    assert_eq!(edits.len(), 2, "client to server, server to store:\n{text}");
+    let (written, acked) = (find("db creates v120"), find("ok v120"));
+    let connects = rows.iter().filter(|r| r.contains("connect k5")).count();
+    assert_eq!(connects, 2, "{text}");
+    let stale = find("✗ client/27 opens key 5 from db replica 0");
+    assert!(edits[1] < written && written < acked && acked < stale, "{text}");
+    assert!(!text.contains("no request between"), "{text}");
 }

@@ -98,6 +98,35 @@ pub enum Purpose {
 }
 
 impl Purpose {
+    /// The short name diagrams label requests with.
+    pub fn name(self) -> &'static str {
+        match self {
+            Purpose::Write => "write",
+            Purpose::Read => "read",
+            Purpose::Refresh => "refresh",
+            Purpose::Resubmit => "resubmit",
+            Purpose::Create => "create",
+            Purpose::Completion => "complete",
+            Purpose::Stream => "stream",
+            Purpose::Response => "persist",
+            Purpose::Title => "title",
+            Purpose::TitleJob => "title job",
+            Purpose::Prepare => "prepare",
+            Purpose::Finalize => "finalize",
+            Purpose::StreamStatus => "stream_status",
+            Purpose::Fetch => "fetch",
+            Purpose::Connect => "connect",
+            Purpose::Edit => "edit",
+            Purpose::Poll => "poll",
+            Purpose::Push => "push",
+            Purpose::List => "list",
+            Purpose::SessionLookup => "session lookup",
+            Purpose::SessionSave => "session save",
+            Purpose::TokenRefresh => "token refresh",
+            Purpose::Attack => "attack",
+        }
+    }
+
     /// The verb stories use.
     pub fn verb(self) -> &'static str {
         match self {

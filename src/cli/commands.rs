@@ -70,7 +70,7 @@ fn run_traced(
     let mut result = None;
     let written = write_atomically(path, |out| {
         let mut writer = TraceWriter::new(out);
-        let run = execute_traced(scenario, registry, |d, names| writer.event(d, names));
+        let run = execute_traced(scenario, registry, |d, names, _| writer.event(d, names));
         let failed = run.as_ref().err().cloned();
         result = Some(run);
         writer.finish()?;

@@ -564,6 +564,11 @@ impl World {
         Ok(sim)
     }
 
+    /// The component id of client number `index` (clients follow the model's instances).
+    pub fn client_id(&self, index: u32) -> u32 {
+        u32::try_from(self.model_components).unwrap_or(u32::MAX).saturating_add(index)
+    }
+
     /// The name of an instance.
     pub fn name(&self, id: ComponentId) -> &str {
         self.topology.name(id)

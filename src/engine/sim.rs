@@ -141,13 +141,14 @@ impl<A: Actor> Sim<A> {
 
     /// Runs every event up to and including `deadline`.
     pub fn run_until(&mut self, deadline: SimTime) -> RunStats {
-        self.run_observed(deadline, |_| {})
+        self.run_observed(deadline, |_, _| {})
     }
 
-    /// Runs up to `deadline`, showing each event to `observe` before it is dispatched.
+    /// Runs up to `deadline`, showing each event and the actor's state to `observe`
+    /// before it is dispatched.
     ///
     /// Generic over the observer so the untraced loop compiles to no extra work.
-    pub fn run_observed<F: FnMut(&Dispatch<A::Msg>)>(
+    pub fn run_observed<F: FnMut(&Dispatch<A::Msg>, &A)>(
         &mut self,
         deadline: SimTime,
         mut observe: F,
@@ -161,7 +162,7 @@ impl<A: Actor> Sim<A> {
             self.sched.current = seq;
             self.hash.add(at, target.0, msg.trace_kind(), msg.trace_ids());
             self.events += 1;
-            observe(&Dispatch { at: SimTime(at), seq, target, msg });
+            observe(&Dispatch { at: SimTime(at), seq, target, msg }, &self.actor);
             self.actor.on_event(target, msg, &mut self.sched);
         }
         self.last_event =

@@ -3,7 +3,9 @@
 //! requests, replies and replications around the stories' times and the faults'
 //! firings; the replay must dispatch the same events (same trace hash) as the run.
 
-use super::sequence::{REPLICATION_TAIL_NS, SeenEvent, Sequence, build, story_span};
+use super::sequence::{
+    REPLICATION_TAIL_NS, REQUEST_LEAD_NS, SeenEvent, Sequence, build, story_span,
+};
 use crate::components::{Msg, Registry};
 use crate::model::Scenario;
 use crate::run::{RunOutcome, execute_traced};
@@ -49,19 +51,19 @@ pub fn replay(
     if spans.is_empty() && !strikes {
         return Ok(Replay::default());
     }
-    let from = spans.iter().map(|s| s.0).min().unwrap_or(u64::MAX);
+    let from = spans.iter().map(|s| s.0).min().unwrap_or(u64::MAX).saturating_sub(REQUEST_LEAD_NS);
     let to = spans.iter().map(|s| s.1).max().unwrap_or(0).saturating_add(REPLICATION_TAIL_NS);
     let duration = scenario.duration.as_nanos();
     let mut events = Vec::new();
     let mut names: Vec<String> = Vec::new();
     let mut found = Replay::default();
-    let run = execute_traced(scenario, registry, |d, n| {
+    let run = execute_traced(scenario, registry, |d, n, world| {
         if names.is_empty() {
             names = n.to_vec();
         }
         let at = d.at.as_nanos();
         if (from..=to).contains(&at) {
-            events.extend(SeenEvent::of(d));
+            events.extend(SeenEvent::of(d, world));
         }
         // The driver fires only within the duration; later firings are dropped.
         if let Msg::FaultDue { index } = d.msg

@@ -7,32 +7,40 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::check::{Sighting, StoryLine, VersionId};
-use crate::components::{Msg, Status};
+use crate::check::verdict::seconds;
+use crate::check::{OpKind, Purpose, Sighting, StoryLine, VersionId};
+use crate::components::{Msg, Status, World};
 use crate::engine::Dispatch;
 
 /// How long after a story's last event its versions' replication is still shown.
 pub const REPLICATION_TAIL_NS: u64 = 60_000_000_000;
 
+/// How long before a story's first event a request it answers may have been sent.
+pub const REQUEST_LEAD_NS: u64 = 60_000_000_000;
+
 /// A message kept from the replay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Seen {
-    /// A request reaching `target` from client `origin`.
+    /// A request reaching `target` from `origin` (a client, or a server relaying it).
     Request {
         /// Invocation slot.
         slot: u32,
-        /// The client.
+        /// The sender.
         origin: u32,
+        /// The client (component id) the operation is for.
+        client: u32,
         /// The key.
         key: u32,
-        /// `write` or `read`.
-        kind: &'static str,
+        /// Why it was sent: `write`, `refresh`, `resubmit`, `edit`...
+        purpose: Purpose,
+        /// Whether it writes a new version.
+        write: bool,
     },
-    /// A reply reaching client `target`.
+    /// A reply reaching `target` (a client, or a server that relayed the request).
     Reply {
         /// Invocation slot.
         slot: u32,
-        /// The serving component.
+        /// The component that served it.
         server: u32,
         /// 0 the primary, `i + 1` replica `i`.
         source: u8,
@@ -40,6 +48,8 @@ pub enum Seen {
         version: VersionId,
         /// How it ended.
         status: Status,
+        /// The client (component id) the operation is for.
+        client: u32,
     },
     /// A version reaching replica `replica` of store `target`.
     Replicate {
@@ -49,6 +59,15 @@ pub enum Seen {
         key: u32,
         /// The version.
         version: VersionId,
+    },
+    /// An app server pushing a version to an editor.
+    Push {
+        /// The document.
+        key: u32,
+        /// The version.
+        version: VersionId,
+        /// The app server.
+        server: u32,
     },
 }
 
@@ -66,22 +85,31 @@ pub struct SeenEvent {
 }
 
 impl SeenEvent {
-    /// The event of `d`, if it is a request, a reply or a replication.
-    pub fn of(d: &Dispatch<Msg>) -> Option<SeenEvent> {
+    /// The event of `d`, if it is a request, a reply, a replication or a push; `world`
+    /// is as it was before `d` (a travelling request's invocation is still in its slot).
+    pub fn of(d: &Dispatch<Msg>, world: &World) -> Option<SeenEvent> {
+        let inv = |op| world.history.invocation(op);
         let what = match d.msg {
-            Msg::Request(r) => {
-                Seen::Request { slot: r.op, origin: r.origin.0, key: r.key, kind: r.kind.name() }
-            }
+            Msg::Request(r) => Seen::Request {
+                slot: r.op,
+                origin: r.origin.0,
+                client: world.client_id(inv(r.op).client),
+                key: r.key,
+                purpose: inv(r.op).purpose,
+                write: r.kind == OpKind::Write,
+            },
             Msg::Reply(r) => Seen::Reply {
                 slot: r.op,
                 server: r.server.0,
                 source: r.source,
                 version: r.version,
                 status: r.status,
+                client: world.client_id(inv(r.op).client),
             },
             Msg::Replicate { replica, key, version, .. } => {
                 Seen::Replicate { replica, key, version }
             }
+            Msg::Push { key, version, server } => Seen::Push { key, version, server },
             _ => return None,
         };
         Some(SeenEvent { at: d.at.as_nanos(), seq: d.seq, target: d.target.0, what })
@@ -157,17 +185,21 @@ fn subjects(story: &[StoryLine], events: &[SeenEvent]) -> (BTreeSet<u32>, BTreeS
     let (mut clients, mut keys) = (BTreeSet::new(), BTreeSet::new());
     for e in events.iter().filter(|e| anchors.contains(&e.seq)) {
         match e.what {
-            Seen::Request { origin, key, .. } => {
-                clients.insert(origin);
+            Seen::Request { client, key, .. } => {
+                clients.insert(client);
                 keys.insert(key);
             }
-            Seen::Reply { slot, .. } => {
-                clients.insert(e.target);
-                if let Some((_, key)) = request_of(events, e.target, slot, e.at) {
+            Seen::Reply { slot, client, .. } => {
+                clients.insert(client);
+                if let Some(key) = key_of(events, slot, client, e.at) {
                     keys.insert(key);
                 }
             }
             Seen::Replicate { key, .. } => {
+                keys.insert(key);
+            }
+            Seen::Push { key, .. } => {
+                clients.insert(e.target);
                 keys.insert(key);
             }
         }
@@ -175,98 +207,103 @@ fn subjects(story: &[StoryLine], events: &[SeenEvent]) -> (BTreeSet<u32>, BTreeS
     (clients, keys)
 }
 
-/// The last request of `client` in `slot` before `at`: its event and its key.
-fn request_of(events: &[SeenEvent], client: u32, slot: u32, at: u64) -> Option<(SeenEvent, u32)> {
+/// The key of the last request for `client` in `slot` before `at`.
+fn key_of(events: &[SeenEvent], slot: u32, client: u32, at: u64) -> Option<u32> {
     events.iter().rev().filter(|e| e.at <= at).find_map(|e| match e.what {
-        Seen::Request { slot: s, origin, key, .. } if s == slot && origin == client => {
-            Some((*e, key))
-        }
+        Seen::Request { slot: s, client: c, key, .. } if s == slot && c == client => Some(key),
         _ => None,
     })
 }
 
+/// A row before lanes are numbered: time, event, sender, receiver, label, style.
+type RawRow = (u64, u64, Lane, Lane, String, Style);
+
 /// Builds the diagram of `story` from the replay's `events` (in dispatch order), with
-/// component names `names`.
+/// component names `names`. A request relayed by a server (an editor's WebSocket
+/// message, a query through a connection pool) is drawn hop by hop: client to server,
+/// server to store and back; hops that only pass a request on (a load balancer, a
+/// cache that missed) are left out.
 pub fn build(story: &[StoryLine], events: &[SeenEvent], names: &[String]) -> Sequence {
     let (clients, keys) = subjects(story, events);
     let anchors: BTreeSet<u64> = story.iter().filter_map(|l| l.event).collect();
     let Some((first, last)) = story_span(story) else {
         return Sequence { lanes: Vec::new(), rows: Vec::new() };
     };
-    let mut raw: Vec<(u64, u64, Lane, Lane, String, Style)> = Vec::new();
-    let mut versions = BTreeSet::new();
-    // Replies in the span, each with the request that reached its server.
-    let servers: BTreeSet<u32> = events
-        .iter()
-        .filter_map(|e| match e.what {
-            Seen::Reply { server, .. } => Some(server),
-            _ => None,
-        })
-        .collect();
-    // One pass in dispatch order: the latest request of each (server, slot, client)
-    // is the one a reply from that server in that slot answers.
-    let mut latest: BTreeMap<(u32, u32, u32), &SeenEvent> = BTreeMap::new();
-    let mut answered = BTreeMap::new();
+    let lane = |c: u32| if clients.contains(&c) { Lane::Client(c) } else { Lane::Store(c, 0) };
+    // One pass in dispatch order: a reply to a sender in a slot answers the latest
+    // request that sender sent in that slot (the last hop it took).
+    let mut latest: BTreeMap<(u32, u32), &SeenEvent> = BTreeMap::new();
+    let mut answered: BTreeMap<u64, Lane> = BTreeMap::new();
+    let mut replies: Vec<(&SeenEvent, &SeenEvent, Lane)> = Vec::new();
     for e in events {
         match e.what {
-            Seen::Request { slot, origin, key, .. } if keys.contains(&key) => {
-                latest.insert((e.target, slot, origin), e);
-                continue;
+            Seen::Request { slot, origin, client, key, .. }
+                if keys.contains(&key) && clients.contains(&client) =>
+            {
+                latest.insert((slot, origin), e);
             }
-            Seen::Reply { .. } if clients.contains(&e.target) => {}
-            _ => continue,
+            Seen::Reply { slot, server, source, client, .. } if clients.contains(&client) => {
+                let Some(&req) = latest.get(&(slot, e.target)) else { continue };
+                // The store's reply keeps its source when a server relays it on.
+                let from = if req.target == server {
+                    Lane::Store(server, source)
+                } else {
+                    Lane::Store(req.target, 0)
+                };
+                answered.insert(req.seq, from);
+                replies.push((e, req, from));
+            }
+            _ => {}
         }
-        let Seen::Reply { slot, server, source, version, status } = e.what else { continue };
-        let Some(&req) = latest.get(&(server, slot, e.target)) else { continue };
-        answered.insert(req.seq, (e.at, source));
-        if (first..=last).contains(&req.at) && version != VersionId::ROOT {
+    }
+    // The diagram starts with the first request answered within the story, which may
+    // have been sent before its first event (a write waiting in a store's queue).
+    let start = replies
+        .iter()
+        .filter(|(reply, ..)| (first..=last).contains(&reply.at))
+        .map(|(_, req, _)| req.at)
+        .fold(first, u64::min);
+    let span = start..=last;
+    let mut raw: Vec<RawRow> = Vec::new();
+    let mut versions = BTreeSet::new();
+    for &(reply, req, from) in &replies {
+        let Seen::Reply { version, status, .. } = reply.what else { continue };
+        if span.contains(&req.at) && version != VersionId::ROOT {
             versions.insert(version);
         }
-        if (first..=last).contains(&e.at) {
+        if span.contains(&reply.at) {
             let label = reply_label(status, version);
-            raw.push((
-                e.at,
-                e.seq,
-                Lane::Store(server, source),
-                Lane::Client(e.target),
-                label,
-                Style::Call,
-            ));
+            raw.push((reply.at, reply.seq, from, lane(reply.target), label, Style::Call));
         }
     }
-    for e in events.iter().filter(|e| (first..=last).contains(&e.at) && servers.contains(&e.target))
-    {
-        let Seen::Request { origin, key, kind, .. } = e.what else { continue };
-        if !clients.contains(&origin) || !keys.contains(&key) {
+    for e in events.iter().filter(|e| span.contains(&e.at)) {
+        let (origin, key, label) = match e.what {
+            Seen::Request { origin, client, key, purpose, .. } if clients.contains(&client) => {
+                (origin, key, format!("{} k{key}", purpose.name()))
+            }
+            Seen::Push { key, version, server } if clients.contains(&e.target) => {
+                if keys.contains(&key) {
+                    let label = format!("push {version}");
+                    let to = lane(e.target);
+                    raw.push((e.at, e.seq, Lane::Store(server, 0), to, label, Style::Async));
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        if !keys.contains(&key) {
             continue;
         }
-        // A hop that passed the request on (a cache that missed) is not drawn.
-        let Some(&(_, source)) = answered.get(&e.seq) else {
-            if anchors.contains(&e.seq) {
-                let label = format!("{kind} k{key}");
-                raw.push((
-                    e.at,
-                    e.seq,
-                    Lane::Client(origin),
-                    Lane::Store(e.target, 0),
-                    label,
-                    Style::Call,
-                ));
-            }
-            continue;
+        let to = match answered.get(&e.seq) {
+            Some(&to) => to,
+            // A request nobody answered is drawn when the story names it.
+            None if anchors.contains(&e.seq) => Lane::Store(e.target, 0),
+            None => continue,
         };
-        let label = format!("{kind} k{key}");
-        raw.push((
-            e.at,
-            e.seq,
-            Lane::Client(origin),
-            Lane::Store(e.target, source),
-            label,
-            Style::Call,
-        ));
+        raw.push((e.at, e.seq, lane(origin), to, label, Style::Call));
     }
     let mut replicated = BTreeSet::new();
-    for e in events.iter().filter(|e| e.at >= first && e.at <= last + REPLICATION_TAIL_NS) {
+    for e in events.iter().filter(|e| e.at >= start && e.at <= last + REPLICATION_TAIL_NS) {
         let Seen::Replicate { replica, key, version } = e.what else { continue };
         if keys.contains(&key)
             && versions.contains(&version)
@@ -278,7 +315,63 @@ pub fn build(story: &[StoryLine], events: &[SeenEvent], names: &[String]) -> Seq
             raw.push((e.at, e.seq, Lane::Store(e.target, 0), to, label, Style::Async));
         }
     }
-    assemble(story, raw, names)
+    let pending = pending(&replies, events, (span, last + REPLICATION_TAIL_NS), &clients, names);
+    assemble(story, raw, &pending, names)
+}
+
+/// For each acknowledgement of a write to a story's client, by its event: which
+/// replicas the version had not reached yet, and when it reached them.
+fn pending(
+    replies: &[(&SeenEvent, &SeenEvent, Lane)],
+    events: &[SeenEvent],
+    (span, until): (std::ops::RangeInclusive<u64>, u64),
+    clients: &BTreeSet<u32>,
+    names: &[String],
+) -> BTreeMap<u64, String> {
+    let acks: Vec<(&SeenEvent, VersionId)> = replies
+        .iter()
+        .filter_map(|&(reply, req, _)| match (reply.what, req.what) {
+            (
+                Seen::Reply { version, status: Status::Ok, .. },
+                Seen::Request { write: true, .. },
+            ) if span.contains(&reply.at) && clients.contains(&reply.target) => {
+                Some((reply, version))
+            }
+            _ => None,
+        })
+        .collect();
+    let wanted: BTreeSet<VersionId> = acks.iter().map(|a| a.1).collect();
+    // Every arrival of those versions at a replica, in time order, in one pass.
+    let mut arrivals: BTreeMap<VersionId, Vec<(u64, u32, u32)>> = BTreeMap::new();
+    for e in events.iter().filter(|e| e.at <= until) {
+        if let Seen::Replicate { replica, version, .. } = e.what
+            && wanted.contains(&version)
+        {
+            arrivals.entry(version).or_default().push((e.at, replica, e.target));
+        }
+    }
+    let name = |c: u32| names.get(c as usize).map_or("?", String::as_str);
+    let mut notes = BTreeMap::new();
+    for (reply, version) in acks {
+        let mut reached: BTreeMap<u32, (u64, u32)> = BTreeMap::new();
+        for &(at, replica, store) in arrivals.get(&version).into_iter().flatten() {
+            if at > reply.at {
+                reached.entry(replica).or_insert((at, store));
+            }
+        }
+        if reached.is_empty() {
+            continue;
+        }
+        let arrivals: Vec<String> = reached
+            .iter()
+            .map(|(replica, (at, store))| {
+                format!("{} replica {replica} at {}", name(*store), seconds(*at))
+            })
+            .collect();
+        let text = format!("replication pending: {version} reaches {}", arrivals.join(", "));
+        notes.insert(reply.seq, text);
+    }
+    notes
 }
 
 fn reply_label(status: Status, version: VersionId) -> String {
@@ -298,7 +391,8 @@ fn reply_label(status: Status, version: VersionId) -> String {
 /// and event, and the story's sentences attached to their events' rows.
 fn assemble(
     story: &[StoryLine],
-    raw: Vec<(u64, u64, Lane, Lane, String, Style)>,
+    raw: Vec<RawRow>,
+    pending: &BTreeMap<u64, String>,
     names: &[String],
 ) -> Sequence {
     let lanes: BTreeSet<Lane> = raw.iter().flat_map(|r| [r.2, r.3]).collect();
@@ -338,6 +432,14 @@ fn assemble(
                 let at = rows.partition_point(|r| key(r) <= key(&row));
                 rows.insert(at, row);
             }
+        }
+    }
+    for row in rows.iter_mut().filter(|r| r.arrow.is_some()) {
+        if let Some(text) = pending.get(&row.seq) {
+            row.note = Some(match row.note.take() {
+                Some(note) => format!("{note}; {text}"),
+                None => text.clone(),
+            });
         }
     }
     let name = |c: u32| names.get(c as usize).map_or("?", String::as_str);

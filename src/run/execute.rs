@@ -40,27 +40,28 @@ pub fn execute(
     keep_ops: bool,
 ) -> Result<RunOutcome, String> {
     let sim = World::build(scenario, registry, keep_ops)?;
-    Ok(run_world(sim, scenario, |_| {}))
+    Ok(run_world(sim, scenario, |_, _| {}))
 }
 
-/// Runs `scenario`, showing every event (and the instance names) to `observe` first.
+/// Runs `scenario`, showing every event (with the instance names and the world as it
+/// is before the event) to `observe` first.
 pub fn execute_traced<F>(
     scenario: &Scenario,
     registry: &Registry,
     mut observe: F,
 ) -> Result<RunOutcome, String>
 where
-    F: FnMut(&Dispatch<Msg>, &[String]),
+    F: FnMut(&Dispatch<Msg>, &[String], &World),
 {
     let sim = World::build(scenario, registry, false)?;
     let names: Vec<String> = (0..sim.actor.topology.node_count())
         .map(|i| sim.actor.name(crate::engine::ComponentId(i as u32)).to_string())
         .collect();
-    Ok(run_world(sim, scenario, |d| observe(d, &names)))
+    Ok(run_world(sim, scenario, |d, world| observe(d, &names, world)))
 }
 
 /// Runs a built world through its duration and drain, then checks it.
-pub fn run_world<F: FnMut(&Dispatch<Msg>)>(
+pub fn run_world<F: FnMut(&Dispatch<Msg>, &World)>(
     mut sim: Sim<World>,
     scenario: &Scenario,
     mut observe: F,
