@@ -7,10 +7,9 @@ use std::path::{Path, PathBuf};
 
 use super::args::{Format, MergeArgs};
 use super::commands::report_errors;
-use super::sweep_command::{fail, print};
+use super::sweep_command::{fail, print, write_outputs};
+use crate::sweep::RunResult;
 use crate::sweep::journal::{self, Header, same_result};
-use crate::sweep::outputs::HtmlReport;
-use crate::sweep::{RunResult, outputs};
 
 /// `archsim merge`.
 pub fn merge_command(args: &MergeArgs) -> i32 {
@@ -74,8 +73,8 @@ pub fn merge_command(args: &MergeArgs) -> i32 {
         return report_errors(Format::Text, &e);
     }
     let title = args.out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let html = args.html.as_deref().map(|path| HtmlReport { path, title: &title });
-    let files = match outputs::write(&args.out, &header.spec, &results, html) {
+    let html = args.html.as_deref().map(|path| (path, title.as_str()));
+    let files = match write_outputs(&args.out, &header.spec, &results, html) {
         Ok(f) => f,
         Err(msg) => return fail(&args.out, &msg),
     };

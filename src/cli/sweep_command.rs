@@ -11,11 +11,12 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::args::{Format, SweepArgs};
+use super::commands::write_html;
 use super::commands::{EXIT_OK, report_errors};
+use crate::html::SweepReport;
 use crate::schema::source::Place;
 use crate::schema::{Diagnostic, LoadError, load_sweep};
 use crate::sweep::journal::{self, Header, Journal};
-use crate::sweep::outputs::HtmlReport;
 use crate::sweep::runner::{fingerprint, load_points, run_all};
 use crate::sweep::{RunResult, Shard, outputs};
 
@@ -85,7 +86,7 @@ pub fn sweep_command(args: &SweepArgs) -> i32 {
     if resumed > 0 {
         text.push_str(&format!("{resumed} runs kept from an earlier start\n"));
     }
-    let html = args.html.as_deref().map(|path| HtmlReport { path, title: &scenarios[0].name });
+    let html = args.html.as_deref().map(|path| (path, scenarios[0].name.as_str()));
     finish(&out, &spec, &results, (shard, header.runs), html, text)
 }
 
@@ -96,11 +97,11 @@ fn finish(
     spec: &crate::sweep::SweepSpec,
     results: &[RunResult],
     (shard, total): (Shard, usize),
-    html: Option<HtmlReport<'_>>,
+    html: Option<(&Path, &str)>,
     mut text: String,
 ) -> i32 {
     let files = if shard.is_whole() {
-        match outputs::write(out, spec, results, html) {
+        match write_outputs(out, spec, results, html) {
             Ok(f) => f,
             Err(msg) => return fail(out, &msg),
         }
@@ -121,6 +122,26 @@ fn finish(
     }
     print(&text);
     EXIT_OK
+}
+
+/// Writes a whole sweep's files and, given its path and title, its HTML report; returns
+/// the files written.
+pub fn write_outputs(
+    out: &Path,
+    spec: &crate::sweep::SweepSpec,
+    results: &[RunResult],
+    html: Option<(&Path, &str)>,
+) -> Result<Vec<PathBuf>, String> {
+    let mut written = outputs::write(out, spec, results)?;
+    if let Some((path, title)) = html {
+        let stats = &written.stats;
+        let figures = &written.figures;
+        let report = SweepReport { title, spec, runs: results.len(), stats, figures };
+        let page = report.render();
+        write_html(path, page).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        written.files.push(path.to_path_buf());
+    }
+    Ok(written.files)
 }
 
 /// Prints to stdout; a closed stdout (`| head`) must not turn finished work into a panic.

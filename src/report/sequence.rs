@@ -1,9 +1,10 @@
-//! A violation's story as a sequence diagram: one lane per client and per store (its
-//! primary and each replica involved), one row per message, time running down. The
-//! messages come from a replay of the run (the same seed dispatches the same events):
-//! the requests and replies of the story's clients on the story's keys between its first
-//! and last event, and the replication of the versions they wrote or read, which may
-//! arrive after the story's end ("replication pending").
+//! A violation's story as a sequence diagram: one lane per client, per server that
+//! relayed one of its requests and per store (its primary and each replica involved),
+//! one row per message, time running down. The messages come from a replay of the run
+//! (the same seed dispatches the same events): the requests, replies and pushes of the
+//! story's clients on the story's keys between its first and last event, and the
+//! replication of the versions they wrote or read, which may arrive after the story's
+//! end ("replication pending").
 
 use std::collections::{BTreeMap, BTreeSet};
 

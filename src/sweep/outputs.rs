@@ -1,7 +1,6 @@
 //! Every file of a finished sweep, each written to a temporary name and renamed:
 //! `results.csv`, `summary.csv`, `distributions.csv` (when the sweep keeps any), and an
-//! SVG and a PNG chart per metric and per distribution, and the HTML report when asked
-//! for.
+//! SVG and a PNG chart per metric and per distribution.
 
 use std::path::{Path, PathBuf};
 
@@ -9,9 +8,9 @@ use super::chart::metric_figure;
 use super::distribution_chart::{self, Pooled};
 use super::plan::SweepSpec;
 use super::runner::RunResult;
+use super::stats::PointStats;
 use super::tables::{distributions_csv, point_stats, results_csv, summary_csv};
 use crate::chart::Figure;
-use crate::html::SweepReport;
 use crate::report::write_atomically;
 
 /// A file name for a metric: lower-case letters and digits, `_` between words.
@@ -41,23 +40,19 @@ fn charts(base: &Path, figure: &Figure) -> Result<[PathBuf; 2], String> {
     Ok([svg, png])
 }
 
-/// Where a sweep's HTML report goes, and what it is of.
-#[derive(Debug, Clone, Copy)]
-pub struct HtmlReport<'a> {
-    /// The file.
-    pub path: &'a Path,
-    /// The report's title (the scenario's name).
-    pub title: &'a str,
+/// What a finished sweep wrote, and what its reports are drawn from.
+#[derive(Debug)]
+pub struct Outputs {
+    /// The files written.
+    pub files: Vec<PathBuf>,
+    /// Statistics by variant, point and metric.
+    pub stats: Vec<Vec<Vec<Option<PointStats>>>>,
+    /// The metric charts, then the distribution charts.
+    pub figures: Vec<Figure>,
 }
 
-/// Writes every output of a sweep whose `results` are complete and in run order, and
-/// the HTML report when asked for; returns the files written.
-pub fn write(
-    out: &Path,
-    spec: &SweepSpec,
-    results: &[RunResult],
-    html: Option<HtmlReport<'_>>,
-) -> Result<Vec<PathBuf>, String> {
+/// Writes every output of a sweep whose `results` are complete and in run order.
+pub fn write(out: &Path, spec: &SweepSpec, results: &[RunResult]) -> Result<Outputs, String> {
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create the output directory: {e}"))?;
     let mut files = Vec::new();
     let pooled: Vec<Vec<Pooled>> = (0..spec.distributions.len())
@@ -87,16 +82,5 @@ pub fn write(
         files.extend(charts(&out.join(slug(&dist.name)), &figure)?);
         figures.push(figure);
     }
-    if let Some(html) = html {
-        let report = SweepReport {
-            title: html.title,
-            spec,
-            runs: results.len(),
-            stats: &stats,
-            figures: &figures,
-        };
-        text(html.path, &report.render()?)?;
-        files.push(html.path.to_path_buf());
-    }
-    Ok(files)
+    Ok(Outputs { files, stats, figures })
 }
