@@ -13,7 +13,7 @@ use crate::check::{CheckReport, OpRow, Verdict};
 use crate::engine::time::{format_nanos, format_span};
 use crate::model::Scenario;
 use crate::report::explain::Replay;
-use crate::report::summary::{CheckSummary, Summary, group};
+use crate::report::summary::{CheckSummary, OPERATION_HEADER, Summary, group};
 use crate::run::RunOutcome;
 
 /// Size of the charts, in pixels before the page scales them.
@@ -260,28 +260,9 @@ fn expectation(c: &CheckSummary) -> String {
 
 /// The operation table and the read figures.
 fn operations(s: &Summary) -> String {
-    let rows: Vec<(Option<&str>, Vec<String>)> = OpRow::ALL
-        .iter()
-        .filter_map(|row| Some((row.name(), s.operations.get(row.name())?)))
-        .map(|(name, op)| {
-            let l = &op.latency_ns;
-            (
-                None,
-                vec![
-                    name.to_string(),
-                    group(op.count),
-                    group(op.unknown),
-                    group(op.rejected + op.refused),
-                    group(op.retries),
-                    format_nanos(l.p50),
-                    format_nanos(l.p95),
-                    format_nanos(l.p99),
-                    format_nanos(l.max),
-                ],
-            )
-        })
-        .collect();
-    let header = ["operation", "ok", "unknown", "refused", "retries", "p50", "p95", "p99", "max"];
+    let rows: Vec<(Option<&str>, Vec<String>)> =
+        s.operation_rows().into_iter().map(|cells| (None, cells.to_vec())).collect();
+    let header = OPERATION_HEADER;
     let r = &s.reads;
     format!(
         "{}<p>Stale reads: <b>{}</b> of {} ({:.2}%); from the primary {}, from a cache {}.</p>\n",

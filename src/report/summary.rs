@@ -279,6 +279,10 @@ fn gate_summaries(
         .collect()
 }
 
+/// The operation table's column titles.
+pub const OPERATION_HEADER: [&str; 9] =
+    ["operation", "ok", "unknown", "rejected", "retries", "p50", "p95", "p99", "max"];
+
 impl Summary {
     /// Summarises `outcome`; `wall_seconds` adds wall-clock figures.
     pub fn new(scenario: &Scenario, outcome: &RunOutcome, wall_seconds: Option<f64>) -> Summary {
@@ -340,6 +344,30 @@ impl Summary {
         }
     }
 
+    /// The operation table's rows in report order, each cell as people read it. A row
+    /// is refused by a store (version check) or by a gate, never both, so one column
+    /// holds either.
+    pub fn operation_rows(&self) -> Vec<[String; 9]> {
+        OpRow::ALL
+            .iter()
+            .filter_map(|row| Some((row.name(), self.operations.get(row.name())?)))
+            .map(|(name, op)| {
+                let l = &op.latency_ns;
+                [
+                    name.to_string(),
+                    group(op.count),
+                    group(op.unknown),
+                    group(op.rejected + op.refused),
+                    group(op.retries),
+                    format_nanos(l.p50),
+                    format_nanos(l.p95),
+                    format_nanos(l.p99),
+                    format_nanos(l.max),
+                ]
+            })
+            .collect()
+    }
+
     /// Whether every expected verdict was met.
     pub fn as_expected(&self) -> bool {
         self.checks.values().all(|c| c.as_expected != Some(false))
@@ -364,27 +392,14 @@ impl Summary {
             format_nanos(self.simulated_ns)
         );
         let _ = writeln!(t);
-        let _ = writeln!(
-            t,
-            "{:<13} {:>9} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9}",
-            "operation", "ok", "unknown", "rejected", "retries", "p50", "p95", "p99", "max"
-        );
-        for row in OpRow::ALL {
-            let Some(op) = self.operations.get(row.name()) else { continue };
-            let l = &op.latency_ns;
-            // A row is refused by a store (version check) or by a gate, never both.
+        let header = OPERATION_HEADER.map(String::from);
+        for [name, ok, unknown, rejected, retries, p50, p95, p99, max] in
+            std::iter::once(header).chain(self.operation_rows())
+        {
             let _ = writeln!(
                 t,
-                "{:<13} {:>9} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9}",
-                row.name(),
-                group(op.count),
-                group(op.unknown),
-                group(op.rejected + op.refused),
-                group(op.retries),
-                format_nanos(l.p50),
-                format_nanos(l.p95),
-                format_nanos(l.p99),
-                format_nanos(l.max)
+                "{name:<13} {ok:>9} {unknown:>8} {rejected:>8} {retries:>8} {p50:>9} {p95:>9} \
+                 {p99:>9} {max:>9}"
             );
         }
         let _ = writeln!(t);
