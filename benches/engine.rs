@@ -66,7 +66,11 @@ fn bench_checking(c: &mut Criterion) {
                     World::build_with(&s, &Registry::new(), Checks::new(specs), false)
                         .expect("world builds")
                 },
-                |sim| black_box(run_world(sim, &s, |_, _| {}).stats.trace_hash),
+                |sim| {
+                    black_box(
+                        run_world(sim, &s, |_, _| {}).expect("within limits").stats.trace_hash,
+                    )
+                },
                 BatchSize::PerIteration,
             )
         });

@@ -128,3 +128,21 @@ fn command_line_overrides_change_the_run() {
     );
     assert!(json["replay"].as_str().unwrap().ends_with("--set 'db.reads=primary'"));
 }
+
+#[test]
+fn runs_that_break_a_limit_stop_with_the_limit_named() {
+    let s = "scenarios/stale_read_refresh.ron";
+    let trace = std::env::temp_dir().join(format!("archsim-limit-{}.jsonl", std::process::id()));
+    let trace_arg = trace.to_str().unwrap();
+    let out = common::archsim(&["run", s, "--max-events", "1000", "--trace", trace_arg]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("after 1000 events, its limit of 1000"), "{stderr}");
+    assert!(stderr.contains("--max-events") && !stderr.contains("panicked"), "{stderr}");
+    assert!(!trace.exists(), "a stopped run left a trace file");
+    let out = common::archsim(&["run", s, "--max-pending", "50"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("more than 50 events pending"), "{stderr}");
+    assert!(stderr.contains("--max-pending"), "{stderr}");
+}

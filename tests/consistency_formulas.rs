@@ -120,7 +120,7 @@ fn skewed_writers_lose_the_expected_share_under_client_clock_lww() {
     let mut sim = World::build_with(&scenario, &Registry::new(), checks, false).unwrap();
     let BuiltIn::Client(a) = &mut sim.actor.components[1] else { panic!("client 0 follows db") };
     a.set_clock((s * SECOND as f64) as i64, 0);
-    let outcome = run_world(sim, &scenario, |_, _| {});
+    let outcome = run_world(sim, &scenario, |_, _| {}).expect("the run stays within its limits");
     let r = &outcome.checks[0];
     assert_eq!(r.figures["lost_race_a"], 0, "the fast clock never loses");
     let measured = r.violations as f64 / r.checked as f64;

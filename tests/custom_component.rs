@@ -69,3 +69,47 @@ fn a_registered_component_serves_requests() {
     assert_eq!(outcome.history.stale_reads(), reads.count());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A component that wakes itself again at the same instant, forever.
+struct Spinner;
+
+impl Component for Spinner {
+    fn start(&mut self, env: &mut Env<'_>) {
+        env.timer(SimDuration::ZERO, Msg::Wake);
+    }
+
+    fn on_message(&mut self, _: Msg, env: &mut Env<'_>) {
+        env.timer(SimDuration::ZERO, Msg::Wake);
+    }
+}
+
+fn spinner(_: &CustomSpec, _: &Wiring) -> Result<Box<dyn Component>, String> {
+    Ok(Box::new(Spinner))
+}
+
+#[test]
+fn a_zero_delay_loop_is_stopped_and_named() {
+    let dir = std::env::temp_dir().join(format!("archsim-spinner-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("model.ron"),
+        r#"Model(components: {"spin": Custom(kind: "spinner", params: {}),
+                              "svc": Custom(kind: "spinner", params: {})},
+                 links: [(from: "client", to: "svc", latency: const("1ms"))])"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("scenario.ron"),
+        r#"Scenario(model: "model.ron", duration: "10s", clients: (count: 1, workflow: [read]))"#,
+    )
+    .unwrap();
+    let mut registry = Registry::new();
+    registry.register("spinner", spinner);
+    let mut scenario = load_scenario(&dir.join("scenario.ron"), &[], &registry).unwrap();
+    scenario.limits.same_instant = 100_000;
+    let err = execute(&scenario, &registry, false).unwrap_err();
+    assert!(err.contains("100000 events in a row fired at that instant"), "{err}");
+    assert!(err.contains("zero-delay loop") && err.contains("0.000 s"), "{err}");
+    assert!(err.contains("`spin`") || err.contains("`svc`"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

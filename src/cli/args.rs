@@ -112,4 +112,11 @@ pub struct RunArgs {
     /// charts, fault timeline) to this file.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Stop the run with an error after this many events (default 5,000,000,000).
+    #[arg(long, value_name = "N")]
+    pub max_events: Option<u64>,
+    /// Stop the run with an error when more than this many events are pending at once,
+    /// which bounds its memory (default 50,000,000).
+    #[arg(long, value_name = "N")]
+    pub max_pending: Option<usize>,
 }

@@ -113,6 +113,12 @@ pub fn run_command(args: &RunArgs, registry: &Registry) -> i32 {
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
+    if let Some(events) = args.max_events {
+        scenario.limits.events = events;
+    }
+    if let Some(pending) = args.max_pending {
+        scenario.limits.pending = pending;
+    }
     let started = Instant::now();
     let outcome = match &args.trace {
         None => execute(&scenario, registry, false),

@@ -13,7 +13,7 @@ pub mod trace;
 pub use dist::Dist;
 pub use queue::{EventQueue, HeapQueue, RadixQueue};
 pub use rng::Stream;
-pub use sim::{Actor, ComponentId, Dispatch, NO_EVENT, RunStats, Scheduler, Sim};
+pub use sim::{Actor, ComponentId, Dispatch, Halt, Limits, NO_EVENT, RunStats, Scheduler, Sim};
 pub use time::{SimDuration, SimTime};
 pub use topology::{Link, LinkId, Topology};
 pub use trace::{TraceHash, Traceable};

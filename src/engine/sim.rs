@@ -87,6 +87,55 @@ pub struct Dispatch<M> {
     pub msg: M,
 }
 
+/// Bounds on a run, so a model that never settles is stopped with a reason instead of
+/// running forever or filling the machine's memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most events a run may dispatch.
+    pub events: u64,
+    /// Most events pending at once: the queue is what grows with a run's memory.
+    pub pending: usize,
+    /// Most events in a row at one instant before the run counts as a zero-delay loop
+    /// (something rescheduling itself without time advancing).
+    pub same_instant: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        // Far above any shipped scenario (the largest dispatches ~10^7 events with
+        // ~10^5 pending), low enough to stop within minutes and a few GiB.
+        Limits { events: 5_000_000_000, pending: 50_000_000, same_instant: 10_000_000 }
+    }
+}
+
+/// Why a run stopped before its deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Halt {
+    /// It dispatched `Limits::events` events.
+    Events {
+        /// The limit.
+        limit: u64,
+        /// Simulated time reached.
+        at: SimTime,
+    },
+    /// It had `Limits::pending` events pending.
+    Pending {
+        /// The limit.
+        limit: usize,
+        /// Simulated time reached.
+        at: SimTime,
+    },
+    /// `Limits::same_instant` events in a row fired at one instant.
+    SameInstant {
+        /// The limit.
+        limit: u64,
+        /// The instant.
+        at: SimTime,
+        /// The receiver of the last of them.
+        target: ComponentId,
+    },
+}
+
 /// What a finished (or paused) run reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RunStats {
@@ -102,6 +151,8 @@ pub struct RunStats {
     pub pending_max: usize,
     /// The trace hash over every dispatched event.
     pub trace_hash: TraceHash,
+    /// Why the run stopped early, if a limit stopped it.
+    pub halted: Option<Halt>,
 }
 
 /// A simulation: an actor, its clock and its queue.
@@ -114,6 +165,10 @@ pub struct Sim<A: Actor> {
     events: u64,
     pending_max: usize,
     last_event: SimTime,
+    limits: Limits,
+    /// Events in a row at the current instant.
+    same_instant: u64,
+    halted: Option<Halt>,
 }
 
 impl<A: Actor> Sim<A> {
@@ -126,7 +181,15 @@ impl<A: Actor> Sim<A> {
             events: 0,
             pending_max: 0,
             last_event: SimTime::ZERO,
+            limits: Limits::default(),
+            same_instant: 0,
+            halted: None,
         }
+    }
+
+    /// Sets the bounds the run stops at.
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
     }
 
     /// The scheduler, to seed initial events before running.
@@ -153,11 +216,22 @@ impl<A: Actor> Sim<A> {
         deadline: SimTime,
         mut observe: F,
     ) -> RunStats {
+        if self.halted.is_some() {
+            return self.stats();
+        }
         while let Some(Entry { at, seq, item: (target, msg) }) =
             self.sched.queue.pop_until(deadline.0)
         {
             assert!(self.sched.now.0 <= at, "time ran backwards");
-            self.pending_max = self.pending_max.max(self.sched.queue.len() + 1);
+            let pending = self.sched.queue.len() + 1;
+            self.pending_max = self.pending_max.max(pending);
+            self.same_instant = if at == self.sched.now.0 { self.same_instant + 1 } else { 0 };
+            if let Some(halt) = self.exceeded(pending, SimTime(at), target) {
+                // The event is put back, so the queue is as the limit found it.
+                self.sched.queue.push(at, (target, msg));
+                self.halted = Some(halt);
+                break;
+            }
             self.sched.now = SimTime(at);
             self.sched.current = seq;
             self.hash.add(at, target.0, msg.trace_kind(), msg.trace_ids());
@@ -168,10 +242,25 @@ impl<A: Actor> Sim<A> {
         self.last_event =
             self.last_event.max(if self.events > 0 { self.sched.now } else { SimTime::ZERO });
         // A run that ends early still reports the full span it simulated.
-        if self.sched.now < deadline && deadline != SimTime(u64::MAX) {
+        if self.sched.now < deadline && deadline != SimTime(u64::MAX) && self.halted.is_none() {
             self.sched.now = deadline;
         }
         self.stats()
+    }
+
+    /// The limit this event would break, if any.
+    #[inline]
+    fn exceeded(&self, pending: usize, at: SimTime, target: ComponentId) -> Option<Halt> {
+        let l = &self.limits;
+        if self.events >= l.events {
+            Some(Halt::Events { limit: l.events, at })
+        } else if pending > l.pending {
+            Some(Halt::Pending { limit: l.pending, at })
+        } else if self.same_instant >= l.same_instant {
+            Some(Halt::SameInstant { limit: l.same_instant, at, target })
+        } else {
+            None
+        }
     }
 
     /// Figures for the run so far.
@@ -183,6 +272,7 @@ impl<A: Actor> Sim<A> {
             pending: self.sched.queue.len(),
             pending_max: self.pending_max,
             trace_hash: self.hash,
+            halted: self.halted,
         }
     }
 }
@@ -241,5 +331,38 @@ mod tests {
         let b = check(25, 3);
         assert_eq!(a.stats().trace_hash, b.stats().trace_hash);
         assert_ne!(a.stats().trace_hash, check(1_000, 6).stats().trace_hash);
+    }
+
+    #[test]
+    fn limits_stop_a_run_with_the_reason_and_resume_nothing() {
+        let mut sim = Sim::new(PingPong { seen: Vec::new() });
+        sim.set_limits(Limits { events: 4, ..Limits::default() });
+        sim.scheduler().at(SimTime(0), ComponentId(0), Ping(0));
+        let stats = sim.run_until(SimTime(1_000));
+        assert_eq!(stats.events, 4);
+        assert_eq!(stats.halted, Some(Halt::Events { limit: 4, at: SimTime(40) }));
+        // The clock stays where the limit stopped it, and a halted run stays halted.
+        assert_eq!(stats.end, SimTime(30));
+        assert_eq!(sim.run_until(SimTime(2_000)).events, 4);
+    }
+
+    /// One component that wakes itself at the same instant forever.
+    struct Spin;
+    impl Actor for Spin {
+        type Msg = Ping;
+        fn on_event(&mut self, target: ComponentId, msg: Ping, sched: &mut Scheduler<Ping>) {
+            sched.after(SimDuration(0), target, msg);
+        }
+    }
+
+    #[test]
+    fn a_zero_delay_loop_is_caught_at_its_instant() {
+        let mut sim = Sim::new(Spin);
+        sim.set_limits(Limits { same_instant: 1_000, ..Limits::default() });
+        sim.scheduler().at(SimTime(7), ComponentId(3), Ping(0));
+        let stats = sim.run_until(SimTime(u64::MAX));
+        let halt = Halt::SameInstant { limit: 1_000, at: SimTime(7), target: ComponentId(3) };
+        assert_eq!(stats.halted, Some(halt));
+        assert_eq!(stats.events, 1_000);
     }
 }

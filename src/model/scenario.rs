@@ -2,7 +2,7 @@
 
 use super::architecture::Model;
 use crate::check::{CheckSpec, Verdict};
-use crate::engine::{Dist, SimDuration};
+use crate::engine::{Dist, Limits, SimDuration};
 
 /// A validated experiment.
 #[derive(Debug, Clone)]
@@ -27,6 +27,8 @@ pub struct Scenario {
     pub checks: Vec<CheckSpec>,
     /// Verdicts the scenario expects, by checker name.
     pub expect: Vec<Expectation>,
+    /// Bounds the run stops at (`--max-events`, `--max-pending`).
+    pub limits: Limits,
 }
 
 /// A verdict a scenario expects from one checker.
@@ -360,6 +362,7 @@ impl Scenario {
             faults: Vec::new(),
             checks: CheckSpec::ALL.to_vec(),
             expect: Vec::new(),
+            limits: Limits::default(),
         }
     }
 }

@@ -2,10 +2,11 @@
 //! nothing new and in-flight work (replies, replication, restarts) finishes, then the
 //! end-of-run checks.
 
+use crate::check::verdict::seconds;
 use crate::check::{CheckReport, Histogram, History};
 use crate::components::world::DRAIN_MAX;
 use crate::components::{GateCounts, Load, Msg, Registry, World};
-use crate::engine::{Dispatch, RunStats, Sim, SimTime};
+use crate::engine::{Dispatch, Halt, RunStats, Sim, SimTime};
 use crate::model::Scenario;
 
 /// What one run produced.
@@ -40,7 +41,7 @@ pub fn execute(
     keep_ops: bool,
 ) -> Result<RunOutcome, String> {
     let sim = World::build(scenario, registry, keep_ops)?;
-    Ok(run_world(sim, scenario, |_, _| {}))
+    run_world(sim, scenario, |_, _| {})
 }
 
 /// Runs `scenario`, showing every event (with the instance names and the world as it
@@ -57,20 +58,25 @@ where
     let names: Vec<String> = (0..sim.actor.topology.node_count())
         .map(|i| sim.actor.name(crate::engine::ComponentId(i as u32)).to_string())
         .collect();
-    Ok(run_world(sim, scenario, |d, world| observe(d, &names, world)))
+    run_world(sim, scenario, |d, world| observe(d, &names, world))
 }
 
-/// Runs a built world through its duration and drain, then checks it.
+/// Runs a built world through its duration and drain, then checks it. A run stopped by
+/// one of the scenario's limits is an error that says which, where and what to do.
 pub fn run_world<F: FnMut(&Dispatch<Msg>, &World)>(
     mut sim: Sim<World>,
     scenario: &Scenario,
     mut observe: F,
-) -> RunOutcome {
+) -> Result<RunOutcome, String> {
     let stop = SimTime::ZERO.after(scenario.duration);
+    sim.set_limits(scenario.limits);
     sim.run_observed(stop, &mut observe);
     // Utilisation is over the duration: the drain would dilute it.
     let loads = sim.actor.loads(stop);
     let stats = sim.run_observed(stop.after(DRAIN_MAX), &mut observe);
+    if let Some(halt) = stats.halted {
+        return Err(halted(halt, &sim.actor, &stats));
+    }
     let drain_ns = stats.last_event.as_nanos().saturating_sub(stop.as_nanos());
     let checks = sim.actor.finish_checks();
     let token_fallbacks = sim.actor.token_fallbacks();
@@ -78,7 +84,7 @@ pub fn run_world<F: FnMut(&Dispatch<Msg>, &World)>(
     let gates = sim.actor.gates();
     let counts = sim.actor.counts();
     let history = sim.actor.history;
-    RunOutcome {
+    Ok(RunOutcome {
         seed: scenario.seed,
         stats,
         drain_ns,
@@ -89,5 +95,30 @@ pub fn run_world<F: FnMut(&Dispatch<Msg>, &World)>(
         gates,
         loads,
         counts,
+    })
+}
+
+/// What stopped a run, for people.
+fn halted(halt: Halt, world: &World, stats: &RunStats) -> String {
+    let events = stats.events;
+    match halt {
+        Halt::Events { limit, at } => format!(
+            "the run stopped at {} of simulated time after {events} events, its limit of \
+             {limit}; shorten the duration or raise the limit with --max-events",
+            seconds(at.as_nanos())
+        ),
+        Halt::Pending { limit, at } => format!(
+            "the run stopped at {} of simulated time with more than {limit} events pending \
+             (they hold the run's memory); fewer clients or a shorter think time keep fewer \
+             in flight, or raise the limit with --max-pending",
+            seconds(at.as_nanos())
+        ),
+        Halt::SameInstant { limit, at, target } => format!(
+            "the run stopped at {}: {limit} events in a row fired at that instant without \
+             time advancing, the last of them to `{}`: something reschedules itself with no \
+             delay (a zero-delay loop)",
+            seconds(at.as_nanos()),
+            world.name(target)
+        ),
     }
 }

@@ -260,6 +260,7 @@ pub fn load_scenario(path: &Path, cli_sets: &[String], registry: &Registry) -> L
         faults: experiment.faults,
         checks: experiment.checks,
         expect: experiment.expect,
+        limits: crate::engine::Limits::default(),
     })
 }
 
