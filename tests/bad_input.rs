@@ -146,3 +146,64 @@ fn runs_that_break_a_limit_stop_with_the_limit_named() {
     assert!(stderr.contains("more than 50 events pending"), "{stderr}");
     assert!(stderr.contains("--max-pending"), "{stderr}");
 }
+
+/// A scenario like `scenarios/stale_read_refresh.ron` whose `count: 200` line reads
+/// `count: "lots"`, with its model path made absolute so it loads from anywhere.
+fn wrong_count() -> String {
+    let text = std::fs::read_to_string(common::root().join("scenarios/stale_read_refresh.ron"));
+    let models = common::root().join("models");
+    let text = text.unwrap().replace("\"../models", &format!("\"{}", models.display()));
+    text.replace("count: 200,", "count: \"lots\",")
+}
+
+/// Runs `archsim run` on `bytes` written to a scratch file; returns stderr after
+/// checking exit code 2, no panic, and a bounded message.
+fn refuse_bytes(name: &str, bytes: &[u8]) -> String {
+    let dir = std::env::temp_dir().join(format!("archsim-hostile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    let out = common::archsim(&["run", path.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+    assert!(stderr.len() < 2_000, "{name}: a {} byte message", stderr.len());
+    std::fs::remove_file(&path).unwrap();
+    stderr.lines().next().unwrap_or_default().to_string()
+}
+
+#[test]
+fn hostile_bytes_are_refused_with_a_position_and_a_short_message() {
+    // Line 12 holds `count:` (8 spaces, then `count: `), so the value is at column 16.
+    let plain = wrong_count();
+    let first = refuse_bytes("plain.ron", plain.as_bytes());
+    assert!(first.contains("/plain.ron:12:16: error: "), "{first}");
+    // A byte-order mark, Windows line ends and tabs do not move the reported place.
+    let bom = [b"\xef\xbb\xbf".as_slice(), plain.as_bytes()].concat();
+    let first = refuse_bytes("bom.ron", &bom);
+    assert!(first.contains("/bom.ron:12:16: error: "), "{first}");
+    let crlf = plain.replace('\n', "\r\n");
+    let first = refuse_bytes("crlf.ron", crlf.as_bytes());
+    assert!(first.contains("/crlf.ron:12:16: error: "), "{first}");
+    let tabs = plain.replace("        count:", "\t\tcount:");
+    let first = refuse_bytes("tabs.ron", tabs.as_bytes());
+    assert!(first.contains("/tabs.ron:12:10: error: "), "{first}");
+    // Binary garbage (a fixed pseudo-random stream), deep nesting and a huge file.
+    let mut x: u32 = 2_463_534_242;
+    let garbage: Vec<u8> = (0..4096)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    let first = refuse_bytes("garbage.ron", &garbage);
+    assert!(first.contains("/garbage.ron:1:"), "{first}");
+    let deep = format!("{}{}", "(".repeat(100_000), ")".repeat(100_000));
+    let first = refuse_bytes("deep.ron", deep.as_bytes());
+    assert!(first.contains("/deep.ron:1:"), "{first}");
+    let big = format!("{plain}\n// {}\n", "x".repeat(50 << 20));
+    let first = refuse_bytes("big.ron", big.as_bytes());
+    assert!(first.contains("/big.ron:1:1: error: ") && first.contains("limited to"), "{first}");
+}

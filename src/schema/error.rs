@@ -50,17 +50,41 @@ impl fmt::Display for Diagnostic {
         writeln!(f, "{}:{}:{}: error: {}", self.file, self.line, self.col, self.message)?;
         if !self.line_text.is_empty() {
             let gutter = self.line.to_string().len();
-            let shown: String =
-                self.line_text.chars().map(|c| if c == '\t' { ' ' } else { c }).collect();
+            let (shown, col) = excerpt(&self.line_text, self.col);
             writeln!(f, "{:gutter$} |", "")?;
             writeln!(f, "{} | {}", self.line, shown)?;
-            writeln!(f, "{:gutter$} | {:>col$}", "", "^", col = self.col)?;
+            writeln!(f, "{:gutter$} | {:>col$}", "", "^", col = col)?;
         }
         if let Some(hint) = &self.hint {
             writeln!(f, "  = help: {hint}")?;
         }
         Ok(())
     }
+}
+
+/// Most characters of a line shown under a diagnostic.
+const EXCERPT_MAX: usize = 100;
+
+/// The part of `line` shown under a diagnostic, tabs as spaces, and the caret's column
+/// in it: the whole line when it is short, else a window around `col` with `…` where
+/// it was cut (a minified or generated file can have one enormous line).
+fn excerpt(line: &str, col: usize) -> (String, usize) {
+    let chars: Vec<char> = line.chars().map(|c| if c == '\t' { ' ' } else { c }).collect();
+    if chars.len() <= EXCERPT_MAX {
+        return (chars.into_iter().collect(), col);
+    }
+    let half = EXCERPT_MAX / 2;
+    let start = col.saturating_sub(1).saturating_sub(half).min(chars.len() - EXCERPT_MAX);
+    let end = start + EXCERPT_MAX;
+    let mut shown = String::new();
+    if start > 0 {
+        shown.push('…');
+    }
+    shown.extend(&chars[start..end]);
+    if end < chars.len() {
+        shown.push('…');
+    }
+    (shown, col - start + usize::from(start > 0))
 }
 
 /// Every problem found while loading a scenario.
@@ -116,5 +140,18 @@ mod tests {
         let text = Diagnostic::at(place, "unknown field").to_string();
         assert!(text.starts_with("a.ron:3:5: error: unknown field\n"), "{text}");
         assert!(text.contains("\n  |     ^\n"), "{text}");
+    }
+
+    #[test]
+    fn long_lines_are_cut_to_a_window_around_the_column() {
+        let line = format!("{}x{}", "(".repeat(5_000), ")".repeat(5_000));
+        let (shown, col) = excerpt(&line, 5_001);
+        assert_eq!(shown.chars().count(), EXCERPT_MAX + 2);
+        assert_eq!(shown.chars().nth(col - 1), Some('x'));
+        let (shown, col) = excerpt(&line, 3);
+        assert_eq!((shown.chars().nth(col - 1), shown.starts_with('(')), (Some('('), true));
+        assert!(shown.ends_with('…'));
+        let (shown, col) = excerpt(&line, 10_001);
+        assert_eq!((shown.chars().nth(col - 1), shown.ends_with(')')), (Some(')'), true));
     }
 }
