@@ -7,6 +7,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use archsim::components::{Registry, World};
 use archsim::schema::load_scenario;
@@ -109,17 +110,20 @@ fn apply(text: &str, edits: &[Edit]) -> String {
     chars.into_iter().collect()
 }
 
-/// Every scenario but the sweeps, with its model's path.
-fn cases() -> Vec<(PathBuf, PathBuf)> {
-    common::scenario_files()
-        .into_iter()
-        .filter(|p| !p.to_string_lossy().contains("sweep_"))
-        .filter_map(|p| {
-            let text = std::fs::read_to_string(common::root().join(&p)).ok()?;
-            let model = text.split("model: \"").nth(1)?.split('"').next()?.to_string();
-            Some((p.clone(), common::root().join("scenarios").join(model)))
-        })
-        .collect()
+/// Every scenario but the sweeps, with its model's path (read once for all cases).
+fn cases() -> &'static [(PathBuf, PathBuf)] {
+    static CASES: OnceLock<Vec<(PathBuf, PathBuf)>> = OnceLock::new();
+    CASES.get_or_init(|| {
+        common::scenario_files()
+            .into_iter()
+            .filter(|p| !p.to_string_lossy().contains("sweep_"))
+            .filter_map(|p| {
+                let text = std::fs::read_to_string(common::root().join(&p)).ok()?;
+                let model = text.split("model: \"").nth(1)?.split('"').next()?.to_string();
+                Some((p.clone(), common::root().join("scenarios").join(model)))
+            })
+            .collect()
+    })
 }
 
 /// Checks that every diagnostic lies inside the file it names.

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use super::page::escape;
 use crate::check::verdict::seconds;
 use crate::report::sequence::{Row, Sequence, Style};
+use crate::report::sequence_text::wrap;
 
 /// Width of the time column.
 const TIME_W: f64 = 78.0;
@@ -27,26 +28,6 @@ const CHAR_W: f64 = 7.0;
 const INK: &str = "#1d2433";
 const ASYNC: &str = "#6b7a90";
 const DECISIVE: &str = "#c0392b";
-
-/// `text` broken into lines of at most `width` characters, at spaces where possible.
-pub fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    let mut line = String::new();
-    for word in text.split(' ') {
-        let len = line.chars().count();
-        if len > 0 && len + 1 + word.chars().count() > width {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() || lines.is_empty() {
-        lines.push(line);
-    }
-    lines
-}
 
 /// Lane width: room for every title and for every label over the lanes it spans.
 fn lane_width(seq: &Sequence) -> f64 {

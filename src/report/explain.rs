@@ -28,15 +28,6 @@ pub struct Replay {
     pub strikes: Vec<Strike>,
 }
 
-/// The diagram of every checker's story, by checker name, in report order.
-pub fn explain(
-    scenario: &Scenario,
-    registry: &Registry,
-    outcome: &RunOutcome,
-) -> Result<Vec<(&'static str, Sequence)>, String> {
-    replay(scenario, registry, outcome, false).map(|r| r.diagrams)
-}
-
 /// Replays the run for its stories' diagrams and, with `strikes`, its faults' firings.
 /// Nothing is replayed when there is nothing to find.
 pub fn replay(
