@@ -2,6 +2,7 @@
 //! version DAG, and the invariant checkers (one per file) with the stories they tell.
 //! Checkers read the history; they never see components.
 
+pub mod ancestry;
 pub mod authorization;
 pub mod bounded_staleness;
 pub mod checks;

@@ -5,13 +5,15 @@
 //! so ids are a topological order. Two walks use that: `includes` (is `w` an ancestor of
 //! `r`?) and `displaced` (what stopped being an ancestor when a head moved). Both pop the
 //! largest id first and never look below the id they are looking for, so the common
-//! cases (a read of the head, a write on top of the head) cost a step or two.
+//! cases (a read of the head, a write on top of the head) cost a step or two, and
+//! `includes` jumps along single-parent chains with the skip pointers of `ancestry.rs`.
 
 use std::collections::BinaryHeap;
 
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 
+use super::ancestry::Ancestry;
 use super::history::Purpose;
 use crate::engine::{NO_EVENT, SimTime};
 
@@ -130,6 +132,8 @@ pub struct VersionDag {
     /// The walks read this dense table instead of the graph, so a step down a chain
     /// touches four bytes, not a version record and an edge.
     links: Vec<u32>,
+    /// Skip pointers over the single-parent chains, for `includes`.
+    ancestry: Ancestry,
     walk: Walk,
 }
 
@@ -198,7 +202,13 @@ impl Default for VersionDag {
             acked_event: NO_EVENT,
         };
         graph.add_node(());
-        VersionDag { graph, records: vec![root], links: vec![0], walk: Walk::default() }
+        VersionDag {
+            graph,
+            records: vec![root],
+            links: vec![0],
+            ancestry: Ancestry::default(),
+            walk: Walk::default(),
+        }
     }
 }
 
@@ -228,29 +238,13 @@ impl VersionDag {
             }
         }
         self.links.push(kept[0].0 | if count > 1 { MERGED } else { 0 });
+        self.ancestry.push((count < 2).then_some(kept[0]));
         self.records.push(version);
         let id = self.graph.add_node(());
         for p in &kept[..count] {
             self.graph.add_edge(id, NodeIndex::new(p.index()), ());
         }
         VersionId(next)
-    }
-
-    /// Follows single-parent links from `v` while they stay above `floor`: the first
-    /// version at or below `floor`, or `None` at a merge (the caller walks the DAG).
-    #[inline]
-    fn chain_down(
-        &self,
-        mut v: VersionId,
-        floor: VersionId,
-        mut each: impl FnMut(VersionId),
-    ) -> Option<VersionId> {
-        while v > floor {
-            let parent = self.single_parent(v)?;
-            each(v);
-            v = parent;
-        }
-        Some(v)
     }
 
     /// The parent of `v` from the dense table (the root for a first write), or `None`
@@ -306,19 +300,28 @@ impl VersionDag {
         if r < w {
             return false; // Ancestors are always older.
         }
-        if let Some(v) = self.chain_down(r, w, |_| {}) {
-            return v == w;
+        if let Some(found) = self.ancestry.within_segment(r, w) {
+            return found;
         }
         if self.get(r).key != self.get(w).key {
             return false; // Each key's versions form their own DAG: no walk needed.
         }
+        // Below a merge: walk the merges, largest id first, jumping each segment.
         self.walk.begin(self.len());
-        self.walk.heap.push((r.0, 0));
+        self.walk.heap.push((self.ancestry.segment(r).0, 0));
         while let Some((v, _)) = self.walk.heap.pop() {
-            if v == w.0 {
-                return true;
-            }
             if v < w.0 || !self.walk.mark(v, SIDE_FROM) {
+                continue;
+            }
+            let at = VersionId(v);
+            match self.ancestry.within_segment(at, w) {
+                Some(true) => return true,
+                Some(false) => continue,
+                None => {}
+            }
+            let start = self.ancestry.segment(at);
+            if start != at {
+                self.walk.heap.push((start.0, 0));
                 continue;
             }
             for p in self.graph.neighbors_directed(NodeIndex::new(v as usize), Direction::Outgoing)

@@ -1,0 +1,147 @@
+//! Skip pointers over the single-parent chains of the version DAG, so "is `w` an
+//! ancestor of `r`?" costs O(log n) steps however long a key's history grows.
+//!
+//! The DAG is cut into segments: a segment starts at the root or at a merge (a version
+//! with two parents) and holds every version reachable from its start through
+//! single-parent links. Within a segment the versions form a tree, and each version
+//! keeps its depth in it and a skip pointer to an ancestor further down, chosen as in
+//! Bitcoin Core's block index (`GetSkipHeight`), so an ancestor at any depth is found
+//! in a logarithmic number of jumps. Without this, a check against an old version
+//! walked every version written since: a 10-hour run spent 58% of its time there and
+//! slowed to a tenth of its speed.
+
+use super::versions::VersionId;
+
+/// Depth, segment start, parent and skip pointer of every version.
+#[derive(Debug, Clone)]
+pub struct Ancestry {
+    depth: Vec<u32>,
+    start: Vec<u32>,
+    parent: Vec<u32>,
+    skip: Vec<u32>,
+}
+
+impl Default for Ancestry {
+    /// The root alone: a segment of its own at depth 0.
+    fn default() -> Self {
+        Ancestry { depth: vec![0], start: vec![0], parent: vec![0], skip: vec![0] }
+    }
+}
+
+/// The depth the skip pointer of a version at `depth` points to: below it, and spread
+/// so that any depth is reached in O(log depth) jumps.
+fn skip_depth(depth: u32) -> u32 {
+    let lowest_one_cleared = |n: u32| n & n.wrapping_sub(1);
+    if depth < 2 {
+        0
+    } else if depth & 1 == 1 {
+        lowest_one_cleared(lowest_one_cleared(depth - 1)) + 1
+    } else {
+        lowest_one_cleared(depth)
+    }
+}
+
+impl Ancestry {
+    /// Adds the next version: `Some(parent)` for a single parent (the root for a first
+    /// write), `None` for a merge, which starts a segment.
+    pub fn push(&mut self, parent: Option<VersionId>) {
+        let id = self.depth.len() as u32;
+        let Some(p) = parent else {
+            self.depth.push(0);
+            self.start.push(id);
+            self.parent.push(id);
+            self.skip.push(id);
+            return;
+        };
+        let depth = self.depth[p.index()] + 1;
+        let skip = self.ancestor_at(p, skip_depth(depth));
+        self.depth.push(depth);
+        self.start.push(self.start[p.index()]);
+        self.parent.push(p.0);
+        self.skip.push(skip.0);
+    }
+
+    /// The start of `v`'s segment: the root or a merge.
+    #[inline]
+    pub fn segment(&self, v: VersionId) -> VersionId {
+        VersionId(self.start[v.index()])
+    }
+
+    /// The ancestor of `v` at `depth` of its segment (`depth` at most `v`'s).
+    pub fn ancestor_at(&self, v: VersionId, depth: u32) -> VersionId {
+        let (mut at, mut at_depth) = (v.0, self.depth[v.index()]);
+        debug_assert!(depth <= at_depth);
+        while at_depth > depth {
+            let skip_to = skip_depth(at_depth);
+            let skip_prev = skip_depth(at_depth - 1);
+            // Bitcoin Core's rule: take the skip unless the parent's skip gets closer.
+            let take = skip_to == depth
+                || (skip_to > depth && !(skip_prev + 2 < skip_to && skip_prev >= depth));
+            if take {
+                at = self.skip[at as usize];
+                at_depth = skip_to;
+            } else {
+                at = self.parent[at as usize];
+                at_depth -= 1;
+            }
+        }
+        VersionId(at)
+    }
+
+    /// Whether `w` is `v` or an ancestor of it, when `v`'s segment answers that: `None`
+    /// when the answer lies below the merge that starts `v`'s segment.
+    pub fn within_segment(&self, v: VersionId, w: VersionId) -> Option<bool> {
+        let start = self.start[v.index()];
+        if start == self.start[w.index()] {
+            let depth = self.depth[w.index()];
+            return Some(depth <= self.depth[v.index()] && self.ancestor_at(v, depth) == w);
+        }
+        // The root's segment has nothing below it.
+        if start == 0 { Some(false) } else { None }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skip_depths_are_below_and_reach_any_depth_in_few_jumps() {
+        for d in 1..5_000 {
+            assert!(skip_depth(d) < d, "skip of {d}");
+        }
+        // One chain of 100,000 versions: every ancestor found, each in under 100 jumps.
+        let mut a = Ancestry::default();
+        for i in 0..100_000u32 {
+            a.push(Some(VersionId(i)));
+        }
+        let top = VersionId(100_000);
+        for d in (0..=100_000).step_by(997) {
+            assert_eq!(a.ancestor_at(top, d), VersionId(d));
+        }
+        let mut jumps = 0;
+        let (mut at, mut depth) = (100_000u32, 100_000u32);
+        while depth > 3 {
+            let s = skip_depth(depth);
+            (at, depth) = if s >= 3 { (a.skip[at as usize], s) } else { (at - 1, depth - 1) };
+            jumps += 1;
+        }
+        assert!(at == 3 && jumps < 100, "{jumps} jumps");
+    }
+
+    #[test]
+    fn segments_start_at_merges() {
+        let mut a = Ancestry::default();
+        a.push(Some(VersionId(0))); // v1
+        a.push(Some(VersionId(1))); // v2
+        a.push(Some(VersionId(1))); // v3, a branch beside v2
+        a.push(None); // v4, a merge
+        a.push(Some(VersionId(4))); // v5
+        let v = VersionId;
+        assert_eq!(a.within_segment(v(2), v(1)), Some(true));
+        assert_eq!(a.within_segment(v(3), v(2)), Some(false), "a sibling branch");
+        assert_eq!(a.within_segment(v(5), v(4)), Some(true));
+        assert_eq!(a.within_segment(v(5), v(1)), None, "below the merge");
+        assert_eq!(a.segment(v(5)), v(4));
+    }
+}
