@@ -147,6 +147,27 @@ fn runs_that_break_a_limit_stop_with_the_limit_named() {
     assert!(stderr.contains("--max-pending"), "{stderr}");
 }
 
+#[test]
+fn a_run_forecast_never_to_finish_is_refused_at_its_duration_unless_forced() {
+    let s = "scenarios/refresh_resubmit_overwrite.ron";
+    let long = ["run", s, "--set", "duration=10h", "--max-events", "3000000"];
+    let out = common::archsim(&long);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let first = stderr.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("--set:1:1: error: the run would take about 9.43e6 events"),
+        "{first}"
+    );
+    assert!(first.contains("over the limit of 3000000") && first.ends_with("of the 10h simulated"));
+    assert!(stderr.contains("--force runs it anyway"), "{stderr}");
+    // Forced, the run goes on until the event limit itself stops it.
+    let out = common::archsim(&[&long[..], &["--force"]].concat());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("after 3000000 events, its limit of 3000000"), "{stderr}");
+}
+
 /// A scenario like `scenarios/stale_read_refresh.ron` whose `count: 200` line reads
 /// `count: "lots"`, with its model path made absolute so it loads from anywhere.
 fn wrong_count() -> String {

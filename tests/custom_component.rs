@@ -107,7 +107,7 @@ fn a_zero_delay_loop_is_stopped_and_named() {
     registry.register("spinner", spinner);
     let mut scenario = load_scenario(&dir.join("scenario.ron"), &[], &registry).unwrap();
     scenario.limits.same_instant = 100_000;
-    let err = execute(&scenario, &registry, false).unwrap_err();
+    let err = execute(&scenario, &registry, false).unwrap_err().to_string();
     assert!(err.contains("100000 events in a row fired at that instant"), "{err}");
     assert!(err.contains("zero-delay loop") && err.contains("0.000 s"), "{err}");
     assert!(err.contains("`spin`") || err.contains("`svc`"), "{err}");

@@ -202,6 +202,15 @@ fn a_scenario_without_a_sweep_or_with_a_bad_metric_is_refused() {
     let args = ["sweep", "scenarios/sweep_lag_vs_loss.ron", "--shard", "0/2", "--out", o];
     let (_, stderr) = archsim(&args, 2);
     assert!(stderr.contains("expected K/N with 1 ≤ K ≤ N"), "{stderr}");
+    // The grid's cap and each run's limits are the user's to set.
+    let args = ["sweep", "scenarios/sweep_lag_vs_loss.ron", "--max-runs", "100", "--out", o];
+    let (_, stderr) = archsim(&args, 2);
+    assert!(stderr.contains("110 runs: at most 100"), "{stderr}");
+    assert!(stderr.contains("help: fewer seeds or values, or --max-runs"), "{stderr}");
+    let args = ["sweep", "scenarios/sweep_lag_vs_loss.ron", "--max-events", "1000", "--out", o];
+    let (_, stderr) = archsim(&[&args[..], &["--quiet"]].concat(), 2);
+    assert!(stderr.contains("after 1000 events, its limit of 1000"), "{stderr}");
+    assert!(!out.join("runs.jsonl").exists(), "a stopped sweep left a journal");
 }
 
 #[test]

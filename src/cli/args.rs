@@ -4,6 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::engine::Limits;
+use crate::schema::sweep::{RUNS_CEILING, RUNS_MAX};
+
 /// archsim: a deterministic simulator of distributed architectures.
 #[derive(Debug, Parser)]
 #[command(name = "archsim", version, about, long_about = None)]
@@ -67,6 +70,18 @@ pub struct SweepArgs {
     /// bands) to this file.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Refuse a grid of more runs than this (variants × points × seeds; at most
+    /// 100,000,000).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = RUNS_MAX as u64,
+        value_parser = clap::value_parser!(u64).range(1..=RUNS_CEILING as u64),
+    )]
+    pub max_runs: u64,
+    /// Bounds on each run.
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// Output format of a summary.
@@ -112,11 +127,37 @@ pub struct RunArgs {
     /// charts, fault timeline) to this file.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
-    /// Stop the run with an error after this many events (default 5,000,000,000).
+    /// Bounds on the run.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Bounds on every run, shared by `run` and `sweep`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LimitArgs {
+    /// Stop a run with an error after this many events (default 5,000,000,000).
     #[arg(long, value_name = "N")]
     pub max_events: Option<u64>,
-    /// Stop the run with an error when more than this many events are pending at once,
+    /// Stop a run with an error when more than this many events are pending at once,
     /// which bounds its memory (default 50,000,000).
     #[arg(long, value_name = "N")]
     pub max_pending: Option<usize>,
+    /// Run even when the first million events forecast more than the event limit; the
+    /// event limit is lifted unless `--max-events` is given.
+    #[arg(long)]
+    pub force: bool,
+}
+
+impl LimitArgs {
+    /// The engine's limits these arguments ask for.
+    pub fn limits(&self) -> Limits {
+        let mut limits = if self.force { Limits::unbounded() } else { Limits::default() };
+        if let Some(events) = self.max_events {
+            limits.events = events;
+        }
+        if let Some(pending) = self.max_pending {
+            limits.pending = pending;
+        }
+        limits
+    }
 }

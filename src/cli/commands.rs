@@ -9,14 +9,15 @@ use clap::Parser;
 
 use super::args::{Args, Command, Format, RunArgs};
 use crate::components::Registry;
+use crate::engine::Halt;
 use crate::html::RunReport;
 use crate::model::Scenario;
 use crate::report::explain::replay;
 use crate::report::sequence::Sequence;
 use crate::report::{Summary, TraceWriter, sequence_text, write_atomically};
-use crate::run::{RunOutcome, execute, execute_traced};
+use crate::run::{RunError, RunOutcome, execute, execute_traced};
 use crate::schema::source::Place;
-use crate::schema::{Diagnostic, LoadError, load_scenario};
+use crate::schema::{Diagnostic, LoadError, Override, field_place, load_scenario};
 
 /// Exit code: everything as expected.
 pub const EXIT_OK: i32 = 0;
@@ -66,7 +67,7 @@ fn run_traced(
     scenario: &Scenario,
     registry: &Registry,
     path: &Path,
-) -> std::io::Result<Result<RunOutcome, String>> {
+) -> std::io::Result<Result<RunOutcome, RunError>> {
     let mut result = None;
     let written = write_atomically(path, |out| {
         let mut writer = TraceWriter::new(out);
@@ -74,7 +75,7 @@ fn run_traced(
         let failed = run.as_ref().err().cloned();
         result = Some(run);
         writer.finish()?;
-        failed.map_or(Ok(()), |msg| Err(std::io::Error::other(msg)))
+        failed.map_or(Ok(()), |e| Err(std::io::Error::other(e)))
     });
     match (written, result) {
         (_, Some(Err(msg))) => Ok(Err(msg)),
@@ -83,6 +84,37 @@ fn run_traced(
         (Ok(()), None) => Err(std::io::Error::other("the trace writer never ran")),
     }
 }
+
+/// Prints why a run gave no outcome. A forecast that the run could never finish is
+/// the duration's fault, so it is reported where the duration was set.
+fn report_run_error(args: &RunArgs, e: &RunError) -> i32 {
+    let RunError::Halted { halt: Halt::Forecast { estimate, .. }, message } = e else {
+        eprintln!("error: {e}");
+        return EXIT_BAD_INPUT;
+    };
+    let set = args.set.iter().rev().find_map(|arg| {
+        let o = Override::from_cli(arg).ok()?;
+        (o.path == "duration").then(|| o.path_place())
+    });
+    let Some(place) = set.or_else(|| field_place(&args.scenario, &["duration"])) else {
+        eprintln!("error: {e}");
+        return EXIT_BAD_INPUT;
+    };
+    // A rough figure, only to say what --force would cost.
+    let wall = std::time::Duration::from_secs(estimate / EVENTS_PER_SECOND);
+    let hint = format!(
+        "shorten `duration` or use fewer clients; --force runs it anyway (at about {} \
+         million events a second, some {})",
+        EVENTS_PER_SECOND / 1_000_000,
+        humantime::format_duration(wall)
+    );
+    let d = Diagnostic::at(place, message.clone()).with_hint(Some(hint));
+    report_errors(args.format, &LoadError::one(d))
+}
+
+/// What a run dispatches per second on one core, roughly (3–5 million on the shipped
+/// scenarios); only for the forecast's hint.
+const EVENTS_PER_SECOND: u64 = 4_000_000;
 
 /// The diagrams, each under a title, for the terminal's width.
 fn diagrams_text(diagrams: &[(&str, Sequence)], args: &RunArgs) -> String {
@@ -113,12 +145,7 @@ pub fn run_command(args: &RunArgs, registry: &Registry) -> i32 {
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
-    if let Some(events) = args.max_events {
-        scenario.limits.events = events;
-    }
-    if let Some(pending) = args.max_pending {
-        scenario.limits.pending = pending;
-    }
+    scenario.limits = args.limits.limits();
     let started = Instant::now();
     let outcome = match &args.trace {
         None => execute(&scenario, registry, false),
@@ -129,10 +156,7 @@ pub fn run_command(args: &RunArgs, registry: &Registry) -> i32 {
     };
     let outcome = match outcome {
         Ok(o) => o,
-        Err(msg) => {
-            eprintln!("error: {msg}");
-            return EXIT_BAD_INPUT;
-        }
+        Err(e) => return report_run_error(args, &e),
     };
     let wall = started.elapsed().as_secs_f64();
     let show_wall = args.format == Format::Text || args.wall;

@@ -26,14 +26,16 @@ pub fn sweep_command(args: &SweepArgs) -> i32 {
         Ok(s) => s.unwrap_or(Shard::WHOLE),
         Err(msg) => return fail(&args.scenario, &msg),
     };
-    let spec = match load_sweep(&args.scenario) {
+    let spec = match load_sweep(&args.scenario, args.max_runs as usize) {
         Ok(s) => s,
         Err(e) => return report_errors(Format::Text, &e),
     };
-    let scenarios = match load_points(&args.scenario, &spec, &args.set) {
+    let mut scenarios = match load_points(&args.scenario, &spec, &args.set) {
         Ok(s) => s,
         Err(e) => return report_errors(Format::Text, &e),
     };
+    let limits = args.limits.limits();
+    scenarios.iter_mut().for_each(|s| s.limits = limits);
     let seed = scenarios[0].seed;
     let header = Header::new(&spec, fingerprint(&scenarios), seed, shard);
     let out = args.out.clone().unwrap_or_else(|| default_out(&args.scenario, shard));

@@ -98,13 +98,29 @@ pub struct Limits {
     /// Most events in a row at one instant before the run counts as a zero-delay loop
     /// (something rescheduling itself without time advancing).
     pub same_instant: u64,
+    /// After this many events the run forecasts its total from the share of its
+    /// deadline covered so far, and stops at once if the forecast breaks `events`, so a
+    /// run that could never finish is refused in a second instead of an hour (0: never).
+    pub forecast_after: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         // Far above any shipped scenario (the largest dispatches ~10^7 events with
         // ~10^5 pending), low enough to stop within minutes and a few GiB.
-        Limits { events: 5_000_000_000, pending: 50_000_000, same_instant: 10_000_000 }
+        Limits {
+            events: 5_000_000_000,
+            pending: 50_000_000,
+            same_instant: 10_000_000,
+            forecast_after: 1_000_000,
+        }
+    }
+}
+
+impl Limits {
+    /// No bounds at all but the zero-delay guard (`--force`).
+    pub fn unbounded() -> Limits {
+        Limits { events: u64::MAX, forecast_after: 0, ..Limits::default() }
     }
 }
 
@@ -133,6 +149,20 @@ pub enum Halt {
         at: SimTime,
         /// The receiver of the last of them.
         target: ComponentId,
+    },
+    /// `Limits::forecast_after` events covered so little of the deadline that the whole
+    /// run would break `Limits::events`.
+    Forecast {
+        /// The limit.
+        limit: u64,
+        /// The events the whole run would take, at the rate seen so far.
+        estimate: u64,
+        /// Events dispatched when the forecast was made.
+        events: u64,
+        /// Simulated time they covered.
+        at: SimTime,
+        /// The deadline forecast for.
+        deadline: SimTime,
     },
 }
 
@@ -226,7 +256,7 @@ impl<A: Actor> Sim<A> {
             let pending = self.sched.queue.len() + 1;
             self.pending_max = self.pending_max.max(pending);
             self.same_instant = if at == self.sched.now.0 { self.same_instant + 1 } else { 0 };
-            if let Some(halt) = self.exceeded(pending, SimTime(at), target) {
+            if let Some(halt) = self.exceeded(pending, SimTime(at), target, deadline) {
                 // The event is put back, so the queue is as the limit found it.
                 self.sched.queue.push(at, (target, msg));
                 self.halted = Some(halt);
@@ -250,8 +280,20 @@ impl<A: Actor> Sim<A> {
 
     /// The limit this event would break, if any.
     #[inline]
-    fn exceeded(&self, pending: usize, at: SimTime, target: ComponentId) -> Option<Halt> {
+    fn exceeded(
+        &self,
+        pending: usize,
+        at: SimTime,
+        target: ComponentId,
+        deadline: SimTime,
+    ) -> Option<Halt> {
         let l = &self.limits;
+        if self.events == l.forecast_after && l.forecast_after > 0 {
+            let forecast = self.forecast(at, deadline);
+            if forecast.is_some() {
+                return forecast;
+            }
+        }
         if self.events >= l.events {
             Some(Halt::Events { limit: l.events, at })
         } else if pending > l.pending {
@@ -261,6 +303,26 @@ impl<A: Actor> Sim<A> {
         } else {
             None
         }
+    }
+
+    /// The run's total events at the rate seen up to `at`, if that breaks the limit.
+    /// Nothing is forecast from time zero alone (the zero-delay guard covers that) or
+    /// for an open-ended deadline.
+    #[cold]
+    fn forecast(&self, at: SimTime, deadline: SimTime) -> Option<Halt> {
+        if at.0 == 0 || deadline.0 == u64::MAX || at >= deadline {
+            return None;
+        }
+        let estimate = u128::from(self.events) * u128::from(deadline.0) / u128::from(at.0);
+        let estimate = u64::try_from(estimate).unwrap_or(u64::MAX);
+        let limit = self.limits.events;
+        (estimate > limit).then_some(Halt::Forecast {
+            limit,
+            estimate,
+            events: self.events,
+            at,
+            deadline,
+        })
     }
 
     /// Figures for the run so far.
@@ -344,6 +406,43 @@ mod tests {
         // The clock stays where the limit stopped it, and a halted run stays halted.
         assert_eq!(stats.end, SimTime(30));
         assert_eq!(sim.run_until(SimTime(2_000)).events, 4);
+    }
+
+    /// One component that wakes itself every 10 ns forever.
+    struct Clock;
+    impl Actor for Clock {
+        type Msg = Ping;
+        fn on_event(&mut self, target: ComponentId, msg: Ping, sched: &mut Scheduler<Ping>) {
+            sched.after(SimDuration(10), target, msg);
+        }
+    }
+
+    #[test]
+    fn a_run_that_would_break_its_event_limit_is_stopped_at_the_forecast() {
+        let limits = Limits { events: 1_000, forecast_after: 50, ..Limits::default() };
+        let run = |deadline: u64| {
+            let mut sim = Sim::new(Clock);
+            sim.set_limits(limits);
+            sim.scheduler().at(SimTime(0), ComponentId(0), Ping(0));
+            sim.run_until(SimTime(deadline))
+        };
+        // 50 events before 500 ns: 100,000 ns would take 10,000.
+        let stats = run(100_000);
+        let forecast = Halt::Forecast {
+            limit: 1_000,
+            estimate: 10_000,
+            events: 50,
+            at: SimTime(500),
+            deadline: SimTime(100_000),
+        };
+        assert_eq!((stats.events, stats.halted), (50, Some(forecast)));
+        // Within the limit the forecast lets the run finish.
+        assert_eq!(run(9_000).halted, None);
+        // Unbounded (`--force`) forecasts nothing.
+        let mut sim = Sim::new(Clock);
+        sim.set_limits(Limits::unbounded());
+        sim.scheduler().at(SimTime(0), ComponentId(0), Ping(0));
+        assert_eq!(sim.run_until(SimTime(100_000)).events, 10_001);
     }
 
     /// One component that wakes itself at the same instant forever.

@@ -34,13 +34,43 @@ pub struct RunOutcome {
     pub counts: Vec<(String, Vec<(&'static str, u64)>)>,
 }
 
+/// Why a run gave no outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunError {
+    /// The world could not be built from the scenario.
+    Build(String),
+    /// A limit stopped the run.
+    Halted {
+        /// Which limit, and where.
+        halt: Halt,
+        /// For people: which limit, where, and what to do.
+        message: String,
+    },
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Build(message) | RunError::Halted { message, .. } => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+impl From<RunError> for String {
+    fn from(e: RunError) -> String {
+        e.to_string()
+    }
+}
+
 /// Runs `scenario` to its duration and drains it. `keep_ops` keeps every operation.
 pub fn execute(
     scenario: &Scenario,
     registry: &Registry,
     keep_ops: bool,
-) -> Result<RunOutcome, String> {
-    let sim = World::build(scenario, registry, keep_ops)?;
+) -> Result<RunOutcome, RunError> {
+    let sim = World::build(scenario, registry, keep_ops).map_err(RunError::Build)?;
     run_world(sim, scenario, |_, _| {})
 }
 
@@ -50,11 +80,11 @@ pub fn execute_traced<F>(
     scenario: &Scenario,
     registry: &Registry,
     mut observe: F,
-) -> Result<RunOutcome, String>
+) -> Result<RunOutcome, RunError>
 where
     F: FnMut(&Dispatch<Msg>, &[String], &World),
 {
-    let sim = World::build(scenario, registry, false)?;
+    let sim = World::build(scenario, registry, false).map_err(RunError::Build)?;
     let names: Vec<String> = (0..sim.actor.topology.node_count())
         .map(|i| sim.actor.name(crate::engine::ComponentId(i as u32)).to_string())
         .collect();
@@ -67,7 +97,7 @@ pub fn run_world<F: FnMut(&Dispatch<Msg>, &World)>(
     mut sim: Sim<World>,
     scenario: &Scenario,
     mut observe: F,
-) -> Result<RunOutcome, String> {
+) -> Result<RunOutcome, RunError> {
     let stop = SimTime::ZERO.after(scenario.duration);
     sim.set_limits(scenario.limits);
     sim.run_observed(stop, &mut observe);
@@ -75,7 +105,8 @@ pub fn run_world<F: FnMut(&Dispatch<Msg>, &World)>(
     let loads = sim.actor.loads(stop);
     let stats = sim.run_observed(stop.after(DRAIN_MAX), &mut observe);
     if let Some(halt) = stats.halted {
-        return Err(halted(halt, &sim.actor, &stats));
+        let message = halted(halt, &sim.actor, &stats);
+        return Err(RunError::Halted { halt, message });
     }
     let drain_ns = stats.last_event.as_nanos().saturating_sub(stop.as_nanos());
     let checks = sim.actor.finish_checks();
@@ -96,6 +127,20 @@ pub fn run_world<F: FnMut(&Dispatch<Msg>, &World)>(
         loads,
         counts,
     })
+}
+
+/// `n` to three significant figures, as `1.23e12` once it has more than six digits.
+fn scientific(n: u64) -> String {
+    if n < 1_000_000 {
+        return n.to_string();
+    }
+    format!("{:.2e}", n as f64)
+}
+
+/// A simulated span in whole seconds, as `1h 3m 36s`.
+fn span(ns: u64) -> String {
+    let secs = std::time::Duration::from_secs(ns.div_ceil(1_000_000_000));
+    humantime::format_duration(secs).to_string()
 }
 
 /// What stopped a run, for people.
@@ -119,6 +164,13 @@ fn halted(halt: Halt, world: &World, stats: &RunStats) -> String {
              delay (a zero-delay loop)",
             seconds(at.as_nanos()),
             world.name(target)
+        ),
+        Halt::Forecast { limit, estimate, events, at, deadline } => format!(
+            "the run would take about {} events, over the limit of {limit}: its first \
+             {events} covered {} of the {} simulated",
+            scientific(estimate),
+            span(at.as_nanos()),
+            crate::engine::time::format_span(deadline.as_nanos())
         ),
     }
 }

@@ -4,4 +4,4 @@
 
 pub mod execute;
 
-pub use execute::{RunOutcome, execute, execute_traced, run_world};
+pub use execute::{RunError, RunOutcome, execute, execute_traced, run_world};

@@ -264,9 +264,16 @@ pub fn load_scenario(path: &Path, cli_sets: &[String], registry: &Registry) -> L
     })
 }
 
-/// Reads the `sweep` block of the scenario at `path` (the scenario itself is loaded
-/// per grid point, with the point's overrides).
-pub fn load_sweep(path: &Path) -> Loaded<crate::sweep::SweepSpec> {
+/// Where `field` (a path of names) is in the scenario file at `path`, for errors found
+/// after loading, such as a run forecast never to finish.
+pub fn field_place(path: &Path, field: &[&str]) -> Option<Place> {
+    let (src, _, tree) = open::<RawScenario>(path, None).ok()?;
+    Some(Locator { src: &src, tree: &tree }.place(field))
+}
+
+/// Reads the `sweep` block of the scenario at `path`, refusing more than `runs_max`
+/// runs (the scenario itself is loaded per grid point, with the point's overrides).
+pub fn load_sweep(path: &Path, runs_max: usize) -> Loaded<crate::sweep::SweepSpec> {
     let (src, raw, tree) = open::<RawScenario>(path, None)?;
     let at = Locator { src: &src, tree: &tree };
     let Some(sweep) = &raw.sweep else {
@@ -274,7 +281,7 @@ pub fn load_sweep(path: &Path) -> Loaded<crate::sweep::SweepSpec> {
         let hint = r#"add e.g. `sweep: (grid: [(param: "db.replication.lag", values: linear(from: 0, to: 5, steps: 11), format: "exp("{}s")")], seeds: 5, metrics: [...])`"#;
         return fail(Diagnostic::at(at.place(&[]), msg).with_hint(Some(hint.into())));
     };
-    super::sweep::sweep(sweep, &at).map_err(|diagnostics| LoadError { diagnostics })
+    super::sweep::sweep(sweep, &at, runs_max).map_err(|diagnostics| LoadError { diagnostics })
 }
 
 /// Loads and validates a model file, with `overrides` spliced in.

@@ -13,5 +13,5 @@ pub mod sweep;
 pub mod validate;
 
 pub use error::{Diagnostic, LoadError};
-pub use load::{load_model, load_scenario, load_sweep};
+pub use load::{field_place, load_model, load_scenario, load_sweep};
 pub use overrides::Override;

@@ -10,11 +10,19 @@ use crate::sweep::{Axis, Distribution, Metric, SweepSpec, Variant, sample};
 
 /// Most values one axis may take.
 pub const AXIS_VALUES_MAX: u32 = 10_000;
-/// Most runs a sweep may make.
+/// Most runs a sweep may make unless `--max-runs` says otherwise.
 pub const RUNS_MAX: usize = 1_000_000;
+/// Most runs `--max-runs` may allow, and a journal may hold: each planned run takes
+/// memory before any of them runs.
+pub const RUNS_CEILING: usize = 100_000_000;
 
-/// Validates `raw`; errors are located in the scenario file through `at`.
-pub fn sweep(raw: &RawSweep, at: &Locator<'_>) -> Result<SweepSpec, Vec<Diagnostic>> {
+/// Validates `raw` for a sweep of at most `runs_max` runs; errors are located in the
+/// scenario file through `at`.
+pub fn sweep(
+    raw: &RawSweep,
+    at: &Locator<'_>,
+    runs_max: usize,
+) -> Result<SweepSpec, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let mut error = |path: &[&str], msg: String| {
         errors.push(Diagnostic::at(at.place(&[&["sweep"], path].concat()), msg));
@@ -107,9 +115,10 @@ pub fn sweep(raw: &RawSweep, at: &Locator<'_>) -> Result<SweepSpec, Vec<Diagnost
     }
     let spec = SweepSpec { axes, variants, seeds: raw.seeds, metrics, distributions };
     let runs = spec.points().saturating_mul(spec.variants.len()).saturating_mul(raw.seeds as usize);
-    if errors.is_empty() && runs > RUNS_MAX {
-        errors
-            .push(Diagnostic::at(at.place(&["sweep"]), format!("{runs} runs: at most {RUNS_MAX}")));
+    if errors.is_empty() && runs > runs_max {
+        let msg = format!("{runs} runs: at most {runs_max}");
+        let hint = format!("fewer seeds or values, or --max-runs (up to {RUNS_CEILING})");
+        errors.push(Diagnostic::at(at.place(&["sweep"]), msg).with_hint(Some(hint)));
     }
     if errors.is_empty() { Ok(spec) } else { Err(errors) }
 }

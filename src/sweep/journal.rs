@@ -22,7 +22,7 @@ use super::sample::{Sample, StoredSample};
 use super::shard::Shard;
 use crate::report::write_atomically;
 use crate::schema::source::Place;
-use crate::schema::sweep::{AXIS_VALUES_MAX, RUNS_MAX};
+use crate::schema::sweep::{AXIS_VALUES_MAX, RUNS_CEILING};
 use crate::schema::{Diagnostic, LoadError};
 
 /// A problem at `line` of the journal at `path` (0: the file as a whole).
@@ -186,7 +186,7 @@ fn read_prefix(path: &Path) -> Result<(Header, Vec<RunResult>, u64), LoadError> 
             &format!("journal version {}, expected {VERSION}", header.archsim_sweep_journal),
         ));
     }
-    if let Some(msg) = header.spec.shape_error(RUNS_MAX, AXIS_VALUES_MAX as usize) {
+    if let Some(msg) = header.spec.shape_error(RUNS_CEILING, AXIS_VALUES_MAX as usize) {
         return Err(at(1, &format!("the journal's sweep cannot be run: {msg}")));
     }
     let plans = header.spec.runs(header.scenario_seed);

@@ -14,6 +14,7 @@ use super::journal::{self, Journal};
 use super::plan::{Metric, RunPlan, SweepSpec};
 use super::sample::{Sample, missing_reason, sample};
 use crate::components::Registry;
+use crate::engine::Limits;
 use crate::model::Scenario;
 use crate::report::Summary;
 use crate::run::execute;
@@ -63,11 +64,15 @@ pub fn load_points(
 }
 
 /// A fingerprint of the scenarios of every point (their file paths left out, so the
-/// same sweep run from another directory or machine matches).
+/// same sweep run from another directory or machine matches, and their limits, which
+/// stop a run but never change its result).
 pub fn fingerprint(scenarios: &[Scenario]) -> u64 {
     let texts: Vec<String> = scenarios
         .iter()
-        .map(|s| format!("{:?}", Scenario { path: String::new(), ..s.clone() }))
+        .map(|s| {
+            let s = Scenario { path: String::new(), limits: Limits::default(), ..s.clone() };
+            format!("{s:?}")
+        })
         .collect();
     journal::fingerprint(texts.iter().map(String::as_bytes))
 }
