@@ -11,6 +11,7 @@ pub mod cli;
 pub mod components;
 pub mod engine;
 pub mod html;
+pub mod hunt;
 pub mod model;
 pub mod report;
 pub mod run;

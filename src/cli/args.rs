@@ -25,6 +25,54 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Join the journals of a sweep's shards into the files one machine would write.
     Merge(MergeArgs),
+    /// Run a scenario on many seeds in parallel, looking for the first seed on which
+    /// an invariant fails; print it, its story and the command that replays it.
+    Hunt(HuntArgs),
+}
+
+/// When `archsim hunt` stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Until {
+    /// At the first seed that violates a watched invariant.
+    Violated,
+    /// At the first seed whose verdicts differ from the scenario's `expect`.
+    Differs,
+}
+
+/// `archsim hunt`.
+#[derive(Debug, clap::Args)]
+pub struct HuntArgs {
+    /// The scenario file (RON).
+    pub scenario: PathBuf,
+    /// How many seeds to try.
+    #[arg(long, value_name = "N", default_value_t = 100,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub seeds: u64,
+    /// The first seed (default: the scenario's); the others follow it.
+    #[arg(long, value_name = "SEED")]
+    pub from: Option<u64>,
+    /// Stop at the first failing seed; without it every seed runs and a seed fails
+    /// when it violates a watched invariant.
+    #[arg(long, value_enum)]
+    pub until: Option<Until>,
+    /// Watch only this invariant (repeatable; default: all the scenario checks).
+    #[arg(long = "check", value_name = "NAME")]
+    pub checks: Vec<String>,
+    /// Override a parameter, e.g. `db.replication.lag=exp(500ms)`.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Worker threads (default: one per core). The result does not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Bounds on each run.
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// `archsim merge`.

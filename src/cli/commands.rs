@@ -39,6 +39,7 @@ pub fn main() -> i32 {
         Command::Run(run) => run_command(&run, &Registry::new()),
         Command::Sweep(sweep) => super::sweep_command::sweep_command(&sweep),
         Command::Merge(merge) => super::merge_command::merge_command(&merge),
+        Command::Hunt(hunt) => super::hunt_command::hunt_command(&hunt),
     }
 }
 

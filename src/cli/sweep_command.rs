@@ -167,7 +167,7 @@ fn default_out(scenario: &Path, shard: Shard) -> PathBuf {
 
 /// A progress bar with runs done, runs per second and time left, drawn only on a
 /// terminal and without `--quiet`.
-fn progress(total: u64, quiet: bool) -> ProgressBar {
+pub fn progress(total: u64, quiet: bool) -> ProgressBar {
     let bar = ProgressBar::new(total);
     if quiet || !std::io::stderr().is_terminal() {
         bar.set_draw_target(ProgressDrawTarget::hidden());
