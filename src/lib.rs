@@ -9,6 +9,7 @@ pub mod chart;
 pub mod check;
 pub mod cli;
 pub mod components;
+pub mod diff;
 pub mod engine;
 pub mod html;
 pub mod hunt;

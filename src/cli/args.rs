@@ -28,6 +28,40 @@ pub enum Command {
     /// Run a scenario on many seeds in parallel, looking for the first seed on which
     /// an invariant fails; print it, its story and the command that replays it.
     Hunt(HuntArgs),
+    /// Run two designs on the same seeds and workload and compare them side by side:
+    /// verdicts (and which flipped), latency, staleness, throughput, utilisation.
+    Diff(DiffArgs),
+}
+
+/// `archsim diff`.
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// Design A, the "before" (a scenario file).
+    pub a: PathBuf,
+    /// Design B, the "after" (a scenario file).
+    pub b: PathBuf,
+    /// How many seeds each design runs; figures are means over them.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub seeds: u64,
+    /// The first seed (default: A's); the others follow it.
+    #[arg(long, value_name = "SEED")]
+    pub from: Option<u64>,
+    /// Override a parameter in both designs.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Worker threads (default: one per core). The result does not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Print the comparison as Markdown tables (for a README or a pull request).
+    #[arg(long, conflicts_with = "format")]
+    pub markdown: bool,
+    /// Bounds on each run.
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// When `archsim hunt` stops.

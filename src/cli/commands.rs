@@ -40,6 +40,7 @@ pub fn main() -> i32 {
         Command::Sweep(sweep) => super::sweep_command::sweep_command(&sweep),
         Command::Merge(merge) => super::merge_command::merge_command(&merge),
         Command::Hunt(hunt) => super::hunt_command::hunt_command(&hunt),
+        Command::Diff(diff) => super::diff_command::diff_command(&diff),
     }
 }
 

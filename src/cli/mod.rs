@@ -4,6 +4,7 @@
 
 pub mod args;
 pub mod commands;
+pub mod diff_command;
 pub mod hunt_command;
 pub mod merge_command;
 pub mod sweep_command;

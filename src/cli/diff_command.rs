@@ -1,0 +1,183 @@
+//! `archsim diff A.ron B.ron`: both designs on the same seeds, compared as text,
+//! Markdown or JSON. Exit code 1 when either design's verdicts differ from what its
+//! file expects, as `archsim run` would say.
+
+use std::fmt::Write as _;
+
+use serde_json::json;
+
+use super::args::{DiffArgs, Format};
+use super::commands::{EXIT_BAD_INPUT, EXIT_OK, EXIT_VERDICT_DIFFERS, report_errors};
+use super::sweep_command::print;
+use crate::components::Registry;
+use crate::diff::{Diff, Flip, Side, Tally, Unit, compare, run_side};
+use crate::engine::time::format_nanos;
+use crate::report::summary::group;
+use crate::schema::load_scenario;
+
+/// `archsim diff`.
+pub fn diff_command(args: &DiffArgs) -> i32 {
+    let registry = Registry::new();
+    let mut loaded = Vec::new();
+    for path in [&args.a, &args.b] {
+        match load_scenario(path, &args.set, &registry) {
+            Ok(mut s) => {
+                s.limits = args.limits.limits();
+                loaded.push(s);
+            }
+            Err(e) => return report_errors(args.format, &e),
+        }
+    }
+    let from = args.from.unwrap_or(loaded[0].seed);
+    let seeds: Vec<u64> = (0..args.seeds).map(|i| from.wrapping_add(i)).collect();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(args.threads.unwrap_or(0)).build();
+    let Ok(pool) = pool else { return error("cannot start worker threads") };
+    let mut sides = Vec::new();
+    for scenario in loaded {
+        match pool.install(|| run_side(scenario, &seeds)) {
+            Ok(side) => sides.push(side),
+            Err(msg) => return error(&msg),
+        }
+    }
+    let (a, b) = (&sides[0], &sides[1]);
+    let diff = compare(a, b);
+    let text = if args.markdown {
+        markdown(a, b, &seeds, &diff)
+    } else {
+        match args.format {
+            Format::Text => text(a, b, &seeds, &diff),
+            Format::Json => json(a, b, &seeds, &diff),
+        }
+    };
+    print(&text);
+    let as_expected = sides.iter().flat_map(|s| &s.runs).all(|r| r.as_expected());
+    if as_expected { EXIT_OK } else { EXIT_VERDICT_DIFFERS }
+}
+
+fn error(msg: &str) -> i32 {
+    eprintln!("error: {msg}");
+    EXIT_BAD_INPUT
+}
+
+/// `violated on 3 of 3 seeds (2,461)`, or `violated (2,461)` for one seed.
+fn tally(t: Option<Tally>) -> String {
+    let Some(t) = t else { return "not checked".into() };
+    match (t.violated_on, t.seeds) {
+        (0, 1) => "holds".into(),
+        (0, n) => format!("holds on all {n} seeds"),
+        (_, 1) => format!("violated ({})", group(t.violations)),
+        (k, n) => format!("violated on {k}/{n} seeds ({})", group(t.violations)),
+    }
+}
+
+fn flip(f: Option<Flip>) -> &'static str {
+    match f {
+        Some(Flip::Fixed) => "fixed",
+        Some(Flip::Broken) => "BROKEN",
+        None => "",
+    }
+}
+
+fn value(v: Option<f64>, unit: Unit) -> String {
+    let Some(v) = v else { return "-".into() };
+    match unit {
+        Unit::Nanos => format_nanos(v.round() as u64),
+        Unit::Share => format!("{:.1}%", 100.0 * v),
+        Unit::PerSecond => format!("{v:.1}/s"),
+        Unit::Count => group(v.round() as u64),
+    }
+}
+
+fn change(c: Option<f64>) -> String {
+    c.map_or(String::new(), |c| format!("{:+.0}%", 100.0 * c))
+}
+
+/// Which seeds, and whether the two workloads are the same.
+fn preamble(a: &Side, b: &Side, seeds: &[u64]) -> Vec<String> {
+    let (sa, sb) = (&a.scenario, &b.scenario);
+    let mut lines = vec![
+        format!("A  {} ({})", sa.name, sa.path),
+        format!("B  {} ({})", sb.name, sb.path),
+        format!("seeds {} to {}, the same for both", seeds[0], seeds[seeds.len() - 1]),
+    ];
+    let workload =
+        |s: &crate::model::Scenario| (format!("{:?}", s.clients), s.duration, s.faults.len());
+    if workload(sa) != workload(sb) {
+        lines.push(
+            "note: the two files differ in clients, duration or faults: not the same workload"
+                .into(),
+        );
+    }
+    lines
+}
+
+fn flipped_line(diff: &Diff) -> String {
+    let names = |f: Flip| {
+        let n: Vec<&str> = diff
+            .invariants
+            .iter()
+            .filter(|r| r.flip == Some(f))
+            .map(|r| r.check.as_str())
+            .collect();
+        if n.is_empty() { "none".to_string() } else { n.join(", ") }
+    };
+    format!("fixed by B: {}; broken by B: {}", names(Flip::Fixed), names(Flip::Broken))
+}
+
+fn text(a: &Side, b: &Side, seeds: &[u64], diff: &Diff) -> String {
+    let mut t = String::new();
+    for line in preamble(a, b, seeds) {
+        let _ = writeln!(t, "{line}");
+    }
+    let _ = writeln!(t, "\n{:<26} {:<30} {:<30}", "invariant", "A", "B");
+    for r in &diff.invariants {
+        let _ =
+            writeln!(t, "{:<26} {:<30} {:<30} {}", r.check, tally(r.a), tally(r.b), flip(r.flip));
+    }
+    let _ =
+        writeln!(t, "\n{:<26} {:>12} {:>12} {:>8}", "figure (mean over seeds)", "A", "B", "change");
+    for f in &diff.figures {
+        let (x, y) = (value(f.a, f.unit), value(f.b, f.unit));
+        let _ = writeln!(t, "{:<26} {x:>12} {y:>12} {:>8}", f.name, change(f.change()));
+    }
+    let _ = writeln!(t, "\n{}", flipped_line(diff));
+    t
+}
+
+fn markdown(a: &Side, b: &Side, seeds: &[u64], diff: &Diff) -> String {
+    let mut t = String::new();
+    for line in preamble(a, b, seeds) {
+        let _ = writeln!(t, "{line}  ");
+    }
+    let _ = writeln!(t, "\n| invariant | A | B | |\n|---|---|---|---|");
+    for r in &diff.invariants {
+        let _ =
+            writeln!(t, "| `{}` | {} | {} | {} |", r.check, tally(r.a), tally(r.b), flip(r.flip));
+    }
+    let _ = writeln!(t, "\n| figure (mean over seeds) | A | B | change |\n|---|---:|---:|---:|");
+    for f in &diff.figures {
+        let (x, y) = (value(f.a, f.unit), value(f.b, f.unit));
+        let _ = writeln!(t, "| {} | {x} | {y} | {} |", f.name, change(f.change()));
+    }
+    let _ = writeln!(t, "\n{}", flipped_line(diff));
+    t
+}
+
+fn json(a: &Side, b: &Side, seeds: &[u64], diff: &Diff) -> String {
+    let side = |s: &Side| {
+        json!({
+            "scenario": s.scenario.name,
+            "path": s.scenario.path,
+            "trace_hashes": s.runs.iter().map(|r| r.trace_hash.clone()).collect::<Vec<_>>(),
+            "as_expected": s.runs.iter().all(|r| r.as_expected()),
+        })
+    };
+    let value = json!({
+        "a": side(a),
+        "b": side(b),
+        "seeds": seeds,
+        "invariants": diff.invariants,
+        "figures": diff.figures,
+    });
+    serde_json::to_string_pretty(&value).expect("diff serialises") + "\n"
+}
