@@ -209,6 +209,10 @@ pub struct RunArgs {
     /// charts, fault timeline) to this file.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Write the run's reads and writes as a history Jepsen's Elle and Knossos read:
+    /// EDN lines for a `.edn` file, else JSON lines.
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
     /// Bounds on the run.
     #[command(flatten)]
     pub limits: LimitArgs,

@@ -14,7 +14,7 @@ use crate::html::RunReport;
 use crate::model::Scenario;
 use crate::report::explain::replay;
 use crate::report::sequence::Sequence;
-use crate::report::{Summary, TraceWriter, sequence_text, write_atomically};
+use crate::report::{Summary, TraceWriter, history_export, sequence_text, write_atomically};
 use crate::run::{RunError, RunOutcome, execute, execute_traced};
 use crate::schema::source::Place;
 use crate::schema::{Diagnostic, LoadError, Override, field_place, load_scenario};
@@ -69,11 +69,14 @@ fn run_traced(
     scenario: &Scenario,
     registry: &Registry,
     path: &Path,
+    keep_ops: bool,
 ) -> std::io::Result<Result<RunOutcome, RunError>> {
     let mut result = None;
     let written = write_atomically(path, |out| {
         let mut writer = TraceWriter::new(out);
-        let run = execute_traced(scenario, registry, |d, names, _| writer.event(d, names));
+        let run = execute_traced(scenario, registry, keep_ops, |d, names, _| {
+            writer.event(d, names);
+        });
         let failed = run.as_ref().err().cloned();
         result = Some(run);
         writer.finish()?;
@@ -132,6 +135,15 @@ fn diagrams_text(diagrams: &[(&str, Sequence)], args: &RunArgs) -> String {
     text
 }
 
+/// Writes the run's reads and writes for Jepsen's checkers (EDN for `.edn`, else JSON
+/// lines), all or nothing.
+fn write_history(path: &Path, outcome: &RunOutcome) -> std::io::Result<()> {
+    let lines = history_export::lines(&outcome.history)
+        .ok_or_else(|| std::io::Error::other("the run kept no operations"))?;
+    let format = history_export::HistoryFormat::for_path(path);
+    write_atomically(path, |out| history_export::write(&lines, format, out))
+}
+
 /// Writes a rendered HTML page to `path`, all or nothing.
 pub fn write_html(path: &Path, page: Result<String, String>) -> std::io::Result<()> {
     let page = page.map_err(std::io::Error::other)?;
@@ -148,10 +160,11 @@ pub fn run_command(args: &RunArgs, registry: &Registry) -> i32 {
         scenario.seed = seed;
     }
     scenario.limits = args.limits.limits();
+    let keep_ops = args.history.is_some();
     let started = Instant::now();
     let outcome = match &args.trace {
-        None => execute(&scenario, registry, false),
-        Some(path) => match run_traced(&scenario, registry, path) {
+        None => execute(&scenario, registry, keep_ops),
+        Some(path) => match run_traced(&scenario, registry, path, keep_ops) {
             Ok(run) => run,
             Err(e) => return report_errors(args.format, &output_error(path, &e)),
         },
@@ -161,6 +174,11 @@ pub fn run_command(args: &RunArgs, registry: &Registry) -> i32 {
         Err(e) => return report_run_error(args, &e),
     };
     let wall = started.elapsed().as_secs_f64();
+    if let Some(path) = &args.history {
+        if let Err(e) = write_history(path, &outcome) {
+            return report_errors(args.format, &output_error(path, &e));
+        }
+    }
     let show_wall = args.format == Format::Text || args.wall;
     let summary = Summary::new(&scenario, &outcome, show_wall.then_some(wall));
     let mut text = match args.format {

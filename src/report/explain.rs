@@ -48,7 +48,7 @@ pub fn replay(
     let mut events = Vec::new();
     let mut names: Vec<String> = Vec::new();
     let mut found = Replay::default();
-    let run = execute_traced(scenario, registry, |d, n, world| {
+    let run = execute_traced(scenario, registry, false, |d, n, world| {
         if names.is_empty() {
             names = n.to_vec();
         }

@@ -4,6 +4,7 @@
 //! failed or interrupted run never leaves a half-written file.
 
 pub mod explain;
+pub mod history_export;
 pub mod output;
 pub mod queues;
 pub mod sequence;

@@ -79,12 +79,13 @@ pub fn execute(
 pub fn execute_traced<F>(
     scenario: &Scenario,
     registry: &Registry,
+    keep_ops: bool,
     mut observe: F,
 ) -> Result<RunOutcome, RunError>
 where
     F: FnMut(&Dispatch<Msg>, &[String], &World),
 {
-    let sim = World::build(scenario, registry, false).map_err(RunError::Build)?;
+    let sim = World::build(scenario, registry, keep_ops).map_err(RunError::Build)?;
     let names: Vec<String> = (0..sim.actor.topology.node_count())
         .map(|i| sim.actor.name(crate::engine::ComponentId(i as u32)).to_string())
         .collect();
