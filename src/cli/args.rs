@@ -31,6 +31,26 @@ pub enum Command {
     /// Run two designs on the same seeds and workload and compare them side by side:
     /// verdicts (and which flipped), latency, staleness, throughput, utilisation.
     Diff(DiffArgs),
+    /// Make a failing run small: fewer faults, clients and seconds while the same
+    /// invariant still fails on the same seed; write the result as a scenario file.
+    Shrink(ShrinkArgs),
+}
+
+/// `archsim shrink`.
+#[derive(Debug, clap::Args)]
+pub struct ShrinkArgs {
+    /// The scenario file (RON) whose run fails.
+    pub scenario: PathBuf,
+    /// The seed it fails on (default: the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// The invariant that must keep failing (default: the first the run violates).
+    #[arg(long = "check", value_name = "NAME")]
+    pub check: Option<String>,
+    /// Where to write the shrunk scenario (default: beside the scenario, as
+    /// `NAME.shrunk.ron`).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// `archsim diff`.

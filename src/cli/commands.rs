@@ -41,6 +41,7 @@ pub fn main() -> i32 {
         Command::Merge(merge) => super::merge_command::merge_command(&merge),
         Command::Hunt(hunt) => super::hunt_command::hunt_command(&hunt),
         Command::Diff(diff) => super::diff_command::diff_command(&diff),
+        Command::Shrink(shrink) => super::shrink_command::shrink_command(&shrink),
     }
 }
 
