@@ -503,6 +503,15 @@ impl World {
         checks: Checks,
         keep_ops: bool,
     ) -> Result<Sim<World>, String> {
+        // The seed's draw from the swarm joins the fixed faults.
+        let drawn;
+        let scenario = if scenario.swarm.is_empty() {
+            scenario
+        } else {
+            let faults = scenario.faults_of_run();
+            drawn = Scenario { faults, swarm: Vec::new(), ..scenario.clone() };
+            &drawn
+        };
         check_buildable(scenario)?;
         let plan = plan(scenario);
         let (faults, partition_groups) = plan_faults(scenario, &plan)?;

@@ -101,6 +101,18 @@ pub fn format_nanos(ns: u64) -> String {
     }
 }
 
+/// A span exactly, as a file would say it: `7m`, `45s`, or `2643ms` (whole
+/// milliseconds; below a millisecond, nanoseconds).
+pub fn format_exact(ns: u64) -> String {
+    if ns % 1_000_000_000 == 0 && ns > 0 {
+        format_span(ns)
+    } else if ns % 1_000_000 == 0 {
+        format!("{}ms", ns / 1_000_000)
+    } else {
+        format!("{ns}ns")
+    }
+}
+
 /// A span as people write it when it is a whole number of days, hours, minutes or
 /// seconds (`7d`, `5h`, `30m`); otherwise as `format_nanos` shows it.
 pub fn format_span(ns: u64) -> String {

@@ -172,9 +172,9 @@ impl RunReport<'_> {
     }
 
     fn timeline(&self) -> String {
-        let mut tracks: Vec<Track> = self
-            .scenario
-            .faults
+        // The fixed faults and the seed's draw from the swarm, as the run had them.
+        let faults = self.scenario.faults_of_run();
+        let mut tracks: Vec<Track> = faults
             .iter()
             .enumerate()
             .map(|(i, f)| {

@@ -6,6 +6,7 @@
 
 pub mod architecture;
 pub mod scenario;
+pub mod swarm;
 
 pub use architecture::{
     AppServerSpec, AsyncJobsSpec, CapacitySpec, CdnKey, CdnMode, CdnSpec, ClockSource,

@@ -23,6 +23,9 @@ pub struct Scenario {
     pub cli_overrides: Vec<String>,
     /// Faults injected during the run.
     pub faults: Vec<FaultSpec>,
+    /// Faults each seed may draw (`swarm.rs`); the drawn ones join `faults` when the
+    /// world is built.
+    pub swarm: Vec<super::swarm::SwarmFault>,
     /// The checkers to run.
     pub checks: Vec<CheckSpec>,
     /// Verdicts the scenario expects, by checker name.
@@ -342,6 +345,13 @@ impl Scenario {
         self.faults.iter().any(|f| matches!(f.action, FaultAction::StealTokens { .. }))
     }
 
+    /// The faults of this seed's run: the fixed ones, then the swarm's draw.
+    pub fn faults_of_run(&self) -> Vec<FaultSpec> {
+        let mut all = self.faults.clone();
+        all.extend(super::swarm::draw(&self.swarm, self.seed));
+        all
+    }
+
     /// A scenario with every checker, no faults and no expectations (for library users
     /// and tests; files go through the loader).
     pub fn new(
@@ -360,6 +370,7 @@ impl Scenario {
             clients,
             cli_overrides: Vec::new(),
             faults: Vec::new(),
+            swarm: Vec::new(),
             checks: CheckSpec::ALL.to_vec(),
             expect: Vec::new(),
             limits: Limits::default(),

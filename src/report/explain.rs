@@ -15,7 +15,7 @@ use crate::run::{RunOutcome, execute_traced};
 pub struct Strike {
     /// When, in ns.
     pub at: u64,
-    /// Which fault: its index in the scenario's `faults`.
+    /// Which fault: its index in the scenario's `faults_of_run()`.
     pub fault: usize,
 }
 
@@ -38,7 +38,7 @@ pub fn replay(
 ) -> Result<Replay, String> {
     let stories: Vec<_> = outcome.checks.iter().filter(|c| !c.story.is_empty()).collect();
     let spans: Vec<(u64, u64)> = stories.iter().filter_map(|c| story_span(&c.story)).collect();
-    let strikes = strikes && !scenario.faults.is_empty();
+    let strikes = strikes && !(scenario.faults.is_empty() && scenario.swarm.is_empty());
     if spans.is_empty() && !strikes {
         return Ok(Replay::default());
     }

@@ -204,6 +204,9 @@ pub struct Summary {
     pub drain_ns: u64,
     /// Checker verdicts by name.
     pub checks: BTreeMap<&'static str, CheckSummary>,
+    /// The faults this seed drew from the scenario's swarm (absent without a swarm).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault_mix: Option<Vec<String>>,
     /// Trace hash (16 hex digits).
     pub trace_hash: String,
     /// The command that replays this run.
@@ -338,6 +341,12 @@ impl Summary {
             simulated_ns: scenario.duration.as_nanos(),
             drain_ns: outcome.drain_ns,
             checks: check_summaries(scenario, &outcome.checks),
+            fault_mix: (!scenario.swarm.is_empty()).then(|| {
+                crate::model::swarm::draw(&scenario.swarm, outcome.seed)
+                    .iter()
+                    .map(crate::model::swarm::to_ron)
+                    .collect()
+            }),
             trace_hash: outcome.stats.trace_hash.hex(),
             replay: replay_command(scenario, outcome.seed),
             wall,
@@ -424,6 +433,12 @@ impl Summary {
         self.write_figures(&mut t);
         write_loads(&mut t, &self.load);
         write_counts(&mut t, &self.counts);
+        if let Some(mix) = &self.fault_mix {
+            let _ = writeln!(t, "fault mix{}", if mix.is_empty() { "    none" } else { "" });
+            for fault in mix {
+                let _ = writeln!(t, "  {fault},");
+            }
+        }
         write_checks(&mut t, &self.checks);
         let _ = write!(t, "events       {}", group(self.events));
         if let Some(w) = &self.wall {

@@ -9,6 +9,7 @@ use super::validate::{Checker, Locator};
 use crate::check::{CheckSpec, Verdict};
 use crate::engine::SimDuration;
 use crate::model::architecture::CLIENTS;
+use crate::model::swarm::{SwarmFault, same_shape};
 use crate::model::{
     ClientsSpec, ComponentKind, Endpoint, Expectation, FaultAction, FaultSpec, FaultTime, Model,
     Promote,
@@ -18,6 +19,8 @@ use crate::model::{
 pub struct Experiment {
     /// Faults.
     pub faults: Vec<FaultSpec>,
+    /// Faults each seed may draw.
+    pub swarm: Vec<SwarmFault>,
     /// Checkers.
     pub checks: Vec<CheckSpec>,
     /// Expected verdicts.
@@ -37,9 +40,13 @@ pub fn experiment(
         .faults
         .iter()
         .enumerate()
-        .filter_map(|(i, f)| fault(&mut c, (model, clients), duration, i, f))
+        .filter_map(|(i, f)| {
+            fault(&mut c, (model, clients), duration, &["faults", &i.to_string()], f)
+        })
         .collect();
-    let loses_requests = faults.iter().any(|f| {
+    let swarm = swarm(&mut c, raw, (model, clients), duration);
+    let drawable = swarm.iter().map(|s| &s.from);
+    let loses_requests = faults.iter().chain(drawable).any(|f| {
         matches!(
             f.action,
             FaultAction::Crash { .. }
@@ -55,7 +62,11 @@ pub fn experiment(
     }
     let checks = checks(raw);
     let expect = expectations(&mut c, raw, &checks);
-    if c.errors.is_empty() { Ok(Experiment { faults, checks, expect }) } else { Err(c.errors) }
+    if c.errors.is_empty() {
+        Ok(Experiment { faults, swarm, checks, expect })
+    } else {
+        Err(c.errors)
+    }
 }
 
 /// Bounds of the checkers that take one: staleness, propagation.
@@ -249,16 +260,44 @@ fn crash_target(c: &mut Checker<'_>, model: &Model, path: &[&str], target: &str)
     }
 }
 
+/// The swarm's faults: `from` and `to` each checked as a fault, and alike but for the
+/// values a range spans.
+fn swarm(
+    c: &mut Checker<'_>,
+    raw: &RawScenario,
+    world: (&Model, &ClientsSpec),
+    duration: SimDuration,
+) -> Vec<SwarmFault> {
+    let mut out = Vec::new();
+    for (i, s) in raw.swarm.iter().enumerate() {
+        let index = i.to_string();
+        c.probability(&["swarm", &index, "chance"], "`chance`", s.chance);
+        let from = fault(c, world, duration, &["swarm", &index, "from"], &s.from);
+        let to = match &s.to {
+            Some(to) => fault(c, world, duration, &["swarm", &index, "to"], to),
+            None => from.clone(),
+        };
+        let (Some(from), Some(to)) = (from, to) else { continue };
+        if !same_shape(&from, &to) {
+            let msg = "`to` must be the same fault as `from` (kind, target, choices, `at` or \
+                       `rate`) with other timings or strengths"
+                .to_string();
+            c.error(&["swarm", &index, "to"], msg, None);
+            continue;
+        }
+        out.push(SwarmFault { chance: s.chance, from, to });
+    }
+    out
+}
+
 fn fault(
     c: &mut Checker<'_>,
     (model, clients): (&Model, &ClientsSpec),
     duration: SimDuration,
-    i: usize,
+    path: &[&str],
     f: &RawFault,
 ) -> Option<FaultSpec> {
-    let index = i.to_string();
-    let path = ["faults", index.as_str()];
-    let field = |name: &'static str| [path[0], path[1], name];
+    let field = |name: &'static str| [path, &[name]].concat();
     let (at, rate) = match f {
         RawFault::Crash { at, rate, .. }
         | RawFault::Failover { at, rate, .. }
@@ -273,7 +312,7 @@ fn fault(
             (Some(at.unwrap_or(Dur(SimDuration::ZERO))), &None)
         }
     };
-    let when = when(c, &path, at, rate, duration);
+    let when = when(c, path, at, rate, duration);
     let action = match f {
         RawFault::Crash { target, restart_after, .. } => {
             crash_target(c, model, &field("target"), target)?;
@@ -314,7 +353,7 @@ fn fault(
             });
             if !exists {
                 let msg = format!("the model has no link from `{from}` to `{to}`");
-                c.error(&path, msg, Some("partition a link the model declares".into()));
+                c.error(path, msg, Some("partition a link the model declares".into()));
             }
             FaultAction::Partition {
                 from: from.clone(),
@@ -352,7 +391,7 @@ fn fault(
             if clients.auth.is_none() {
                 let msg = "tokens are not modelled: the clients have no `auth`".to_string();
                 let hint = Some(r#"add `auth: (token_ttl: "24h")` to `clients`"#.into());
-                c.error(&path, msg, hint);
+                c.error(path, msg, hint);
             }
             match f {
                 RawFault::Revoke { .. } => FaultAction::Revoke { share: *share },

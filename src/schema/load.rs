@@ -22,12 +22,13 @@ use crate::model::{ComponentKind, Model, Scenario};
 pub const FILE_BYTES_MAX: u64 = 16 * 1024 * 1024;
 
 /// Top-level scenario fields an override path may start with (others go to the model).
-pub const SCENARIO_FIELDS: [&str; 11] = [
+pub const SCENARIO_FIELDS: [&str; 12] = [
     "name",
     "seed",
     "duration",
     "clients",
     "faults",
+    "swarm",
     "check",
     "staleness_bound",
     "propagation_bound",
@@ -258,6 +259,7 @@ pub fn load_scenario(path: &Path, cli_sets: &[String], registry: &Registry) -> L
         clients,
         cli_overrides: cli_sets.to_vec(),
         faults: experiment.faults,
+        swarm: experiment.swarm,
         checks: experiment.checks,
         expect: experiment.expect,
         limits: crate::engine::Limits::default(),

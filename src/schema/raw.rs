@@ -480,6 +480,9 @@ pub struct RawScenario {
     /// Faults to inject.
     #[serde(default)]
     pub faults: Vec<RawFault>,
+    /// Faults each seed may draw: which of them, when and how strong.
+    #[serde(default)]
+    pub swarm: Vec<RawSwarmFault>,
     /// Checkers to run (all when absent).
     #[serde(default)]
     pub check: Option<Vec<RawCheck>>,
@@ -659,6 +662,21 @@ pub enum RawExpect {
     Violated,
     /// `count(1, 100)`: this many violations, inclusive.
     Count(u64, u64),
+}
+
+/// A fault of the swarm: `(chance: 0.5, from: crash(...), to: crash(...))`. Each seed
+/// draws whether it strikes, and every timing and strength between `from` and `to`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSwarmFault {
+    /// Chance that a seed's mix has this fault.
+    #[serde(default = "one")]
+    pub chance: f64,
+    /// The fault at the low end of every range.
+    pub from: RawFault,
+    /// The fault at the high end (the same as `from` when absent).
+    #[serde(default)]
+    pub to: Option<RawFault>,
 }
 
 /// A fault.

@@ -5,7 +5,6 @@ use std::path::{Component, Path, PathBuf};
 
 use super::Shrunk;
 use crate::engine::SimDuration;
-use crate::engine::time::format_span;
 use crate::schema::overrides::{Override, apply};
 use crate::schema::ron_tree::{NodeKind, scan};
 use crate::schema::source::SourceText;
@@ -29,8 +28,7 @@ pub fn fault_texts(path: &Path) -> Result<Vec<String>, String> {
 
 /// `d` exactly, as a file would say it: `7m`, `45s`, or `2643ms`.
 pub fn exact(d: SimDuration) -> String {
-    let ns = d.as_nanos();
-    if ns % 1_000_000_000 == 0 { format_span(ns) } else { format!("{}ms", ns / 1_000_000) }
+    crate::engine::time::format_exact(d.as_nanos())
 }
 
 /// Shorter versions of `d`, shortest first: 1/64 of it up to 3/4, in whole milliseconds.

@@ -41,16 +41,22 @@ pub struct Shrunk {
     pub clients: u32,
     /// Simulated time.
     pub duration: SimDuration,
+    /// The scenario's swarm was drawn into `faults` (the seed's mix), so it is emptied.
+    pub swarm_drawn: bool,
 }
 
 impl Shrunk {
     /// The `--set` arguments that make this scenario from the original file.
     pub fn sets(&self) -> Vec<String> {
-        vec![
+        let mut sets = vec![
             format!("faults=[{}]", self.faults.join(", ")),
             format!("clients.count={}", self.clients),
             format!("duration=\"{}\"", exact(self.duration)),
-        ]
+        ];
+        if self.swarm_drawn {
+            sets.push("swarm=[]".into());
+        }
+        sets
     }
 }
 
@@ -207,13 +213,21 @@ impl Outcome {
 
 /// Shrinks the run of `scenario` (loaded from `path`) on `seed` for `check`.
 pub fn shrink(path: &Path, scenario: &Scenario, seed: u64, check: &str) -> Result<Outcome, String> {
-    let faults = fault_texts(path)?;
+    let mut faults = fault_texts(path)?;
     if faults.len() != scenario.faults.len() {
         return Err("the scenario's faults could not be read from its file".into());
     }
+    // The seed's mix becomes fixed faults, which the passes then drop and shorten.
+    let mix = crate::model::swarm::draw(&scenario.swarm, seed);
+    faults.extend(mix.iter().map(crate::model::swarm::to_ron));
     let sources = (0..faults.len()).collect();
-    let original =
-        Shrunk { faults, sources, clients: scenario.clients.count, duration: scenario.duration };
+    let original = Shrunk {
+        faults,
+        sources,
+        clients: scenario.clients.count,
+        duration: scenario.duration,
+        swarm_drawn: !scenario.swarm.is_empty(),
+    };
     let mut shrinker = Shrinker::new(path, seed, check);
     let violations = shrinker.violations(&original);
     if violations == 0 {
