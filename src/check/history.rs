@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use super::checks::{Checks, HeadMove, Push, SessionEvent};
+use super::checks::{Checks, HeadCause, HeadMove, Push, SessionEvent};
 use super::client_figures::ClientFigures;
 use super::histogram::Histogram;
 use super::verdict::CheckReport;
@@ -445,6 +445,8 @@ pub struct History {
     ops: Option<Vec<OpRecord>>,
     /// When each revoked client's access was revoked: the auth service's table.
     revoked: BTreeMap<u32, SimTime>,
+    /// Which faults touched which operations.
+    pub coverage: super::fault_coverage::FaultCoverage,
 }
 
 impl History {
@@ -462,6 +464,7 @@ impl History {
             checks,
             ops: keep_ops.then(Vec::new),
             revoked: BTreeMap::new(),
+            coverage: Default::default(),
         }
     }
 
@@ -540,6 +543,11 @@ impl History {
 
     /// Tells the checkers that a store moved a key's head (or refused to).
     pub fn head_moved(&mut self, mv: HeadMove) {
+        if matches!(mv.cause, HeadCause::Crash { .. } | HeadCause::Failover { .. })
+            && mv.from != mv.to
+        {
+            self.coverage.rolled_back(mv.at);
+        }
         self.checks.on_head(&mv, &mut self.dag);
     }
 
@@ -604,6 +612,7 @@ impl History {
             self.newest[op.inv.key as usize] = op.version;
         }
         self.stale_reads += u64::from(op.stale);
+        self.coverage.observe(op);
         if op.inv.purpose.checked() {
             self.checks.on_op(op, &mut self.dag);
         }

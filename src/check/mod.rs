@@ -9,6 +9,7 @@ pub mod checks;
 pub mod client_figures;
 pub mod convergence;
 pub mod duplicates;
+pub mod fault_coverage;
 pub mod histogram;
 pub mod history;
 pub mod lost_write;

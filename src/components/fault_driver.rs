@@ -47,6 +47,17 @@ impl FaultDriver {
 
     fn fire(&mut self, index: usize, env: &mut Env<'_>) {
         let f = &self.faults[index];
+        // A crash never restarted and a partition never healed last to the end; a
+        // disconnect lasts its own span; the rest act at their instant.
+        let lasting = match f.start {
+            Fault::Disconnect(ns) => Some(SimDuration(ns)),
+            _ => f.end.map(|(after, _)| after),
+        };
+        let forever = matches!(
+            f.start,
+            Fault::Crash | Fault::Partition { cut: true, .. } | Fault::MidStream { .. }
+        );
+        env.history.coverage.struck(index, env.now(), lasting, forever);
         for &target in &f.targets {
             if f.share < 1.0 && !env.rng.chance(f.share) {
                 continue;

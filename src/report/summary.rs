@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::queues::{LoadSummary, write_loads};
+use crate::check::fault_coverage::Touched;
 use crate::check::{CheckReport, CheckSpec, ClientFigures, Histogram, History, OpRow};
 use crate::components::GateCounts;
 use crate::engine::time::{format_nanos, format_span};
@@ -154,6 +155,70 @@ pub struct WallSummary {
     pub events_per_second: f64,
 }
 
+/// One fault and what it touched.
+#[derive(Debug, Clone, Serialize)]
+pub struct FaultTouch {
+    /// The fault, as a scenario file writes it.
+    pub fault: String,
+    /// Strikes and the operations in flight while it was active.
+    #[serde(flatten)]
+    pub touched: Touched,
+}
+
+/// Fault coverage: what the faults touched, and per invariant how many operations in
+/// flight under a fault could have violated it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CoverageSummary {
+    /// Each fault of the run (fixed, then drawn from the swarm).
+    pub faults: Vec<FaultTouch>,
+    /// Operations in flight while any fault was active.
+    pub under_fault: Touched,
+    /// Per checked invariant: the operations under a fault of the kind it judges.
+    pub exposed: BTreeMap<&'static str, u64>,
+    /// Said when every verdict holds and no fault touched an operation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+/// The operations under fault an invariant judges: writes, reads, or any.
+fn exposed(check: &str, under: &Touched) -> u64 {
+    match check {
+        "lost_acknowledged_write"
+        | "duplicates"
+        | "monotonic_writes"
+        | "writes_follow_reads"
+        | "convergence" => under.writes,
+        "read_your_writes" | "monotonic_reads" | "bounded_staleness" => under.reads,
+        _ => under.operations,
+    }
+}
+
+fn coverage(scenario: &Scenario, outcome: &RunOutcome) -> Option<CoverageSummary> {
+    let faults = scenario.faults_of_run();
+    if faults.is_empty() {
+        return None;
+    }
+    let cov = &outcome.history.coverage;
+    let touched = cov.touched(faults.len());
+    let faults: Vec<FaultTouch> = faults
+        .iter()
+        .zip(touched)
+        .map(|(f, touched)| FaultTouch { fault: crate::model::swarm::to_ron(f), touched })
+        .collect();
+    let under = cov.under_fault;
+    let green = outcome.checks.iter().all(|c| c.verdict == crate::check::Verdict::Holds);
+    let rolled_back: u64 = faults.iter().map(|f| f.touched.rolled_back).sum();
+    let warning = (green && under.operations == 0 && rolled_back == 0).then(|| {
+        "no fault touched an operation: this green run says nothing about the faults".into()
+    });
+    Some(CoverageSummary {
+        faults,
+        under_fault: under,
+        exposed: outcome.checks.iter().map(|c| (c.name, exposed(c.name, &under))).collect(),
+        warning,
+    })
+}
+
 /// Everything a run reports.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
@@ -204,6 +269,10 @@ pub struct Summary {
     pub drain_ns: u64,
     /// Checker verdicts by name.
     pub checks: BTreeMap<&'static str, CheckSummary>,
+    /// What each fault touched, and what that exposed each invariant to (absent
+    /// without faults).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault_coverage: Option<CoverageSummary>,
     /// The faults this seed drew from the scenario's swarm (absent without a swarm).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fault_mix: Option<Vec<String>>,
@@ -341,6 +410,7 @@ impl Summary {
             simulated_ns: scenario.duration.as_nanos(),
             drain_ns: outcome.drain_ns,
             checks: check_summaries(scenario, &outcome.checks),
+            fault_coverage: coverage(scenario, outcome),
             fault_mix: (!scenario.swarm.is_empty()).then(|| {
                 crate::model::swarm::draw(&scenario.swarm, outcome.seed)
                     .iter()
@@ -433,6 +503,9 @@ impl Summary {
         self.write_figures(&mut t);
         write_loads(&mut t, &self.load);
         write_counts(&mut t, &self.counts);
+        if let Some(c) = &self.fault_coverage {
+            write_coverage(&mut t, c);
+        }
         if let Some(mix) = &self.fault_mix {
             let _ = writeln!(t, "fault mix{}", if mix.is_empty() { "    none" } else { "" });
             for fault in mix {
@@ -644,6 +717,38 @@ fn replay_command(scenario: &Scenario, seed: u64) -> String {
         let _ = write!(cmd, " --set '{set}'");
     }
     cmd
+}
+
+/// What the faults touched: one line in all, then one per fault.
+fn write_coverage(t: &mut String, c: &CoverageSummary) {
+    let u = &c.under_fault;
+    let _ = writeln!(
+        t,
+        "coverage     {} operations in flight under a fault ({} writes, {} reads)",
+        group(u.operations),
+        group(u.writes),
+        group(u.reads)
+    );
+    for f in &c.faults {
+        let k = &f.touched;
+        let mut what = if k.operations == 0 && k.rolled_back == 0 {
+            "touched nothing".to_string()
+        } else {
+            format!(
+                "{} operations ({} writes, {} reads)",
+                group(k.operations),
+                group(k.writes),
+                group(k.reads)
+            )
+        };
+        if k.rolled_back > 0 {
+            what.push_str(&format!(", {} keys rolled back", group(k.rolled_back)));
+        }
+        let _ = writeln!(t, "  {}: struck {}×, {what}", f.fault, k.strikes);
+    }
+    if let Some(w) = &c.warning {
+        let _ = writeln!(t, "  warning: {w}");
+    }
 }
 
 /// `1234567` as `1,234,567`.

@@ -1,0 +1,43 @@
+//! Fault coverage: each fault says what it touched, and a green run whose faults
+//! touched nothing says it tested nothing.
+
+mod common;
+
+use serde_json::Value;
+
+fn coverage(scenario: &str, sets: &[&str]) -> Value {
+    let mut args = vec!["run", scenario, "--format", "json"];
+    for s in sets {
+        args.extend(["--set", s]);
+    }
+    let out = common::archsim(&args);
+    assert!(out.status.code().is_some_and(|c| c < 2), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    summary["fault_coverage"].clone()
+}
+
+#[test]
+fn faults_report_the_operations_they_touched_and_the_keys_they_rolled_back() {
+    let c = coverage("scenarios/failover_under_load.ron", &[]);
+    let faults = c["faults"].as_array().unwrap();
+    assert_eq!(faults.len(), 3);
+    // The lag spike and the partition had requests in flight; the failover rolled keys
+    // back (the writes it lost) though no request was in flight at its instant.
+    assert!(faults[0]["operations"].as_u64().unwrap() > 1_000);
+    assert!(faults[1]["writes"].as_u64().unwrap() > 100);
+    assert!(faults[2]["rolled_back"].as_u64().unwrap() > 0);
+    let under = &c["under_fault"];
+    assert_eq!(c["exposed"]["lost_acknowledged_write"], under["writes"]);
+    assert_eq!(c["exposed"]["read_your_writes"], under["reads"]);
+    assert_eq!(c["warning"], Value::Null, "a violated run needs no warning");
+}
+
+#[test]
+fn a_green_run_whose_fault_touched_nothing_says_so() {
+    let blink = r#"faults=[partition(from: "api", to: "db", at: "1m", heal_after: "1ms")]"#;
+    let c = coverage("scenarios/partition_heal.ron", &[blink, "clients.count=1"]);
+    assert_eq!(c["faults"][0]["operations"], 0);
+    assert!(c["warning"].as_str().unwrap().contains("says nothing about the faults"));
+    // A scenario without faults reports no coverage at all.
+    assert_eq!(coverage("scenarios/stale_read_refresh.ron", &[]), Value::Null);
+}
