@@ -137,6 +137,9 @@ pub struct VersionDag {
     walk: Walk,
 }
 
+/// Steps `includes` walks down a chain before it jumps with skip pointers.
+const CHAIN_STEPS: u32 = 8;
+
 /// The bit of a `links` entry that says the version has more than one parent.
 const MERGED: u32 = 1 << 31;
 /// The bit of a `links` entry that says the version was acknowledged.
@@ -299,6 +302,17 @@ impl VersionDag {
         }
         if r < w {
             return false; // Ancestors are always older.
+        }
+        // Most checks are against a version a step or two below `r`: walk those.
+        let mut v = r;
+        for _ in 0..CHAIN_STEPS {
+            if v <= w {
+                return v == w;
+            }
+            match self.single_parent(v) {
+                Some(p) => v = p,
+                None => break,
+            }
         }
         if let Some(found) = self.ancestry.within_segment(r, w) {
             return found;

@@ -124,6 +124,14 @@ impl Limits {
     }
 }
 
+/// The first event count at which a run with `limits` forecasts or stops.
+fn checkpoint(limits: &Limits) -> u64 {
+    match limits.forecast_after {
+        0 => limits.events,
+        n => n.min(limits.events),
+    }
+}
+
 /// Why a run stopped before its deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Halt {
@@ -196,6 +204,9 @@ pub struct Sim<A: Actor> {
     pending_max: usize,
     last_event: SimTime,
     limits: Limits,
+    /// The event count at which `exceeded` next looks at the forecast or the event
+    /// limit.
+    checkpoint: u64,
     /// Events in a row at the current instant.
     same_instant: u64,
     halted: Option<Halt>,
@@ -212,6 +223,7 @@ impl<A: Actor> Sim<A> {
             pending_max: 0,
             last_event: SimTime::ZERO,
             limits: Limits::default(),
+            checkpoint: checkpoint(&Limits::default()),
             same_instant: 0,
             halted: None,
         }
@@ -220,6 +232,7 @@ impl<A: Actor> Sim<A> {
     /// Sets the bounds the run stops at.
     pub fn set_limits(&mut self, limits: Limits) {
         self.limits = limits;
+        self.checkpoint = checkpoint(&limits);
     }
 
     /// The scheduler, to seed initial events before running.
@@ -281,22 +294,26 @@ impl<A: Actor> Sim<A> {
     /// The limit this event would break, if any.
     #[inline]
     fn exceeded(
-        &self,
+        &mut self,
         pending: usize,
         at: SimTime,
         target: ComponentId,
         deadline: SimTime,
     ) -> Option<Halt> {
-        let l = &self.limits;
-        if self.events == l.forecast_after && l.forecast_after > 0 {
+        // One comparison per event covers both the forecast and the event limit.
+        if self.events >= self.checkpoint {
+            let l = self.limits;
+            if self.events >= l.events {
+                return Some(Halt::Events { limit: l.events, at });
+            }
+            self.checkpoint = l.events;
             let forecast = self.forecast(at, deadline);
             if forecast.is_some() {
                 return forecast;
             }
         }
-        if self.events >= l.events {
-            Some(Halt::Events { limit: l.events, at })
-        } else if pending > l.pending {
+        let l = &self.limits;
+        if pending > l.pending {
             Some(Halt::Pending { limit: l.pending, at })
         } else if self.same_instant >= l.same_instant {
             Some(Halt::SameInstant { limit: l.same_instant, at, target })
