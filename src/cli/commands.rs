@@ -45,6 +45,20 @@ pub fn main() -> i32 {
     }
 }
 
+/// Prints `msg` as an error that has no place in a file; returns the bad-input code.
+pub fn error(msg: &str) -> i32 {
+    eprintln!("error: {msg}");
+    EXIT_BAD_INPUT
+}
+
+/// A rayon pool of `threads` workers (default: one per core).
+pub fn worker_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, String> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+        .map_err(|e| format!("cannot start worker threads: {e}"))
+}
+
 /// Prints `err` for people (`Text`) or tools (`Json`); returns the bad-input code.
 pub fn report_errors(format: Format, err: &LoadError) -> i32 {
     match format {

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use serde_json::json;
 
 use super::args::{DiffArgs, Format};
-use super::commands::{EXIT_BAD_INPUT, EXIT_OK, EXIT_VERDICT_DIFFERS, report_errors};
+use super::commands::{EXIT_OK, EXIT_VERDICT_DIFFERS, error, report_errors, worker_pool};
 use super::sweep_command::print;
 use crate::components::Registry;
 use crate::diff::{Diff, Flip, Side, Tally, Unit, compare, run_side};
@@ -30,8 +30,10 @@ pub fn diff_command(args: &DiffArgs) -> i32 {
     }
     let from = args.from.unwrap_or(loaded[0].seed);
     let seeds: Vec<u64> = (0..args.seeds).map(|i| from.wrapping_add(i)).collect();
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(args.threads.unwrap_or(0)).build();
-    let Ok(pool) = pool else { return error("cannot start worker threads") };
+    let pool = match worker_pool(args.threads) {
+        Ok(p) => p,
+        Err(msg) => return error(&msg),
+    };
     let mut sides = Vec::new();
     for scenario in loaded {
         match pool.install(|| run_side(scenario, &seeds)) {
@@ -52,11 +54,6 @@ pub fn diff_command(args: &DiffArgs) -> i32 {
     print(&text);
     let as_expected = sides.iter().flat_map(|s| &s.runs).all(|r| r.as_expected());
     if as_expected { EXIT_OK } else { EXIT_VERDICT_DIFFERS }
-}
-
-fn error(msg: &str) -> i32 {
-    eprintln!("error: {msg}");
-    EXIT_BAD_INPUT
 }
 
 /// `violated on 3 of 3 seeds (2,461)`, or `violated (2,461)` for one seed.

@@ -8,7 +8,7 @@ use std::time::Instant;
 use serde_json::json;
 
 use super::args::{Format, HuntArgs, Until};
-use super::commands::{EXIT_BAD_INPUT, EXIT_OK, EXIT_VERDICT_DIFFERS, report_errors};
+use super::commands::{EXIT_OK, EXIT_VERDICT_DIFFERS, error, report_errors, worker_pool};
 use super::sweep_command::{print, progress};
 use crate::components::Registry;
 use crate::hunt::{Failure, Hunt, HuntSpec, hunt};
@@ -36,10 +36,9 @@ pub fn hunt_command(args: &HuntArgs) -> i32 {
         stop_at_first: args.until.is_some(),
         checks: args.checks.clone(),
     };
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(args.threads.unwrap_or(0)).build();
-    let pool = match pool {
+    let pool = match worker_pool(args.threads) {
         Ok(p) => p,
-        Err(e) => return error(&format!("cannot start worker threads: {e}")),
+        Err(msg) => return error(&msg),
     };
     let bar = progress(args.seeds, args.quiet);
     let started = Instant::now();
@@ -68,11 +67,6 @@ pub fn hunt_command(args: &HuntArgs) -> i32 {
     };
     print(&text);
     if failing.is_some() { EXIT_VERDICT_DIFFERS } else { EXIT_OK }
-}
-
-fn error(msg: &str) -> i32 {
-    eprintln!("error: {msg}");
-    EXIT_BAD_INPUT
 }
 
 fn summary_of(scenario: &Scenario, seed: u64) -> Result<Summary, String> {

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::args::{Format, ShrinkArgs};
-use super::commands::{EXIT_BAD_INPUT, EXIT_OK, report_errors};
+use super::commands::{EXIT_OK, error, report_errors};
 use super::sweep_command::print;
 use crate::check::Verdict;
 use crate::components::Registry;
@@ -63,11 +63,6 @@ pub fn shrink_command(args: &ShrinkArgs) -> i32 {
     }
     print(&report(&found, &args.scenario, &out, &check, seed));
     EXIT_OK
-}
-
-fn error(msg: &str) -> i32 {
-    eprintln!("error: {msg}");
-    EXIT_BAD_INPUT
 }
 
 /// The first invariant (in the scenario's order) the run violates.

@@ -52,10 +52,9 @@ pub fn sweep_command(args: &SweepArgs) -> i32 {
     let plans: Vec<_> = selected.iter().filter(|p| !done.contains(&p.index)).cloned().collect();
     // A fresh sweep checks its metrics on its first run and stops early if one is missing.
     let check = if kept.is_empty() { plans.first().map(|p| p.index) } else { None };
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(args.threads.unwrap_or(0)).build();
-    let pool = match pool {
+    let pool = match super::commands::worker_pool(args.threads) {
         Ok(p) => p,
-        Err(e) => return fail(&args.scenario, &format!("cannot start worker threads: {e}")),
+        Err(msg) => return fail(&args.scenario, &msg),
     };
     let bar = progress(selected.len() as u64, args.quiet);
     bar.set_position(kept.len() as u64);
