@@ -38,3 +38,32 @@ fn a_failing_run_shrinks_to_a_file_that_fails_alone() {
     settings.bind(|| insta::assert_snapshot!("failover_under_load", pinned));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn timing_parameters_shrink_too_and_land_in_the_file() {
+    let dir = std::env::temp_dir().join(format!("archsim-shrink-params-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (scenario, key, was) in [
+        ("scenarios/lww_client_clock_skew.ron", "clients.clock.skew", r#""2s""#),
+        ("scenarios/staleness_bound_lag_spike.ron", "db.replication.lag", r#"uniform("1s", "3s")"#),
+    ] {
+        let out = dir.join("shrunk.ron");
+        let o = out.to_str().unwrap();
+        let run = common::archsim(&["shrink", scenario, "--out", o]);
+        let stdout = String::from_utf8_lossy(&run.stdout);
+        assert_eq!(
+            run.status.code(),
+            Some(0),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let line =
+            stdout.lines().find(|l| l.trim_start().starts_with(key)).expect("the parameter shrank");
+        assert!(line.contains(&format!("{was} -> ")), "{line}");
+        let now = line.rsplit(" -> ").next().unwrap();
+        assert!(std::fs::read_to_string(&out).unwrap().contains(now), "{now} is in the file");
+        let replay = common::archsim(&["run", o]);
+        assert_eq!(replay.status.code(), Some(0), "the file alone fails as it expects");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

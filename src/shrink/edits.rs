@@ -44,6 +44,56 @@ pub fn shorter_durations(d: SimDuration) -> Vec<SimDuration> {
     out.into_iter().map(SimDuration::from_millis).collect()
 }
 
+/// The scenario's timing parameters a shrink may make smaller, as (path, value text):
+/// every `set` entry whose value holds durations (a replication lag, a poll interval),
+/// and the clients' clock skew.
+pub fn parameters(path: &Path) -> Result<Vec<(String, String)>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let tree = scan(text).map_err(|e| e.message)?;
+    let mut out = Vec::new();
+    if let Some(NodeKind::Map(entries)) = tree.field("set").map(|f| &f.value.kind) {
+        for (k, v) in entries {
+            let value = &text[v.span.clone()];
+            if let (Some(key), true) = (k.as_str(), !scaled(value, 1, 2).is_empty()) {
+                out.push((key.to_string(), value.to_string()));
+            }
+        }
+    }
+    let skew = tree
+        .field("clients")
+        .and_then(|c| c.value.field("clock"))
+        .and_then(|c| c.value.field("skew"));
+    if let Some(skew) = skew {
+        out.push(("clients.clock.skew".into(), text[skew.value.span.clone()].to_string()));
+    }
+    Ok(out)
+}
+
+/// `value` with every duration literal in it times `num / den`, in whole
+/// milliseconds; empty when it holds none (or none that scaling changes).
+pub fn scaled(value: &str, num: u64, den: u64) -> String {
+    let mut out = String::new();
+    let mut changed = false;
+    let mut rest = value;
+    while let Some(open) = rest.find('"') {
+        let Some(len) = rest[open + 1..].find('"') else { break };
+        let literal = &rest[open + 1..open + 1 + len];
+        out.push_str(&rest[..open]);
+        match SimDuration::parse(literal) {
+            Ok(d) if d.as_nanos() >= 1_000_000 => {
+                let ms = (d.as_nanos() / 1_000_000 * num / den).max(1);
+                changed |= ms * 1_000_000 != d.as_nanos();
+                out.push_str(&format!("\"{}\"", exact(SimDuration::from_millis(ms))));
+            }
+            _ => out.push_str(&rest[open..open + len + 2]),
+        }
+        rest = &rest[open + len + 2..];
+    }
+    out.push_str(rest);
+    if changed { out } else { String::new() }
+}
+
 /// `fault` with its `field` set to each shorter value, shortest first; `None` when the
 /// fault has no such duration field.
 pub fn fault_time_candidates(fault: &str, field: &str) -> Option<Vec<String>> {
@@ -73,11 +123,17 @@ pub fn write_scenario(
     header: &str,
 ) -> Result<String, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = with_parameters(&text, &shrunk.parameters)?;
     let mut src = SourceText::new(&path.display().to_string(), &text);
     let tree = scan(&src.text).map_err(|e| e.message)?;
     let model = tree.field("model").and_then(|f| f.value.as_str()).ok_or("no `model` field")?;
     let model = model_from(path, out, model)?;
-    let mut sets = shrunk.sets();
+    // Model parameters were spliced into `set` above; the rest are scenario fields.
+    let scenario_field = |arg: &String| {
+        let first = arg.split(['.', '=']).next().unwrap_or_default();
+        crate::schema::load::SCENARIO_FIELDS.contains(&first)
+    };
+    let mut sets: Vec<String> = shrunk.sets().into_iter().filter(scenario_field).collect();
     sets.push(format!("seed={seed}"));
     sets.push(format!("expect={{ {check}: violated }}"));
     sets.push(format!("model={:?}", model));
@@ -86,6 +142,19 @@ pub fn write_scenario(
         apply(&mut src, &[], &ovr).map_err(|d| d.message)?;
     }
     Ok(format!("{header}{}", src.text))
+}
+
+/// `text` with each shrunk `set` entry's value replaced (the clients' parameters go
+/// through the ordinary overrides).
+fn with_parameters(text: &str, parameters: &[(String, String)]) -> Result<String, String> {
+    let mut text = text.strip_prefix('\u{feff}').unwrap_or(text).to_string();
+    for (key, value) in parameters.iter().filter(|(k, _)| !k.starts_with("clients.")) {
+        let tree = scan(&text).map_err(|e| e.message)?;
+        let set = tree.field("set").ok_or("no `set` block")?;
+        let (_, v) = set.value.entry(key).ok_or_else(|| format!("no `{key}` in `set`"))?;
+        text.replace_range(v.span.clone(), value);
+    }
+    Ok(text)
 }
 
 /// The model path `rel` (relative to the scenario at `path`) as seen from `out`'s folder.
@@ -136,6 +205,14 @@ mod tests {
         assert_eq!(exact(SimDuration::from_secs(420)), "7m");
         assert_eq!(c.last().unwrap(), r#"crash(target: "db", at: "2m", restart_after: "6s")"#);
         assert!(fault_time_candidates(fault, "heal_after").is_none());
+    }
+
+    #[test]
+    fn durations_in_a_value_scale_and_the_rest_stays() {
+        assert_eq!(scaled(r#"exp("2s")"#, 1, 4), r#"exp("500ms")"#);
+        assert_eq!(scaled(r#"uniform("0s", "3s")"#, 1, 2), r#"uniform("0s", "1500ms")"#);
+        assert_eq!(scaled("primary", 1, 2), "");
+        assert_eq!(scaled(r#"poll(every: "2s")"#, 1, 2), r#"poll(every: "1s")"#);
     }
 
     #[test]

@@ -43,6 +43,8 @@ pub struct Shrunk {
     pub duration: SimDuration,
     /// The scenario's swarm was drawn into `faults` (the seed's mix), so it is emptied.
     pub swarm_drawn: bool,
+    /// Timing parameters (`set` entries, the clock skew) as (path, value text).
+    pub parameters: Vec<(String, String)>,
 }
 
 impl Shrunk {
@@ -56,6 +58,7 @@ impl Shrunk {
         if self.swarm_drawn {
             sets.push("swarm=[]".into());
         }
+        sets.extend(self.parameters.iter().map(|(k, v)| format!("{k}={v}")));
         sets
     }
 }
@@ -110,6 +113,7 @@ impl<'a> Shrinker<'a> {
             self.shorten_faults(&mut best);
             self.fewer_clients(&mut best);
             self.shorter_run(&mut best);
+            self.smaller_parameters(&mut best);
             if best.0 == before {
                 break;
             }
@@ -166,6 +170,23 @@ impl<'a> Shrinker<'a> {
         }
     }
 
+    /// Each timing parameter scaled down by the smallest factor that still fails.
+    fn smaller_parameters(&mut self, best: &mut (Shrunk, u64)) {
+        for i in 0..best.0.parameters.len() {
+            for (num, den) in [(1, 64), (1, 16), (1, 4), (1, 2), (3, 4)] {
+                let value = edits::scaled(&best.0.parameters[i].1, num, den);
+                if value.is_empty() {
+                    continue;
+                }
+                let mut candidate = best.0.clone();
+                candidate.parameters[i].1 = value;
+                if self.keep_if_failing(best, candidate) {
+                    break;
+                }
+            }
+        }
+    }
+
     fn shorter_run(&mut self, best: &mut (Shrunk, u64)) {
         for d in shorter_durations(best.0.duration) {
             let candidate = Shrunk { duration: d, ..best.0.clone() };
@@ -198,6 +219,11 @@ impl Outcome {
         if to.duration != from.duration {
             lines.push(format!("duration {} -> {}", exact(from.duration), exact(to.duration)));
         }
+        for ((key, was), (_, now)) in from.parameters.iter().zip(&to.parameters) {
+            if was != now {
+                lines.push(format!("{key} {was} -> {now}"));
+            }
+        }
         for (i, fault) in from.faults.iter().enumerate() {
             match to.sources.iter().position(|&s| s == i) {
                 None => lines.push(format!("removed fault {fault}")),
@@ -227,6 +253,7 @@ pub fn shrink(path: &Path, scenario: &Scenario, seed: u64, check: &str) -> Resul
         clients: scenario.clients.count,
         duration: scenario.duration,
         swarm_drawn: !scenario.swarm.is_empty(),
+        parameters: edits::parameters(path)?,
     };
     let mut shrinker = Shrinker::new(path, seed, check);
     let violations = shrinker.violations(&original);
