@@ -172,12 +172,23 @@ pub struct CoverageSummary {
     /// Each fault of the run (fixed, then drawn from the swarm).
     pub faults: Vec<FaultTouch>,
     /// Operations in flight while any fault was active.
-    pub under_fault: Touched,
+    pub under_fault: UnderFault,
     /// Per checked invariant: the operations under a fault of the kind it judges.
     pub exposed: BTreeMap<&'static str, u64>,
     /// Said when every verdict holds and no fault touched an operation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
+}
+
+/// Operations in flight while any fault was active.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct UnderFault {
+    /// All of them.
+    pub operations: u64,
+    /// Writes.
+    pub writes: u64,
+    /// Reads.
+    pub reads: u64,
 }
 
 /// The operations under fault an invariant judges: writes, reads, or any.
@@ -213,7 +224,11 @@ fn coverage(scenario: &Scenario, outcome: &RunOutcome) -> Option<CoverageSummary
     });
     Some(CoverageSummary {
         faults,
-        under_fault: under,
+        under_fault: UnderFault {
+            operations: under.operations,
+            writes: under.writes,
+            reads: under.reads,
+        },
         exposed: outcome.checks.iter().map(|c| (c.name, exposed(c.name, &under))).collect(),
         warning,
     })
