@@ -105,10 +105,7 @@ fn text(
             let failed: Vec<String> = run
                 .verdicts
                 .iter()
-                .filter(|v| match spec.failure {
-                    Failure::Violated => v.verdict == crate::check::Verdict::Violated,
-                    Failure::Differs => v.as_expected == Some(false),
-                })
+                .filter(|v| spec.failure.fails(v))
                 .map(|v| format!("{} {} ({})", v.check, v.verdict.name(), group(v.violations)))
                 .collect();
             let _ = writeln!(t, "first      seed {}: {}", run.seed, failed.join(", "));

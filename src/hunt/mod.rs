@@ -24,6 +24,16 @@ pub enum Failure {
     Differs,
 }
 
+impl Failure {
+    /// Whether `v` is a failure of this kind.
+    pub fn fails(self, v: &SeedVerdict) -> bool {
+        match self {
+            Failure::Violated => v.verdict == Verdict::Violated,
+            Failure::Differs => v.as_expected == Some(false),
+        }
+    }
+}
+
 /// What to hunt for.
 #[derive(Debug, Clone)]
 pub struct HuntSpec {
@@ -174,9 +184,6 @@ pub fn run_seed(
             as_expected: c.as_expected,
         })
         .collect();
-    let failed = verdicts.iter().any(|v| match failure {
-        Failure::Violated => v.verdict == Verdict::Violated,
-        Failure::Differs => v.as_expected == Some(false),
-    });
+    let failed = verdicts.iter().any(|v| failure.fails(v));
     Ok(SeedRun { seed, trace_hash: summary.trace_hash, verdicts, failed })
 }
