@@ -228,3 +228,18 @@ fn hostile_bytes_are_refused_with_a_position_and_a_short_message() {
     let first = refuse_bytes("big.ron", big.as_bytes());
     assert!(first.contains("/big.ron:1:1: error: ") && first.contains("limited to"), "{first}");
 }
+
+#[test]
+fn a_closed_stderr_does_not_turn_a_refusal_into_a_panic() {
+    // `archsim run bad.ron 2>&1 | true`: the reader is gone before the error is written.
+    let bin = env!("CARGO_BIN_EXE_archsim");
+    let script = format!(
+        "cd {root} && {bin} run tests/bad_input/nan_loss.ron 2>&1 | true; echo ${{PIPESTATUS[0]}}",
+        root = common::root().display()
+    );
+    for _ in 0..5 {
+        let out = std::process::Command::new("bash").args(["-c", &script]).output().unwrap();
+        let code = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert_eq!(code, "2", "exit code with stderr closed");
+    }
+}

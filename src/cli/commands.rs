@@ -47,8 +47,14 @@ pub fn main() -> i32 {
 
 /// Prints `msg` as an error that has no place in a file; returns the bad-input code.
 pub fn error(msg: &str) -> i32 {
-    eprintln!("error: {msg}");
+    to_stderr(&format!("error: {msg}\n"));
     EXIT_BAD_INPUT
+}
+
+/// Writes `text` to stderr. A closed stderr (`archsim ... 2>&1 | head -1`) must not
+/// turn a clean refusal into a panic, as `eprint!` would.
+fn to_stderr(text: &str) {
+    let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
 /// A rayon pool of `threads` workers (default: one per core).
@@ -62,7 +68,7 @@ pub fn worker_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, String> 
 /// Prints `err` for people (`Text`) or tools (`Json`); returns the bad-input code.
 pub fn report_errors(format: Format, err: &LoadError) -> i32 {
     match format {
-        Format::Text => eprint!("{err}"),
+        Format::Text => to_stderr(&err.to_string()),
         Format::Json => {
             let value = serde_json::json!({ "errors": err.diagnostics });
             let text = serde_json::to_string_pretty(&value).expect("errors serialise") + "\n";
@@ -109,16 +115,14 @@ fn run_traced(
 /// the duration's fault, so it is reported where the duration was set.
 fn report_run_error(args: &RunArgs, e: &RunError) -> i32 {
     let RunError::Halted { halt: Halt::Forecast { estimate, .. }, message } = e else {
-        eprintln!("error: {e}");
-        return EXIT_BAD_INPUT;
+        return error(&e.to_string());
     };
     let set = args.set.iter().rev().find_map(|arg| {
         let o = Override::from_cli(arg).ok()?;
         (o.path == "duration").then(|| o.path_place())
     });
     let Some(place) = set.or_else(|| field_place(&args.scenario, &["duration"])) else {
-        eprintln!("error: {e}");
-        return EXIT_BAD_INPUT;
+        return error(&e.to_string());
     };
     // A rough figure, only to say what --force would cost.
     let wall = std::time::Duration::from_secs(estimate / EVENTS_PER_SECOND);
@@ -206,8 +210,7 @@ pub fn run_command(args: &RunArgs, registry: &Registry) -> i32 {
         let replayed = match replayed {
             Ok(r) => r,
             Err(msg) => {
-                eprintln!("error: cannot replay the run to explain it: {msg}");
-                return EXIT_BAD_INPUT;
+                return error(&format!("cannot replay the run to explain it: {msg}"));
             }
         };
         if explained {
@@ -227,8 +230,7 @@ pub fn run_command(args: &RunArgs, registry: &Registry) -> i32 {
     }
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
-        eprintln!("error: cannot write the summary to stdout: {e}");
-        return EXIT_BAD_INPUT;
+        return error(&format!("cannot write the summary to stdout: {e}"));
     }
     if summary.as_expected() { EXIT_OK } else { EXIT_VERDICT_DIFFERS }
 }
