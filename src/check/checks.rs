@@ -16,7 +16,8 @@ use super::{
     MonotonicWrites, Propagation, ReadYourWrites, SessionContinuity, StreamCompleteness,
     WritesFollowReads,
 };
-use crate::engine::{SimDuration, SimTime};
+use crate::engine::SimTime;
+pub use crate::model::CheckSpec;
 
 /// Why a key's head moved on a store's primary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,85 +154,21 @@ pub trait Check {
     fn finish(&mut self, end: &mut End<'_>) -> CheckReport;
 }
 
-/// The checkers a scenario can ask for, by name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CheckSpec {
-    /// `lost_acknowledged_write`.
-    LostAcknowledgedWrite,
-    /// `read_your_writes`.
-    ReadYourWrites,
-    /// `monotonic_reads`.
-    MonotonicReads,
-    /// `monotonic_writes`.
-    MonotonicWrites,
-    /// `writes_follow_reads`.
-    WritesFollowReads,
-    /// `convergence`.
-    Convergence,
-    /// `duplicates`.
-    Duplicates,
-    /// `bounded_staleness`, with an optional bound.
-    BoundedStaleness(Option<SimDuration>),
-    /// `stream_completeness`.
-    StreamCompleteness,
-    /// `propagation`, with an optional bound.
-    Propagation(Option<SimDuration>),
-    /// `session_continuity`.
-    SessionContinuity,
-    /// `authorization`, with an optional bound on answers after a revocation.
-    Authorization(Option<SimDuration>),
-}
-
-impl CheckSpec {
-    /// Every checker with default settings, in report order.
-    pub const ALL: [CheckSpec; 12] = [
-        CheckSpec::LostAcknowledgedWrite,
-        CheckSpec::ReadYourWrites,
-        CheckSpec::MonotonicReads,
-        CheckSpec::MonotonicWrites,
-        CheckSpec::WritesFollowReads,
-        CheckSpec::Convergence,
-        CheckSpec::Duplicates,
-        CheckSpec::BoundedStaleness(None),
-        CheckSpec::StreamCompleteness,
-        CheckSpec::Propagation(None),
-        CheckSpec::SessionContinuity,
-        CheckSpec::Authorization(None),
-    ];
-
-    /// The name scenarios use.
-    pub fn name(self) -> &'static str {
-        match self {
-            CheckSpec::LostAcknowledgedWrite => "lost_acknowledged_write",
-            CheckSpec::ReadYourWrites => "read_your_writes",
-            CheckSpec::MonotonicReads => "monotonic_reads",
-            CheckSpec::MonotonicWrites => "monotonic_writes",
-            CheckSpec::WritesFollowReads => "writes_follow_reads",
-            CheckSpec::Convergence => "convergence",
-            CheckSpec::Duplicates => "duplicates",
-            CheckSpec::BoundedStaleness(_) => "bounded_staleness",
-            CheckSpec::StreamCompleteness => "stream_completeness",
-            CheckSpec::Propagation(_) => "propagation",
-            CheckSpec::SessionContinuity => "session_continuity",
-            CheckSpec::Authorization(_) => "authorization",
-        }
-    }
-
-    fn build(self) -> Box<dyn Check> {
-        match self {
-            CheckSpec::LostAcknowledgedWrite => Box::<LostWrites>::default(),
-            CheckSpec::ReadYourWrites => Box::<ReadYourWrites>::default(),
-            CheckSpec::MonotonicReads => Box::<MonotonicReads>::default(),
-            CheckSpec::MonotonicWrites => Box::<MonotonicWrites>::default(),
-            CheckSpec::WritesFollowReads => Box::<WritesFollowReads>::default(),
-            CheckSpec::Convergence => Box::<Convergence>::default(),
-            CheckSpec::Duplicates => Box::<Duplicates>::default(),
-            CheckSpec::BoundedStaleness(bound) => Box::new(BoundedStaleness::new(bound)),
-            CheckSpec::StreamCompleteness => Box::<StreamCompleteness>::default(),
-            CheckSpec::Propagation(bound) => Box::new(Propagation::new(bound)),
-            CheckSpec::SessionContinuity => Box::<SessionContinuity>::default(),
-            CheckSpec::Authorization(bound) => Box::new(Authorization::new(bound)),
-        }
+/// The checker a scenario names, built with its settings.
+fn build(spec: CheckSpec) -> Box<dyn Check> {
+    match spec {
+        CheckSpec::LostAcknowledgedWrite => Box::<LostWrites>::default(),
+        CheckSpec::ReadYourWrites => Box::<ReadYourWrites>::default(),
+        CheckSpec::MonotonicReads => Box::<MonotonicReads>::default(),
+        CheckSpec::MonotonicWrites => Box::<MonotonicWrites>::default(),
+        CheckSpec::WritesFollowReads => Box::<WritesFollowReads>::default(),
+        CheckSpec::Convergence => Box::<Convergence>::default(),
+        CheckSpec::Duplicates => Box::<Duplicates>::default(),
+        CheckSpec::BoundedStaleness(bound) => Box::new(BoundedStaleness::new(bound)),
+        CheckSpec::StreamCompleteness => Box::<StreamCompleteness>::default(),
+        CheckSpec::Propagation(bound) => Box::new(Propagation::new(bound)),
+        CheckSpec::SessionContinuity => Box::<SessionContinuity>::default(),
+        CheckSpec::Authorization(bound) => Box::new(Authorization::new(bound)),
     }
 }
 
@@ -254,7 +191,7 @@ impl Checks {
     /// The checkers named by `specs`.
     pub fn new(specs: &[CheckSpec]) -> Checks {
         let mut checks = Checks::default();
-        specs.iter().for_each(|s| checks.push(s.build()));
+        specs.iter().for_each(|s| checks.push(build(*s)));
         checks
     }
 

@@ -8,6 +8,7 @@ pub mod bounded_staleness;
 pub mod checks;
 pub mod client_figures;
 pub mod convergence;
+pub mod distribution_names;
 pub mod duplicates;
 pub mod fault_coverage;
 pub mod histogram;

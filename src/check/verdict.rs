@@ -5,29 +5,10 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::histogram::Histogram;
+pub use crate::model::Verdict;
 
 use crate::engine::NO_EVENT;
 use crate::engine::time::format_nanos;
-
-/// Whether an invariant held over a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    /// No violation.
-    Holds,
-    /// At least one violation.
-    Violated,
-}
-
-impl Verdict {
-    /// The word reports use.
-    pub fn name(self) -> &'static str {
-        match self {
-            Verdict::Holds => "holds",
-            Verdict::Violated => "violated",
-        }
-    }
-}
 
 /// One line of a story: when, which event, what happened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -8,6 +8,9 @@ use std::time::Instant;
 use clap::Parser;
 
 use super::args::{Args, Command, Format, RunArgs};
+use super::output::{
+    EXIT_BAD_INPUT, EXIT_OK, EXIT_VERDICT_DIFFERS, error, report_errors, write_html,
+};
 use crate::components::Registry;
 use crate::engine::Halt;
 use crate::html::RunReport;
@@ -18,13 +21,6 @@ use crate::report::{Summary, TraceWriter, history_export, sequence_text, write_a
 use crate::run::{RunError, RunOutcome, execute, execute_traced};
 use crate::schema::source::Place;
 use crate::schema::{Diagnostic, LoadError, Override, field_place, load_scenario};
-
-/// Exit code: everything as expected.
-pub const EXIT_OK: i32 = 0;
-/// Exit code: a verdict differs from what the scenario expects.
-pub const EXIT_VERDICT_DIFFERS: i32 = 1;
-/// Exit code: bad input or usage.
-pub const EXIT_BAD_INPUT: i32 = 2;
 
 /// Parses the process arguments, runs the command, returns the exit code.
 pub fn main() -> i32 {
@@ -43,40 +39,6 @@ pub fn main() -> i32 {
         Command::Diff(diff) => super::diff_command::diff_command(&diff),
         Command::Shrink(shrink) => super::shrink_command::shrink_command(&shrink),
     }
-}
-
-/// Prints `msg` as an error that has no place in a file; returns the bad-input code.
-pub fn error(msg: &str) -> i32 {
-    to_stderr(&format!("error: {msg}\n"));
-    EXIT_BAD_INPUT
-}
-
-/// Writes `text` to stderr. A closed stderr (`archsim ... 2>&1 | head -1`) must not
-/// turn a clean refusal into a panic, as `eprint!` would.
-fn to_stderr(text: &str) {
-    let _ = std::io::stderr().write_all(text.as_bytes());
-}
-
-/// A rayon pool of `threads` workers (default: one per core).
-pub fn worker_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, String> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.unwrap_or(0))
-        .build()
-        .map_err(|e| format!("cannot start worker threads: {e}"))
-}
-
-/// Prints `err` for people (`Text`) or tools (`Json`); returns the bad-input code.
-pub fn report_errors(format: Format, err: &LoadError) -> i32 {
-    match format {
-        Format::Text => to_stderr(&err.to_string()),
-        Format::Json => {
-            let value = serde_json::json!({ "errors": err.diagnostics });
-            let text = serde_json::to_string_pretty(&value).expect("errors serialise") + "\n";
-            // A closed stdout must not turn a clean refusal into a panic.
-            let _ = std::io::stdout().write_all(text.as_bytes());
-        }
-    }
-    EXIT_BAD_INPUT
 }
 
 fn output_error(path: &Path, e: &std::io::Error) -> LoadError {
@@ -161,12 +123,6 @@ fn write_history(path: &Path, outcome: &RunOutcome) -> std::io::Result<()> {
         .ok_or_else(|| std::io::Error::other("the run kept no operations"))?;
     let format = history_export::HistoryFormat::for_path(path);
     write_atomically(path, |out| history_export::write(&lines, format, out))
-}
-
-/// Writes a rendered HTML page to `path`, all or nothing.
-pub fn write_html(path: &Path, page: Result<String, String>) -> std::io::Result<()> {
-    let page = page.map_err(std::io::Error::other)?;
-    write_atomically(path, |out| out.write_all(page.as_bytes()))
 }
 
 /// `archsim run`: load, run once, print the summary.

@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use serde_json::json;
 
 use super::args::{DiffArgs, Format};
-use super::commands::{EXIT_OK, EXIT_VERDICT_DIFFERS, error, report_errors, worker_pool};
-use super::sweep_command::print;
+use super::output::print;
+use super::output::{EXIT_OK, EXIT_VERDICT_DIFFERS, error, report_errors, worker_pool};
 use crate::components::Registry;
 use crate::diff::{Diff, Flip, Side, Tally, Unit, compare, run_side};
 use crate::engine::time::format_nanos;

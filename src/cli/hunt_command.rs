@@ -8,8 +8,8 @@ use std::time::Instant;
 use serde_json::json;
 
 use super::args::{Format, HuntArgs, Until};
-use super::commands::{EXIT_OK, EXIT_VERDICT_DIFFERS, error, report_errors, worker_pool};
-use super::sweep_command::{print, progress};
+use super::output::{EXIT_OK, EXIT_VERDICT_DIFFERS, error, report_errors, worker_pool};
+use super::output::{print, progress};
 use crate::components::Registry;
 use crate::hunt::{Failure, Hunt, HuntSpec, hunt};
 use crate::model::Scenario;

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::args::{Format, MergeArgs};
-use super::commands::report_errors;
-use super::sweep_command::{fail, print, write_outputs};
+use super::output::report_errors;
+use super::output::{fail, print, write_outputs};
 use crate::sweep::RunResult;
 use crate::sweep::journal::{self, Header, same_result};
 
@@ -83,7 +83,7 @@ pub fn merge_command(args: &MergeArgs) -> i32 {
         text.push_str(&format!("wrote {}\n", f.display()));
     }
     print(&text);
-    super::commands::EXIT_OK
+    super::output::EXIT_OK
 }
 
 /// A shard's journal: the directory's `runs.jsonl`, or the file itself.

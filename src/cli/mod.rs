@@ -7,6 +7,7 @@ pub mod commands;
 pub mod diff_command;
 pub mod hunt_command;
 pub mod merge_command;
+pub mod output;
 pub mod shrink_command;
 pub mod sweep_command;
 

@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::args::{Format, ShrinkArgs};
-use super::commands::{EXIT_OK, error, report_errors};
-use super::sweep_command::print;
+use super::output::print;
+use super::output::{EXIT_OK, error, report_errors};
 use crate::check::Verdict;
 use crate::components::Registry;
 use crate::report::write_atomically;

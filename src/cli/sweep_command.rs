@@ -4,21 +4,16 @@
 //! atomically.
 
 use std::collections::BTreeSet;
-use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-
 use super::args::{Format, SweepArgs};
-use super::commands::write_html;
-use super::commands::{EXIT_OK, report_errors};
-use crate::html::SweepReport;
-use crate::schema::source::Place;
-use crate::schema::{Diagnostic, LoadError, load_sweep};
+use super::output::{EXIT_OK, report_errors};
+use super::output::{fail, print, progress, write_outputs};
+use crate::schema::load_sweep;
 use crate::sweep::journal::{self, Header, Journal};
 use crate::sweep::runner::{fingerprint, load_points, run_all};
-use crate::sweep::{RunResult, Shard, outputs};
+use crate::sweep::{RunResult, Shard};
 
 /// `archsim sweep`.
 pub fn sweep_command(args: &SweepArgs) -> i32 {
@@ -52,7 +47,7 @@ pub fn sweep_command(args: &SweepArgs) -> i32 {
     let plans: Vec<_> = selected.iter().filter(|p| !done.contains(&p.index)).cloned().collect();
     // A fresh sweep checks its metrics on its first run and stops early if one is missing.
     let check = if kept.is_empty() { plans.first().map(|p| p.index) } else { None };
-    let pool = match super::commands::worker_pool(args.threads) {
+    let pool = match super::output::worker_pool(args.threads) {
         Ok(p) => p,
         Err(msg) => return fail(&args.scenario, &msg),
     };
@@ -125,55 +120,9 @@ fn finish(
     EXIT_OK
 }
 
-/// Writes a whole sweep's files and, given its path and title, its HTML report; returns
-/// the files written.
-pub fn write_outputs(
-    out: &Path,
-    spec: &crate::sweep::SweepSpec,
-    results: &[RunResult],
-    html: Option<(&Path, &str)>,
-) -> Result<Vec<PathBuf>, String> {
-    let mut written = outputs::write(out, spec, results)?;
-    if let Some((path, title)) = html {
-        let stats = &written.stats;
-        let figures = &written.figures;
-        let report = SweepReport { title, spec, runs: results.len(), stats, figures };
-        let page = report.render();
-        write_html(path, page).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        written.files.push(path.to_path_buf());
-    }
-    Ok(written.files)
-}
-
-/// Prints to stdout; a closed stdout (`| head`) must not turn finished work into a panic.
-pub fn print(text: &str) {
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
-}
-
-/// Reports `msg` about `path` as bad input.
-pub fn fail(path: &Path, msg: &str) -> i32 {
-    let place = Place::file_start(&path.display().to_string());
-    report_errors(Format::Text, &LoadError::one(Diagnostic::at(place, msg.to_string())))
-}
-
 /// `sweeps/<file stem>`, and `shard-K-of-N` inside it for a shard.
 fn default_out(scenario: &Path, shard: Shard) -> PathBuf {
     let stem = scenario.file_stem().map(|s| s.to_string_lossy().into_owned());
     let dir = Path::new("sweeps").join(stem.unwrap_or_else(|| "sweep".into()));
     if shard.is_whole() { dir } else { dir.join(format!("shard-{}-of-{}", shard.k, shard.n)) }
-}
-
-/// A progress bar with runs done, runs per second and time left, drawn only on a
-/// terminal and without `--quiet`.
-pub fn progress(total: u64, quiet: bool) -> ProgressBar {
-    let bar = ProgressBar::new(total);
-    if quiet || !std::io::stderr().is_terminal() {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    }
-    let style = ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {per_sec}, {eta} left");
-    if let Ok(style) = style {
-        bar.set_style(style);
-    }
-    bar
 }

@@ -677,9 +677,6 @@ impl World {
     }
 }
 
-/// Longest a run keeps going after its duration so in-flight work can finish.
-pub const DRAIN_MAX: SimDuration = SimDuration(3_600_000_000_000);
-
 fn start_all(sim: &mut Sim<World>) {
     // Start in id order so the initial events get the same sequence numbers every run.
     let count = sim.actor.components.len();

@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use super::page::{Page, escape, figure, table};
 use crate::chart::Figure;
+use crate::model::sweep::number;
 use crate::sweep::SweepSpec;
-use crate::sweep::plan::number;
 use crate::sweep::stats::PointStats;
 
 /// Chart size on the page, in pixels before the page scales them.

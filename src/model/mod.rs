@@ -5,8 +5,10 @@
 //! been checked: names resolve, probabilities are in range, distributions are sound.
 
 pub mod architecture;
+pub mod judgement;
 pub mod scenario;
 pub mod swarm;
+pub mod sweep;
 
 pub use architecture::{
     AppServerSpec, AsyncJobsSpec, CapacitySpec, CdnKey, CdnMode, CdnSpec, ClockSource,
@@ -15,6 +17,7 @@ pub use architecture::{
     ReadConsistency, SentinelSpec, SessionCacheSpec, SessionStore, StoreSpec, StreamServerSpec,
     UsageLimit,
 };
+pub use judgement::{CheckSpec, Verdict};
 pub use scenario::{
     AuthSpec, ClientsSpec, ClockSpec, Expectation, FaultAction, FaultSpec, FaultTime, KeyChoice,
     OrgSpec, Promote, RetrySpec, Scenario, Step, TokenStorage,

@@ -1,7 +1,7 @@
 //! A scenario: an architecture, a client workload, a seed and a duration.
 
 use super::architecture::Model;
-use crate::check::{CheckSpec, Verdict};
+use super::judgement::{CheckSpec, Verdict};
 use crate::engine::{Dist, Limits, SimDuration};
 
 /// A validated experiment.

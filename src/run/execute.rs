@@ -4,10 +4,12 @@
 
 use crate::check::verdict::seconds;
 use crate::check::{CheckReport, Histogram, History};
-use crate::components::world::DRAIN_MAX;
 use crate::components::{GateCounts, Load, Msg, Registry, World};
-use crate::engine::{Dispatch, Halt, RunStats, Sim, SimTime};
+use crate::engine::{Dispatch, Halt, RunStats, Sim, SimDuration, SimTime};
 use crate::model::Scenario;
+
+/// Longest a run keeps going after its duration so in-flight work can finish.
+pub const DRAIN_MAX: SimDuration = SimDuration(3_600_000_000_000);
 
 /// What one run produced.
 #[derive(Debug)]

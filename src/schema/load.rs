@@ -275,7 +275,7 @@ pub fn field_place(path: &Path, field: &[&str]) -> Option<Place> {
 
 /// Reads the `sweep` block of the scenario at `path`, refusing more than `runs_max`
 /// runs (the scenario itself is loaded per grid point, with the point's overrides).
-pub fn load_sweep(path: &Path, runs_max: usize) -> Loaded<crate::sweep::SweepSpec> {
+pub fn load_sweep(path: &Path, runs_max: usize) -> Loaded<crate::model::sweep::SweepSpec> {
     let (src, raw, tree) = open::<RawScenario>(path, None)?;
     let at = Locator { src: &src, tree: &tree };
     let Some(sweep) = &raw.sweep else {

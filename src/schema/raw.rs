@@ -610,7 +610,7 @@ pub struct RawDistribution {
     /// Which distribution: `latency.<operation>`, `staleness`, `replication_lag`, ...
     pub of: String,
     /// `cdf` or `histogram`.
-    pub chart: crate::sweep::DistributionChart,
+    pub chart: crate::model::sweep::DistributionChart,
     /// Values of the first axis to draw it at (default: its first, middle and last).
     #[serde(default)]
     pub at: Option<Vec<f64>>,

@@ -4,9 +4,9 @@ use super::error::Diagnostic;
 use super::overrides::Override;
 use super::raw::{RawDistribution, RawSweep, RawValues};
 use super::validate::Locator;
-use crate::sweep::outputs::slug;
-use crate::sweep::plan::number;
-use crate::sweep::{Axis, Distribution, Metric, SweepSpec, Variant, sample};
+use crate::check::distribution_names;
+use crate::model::sweep::{Axis, Distribution, Metric, SweepSpec, Variant};
+use crate::model::sweep::{number, slug};
 
 /// Most values one axis may take.
 pub const AXIS_VALUES_MAX: u32 = 10_000;
@@ -86,7 +86,7 @@ pub fn sweep(
     for (i, d) in raw.distributions.iter().enumerate() {
         let mut error =
             |field: &str, msg: String| error(&["distributions", &i.to_string(), field], msg);
-        if let Err(msg) = sample::known(&d.of) {
+        if let Err(msg) = distribution_names::known(&d.of) {
             error("of", msg);
         }
         match kept_at(d, axes.first()) {

@@ -3,9 +3,9 @@
 
 use plotters::prelude::SeriesLabelPosition;
 
-use super::plan::{SweepSpec, number};
 use super::stats::PointStats;
 use crate::chart::{Figure, Series};
+use crate::model::sweep::{SweepSpec, number};
 
 /// The metric's figure: one series per variant and combination of the other axes,
 /// each point the mean of its replicates inside a shaded 95% confidence band.

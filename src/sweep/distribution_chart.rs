@@ -3,11 +3,11 @@
 //! line per variant and value of the first axis.
 
 use super::chart::line_name;
-use super::plan::{DistributionChart, SweepSpec, number};
 use super::runner::RunResult;
 use super::sample::Sample;
 use crate::chart::Figure;
 use crate::chart::distribution::{self, Line};
+use crate::model::sweep::{DistributionChart, SweepSpec, number};
 
 /// A distribution pooled over the replicates of one variant and point.
 #[derive(Debug, Clone)]

@@ -16,10 +16,10 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use super::plan::{RunPlan, SweepSpec};
 use super::runner::RunResult;
 use super::sample::{Sample, StoredSample};
 use super::shard::Shard;
+use crate::model::sweep::{RunPlan, SweepSpec};
 use crate::report::write_atomically;
 use crate::schema::source::Place;
 use crate::schema::sweep::{AXIS_VALUES_MAX, RUNS_CEILING};

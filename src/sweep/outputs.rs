@@ -6,25 +6,12 @@ use std::path::{Path, PathBuf};
 
 use super::chart::metric_figure;
 use super::distribution_chart::{self, Pooled};
-use super::plan::SweepSpec;
 use super::runner::RunResult;
 use super::stats::PointStats;
 use super::tables::{distributions_csv, point_stats, results_csv, summary_csv};
 use crate::chart::Figure;
+use crate::model::sweep::{SweepSpec, slug};
 use crate::report::write_atomically;
-
-/// A file name for a metric: lower-case letters and digits, `_` between words.
-pub fn slug(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('_') && !out.is_empty() {
-            out.push('_');
-        }
-    }
-    out.trim_end_matches('_').to_string()
-}
 
 fn text(path: &Path, body: &str) -> Result<(), String> {
     write_atomically(path, |w| w.write_all(body.as_bytes()))

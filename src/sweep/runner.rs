@@ -11,11 +11,11 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use super::journal::{self, Journal};
-use super::plan::{Metric, RunPlan, SweepSpec};
 use super::sample::{Sample, missing_reason, sample};
 use crate::components::Registry;
 use crate::engine::Limits;
 use crate::model::Scenario;
+use crate::model::sweep::{Metric, RunPlan, SweepSpec};
 use crate::report::Summary;
 use crate::run::execute;
 use crate::schema::{LoadError, load_scenario};

@@ -6,10 +6,6 @@ use serde::{Deserialize, Serialize};
 use crate::check::{Histogram, OpRow};
 use crate::run::RunOutcome;
 
-/// The distributions of a run that are not operation latencies.
-const OTHERS: [&str; 7] =
-    ["staleness", "replication_lag", "propagation", "action", "gate", "first_byte", "whole_stream"];
-
 /// One run's distribution: a histogram of nanoseconds, and the total that shares are
 /// taken of (the values themselves, but all reads for `staleness`, which counts only
 /// the stale ones).
@@ -32,26 +28,6 @@ impl Sample {
         self.hist.merge(&other.hist);
         self.total += other.total;
     }
-}
-
-/// Every name `of` may take.
-pub fn names() -> Vec<String> {
-    let latency = OpRow::ALL.iter().map(|r| format!("latency.{}", r.name()));
-    latency.chain(OTHERS.iter().map(|s| s.to_string())).collect()
-}
-
-/// Whether a distribution of that name exists; if not, the closest that does.
-pub fn known(of: &str) -> Result<(), String> {
-    let names = names();
-    if names.iter().any(|n| n == of) {
-        return Ok(());
-    }
-    let closest = names.iter().min_by_key(|n| strsim::levenshtein(n, of)).cloned();
-    Err(format!(
-        "no distribution `{of}`; did you mean `{}`? (one of: {})",
-        closest.unwrap_or_default(),
-        names.join(", ")
-    ))
 }
 
 /// The distribution `of` of a run; `None` when the run did not measure it (staleness
@@ -127,14 +103,6 @@ impl TryFrom<&StoredSample> for Sample {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_are_checked_with_a_suggestion() {
-        assert!(known("latency.write").is_ok());
-        assert!(known("staleness").is_ok());
-        let err = known("latency.wirte").unwrap_err();
-        assert!(err.contains("did you mean `latency.write`"), "{err}");
-    }
 
     #[test]
     fn stored_samples_round_trip() {

@@ -5,10 +5,10 @@
 use std::fmt::Write as _;
 
 use super::distribution_chart::Pooled;
-use super::plan::{SweepSpec, number};
 use super::runner::RunResult;
 use super::stats::PointStats;
 use crate::check::Histogram;
+use crate::model::sweep::{SweepSpec, number};
 
 /// A CSV field, quoted when it holds a comma, a quote or a line break.
 fn field(text: &str) -> String {

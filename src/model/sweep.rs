@@ -36,6 +36,19 @@ pub fn number(x: f64) -> String {
     if text == "-0" { "0".to_string() } else { text.to_string() }
 }
 
+/// A file name for a metric: lower-case letters and digits, `_` between words.
+pub fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('_') && !out.is_empty() {
+            out.push('_');
+        }
+    }
+    out.trim_end_matches('_').to_string()
+}
+
 /// A variant: its legend text and its overrides.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Variant {

@@ -1,0 +1,91 @@
+//! What a scenario asks of its run: the checkers it names and the verdicts it expects.
+//! The checkers themselves live in `check/`; this is their name and settings as data.
+
+use serde::Serialize;
+
+use crate::engine::SimDuration;
+
+/// Whether an invariant held over a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// No violation.
+    Holds,
+    /// At least one violation.
+    Violated,
+}
+
+impl Verdict {
+    /// The word reports use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Holds => "holds",
+            Verdict::Violated => "violated",
+        }
+    }
+}
+
+/// The checkers a scenario can ask for, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckSpec {
+    /// `lost_acknowledged_write`.
+    LostAcknowledgedWrite,
+    /// `read_your_writes`.
+    ReadYourWrites,
+    /// `monotonic_reads`.
+    MonotonicReads,
+    /// `monotonic_writes`.
+    MonotonicWrites,
+    /// `writes_follow_reads`.
+    WritesFollowReads,
+    /// `convergence`.
+    Convergence,
+    /// `duplicates`.
+    Duplicates,
+    /// `bounded_staleness`, with an optional bound.
+    BoundedStaleness(Option<SimDuration>),
+    /// `stream_completeness`.
+    StreamCompleteness,
+    /// `propagation`, with an optional bound.
+    Propagation(Option<SimDuration>),
+    /// `session_continuity`.
+    SessionContinuity,
+    /// `authorization`, with an optional bound on answers after a revocation.
+    Authorization(Option<SimDuration>),
+}
+
+impl CheckSpec {
+    /// Every checker with default settings, in report order.
+    pub const ALL: [CheckSpec; 12] = [
+        CheckSpec::LostAcknowledgedWrite,
+        CheckSpec::ReadYourWrites,
+        CheckSpec::MonotonicReads,
+        CheckSpec::MonotonicWrites,
+        CheckSpec::WritesFollowReads,
+        CheckSpec::Convergence,
+        CheckSpec::Duplicates,
+        CheckSpec::BoundedStaleness(None),
+        CheckSpec::StreamCompleteness,
+        CheckSpec::Propagation(None),
+        CheckSpec::SessionContinuity,
+        CheckSpec::Authorization(None),
+    ];
+
+    /// The name scenarios use.
+    pub fn name(self) -> &'static str {
+        match self {
+            CheckSpec::LostAcknowledgedWrite => "lost_acknowledged_write",
+            CheckSpec::ReadYourWrites => "read_your_writes",
+            CheckSpec::MonotonicReads => "monotonic_reads",
+            CheckSpec::MonotonicWrites => "monotonic_writes",
+            CheckSpec::WritesFollowReads => "writes_follow_reads",
+            CheckSpec::Convergence => "convergence",
+            CheckSpec::Duplicates => "duplicates",
+            CheckSpec::BoundedStaleness(_) => "bounded_staleness",
+            CheckSpec::StreamCompleteness => "stream_completeness",
+            CheckSpec::Propagation(_) => "propagation",
+            CheckSpec::SessionContinuity => "session_continuity",
+            CheckSpec::Authorization(_) => "authorization",
+        }
+    }
+}
