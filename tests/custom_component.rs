@@ -113,3 +113,73 @@ fn a_zero_delay_loop_is_stopped_and_named() {
     assert!(err.contains("`spin`") || err.contains("`svc`"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A store-like component that answers at once while up, counts what it answered, and
+/// stops answering (and answering probes) between a crash and its restart.
+struct Crashable {
+    up: bool,
+    answered: u64,
+}
+
+impl Component for Crashable {
+    fn on_message(&mut self, msg: Msg, env: &mut Env<'_>) {
+        match msg {
+            Msg::Fault(archsim::components::Fault::Crash) => self.up = false,
+            Msg::Fault(archsim::components::Fault::Restart) => self.up = true,
+            Msg::Request(r) if self.up => {
+                self.answered += 1;
+                let back = env.add_return_hop(r.return_ns, r.via);
+                let (server, front) = (env.id, env.id);
+                let status = Status::Ok;
+                let reply =
+                    Reply { op: r.op, version: VersionId::ROOT, server, source: 0, front, status };
+                env.deliver(SimDuration(back), r.origin, Msg::Reply(reply));
+            }
+            Msg::Request(r) => env.drop_request(&r),
+            _ => {}
+        }
+    }
+
+    fn is_up(&self) -> bool {
+        self.up
+    }
+
+    fn counts(&self) -> Vec<(&'static str, u64)> {
+        vec![("answered", self.answered)]
+    }
+}
+
+fn crashable(_: &CustomSpec, _: &Wiring) -> Result<Box<dyn Component>, String> {
+    Ok(Box::new(Crashable { up: true, answered: 0 }))
+}
+
+#[test]
+fn a_registered_component_is_crashed_and_counted_like_a_built_in() {
+    let dir = std::env::temp_dir().join(format!("archsim-crashable-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("model.ron"),
+        r#"Model(components: {"svc": Custom(kind: "crashable", params: {})},
+                 links: [(from: "client", to: "svc", latency: const("1ms"))])"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("scenario.ron"),
+        r#"Scenario(model: "model.ron", duration: "10s",
+                    clients: (count: 1, think: const("100ms"), timeout: "50ms", workflow: [read]),
+                    faults: [crash(target: "svc", at: "2s", restart_after: "3s")])"#,
+    )
+    .unwrap();
+    let mut registry = Registry::new();
+    registry.register("crashable", crashable);
+    let scenario = load_scenario(&dir.join("scenario.ron"), &[], &registry).unwrap();
+    let outcome = execute(&scenario, &registry, true).unwrap();
+    let reads = outcome.history.stats(archsim::check::OpRow::Read);
+    // A read every 102 ms while up; the ~3 s down each read times out after 50 ms.
+    assert!(reads.unknown > 15, "{} timed out", reads.unknown);
+    let counts = &outcome.counts;
+    assert_eq!(counts.len(), 1, "{counts:?}");
+    assert_eq!(counts[0].0, "svc");
+    assert_eq!(counts[0].1, vec![("answered", reads.latency.count())]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -41,12 +41,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::Component;
 use super::capacity::{Capacity, Load};
 use super::env::{Env, OwnOp};
+use super::kinds::BuildContext;
 use super::message::{FLAG_SESSION, Fault, Msg, RETURN_LOST, Reply, Request, Status};
 use super::pool::Pool;
+use super::world::BuiltIn;
 use crate::check::{
     Invocation, OpId, OpKind, Outcome, Purpose, SessionEvent, SessionFate, VersionId,
 };
 use crate::engine::{ComponentId, LinkId, SimDuration, SimTime};
+use crate::model::contract::{Contract, FaultKind, Role, Serves, Target};
 use crate::model::{AppServerSpec, Propagation, SessionStore};
 
 /// How long a server waits for the session cache before refusing a connection.
@@ -159,37 +162,10 @@ impl AppServer {
         }
     }
 
-    /// What the workers and the connection pool did up to `now`: `""` for the workers,
-    /// `" pool"` for the connections (empty when the server has neither).
-    pub fn loads(&self, now: SimTime) -> Vec<(&'static str, Load)> {
-        let cpu = self.cpu.as_ref().map(|c| ("", c.load(now)));
-        let pool = self.pool.as_ref().map(|p| (" pool", p.load(now)));
-        cpu.into_iter().chain(pool).collect()
-    }
-
     /// Checks the access token of every request: valid for `ttl` after it was issued.
     pub fn with_token_ttl(mut self, ttl: Option<SimDuration>) -> AppServer {
         self.token_ttl = ttl;
         self
-    }
-
-    /// Tokens issued, renewals refused (access revoked), requests refused on an
-    /// expired token; empty without tokens.
-    pub fn counts(&self) -> Vec<(&'static str, u64)> {
-        if self.token_ttl.is_none() {
-            return Vec::new();
-        }
-        let t = self.tokens;
-        vec![
-            ("tokens_issued", t.issued),
-            ("renewals_refused", t.renewals_refused),
-            ("expired_tokens_refused", t.expired),
-        ]
-    }
-
-    /// Whether it serves (a crashed server answers nothing, not even probes).
-    pub fn is_up(&self) -> bool {
-        self.up
     }
 
     fn on_request(&mut self, request: Request, env: &mut Env<'_>) {
@@ -513,6 +489,33 @@ impl AppServer {
 }
 
 impl Component for AppServer {
+    /// What the workers and the connection pool did up to `now`: `""` for the workers,
+    /// `" pool"` for the connections (empty when the server has neither).
+    fn loads(&self, now: SimTime) -> Vec<(String, Load)> {
+        let cpu = self.cpu.as_ref().map(|c| (String::new(), c.load(now)));
+        let pool = self.pool.as_ref().map(|p| (" pool".to_string(), p.load(now)));
+        cpu.into_iter().chain(pool).collect()
+    }
+
+    /// Tokens issued, renewals refused (access revoked), requests refused on an
+    /// expired token; empty without tokens.
+    fn counts(&self) -> Vec<(&'static str, u64)> {
+        if self.token_ttl.is_none() {
+            return Vec::new();
+        }
+        let t = self.tokens;
+        vec![
+            ("tokens_issued", t.issued),
+            ("renewals_refused", t.renewals_refused),
+            ("expired_tokens_refused", t.expired),
+        ]
+    }
+
+    /// Whether it serves (a crashed server answers nothing, not even probes).
+    fn is_up(&self) -> bool {
+        self.up
+    }
+
     fn start(&mut self, env: &mut Env<'_>) {
         if let Propagation::Poll { every } = self.propagation {
             // Servers started at different times poll out of phase.
@@ -540,4 +543,41 @@ impl Component for AppServer {
             other => panic!("app server got unexpected {}", other.kind_name()),
         }
     }
+}
+
+/// The role of an app server's store link when it listens for the store's commits; the
+/// store notifies the links that fill it.
+pub const LISTENING: &str = "store, listening for commits";
+
+/// App servers: `count` instances, each with one store link, a broker link (needed to
+/// propagate by pub/sub) and a session cache link (needed with `sessions: shared`; other
+/// session settings leave it unused, so `--set` can switch). They can crash.
+pub fn contract(spec: &AppServerSpec) -> Contract {
+    let mut c = Contract::new("app server", Serves::Server);
+    c.instances = spec.count;
+    let pubsub = u32::from(spec.propagation == Propagation::PubSub);
+    let broker = Role::new("broker", Target::Only(Serves::Broker), pubsub, 1);
+    let wants = if pubsub == 1 {
+        "one link to a pub/sub broker, as it propagates by pub/sub"
+    } else {
+        "at most one link to a pub/sub broker"
+    };
+    c.roles.push(broker.wanting(wants, "bus"));
+    let shared = u32::from(spec.sessions == SessionStore::Shared);
+    let cache = Role::new("sessions", Target::Only(Serves::SessionCache), shared, 1);
+    let wants = "one session cache link with `sessions: shared` (at most one otherwise)";
+    c.roles.push(cache.wanting(wants, "sessions"));
+    let store = if spec.propagation == Propagation::Notify { LISTENING } else { "store" };
+    c.roles.push(Role::new(store, Target::Requests, 1, 1).wanting("one link to its store", "db"));
+    c.faults.push(FaultKind::Crash);
+    c
+}
+
+/// Builds one app server instance over its links.
+pub fn build(spec: &AppServerSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
+    let data = ctx.link("store").or(ctx.link(LISTENING));
+    let data = data.ok_or("an app server needs a store link")?;
+    let links = AppLinks { data, bus: ctx.link("broker"), cache: ctx.link("sessions") };
+    let token_ttl = ctx.scenario.clients.auth.map(|auth| auth.token_ttl);
+    Ok(BuiltIn::AppServer(Box::new(AppServer::new(spec, links).with_token_ttl(token_ttl))))
 }

@@ -11,10 +11,13 @@ use std::collections::{BTreeMap, VecDeque};
 
 use super::Component;
 use super::env::Env;
+use super::kinds::BuildContext;
 use super::message::{Msg, Request, Status};
+use super::world::BuiltIn;
 use crate::check::{Invocation, OpKind, Outcome, Purpose, Sighting, VersionId};
 use crate::engine::{Dist, SimDuration, SimTime};
 use crate::model::AsyncJobsSpec;
+use crate::model::contract::{Contract, Serves};
 
 /// A job queue in front of a store.
 #[derive(Debug)]
@@ -89,4 +92,16 @@ impl Component for AsyncJobs {
             other => panic!("job queue got unexpected {}", other.kind_name()),
         }
     }
+}
+
+/// A job queue runs its jobs itself.
+pub fn contract(_spec: &AsyncJobsSpec) -> Contract {
+    let mut c = Contract::new("job queue", Serves::JobQueue);
+    c.alone = "runs its jobs itself";
+    c
+}
+
+/// Builds the queue.
+pub fn build(spec: &AsyncJobsSpec, _ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
+    Ok(BuiltIn::AsyncJobs(AsyncJobs::new(spec)))
 }

@@ -55,16 +55,6 @@ impl Attacker {
         }
     }
 
-    /// Thefts tried, tokens stolen, reads answered and refused.
-    pub fn counts(&self) -> Vec<(&'static str, u64)> {
-        vec![
-            ("thefts_tried", self.attempts),
-            ("tokens_stolen", self.tokens.len() as u64),
-            ("reads_answered", self.answered),
-            ("reads_refused", self.refused),
-        ]
-    }
-
     fn on_stolen(&mut self, token: StolenToken, readable: bool, env: &mut Env<'_>) {
         self.attempts += 1;
         if !readable {
@@ -128,6 +118,16 @@ impl Attacker {
 }
 
 impl Component for Attacker {
+    /// Thefts tried, tokens stolen, reads answered and refused.
+    fn counts(&self) -> Vec<(&'static str, u64)> {
+        vec![
+            ("thefts_tried", self.attempts),
+            ("tokens_stolen", self.tokens.len() as u64),
+            ("reads_answered", self.answered),
+            ("reads_refused", self.refused),
+        ]
+    }
+
     fn on_message(&mut self, msg: Msg, env: &mut Env<'_>) {
         match msg {
             Msg::Stolen { victim, key, issued, readable } => {

@@ -17,9 +17,12 @@ use std::collections::BTreeMap;
 
 use super::Component;
 use super::env::Env;
+use super::kinds::BuildContext;
 use super::message::{Msg, RETURN_LOST, Reply, Request, Status};
+use super::world::BuiltIn;
 use crate::check::{OpId, Purpose, Sighting, VersionId};
 use crate::engine::{ComponentId, LinkId, SimDuration, SimTime};
+use crate::model::contract::{Contract, Role, Serves, Target};
 use crate::model::{CdnKey, CdnMode, CdnSpec};
 
 /// What a cached answer is filed under: the URL (a document's, or the list's) and,
@@ -71,17 +74,6 @@ impl Cdn {
             not_modified: 0,
             passed: 0,
         }
-    }
-
-    /// What the CDN did, by name: cache hits, misses (fetched from the origin),
-    /// revalidations the origin answered `not modified`, requests passed through.
-    pub fn counts(&self) -> Vec<(&'static str, u64)> {
-        vec![
-            ("hits", self.hits),
-            ("misses", self.misses),
-            ("not_modified", self.not_modified),
-            ("passed_through", self.passed),
-        ]
     }
 
     fn cache_key(&self, purpose: Purpose, doc: u32) -> CacheKey {
@@ -155,6 +147,17 @@ impl Cdn {
 }
 
 impl Component for Cdn {
+    /// What the CDN did, by name: cache hits, misses (fetched from the origin),
+    /// revalidations the origin answered `not modified`, requests passed through.
+    fn counts(&self) -> Vec<(&'static str, u64)> {
+        vec![
+            ("hits", self.hits),
+            ("misses", self.misses),
+            ("not_modified", self.not_modified),
+            ("passed_through", self.passed),
+        ]
+    }
+
     fn on_message(&mut self, msg: Msg, env: &mut Env<'_>) {
         match msg {
             Msg::Request(request) => self.on_request(request, env),
@@ -162,4 +165,18 @@ impl Component for Cdn {
             other => panic!("cdn got unexpected {}", other.kind_name()),
         }
     }
+}
+
+/// A CDN forwards what it does not hold to exactly one origin.
+pub fn contract(_spec: &CdnSpec) -> Contract {
+    let mut c = Contract::new("CDN", Serves::Forwards);
+    let origin = Role::new("origin", Target::Requests, 1, 1);
+    c.roles.push(origin.wanting("exactly one link to its origin", "lb"));
+    c
+}
+
+/// Builds the CDN in front of its origin.
+pub fn build(spec: &CdnSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
+    let origin = ctx.link("origin").ok_or("a CDN needs a link to its origin")?;
+    Ok(BuiltIn::Cdn(Cdn::new(spec, origin, ctx.scenario.clients.key_orgs())))
 }

@@ -17,9 +17,12 @@
 
 use super::Component;
 use super::env::Env;
+use super::kinds::BuildContext;
 use super::message::Msg;
+use super::world::BuiltIn;
 use crate::check::Purpose;
 use crate::engine::{LinkId, SimDuration};
+use crate::model::contract::{Contract, Role, Serves, Target};
 use crate::model::{LoadBalancerPolicy, LoadBalancerSpec};
 
 /// Probing state of the downstreams.
@@ -75,20 +78,7 @@ impl LoadBalancer {
         }
     }
 
-    /// What the balancer did, by name (nothing when it carried no connection and
-    /// probed nothing).
-    pub fn counts(&self) -> Vec<(&'static str, u64)> {
-        if self.connects == 0 && self.health.is_none() {
-            return Vec::new();
-        }
-        let mut counts = vec![("connects", self.connects), ("reconnects_moved", self.moved)];
-        if self.health.is_some() {
-            counts.push(("marked_down", self.marked_down));
-        }
-        counts
-    }
-
-    fn is_up(&self, i: usize) -> bool {
+    fn downstream_up(&self, i: usize) -> bool {
         self.health.as_ref().is_none_or(|h| h.up[i])
     }
 
@@ -96,7 +86,7 @@ impl LoadBalancer {
     fn round_robin(&mut self) -> usize {
         let n = self.downstream.len();
         let start = self.next;
-        let i = (0..n).map(|k| (start + k) % n).find(|&i| self.is_up(i)).unwrap_or(start);
+        let i = (0..n).map(|k| (start + k) % n).find(|&i| self.downstream_up(i)).unwrap_or(start);
         self.next = (i + 1) % n;
         i
     }
@@ -105,7 +95,7 @@ impl LoadBalancer {
     fn least_connections(&mut self) -> usize {
         let n = self.downstream.len();
         let start = self.next;
-        let live = (0..n).map(|k| (start + k) % n).filter(|&i| self.is_up(i));
+        let live = (0..n).map(|k| (start + k) % n).filter(|&i| self.downstream_up(i));
         let best = live.min_by_key(|&i| self.open[i]);
         let i = best.unwrap_or(start);
         self.next = (i + 1) % n;
@@ -116,7 +106,7 @@ impl LoadBalancer {
     fn pick_for_connect(&mut self, client: usize) -> usize {
         let last = self.pins.get(client).copied().flatten().map(|i| i as usize);
         match (self.policy, last) {
-            (LoadBalancerPolicy::Sticky, Some(i)) if self.is_up(i) => i,
+            (LoadBalancerPolicy::Sticky, Some(i)) if self.downstream_up(i) => i,
             (LoadBalancerPolicy::LeastConnections, _) => self.least_connections(),
             _ => self.round_robin(),
         }
@@ -144,7 +134,7 @@ impl LoadBalancer {
             (Purpose::Connect, _) => self.connect(client),
             // An edit travels on the open connection, whether its server is live or not.
             (Purpose::Edit, Some(i)) => i,
-            (_, Some(i)) if self.policy == LoadBalancerPolicy::Sticky && self.is_up(i) => i,
+            (_, Some(i)) if self.policy == LoadBalancerPolicy::Sticky && self.downstream_up(i) => i,
             _ => self.round_robin(),
         }
     }
@@ -177,6 +167,19 @@ impl LoadBalancer {
 }
 
 impl Component for LoadBalancer {
+    /// What the balancer did, by name (nothing when it carried no connection and
+    /// probed nothing).
+    fn counts(&self) -> Vec<(&'static str, u64)> {
+        if self.connects == 0 && self.health.is_none() {
+            return Vec::new();
+        }
+        let mut counts = vec![("connects", self.connects), ("reconnects_moved", self.moved)];
+        if self.health.is_some() {
+            counts.push(("marked_down", self.marked_down));
+        }
+        counts
+    }
+
     fn start(&mut self, env: &mut Env<'_>) {
         if let Some(h) = &self.health {
             env.timer(h.every, Msg::Wake);
@@ -197,6 +200,19 @@ impl Component for LoadBalancer {
         request.via = link;
         env.send(link, Msg::Request(request));
     }
+}
+
+/// A load balancer forwards to one or more downstreams that answer requests.
+pub fn contract(_spec: &LoadBalancerSpec) -> Contract {
+    let mut c = Contract::new("load balancer", Serves::Forwards);
+    let downstream = Role::new("downstream", Target::Requests, 1, u32::MAX);
+    c.roles.push(downstream.wanting("a link to send requests on", "api"));
+    c
+}
+
+/// Builds the balancer over its downstream links.
+pub fn build(spec: &LoadBalancerSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
+    Ok(BuiltIn::LoadBalancer(LoadBalancer::new(spec, ctx.links("downstream").to_vec())))
 }
 
 #[cfg(test)]

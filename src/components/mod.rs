@@ -14,6 +14,7 @@ pub mod cdn;
 pub mod client;
 pub mod env;
 pub mod fault_driver;
+pub mod kinds;
 pub mod load_balancer;
 pub mod message;
 pub mod pool;
@@ -59,5 +60,18 @@ pub trait Component {
     /// checkers can see its final versions; `None` for components that hold no data.
     fn end_state(&self, _id: u32) -> Option<crate::check::StoreEnd> {
         None
+    }
+    /// Whether it answers a health probe (a crashed component answers nothing).
+    fn is_up(&self) -> bool {
+        true
+    }
+    /// What it counted of its own work, for the summary (empty: it shows nothing).
+    fn counts(&self) -> Vec<(&'static str, u64)> {
+        Vec::new()
+    }
+    /// What its queues did up to `now`, each under a suffix of its name (`""` for the
+    /// component itself, `" replicas"` for a store's replicas), for the summary.
+    fn loads(&self, _now: crate::engine::SimTime) -> Vec<(String, Load)> {
+        Vec::new()
     }
 }

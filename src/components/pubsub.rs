@@ -5,9 +5,12 @@
 
 use super::Component;
 use super::env::Env;
+use super::kinds::BuildContext;
 use super::message::{Fault, Msg};
+use super::world::BuiltIn;
 use crate::engine::{Dist, LinkId, SimDuration};
 use crate::model::PubSubSpec;
+use crate::model::contract::{Contract, FaultKind, Serves};
 
 /// A fan-out broker.
 #[derive(Debug)]
@@ -26,24 +29,24 @@ impl PubSub {
         let fanout = spec.fanout.clone();
         PubSub { fanout, subscribers, up: true, published: 0, delivered: 0, dropped: 0 }
     }
+}
 
+impl Component for PubSub {
     /// Whether it delivers.
-    pub fn is_up(&self) -> bool {
+    fn is_up(&self) -> bool {
         self.up
     }
 
     /// What the broker did, by name: messages published to it, deliveries it sent,
     /// and messages dropped while it was down.
-    pub fn counts(&self) -> Vec<(&'static str, u64)> {
+    fn counts(&self) -> Vec<(&'static str, u64)> {
         vec![
             ("published", self.published),
             ("delivered", self.delivered),
             ("dropped", self.dropped),
         ]
     }
-}
 
-impl Component for PubSub {
     fn on_message(&mut self, msg: Msg, env: &mut Env<'_>) {
         match msg {
             Msg::Publish { from, .. } if self.up => {
@@ -64,4 +67,18 @@ impl Component for PubSub {
             other => panic!("pub/sub broker got unexpected {}", other.kind_name()),
         }
     }
+}
+
+/// A broker answers over its app servers' links, and can crash.
+pub fn contract(_spec: &PubSubSpec) -> Contract {
+    let mut c = Contract::new("broker", Serves::Broker);
+    c.alone = "answers over its app servers' links";
+    c.faults.push(FaultKind::Crash);
+    c
+}
+
+/// Builds the broker; every link into it is a subscriber's.
+pub fn build(spec: &PubSubSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
+    let subscribers = ctx.incoming.iter().map(|&(link, _)| link).collect();
+    Ok(BuiltIn::PubSub(PubSub::new(spec, subscribers)))
 }

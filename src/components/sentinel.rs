@@ -11,9 +11,12 @@ use std::collections::VecDeque;
 
 use super::Component;
 use super::env::Env;
+use super::kinds::BuildContext;
 use super::message::{Msg, Request, Status};
+use super::world::BuiltIn;
 use crate::check::{Purpose, VersionId};
 use crate::engine::{Dist, SimDuration, SimTime};
+use crate::model::contract::{Contract, Serves};
 use crate::model::{SentinelSpec, UsageLimit};
 
 /// What a gate did over a run.
@@ -59,7 +62,7 @@ impl Sentinel {
     }
 
     /// What the gate did so far.
-    pub fn counts(&self) -> &GateCounts {
+    pub fn gate_counts(&self) -> &GateCounts {
         &self.counts
     }
 
@@ -116,6 +119,16 @@ impl Component for Sentinel {
             other => panic!("sentinel got unexpected {}", other.kind_name()),
         }
     }
+}
+
+/// A gate answers the clients' `prepare` and `finalize` itself, beside their entry.
+pub fn contract(_spec: &SentinelSpec) -> Contract {
+    Contract::new("sentinel", Serves::Gate)
+}
+
+/// Builds the gate.
+pub fn build(spec: &SentinelSpec, _ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
+    Ok(BuiltIn::Sentinel(Sentinel::new(spec)))
 }
 
 #[cfg(test)]

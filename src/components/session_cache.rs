@@ -12,10 +12,13 @@ use std::collections::BTreeSet;
 
 use super::Component;
 use super::env::Env;
+use super::kinds::BuildContext;
 use super::message::{Fault, Msg, Request, Status};
+use super::world::BuiltIn;
 use crate::check::{Purpose, VersionId};
 use crate::engine::SimDuration;
 use crate::model::SessionCacheSpec;
+use crate::model::contract::{Contract, FaultKind, Serves};
 
 /// A shared session cache.
 #[derive(Debug)]
@@ -47,22 +50,6 @@ impl SessionCache {
             failovers: 0,
             wiped: 0,
         }
-    }
-
-    /// Whether it answers.
-    pub fn is_up(&self) -> bool {
-        self.up
-    }
-
-    /// What the cache did, by name.
-    pub fn counts(&self) -> Vec<(&'static str, u64)> {
-        vec![
-            ("lookups", self.lookups),
-            ("found", self.found),
-            ("saves", self.saves),
-            ("failovers", self.failovers),
-            ("sessions_wiped", self.wiped),
-        ]
     }
 
     fn on_request(&mut self, request: Request, env: &mut Env<'_>) {
@@ -112,6 +99,22 @@ impl SessionCache {
 }
 
 impl Component for SessionCache {
+    /// Whether it answers.
+    fn is_up(&self) -> bool {
+        self.up
+    }
+
+    /// What the cache did, by name.
+    fn counts(&self) -> Vec<(&'static str, u64)> {
+        vec![
+            ("lookups", self.lookups),
+            ("found", self.found),
+            ("saves", self.saves),
+            ("failovers", self.failovers),
+            ("sessions_wiped", self.wiped),
+        ]
+    }
+
     fn on_message(&mut self, msg: Msg, env: &mut Env<'_>) {
         match msg {
             Msg::Request(request) => self.on_request(request, env),
@@ -120,4 +123,17 @@ impl Component for SessionCache {
             other => panic!("session cache got unexpected {}", other.kind_name()),
         }
     }
+}
+
+/// A session cache answers its app servers, and can crash.
+pub fn contract(_spec: &SessionCacheSpec) -> Contract {
+    let mut c = Contract::new("session cache", Serves::SessionCache);
+    c.alone = "answers its app servers";
+    c.faults.push(FaultKind::Crash);
+    c
+}
+
+/// Builds the cache.
+pub fn build(spec: &SessionCacheSpec, _ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
+    Ok(BuiltIn::SessionCache(SessionCache::new(spec)))
 }

@@ -20,9 +20,12 @@ use std::collections::BTreeMap;
 use super::Component;
 use super::capacity::{Capacity, Load};
 use super::env::Env;
+use super::kinds::BuildContext;
 use super::message::{FLAG_IDEMPOTENT, FLAG_ON_HEAD, FLAG_TOKEN, Fault, Msg, Request, Status};
+use super::world::BuiltIn;
 use crate::check::{HeadCause, HeadMove, Histogram, OpKind, StoreEnd, VersionId};
 use crate::engine::{Dist, LinkId, SimDuration, SimTime, Stream};
+use crate::model::contract::{Contract, FaultKind, Serves};
 use crate::model::{
     ClockSource, ConflictPolicy, Durability, Partition, Promote, ReadConsistency, StoreSpec,
 };
@@ -167,30 +170,6 @@ impl Store {
         self
     }
 
-    /// What each queue did, with time integrated up to `now`, named by the suffix that
-    /// follows the store's name: the primary's (`""`) or each shard's (`" shard 3"`),
-    /// and the replicas' together (`" replicas"`). Empty without capacity.
-    pub fn loads(&self, now: SimTime) -> Vec<(String, Load)> {
-        if self.capacity.is_empty() {
-            return Vec::new();
-        }
-        let (primaries, replicas) = self.capacity.split_at(self.shards);
-        let mut all: Vec<(String, Load)> = match primaries {
-            [one] => vec![(String::new(), one.load(now))],
-            _ => primaries
-                .iter()
-                .enumerate()
-                .map(|(i, q)| (format!(" shard {i}"), q.load(now)))
-                .collect(),
-        };
-        let replicas = replicas.iter().map(|q| q.load(now)).reduce(|mut all, l| {
-            all.merge(&l);
-            all
-        });
-        all.extend(replicas.map(|r| (" replicas".to_string(), r)));
-        all
-    }
-
     /// Every replication lag this store drew.
     pub fn lags(&self) -> &Histogram {
         &self.lags
@@ -206,32 +185,9 @@ impl Store {
         self.primary[key as usize]
     }
 
-    /// Whether the primary serves.
-    pub fn is_up(&self) -> bool {
-        self.up
-    }
-
     /// Reads with a session token that a replica could not honour.
     pub fn token_fallbacks(&self) -> u64 {
         self.token_fallbacks
-    }
-
-    /// What the store wrote durably, by name: snapshots and the documents they saved
-    /// in full, or the write-ahead log's appends; and the notifications it sent.
-    pub fn counts(&self) -> Vec<(&'static str, u64)> {
-        let d = &self.durable;
-        let mut counts = match self.snapshot {
-            Some(_) => vec![("snapshots", d.snapshots), ("documents_saved", d.documents_saved)],
-            None => vec![("log_appends", d.log_appends)],
-        };
-        if !self.listeners.is_empty() {
-            counts.push(("notifications", d.notifications));
-        }
-        if self.shards > 1 {
-            // What an organisation-wide query (list the org's documents) must touch.
-            counts.push(("shards_of_biggest_org", self.biggest_org_shards));
-        }
-        counts
     }
 
     /// Draws the next lag of replica `replica` (exposed so tests can pin its stream).
@@ -241,15 +197,6 @@ impl Store {
             lag
         } else {
             lag.saturating_mul(u64::from(self.lag_milli)) / 1000
-        }
-    }
-
-    /// The tables at the end of the run, for the checkers.
-    pub fn end_state(&self, id: u32) -> StoreEnd {
-        StoreEnd {
-            id,
-            primary: self.primary.clone(),
-            replicas: self.replicas.iter().map(|r| r.versions.clone()).collect(),
         }
     }
 
@@ -507,6 +454,62 @@ impl Store {
 }
 
 impl Component for Store {
+    /// What each queue did, with time integrated up to `now`, named by the suffix that
+    /// follows the store's name: the primary's (`""`) or each shard's (`" shard 3"`),
+    /// and the replicas' together (`" replicas"`). Empty without capacity.
+    fn loads(&self, now: SimTime) -> Vec<(String, Load)> {
+        if self.capacity.is_empty() {
+            return Vec::new();
+        }
+        let (primaries, replicas) = self.capacity.split_at(self.shards);
+        let mut all: Vec<(String, Load)> = match primaries {
+            [one] => vec![(String::new(), one.load(now))],
+            _ => primaries
+                .iter()
+                .enumerate()
+                .map(|(i, q)| (format!(" shard {i}"), q.load(now)))
+                .collect(),
+        };
+        let replicas = replicas.iter().map(|q| q.load(now)).reduce(|mut all, l| {
+            all.merge(&l);
+            all
+        });
+        all.extend(replicas.map(|r| (" replicas".to_string(), r)));
+        all
+    }
+
+    /// Whether the primary serves.
+    fn is_up(&self) -> bool {
+        self.up
+    }
+
+    /// What the store wrote durably, by name: snapshots and the documents they saved
+    /// in full, or the write-ahead log's appends; and the notifications it sent.
+    fn counts(&self) -> Vec<(&'static str, u64)> {
+        let d = &self.durable;
+        let mut counts = match self.snapshot {
+            Some(_) => vec![("snapshots", d.snapshots), ("documents_saved", d.documents_saved)],
+            None => vec![("log_appends", d.log_appends)],
+        };
+        if !self.listeners.is_empty() {
+            counts.push(("notifications", d.notifications));
+        }
+        if self.shards > 1 {
+            // What an organisation-wide query (list the org's documents) must touch.
+            counts.push(("shards_of_biggest_org", self.biggest_org_shards));
+        }
+        counts
+    }
+
+    /// The tables at the end of the run, for the checkers.
+    fn end_state(&self, id: u32) -> Option<StoreEnd> {
+        Some(StoreEnd {
+            id,
+            primary: self.primary.clone(),
+            replicas: self.replicas.iter().map(|r| r.versions.clone()).collect(),
+        })
+    }
+
     fn start(&mut self, env: &mut Env<'_>) {
         if let Some(s) = &self.snapshot {
             env.timer(s.every, Msg::Wake);
@@ -525,4 +528,30 @@ impl Component for Store {
             other => panic!("store got unexpected {}", other.kind_name()),
         }
     }
+}
+
+/// A store answers requests itself. It can crash and have its clock jump; with replicas
+/// it can also fail over and take lag spikes.
+pub fn contract(spec: &StoreSpec) -> Contract {
+    let mut c = Contract::new("store", Serves::Data);
+    c.faults.extend([FaultKind::Crash, FaultKind::ClockJump]);
+    if spec.replicas > 0 {
+        c.faults.extend([FaultKind::Failover, FaultKind::LagSpike]);
+    } else {
+        c.refusals.push((FaultKind::Failover, "it has no replica to promote".into()));
+        let why = "it has no replicas, so a lag spike would change nothing";
+        c.refusals.push((FaultKind::LagSpike, why.into()));
+    }
+    c
+}
+
+/// Builds the store; app servers that listen for commits are notified of each.
+pub fn build(spec: &StoreSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
+    let keys = ctx.scenario.clients.key_count();
+    let store = Store::new(ctx.name, spec, keys, ctx.scenario.seed)
+        .with_orgs(&ctx.scenario.clients.key_orgs());
+    let listening =
+        ctx.incoming.iter().filter(|(_, role)| *role == Some(super::app_server::LISTENING));
+    let listeners = listening.map(|&(link, _)| link).collect();
+    Ok(BuiltIn::Store(Box::new(store.with_listeners(listeners))))
 }

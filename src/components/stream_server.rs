@@ -15,11 +15,14 @@ use std::collections::BTreeMap;
 
 use super::Component;
 use super::env::Env;
+use super::kinds::BuildContext;
 use super::message::{FLAG_ON_HEAD, Msg, RETURN_LOST, Reply, Request, Status};
 use super::stream_status::{StreamBoard, StreamState};
+use super::world::BuiltIn;
 use crate::check::{Invocation, OpId, OpKind, Outcome, Purpose, Sighting, VersionId};
 use crate::engine::{ComponentId, LinkId, SimDuration, SimTime};
 use crate::model::StreamServerSpec;
+use crate::model::contract::{Contract, Role, Serves, Target};
 
 /// How long the server waits for the store to persist a response before it gives up and
 /// ends the stream with an error.
@@ -257,4 +260,20 @@ impl Component for StreamServer {
             other => panic!("stream server got unexpected {}", other.kind_name()),
         }
     }
+}
+
+/// A stream server passes what it does not answer to one store, and may hand work to
+/// one job queue.
+pub fn contract(_spec: &StreamServerSpec) -> Contract {
+    let mut c = Contract::new("stream server", Serves::Server);
+    let jobs = Role::new("jobs", Target::Only(Serves::JobQueue), 0, 1);
+    c.roles.push(jobs.wanting("at most one link to a job queue", "jobs"));
+    c.roles.push(Role::new("store", Target::Requests, 1, 1).wanting("one link to its store", "db"));
+    c
+}
+
+/// Builds the server over its store link and its job queue, if any.
+pub fn build(spec: &StreamServerSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
+    let data = ctx.link("store").ok_or("a stream server needs a store link")?;
+    Ok(BuiltIn::StreamServer(StreamServer::new(spec, data, ctx.link("jobs"))))
 }

@@ -7,12 +7,12 @@
 
 use std::sync::Arc;
 
-use super::app_server::AppLinks;
 use super::client::Workload;
 use super::env::Env;
 use super::fault_driver::{FaultDriver, PlannedFault};
+use super::kinds::{self, BuildContext};
 use super::message::{Fault, Msg};
-use super::registry::{Registry, Wiring};
+use super::registry::Registry;
 use super::workflow::compile;
 use super::{
     AppServer, AsyncJobs, Attacker, Cdn, Client, Component, GateCounts, Load, LoadBalancer, PubSub,
@@ -22,9 +22,8 @@ use crate::check::{CheckReport, Checks, Histogram, History, Names};
 use crate::engine::{
     Actor, ComponentId, Link, LinkId, Scheduler, Sim, SimDuration, SimTime, Stream, Topology,
 };
-use crate::model::{
-    ComponentKind, ComponentSpec, Endpoint, FaultAction, Model, ReadConsistency, Scenario, Step,
-};
+use crate::model::contract::Contract;
+use crate::model::{ComponentKind, Endpoint, FaultAction, ReadConsistency, Scenario, Step};
 
 /// A component instance: a built-in, or a user component behind the trait.
 pub enum BuiltIn {
@@ -57,56 +56,51 @@ pub enum BuiltIn {
     Custom(Box<dyn Component>),
 }
 
+/// Applies `$body` to the component inside any variant, bound as `$c`.
+macro_rules! each_variant {
+    ($self:expr, $c:ident => $body:expr) => {
+        match $self {
+            BuiltIn::Client($c) => $body,
+            BuiltIn::LoadBalancer($c) => $body,
+            BuiltIn::Store($c) => $body,
+            BuiltIn::Sentinel($c) => $body,
+            BuiltIn::StreamServer($c) => $body,
+            BuiltIn::AsyncJobs($c) => $body,
+            BuiltIn::AppServer($c) => $body,
+            BuiltIn::PubSub($c) => $body,
+            BuiltIn::SessionCache($c) => $body,
+            BuiltIn::Cdn($c) => $body,
+            BuiltIn::Attacker($c) => $body,
+            BuiltIn::Faults($c) => $body,
+            BuiltIn::Custom($c) => $body,
+        }
+    };
+}
+
 impl Component for BuiltIn {
     fn start(&mut self, env: &mut Env<'_>) {
-        match self {
-            BuiltIn::Client(c) => c.start(env),
-            BuiltIn::LoadBalancer(c) => c.start(env),
-            BuiltIn::Store(c) => c.start(env),
-            BuiltIn::Sentinel(c) => c.start(env),
-            BuiltIn::StreamServer(c) => c.start(env),
-            BuiltIn::AsyncJobs(c) => c.start(env),
-            BuiltIn::AppServer(c) => c.start(env),
-            BuiltIn::PubSub(c) => c.start(env),
-            BuiltIn::SessionCache(c) => c.start(env),
-            BuiltIn::Cdn(c) => c.start(env),
-            BuiltIn::Attacker(c) => c.start(env),
-            BuiltIn::Faults(c) => c.start(env),
-            BuiltIn::Custom(c) => c.start(env),
-        }
+        each_variant!(self, c => c.start(env))
     }
 
     #[inline]
     fn on_message(&mut self, msg: Msg, env: &mut Env<'_>) {
-        match self {
-            BuiltIn::Client(c) => c.on_message(msg, env),
-            BuiltIn::LoadBalancer(c) => c.on_message(msg, env),
-            BuiltIn::Store(c) => c.on_message(msg, env),
-            BuiltIn::Sentinel(c) => c.on_message(msg, env),
-            BuiltIn::StreamServer(c) => c.on_message(msg, env),
-            BuiltIn::AsyncJobs(c) => c.on_message(msg, env),
-            BuiltIn::AppServer(c) => c.on_message(msg, env),
-            BuiltIn::PubSub(c) => c.on_message(msg, env),
-            BuiltIn::SessionCache(c) => c.on_message(msg, env),
-            BuiltIn::Cdn(c) => c.on_message(msg, env),
-            BuiltIn::Attacker(c) => c.on_message(msg, env),
-            BuiltIn::Faults(c) => c.on_message(msg, env),
-            BuiltIn::Custom(c) => c.on_message(msg, env),
-        }
+        each_variant!(self, c => c.on_message(msg, env))
     }
-}
 
-impl BuiltIn {
-    /// Whether the component answers a health probe: every component but a crashed
-    /// app server, store primary, broker or session cache.
-    fn answers_probes(&self) -> bool {
-        match self {
-            BuiltIn::AppServer(c) => c.is_up(),
-            BuiltIn::Store(c) => c.is_up(),
-            BuiltIn::PubSub(c) => c.is_up(),
-            BuiltIn::SessionCache(c) => c.is_up(),
-            _ => true,
-        }
+    fn end_state(&self, id: u32) -> Option<crate::check::StoreEnd> {
+        each_variant!(self, c => c.end_state(id))
+    }
+
+    fn is_up(&self) -> bool {
+        each_variant!(self, c => c.is_up())
+    }
+
+    fn counts(&self) -> Vec<(&'static str, u64)> {
+        each_variant!(self, c => c.counts())
+    }
+
+    fn loads(&self, now: SimTime) -> Vec<(String, Load)> {
+        each_variant!(self, c => c.loads(now))
     }
 }
 
@@ -147,7 +141,7 @@ impl Actor for World {
         };
         if let Msg::Probe { round, link } = msg {
             // Any component can stand behind a load balancer; the engine answers for it.
-            if self.components[i].answers_probes() {
+            if self.components[i].is_up() {
                 env.send(link, Msg::ProbeAck { round, link });
             }
             return;
@@ -162,9 +156,10 @@ struct Plan {
     names: Vec<String>,
     /// Per model component, the id of its first instance.
     first: Vec<u32>,
-    outgoing: Vec<Vec<LinkId>>,
-    /// The links each instance accepts (a broker answers over them).
-    incoming: Vec<Vec<LinkId>>,
+    /// The links each instance initiates, by role of its contract.
+    roles: Vec<Vec<Vec<LinkId>>>,
+    /// The links each instance accepts, with the role each fills at its sender.
+    incoming: Vec<Vec<(LinkId, Option<&'static str>)>>,
     client_entry: Vec<LinkId>,
     /// The attacker's link to the entry point, when a fault steals tokens.
     attacker_entry: Option<LinkId>,
@@ -174,17 +169,6 @@ struct Plan {
     per_model_link: Vec<Vec<LinkId>>,
     /// Instances of model components (they come before the clients).
     model_instances: usize,
-}
-
-impl Plan {
-    /// The model component an instance belongs to (`None` for a client).
-    fn component_of<'m>(&self, model: &'m Model, instance: ComponentId) -> Option<&'m str> {
-        if instance.0 as usize >= self.model_instances {
-            return None;
-        }
-        let i = self.first.iter().rposition(|&f| f <= instance.0)?;
-        Some(model.components[i].name.as_str())
-    }
 }
 
 /// Refuses a hand-built scenario that the loader would have refused, so a library user
@@ -202,19 +186,15 @@ fn check_buildable(scenario: &Scenario) -> Result<(), String> {
             return Err(format!("link to unknown component `{}`", l.to));
         }
     }
-    if model
-        .links
-        .iter()
-        .filter(|l| l.from == Endpoint::Clients && !model.is_sentinel(&l.to))
-        .count()
-        != 1
-    {
+    let entries = model.links.iter().filter(|l| l.from == Endpoint::Clients);
+    if entries.clone().filter(|l| !kinds::is_gate(model, &l.to)).count() != 1 {
         return Err("exactly one link must start at the clients (besides a sentinel's)".into());
     }
-    let to_counted =
-        model.links.iter().find(|l| l.from == Endpoint::Clients && model.instances(&l.to) > 1);
-    if let Some(l) = to_counted {
+    if let Some(l) = entries.clone().find(|l| kinds::instances(model, &l.to) > 1) {
         return Err(format!("clients link to `{}`, which has several instances", l.to));
+    }
+    if let Some(problem) = kinds::link_problems(model).into_iter().next() {
+        return Err(problem.message);
     }
     if compile(&scenario.clients.workflow).is_empty() {
         return Err("the workflow has no step".into());
@@ -223,32 +203,24 @@ fn check_buildable(scenario: &Scenario) -> Result<(), String> {
         return Err("the workflow needs at least one write or read".into());
     }
     for spec in &model.components {
-        let has_downstream =
-            model.links.iter().any(|l| l.from == Endpoint::Component(spec.name.clone()));
-        match &spec.kind {
-            ComponentKind::LoadBalancer(_) if !has_downstream => {
-                return Err(format!("load balancer `{}` has no downstream link", spec.name));
-            }
-            ComponentKind::Store(s)
-                if s.reads == ReadConsistency::AnyReplica && s.replicas == 0 =>
-            {
+        if let ComponentKind::Store(s) = &spec.kind {
+            if s.reads == ReadConsistency::AnyReplica && s.replicas == 0 {
                 return Err(format!("store `{}` reads from replicas but has none", spec.name));
             }
-            _ => {}
         }
     }
     Ok(())
 }
 
-fn plan(scenario: &Scenario) -> Plan {
+fn plan(scenario: &Scenario, contracts: &[Contract]) -> Plan {
     let model = &scenario.model;
     let mut topology = Topology::default();
     // Model components in name order, an app server as `api/0`, `api/1`, ...
     let mut names = Vec::new();
     let mut first = Vec::with_capacity(model.components.len());
-    for c in &model.components {
+    for (c, contract) in model.components.iter().zip(contracts) {
         first.push(names.len() as u32);
-        match model.instances(&c.name) {
+        match contract.instances {
             1 => names.push(c.name.clone()),
             n => names.extend((0..n).map(|i| format!("{}/{i}", c.name))),
         }
@@ -266,18 +238,32 @@ fn plan(scenario: &Scenario) -> Plan {
     let instances_of = |name: &str| {
         let i = model.components.iter().position(|c| c.name == name);
         let i = i.expect("check_buildable resolved every link");
-        (first[i]..first[i] + model.instances(name)).map(ComponentId)
+        (first[i]..first[i] + contracts[i].instances).map(ComponentId)
     };
-    let mut outgoing = vec![Vec::new(); names.len()];
+    let link_roles = kinds::link_roles(model, contracts);
+    let mut roles: Vec<Vec<Vec<LinkId>>> = vec![Vec::new(); names.len()];
+    for (spec, contract) in model.components.iter().zip(contracts) {
+        for f in instances_of(&spec.name) {
+            roles[f.index()] = vec![Vec::new(); contract.roles.len()];
+        }
+    }
     let mut incoming = vec![Vec::new(); names.len()];
     let mut client_entry = Vec::new();
     let mut attacker_entry = None;
     let mut client_gate = Vec::new();
     let mut per_model_link = Vec::new();
-    for spec in &model.links {
+    for (spec, &role) in model.links.iter().zip(&link_roles) {
         let link = Link { latency: spec.latency.clone(), loss: spec.loss, partitioned: false };
         let mut made = Vec::new();
-        let gate = model.is_sentinel(&spec.to);
+        let gate = kinds::is_gate(model, &spec.to);
+        let role_name = match &spec.from {
+            Endpoint::Component(from) => {
+                let i = model.components.iter().position(|c| &c.name == from);
+                let contract = &contracts[i.expect("check_buildable resolved every link")];
+                role.map(|r| contract.roles[r].name)
+            }
+            Endpoint::Clients => None,
+        };
         let from: Vec<ComponentId> = match &spec.from {
             Endpoint::Component(from) => instances_of(from).collect(),
             Endpoint::Clients => (0..scenario.clients.count)
@@ -289,7 +275,7 @@ fn plan(scenario: &Scenario) -> Plan {
             // entry has one instance: `check_buildable` refuses more).
             for to in instances_of(&spec.to).take(1) {
                 let id = topology.connect(a, to, link.clone());
-                incoming[to.index()].push(id);
+                incoming[to.index()].push((id, None));
                 attacker_entry = Some(id);
             }
         }
@@ -297,11 +283,14 @@ fn plan(scenario: &Scenario) -> Plan {
             for to in instances_of(&spec.to) {
                 let id = topology.connect(f, to, link.clone());
                 match &spec.from {
-                    Endpoint::Component(_) => outgoing[f.index()].push(id),
+                    Endpoint::Component(_) => {
+                        let r = role.expect("check_buildable gave every link a role");
+                        roles[f.index()][r].push(id);
+                    }
                     Endpoint::Clients if gate => client_gate.push(id),
                     Endpoint::Clients => client_entry.push(id),
                 }
-                incoming[to.index()].push(id);
+                incoming[to.index()].push((id, role_name));
                 made.push(id);
             }
         }
@@ -312,7 +301,7 @@ fn plan(scenario: &Scenario) -> Plan {
         topology,
         names,
         first,
-        outgoing,
+        roles,
         incoming,
         client_entry,
         attacker_entry,
@@ -326,18 +315,18 @@ fn plan(scenario: &Scenario) -> Plan {
 fn plan_faults(
     scenario: &Scenario,
     plan: &Plan,
+    contracts: &[Contract],
 ) -> Result<(Vec<PlannedFault>, Vec<Vec<LinkId>>), String> {
     let model = &scenario.model;
     // Every instance of the component: a fault on an app server hits all of them.
     // `api` is every instance of `api`; `api/1` is one.
     let component = |target: &str| {
-        let (spec, instance) = model
-            .fault_target(target)
+        let (spec, instance) = kinds::fault_target(model, target)
             .ok_or_else(|| format!("fault target `{target}` is not a component"))?;
         let i = model.components.iter().position(|c| c.name == spec.name);
         let i = i.ok_or_else(|| format!("fault target `{target}` is not a component"))?;
         let first = plan.first[i];
-        let all = first..first + model.instances(&spec.name);
+        let all = first..first + contracts[i].instances;
         Ok::<Vec<ComponentId>, String>(match instance {
             Some(k) => vec![ComponentId(first + k)],
             None => all.map(ComponentId).collect(),
@@ -421,69 +410,6 @@ fn endpoint_name(e: &Endpoint) -> &str {
     }
 }
 
-/// Builds instance `id` of the model component `spec`.
-fn build_instance(
-    scenario: &Scenario,
-    registry: &Registry,
-    spec: &ComponentSpec,
-    plan: &Plan,
-    id: usize,
-) -> Result<BuiltIn, String> {
-    let model = &scenario.model;
-    let outgoing = &plan.outgoing[id];
-    let topology = &plan.topology;
-    // An instance's links, split by whether the far end is a component of `kind`.
-    let split = |side: fn(&Model, &str) -> bool| -> (Vec<LinkId>, Vec<LinkId>) {
-        outgoing.iter().partition(|&&l| side(model, topology.name(topology.ends(l).1)))
-    };
-    Ok(match &spec.kind {
-        ComponentKind::LoadBalancer(lb) => {
-            BuiltIn::LoadBalancer(LoadBalancer::new(lb, outgoing.clone()))
-        }
-        ComponentKind::Store(s) => {
-            let keys = scenario.clients.key_count();
-            let store = Store::new(&spec.name, s, keys, scenario.seed)
-                .with_orgs(&scenario.clients.key_orgs());
-            let listeners = plan.incoming[id].iter().copied().filter(|&l| {
-                let from = plan.component_of(model, topology.ends(l).0);
-                from.is_some_and(|name| model.listens_for_commits(name))
-            });
-            BuiltIn::Store(Box::new(store.with_listeners(listeners.collect())))
-        }
-        ComponentKind::Sentinel(g) => BuiltIn::Sentinel(Sentinel::new(g)),
-        ComponentKind::StreamServer(x) => {
-            let (jobs, data) = split(Model::is_job_queue);
-            let data = *data.first().ok_or("a stream server needs a store link")?;
-            BuiltIn::StreamServer(StreamServer::new(x, data, jobs.first().copied()))
-        }
-        ComponentKind::AppServer(a) => {
-            let (bus, others) = split(Model::is_broker);
-            let (cache, data): (Vec<LinkId>, Vec<LinkId>) = others
-                .into_iter()
-                .partition(|&l| model.is_session_cache(topology.name(topology.ends(l).1)));
-            let data = *data.first().ok_or("an app server needs a store link")?;
-            let links = AppLinks { data, bus: bus.first().copied(), cache: cache.first().copied() };
-            let token_ttl = scenario.clients.auth.map(|auth| auth.token_ttl);
-            BuiltIn::AppServer(Box::new(AppServer::new(a, links).with_token_ttl(token_ttl)))
-        }
-        ComponentKind::SessionCache(x) => BuiltIn::SessionCache(SessionCache::new(x)),
-        ComponentKind::Cdn(x) => {
-            let origin = *outgoing.first().ok_or("a CDN needs a link to its origin")?;
-            BuiltIn::Cdn(Cdn::new(x, origin, scenario.clients.key_orgs()))
-        }
-        ComponentKind::PubSub(b) => BuiltIn::PubSub(PubSub::new(b, plan.incoming[id].clone())),
-        ComponentKind::AsyncJobs(j) => BuiltIn::AsyncJobs(AsyncJobs::new(j)),
-        ComponentKind::Custom(c) => {
-            let factory = registry
-                .get(&c.kind)
-                .ok_or_else(|| format!("no custom component kind `{}`", c.kind))?;
-            let wiring =
-                Wiring { name: spec.name.clone(), outgoing: outgoing.clone(), seed: scenario.seed };
-            BuiltIn::Custom(factory(c, &wiring)?)
-        }
-    })
-}
-
 impl World {
     /// Builds the world of `scenario` and schedules each component's first events.
     ///
@@ -513,14 +439,23 @@ impl World {
             &drawn
         };
         check_buildable(scenario)?;
-        let plan = plan(scenario);
-        let (faults, partition_groups) = plan_faults(scenario, &plan)?;
+        let contracts = kinds::contracts(&scenario.model);
+        let mut plan = plan(scenario, &contracts);
+        let (faults, partition_groups) = plan_faults(scenario, &plan, &contracts)?;
         let key_count = scenario.clients.key_count();
         let mut components = Vec::with_capacity(plan.names.len());
-        for (i, spec) in scenario.model.components.iter().enumerate() {
+        for (i, (spec, contract)) in scenario.model.components.iter().zip(&contracts).enumerate() {
             let first = plan.first[i] as usize;
-            for id in first..first + scenario.model.instances(&spec.name) as usize {
-                components.push(build_instance(scenario, registry, spec, &plan, id)?);
+            for id in first..first + contract.instances as usize {
+                let ctx = BuildContext {
+                    scenario,
+                    registry,
+                    name: &spec.name,
+                    contract,
+                    roles: std::mem::take(&mut plan.roles[id]),
+                    incoming: std::mem::take(&mut plan.incoming[id]),
+                };
+                components.push(kinds::build(spec, &ctx)?);
             }
         }
         let Plan {
@@ -598,20 +533,10 @@ impl World {
     pub fn counts(&self) -> Vec<(String, Vec<(&'static str, u64)>)> {
         let mut all = Vec::new();
         for (i, c) in self.components.iter().enumerate() {
-            let counts = match c {
-                BuiltIn::Store(s) => s.counts(),
-                BuiltIn::PubSub(b) => b.counts(),
-                BuiltIn::LoadBalancer(b) => b.counts(),
-                BuiltIn::SessionCache(b) => b.counts(),
-                BuiltIn::Cdn(b) => b.counts(),
-                BuiltIn::AppServer(b) => b.counts(),
-                BuiltIn::Attacker(b) => b.counts(),
-                _ => continue,
-            };
-            if counts.is_empty() {
-                continue;
+            let counts = c.counts();
+            if !counts.is_empty() {
+                all.push((self.name(ComponentId(i as u32)).to_string(), counts));
             }
-            all.push((self.name(ComponentId(i as u32)).to_string(), counts));
         }
         all
     }
@@ -633,14 +558,8 @@ impl World {
         let mut all = Vec::new();
         for (i, c) in self.components.iter().enumerate() {
             let name = self.name(ComponentId(i as u32));
-            let loads = match c {
-                BuiltIn::Store(s) => s.loads(now),
-                BuiltIn::AppServer(a) => {
-                    a.loads(now).into_iter().map(|(suffix, l)| (suffix.to_string(), l)).collect()
-                }
-                _ => continue,
-            };
-            all.extend(loads.into_iter().map(|(suffix, l)| (format!("{name}{suffix}"), l)));
+            let loads = c.loads(now).into_iter();
+            all.extend(loads.map(|(suffix, l)| (format!("{name}{suffix}"), l)));
         }
         all
     }
@@ -649,7 +568,7 @@ impl World {
     pub fn gates(&self) -> Vec<(String, GateCounts)> {
         let gates = self.components.iter().enumerate().filter_map(|(i, c)| match c {
             BuiltIn::Sentinel(g) => {
-                Some((self.name(ComponentId(i as u32)).to_string(), g.counts().clone()))
+                Some((self.name(ComponentId(i as u32)).to_string(), g.gate_counts().clone()))
             }
             _ => None,
         });
@@ -658,16 +577,8 @@ impl World {
 
     /// Runs the end-of-run checks over the stores' final tables.
     pub fn finish_checks(&mut self) -> Vec<CheckReport> {
-        let stores: Vec<_> = self
-            .components
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| match c {
-                BuiltIn::Store(s) => Some(s.end_state(i as u32)),
-                BuiltIn::Custom(c) => c.end_state(i as u32),
-                _ => None,
-            })
-            .collect();
+        let stores: Vec<_> =
+            self.components.iter().enumerate().filter_map(|(i, c)| c.end_state(i as u32)).collect();
         let names = Names {
             components: (0..self.model_components)
                 .map(|i| self.name(ComponentId(i as u32)).to_string())

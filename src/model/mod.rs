@@ -5,6 +5,7 @@
 //! been checked: names resolve, probabilities are in range, distributions are sound.
 
 pub mod architecture;
+pub mod contract;
 pub mod judgement;
 pub mod scenario;
 pub mod swarm;

@@ -7,12 +7,14 @@ use super::error::{Diagnostic, did_you_mean};
 use super::raw::{Dur, RawCheck, RawExpect, RawFault, RawPromote, RawScenario};
 use super::validate::{Checker, Locator};
 use crate::check::{CheckSpec, Verdict};
+use crate::components::kinds;
 use crate::engine::SimDuration;
 use crate::model::architecture::CLIENTS;
+use crate::model::contract::FaultKind;
 use crate::model::swarm::{SwarmFault, same_shape};
 use crate::model::{
-    ClientsSpec, ComponentKind, Endpoint, Expectation, FaultAction, FaultSpec, FaultTime, Model,
-    Promote,
+    ClientsSpec, ComponentKind, ComponentSpec, Endpoint, Expectation, FaultAction, FaultSpec,
+    FaultTime, Model, Promote,
 };
 
 /// The validated experiment settings.
@@ -217,44 +219,19 @@ fn when(
     }
 }
 
-fn store_target(c: &mut Checker<'_>, model: &Model, path: &[&str], target: &str) -> Option<u32> {
-    match model.component(target).map(|s| &s.kind) {
-        Some(ComponentKind::Store(s)) => Some(s.replicas),
-        _ => {
-            let stores = model
-                .components
-                .iter()
-                .filter(|s| matches!(s.kind, ComponentKind::Store(_)))
-                .map(|s| s.name.as_str());
-            let hint = did_you_mean(target, stores);
-            c.error(path, format!("fault target `{target}` is not a store of the model"), hint);
-            None
-        }
-    }
-}
-
-/// A crash may take down a store's primary, an app server (every instance, or one as
-/// `api/1`), a broker or a session cache.
-fn crash_target(c: &mut Checker<'_>, model: &Model, path: &[&str], target: &str) -> Option<()> {
-    let crashable = |k: &ComponentKind| {
-        matches!(
-            k,
-            ComponentKind::Store(_)
-                | ComponentKind::AppServer(_)
-                | ComponentKind::PubSub(_)
-                | ComponentKind::SessionCache(_)
-        )
-    };
-    match model.fault_target(target) {
-        Some((spec, _)) if crashable(&spec.kind) => Some(()),
-        _ => {
-            let names = model.components.iter().filter(|s| crashable(&s.kind));
-            let hint = did_you_mean(target, names.map(|s| s.name.as_str()));
-            let msg = format!(
-                "fault target `{target}` cannot crash: name a store, an app server (or one \
-                 instance, as `api/1`), a broker or a session cache"
-            );
-            c.error(path, msg, hint);
+/// Whether `target` names a component (or one instance, as `api/1`) whose kind takes
+/// `fault`; if not, says so at `path` with the names that would.
+fn fault_target<'m>(
+    c: &mut Checker<'_>,
+    model: &'m Model,
+    path: &[&str],
+    target: &str,
+    fault: FaultKind,
+) -> Option<&'m ComponentSpec> {
+    match kinds::check_fault_target(model, target, fault) {
+        Ok(spec) => Some(spec),
+        Err((msg, takers)) => {
+            c.error(path, msg, did_you_mean(target, takers));
             None
         }
     }
@@ -315,18 +292,15 @@ fn fault(
     let when = when(c, path, at, rate, duration);
     let action = match f {
         RawFault::Crash { target, restart_after, .. } => {
-            crash_target(c, model, &field("target"), target)?;
+            fault_target(c, model, &field("target"), target, FaultKind::Crash)?;
             FaultAction::Crash { target: target.clone(), restart_after: restart_after.map(|d| d.0) }
         }
         RawFault::Failover { target, promote, .. } => {
-            let replicas = store_target(c, model, &field("target"), target)?;
-            if replicas == 0 {
-                c.error(
-                    &field("target"),
-                    format!("store `{target}` has no replica to promote"),
-                    None,
-                );
-            }
+            let spec = fault_target(c, model, &field("target"), target, FaultKind::Failover)?;
+            let replicas = match &spec.kind {
+                ComponentKind::Store(s) => s.replicas,
+                _ => 0,
+            };
             let promote = match *promote {
                 RawPromote::Freshest => Promote::Freshest,
                 RawPromote::Random => Promote::Random,
@@ -362,7 +336,7 @@ fn fault(
             }
         }
         RawFault::LagSpike { target, factor, lasting, .. } => {
-            store_target(c, model, &field("target"), target)?;
+            fault_target(c, model, &field("target"), target, FaultKind::LagSpike)?;
             if !factor.is_finite() || !(0.0..=1e6).contains(factor) {
                 let msg = format!("`factor` must be between 0 and 1000000, found {factor}");
                 c.error(&field("factor"), msg, None);
@@ -371,7 +345,7 @@ fn fault(
         }
         RawFault::ClockJump { target, by, .. } => {
             if target != CLIENTS {
-                store_target(c, model, &field("target"), target)?;
+                fault_target(c, model, &field("target"), target, FaultKind::ClockJump)?;
             }
             let by_ns = match parse_signed(by) {
                 Ok(ns) => ns,

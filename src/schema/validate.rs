@@ -18,8 +18,10 @@ use super::raw::{
 };
 use super::ron_tree::{Node, NodeKind};
 use super::source::{Place, SourceText};
+use crate::components::kinds::{self, LinkPlace};
 use crate::engine::{Dist, SimDuration};
 use crate::model::architecture::CLIENTS;
+use crate::model::contract::Serves;
 use crate::model::{
     AppServerSpec, AsyncJobsSpec, AuthSpec, CapacitySpec, CdnKey, CdnMode, CdnSpec, ClientsSpec,
     ClockSource, ClockSpec, ComponentKind, ComponentSpec, ConflictPolicy, CustomSpec, Durability,
@@ -442,7 +444,7 @@ fn link(c: &mut Checker<'_>, raw: &RawModel, i: usize, l: &RawLink) -> LinkSpec 
 /// Checks that requests have one way in and always reach a component that serves them.
 fn check_wiring(c: &mut Checker<'_>, model: &Model) {
     let from_clients = || model.links.iter().filter(|l| l.from == Endpoint::Clients);
-    let entries = from_clients().filter(|l| !model.is_sentinel(&l.to)).count();
+    let entries = from_clients().filter(|l| !kinds::is_gate(model, &l.to)).count();
     if entries != 1 {
         let msg = format!(
             "exactly one link must start at `{CLIENTS}` (besides one to a sentinel), found {entries}"
@@ -450,16 +452,16 @@ fn check_wiring(c: &mut Checker<'_>, model: &Model) {
         let hint = Some(format!(r#"add (from: "{CLIENTS}", to: "lb", latency: exp("1ms"))"#));
         c.error(&["links"], msg, hint);
     }
-    if let Some(l) = from_clients().find(|l| model.instances(&l.to) > 1) {
+    if let Some(l) = from_clients().find(|l| kinds::instances(model, &l.to) > 1) {
         let msg = format!(
             "`{CLIENTS}` link to `{}`, which has {} instances: put a load balancer in front",
             l.to,
-            model.instances(&l.to)
+            kinds::instances(model, &l.to)
         );
         let hint = Some(r#"e.g. "lb": LoadBalancer(policy: round_robin)"#.into());
         c.error(&["links"], msg, hint);
     }
-    if from_clients().filter(|l| model.is_sentinel(&l.to)).count() > 1 {
+    if from_clients().filter(|l| kinds::is_gate(model, &l.to)).count() > 1 {
         let msg = format!("at most one link may go from `{CLIENTS}` to a sentinel");
         c.error(&["links"], msg, None);
     }
@@ -487,98 +489,19 @@ fn check_wiring(c: &mut Checker<'_>, model: &Model) {
     }
 }
 
-/// Checks each component's links against what it does with them: a load balancer needs
-/// somewhere to send; a stream server or job queue exactly one data link (a stream server
-/// also at most one job queue); a sentinel is reached from the clients and, like a job
-/// queue, sends nothing.
+/// Checks each component's links against the roles its kind declares: every link fills
+/// a role, every role has between its fewest and most links.
 fn check_roles(c: &mut Checker<'_>, model: &Model) {
-    for spec in &model.components {
-        let out: Vec<&LinkSpec> = model
-            .links
-            .iter()
-            .filter(|l| l.from == Endpoint::Component(spec.name.clone()))
-            .collect();
-        let jobs = out.iter().filter(|l| model.is_job_queue(&l.to)).count();
-        let brokers = out.iter().filter(|l| model.is_broker(&l.to)).count();
-        let caches = out.iter().filter(|l| model.is_session_cache(&l.to)).count();
-        let data = out.len() - jobs - brokers - caches;
-        let name = &spec.name;
-        let hint = Some(format!(r#"add (from: "{name}", to: "db", latency: exp("1ms"))"#));
-        let problem = match &spec.kind {
-            ComponentKind::LoadBalancer(_) if out.is_empty() => {
-                Some((format!("load balancer `{name}` has no link to send requests on"), hint))
+    for problem in kinds::link_problems(model) {
+        let index;
+        let path: Vec<&str> = match &problem.at {
+            LinkPlace::Component(name) => vec!["components", name],
+            LinkPlace::Link(i) => {
+                index = i.to_string();
+                vec!["links", &index]
             }
-            ComponentKind::StreamServer(_) if data != 1 || jobs > 1 => Some((
-                format!(
-                    "stream server `{name}` needs one link to its store and at most one to a \
-                     job queue, found {data} and {jobs}"
-                ),
-                hint,
-            )),
-            ComponentKind::AppServer(_) if data != 1 || jobs > 0 || brokers > 1 => Some((
-                format!(
-                    "app server `{name}` needs one link to its store and at most one to a \
-                     pub/sub broker, found {data} and {brokers}{}",
-                    if jobs > 0 { " (and a job queue it cannot use)" } else { "" }
-                ),
-                hint,
-            )),
-            ComponentKind::AppServer(a) if a.propagation == Propagation::PubSub && brokers == 0 => {
-                let hint = format!(r#"add (from: "{name}", to: "bus", latency: exp("1ms"))"#);
-                let msg =
-                    format!("app server `{name}` propagates by pub/sub but has no broker link");
-                Some((msg, Some(hint)))
-            }
-            // Other session stores leave a cache link unused, so `--set` can switch.
-            ComponentKind::AppServer(a)
-                if caches > 1 || (a.sessions == SessionStore::Shared && caches == 0) =>
-            {
-                let hint = format!(r#"add (from: "{name}", to: "sessions", latency: exp("1ms"))"#);
-                let msg = format!(
-                    "app server `{name}` needs one session cache link with `sessions: shared` \
-                     (at most one otherwise), found {caches}"
-                );
-                Some((msg, Some(hint)))
-            }
-            ComponentKind::StreamServer(_) | ComponentKind::LoadBalancer(_) if caches > 0 => {
-                Some((format!("`{name}` cannot use a session cache; only an app server can"), None))
-            }
-            ComponentKind::Cdn(_) if out.len() != 1 => Some((
-                format!("CDN `{name}` needs exactly one link to its origin, found {}", out.len()),
-                Some(format!(r#"add (from: "{name}", to: "lb", latency: exp("10ms"))"#)),
-            )),
-            ComponentKind::SessionCache(_) if !out.is_empty() => Some((
-                format!(
-                    "session cache `{name}` answers its app servers; it has no links of its own"
-                ),
-                None,
-            )),
-            ComponentKind::PubSub(_) if !out.is_empty() => Some((
-                format!(
-                    "broker `{name}` answers over its app servers' links; it has no links of its own"
-                ),
-                None,
-            )),
-            ComponentKind::AsyncJobs(_) if !out.is_empty() => Some((
-                format!("job queue `{name}` runs its jobs itself; it has no links of its own"),
-                None,
-            )),
-            ComponentKind::Sentinel(_) if !out.is_empty() => Some((
-                format!("sentinel `{name}` answers requests itself; it has no links of its own"),
-                None,
-            )),
-            ComponentKind::Sentinel(_)
-                if !model.links.iter().any(|l| l.from == Endpoint::Clients && &l.to == name) =>
-            {
-                let hint =
-                    format!(r#"add (from: "{CLIENTS}", to: "{name}", latency: exp("20ms"))"#);
-                Some((format!("sentinel `{name}` has no link from `{CLIENTS}`"), Some(hint)))
-            }
-            _ => None,
         };
-        if let Some((msg, hint)) = problem {
-            c.error(&["components", name], msg, hint);
-        }
+        c.error(&path, problem.message, problem.hint);
     }
 }
 
@@ -588,8 +511,10 @@ fn servers_in_front(
     model: &Model,
     is_server: fn(&ComponentKind) -> bool,
 ) -> Option<(Vec<&str>, Vec<&str>)> {
-    let entry =
-        model.links.iter().find(|l| l.from == Endpoint::Clients && !model.is_sentinel(&l.to))?;
+    let entry = model
+        .links
+        .iter()
+        .find(|l| l.from == Endpoint::Clients && !kinds::is_gate(model, &l.to))?;
     let mut servers = Vec::new();
     let mut bare = Vec::new();
     let mut todo = vec![entry.to.as_str()];
@@ -600,7 +525,7 @@ fn servers_in_front(
         }
         match model.component(name).map(|s| &s.kind) {
             Some(kind) if is_server(kind) => servers.push(name),
-            Some(ComponentKind::Store(_) | ComponentKind::Custom(_)) => bare.push(name),
+            Some(_) if kinds::serves(model, name) == Some(Serves::Data) => bare.push(name),
             _ => todo.extend(
                 model
                     .links
@@ -660,7 +585,8 @@ fn check_stream_steps(c: &mut Checker<'_>, workflow: &[Step], model: &Model) {
             model
                 .links
                 .iter()
-                .any(|l| l.from == Endpoint::Component(s.to_string()) && model.is_job_queue(&l.to))
+                .filter(|l| l.from == Endpoint::Component(s.to_string()))
+                .any(|l| kinds::serves(model, &l.to) == Some(Serves::JobQueue))
         });
         if !has_jobs {
             let msg =
