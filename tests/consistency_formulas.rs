@@ -3,11 +3,13 @@
 
 use archsim::check::{Check, CheckReport, Checks, End, HeadCause, HeadMove, OpKind, OpRecord};
 use archsim::check::{OpRow, Outcome, SessionState, VersionDag};
+use archsim::components::store::{
+    ClockSource, ConflictPolicy, Durability, Partition, ReadConsistency, StoreSpec,
+};
 use archsim::components::{BuiltIn, Registry, World};
 use archsim::engine::{Dist, SimDuration};
 use archsim::model::{
-    ClientsSpec, ClockSource, ComponentKind, ComponentSpec, ConflictPolicy, Durability, Endpoint,
-    KeyChoice, LinkSpec, Model, Partition, ReadConsistency, Scenario, Step, StoreSpec,
+    ClientsSpec, ComponentSpec, Endpoint, KeyChoice, LinkSpec, Model, Scenario, Step,
 };
 use archsim::run::{execute, run_world};
 
@@ -31,7 +33,7 @@ fn model(replicas: u32, lag: Dist, reads: ReadConsistency, conflict: ConflictPol
         latency: Dist::constant(0),
         loss: 0.0,
     };
-    let db = ComponentSpec { name: "db".into(), kind: ComponentKind::Store(store) };
+    let db = ComponentSpec::new("db", store);
     Model { name: "formula".into(), components: vec![db], links: vec![link] }
 }
 

@@ -3,9 +3,9 @@
 use std::path::Path;
 
 use archsim::check::{OpKind, VersionId};
+use archsim::components::registry::CustomSpec;
 use archsim::components::{Component, Env, Msg, Registry, Reply, Status, Wiring};
 use archsim::engine::SimDuration;
-use archsim::model::CustomSpec;
 use archsim::run::execute;
 use archsim::schema::load_scenario;
 

@@ -38,19 +38,196 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde::Deserialize;
+
 use super::Component;
 use super::capacity::{Capacity, Load};
 use super::env::{Env, OwnOp};
-use super::kinds::BuildContext;
+use super::kinds::BuiltIn;
+use super::kinds::{BuildContext, KindFile};
 use super::message::{FLAG_SESSION, Fault, Msg, RETURN_LOST, Reply, Request, Status};
 use super::pool::Pool;
-use super::world::BuiltIn;
 use crate::check::{
     Invocation, OpId, OpKind, Outcome, Purpose, SessionEvent, SessionFate, VersionId,
 };
 use crate::engine::{ComponentId, LinkId, SimDuration, SimTime};
-use crate::model::contract::{Contract, FaultKind, Role, Serves, Target};
-use crate::model::{AppServerSpec, Propagation, SessionStore};
+use crate::model::CapacitySpec;
+use crate::model::contract::{Contract, FaultKind, KindSpec, Role, Serves, Target};
+use crate::model::shape::{Dur, Problems, RawCapacity, WORKERS_MAX};
+
+// The kind: its file shape, validation, contract and build.
+
+/// The role of an app server's store link when it listens for the store's commits; the
+/// store notifies the links that fill it.
+pub const LISTENING: &str = "store, listening for commits";
+
+/// Most instances an app server may have.
+pub const INSTANCES_MAX: u32 = 1000;
+
+/// WebSocket app server parameters.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "AppServer")]
+pub struct RawAppServer {
+    /// Instances, each with its own connections.
+    #[serde(default = "crate::model::shape::one")]
+    pub count: u32,
+    /// `poll(every: "2s")`, `pubsub` or `notify`.
+    pub propagation: RawPropagation,
+    /// `local` or `shared`; absent: sessions are not modelled.
+    #[serde(default)]
+    pub sessions: Option<RawSessions>,
+    /// `(workers: 1, service: exp("2ms"))`: each server's workers.
+    #[serde(default)]
+    pub capacity: Option<RawCapacity>,
+    /// Each server's database connections.
+    #[serde(default)]
+    pub pool: Option<u32>,
+}
+
+/// Where app servers keep login sessions.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[serde(rename = "sessions")]
+pub enum RawSessions {
+    /// In each server's memory.
+    Local,
+    /// In a shared session cache.
+    Shared,
+}
+
+/// How app servers learn of each other's edits.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename = "propagation")]
+pub enum RawPropagation {
+    /// Each server reads every open document from the store this often.
+    Poll {
+        /// The polling interval.
+        every: Dur,
+    },
+    /// Each server publishes its edits to a broker that fans them out.
+    Pubsub,
+    /// The store notifies every server of each commit (LISTEN/NOTIFY, change data capture).
+    Notify,
+}
+
+/// WebSocket app server parameters.
+#[derive(Debug, Clone)]
+pub struct AppServerSpec {
+    /// Instances (`api/0`, `api/1`, ...), each with its own connections.
+    pub count: u32,
+    /// How a server learns of edits made through the others.
+    pub propagation: Propagation,
+    /// Where a server keeps its editors' login sessions.
+    pub sessions: SessionStore,
+    /// Each server's workers and service time for the requests it takes (`None`:
+    /// unlimited and instant).
+    pub capacity: Option<CapacitySpec>,
+    /// Each server's database connections (`None`: unlimited).
+    pub pool: Option<u32>,
+}
+
+/// Where app servers keep login sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionStore {
+    /// Not modelled: every connection is accepted.
+    Unmodelled,
+    /// In the server's own memory: a reconnect that lands on another server, or on the
+    /// same one after a restart, finds no session and the editor must log in again.
+    Local,
+    /// In a session cache all servers share; a server looks a session it does not hold
+    /// up there, and cannot accept the connection while the cache does not answer.
+    Shared,
+}
+
+/// How app servers learn of each other's edits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Propagation {
+    /// Each server reads every document its editors have open from the store this often.
+    Poll {
+        /// The polling interval.
+        every: crate::engine::SimDuration,
+    },
+    /// Each server publishes its edits to its broker, which sends them to the others.
+    PubSub,
+    /// The store tells every server of each commit, as PostgreSQL's LISTEN/NOTIFY or a
+    /// change-data-capture stream does: no broker, but one notification per commit
+    /// for every listening server, whether its editors have the document open or not.
+    Notify,
+}
+
+impl KindFile for RawAppServer {
+    type Spec = AppServerSpec;
+
+    fn validate(&self, c: &mut Problems) -> AppServerSpec {
+        let a = self;
+        if a.count == 0 || a.count > INSTANCES_MAX {
+            let msg = format!("`count` must be between 1 and {INSTANCES_MAX}, found {}", a.count);
+            c.error(&["count"], msg, None);
+        }
+        let propagation = match a.propagation {
+            RawPropagation::Poll { every } => {
+                if every.0 == SimDuration::ZERO {
+                    let msg = "polling `every` must be above 0".to_string();
+                    c.error(&["propagation"], msg, None);
+                }
+                Propagation::Poll { every: every.0 }
+            }
+            RawPropagation::Pubsub => Propagation::PubSub,
+            RawPropagation::Notify => Propagation::Notify,
+        };
+        let sessions = match a.sessions {
+            None => SessionStore::Unmodelled,
+            Some(RawSessions::Local) => SessionStore::Local,
+            Some(RawSessions::Shared) => SessionStore::Shared,
+        };
+        let path = ["capacity"];
+        let capacity = a.capacity.as_ref().map(|x| c.capacity(&path, x));
+        if a.pool.is_some_and(|p| p == 0 || p > WORKERS_MAX) {
+            let msg = format!("`pool` must be between 1 and {WORKERS_MAX} connections");
+            c.error(&["pool"], msg, None);
+        }
+        AppServerSpec { count: a.count, propagation, sessions, capacity, pool: a.pool }
+    }
+
+    /// Builds one app server instance over its links.
+    fn build(spec: &AppServerSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
+        let data = ctx.link("store").or(ctx.link(LISTENING));
+        let data = data.ok_or("an app server needs a store link")?;
+        let links = AppLinks { data, bus: ctx.link("broker"), cache: ctx.link("sessions") };
+        let token_ttl = ctx.scenario.clients.auth.map(|auth| auth.token_ttl);
+        Ok(BuiltIn::AppServer(Box::new(AppServer::new(spec, links).with_token_ttl(token_ttl))))
+    }
+}
+
+impl KindSpec for AppServerSpec {
+    /// App servers: `count` instances, each with one store link, a broker link (needed to
+    /// propagate by pub/sub) and a session cache link (needed with `sessions: shared`; other
+    /// session settings leave it unused, so `--set` can switch). They can crash.
+    fn contract(&self) -> Contract {
+        let mut c = Contract::new("app server", Serves::Server);
+        c.instances = self.count;
+        let pubsub = u32::from(self.propagation == Propagation::PubSub);
+        let broker = Role::new("broker", Target::Only(Serves::Broker), pubsub, 1);
+        let wants = if pubsub == 1 {
+            "one link to a pub/sub broker, as it propagates by pub/sub"
+        } else {
+            "at most one link to a pub/sub broker"
+        };
+        c.roles.push(broker.wanting(wants, "bus"));
+        let shared = u32::from(self.sessions == SessionStore::Shared);
+        let cache = Role::new("sessions", Target::Only(Serves::SessionCache), shared, 1);
+        let wants = "one session cache link with `sessions: shared` (at most one otherwise)";
+        c.roles.push(cache.wanting(wants, "sessions"));
+        let store = if self.propagation == Propagation::Notify { LISTENING } else { "store" };
+        c.roles
+            .push(Role::new(store, Target::Requests, 1, 1).wanting("one link to its store", "db"));
+        c.faults.push(FaultKind::Crash);
+        c
+    }
+}
+
+// The component.
 
 /// How long a server waits for the session cache before refusing a connection.
 pub const CACHE_TIMEOUT: SimDuration = SimDuration::from_millis(500);
@@ -543,41 +720,4 @@ impl Component for AppServer {
             other => panic!("app server got unexpected {}", other.kind_name()),
         }
     }
-}
-
-/// The role of an app server's store link when it listens for the store's commits; the
-/// store notifies the links that fill it.
-pub const LISTENING: &str = "store, listening for commits";
-
-/// App servers: `count` instances, each with one store link, a broker link (needed to
-/// propagate by pub/sub) and a session cache link (needed with `sessions: shared`; other
-/// session settings leave it unused, so `--set` can switch). They can crash.
-pub fn contract(spec: &AppServerSpec) -> Contract {
-    let mut c = Contract::new("app server", Serves::Server);
-    c.instances = spec.count;
-    let pubsub = u32::from(spec.propagation == Propagation::PubSub);
-    let broker = Role::new("broker", Target::Only(Serves::Broker), pubsub, 1);
-    let wants = if pubsub == 1 {
-        "one link to a pub/sub broker, as it propagates by pub/sub"
-    } else {
-        "at most one link to a pub/sub broker"
-    };
-    c.roles.push(broker.wanting(wants, "bus"));
-    let shared = u32::from(spec.sessions == SessionStore::Shared);
-    let cache = Role::new("sessions", Target::Only(Serves::SessionCache), shared, 1);
-    let wants = "one session cache link with `sessions: shared` (at most one otherwise)";
-    c.roles.push(cache.wanting(wants, "sessions"));
-    let store = if spec.propagation == Propagation::Notify { LISTENING } else { "store" };
-    c.roles.push(Role::new(store, Target::Requests, 1, 1).wanting("one link to its store", "db"));
-    c.faults.push(FaultKind::Crash);
-    c
-}
-
-/// Builds one app server instance over its links.
-pub fn build(spec: &AppServerSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
-    let data = ctx.link("store").or(ctx.link(LISTENING));
-    let data = data.ok_or("an app server needs a store link")?;
-    let links = AppLinks { data, bus: ctx.link("broker"), cache: ctx.link("sessions") };
-    let token_ttl = ctx.scenario.clients.auth.map(|auth| auth.token_ttl);
-    Ok(BuiltIn::AppServer(Box::new(AppServer::new(spec, links).with_token_ttl(token_ttl))))
 }

@@ -9,15 +9,69 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use serde::Deserialize;
+
 use super::Component;
 use super::env::Env;
-use super::kinds::BuildContext;
+use super::kinds::BuiltIn;
+use super::kinds::{BuildContext, KindFile};
 use super::message::{Msg, Request, Status};
-use super::world::BuiltIn;
 use crate::check::{Invocation, OpKind, Outcome, Purpose, Sighting, VersionId};
 use crate::engine::{Dist, SimDuration, SimTime};
-use crate::model::AsyncJobsSpec;
-use crate::model::contract::{Contract, Serves};
+use crate::model::contract::{Contract, KindSpec, Serves};
+use crate::model::shape::{Problems, RawDist, WORKERS_MAX};
+
+// The kind: its file shape, validation, contract and build.
+
+/// Async job queue parameters.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "AsyncJobs")]
+pub struct RawAsyncJobs {
+    /// Jobs run at once.
+    #[serde(default = "crate::model::shape::one")]
+    pub workers: u32,
+    /// Time one job takes.
+    pub duration: RawDist,
+}
+
+/// Async job queue parameters.
+#[derive(Debug, Clone)]
+pub struct AsyncJobsSpec {
+    /// Jobs run at once.
+    pub workers: u32,
+    /// Time one job takes.
+    pub duration: Dist,
+}
+
+impl KindFile for RawAsyncJobs {
+    type Spec = AsyncJobsSpec;
+
+    fn validate(&self, c: &mut Problems) -> AsyncJobsSpec {
+        let j = self;
+        let at = |field: &'static str| [field];
+        if j.workers == 0 || j.workers > WORKERS_MAX {
+            let msg = format!("`workers` must be between 1 and {WORKERS_MAX}, found {}", j.workers);
+            c.error(&at("workers"), msg, None);
+        }
+        AsyncJobsSpec { workers: j.workers, duration: c.dist(&at("duration"), &j.duration) }
+    }
+
+    /// Builds the queue.
+    fn build(spec: &AsyncJobsSpec, _ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
+        Ok(BuiltIn::AsyncJobs(AsyncJobs::new(spec)))
+    }
+}
+
+impl KindSpec for AsyncJobsSpec {
+    /// A job queue runs its jobs itself.
+    fn contract(&self) -> Contract {
+        let mut c = Contract::new("job queue", Serves::JobQueue);
+        c.alone = "runs its jobs itself";
+        c
+    }
+}
+
+// The component.
 
 /// A job queue in front of a store.
 #[derive(Debug)]
@@ -92,16 +146,4 @@ impl Component for AsyncJobs {
             other => panic!("job queue got unexpected {}", other.kind_name()),
         }
     }
-}
-
-/// A job queue runs its jobs itself.
-pub fn contract(_spec: &AsyncJobsSpec) -> Contract {
-    let mut c = Contract::new("job queue", Serves::JobQueue);
-    c.alone = "runs its jobs itself";
-    c
-}
-
-/// Builds the queue.
-pub fn build(spec: &AsyncJobsSpec, _ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
-    Ok(BuiltIn::AsyncJobs(AsyncJobs::new(spec)))
 }

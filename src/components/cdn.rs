@@ -15,15 +15,125 @@
 
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
+
 use super::Component;
 use super::env::Env;
-use super::kinds::BuildContext;
+use super::kinds::BuiltIn;
+use super::kinds::{BuildContext, KindFile};
 use super::message::{Msg, RETURN_LOST, Reply, Request, Status};
-use super::world::BuiltIn;
 use crate::check::{OpId, Purpose, Sighting, VersionId};
 use crate::engine::{ComponentId, LinkId, SimDuration, SimTime};
-use crate::model::contract::{Contract, Role, Serves, Target};
-use crate::model::{CdnKey, CdnMode, CdnSpec};
+use crate::model::contract::{Contract, KindSpec, Role, Serves, Target};
+use crate::model::shape::{Dur, Problems};
+
+// The kind: its file shape, validation, contract and build.
+
+/// CDN parameters.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Cdn")]
+pub struct RawCdn {
+    /// How long a stored answer is served.
+    pub ttl: Dur,
+    /// `cache` (the default), `revalidate` or `no_store`.
+    #[serde(default)]
+    pub mode: RawCdnMode,
+    /// `url` (the default) or `tenant`.
+    #[serde(default)]
+    pub key: RawCdnKey,
+}
+
+/// Whether and how a CDN stores answers.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[serde(rename = "mode")]
+pub enum RawCdnMode {
+    /// Serve until the TTL, then fetch.
+    #[default]
+    Cache,
+    /// Serve until the TTL, then revalidate with an ETag.
+    Revalidate,
+    /// Store nothing.
+    NoStore,
+}
+
+/// What a CDN files an answer under.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[serde(rename = "key")]
+pub enum RawCdnKey {
+    /// The URL alone.
+    #[default]
+    Url,
+    /// The URL and the caller's organisation.
+    Tenant,
+}
+
+/// CDN parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CdnSpec {
+    /// How long a stored answer is served.
+    pub ttl: crate::engine::SimDuration,
+    /// Whether and how answers are stored.
+    pub mode: CdnMode,
+    /// What answers are filed under.
+    pub key: CdnKey,
+}
+
+/// Whether and how a CDN stores answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CdnMode {
+    /// Serve until `ttl` old, then fetch anew.
+    Cache,
+    /// Serve until `ttl` old, then ask the origin whether it changed (ETag).
+    Revalidate,
+    /// Store nothing (`Cache-Control: no-store`).
+    NoStore,
+}
+
+/// What a CDN files an answer under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CdnKey {
+    /// The URL alone.
+    Url,
+    /// The URL and the caller's organisation.
+    Tenant,
+}
+
+impl KindFile for RawCdn {
+    type Spec = CdnSpec;
+
+    fn validate(&self, _: &mut Problems) -> CdnSpec {
+        let mode = match self.mode {
+            RawCdnMode::Cache => CdnMode::Cache,
+            RawCdnMode::Revalidate => CdnMode::Revalidate,
+            RawCdnMode::NoStore => CdnMode::NoStore,
+        };
+        let key = match self.key {
+            RawCdnKey::Url => CdnKey::Url,
+            RawCdnKey::Tenant => CdnKey::Tenant,
+        };
+        CdnSpec { ttl: self.ttl.0, mode, key }
+    }
+
+    /// Builds the CDN in front of its origin.
+    fn build(spec: &CdnSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
+        let origin = ctx.link("origin").ok_or("a CDN needs a link to its origin")?;
+        Ok(BuiltIn::Cdn(Cdn::new(spec, origin, ctx.scenario.clients.key_orgs())))
+    }
+}
+
+impl KindSpec for CdnSpec {
+    /// A CDN forwards what it does not hold to exactly one origin.
+    fn contract(&self) -> Contract {
+        let mut c = Contract::new("CDN", Serves::Forwards);
+        let origin = Role::new("origin", Target::Requests, 1, 1);
+        c.roles.push(origin.wanting("exactly one link to its origin", "lb"));
+        c
+    }
+}
+
+// The component.
 
 /// What a cached answer is filed under: the URL (a document's, or the list's) and,
 /// with `key: tenant`, the caller's organisation.
@@ -165,18 +275,4 @@ impl Component for Cdn {
             other => panic!("cdn got unexpected {}", other.kind_name()),
         }
     }
-}
-
-/// A CDN forwards what it does not hold to exactly one origin.
-pub fn contract(_spec: &CdnSpec) -> Contract {
-    let mut c = Contract::new("CDN", Serves::Forwards);
-    let origin = Role::new("origin", Target::Requests, 1, 1);
-    c.roles.push(origin.wanting("exactly one link to its origin", "lb"));
-    c
-}
-
-/// Builds the CDN in front of its origin.
-pub fn build(spec: &CdnSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
-    let origin = ctx.link("origin").ok_or("a CDN needs a link to its origin")?;
-    Ok(BuiltIn::Cdn(Cdn::new(spec, origin, ctx.scenario.clients.key_orgs())))
 }

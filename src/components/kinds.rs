@@ -1,74 +1,157 @@
 //! The table of component kinds, and the loops over it.
 //!
-//! Each kind's file declares its `contract` (instances, what it serves, the roles of the
-//! links it initiates, the faults it takes) and how an instance is `build`t from its
-//! spec and the links of each role. `contract` and `build` below are the one place that
-//! maps a model entry to its kind's file; link checks, wiring and fault targets are
-//! generic loops over contracts.
+//! Each kind's file holds everything about it: its file shape (a serde struct that
+//! implements `KindFile`), its validation into a spec, its `contract` (instances, what
+//! it serves, the roles of the links it initiates, the faults it takes), how an instance
+//! is built from the spec and the links of each role, and what the instance adds to the
+//! summary (`Component::counts`, `loads`, `end_state`). The `kinds!` table below names
+//! every kind once; link checks, wiring and fault targets are loops over contracts.
+//!
+//! To add a kind: write `components/<kind>.rs` with its raw struct, spec, `KindFile`
+//! and `KindSpec` impls and its actor, add a variant to `BuiltIn` (`world.rs`) and
+//! `each_variant!`, and add one line to the table.
 
-use super::registry::Registry;
-use super::world::BuiltIn;
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use super::Component;
+use super::capacity::Load;
+use super::env::Env;
+use super::message::Msg;
+use super::registry::{self, Registry};
 use super::{
-    app_server, async_jobs, cdn, load_balancer, pubsub, sentinel, session_cache, store,
-    stream_server,
+    app_server, async_jobs, attacker, cdn, client, fault_driver, load_balancer, pubsub, sentinel,
+    session_cache, store, stream_server,
 };
-use crate::engine::LinkId;
+use crate::check::StoreEnd;
+use crate::engine::{LinkId, SimTime};
 use crate::model::architecture::CLIENTS;
-use crate::model::contract::{Contract, FaultKind, Role, Serves, Target};
-use crate::model::{ComponentKind, ComponentSpec, CustomSpec, Endpoint, Model, Scenario};
+use crate::model::contract::{Contract, FaultKind, KindSpec, Serves};
+use crate::model::shape::Problems;
+use crate::model::{ComponentSpec, Endpoint, Model, Scenario};
 
-/// What a model entry declares, by its kind's file.
-pub fn contract(spec: &ComponentSpec) -> Contract {
-    match &spec.kind {
-        ComponentKind::LoadBalancer(s) => load_balancer::contract(s),
-        ComponentKind::Store(s) => store::contract(s),
-        ComponentKind::Sentinel(s) => sentinel::contract(s),
-        ComponentKind::StreamServer(s) => stream_server::contract(s),
-        ComponentKind::AsyncJobs(s) => async_jobs::contract(s),
-        ComponentKind::AppServer(s) => app_server::contract(s),
-        ComponentKind::PubSub(s) => pubsub::contract(s),
-        ComponentKind::SessionCache(s) => session_cache::contract(s),
-        ComponentKind::Cdn(s) => cdn::contract(s),
-        ComponentKind::Custom(s) => custom_contract(s),
-    }
+/// A kind's file shape: what a model file says of one entry of the kind. Its file
+/// declares it; the table below lists it once.
+pub trait KindFile {
+    /// The validated spec it becomes.
+    type Spec: KindSpec;
+    /// Checks what the entry means, reporting problems at paths under the entry.
+    fn validate(&self, problems: &mut Problems) -> Self::Spec;
+    /// Builds one instance of an entry of this kind.
+    fn build(spec: &Self::Spec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String>;
 }
 
-/// Builds one instance of a model entry, by its kind's file.
-pub fn build(spec: &ComponentSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
-    match &spec.kind {
-        ComponentKind::LoadBalancer(s) => load_balancer::build(s, ctx),
-        ComponentKind::Store(s) => store::build(s, ctx),
-        ComponentKind::Sentinel(s) => sentinel::build(s, ctx),
-        ComponentKind::StreamServer(s) => stream_server::build(s, ctx),
-        ComponentKind::AsyncJobs(s) => async_jobs::build(s, ctx),
-        ComponentKind::AppServer(s) => app_server::build(s, ctx),
-        ComponentKind::PubSub(s) => pubsub::build(s, ctx),
-        ComponentKind::SessionCache(s) => session_cache::build(s, ctx),
-        ComponentKind::Cdn(s) => cdn::build(s, ctx),
-        ComponentKind::Custom(s) => custom_build(s, ctx),
-    }
-}
-
-/// A registered kind: it may link to anything, serves reads and writes, and takes
-/// crashes (its `on_message` sees `Fault::Crash` and `Fault::Restart`).
-fn custom_contract(_spec: &CustomSpec) -> Contract {
-    let mut c = Contract::new("custom component", Serves::Data);
-    c.roles.push(Role::new("any", Target::Any, 0, u32::MAX).wanting("any links", "db"));
-    c.faults.push(FaultKind::Crash);
-    c
-}
-
-fn custom_build(spec: &CustomSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
-    let factory = ctx
-        .registry
-        .get(&spec.kind)
-        .ok_or_else(|| format!("no custom component kind `{}`", spec.kind))?;
-    let wiring = super::Wiring {
-        name: ctx.name.to_string(),
-        outgoing: ctx.links("any").to_vec(),
-        seed: ctx.scenario.seed,
+/// The table: one line per kind (as model files name it, its file shape, the actor an
+/// instance is), then the actors no model entry declares. It makes `RawComponent` (the
+/// file's component enum), `build`, and `BuiltIn` with its `Component` dispatch.
+macro_rules! kinds {
+    (@each $self:expr, [$($variant:ident)*], $c:ident => $body:expr) => {
+        match $self {
+            $(BuiltIn::$variant($c) => $body,)*
+        }
     };
-    Ok(BuiltIn::Custom(factory(spec, &wiring)?))
+    (
+        kinds { $($(#[$doc:meta])* $name:ident($raw:ty) => $actor:ty,)* }
+        others { $($(#[$odoc:meta])* $other:ident($otype:ty),)* }
+    ) => {
+        /// A component declaration: one variant per kind, named as model files write it.
+        #[derive(Debug, Clone, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[serde(rename = "component")]
+        pub enum RawComponent {
+            $($(#[$doc])* $name($raw),)*
+        }
+
+        impl RawComponent {
+            /// Validates the entry into its kind's spec.
+            pub fn validate(&self, problems: &mut Problems) -> Arc<dyn KindSpec> {
+                match self {
+                    $(RawComponent::$name(raw) => Arc::new(raw.validate(problems)),)*
+                }
+            }
+        }
+
+        /// Builds one instance of a model entry, by its kind's file.
+        pub fn build(spec: &ComponentSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
+            $(if let Some(s) = spec.spec::<<$raw as KindFile>::Spec>() {
+                return <$raw as KindFile>::build(s, ctx);
+            })*
+            Err(format!("`{}` is of a kind the table does not list", spec.name))
+        }
+
+        /// A component instance, dispatched by `match` (the hot loop's only dispatch).
+        pub enum BuiltIn {
+            $($(#[$doc])* $name($actor),)*
+            $($(#[$odoc])* $other($otype),)*
+        }
+
+        impl Component for BuiltIn {
+            fn start(&mut self, env: &mut Env<'_>) {
+                kinds!(@each self, [$($name)* $($other)*], c => c.start(env))
+            }
+
+            #[inline]
+            fn on_message(&mut self, msg: Msg, env: &mut Env<'_>) {
+                kinds!(@each self, [$($name)* $($other)*], c => c.on_message(msg, env))
+            }
+
+            fn end_state(&self, id: u32) -> Option<StoreEnd> {
+                kinds!(@each self, [$($name)* $($other)*], c => c.end_state(id))
+            }
+
+            fn is_up(&self) -> bool {
+                kinds!(@each self, [$($name)* $($other)*], c => c.is_up())
+            }
+
+            fn counts(&self) -> Vec<(&'static str, u64)> {
+                kinds!(@each self, [$($name)* $($other)*], c => c.counts())
+            }
+
+            fn loads(&self, now: SimTime) -> Vec<(String, Load)> {
+                kinds!(@each self, [$($name)* $($other)*], c => c.loads(now))
+            }
+        }
+    };
+}
+
+kinds! {
+    kinds {
+        /// `LoadBalancer(policy: round_robin)`.
+        LoadBalancer(load_balancer::RawLoadBalancer) => load_balancer::LoadBalancer,
+        /// `Store(replicas: 2, replication: (lag: exp("2s")), reads: any_replica)` (boxed:
+        /// stores are few and large, and every instance takes the largest variant's size).
+        Store(store::RawStore) => Box<store::Store>,
+        /// `Sentinel(prepare: exp("70ms"), finalize: exp("60ms"), limits: [...])`.
+        Sentinel(sentinel::RawSentinel) => sentinel::Sentinel,
+        /// `StreamServer(first_byte: normal(mean: "1s", sd: "150ms"), chunks: 40, ...)`.
+        StreamServer(stream_server::RawStreamServer) => stream_server::StreamServer,
+        /// `AsyncJobs(workers: 2, duration: exp("2s"))`.
+        AsyncJobs(async_jobs::RawAsyncJobs) => async_jobs::AsyncJobs,
+        /// `AppServer(count: 4, propagation: poll(every: "2s"))` (boxed, like a store).
+        AppServer(app_server::RawAppServer) => Box<app_server::AppServer>,
+        /// `PubSub(fanout: exp("1ms"))`.
+        PubSub(pubsub::RawPubSub) => pubsub::PubSub,
+        /// `SessionCache(replicas: 1, failover: "5s")`.
+        SessionCache(session_cache::RawSessionCache) => session_cache::SessionCache,
+        /// `Cdn(ttl: "5m", mode: cache, key: url)`.
+        Cdn(cdn::RawCdn) => cdn::Cdn,
+        /// `Custom(kind: "my_cache", params: {"ttl": "5m"})`: a registered kind.
+        Custom(registry::RawCustom) => Box<dyn Component>,
+    }
+    others {
+        /// A simulated user.
+        Client(client::Client),
+        /// The holder of stolen tokens.
+        Attacker(attacker::Attacker),
+        /// The fault schedule.
+        Faults(fault_driver::FaultDriver),
+    }
+}
+
+/// What a model entry declares.
+pub fn contract(spec: &ComponentSpec) -> Contract {
+    spec.contract()
 }
 
 /// What a kind's `build` gets besides its spec.

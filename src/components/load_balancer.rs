@@ -15,15 +15,103 @@
 //! request until it answers again. Connections already open stay where they are: the
 //! editor notices a dead server only when its own requests go unanswered.
 
+use serde::Deserialize;
+
 use super::Component;
 use super::env::Env;
-use super::kinds::BuildContext;
+use super::kinds::BuiltIn;
+use super::kinds::{BuildContext, KindFile};
 use super::message::Msg;
-use super::world::BuiltIn;
 use crate::check::Purpose;
 use crate::engine::{LinkId, SimDuration};
-use crate::model::contract::{Contract, Role, Serves, Target};
-use crate::model::{LoadBalancerPolicy, LoadBalancerSpec};
+use crate::model::contract::{Contract, KindSpec, Role, Serves, Target};
+use crate::model::shape::{Dur, Problems};
+
+// The kind: its file shape, validation, contract and build.
+
+/// Load balancer parameters.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "LoadBalancer")]
+pub struct RawLoadBalancer {
+    /// How to pick a downstream.
+    #[serde(default)]
+    pub policy: RawPolicy,
+    /// Probe interval: `health_check: "5s"`.
+    #[serde(default)]
+    pub health_check: Option<Dur>,
+}
+
+/// Load balancer policies.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[serde(rename = "policy")]
+pub enum RawPolicy {
+    /// Each downstream in turn.
+    #[default]
+    RoundRobin,
+    /// Back to the downstream the client last used.
+    Sticky,
+    /// The downstream with the fewest open connections.
+    LeastConnections,
+}
+
+/// Load balancer parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadBalancerSpec {
+    /// How the next downstream is chosen.
+    pub policy: LoadBalancerPolicy,
+    /// Probe each downstream this often and send nothing new to one that missed its
+    /// last probe; `None`: no health checks.
+    pub health_check: Option<crate::engine::SimDuration>,
+}
+
+/// How a load balancer picks a downstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadBalancerPolicy {
+    /// Each downstream in turn.
+    RoundRobin,
+    /// Session affinity: a client goes back to the downstream it last used.
+    Sticky,
+    /// A new connection goes to the downstream with the fewest open connections.
+    LeastConnections,
+}
+
+impl KindFile for RawLoadBalancer {
+    type Spec = LoadBalancerSpec;
+
+    fn validate(&self, c: &mut Problems) -> LoadBalancerSpec {
+        let lb = self;
+        if lb.health_check.is_some_and(|d| d.0 == SimDuration::ZERO) {
+            let msg = "`health_check` must be above 0".to_string();
+            c.error(&["health_check"], msg, Some(r#"e.g. "5s""#.into()));
+        }
+        LoadBalancerSpec {
+            policy: match lb.policy {
+                RawPolicy::RoundRobin => LoadBalancerPolicy::RoundRobin,
+                RawPolicy::Sticky => LoadBalancerPolicy::Sticky,
+                RawPolicy::LeastConnections => LoadBalancerPolicy::LeastConnections,
+            },
+            health_check: lb.health_check.map(|d| d.0),
+        }
+    }
+
+    /// Builds the balancer over its downstream links.
+    fn build(spec: &LoadBalancerSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
+        Ok(BuiltIn::LoadBalancer(LoadBalancer::new(spec, ctx.links("downstream").to_vec())))
+    }
+}
+
+impl KindSpec for LoadBalancerSpec {
+    /// A load balancer forwards to one or more downstreams that answer requests.
+    fn contract(&self) -> Contract {
+        let mut c = Contract::new("load balancer", Serves::Forwards);
+        let downstream = Role::new("downstream", Target::Requests, 1, u32::MAX);
+        c.roles.push(downstream.wanting("a link to send requests on", "api"));
+        c
+    }
+}
+
+// The component.
 
 /// Probing state of the downstreams.
 #[derive(Debug)]
@@ -200,19 +288,6 @@ impl Component for LoadBalancer {
         request.via = link;
         env.send(link, Msg::Request(request));
     }
-}
-
-/// A load balancer forwards to one or more downstreams that answer requests.
-pub fn contract(_spec: &LoadBalancerSpec) -> Contract {
-    let mut c = Contract::new("load balancer", Serves::Forwards);
-    let downstream = Role::new("downstream", Target::Requests, 1, u32::MAX);
-    c.roles.push(downstream.wanting("a link to send requests on", "api"));
-    c
-}
-
-/// Builds the balancer over its downstream links.
-pub fn build(spec: &LoadBalancerSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
-    Ok(BuiltIn::LoadBalancer(LoadBalancer::new(spec, ctx.links("downstream").to_vec())))
 }
 
 #[cfg(test)]

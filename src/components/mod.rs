@@ -36,15 +36,16 @@ pub use cdn::Cdn;
 pub use client::Client;
 pub use env::Env;
 pub use fault_driver::FaultDriver;
+pub use kinds::BuiltIn;
 pub use load_balancer::LoadBalancer;
 pub use message::{Fault, Msg, Reply, Request, Status};
 pub use pubsub::PubSub;
-pub use registry::{Factory, Registry, Wiring};
+pub use registry::{CustomSpec, Factory, Registry, Wiring};
 pub use sentinel::{GateCounts, Sentinel};
 pub use session_cache::SessionCache;
 pub use store::Store;
 pub use stream_server::StreamServer;
-pub use world::{BuiltIn, World};
+pub use world::World;
 
 /// An actor in the simulated architecture.
 ///

@@ -3,14 +3,61 @@
 //! own link. While crashed it drops what is published: servers learn nothing of each
 //! other's edits until it is back, and nothing published meanwhile is replayed.
 
+use serde::Deserialize;
+
 use super::Component;
 use super::env::Env;
-use super::kinds::BuildContext;
+use super::kinds::BuiltIn;
+use super::kinds::{BuildContext, KindFile};
 use super::message::{Fault, Msg};
-use super::world::BuiltIn;
 use crate::engine::{Dist, LinkId, SimDuration};
-use crate::model::PubSubSpec;
-use crate::model::contract::{Contract, FaultKind, Serves};
+use crate::model::contract::{Contract, FaultKind, KindSpec, Serves};
+use crate::model::shape::{Problems, RawDist};
+
+// The kind: its file shape, validation, contract and build.
+
+/// Pub/sub broker parameters.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "PubSub")]
+pub struct RawPubSub {
+    /// Time inside the broker before a message goes out to the subscribers.
+    #[serde(default)]
+    pub fanout: Option<RawDist>,
+}
+
+/// Pub/sub broker parameters.
+#[derive(Debug, Clone)]
+pub struct PubSubSpec {
+    /// Time inside the broker before a message goes out.
+    pub fanout: Dist,
+}
+
+impl KindFile for RawPubSub {
+    type Spec = PubSubSpec;
+
+    fn validate(&self, c: &mut Problems) -> PubSubSpec {
+        let fanout = self.fanout.as_ref().map_or(Dist::constant(0), |d| c.dist(&["fanout"], d));
+        PubSubSpec { fanout }
+    }
+
+    /// Builds the broker; every link into it is a subscriber's.
+    fn build(spec: &PubSubSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
+        let subscribers = ctx.incoming.iter().map(|&(link, _)| link).collect();
+        Ok(BuiltIn::PubSub(PubSub::new(spec, subscribers)))
+    }
+}
+
+impl KindSpec for PubSubSpec {
+    /// A broker answers over its app servers' links, and can crash.
+    fn contract(&self) -> Contract {
+        let mut c = Contract::new("broker", Serves::Broker);
+        c.alone = "answers over its app servers' links";
+        c.faults.push(FaultKind::Crash);
+        c
+    }
+}
+
+// The component.
 
 /// A fan-out broker.
 #[derive(Debug)]
@@ -67,18 +114,4 @@ impl Component for PubSub {
             other => panic!("pub/sub broker got unexpected {}", other.kind_name()),
         }
     }
-}
-
-/// A broker answers over its app servers' links, and can crash.
-pub fn contract(_spec: &PubSubSpec) -> Contract {
-    let mut c = Contract::new("broker", Serves::Broker);
-    c.alone = "answers over its app servers' links";
-    c.faults.push(FaultKind::Crash);
-    c
-}
-
-/// Builds the broker; every link into it is a subscriber's.
-pub fn build(spec: &PubSubSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
-    let subscribers = ctx.incoming.iter().map(|&(link, _)| link).collect();
-    Ok(BuiltIn::PubSub(PubSub::new(spec, subscribers)))
 }

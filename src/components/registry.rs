@@ -5,9 +5,14 @@
 
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
+
 use super::Component;
+use super::kinds::BuiltIn;
+use super::kinds::{BuildContext, KindFile};
 use crate::engine::LinkId;
-use crate::model::CustomSpec;
+use crate::model::contract::{Contract, FaultKind, KindSpec, Role, Serves, Target};
+use crate::model::shape::Problems;
 
 /// How a custom component is wired into the world when it is built.
 #[derive(Debug, Clone)]
@@ -56,4 +61,66 @@ impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list().entries(self.factories.keys()).finish()
     }
+}
+
+// The kind: its file shape, validation, contract and build.
+
+/// A user-defined component.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Custom")]
+pub struct RawCustom {
+    /// The registered kind.
+    pub kind: String,
+    /// Free-form parameters.
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
+}
+
+/// A user-provided component: its registered kind and free-form parameters.
+#[derive(Debug, Clone)]
+pub struct CustomSpec {
+    /// The kind name it was registered under.
+    pub kind: String,
+    /// Parameters, as written.
+    pub params: BTreeMap<String, String>,
+}
+
+impl KindFile for RawCustom {
+    type Spec = CustomSpec;
+
+    fn validate(&self, _: &mut Problems) -> CustomSpec {
+        CustomSpec { kind: self.kind.clone(), params: self.params.clone() }
+    }
+
+    fn build(spec: &CustomSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
+        custom_build(spec, ctx)
+    }
+}
+
+/// A registered kind: it may link to anything, serves reads and writes, and takes
+/// crashes (its `on_message` sees `Fault::Crash` and `Fault::Restart`).
+impl KindSpec for CustomSpec {
+    fn contract(&self) -> Contract {
+        custom_contract()
+    }
+}
+
+fn custom_contract() -> Contract {
+    let mut c = Contract::new("custom component", Serves::Data);
+    c.roles.push(Role::new("any", Target::Any, 0, u32::MAX).wanting("any links", "db"));
+    c.faults.push(FaultKind::Crash);
+    c
+}
+
+fn custom_build(spec: &CustomSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
+    let factory = ctx
+        .registry
+        .get(&spec.kind)
+        .ok_or_else(|| format!("no custom component kind `{}`", spec.kind))?;
+    let wiring = Wiring {
+        name: ctx.name.to_string(),
+        outgoing: ctx.links("any").to_vec(),
+        seed: ctx.scenario.seed,
+    };
+    Ok(BuiltIn::Custom(factory(spec, &wiring)?))
 }

@@ -9,15 +9,120 @@
 
 use std::collections::VecDeque;
 
+use serde::Deserialize;
+
 use super::Component;
 use super::env::Env;
-use super::kinds::BuildContext;
+use super::kinds::BuiltIn;
+use super::kinds::{BuildContext, KindFile};
 use super::message::{Msg, Request, Status};
-use super::world::BuiltIn;
 use crate::check::{Purpose, VersionId};
 use crate::engine::{Dist, SimDuration, SimTime};
-use crate::model::contract::{Contract, Serves};
-use crate::model::{SentinelSpec, UsageLimit};
+use crate::model::contract::{Contract, KindSpec, Serves};
+use crate::model::shape::{Dur, Problems, RawDist};
+
+// The kind: its file shape, validation, contract and build.
+
+/// Most messages a usage window may allow (each client keeps that many times).
+pub const WINDOW_MESSAGES_MAX: u32 = 100_000;
+
+/// Sentinel gate parameters.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Sentinel")]
+pub struct RawSentinel {
+    /// Time to answer a `prepare`.
+    pub prepare: RawDist,
+    /// Time to answer a `finalize`.
+    pub finalize: RawDist,
+    /// Probability that a `prepare` is refused by policy.
+    #[serde(default)]
+    pub reject: f64,
+    /// `[(window: "5h", messages: 40), (window: "7d", messages: 200)]`.
+    #[serde(default)]
+    pub limits: Vec<RawLimit>,
+}
+
+/// A usage window.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, rename = "limit")]
+pub struct RawLimit {
+    /// The sliding window.
+    pub window: Dur,
+    /// Actions allowed within it.
+    pub messages: u32,
+}
+
+/// Sentinel gate parameters.
+#[derive(Debug, Clone)]
+pub struct SentinelSpec {
+    /// Time the gate takes to answer a `prepare`.
+    pub prepare: Dist,
+    /// Time the gate takes to answer a `finalize`.
+    pub finalize: Dist,
+    /// Probability that a `prepare` is refused by policy.
+    pub reject: f64,
+    /// Usage windows: at most `messages` actions per client in any `window`.
+    pub limits: Vec<UsageLimit>,
+}
+
+/// One usage window of a gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UsageLimit {
+    /// The sliding window.
+    pub window: crate::engine::SimDuration,
+    /// Actions allowed within it.
+    pub messages: u32,
+}
+
+impl KindFile for RawSentinel {
+    type Spec = SentinelSpec;
+
+    fn validate(&self, c: &mut Problems) -> SentinelSpec {
+        let g = self;
+        let at = |field: &'static str| [field];
+        c.probability(&at("reject"), "`reject`", g.reject);
+        for (i, l) in g.limits.iter().enumerate() {
+            let index = i.to_string();
+            let path = ["limits", index.as_str()];
+            if l.window.0 == SimDuration::ZERO
+                || l.messages == 0
+                || l.messages > WINDOW_MESSAGES_MAX
+            {
+                let msg = format!(
+                    "a usage window needs a window above 0 and 1 to {WINDOW_MESSAGES_MAX} messages, \
+                     found {} messages per {}",
+                    l.messages,
+                    crate::engine::time::format_span(l.window.0.as_nanos())
+                );
+                c.error(&path, msg, Some(r#"e.g. (window: "5h", messages: 40)"#.into()));
+            }
+        }
+        SentinelSpec {
+            prepare: c.dist(&at("prepare"), &g.prepare),
+            finalize: c.dist(&at("finalize"), &g.finalize),
+            reject: g.reject,
+            limits: g
+                .limits
+                .iter()
+                .map(|l| UsageLimit { window: l.window.0, messages: l.messages })
+                .collect(),
+        }
+    }
+
+    /// Builds the gate.
+    fn build(spec: &SentinelSpec, _ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
+        Ok(BuiltIn::Sentinel(Sentinel::new(spec)))
+    }
+}
+
+impl KindSpec for SentinelSpec {
+    /// A gate answers the clients' `prepare` and `finalize` itself, beside their entry.
+    fn contract(&self) -> Contract {
+        Contract::new("sentinel", Serves::Gate)
+    }
+}
+
+// The component.
 
 /// What a gate did over a run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -119,16 +224,6 @@ impl Component for Sentinel {
             other => panic!("sentinel got unexpected {}", other.kind_name()),
         }
     }
-}
-
-/// A gate answers the clients' `prepare` and `finalize` itself, beside their entry.
-pub fn contract(_spec: &SentinelSpec) -> Contract {
-    Contract::new("sentinel", Serves::Gate)
-}
-
-/// Builds the gate.
-pub fn build(spec: &SentinelSpec, _ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
-    Ok(BuiltIn::Sentinel(Sentinel::new(spec)))
 }
 
 #[cfg(test)]

@@ -10,15 +10,67 @@
 
 use std::collections::BTreeSet;
 
+use serde::Deserialize;
+
 use super::Component;
 use super::env::Env;
-use super::kinds::BuildContext;
+use super::kinds::BuiltIn;
+use super::kinds::{BuildContext, KindFile};
 use super::message::{Fault, Msg, Request, Status};
-use super::world::BuiltIn;
 use crate::check::{Purpose, VersionId};
 use crate::engine::SimDuration;
-use crate::model::SessionCacheSpec;
-use crate::model::contract::{Contract, FaultKind, Serves};
+use crate::model::contract::{Contract, FaultKind, KindSpec, Serves};
+use crate::model::shape::{Dur, Problems};
+
+// The kind: its file shape, validation, contract and build.
+
+/// Session cache parameters.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "SessionCache")]
+pub struct RawSessionCache {
+    /// Replicas that take over when the cache crashes.
+    #[serde(default)]
+    pub replicas: u32,
+    /// Time for a replica to take over.
+    #[serde(default)]
+    pub failover: Option<Dur>,
+}
+
+/// Session cache parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionCacheSpec {
+    /// Replicas kept in step with the cache (replication is taken as immediate:
+    /// sessions change rarely).
+    pub replicas: u32,
+    /// Time for a replica to take over once the cache crashes.
+    pub failover: crate::engine::SimDuration,
+}
+
+impl KindFile for RawSessionCache {
+    type Spec = SessionCacheSpec;
+
+    fn validate(&self, _: &mut Problems) -> SessionCacheSpec {
+        let failover = self.failover.map_or(SimDuration::ZERO, |d| d.0);
+        SessionCacheSpec { replicas: self.replicas, failover }
+    }
+
+    /// Builds the cache.
+    fn build(spec: &SessionCacheSpec, _ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
+        Ok(BuiltIn::SessionCache(SessionCache::new(spec)))
+    }
+}
+
+impl KindSpec for SessionCacheSpec {
+    /// A session cache answers its app servers, and can crash.
+    fn contract(&self) -> Contract {
+        let mut c = Contract::new("session cache", Serves::SessionCache);
+        c.alone = "answers its app servers";
+        c.faults.push(FaultKind::Crash);
+        c
+    }
+}
+
+// The component.
 
 /// A shared session cache.
 #[derive(Debug)]
@@ -123,17 +175,4 @@ impl Component for SessionCache {
             other => panic!("session cache got unexpected {}", other.kind_name()),
         }
     }
-}
-
-/// A session cache answers its app servers, and can crash.
-pub fn contract(_spec: &SessionCacheSpec) -> Contract {
-    let mut c = Contract::new("session cache", Serves::SessionCache);
-    c.alone = "answers its app servers";
-    c.faults.push(FaultKind::Crash);
-    c
-}
-
-/// Builds the cache.
-pub fn build(spec: &SessionCacheSpec, _ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
-    Ok(BuiltIn::SessionCache(SessionCache::new(spec)))
 }

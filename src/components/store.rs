@@ -17,18 +17,314 @@
 
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
+
 use super::Component;
 use super::capacity::{Capacity, Load};
 use super::env::Env;
-use super::kinds::BuildContext;
+use super::kinds::BuiltIn;
+use super::kinds::{BuildContext, KindFile};
 use super::message::{FLAG_IDEMPOTENT, FLAG_ON_HEAD, FLAG_TOKEN, Fault, Msg, Request, Status};
-use super::world::BuiltIn;
 use crate::check::{HeadCause, HeadMove, Histogram, OpKind, StoreEnd, VersionId};
 use crate::engine::{Dist, LinkId, SimDuration, SimTime, Stream};
-use crate::model::contract::{Contract, FaultKind, Serves};
-use crate::model::{
-    ClockSource, ConflictPolicy, Durability, Partition, Promote, ReadConsistency, StoreSpec,
-};
+use crate::model::contract::{Contract, FaultKind, KindSpec, Serves};
+use crate::model::shape::{Dur, Problems, RawCapacity, RawDist};
+use crate::model::{CapacitySpec, Promote};
+
+// The kind: its file shape, validation, contract and build.
+
+/// Most replicas a store may declare.
+pub const REPLICAS_MAX: u32 = 64;
+
+/// Most shards a store may have.
+pub const SHARDS_MAX: u32 = 256;
+
+/// Store parameters.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Store")]
+pub struct RawStore {
+    /// Number of read replicas.
+    #[serde(default)]
+    pub replicas: u32,
+    /// Replication settings.
+    #[serde(default)]
+    pub replication: RawReplication,
+    /// Where reads are served: `primary` or `any_replica`.
+    #[serde(default)]
+    pub reads: RawReads,
+    /// `overwrite(clock: server)` (the default), `overwrite(clock: client)`,
+    /// `version_check` or `merge`.
+    #[serde(default)]
+    pub conflict: RawConflict,
+    /// `wal` (the default) or `snapshot(every: "30s")`.
+    #[serde(default)]
+    pub durability: RawDurability,
+    /// `(workers: 8, service: exp("2ms"), queue: 1000)`: without it, requests are served
+    /// the moment they arrive.
+    #[serde(default)]
+    pub capacity: Option<RawCapacity>,
+    /// Primaries the keys are split over, each with its own capacity.
+    #[serde(default = "crate::model::shape::one")]
+    pub shards: u32,
+    /// `by_org` (the default) or `by_document`.
+    #[serde(default)]
+    pub partition: RawPartition,
+}
+
+/// How a sharded store maps keys to shards.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[serde(rename = "partition")]
+pub enum RawPartition {
+    /// All of an organisation's documents on one shard.
+    #[default]
+    ByOrg,
+    /// Each document on its own shard.
+    ByDocument,
+}
+
+/// Conflict policies.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename = "conflict")]
+pub enum RawConflict {
+    /// Last-write-wins on a clock.
+    Overwrite {
+        /// `server` or `client`.
+        #[serde(default)]
+        clock: RawClockSource,
+    },
+    /// Optimistic concurrency.
+    VersionCheck,
+    /// Keep both parents.
+    Merge,
+}
+
+impl Default for RawConflict {
+    fn default() -> Self {
+        RawConflict::Overwrite { clock: RawClockSource::Server }
+    }
+}
+
+/// Whose clock stamps last-write-wins versions.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[serde(rename = "clock")]
+pub enum RawClockSource {
+    /// The store's.
+    #[default]
+    Server,
+    /// The writer's.
+    Client,
+}
+
+/// What survives a crash.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename = "durability")]
+pub enum RawDurability {
+    /// A write-ahead log: everything acknowledged.
+    #[default]
+    Wal,
+    /// Periodic snapshots.
+    Snapshot {
+        /// Time between snapshots.
+        every: Dur,
+    },
+}
+
+/// Replication settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "replication")]
+pub struct RawReplication {
+    /// Delay from the primary's write to its arrival at a replica.
+    pub lag: RawDist,
+}
+
+impl Default for RawReplication {
+    fn default() -> Self {
+        RawReplication { lag: RawDist::Const(Dur(SimDuration::ZERO)) }
+    }
+}
+
+/// Read consistency settings.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[serde(rename = "reads")]
+pub enum RawReads {
+    /// Read from the primary.
+    #[default]
+    Primary,
+    /// Read from a random replica.
+    AnyReplica,
+}
+
+/// Store parameters: one primary, `replicas` asynchronous replicas.
+#[derive(Debug, Clone)]
+pub struct StoreSpec {
+    /// Number of read replicas.
+    pub replicas: u32,
+    /// Delay between a write on the primary and its arrival at each replica.
+    pub replication_lag: Dist,
+    /// Where reads are served.
+    pub reads: ReadConsistency,
+    /// How a write's parents are chosen, and whether it may be refused.
+    pub conflict: ConflictPolicy,
+    /// What survives a crash of the primary.
+    pub durability: Durability,
+    /// Workers and service time of the primary and of each replica; `None`: requests
+    /// are served the moment they arrive.
+    pub capacity: Option<CapacitySpec>,
+    /// Primaries the keys are split over (each with its own capacity).
+    pub shards: u32,
+    /// How keys map to shards.
+    pub partition: Partition,
+}
+
+/// How a sharded store maps documents to shards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Partition {
+    /// By the document's organisation: an organisation lives on one shard.
+    ByOrg,
+    /// By the document itself.
+    ByDocument,
+}
+
+/// How a store decides a new version's parents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictPolicy {
+    /// Last-write-wins: the parent is what the writer saw (anything it did not see is
+    /// orphaned), and the newer timestamp on this clock becomes the head.
+    Overwrite(ClockSource),
+    /// Optimistic concurrency: a write based on anything but the head is refused.
+    VersionCheck,
+    /// CRDT-like: the new version's parents are the head and what the writer saw.
+    Merge,
+}
+
+/// Whose clock stamps a last-write-wins version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockSource {
+    /// The writer's clock (with its skew and drift).
+    Client,
+    /// The store primary's clock.
+    Server,
+}
+
+/// What a store's primary keeps through a crash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Every acknowledged write is in a write-ahead log: nothing is lost.
+    Wal,
+    /// The table is saved every so often; a crash rolls back to the last save.
+    Snapshot {
+        /// Time between snapshots.
+        every: crate::engine::SimDuration,
+    },
+}
+
+/// Where a store serves reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadConsistency {
+    /// Always from the primary: never stale.
+    Primary,
+    /// From a replica chosen uniformly at random: may be stale.
+    AnyReplica,
+}
+
+impl KindFile for RawStore {
+    type Spec = StoreSpec;
+
+    fn validate(&self, c: &mut Problems) -> StoreSpec {
+        let s = self;
+        if s.replicas > REPLICAS_MAX {
+            let msg = format!("a store has at most {REPLICAS_MAX} replicas, found {}", s.replicas);
+            c.error(&["replicas"], msg, None);
+        }
+        let reads = match s.reads {
+            RawReads::Primary => ReadConsistency::Primary,
+            RawReads::AnyReplica => ReadConsistency::AnyReplica,
+        };
+        if reads == ReadConsistency::AnyReplica && s.replicas == 0 {
+            let msg = "`reads: any_replica` needs at least one replica, found `replicas: 0`".into();
+            let hint = Some("set `replicas` above 0, or use `reads: primary`".into());
+            c.error(&["reads"], msg, hint);
+        }
+        let lag = c.dist(&["replication", "lag"], &s.replication.lag);
+        let conflict = match s.conflict {
+            RawConflict::Overwrite { clock: RawClockSource::Server } => {
+                ConflictPolicy::Overwrite(ClockSource::Server)
+            }
+            RawConflict::Overwrite { clock: RawClockSource::Client } => {
+                ConflictPolicy::Overwrite(ClockSource::Client)
+            }
+            RawConflict::VersionCheck => ConflictPolicy::VersionCheck,
+            RawConflict::Merge => ConflictPolicy::Merge,
+        };
+        let durability = match s.durability {
+            RawDurability::Wal => Durability::Wal,
+            RawDurability::Snapshot { every } => {
+                if every.0 == SimDuration::ZERO {
+                    let msg = "snapshot `every` must be above 0".to_string();
+                    c.error(&["durability"], msg, None);
+                }
+                Durability::Snapshot { every: every.0 }
+            }
+        };
+        let capacity = s.capacity.as_ref().map(|x| c.capacity(&["capacity"], x));
+        if s.shards == 0 || s.shards > SHARDS_MAX {
+            let msg = format!("`shards` must be between 1 and {SHARDS_MAX}, found {}", s.shards);
+            c.error(&["shards"], msg, None);
+        }
+        let partition = match s.partition {
+            RawPartition::ByOrg => Partition::ByOrg,
+            RawPartition::ByDocument => Partition::ByDocument,
+        };
+        StoreSpec {
+            replicas: s.replicas,
+            replication_lag: lag,
+            reads,
+            conflict,
+            durability,
+            capacity,
+            shards: s.shards,
+            partition,
+        }
+    }
+
+    /// Builds the store; app servers that listen for commits are notified of each.
+    fn build(spec: &StoreSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
+        if spec.reads == ReadConsistency::AnyReplica && spec.replicas == 0 {
+            return Err(format!("store `{}` reads from replicas but has none", ctx.name));
+        }
+        let keys = ctx.scenario.clients.key_count();
+        let store = Store::new(ctx.name, spec, keys, ctx.scenario.seed)
+            .with_orgs(&ctx.scenario.clients.key_orgs());
+        let listening =
+            ctx.incoming.iter().filter(|(_, role)| *role == Some(super::app_server::LISTENING));
+        let listeners = listening.map(|&(link, _)| link).collect();
+        Ok(BuiltIn::Store(Box::new(store.with_listeners(listeners))))
+    }
+}
+
+impl KindSpec for StoreSpec {
+    /// A store answers requests itself. It can crash and have its clock jump; with replicas
+    /// it can also fail over and take lag spikes.
+    fn contract(&self) -> Contract {
+        let mut c = Contract::new("store", Serves::Data);
+        c.faults.extend([FaultKind::Crash, FaultKind::ClockJump]);
+        if self.replicas > 0 {
+            c.faults.extend([FaultKind::Failover, FaultKind::LagSpike]);
+        } else {
+            c.refusals.push((FaultKind::Failover, "it has no replica to promote".into()));
+            let why = "it has no replicas, so a lag spike would change nothing";
+            c.refusals.push((FaultKind::LagSpike, why.into()));
+        }
+        c
+    }
+}
+
+// The component.
 
 /// One replica's copy of the table and its replication stream.
 #[derive(Debug)]
@@ -528,30 +824,4 @@ impl Component for Store {
             other => panic!("store got unexpected {}", other.kind_name()),
         }
     }
-}
-
-/// A store answers requests itself. It can crash and have its clock jump; with replicas
-/// it can also fail over and take lag spikes.
-pub fn contract(spec: &StoreSpec) -> Contract {
-    let mut c = Contract::new("store", Serves::Data);
-    c.faults.extend([FaultKind::Crash, FaultKind::ClockJump]);
-    if spec.replicas > 0 {
-        c.faults.extend([FaultKind::Failover, FaultKind::LagSpike]);
-    } else {
-        c.refusals.push((FaultKind::Failover, "it has no replica to promote".into()));
-        let why = "it has no replicas, so a lag spike would change nothing";
-        c.refusals.push((FaultKind::LagSpike, why.into()));
-    }
-    c
-}
-
-/// Builds the store; app servers that listen for commits are notified of each.
-pub fn build(spec: &StoreSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
-    let keys = ctx.scenario.clients.key_count();
-    let store = Store::new(ctx.name, spec, keys, ctx.scenario.seed)
-        .with_orgs(&ctx.scenario.clients.key_orgs());
-    let listening =
-        ctx.incoming.iter().filter(|(_, role)| *role == Some(super::app_server::LISTENING));
-    let listeners = listening.map(|&(link, _)| link).collect();
-    Ok(BuiltIn::Store(Box::new(store.with_listeners(listeners))))
 }

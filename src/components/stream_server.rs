@@ -13,16 +13,92 @@
 
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
+
 use super::Component;
 use super::env::Env;
-use super::kinds::BuildContext;
+use super::kinds::BuiltIn;
+use super::kinds::{BuildContext, KindFile};
 use super::message::{FLAG_ON_HEAD, Msg, RETURN_LOST, Reply, Request, Status};
 use super::stream_status::{StreamBoard, StreamState};
-use super::world::BuiltIn;
 use crate::check::{Invocation, OpId, OpKind, Outcome, Purpose, Sighting, VersionId};
-use crate::engine::{ComponentId, LinkId, SimDuration, SimTime};
-use crate::model::StreamServerSpec;
-use crate::model::contract::{Contract, Role, Serves, Target};
+use crate::engine::{ComponentId, Dist, LinkId, SimDuration, SimTime};
+use crate::model::contract::{Contract, KindSpec, Role, Serves, Target};
+use crate::model::shape::{Problems, RawDist};
+
+// The kind: its file shape, validation, contract and build.
+
+/// Most chunks a streamed response may have.
+pub const CHUNKS_MAX: u32 = 100_000;
+
+/// Streaming app server parameters.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "StreamServer")]
+pub struct RawStreamServer {
+    /// Time to handle a conversation create.
+    #[serde(default)]
+    pub create: Option<RawDist>,
+    /// Time from a completion request to its first chunk.
+    pub first_byte: RawDist,
+    /// Chunks per response.
+    pub chunks: u32,
+    /// Time between chunks.
+    pub spacing: RawDist,
+}
+
+/// Streaming app server parameters.
+#[derive(Debug, Clone)]
+pub struct StreamServerSpec {
+    /// Time to handle a conversation create before it is written.
+    pub create: Dist,
+    /// Time from a completion request to its first chunk.
+    pub first_byte: Dist,
+    /// Chunks in one streamed response.
+    pub chunks: u32,
+    /// Time between two chunks.
+    pub spacing: Dist,
+}
+
+impl KindFile for RawStreamServer {
+    type Spec = StreamServerSpec;
+
+    fn validate(&self, c: &mut Problems) -> StreamServerSpec {
+        let x = self;
+        let at = |field: &'static str| [field];
+        if x.chunks == 0 || x.chunks > CHUNKS_MAX {
+            let msg = format!("`chunks` must be between 1 and {CHUNKS_MAX}, found {}", x.chunks);
+            c.error(&at("chunks"), msg, None);
+        }
+        StreamServerSpec {
+            create: x.create.as_ref().map_or(Dist::constant(0), |d| c.dist(&at("create"), d)),
+            first_byte: c.dist(&at("first_byte"), &x.first_byte),
+            chunks: x.chunks,
+            spacing: c.dist(&at("spacing"), &x.spacing),
+        }
+    }
+
+    /// Builds the server over its store link and its job queue, if any.
+    fn build(spec: &StreamServerSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
+        let data = ctx.link("store").ok_or("a stream server needs a store link")?;
+        Ok(BuiltIn::StreamServer(StreamServer::new(spec, data, ctx.link("jobs"))))
+    }
+}
+
+impl KindSpec for StreamServerSpec {
+    /// A stream server passes what it does not answer to one store, and may hand work to
+    /// one job queue.
+    fn contract(&self) -> Contract {
+        let mut c = Contract::new("stream server", Serves::Server);
+        let jobs = Role::new("jobs", Target::Only(Serves::JobQueue), 0, 1);
+        c.roles.push(jobs.wanting("at most one link to a job queue", "jobs"));
+        c.roles.push(
+            Role::new("store", Target::Requests, 1, 1).wanting("one link to its store", "db"),
+        );
+        c
+    }
+}
+
+// The component.
 
 /// How long the server waits for the store to persist a response before it gives up and
 /// ends the stream with an error.
@@ -260,20 +336,4 @@ impl Component for StreamServer {
             other => panic!("stream server got unexpected {}", other.kind_name()),
         }
     }
-}
-
-/// A stream server passes what it does not answer to one store, and may hand work to
-/// one job queue.
-pub fn contract(_spec: &StreamServerSpec) -> Contract {
-    let mut c = Contract::new("stream server", Serves::Server);
-    let jobs = Role::new("jobs", Target::Only(Serves::JobQueue), 0, 1);
-    c.roles.push(jobs.wanting("at most one link to a job queue", "jobs"));
-    c.roles.push(Role::new("store", Target::Requests, 1, 1).wanting("one link to its store", "db"));
-    c
-}
-
-/// Builds the server over its store link and its job queue, if any.
-pub fn build(spec: &StreamServerSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
-    let data = ctx.link("store").ok_or("a stream server needs a store link")?;
-    Ok(BuiltIn::StreamServer(StreamServer::new(spec, data, ctx.link("jobs"))))
 }

@@ -10,99 +10,17 @@ use std::sync::Arc;
 use super::client::Workload;
 use super::env::Env;
 use super::fault_driver::{FaultDriver, PlannedFault};
-use super::kinds::{self, BuildContext};
+use super::kinds::{self, BuildContext, BuiltIn};
 use super::message::{Fault, Msg};
 use super::registry::Registry;
 use super::workflow::compile;
-use super::{
-    AppServer, AsyncJobs, Attacker, Cdn, Client, Component, GateCounts, Load, LoadBalancer, PubSub,
-    Sentinel, SessionCache, Store, StreamServer,
-};
+use super::{Attacker, Client, Component, GateCounts, Load};
 use crate::check::{CheckReport, Checks, Histogram, History, Names};
 use crate::engine::{
     Actor, ComponentId, Link, LinkId, Scheduler, Sim, SimDuration, SimTime, Stream, Topology,
 };
 use crate::model::contract::Contract;
-use crate::model::{ComponentKind, Endpoint, FaultAction, ReadConsistency, Scenario, Step};
-
-/// A component instance: a built-in, or a user component behind the trait.
-pub enum BuiltIn {
-    /// A simulated user.
-    Client(Client),
-    /// A request spreader.
-    LoadBalancer(LoadBalancer),
-    /// A primary/replica store (boxed: stores are few and large, clients many and
-    /// smaller, and every instance takes the size of the largest variant).
-    Store(Box<Store>),
-    /// A prepare/finalize gate.
-    Sentinel(Sentinel),
-    /// A streaming app server.
-    StreamServer(StreamServer),
-    /// An async job queue.
-    AsyncJobs(AsyncJobs),
-    /// A WebSocket app server of the editor (boxed, like a store: few and large).
-    AppServer(Box<AppServer>),
-    /// A pub/sub broker.
-    PubSub(PubSub),
-    /// A shared session cache.
-    SessionCache(SessionCache),
-    /// A CDN in front of the API.
-    Cdn(Cdn),
-    /// The holder of stolen tokens.
-    Attacker(Attacker),
-    /// The fault schedule.
-    Faults(FaultDriver),
-    /// A component from the registry.
-    Custom(Box<dyn Component>),
-}
-
-/// Applies `$body` to the component inside any variant, bound as `$c`.
-macro_rules! each_variant {
-    ($self:expr, $c:ident => $body:expr) => {
-        match $self {
-            BuiltIn::Client($c) => $body,
-            BuiltIn::LoadBalancer($c) => $body,
-            BuiltIn::Store($c) => $body,
-            BuiltIn::Sentinel($c) => $body,
-            BuiltIn::StreamServer($c) => $body,
-            BuiltIn::AsyncJobs($c) => $body,
-            BuiltIn::AppServer($c) => $body,
-            BuiltIn::PubSub($c) => $body,
-            BuiltIn::SessionCache($c) => $body,
-            BuiltIn::Cdn($c) => $body,
-            BuiltIn::Attacker($c) => $body,
-            BuiltIn::Faults($c) => $body,
-            BuiltIn::Custom($c) => $body,
-        }
-    };
-}
-
-impl Component for BuiltIn {
-    fn start(&mut self, env: &mut Env<'_>) {
-        each_variant!(self, c => c.start(env))
-    }
-
-    #[inline]
-    fn on_message(&mut self, msg: Msg, env: &mut Env<'_>) {
-        each_variant!(self, c => c.on_message(msg, env))
-    }
-
-    fn end_state(&self, id: u32) -> Option<crate::check::StoreEnd> {
-        each_variant!(self, c => c.end_state(id))
-    }
-
-    fn is_up(&self) -> bool {
-        each_variant!(self, c => c.is_up())
-    }
-
-    fn counts(&self) -> Vec<(&'static str, u64)> {
-        each_variant!(self, c => c.counts())
-    }
-
-    fn loads(&self, now: SimTime) -> Vec<(String, Load)> {
-        each_variant!(self, c => c.loads(now))
-    }
-}
+use crate::model::{Endpoint, FaultAction, Scenario, Step};
 
 /// Every instance of a scenario, ready to run.
 pub struct World {
@@ -201,13 +119,6 @@ fn check_buildable(scenario: &Scenario) -> Result<(), String> {
     }
     if !scenario.clients.workflow.iter().any(|s| !matches!(s, Step::Sleep(_))) {
         return Err("the workflow needs at least one write or read".into());
-    }
-    for spec in &model.components {
-        if let ComponentKind::Store(s) = &spec.kind {
-            if s.reads == ReadConsistency::AnyReplica && s.replicas == 0 {
-                return Err(format!("store `{}` reads from replicas but has none", spec.name));
-            }
-        }
     }
     Ok(())
 }
@@ -610,11 +521,12 @@ fn start_all(sim: &mut Sim<World>) {
 mod tests {
     use super::*;
     use crate::check::{OpKind, OpRecord, VersionId};
-    use crate::engine::{Dist, SimDuration, SimTime};
-    use crate::model::{
-        ClientsSpec, ClockSource, ComponentSpec, ConflictPolicy, Durability, LinkSpec,
-        LoadBalancerPolicy, LoadBalancerSpec, Model, Partition, ReadConsistency, Step, StoreSpec,
+    use crate::components::load_balancer::{LoadBalancerPolicy, LoadBalancerSpec};
+    use crate::components::store::{
+        ClockSource, ConflictPolicy, Durability, Partition, ReadConsistency, StoreSpec,
     };
+    use crate::engine::{Dist, SimDuration, SimTime};
+    use crate::model::{ClientsSpec, ComponentSpec, LinkSpec, Model, Step};
 
     fn store(name: &str, reads: ReadConsistency) -> ComponentSpec {
         let spec = StoreSpec {
@@ -627,7 +539,7 @@ mod tests {
             shards: 1,
             partition: Partition::ByOrg,
         };
-        ComponentSpec { name: name.into(), kind: ComponentKind::Store(spec) }
+        ComponentSpec::new(name, spec)
     }
 
     fn link(from: Endpoint, to: &str) -> LinkSpec {
@@ -682,7 +594,7 @@ mod tests {
         let components = vec![
             store("a", ReadConsistency::Primary),
             store("b", ReadConsistency::Primary),
-            ComponentSpec { name: "lb".into(), kind: ComponentKind::LoadBalancer(lb) },
+            ComponentSpec::new("lb", lb),
         ];
         let lb_name = || Endpoint::Component("lb".into());
         let links = vec![link(Endpoint::Clients, "lb"), link(lb_name(), "a"), link(lb_name(), "b")];

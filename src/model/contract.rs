@@ -3,6 +3,13 @@
 //! roles: to what, how many) and which faults it takes. Validation, wiring and fault
 //! resolution are loops over contracts, so no other code asks which kind a component is.
 
+/// A kind's validated spec, as the model holds it: the rest of the crate asks it only
+/// for its contract; the kind's own builder reads its type back (`ComponentSpec::spec`).
+pub trait KindSpec: std::fmt::Debug + Send + Sync + std::any::Any {
+    /// What it declares to the rest of the crate.
+    fn contract(&self) -> Contract;
+}
+
 /// What a component is to the components that link to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Serves {

@@ -8,16 +8,12 @@ pub mod architecture;
 pub mod contract;
 pub mod judgement;
 pub mod scenario;
+pub mod shape;
 pub mod swarm;
 pub mod sweep;
 
-pub use architecture::{
-    AppServerSpec, AsyncJobsSpec, CapacitySpec, CdnKey, CdnMode, CdnSpec, ClockSource,
-    ComponentKind, ComponentSpec, ConflictPolicy, CustomSpec, Durability, Endpoint, LinkSpec,
-    LoadBalancerPolicy, LoadBalancerSpec, Model, Partition, Propagation, PubSubSpec,
-    ReadConsistency, SentinelSpec, SessionCacheSpec, SessionStore, StoreSpec, StreamServerSpec,
-    UsageLimit,
-};
+pub use architecture::{CLIENTS, CapacitySpec, ComponentSpec, Endpoint, LinkSpec, Model};
+pub use contract::{Contract, KindSpec};
 pub use judgement::{CheckSpec, Verdict};
 pub use scenario::{
     AuthSpec, ClientsSpec, ClockSpec, Expectation, FaultAction, FaultSpec, FaultTime, KeyChoice,

@@ -13,8 +13,8 @@ use super::queues::{LoadSummary, write_loads};
 use crate::check::fault_coverage::Touched;
 use crate::check::{CheckReport, CheckSpec, ClientFigures, Histogram, History, OpRow};
 use crate::components::GateCounts;
+use crate::components::sentinel::SentinelSpec;
 use crate::engine::time::{format_nanos, format_span};
-use crate::model::ComponentKind;
 use crate::model::Scenario;
 use crate::run::RunOutcome;
 
@@ -339,9 +339,9 @@ fn gate_summaries(
     scenario: &Scenario,
     gates: &[(String, GateCounts)],
 ) -> BTreeMap<String, GateSummary> {
-    let windows = |name: &str| match scenario.model.component(name).map(|c| &c.kind) {
-        Some(ComponentKind::Sentinel(g)) => g.limits.clone(),
-        _ => Vec::new(),
+    let windows = |name: &str| {
+        let gate = scenario.model.component(name).and_then(|c| c.spec::<SentinelSpec>());
+        gate.map_or_else(Vec::new, |g| g.limits.clone())
     };
     gates
         .iter()

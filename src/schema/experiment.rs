@@ -8,13 +8,14 @@ use super::raw::{Dur, RawCheck, RawExpect, RawFault, RawPromote, RawScenario};
 use super::validate::{Checker, Locator};
 use crate::check::{CheckSpec, Verdict};
 use crate::components::kinds;
+use crate::components::store::StoreSpec;
 use crate::engine::SimDuration;
 use crate::model::architecture::CLIENTS;
 use crate::model::contract::FaultKind;
 use crate::model::swarm::{SwarmFault, same_shape};
 use crate::model::{
-    ClientsSpec, ComponentKind, ComponentSpec, Endpoint, Expectation, FaultAction, FaultSpec,
-    FaultTime, Model, Promote,
+    ClientsSpec, ComponentSpec, Endpoint, Expectation, FaultAction, FaultSpec, FaultTime, Model,
+    Promote,
 };
 
 /// The validated experiment settings.
@@ -297,10 +298,7 @@ fn fault(
         }
         RawFault::Failover { target, promote, .. } => {
             let spec = fault_target(c, model, &field("target"), target, FaultKind::Failover)?;
-            let replicas = match &spec.kind {
-                ComponentKind::Store(s) => s.replicas,
-                _ => 0,
-            };
+            let replicas = spec.spec::<StoreSpec>().map_or(0, |s| s.replicas);
             let promote = match *promote {
                 RawPromote::Freshest => Promote::Freshest,
                 RawPromote::Random => Promote::Random,

@@ -16,7 +16,8 @@ use super::ron_tree::{Node, NodeKind, scan};
 use super::source::{Origin, Place, SourceText};
 use super::validate::{self, Locator};
 use crate::components::Registry;
-use crate::model::{ComponentKind, Model, Scenario};
+use crate::components::registry::CustomSpec;
+use crate::model::{Model, Scenario};
 
 /// Largest input file accepted, in bytes.
 pub const FILE_BYTES_MAX: u64 = 16 * 1024 * 1024;
@@ -312,7 +313,7 @@ fn check_custom_kinds(
 ) -> Loaded<()> {
     let mut errors = Vec::new();
     for spec in &model.components {
-        let ComponentKind::Custom(c) = &spec.kind else { continue };
+        let Some(c) = spec.spec::<CustomSpec>() else { continue };
         if registry.get(&c.kind).is_none() {
             debug_assert!(matches!(raw.components[&spec.name], RawComponent::Custom(_)));
             let kinds = registry.kinds();

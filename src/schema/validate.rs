@@ -11,29 +11,26 @@ use petgraph::graph::DiGraph;
 
 use super::error::{Diagnostic, did_you_mean};
 use super::raw::{
-    RawAppServer, RawAsyncJobs, RawAuth, RawCapacity, RawCdnKey, RawCdnMode, RawClients,
-    RawClockSource, RawComponent, RawConflict, RawDist, RawDurability, RawKey, RawLink,
-    RawLoadBalancer, RawModel, RawOrgs, RawPartition, RawPolicy, RawPropagation, RawReads,
-    RawScenario, RawSentinel, RawSessions, RawStep, RawStore, RawStreamServer, RawTokenStorage,
+    RawAuth, RawClients, RawDist, RawKey, RawLink, RawModel, RawOrgs, RawScenario, RawStep,
+    RawTokenStorage,
 };
 use super::ron_tree::{Node, NodeKind};
 use super::source::{Place, SourceText};
+use crate::components::app_server::AppServerSpec;
 use crate::components::kinds::{self, LinkPlace};
+use crate::components::store::StoreSpec;
+use crate::components::stream_server::StreamServerSpec;
 use crate::engine::{Dist, SimDuration};
 use crate::model::architecture::CLIENTS;
 use crate::model::contract::Serves;
+use crate::model::shape::Problems;
 use crate::model::{
-    AppServerSpec, AsyncJobsSpec, AuthSpec, CapacitySpec, CdnKey, CdnMode, CdnSpec, ClientsSpec,
-    ClockSource, ClockSpec, ComponentKind, ComponentSpec, ConflictPolicy, CustomSpec, Durability,
-    Endpoint, KeyChoice, LinkSpec, LoadBalancerPolicy, LoadBalancerSpec, Model, OrgSpec, Partition,
-    Propagation, PubSubSpec, ReadConsistency, RetrySpec, SentinelSpec, SessionCacheSpec,
-    SessionStore, Step, StoreSpec, StreamServerSpec, TokenStorage, UsageLimit,
+    AuthSpec, ClientsSpec, ClockSpec, ComponentSpec, Endpoint, KeyChoice, LinkSpec, Model, OrgSpec,
+    RetrySpec, Step, TokenStorage,
 };
 
 /// Most clients a scenario may declare.
 pub const CLIENTS_MAX: u32 = 10_000_000;
-/// Most replicas a store may declare.
-pub const REPLICAS_MAX: u32 = 64;
 /// Most key versions all stores may hold together (keys × (replicas + 1)), about 1.6 GB.
 pub const STORE_CELLS_MAX: u64 = 200_000_000;
 
@@ -85,58 +82,21 @@ impl Checker<'_> {
         }
     }
 
-    fn dist(&mut self, path: &[&str], raw: &RawDist) -> Dist {
-        let ns = |d: &super::raw::Dur| d.0.as_nanos() as f64;
-        match raw {
-            RawDist::Const(v) => Dist::Const { value_ns: ns(v) },
-            RawDist::Exp(m) => Dist::Exp { mean_ns: ns(m) },
-            RawDist::Uniform(lo, hi) => {
-                if lo.0 > hi.0 {
-                    let msg = format!("uniform needs low <= high, found {} > {}", lo.0, hi.0);
-                    self.error(path, msg, Some("swap the two bounds".into()));
-                }
-                Dist::Uniform { low_ns: ns(lo), high_ns: ns(hi) }
-            }
-            RawDist::Normal { mean, sd } => Dist::Normal { mean_ns: ns(mean), sd_ns: ns(sd) },
-            RawDist::LogNormal { median, p99 } => {
-                if median.0 == SimDuration::ZERO || p99.0 < median.0 {
-                    let msg = format!(
-                        "lognormal needs 0 < median <= p99, found median {} and p99 {}",
-                        median.0, p99.0
-                    );
-                    self.error(path, msg, None);
-                    return Dist::constant(median.0.as_nanos());
-                }
-                Dist::lognormal_from_median_p99(ns(median), ns(p99))
-            }
-            RawDist::Pareto { scale, shape } => {
-                if scale.0 == SimDuration::ZERO || !shape.is_finite() || *shape <= 0.0 {
-                    let msg =
-                        format!("pareto needs scale > 0 and a finite shape > 0, found {shape}");
-                    self.error(path, msg, None);
-                }
-                Dist::Pareto { scale_ns: ns(scale), shape: *shape }
-            }
-            RawDist::Empirical(points) => self.empirical(path, points),
-        }
+    /// `raw` as a distribution; problems are located at `path`.
+    pub(super) fn dist(&mut self, path: &[&str], raw: &RawDist) -> Dist {
+        let mut problems = Problems::default();
+        let dist = problems.dist(path, raw);
+        self.take(problems, &[]);
+        dist
     }
 
-    fn empirical(&mut self, path: &[&str], points: &[(f64, super::raw::Dur)]) -> Dist {
-        let ok_shape = points.len() >= 2
-            && points.first().is_some_and(|p| p.0 == 0.0)
-            && points.last().is_some_and(|p| p.0 == 100.0);
-        let increasing = points.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1.0 <= w[1].1.0);
-        let finite = points.iter().all(|p| p.0.is_finite());
-        if !(ok_shape && increasing && finite) {
-            let msg = "empirical needs percentiles from 0 to 100, increasing, with \
-                       non-decreasing values"
-                .to_string();
-            let hint = Some(r#"e.g. empirical([(0, "1ms"), (50, "4ms"), (100, "90ms")])"#.into());
-            self.error(path, msg, hint);
-            return Dist::constant(0);
+    /// Locates each of `problems` (whose paths are under `prefix`) in the file.
+    pub(super) fn take(&mut self, problems: Problems, prefix: &[&str]) {
+        for p in problems.list {
+            let below = p.path.iter().map(String::as_str);
+            let path: Vec<&str> = prefix.iter().copied().chain(below).collect();
+            self.error(&path, p.message, p.hint);
         }
-        let points = points.iter().map(|&(q, v)| (q / 100.0, v.0.as_nanos() as f64)).collect();
-        Dist::Empirical { points }
     }
 }
 
@@ -149,43 +109,9 @@ pub fn model(raw: &RawModel, at: Locator<'_>) -> Result<Model, Vec<Diagnostic>> 
     let mut components = Vec::new();
     for (name, comp) in &raw.components {
         check_name(&mut c, name);
-        let kind = match comp {
-            RawComponent::LoadBalancer(lb) => {
-                ComponentKind::LoadBalancer(load_balancer(&mut c, name, lb))
-            }
-            RawComponent::Store(s) => ComponentKind::Store(store(&mut c, name, s)),
-            RawComponent::Sentinel(g) => ComponentKind::Sentinel(sentinel(&mut c, name, g)),
-            RawComponent::StreamServer(x) => {
-                ComponentKind::StreamServer(stream_server(&mut c, name, x))
-            }
-            RawComponent::AsyncJobs(j) => ComponentKind::AsyncJobs(async_jobs(&mut c, name, j)),
-            RawComponent::AppServer(a) => ComponentKind::AppServer(app_server(&mut c, name, a)),
-            RawComponent::PubSub(b) => ComponentKind::PubSub(PubSubSpec {
-                fanout: b
-                    .fanout
-                    .as_ref()
-                    .map_or(Dist::constant(0), |d| c.dist(&["components", name, "fanout"], d)),
-            }),
-            RawComponent::Cdn(x) => ComponentKind::Cdn(CdnSpec {
-                ttl: x.ttl.0,
-                mode: match x.mode {
-                    RawCdnMode::Cache => CdnMode::Cache,
-                    RawCdnMode::Revalidate => CdnMode::Revalidate,
-                    RawCdnMode::NoStore => CdnMode::NoStore,
-                },
-                key: match x.key {
-                    RawCdnKey::Url => CdnKey::Url,
-                    RawCdnKey::Tenant => CdnKey::Tenant,
-                },
-            }),
-            RawComponent::SessionCache(x) => ComponentKind::SessionCache(SessionCacheSpec {
-                replicas: x.replicas,
-                failover: x.failover.map_or(SimDuration::ZERO, |d| d.0),
-            }),
-            RawComponent::Custom(x) => {
-                ComponentKind::Custom(CustomSpec { kind: x.kind.clone(), params: x.params.clone() })
-            }
-        };
+        let mut problems = Problems::default();
+        let kind = comp.validate(&mut problems);
+        c.take(problems, &["components", name]);
         components.push(ComponentSpec { name: name.clone(), kind });
     }
     let links = raw.links.iter().enumerate().map(|(i, l)| link(&mut c, raw, i, l)).collect();
@@ -209,65 +135,6 @@ fn check_name(c: &mut Checker<'_>, name: &str) {
     }
 }
 
-fn store(c: &mut Checker<'_>, name: &str, s: &RawStore) -> StoreSpec {
-    if s.replicas > REPLICAS_MAX {
-        let msg = format!("a store has at most {REPLICAS_MAX} replicas, found {}", s.replicas);
-        c.error(&["components", name, "replicas"], msg, None);
-    }
-    let reads = match s.reads {
-        RawReads::Primary => ReadConsistency::Primary,
-        RawReads::AnyReplica => ReadConsistency::AnyReplica,
-    };
-    if reads == ReadConsistency::AnyReplica && s.replicas == 0 {
-        let msg = "`reads: any_replica` needs at least one replica, found `replicas: 0`".into();
-        let hint = Some("set `replicas` above 0, or use `reads: primary`".into());
-        c.error(&["components", name, "reads"], msg, hint);
-    }
-    let lag = c.dist(&["components", name, "replication", "lag"], &s.replication.lag);
-    let conflict = match s.conflict {
-        RawConflict::Overwrite { clock: RawClockSource::Server } => {
-            ConflictPolicy::Overwrite(ClockSource::Server)
-        }
-        RawConflict::Overwrite { clock: RawClockSource::Client } => {
-            ConflictPolicy::Overwrite(ClockSource::Client)
-        }
-        RawConflict::VersionCheck => ConflictPolicy::VersionCheck,
-        RawConflict::Merge => ConflictPolicy::Merge,
-    };
-    let durability = match s.durability {
-        RawDurability::Wal => Durability::Wal,
-        RawDurability::Snapshot { every } => {
-            if every.0 == SimDuration::ZERO {
-                let msg = "snapshot `every` must be above 0".to_string();
-                c.error(&["components", name, "durability"], msg, None);
-            }
-            Durability::Snapshot { every: every.0 }
-        }
-    };
-    let capacity = s.capacity.as_ref().map(|x| capacity(c, &["components", name, "capacity"], x));
-    if s.shards == 0 || s.shards > SHARDS_MAX {
-        let msg = format!("`shards` must be between 1 and {SHARDS_MAX}, found {}", s.shards);
-        c.error(&["components", name, "shards"], msg, None);
-    }
-    let partition = match s.partition {
-        RawPartition::ByOrg => Partition::ByOrg,
-        RawPartition::ByDocument => Partition::ByDocument,
-    };
-    StoreSpec {
-        replicas: s.replicas,
-        replication_lag: lag,
-        reads,
-        conflict,
-        durability,
-        capacity,
-        shards: s.shards,
-        partition,
-    }
-}
-
-/// Most shards a store may have.
-pub const SHARDS_MAX: u32 = 256;
-
 /// Most organisations a scenario may declare.
 pub const ORGS_MAX: u32 = 1_000_000;
 
@@ -276,7 +143,7 @@ fn auth(c: &mut Checker<'_>, raw: &RawAuth, model: &Model) -> AuthSpec {
         let msg = "`token_ttl` must be above 0".to_string();
         c.error(&["clients", "auth", "token_ttl"], msg, Some(r#"e.g. "15m""#.into()));
     }
-    let app = model.components.iter().any(|s| matches!(s.kind, ComponentKind::AppServer(_)));
+    let app = model.components.iter().any(|s| s.spec::<AppServerSpec>().is_some());
     if !app {
         let msg = "tokens are checked by app servers, and the model has none".to_string();
         let hint = Some(r#"e.g. "api": AppServer(count: 2, propagation: pubsub)"#.into());
@@ -299,125 +166,6 @@ fn orgs(c: &mut Checker<'_>, raw: &RawOrgs) -> OrgSpec {
         c.error(&["clients", "orgs", "skew"], msg, Some("1.0 is the classic Zipf".into()));
     }
     OrgSpec { count: raw.count, skew: raw.skew }
-}
-
-fn capacity(c: &mut Checker<'_>, path: &[&str], x: &RawCapacity) -> CapacitySpec {
-    if x.workers == 0 || x.workers > WORKERS_MAX {
-        let msg = format!("`workers` must be between 1 and {WORKERS_MAX}, found {}", x.workers);
-        c.error(&[path, &["workers"]].concat(), msg, None);
-    }
-    if x.queue == Some(0) {
-        let msg = "`queue` must be at least 1; leave it out for no limit".to_string();
-        c.error(&[path, &["queue"]].concat(), msg, None);
-    }
-    let service = c.dist(&[path, &["service"]].concat(), &x.service);
-    CapacitySpec { workers: x.workers, service, queue: x.queue }
-}
-
-/// Most messages a usage window may allow (each client keeps that many times).
-pub const WINDOW_MESSAGES_MAX: u32 = 100_000;
-/// Most chunks a streamed response may have.
-pub const CHUNKS_MAX: u32 = 100_000;
-/// Most workers a job queue may have.
-pub const WORKERS_MAX: u32 = 100_000;
-
-fn sentinel(c: &mut Checker<'_>, name: &str, g: &RawSentinel) -> SentinelSpec {
-    let at = |field| ["components", name, field];
-    c.probability(&at("reject"), "`reject`", g.reject);
-    for (i, l) in g.limits.iter().enumerate() {
-        let index = i.to_string();
-        let path = ["components", name, "limits", index.as_str()];
-        if l.window.0 == SimDuration::ZERO || l.messages == 0 || l.messages > WINDOW_MESSAGES_MAX {
-            let msg = format!(
-                "a usage window needs a window above 0 and 1 to {WINDOW_MESSAGES_MAX} messages, \
-                 found {} messages per {}",
-                l.messages,
-                crate::engine::time::format_span(l.window.0.as_nanos())
-            );
-            c.error(&path, msg, Some(r#"e.g. (window: "5h", messages: 40)"#.into()));
-        }
-    }
-    SentinelSpec {
-        prepare: c.dist(&at("prepare"), &g.prepare),
-        finalize: c.dist(&at("finalize"), &g.finalize),
-        reject: g.reject,
-        limits: g
-            .limits
-            .iter()
-            .map(|l| UsageLimit { window: l.window.0, messages: l.messages })
-            .collect(),
-    }
-}
-
-fn stream_server(c: &mut Checker<'_>, name: &str, x: &RawStreamServer) -> StreamServerSpec {
-    let at = |field| ["components", name, field];
-    if x.chunks == 0 || x.chunks > CHUNKS_MAX {
-        let msg = format!("`chunks` must be between 1 and {CHUNKS_MAX}, found {}", x.chunks);
-        c.error(&at("chunks"), msg, None);
-    }
-    StreamServerSpec {
-        create: x.create.as_ref().map_or(Dist::constant(0), |d| c.dist(&at("create"), d)),
-        first_byte: c.dist(&at("first_byte"), &x.first_byte),
-        chunks: x.chunks,
-        spacing: c.dist(&at("spacing"), &x.spacing),
-    }
-}
-
-fn async_jobs(c: &mut Checker<'_>, name: &str, j: &RawAsyncJobs) -> AsyncJobsSpec {
-    let at = |field| ["components", name, field];
-    if j.workers == 0 || j.workers > WORKERS_MAX {
-        let msg = format!("`workers` must be between 1 and {WORKERS_MAX}, found {}", j.workers);
-        c.error(&at("workers"), msg, None);
-    }
-    AsyncJobsSpec { workers: j.workers, duration: c.dist(&at("duration"), &j.duration) }
-}
-
-/// Most instances an app server may have.
-pub const INSTANCES_MAX: u32 = 1000;
-
-fn app_server(c: &mut Checker<'_>, name: &str, a: &RawAppServer) -> AppServerSpec {
-    if a.count == 0 || a.count > INSTANCES_MAX {
-        let msg = format!("`count` must be between 1 and {INSTANCES_MAX}, found {}", a.count);
-        c.error(&["components", name, "count"], msg, None);
-    }
-    let propagation = match a.propagation {
-        RawPropagation::Poll { every } => {
-            if every.0 == SimDuration::ZERO {
-                let msg = "polling `every` must be above 0".to_string();
-                c.error(&["components", name, "propagation"], msg, None);
-            }
-            Propagation::Poll { every: every.0 }
-        }
-        RawPropagation::Pubsub => Propagation::PubSub,
-        RawPropagation::Notify => Propagation::Notify,
-    };
-    let sessions = match a.sessions {
-        None => SessionStore::Unmodelled,
-        Some(RawSessions::Local) => SessionStore::Local,
-        Some(RawSessions::Shared) => SessionStore::Shared,
-    };
-    let path = ["components", name, "capacity"];
-    let capacity = a.capacity.as_ref().map(|x| capacity(c, &path, x));
-    if a.pool.is_some_and(|p| p == 0 || p > WORKERS_MAX) {
-        let msg = format!("`pool` must be between 1 and {WORKERS_MAX} connections");
-        c.error(&["components", name, "pool"], msg, None);
-    }
-    AppServerSpec { count: a.count, propagation, sessions, capacity, pool: a.pool }
-}
-
-fn load_balancer(c: &mut Checker<'_>, name: &str, lb: &RawLoadBalancer) -> LoadBalancerSpec {
-    if lb.health_check.is_some_and(|d| d.0 == SimDuration::ZERO) {
-        let msg = "`health_check` must be above 0".to_string();
-        c.error(&["components", name, "health_check"], msg, Some(r#"e.g. "5s""#.into()));
-    }
-    LoadBalancerSpec {
-        policy: match lb.policy {
-            RawPolicy::RoundRobin => LoadBalancerPolicy::RoundRobin,
-            RawPolicy::Sticky => LoadBalancerPolicy::Sticky,
-            RawPolicy::LeastConnections => LoadBalancerPolicy::LeastConnections,
-        },
-        health_check: lb.health_check.map(|d| d.0),
-    }
 }
 
 fn link(c: &mut Checker<'_>, raw: &RawModel, i: usize, l: &RawLink) -> LinkSpec {
@@ -509,7 +257,7 @@ fn check_roles(c: &mut Checker<'_>, model: &Model) {
 /// stores (or custom components) they reach without passing one; `None` without entry.
 fn servers_in_front(
     model: &Model,
-    is_server: fn(&ComponentKind) -> bool,
+    is_server: fn(&ComponentSpec) -> bool,
 ) -> Option<(Vec<&str>, Vec<&str>)> {
     let entry = model
         .links
@@ -523,8 +271,8 @@ fn servers_in_front(
         if !seen.insert(name) {
             continue;
         }
-        match model.component(name).map(|s| &s.kind) {
-            Some(kind) if is_server(kind) => servers.push(name),
+        match model.component(name) {
+            Some(spec) if is_server(spec) => servers.push(name),
             Some(_) if kinds::serves(model, name) == Some(Serves::Data) => bare.push(name),
             _ => todo.extend(
                 model
@@ -544,7 +292,7 @@ fn check_edit_steps(c: &mut Checker<'_>, workflow: &[Step], model: &Model) {
     if !uses(workflow, &|s| matches!(s, Step::Edit)) {
         return;
     }
-    let is_app = |k: &ComponentKind| matches!(k, ComponentKind::AppServer(_));
+    let is_app = |s: &ComponentSpec| s.spec::<AppServerSpec>().is_some();
     let Some((servers, bare)) = servers_in_front(model, is_app) else { return };
     if servers.is_empty() || !bare.is_empty() {
         let msg = format!(
@@ -565,7 +313,7 @@ fn check_stream_steps(c: &mut Checker<'_>, workflow: &[Step], model: &Model) {
     if !streams && !titles {
         return;
     }
-    let is_stream = |k: &ComponentKind| matches!(k, ComponentKind::StreamServer(_));
+    let is_stream = |s: &ComponentSpec| s.spec::<StreamServerSpec>().is_some();
     let Some((servers, bare)) = servers_in_front(model, is_stream) else {
         return; // The model's own check has said so.
     };
@@ -704,10 +452,8 @@ fn check_store_size(c: &mut Checker<'_>, spec: &ClientsSpec, model: &Model) {
     let copies: u64 = model
         .components
         .iter()
-        .map(|s| match &s.kind {
-            ComponentKind::Store(store) => u64::from(store.replicas) + 1,
-            _ => 0,
-        })
+        .filter_map(|s| s.spec::<StoreSpec>())
+        .map(|store| u64::from(store.replicas) + 1)
         .sum();
     let cells = u64::from(spec.key_count()) * copies;
     if cells > STORE_CELLS_MAX {

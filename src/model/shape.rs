@@ -1,0 +1,188 @@
+//! The file shapes of values every kind may use (durations, distributions, a server's
+//! capacity), and `Problems`, where a kind's validation reports what is wrong by a path
+//! of fields under its own entry; the loader prefixes the entry and finds the place in
+//! the file.
+
+use serde::Deserialize;
+
+use super::architecture::CapacitySpec;
+use crate::engine::{Dist, SimDuration};
+
+/// Most workers a server or job queue may have, and most connections in a pool.
+pub const WORKERS_MAX: u32 = 100_000;
+
+/// A duration written as a string with a unit: `"150ms"`, `"2s"`, `"1.5s"`, `"5m"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dur(pub SimDuration);
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        SimDuration::parse(&s).map(Dur).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A distribution of durations, as written in files.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[serde(rename = "distribution")]
+pub enum RawDist {
+    /// `const("5ms")` (or `constant("5ms")`).
+    #[serde(rename = "const", alias = "constant")]
+    Const(Dur),
+    /// `uniform("0s", "5s")`.
+    #[serde(rename = "uniform")]
+    Uniform(Dur, Dur),
+    /// `exp("2s")`: exponential with this mean.
+    #[serde(rename = "exp")]
+    Exp(Dur),
+    /// `normal(mean: "10ms", sd: "2ms")`, truncated at 0.
+    #[serde(rename = "normal")]
+    Normal {
+        /// Mean.
+        mean: Dur,
+        /// Standard deviation.
+        sd: Dur,
+    },
+    /// `lognormal(median: "10ms", p99: "80ms")`.
+    #[serde(rename = "lognormal")]
+    LogNormal {
+        /// Median (50th percentile).
+        median: Dur,
+        /// 99th percentile.
+        p99: Dur,
+    },
+    /// `pareto(scale: "1ms", shape: 1.5)`: minimum `scale`, tail index `shape`.
+    #[serde(rename = "pareto")]
+    Pareto {
+        /// The minimum value.
+        scale: Dur,
+        /// Tail index; smaller is heavier.
+        shape: f64,
+    },
+    /// `empirical([(0, "1ms"), (50, "4ms"), (99, "30ms"), (100, "90ms")])`: a percentile
+    /// table, interpolated linearly.
+    #[serde(rename = "empirical")]
+    Empirical(Vec<(f64, Dur)>),
+}
+
+/// Workers, service time and queue limit of a server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "capacity")]
+pub struct RawCapacity {
+    /// Requests served at once.
+    #[serde(default = "one")]
+    pub workers: u32,
+    /// Time to serve one request.
+    pub service: RawDist,
+    /// Most requests waiting; more are turned away.
+    #[serde(default)]
+    pub queue: Option<u32>,
+}
+
+/// One: the default of counts that must be at least one (workers, shards, instances).
+pub fn one() -> u32 {
+    1
+}
+
+/// One problem: where (fields below the entry being validated), what, and a hint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Fields, map keys or list indices from the entry down.
+    pub path: Vec<String>,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub hint: Option<String>,
+}
+
+/// The problems validation found, in the order found.
+#[derive(Debug, Clone, Default)]
+pub struct Problems {
+    /// Every problem.
+    pub list: Vec<Problem>,
+}
+
+impl Problems {
+    /// Reports `message` at `path`.
+    pub fn error(&mut self, path: &[&str], message: String, hint: Option<String>) {
+        let path = path.iter().map(|s| s.to_string()).collect();
+        self.list.push(Problem { path, message, hint });
+    }
+
+    /// Reports `p` unless it is a probability.
+    pub fn probability(&mut self, path: &[&str], what: &str, p: f64) {
+        if !p.is_finite() || !(0.0..=1.0).contains(&p) {
+            self.error(path, format!("{what} must be a probability in [0, 1], found {p}"), None);
+        }
+    }
+
+    /// `raw` as a distribution; problems are reported at `path`.
+    pub fn dist(&mut self, path: &[&str], raw: &RawDist) -> Dist {
+        let ns = |d: &Dur| d.0.as_nanos() as f64;
+        match raw {
+            RawDist::Const(v) => Dist::Const { value_ns: ns(v) },
+            RawDist::Exp(m) => Dist::Exp { mean_ns: ns(m) },
+            RawDist::Uniform(lo, hi) => {
+                if lo.0 > hi.0 {
+                    let msg = format!("uniform needs low <= high, found {} > {}", lo.0, hi.0);
+                    self.error(path, msg, Some("swap the two bounds".into()));
+                }
+                Dist::Uniform { low_ns: ns(lo), high_ns: ns(hi) }
+            }
+            RawDist::Normal { mean, sd } => Dist::Normal { mean_ns: ns(mean), sd_ns: ns(sd) },
+            RawDist::LogNormal { median, p99 } => {
+                if median.0 == SimDuration::ZERO || p99.0 < median.0 {
+                    let msg = format!(
+                        "lognormal needs 0 < median <= p99, found median {} and p99 {}",
+                        median.0, p99.0
+                    );
+                    self.error(path, msg, None);
+                    return Dist::constant(median.0.as_nanos());
+                }
+                Dist::lognormal_from_median_p99(ns(median), ns(p99))
+            }
+            RawDist::Pareto { scale, shape } => {
+                if scale.0 == SimDuration::ZERO || !shape.is_finite() || *shape <= 0.0 {
+                    let msg =
+                        format!("pareto needs scale > 0 and a finite shape > 0, found {shape}");
+                    self.error(path, msg, None);
+                }
+                Dist::Pareto { scale_ns: ns(scale), shape: *shape }
+            }
+            RawDist::Empirical(points) => self.empirical(path, points),
+        }
+    }
+
+    fn empirical(&mut self, path: &[&str], points: &[(f64, Dur)]) -> Dist {
+        let ok_shape = points.len() >= 2
+            && points.first().is_some_and(|p| p.0 == 0.0)
+            && points.last().is_some_and(|p| p.0 == 100.0);
+        let increasing = points.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1.0 <= w[1].1.0);
+        let finite = points.iter().all(|p| p.0.is_finite());
+        if !(ok_shape && increasing && finite) {
+            let msg = "empirical needs percentiles from 0 to 100, increasing, with \
+                       non-decreasing values"
+                .to_string();
+            let hint = Some(r#"e.g. empirical([(0, "1ms"), (50, "4ms"), (100, "90ms")])"#.into());
+            self.error(path, msg, hint);
+            return Dist::constant(0);
+        }
+        let points = points.iter().map(|&(q, v)| (q / 100.0, v.0.as_nanos() as f64)).collect();
+        Dist::Empirical { points }
+    }
+
+    /// `x` as a server's capacity; problems are reported under `path`.
+    pub fn capacity(&mut self, path: &[&str], x: &RawCapacity) -> CapacitySpec {
+        if x.workers == 0 || x.workers > WORKERS_MAX {
+            let msg = format!("`workers` must be between 1 and {WORKERS_MAX}, found {}", x.workers);
+            self.error(&[path, &["workers"]].concat(), msg, None);
+        }
+        if x.queue == Some(0) {
+            let msg = "`queue` must be at least 1; leave it out for no limit".to_string();
+            self.error(&[path, &["queue"]].concat(), msg, None);
+        }
+        let service = self.dist(&[path, &["service"]].concat(), &x.service);
+        CapacitySpec { workers: x.workers, service, queue: x.queue }
+    }
+}
