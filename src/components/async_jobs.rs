@@ -147,3 +147,39 @@ impl Component for AsyncJobs {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::components::testing::{bench, ms, replies, request, run};
+
+    /// `requests` at the given ms to a queue of `workers` with jobs of 10 ms: every
+    /// request is accepted at once; the jobs finish at `done` (ms, in order).
+    fn check(workers: u32, requests: &[u64], done: &[u64]) {
+        let spec = AsyncJobsSpec { workers, duration: Dist::constant(10_000_000) };
+        let (mut sim, links) = bench(1, 1, |_| BuiltIn::AsyncJobs(AsyncJobs::new(&spec)));
+        for &t in requests {
+            request(&mut sim, ms(t), links.callers[0], OpKind::Control, 0);
+        }
+        run(&mut sim, ms(1_000));
+        let accepted: Vec<(u64, Status)> =
+            replies(&sim).into_iter().map(|(at, _, s, _)| (at.as_nanos() / 1_000_000, s)).collect();
+        let want: Vec<(u64, Status)> = requests.iter().map(|&t| (t, Status::Accepted)).collect();
+        assert_eq!(accepted, want);
+        let ops = sim.actor.history.ops().expect("the bench keeps operations");
+        let jobs = ops.iter().filter(|o| o.inv.purpose == Purpose::TitleJob);
+        let finished: Vec<u64> = jobs.map(|o| o.completed.as_nanos() / 1_000_000).collect();
+        assert_eq!(finished, done);
+    }
+
+    #[test]
+    fn requests_are_accepted_at_once_and_jobs_wait_for_a_worker() {
+        // Two workers, four jobs at 1 ms: two finish at 11 ms, two at 21 ms.
+        check(2, &[1, 1, 1, 1], &[11, 11, 21, 21]);
+    }
+
+    #[test]
+    fn an_idle_worker_starts_a_job_the_moment_it_arrives() {
+        check(1, &[1, 30], &[11, 40]);
+    }
+}

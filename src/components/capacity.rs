@@ -147,6 +147,8 @@ impl<T: Copy> Capacity<T> {
             return Err(item);
         }
         self.queue.push_back(waiting);
+        let limit = self.queue_limit.map_or(usize::MAX, |l| l as usize);
+        assert!(self.queue.len() <= limit, "a queue never exceeds its bound");
         self.load.max_queue = self.load.max_queue.max(self.queue.len() as u64);
         Ok(())
     }

@@ -366,3 +366,92 @@ pub fn check_fault_target<'m>(
         Err(why) => Err((format!("{cannot}: {why}"), takers)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::components::load_balancer::{LoadBalancerPolicy, LoadBalancerSpec};
+    use crate::components::pubsub::PubSubSpec;
+    use crate::components::store::{
+        ClockSource, ConflictPolicy, Durability, Partition, ReadConsistency, StoreSpec,
+    };
+    use crate::engine::Dist;
+    use crate::model::LinkSpec;
+
+    fn store(replicas: u32) -> StoreSpec {
+        StoreSpec {
+            replicas,
+            replication_lag: Dist::constant(1),
+            reads: ReadConsistency::Primary,
+            conflict: ConflictPolicy::Overwrite(ClockSource::Server),
+            durability: Durability::Wal,
+            capacity: None,
+            shards: 1,
+            partition: Partition::ByOrg,
+        }
+    }
+
+    fn model(components: Vec<ComponentSpec>, links: &[(&str, &str)]) -> Model {
+        let link = |&(from, to): &(&str, &str)| LinkSpec {
+            from: if from == CLIENTS {
+                Endpoint::Clients
+            } else {
+                Endpoint::Component(from.into())
+            },
+            to: to.into(),
+            latency: Dist::constant(1),
+            loss: 0.0,
+        };
+        Model { name: "t".into(), components, links: links.iter().map(link).collect() }
+    }
+
+    /// The problems of `m`, as (where, start of the message).
+    fn check(m: &Model, expected: &[(LinkPlace, &str)]) {
+        let got = link_problems(m);
+        assert_eq!(got.len(), expected.len(), "{got:?}");
+        for (p, (at, start)) in got.iter().zip(expected) {
+            assert_eq!(&p.at, at);
+            assert!(p.message.starts_with(start), "{} does not start with {start}", p.message);
+        }
+    }
+
+    #[test]
+    fn a_link_from_a_kind_that_initiates_none_is_refused_at_the_component() {
+        let m = model(
+            vec![ComponentSpec::new("a", store(0)), ComponentSpec::new("b", store(0))],
+            &[(CLIENTS, "a"), ("a", "b")],
+        );
+        check(&m, &[(LinkPlace::Component("a".into()), "store `a` answers requests itself")]);
+    }
+
+    #[test]
+    fn a_link_no_role_takes_is_refused_at_the_link_and_roles_are_counted() {
+        let lb = LoadBalancerSpec { policy: LoadBalancerPolicy::RoundRobin, health_check: None };
+        let bus = PubSubSpec { fanout: Dist::constant(0) };
+        let m = model(
+            vec![ComponentSpec::new("bus", bus), ComponentSpec::new("lb", lb)],
+            &[(CLIENTS, "lb"), ("lb", "bus")],
+        );
+        check(
+            &m,
+            &[
+                (LinkPlace::Link(1), "load balancer `lb` has no use for a link to `bus`"),
+                (LinkPlace::Component("lb".into()), "load balancer `lb` needs a link"),
+            ],
+        );
+    }
+
+    #[test]
+    fn faults_are_checked_against_the_target_kind() {
+        let m = model(
+            vec![ComponentSpec::new("db", store(0)), ComponentSpec::new("db2", store(1))],
+            &[(CLIENTS, "db")],
+        );
+        assert!(check_fault_target(&m, "db", FaultKind::Crash).is_ok());
+        let (msg, takers) = check_fault_target(&m, "db", FaultKind::LagSpike).unwrap_err();
+        assert!(msg.contains("it has no replicas"), "{msg}");
+        assert_eq!(takers, ["db2"]);
+        let (msg, _) = check_fault_target(&m, "nope", FaultKind::Crash).unwrap_err();
+        assert!(msg.ends_with("name one of: db, db2"), "{msg}");
+    }
+}

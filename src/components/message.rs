@@ -338,6 +338,9 @@ impl Traceable for Msg {
     }
 }
 
+// Events are stored inline in the queue; a bigger message slows every run.
+const _: () = assert!(std::mem::size_of::<Msg>() <= 32);
+
 #[cfg(test)]
 mod tests {
     use super::*;

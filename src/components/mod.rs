@@ -25,6 +25,8 @@ pub mod session_cache;
 pub mod store;
 pub mod stream_server;
 pub mod stream_status;
+#[cfg(test)]
+pub mod testing;
 pub mod workflow;
 pub mod world;
 

@@ -115,3 +115,57 @@ impl Component for PubSub {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::VersionId;
+    use crate::components::testing::{bench, deliver, ms, run};
+
+    /// Publishes of key 0 from probe `from` at each time (ms), with faults between;
+    /// `expected` is each delivery (ms, probe) and the broker's counts.
+    fn check(
+        script: &[(u64, Option<u32>, Option<Fault>)],
+        expected: &[(u64, u32)],
+        counts: [u64; 3],
+    ) {
+        let spec = PubSubSpec { fanout: Dist::constant(2_000_000) };
+        let (mut sim, _) =
+            bench(3, 1, |links| BuiltIn::PubSub(PubSub::new(&spec, links.callers.clone())));
+        for &(t, from, fault) in script {
+            if let Some(from) = from {
+                deliver(&mut sim, ms(t), Msg::Publish { key: 0, version: VersionId(1), from });
+            }
+            if let Some(f) = fault {
+                deliver(&mut sim, ms(t), Msg::Fault(f));
+            }
+        }
+        run(&mut sim, ms(100));
+        let got: Vec<(u64, u32)> =
+            (sim.actor.received.iter()).map(|r| (r.at.as_nanos() / 1_000_000, r.probe.0)).collect();
+        assert_eq!(got, expected);
+        let c = sim.actor.component.counts();
+        assert_eq!(
+            c,
+            vec![("published", counts[0]), ("delivered", counts[1]), ("dropped", counts[2])]
+        );
+    }
+
+    #[test]
+    fn a_publish_reaches_every_other_subscriber_after_the_fanout_time() {
+        // Probe 1 publishes at 1 ms: probes 2 and 3 get it at 3 ms, probe 1 does not.
+        check(&[(1, Some(1), None)], &[(3, 2), (3, 3)], [1, 2, 0]);
+    }
+
+    #[test]
+    fn a_crashed_broker_drops_what_is_published_and_replays_nothing() {
+        let script = [
+            (1, None, Some(Fault::Crash)),
+            (2, Some(2), None),
+            (3, None, Some(Fault::Restart)),
+            (4, Some(3), None),
+        ];
+        // Only the publish after the restart goes out, to probes 1 and 2.
+        check(&script, &[(6, 1), (6, 2)], [1, 2, 1]);
+    }
+}

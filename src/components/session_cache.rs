@@ -176,3 +176,76 @@ impl Component for SessionCache {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::OpKind;
+    use crate::components::testing::{bench, deliver, ms, replies, request_for, run};
+
+    enum Step {
+        Save(u64),
+        Lookup(u64),
+        Fault(u64, Fault),
+    }
+
+    /// Runs `script` for one editor (the probe) against a cache with `replicas` that
+    /// take over after 10 ms; the replies must be `expected` (ms, status), and the
+    /// counts `counts` (lookups, found, saves, failovers, sessions wiped).
+    fn check(replicas: u32, script: &[Step], expected: &[(u64, Status)], counts: [u64; 5]) {
+        let spec = SessionCacheSpec { replicas, failover: SimDuration::from_millis(10) };
+        let (mut sim, links) = bench(1, 1, |_| BuiltIn::SessionCache(SessionCache::new(&spec)));
+        let via = links.callers[0];
+        for step in script {
+            match *step {
+                Step::Save(t) => {
+                    request_for(&mut sim, ms(t), via, (OpKind::Control, Purpose::SessionSave), 0);
+                }
+                Step::Lookup(t) => {
+                    let lookup = (OpKind::Control, Purpose::SessionLookup);
+                    request_for(&mut sim, ms(t), via, lookup, 0);
+                }
+                Step::Fault(t, f) => deliver(&mut sim, ms(t), Msg::Fault(f)),
+            }
+        }
+        run(&mut sim, ms(100));
+        let got: Vec<(u64, Status)> =
+            replies(&sim).into_iter().map(|(at, _, s, _)| (at.as_nanos() / 1_000_000, s)).collect();
+        assert_eq!(got, expected);
+        let names = ["lookups", "found", "saves", "failovers", "sessions_wiped"];
+        let want: Vec<(&str, u64)> = names.into_iter().zip(counts).collect();
+        assert_eq!(sim.actor.component.counts(), want);
+    }
+
+    #[test]
+    fn a_saved_session_is_found_and_an_unknown_one_is_not() {
+        let script = [Step::Lookup(1), Step::Save(2), Step::Lookup(3)];
+        check(
+            0,
+            &script,
+            &[(1, Status::Rejected), (2, Status::Ok), (3, Status::Ok)],
+            [2, 1, 1, 0, 0],
+        );
+    }
+
+    #[test]
+    fn a_restart_without_replicas_wipes_every_session() {
+        let script = [
+            Step::Save(1),
+            Step::Fault(2, Fault::Crash),
+            Step::Lookup(3),
+            Step::Fault(4, Fault::Restart),
+            Step::Lookup(5),
+        ];
+        // Down at 3 ms: no answer; back empty at 4 ms: the session is gone.
+        check(0, &script, &[(1, Status::Ok), (5, Status::Rejected)], [1, 0, 1, 0, 1]);
+    }
+
+    #[test]
+    fn a_replica_takes_over_after_the_failover_time_with_every_session() {
+        let script =
+            [Step::Save(1), Step::Fault(2, Fault::Crash), Step::Lookup(5), Step::Lookup(13)];
+        // The replica is promoted at 12 ms: the lookup at 5 ms gets nothing.
+        check(1, &script, &[(1, Status::Ok), (13, Status::Ok)], [1, 1, 1, 1, 0]);
+    }
+}

@@ -1,0 +1,177 @@
+//! A bench for one component's unit tests: the component under test, probes standing
+//! for its callers and callees, a script of messages, and what reached the probes.
+//!
+//! The component is instance 0; probes are instances 1, 2, ... A link from probe `p`
+//! to the component (or from the component to a probe) has zero latency, so a test's
+//! expected times are the component's own. Probes record what they receive and answer
+//! nothing unless the script says so.
+
+use super::Component;
+use super::env::Env;
+use super::kinds::BuiltIn;
+use super::message::{Msg, Reply, Request, Status};
+use crate::check::{Checks, History, Invocation, OpId, OpKind, Purpose, Sighting, VersionId};
+use crate::engine::{
+    Actor, ComponentId, Dist, Link, LinkId, Scheduler, Sim, SimDuration, SimTime, Stream, Topology,
+};
+
+/// The component under test.
+pub const UNDER_TEST: ComponentId = ComponentId(0);
+
+/// One message a probe received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Received {
+    /// When.
+    pub at: SimTime,
+    /// Which probe.
+    pub probe: ComponentId,
+    /// What.
+    pub msg: Msg,
+}
+
+/// The world of a bench: the component, its probes, and what reached them.
+pub struct BenchWorld {
+    /// The component under test.
+    pub component: BuiltIn,
+    rng: Stream,
+    topology: Topology,
+    /// Operations and versions, as in a run.
+    pub history: History,
+    /// What the probes received, in order.
+    pub received: Vec<Received>,
+}
+
+impl Actor for BenchWorld {
+    type Msg = Msg;
+
+    fn on_event(&mut self, target: ComponentId, msg: Msg, sched: &mut Scheduler<Msg>) {
+        if target != UNDER_TEST {
+            self.received.push(Received { at: sched.now(), probe: target, msg });
+            return;
+        }
+        let mut env = Env {
+            id: target,
+            rng: &mut self.rng,
+            topology: &self.topology,
+            history: &mut self.history,
+            stop_at: SimTime(u64::MAX),
+            sched,
+        };
+        self.component.on_message(msg, &mut env);
+    }
+}
+
+/// Links of a bench, by what they join.
+pub struct BenchLinks {
+    /// From each probe to the component, in probe order (the callers' links).
+    pub callers: Vec<LinkId>,
+    /// From the component to each probe, in probe order (its own links).
+    pub callees: Vec<LinkId>,
+}
+
+/// Builds a bench of `probes` probes over `keys` keys; `make` builds the component
+/// from the links (callers' and its own), which exist before it does.
+pub fn bench(
+    probes: u32,
+    keys: u32,
+    make: impl FnOnce(&BenchLinks) -> BuiltIn,
+) -> (Sim<BenchWorld>, BenchLinks) {
+    let mut topology = Topology::default();
+    topology.add_node("under_test");
+    let zero = Link { latency: Dist::constant(0), loss: 0.0, partitioned: false };
+    let mut links = BenchLinks { callers: Vec::new(), callees: Vec::new() };
+    for p in 1..=probes {
+        let probe = topology.add_node(&format!("probe/{p}"));
+        links.callers.push(topology.connect(probe, UNDER_TEST, zero.clone()));
+    }
+    for p in 1..=probes {
+        links.callees.push(topology.connect(UNDER_TEST, ComponentId(p), zero.clone()));
+    }
+    let component = make(&links);
+    let history = History::new(keys, Checks::default(), true);
+    let rng = Stream::new(1, "under_test");
+    let world = BenchWorld { component, rng, topology, history, received: Vec::new() };
+    let mut sim = Sim::new(world);
+    start(&mut sim);
+    (sim, links)
+}
+
+fn start(sim: &mut Sim<BenchWorld>) {
+    let (world, sched) = sim.parts();
+    let mut env = Env {
+        id: UNDER_TEST,
+        rng: &mut world.rng,
+        topology: &world.topology,
+        history: &mut world.history,
+        stop_at: SimTime(u64::MAX),
+        sched,
+    };
+    world.component.start(&mut env);
+}
+
+/// Sends a request of `kind` on `key` from the probe at the far end of `via` at `at`,
+/// recorded in the history as a client's write or read; returns its operation.
+pub fn request(
+    sim: &mut Sim<BenchWorld>,
+    at: SimTime,
+    via: LinkId,
+    kind: OpKind,
+    key: u32,
+) -> OpId {
+    request_for(sim, at, via, (kind, Purpose::Write), key)
+}
+
+/// `request` with the purpose the history records (a session lookup, a save...); the
+/// probe's id is the client's.
+pub fn request_for(
+    sim: &mut Sim<BenchWorld>,
+    at: SimTime,
+    via: LinkId,
+    (kind, purpose): (OpKind, Purpose),
+    key: u32,
+) -> OpId {
+    let (world, sched) = sim.parts();
+    let origin = world.topology.ends(via).0;
+    let op = world.history.invoke(Invocation {
+        client: origin.0,
+        session: 0,
+        kind,
+        purpose,
+        key,
+        message: 0,
+        attempt: 1,
+        seen: Sighting::NOTHING,
+        stamp: at.as_nanos() as i64,
+        invoked: at,
+        invoke_event: 0,
+        newest: VersionId::ROOT,
+        token: SimTime::ZERO,
+    });
+    let r = Request { origin, op, key, via, seen: VersionId::ROOT, return_ns: 0, kind, flags: 0 };
+    sched.at(at, UNDER_TEST, Msg::Request(r));
+    op
+}
+
+/// Schedules `msg` to the component at `at`.
+pub fn deliver(sim: &mut Sim<BenchWorld>, at: SimTime, msg: Msg) {
+    sim.scheduler().at(at, UNDER_TEST, msg);
+}
+
+/// Runs the script up to `until`.
+pub fn run(sim: &mut Sim<BenchWorld>, until: SimTime) {
+    sim.run_until(until);
+}
+
+/// The replies probes received: (when, which probe, status, version).
+pub fn replies(sim: &Sim<BenchWorld>) -> Vec<(SimTime, ComponentId, Status, VersionId)> {
+    let replies = sim.actor.received.iter().filter_map(|r| match r.msg {
+        Msg::Reply(Reply { status, version, .. }) => Some((r.at, r.probe, status, version)),
+        _ => None,
+    });
+    replies.collect()
+}
+
+/// Milliseconds as simulated time.
+pub fn ms(n: u64) -> SimTime {
+    SimTime::ZERO.after(SimDuration::from_millis(n))
+}
