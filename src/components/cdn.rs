@@ -19,8 +19,7 @@ use serde::Deserialize;
 
 use super::Component;
 use super::env::Env;
-use super::kinds::BuiltIn;
-use super::kinds::{BuildContext, KindFile};
+use super::kinds::{BuildContext, BuiltIn, KindFile};
 use super::message::{Msg, RETURN_LOST, Reply, Request, Status};
 use crate::check::{OpId, Purpose, Sighting, VersionId};
 use crate::engine::{ComponentId, LinkId, SimDuration, SimTime};
@@ -274,5 +273,87 @@ impl Component for Cdn {
             Msg::Reply(reply) => self.on_reply(reply, env),
             other => panic!("cdn got unexpected {}", other.kind_name()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::OpKind;
+    use crate::components::testing::{UNDER_TEST, bench, deliver, ms, replies, request_for, run};
+
+    enum Step {
+        /// A client reads document 0 (cacheable).
+        Read(u64),
+        /// A client writes document 0 (never cached).
+        Write(u64),
+        /// The origin answers the last request it received with this version (to the
+        /// CDN when the CDN fetched, straight to the client when it passed the request on).
+        Answer(u64, u32),
+    }
+
+    /// Runs `script` through a CDN of `mode` with a TTL of 10 ms; the client must get
+    /// `expected` (ms, version) and the origin see `fetched` requests.
+    fn check(mode: CdnMode, script: &[Step], expected: &[(u64, u32)], fetched: usize) {
+        let spec = CdnSpec { ttl: SimDuration::from_millis(10), mode, key: CdnKey::Url };
+        let (mut sim, links) =
+            bench(2, 1, |links| BuiltIn::Cdn(Cdn::new(&spec, links.callees[1], vec![0])));
+        let client = links.callers[0];
+        for step in script {
+            match *step {
+                Step::Read(t) => {
+                    _ = request_for(&mut sim, ms(t), client, (OpKind::Read, Purpose::Read), 0)
+                }
+                Step::Write(t) => {
+                    _ = request_for(&mut sim, ms(t), client, (OpKind::Write, Purpose::Write), 0)
+                }
+                Step::Answer(t, v) => {
+                    run(&mut sim, ms(t));
+                    let asked = sim.actor.received.iter().rev().find_map(|r| match r.msg {
+                        Msg::Request(req) => Some(req),
+                        _ => None,
+                    });
+                    let req = asked.expect("the origin was asked");
+                    let (server, front) = (ComponentId(2), ComponentId(2));
+                    let reply = Reply {
+                        op: req.op,
+                        version: VersionId(v),
+                        server,
+                        source: 0,
+                        front,
+                        status: Status::Ok,
+                    };
+                    if req.origin == UNDER_TEST {
+                        deliver(&mut sim, ms(t), Msg::Reply(reply));
+                    } else {
+                        sim.scheduler().at(ms(t), req.origin, Msg::Reply(reply));
+                    }
+                }
+            }
+        }
+        run(&mut sim, ms(1_000));
+        let got: Vec<(u64, u32)> = replies(&sim)
+            .into_iter()
+            .filter(|r| r.1 == ComponentId(1))
+            .map(|(at, _, _, v)| (at.as_nanos() / 1_000_000, v.0))
+            .collect();
+        assert_eq!(got, expected);
+        let asked = sim.actor.received.iter().filter(|r| matches!(r.msg, Msg::Request(_)));
+        assert_eq!(asked.count(), fetched);
+    }
+
+    #[test]
+    fn a_read_is_fetched_once_then_served_from_the_cache_until_its_ttl() {
+        let script =
+            [Step::Read(1), Step::Answer(2, 1), Step::Read(5), Step::Read(13), Step::Answer(14, 2)];
+        // Stored at 2 ms: the read at 5 ms is a hit, the one at 13 ms (11 ms old) is not.
+        check(CdnMode::Cache, &script, &[(2, 1), (5, 1), (14, 2)], 2);
+    }
+
+    #[test]
+    fn writes_and_no_store_reads_always_go_to_the_origin() {
+        let script = [Step::Read(1), Step::Answer(2, 1), Step::Read(3), Step::Answer(4, 1)];
+        check(CdnMode::NoStore, &script, &[(2, 1), (4, 1)], 2);
+        check(CdnMode::Cache, &[Step::Write(1), Step::Write(2)], &[], 2);
     }
 }

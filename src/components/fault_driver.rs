@@ -86,3 +86,56 @@ impl Component for FaultDriver {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::components::BuiltIn;
+    use crate::components::testing::{bench, ms, run};
+
+    /// Fires `faults` (their targets are probes 1 and 2) until 100 ms; each probe must
+    /// receive `expected` (ms, probe, fault) in order.
+    fn check(faults: Vec<PlannedFault>, expected: &[(u64, u32, Fault)]) {
+        let (mut sim, _) = bench(2, 1, |_| BuiltIn::Faults(FaultDriver::new(faults)));
+        run(&mut sim, ms(100));
+        let got: Vec<(u64, u32, Fault)> = (sim.actor.received.iter())
+            .filter_map(|r| match r.msg {
+                Msg::Fault(f) => Some((r.at.as_nanos() / 1_000_000, r.probe.0, f)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(got, expected);
+    }
+
+    fn at(ms: u64, targets: &[u32], start: Fault, end: Option<(u64, Fault)>) -> PlannedFault {
+        PlannedFault {
+            when: FaultTime::At(SimDuration::from_millis(ms)),
+            targets: targets.iter().map(|&t| ComponentId(t)).collect(),
+            share: 1.0,
+            start,
+            end: end.map(|(after, f)| (SimDuration::from_millis(after), f)),
+        }
+    }
+
+    #[test]
+    fn a_fault_strikes_every_target_at_its_time_and_ends_after_its_span() {
+        let crash = at(10, &[1, 2], Fault::Crash, Some((5, Fault::Restart)));
+        let expected = [
+            (10, 1, Fault::Crash),
+            (10, 2, Fault::Crash),
+            (15, 1, Fault::Restart),
+            (15, 2, Fault::Restart),
+        ];
+        check(vec![crash], &expected);
+    }
+
+    #[test]
+    fn faults_fire_in_time_order_whatever_their_order_in_the_scenario() {
+        let late = at(30, &[1], Fault::LagFactor(5_000), None);
+        let early = at(20, &[2], Fault::ClockJump(-1), None);
+        check(
+            vec![late, early],
+            &[(20, 2, Fault::ClockJump(-1)), (30, 1, Fault::LagFactor(5_000))],
+        );
+    }
+}

@@ -49,15 +49,23 @@ impl Actor for BenchWorld {
             self.received.push(Received { at: sched.now(), probe: target, msg });
             return;
         }
-        let mut env = Env {
-            id: target,
+        let (component, mut env) = self.parts(sched);
+        component.on_message(msg, &mut env);
+    }
+}
+
+impl BenchWorld {
+    /// The component under test and the `Env` it handles an event in.
+    fn parts<'a>(&'a mut self, sched: &'a mut Scheduler<Msg>) -> (&'a mut BuiltIn, Env<'a>) {
+        let env = Env {
+            id: UNDER_TEST,
             rng: &mut self.rng,
             topology: &self.topology,
             history: &mut self.history,
             stop_at: SimTime(u64::MAX),
             sched,
         };
-        self.component.on_message(msg, &mut env);
+        (&mut self.component, env)
     }
 }
 
@@ -98,15 +106,8 @@ pub fn bench(
 
 fn start(sim: &mut Sim<BenchWorld>) {
     let (world, sched) = sim.parts();
-    let mut env = Env {
-        id: UNDER_TEST,
-        rng: &mut world.rng,
-        topology: &world.topology,
-        history: &mut world.history,
-        stop_at: SimTime(u64::MAX),
-        sched,
-    };
-    world.component.start(&mut env);
+    let (component, mut env) = world.parts(sched);
+    component.start(&mut env);
 }
 
 /// Sends a request of `kind` on `key` from the probe at the far end of `via` at `at`,
