@@ -469,7 +469,8 @@ impl Client {
         let server = (reply.server.0, reply.source);
         let record = env.history.complete(op.op, outcome, reply.version, server, at, event, true);
         self.in_flight = None;
-        if matches!(op.kind, OpKind::Read | OpKind::Write) {
+        // A refusal (429, 401, a gate's no) carries no version: the client saw nothing.
+        if matches!(op.kind, OpKind::Read | OpKind::Write) && outcome != Outcome::Refused {
             self.seen = record.sighting();
         }
         if let (Some(a), OpKind::Control) = (&mut self.action, op.kind) {
