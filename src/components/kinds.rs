@@ -21,8 +21,8 @@ use super::env::Env;
 use super::message::Msg;
 use super::registry::{self, Registry};
 use super::{
-    app_server, async_jobs, attacker, cdn, client, fault_driver, load_balancer, pubsub, sentinel,
-    session_cache, store, stream_server,
+    app_server, async_jobs, attacker, cdn, client, fault_driver, load_balancer, pubsub,
+    rate_limiter, sentinel, session_cache, store, stream_server,
 };
 use crate::check::StoreEnd;
 use crate::engine::{LinkId, SimTime};
@@ -136,6 +136,8 @@ kinds! {
         SessionCache(session_cache::RawSessionCache) => session_cache::SessionCache,
         /// `Cdn(ttl: "5m", mode: cache, key: url)`.
         Cdn(cdn::RawCdn) => cdn::Cdn,
+        /// `RateLimiter(rate: "100/s", burst: 20)`.
+        RateLimiter(rate_limiter::RawRateLimiter) => rate_limiter::RateLimiter,
         /// `Custom(kind: "my_cache", params: {"ttl": "5m"})`: a registered kind.
         Custom(registry::RawCustom) => Box<dyn Component>,
     }

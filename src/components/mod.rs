@@ -19,6 +19,7 @@ pub mod load_balancer;
 pub mod message;
 pub mod pool;
 pub mod pubsub;
+pub mod rate_limiter;
 pub mod registry;
 pub mod sentinel;
 pub mod session_cache;

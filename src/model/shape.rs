@@ -85,6 +85,28 @@ pub fn one() -> u32 {
     1
 }
 
+/// Parses a rate, `"100/s"`, `"6/h"`, `"1/10m"`, into the mean gap between two events.
+pub fn parse_rate(text: &str) -> Result<SimDuration, String> {
+    let bad = || format!("expected a rate like \"100/s\", \"1/10m\" or \"6/h\", found {text:?}");
+    let (count, per) = text.split_once('/').ok_or_else(bad)?;
+    let count: f64 = count.trim().parse().map_err(|_| bad())?;
+    if !count.is_finite() || count <= 0.0 {
+        return Err(bad());
+    }
+    let per = per.trim();
+    let per = if per.starts_with(|c: char| c.is_ascii_digit()) {
+        per.to_string()
+    } else {
+        format!("1{per}")
+    };
+    let per = SimDuration::parse(&per).map_err(|_| bad())?;
+    let gap = (per.as_nanos() as f64 / count) as u64;
+    if gap == 0 {
+        return Err(format!("rate {text:?} is too high: under 1 ns between two events"));
+    }
+    Ok(SimDuration(gap))
+}
+
 /// One problem: where (fields below the entry being validated), what, and a hint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {

@@ -12,6 +12,7 @@ use crate::components::store::StoreSpec;
 use crate::engine::SimDuration;
 use crate::model::architecture::CLIENTS;
 use crate::model::contract::FaultKind;
+use crate::model::shape;
 use crate::model::swarm::{SwarmFault, same_shape};
 use crate::model::{
     ClientsSpec, ComponentSpec, Endpoint, Expectation, FaultAction, FaultSpec, FaultTime, Model,
@@ -156,28 +157,16 @@ pub const MID_STREAM_WITHIN: SimDuration = SimDuration(4_000_000_000);
 /// Shortest mean gap between random faults: more often would flood the event queue.
 pub const RATE_GAP_MIN: SimDuration = SimDuration(1_000_000);
 
-/// Parses `"1/10m"` (one per ten minutes) into the mean gap between strikes.
+/// Parses a fault's rate: `"1/10m"` (once every ten minutes on average), `"6/h"`; the
+/// mean gap between strikes, at least `RATE_GAP_MIN`.
 pub fn parse_rate(text: &str) -> Result<SimDuration, String> {
-    let bad = || format!("expected a rate like \"1/10m\" or \"6/h\", found {text:?}");
-    let (count, per) = text.split_once('/').ok_or_else(bad)?;
-    let count: f64 = count.trim().parse().map_err(|_| bad())?;
-    if !count.is_finite() || count <= 0.0 {
-        return Err(bad());
-    }
-    let per = per.trim();
-    let per = if per.starts_with(|c: char| c.is_ascii_digit()) {
-        per.to_string()
-    } else {
-        format!("1{per}")
-    };
-    let per = SimDuration::parse(&per).map_err(|_| bad())?;
-    let gap = (per.as_nanos() as f64 / count) as u64;
-    if gap < RATE_GAP_MIN.as_nanos() {
+    let gap = shape::parse_rate(text)?;
+    if gap < RATE_GAP_MIN {
         return Err(format!(
             "rate {text:?} is too high: faults at most once per {RATE_GAP_MIN} on average"
         ));
     }
-    Ok(SimDuration(gap))
+    Ok(gap)
 }
 
 /// Parses a signed duration: `"-5s"` or `"5s"`, in ns.
