@@ -43,8 +43,7 @@ use serde::Deserialize;
 use super::Component;
 use super::capacity::{Capacity, Load};
 use super::env::{Env, OwnOp};
-use super::kinds::BuiltIn;
-use super::kinds::{BuildContext, KindFile};
+use super::kind::{BuildContext, KindFile};
 use super::message::{FLAG_SESSION, Fault, Msg, RETURN_LOST, Reply, Request, Status};
 use super::pool::Pool;
 use crate::check::{
@@ -158,6 +157,7 @@ pub enum Propagation {
 
 impl KindFile for RawAppServer {
     type Spec = AppServerSpec;
+    type Actor = Box<AppServer>;
 
     fn validate(&self, c: &mut Problems) -> AppServerSpec {
         let a = self;
@@ -191,12 +191,12 @@ impl KindFile for RawAppServer {
     }
 
     /// Builds one app server instance over its links.
-    fn build(spec: &AppServerSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
+    fn build(spec: &AppServerSpec, ctx: &BuildContext<'_>) -> Result<Self::Actor, String> {
         let data = ctx.link("store").or(ctx.link(LISTENING));
         let data = data.ok_or("an app server needs a store link")?;
         let links = AppLinks { data, bus: ctx.link("broker"), cache: ctx.link("sessions") };
         let token_ttl = ctx.scenario.clients.auth.map(|auth| auth.token_ttl);
-        Ok(BuiltIn::AppServer(Box::new(AppServer::new(spec, links).with_token_ttl(token_ttl))))
+        Ok(Box::new(AppServer::new(spec, links).with_token_ttl(token_ttl)))
     }
 }
 

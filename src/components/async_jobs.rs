@@ -13,8 +13,7 @@ use serde::Deserialize;
 
 use super::Component;
 use super::env::Env;
-use super::kinds::BuiltIn;
-use super::kinds::{BuildContext, KindFile};
+use super::kind::{BuildContext, KindFile};
 use super::message::{Msg, Request, Status};
 use crate::check::{Invocation, OpKind, Outcome, Purpose, Sighting, VersionId};
 use crate::engine::{Dist, SimDuration, SimTime};
@@ -45,6 +44,7 @@ pub struct AsyncJobsSpec {
 
 impl KindFile for RawAsyncJobs {
     type Spec = AsyncJobsSpec;
+    type Actor = AsyncJobs;
 
     fn validate(&self, c: &mut Problems) -> AsyncJobsSpec {
         let j = self;
@@ -57,8 +57,8 @@ impl KindFile for RawAsyncJobs {
     }
 
     /// Builds the queue.
-    fn build(spec: &AsyncJobsSpec, _ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
-        Ok(BuiltIn::AsyncJobs(AsyncJobs::new(spec)))
+    fn build(spec: &AsyncJobsSpec, _ctx: &BuildContext<'_>) -> Result<Self::Actor, String> {
+        Ok(AsyncJobs::new(spec))
     }
 }
 
@@ -151,6 +151,7 @@ impl Component for AsyncJobs {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::components::BuiltIn;
     use crate::components::testing::{bench, ms, replies, request, run};
 
     /// `requests` at the given ms to a queue of `workers` with jobs of 10 ms: every

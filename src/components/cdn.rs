@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use super::Component;
 use super::env::Env;
-use super::kinds::{BuildContext, BuiltIn, KindFile};
+use super::kind::{BuildContext, KindFile};
 use super::message::{Msg, RETURN_LOST, Reply, Request, Status};
 use crate::check::{OpId, Purpose, Sighting, VersionId};
 use crate::engine::{ComponentId, LinkId, SimDuration, SimTime};
@@ -101,6 +101,7 @@ pub enum CdnKey {
 
 impl KindFile for RawCdn {
     type Spec = CdnSpec;
+    type Actor = Cdn;
 
     fn validate(&self, _: &mut Problems) -> CdnSpec {
         let mode = match self.mode {
@@ -116,9 +117,9 @@ impl KindFile for RawCdn {
     }
 
     /// Builds the CDN in front of its origin.
-    fn build(spec: &CdnSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
+    fn build(spec: &CdnSpec, ctx: &BuildContext<'_>) -> Result<Self::Actor, String> {
         let origin = ctx.link("origin").ok_or("a CDN needs a link to its origin")?;
-        Ok(BuiltIn::Cdn(Cdn::new(spec, origin, ctx.scenario.clients.key_orgs())))
+        Ok(Cdn::new(spec, origin, ctx.scenario.clients.key_orgs()))
     }
 }
 
@@ -280,6 +281,7 @@ impl Component for Cdn {
 mod tests {
     use super::*;
     use crate::check::OpKind;
+    use crate::components::BuiltIn;
     use crate::components::testing::{UNDER_TEST, bench, deliver, ms, replies, request_for, run};
 
     enum Step {

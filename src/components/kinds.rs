@@ -8,8 +8,8 @@
 //! every kind once; link checks, wiring and fault targets are loops over contracts.
 //!
 //! To add a kind: write `components/<kind>.rs` with its raw struct, spec, `KindFile`
-//! and `KindSpec` impls and its actor, add a variant to `BuiltIn` (`world.rs`) and
-//! `each_variant!`, and add one line to the table.
+//! and `KindSpec` impls and its actor, declare the module, and add one line to the
+//! table.
 
 use std::sync::Arc;
 
@@ -18,32 +18,22 @@ use serde::Deserialize;
 use super::Component;
 use super::capacity::Load;
 use super::env::Env;
+use super::kind::{BuildContext, KindFile};
 use super::message::Msg;
-use super::registry::{self, Registry};
+use super::registry;
 use super::{
     app_server, async_jobs, attacker, cdn, client, fault_driver, load_balancer, pubsub,
     rate_limiter, sentinel, session_cache, store, stream_server,
 };
 use crate::check::StoreEnd;
-use crate::engine::{LinkId, SimTime};
+use crate::engine::SimTime;
 use crate::model::architecture::CLIENTS;
 use crate::model::contract::{Contract, FaultKind, KindSpec, Serves};
 use crate::model::shape::Problems;
-use crate::model::{ComponentSpec, Endpoint, Model, Scenario};
+use crate::model::{ComponentSpec, Endpoint, Model};
 
-/// A kind's file shape: what a model file says of one entry of the kind. Its file
-/// declares it; the table below lists it once.
-pub trait KindFile {
-    /// The validated spec it becomes.
-    type Spec: KindSpec;
-    /// Checks what the entry means, reporting problems at paths under the entry.
-    fn validate(&self, problems: &mut Problems) -> Self::Spec;
-    /// Builds one instance of an entry of this kind.
-    fn build(spec: &Self::Spec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String>;
-}
-
-/// The table: one line per kind (as model files name it, its file shape, the actor an
-/// instance is), then the actors no model entry declares. It makes `RawComponent` (the
+/// The table: one line per kind (as model files name it, and its file shape, whose
+/// `KindFile::Actor` an instance is), then the actors no model entry declares. It makes `RawComponent` (the
 /// file's component enum), `build`, and `BuiltIn` with its `Component` dispatch.
 macro_rules! kinds {
     (@each $self:expr, [$($variant:ident)*], $c:ident => $body:expr) => {
@@ -52,7 +42,7 @@ macro_rules! kinds {
         }
     };
     (
-        kinds { $($(#[$doc:meta])* $name:ident($raw:ty) => $actor:ty,)* }
+        kinds { $($(#[$doc:meta])* $name:ident($raw:ty),)* }
         others { $($(#[$odoc:meta])* $other:ident($otype:ty),)* }
     ) => {
         /// A component declaration: one variant per kind, named as model files write it.
@@ -75,14 +65,14 @@ macro_rules! kinds {
         /// Builds one instance of a model entry, by its kind's file.
         pub fn build(spec: &ComponentSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
             $(if let Some(s) = spec.spec::<<$raw as KindFile>::Spec>() {
-                return <$raw as KindFile>::build(s, ctx);
+                return <$raw as KindFile>::build(s, ctx).map(BuiltIn::$name);
             })*
             Err(format!("`{}` is of a kind the table does not list", spec.name))
         }
 
         /// A component instance, dispatched by `match` (the hot loop's only dispatch).
         pub enum BuiltIn {
-            $($(#[$doc])* $name($actor),)*
+            $($(#[$doc])* $name(<$raw as KindFile>::Actor),)*
             $($(#[$odoc])* $other($otype),)*
         }
 
@@ -118,28 +108,28 @@ macro_rules! kinds {
 kinds! {
     kinds {
         /// `LoadBalancer(policy: round_robin)`.
-        LoadBalancer(load_balancer::RawLoadBalancer) => load_balancer::LoadBalancer,
+        LoadBalancer(load_balancer::RawLoadBalancer),
         /// `Store(replicas: 2, replication: (lag: exp("2s")), reads: any_replica)` (boxed:
         /// stores are few and large, and every instance takes the largest variant's size).
-        Store(store::RawStore) => Box<store::Store>,
+        Store(store::RawStore),
         /// `Sentinel(prepare: exp("70ms"), finalize: exp("60ms"), limits: [...])`.
-        Sentinel(sentinel::RawSentinel) => sentinel::Sentinel,
+        Sentinel(sentinel::RawSentinel),
         /// `StreamServer(first_byte: normal(mean: "1s", sd: "150ms"), chunks: 40, ...)`.
-        StreamServer(stream_server::RawStreamServer) => stream_server::StreamServer,
+        StreamServer(stream_server::RawStreamServer),
         /// `AsyncJobs(workers: 2, duration: exp("2s"))`.
-        AsyncJobs(async_jobs::RawAsyncJobs) => async_jobs::AsyncJobs,
+        AsyncJobs(async_jobs::RawAsyncJobs),
         /// `AppServer(count: 4, propagation: poll(every: "2s"))` (boxed, like a store).
-        AppServer(app_server::RawAppServer) => Box<app_server::AppServer>,
+        AppServer(app_server::RawAppServer),
         /// `PubSub(fanout: exp("1ms"))`.
-        PubSub(pubsub::RawPubSub) => pubsub::PubSub,
+        PubSub(pubsub::RawPubSub),
         /// `SessionCache(replicas: 1, failover: "5s")`.
-        SessionCache(session_cache::RawSessionCache) => session_cache::SessionCache,
+        SessionCache(session_cache::RawSessionCache),
         /// `Cdn(ttl: "5m", mode: cache, key: url)`.
-        Cdn(cdn::RawCdn) => cdn::Cdn,
+        Cdn(cdn::RawCdn),
         /// `RateLimiter(rate: "100/s", burst: 20)`.
-        RateLimiter(rate_limiter::RawRateLimiter) => rate_limiter::RateLimiter,
+        RateLimiter(rate_limiter::RawRateLimiter),
         /// `Custom(kind: "my_cache", params: {"ttl": "5m"})`: a registered kind.
-        Custom(registry::RawCustom) => Box<dyn Component>,
+        Custom(registry::RawCustom),
     }
     others {
         /// A simulated user.
@@ -154,35 +144,6 @@ kinds! {
 /// What a model entry declares.
 pub fn contract(spec: &ComponentSpec) -> Contract {
     spec.contract()
-}
-
-/// What a kind's `build` gets besides its spec.
-pub struct BuildContext<'a> {
-    /// The whole scenario (keys, organisations, the clients' auth, the seed).
-    pub scenario: &'a Scenario,
-    /// User kinds.
-    pub registry: &'a Registry,
-    /// The model entry's name.
-    pub name: &'a str,
-    /// The entry's contract.
-    pub contract: &'a Contract,
-    /// This instance's links, by role of the contract, each in model order.
-    pub roles: Vec<Vec<LinkId>>,
-    /// Links into this instance, with the role each fills at its sender (`None` for a
-    /// client's).
-    pub incoming: Vec<(LinkId, Option<&'static str>)>,
-}
-
-impl BuildContext<'_> {
-    /// The links of the role called `role` (none when the contract has no such role).
-    pub fn links(&self, role: &str) -> &[LinkId] {
-        self.contract.role_named(role).map_or(&[], |i| &self.roles[i])
-    }
-
-    /// The one link of `role`, when it has one.
-    pub fn link(&self, role: &str) -> Option<LinkId> {
-        self.links(role).first().copied()
-    }
 }
 
 /// Where a problem with the links lies.

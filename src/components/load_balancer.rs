@@ -19,8 +19,7 @@ use serde::Deserialize;
 
 use super::Component;
 use super::env::Env;
-use super::kinds::BuiltIn;
-use super::kinds::{BuildContext, KindFile};
+use super::kind::{BuildContext, KindFile};
 use super::message::Msg;
 use crate::check::Purpose;
 use crate::engine::{LinkId, SimDuration};
@@ -78,6 +77,7 @@ pub enum LoadBalancerPolicy {
 
 impl KindFile for RawLoadBalancer {
     type Spec = LoadBalancerSpec;
+    type Actor = LoadBalancer;
 
     fn validate(&self, c: &mut Problems) -> LoadBalancerSpec {
         let lb = self;
@@ -96,8 +96,8 @@ impl KindFile for RawLoadBalancer {
     }
 
     /// Builds the balancer over its downstream links.
-    fn build(spec: &LoadBalancerSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
-        Ok(BuiltIn::LoadBalancer(LoadBalancer::new(spec, ctx.links("downstream").to_vec())))
+    fn build(spec: &LoadBalancerSpec, ctx: &BuildContext<'_>) -> Result<Self::Actor, String> {
+        Ok(LoadBalancer::new(spec, ctx.links("downstream").to_vec()))
     }
 }
 

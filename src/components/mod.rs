@@ -14,6 +14,7 @@ pub mod cdn;
 pub mod client;
 pub mod env;
 pub mod fault_driver;
+pub mod kind;
 pub mod kinds;
 pub mod load_balancer;
 pub mod message;

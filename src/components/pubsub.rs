@@ -7,8 +7,7 @@ use serde::Deserialize;
 
 use super::Component;
 use super::env::Env;
-use super::kinds::BuiltIn;
-use super::kinds::{BuildContext, KindFile};
+use super::kind::{BuildContext, KindFile};
 use super::message::{Fault, Msg};
 use crate::engine::{Dist, LinkId, SimDuration};
 use crate::model::contract::{Contract, FaultKind, KindSpec, Serves};
@@ -34,6 +33,7 @@ pub struct PubSubSpec {
 
 impl KindFile for RawPubSub {
     type Spec = PubSubSpec;
+    type Actor = PubSub;
 
     fn validate(&self, c: &mut Problems) -> PubSubSpec {
         let fanout = self.fanout.as_ref().map_or(Dist::constant(0), |d| c.dist(&["fanout"], d));
@@ -41,9 +41,9 @@ impl KindFile for RawPubSub {
     }
 
     /// Builds the broker; every link into it is a subscriber's.
-    fn build(spec: &PubSubSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
+    fn build(spec: &PubSubSpec, ctx: &BuildContext<'_>) -> Result<Self::Actor, String> {
         let subscribers = ctx.incoming.iter().map(|&(link, _)| link).collect();
-        Ok(BuiltIn::PubSub(PubSub::new(spec, subscribers)))
+        Ok(PubSub::new(spec, subscribers))
     }
 }
 
@@ -120,6 +120,7 @@ impl Component for PubSub {
 mod tests {
     use super::*;
     use crate::check::VersionId;
+    use crate::components::BuiltIn;
     use crate::components::testing::{bench, deliver, ms, run};
 
     /// Publishes of key 0 from probe `from` at each time (ms), with faults between;

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::Component;
 use super::env::Env;
-use super::kinds::{BuildContext, BuiltIn, KindFile};
+use super::kind::{BuildContext, KindFile};
 use super::message::{Msg, Status};
 use crate::check::VersionId;
 use crate::engine::{LinkId, SimDuration, SimTime};
@@ -46,6 +46,7 @@ pub struct RateLimiterSpec {
 
 impl KindFile for RawRateLimiter {
     type Spec = RateLimiterSpec;
+    type Actor = RateLimiter;
 
     fn validate(&self, problems: &mut Problems) -> RateLimiterSpec {
         let gap = parse_rate(&self.rate).unwrap_or_else(|msg| {
@@ -60,9 +61,9 @@ impl KindFile for RawRateLimiter {
     }
 
     /// Builds the limiter in front of its one downstream.
-    fn build(spec: &RateLimiterSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
+    fn build(spec: &RateLimiterSpec, ctx: &BuildContext<'_>) -> Result<Self::Actor, String> {
         let downstream = ctx.link("downstream").ok_or("a rate limiter needs a downstream link")?;
-        Ok(BuiltIn::RateLimiter(RateLimiter::new(spec, downstream)))
+        Ok(RateLimiter::new(spec, downstream))
     }
 }
 
@@ -145,6 +146,7 @@ impl Component for RateLimiter {
 mod tests {
     use super::*;
     use crate::check::OpKind;
+    use crate::components::BuiltIn;
     use crate::components::testing::{bench, ms, replies, request, run};
 
     /// Requests at each of `times` (ms) through a limiter of one token per 10 ms and

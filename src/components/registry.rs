@@ -8,8 +8,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::Component;
-use super::kinds::BuiltIn;
-use super::kinds::{BuildContext, KindFile};
+use super::kind::{BuildContext, KindFile};
 use crate::engine::LinkId;
 use crate::model::contract::{Contract, FaultKind, KindSpec, Role, Serves, Target};
 use crate::model::shape::Problems;
@@ -87,12 +86,13 @@ pub struct CustomSpec {
 
 impl KindFile for RawCustom {
     type Spec = CustomSpec;
+    type Actor = Box<dyn Component>;
 
     fn validate(&self, _: &mut Problems) -> CustomSpec {
         CustomSpec { kind: self.kind.clone(), params: self.params.clone() }
     }
 
-    fn build(spec: &CustomSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
+    fn build(spec: &CustomSpec, ctx: &BuildContext<'_>) -> Result<Self::Actor, String> {
         custom_build(spec, ctx)
     }
 }
@@ -112,7 +112,7 @@ fn custom_contract() -> Contract {
     c
 }
 
-fn custom_build(spec: &CustomSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
+fn custom_build(spec: &CustomSpec, ctx: &BuildContext<'_>) -> Result<Box<dyn Component>, String> {
     let factory = ctx
         .registry
         .get(&spec.kind)
@@ -122,5 +122,5 @@ fn custom_build(spec: &CustomSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, St
         outgoing: ctx.links("any").to_vec(),
         seed: ctx.scenario.seed,
     };
-    Ok(BuiltIn::Custom(factory(spec, &wiring)?))
+    factory(spec, &wiring)
 }

@@ -13,8 +13,7 @@ use serde::Deserialize;
 
 use super::Component;
 use super::env::Env;
-use super::kinds::BuiltIn;
-use super::kinds::{BuildContext, KindFile};
+use super::kind::{BuildContext, KindFile};
 use super::message::{Msg, Request, Status};
 use crate::check::{Purpose, VersionId};
 use crate::engine::{Dist, SimDuration, SimTime};
@@ -76,6 +75,7 @@ pub struct UsageLimit {
 
 impl KindFile for RawSentinel {
     type Spec = SentinelSpec;
+    type Actor = Sentinel;
 
     fn validate(&self, c: &mut Problems) -> SentinelSpec {
         let g = self;
@@ -110,8 +110,8 @@ impl KindFile for RawSentinel {
     }
 
     /// Builds the gate.
-    fn build(spec: &SentinelSpec, _ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
-        Ok(BuiltIn::Sentinel(Sentinel::new(spec)))
+    fn build(spec: &SentinelSpec, _ctx: &BuildContext<'_>) -> Result<Self::Actor, String> {
+        Ok(Sentinel::new(spec))
     }
 }
 

@@ -14,8 +14,7 @@ use serde::Deserialize;
 
 use super::Component;
 use super::env::Env;
-use super::kinds::BuiltIn;
-use super::kinds::{BuildContext, KindFile};
+use super::kind::{BuildContext, KindFile};
 use super::message::{Fault, Msg, Request, Status};
 use crate::check::{Purpose, VersionId};
 use crate::engine::SimDuration;
@@ -48,6 +47,7 @@ pub struct SessionCacheSpec {
 
 impl KindFile for RawSessionCache {
     type Spec = SessionCacheSpec;
+    type Actor = SessionCache;
 
     fn validate(&self, _: &mut Problems) -> SessionCacheSpec {
         let failover = self.failover.map_or(SimDuration::ZERO, |d| d.0);
@@ -55,8 +55,8 @@ impl KindFile for RawSessionCache {
     }
 
     /// Builds the cache.
-    fn build(spec: &SessionCacheSpec, _ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
-        Ok(BuiltIn::SessionCache(SessionCache::new(spec)))
+    fn build(spec: &SessionCacheSpec, _ctx: &BuildContext<'_>) -> Result<Self::Actor, String> {
+        Ok(SessionCache::new(spec))
     }
 }
 
@@ -181,6 +181,7 @@ impl Component for SessionCache {
 mod tests {
     use super::*;
     use crate::check::OpKind;
+    use crate::components::BuiltIn;
     use crate::components::testing::{bench, deliver, ms, replies, request_for, run};
 
     enum Step {

@@ -22,8 +22,7 @@ use serde::Deserialize;
 use super::Component;
 use super::capacity::{Capacity, Load};
 use super::env::Env;
-use super::kinds::BuiltIn;
-use super::kinds::{BuildContext, KindFile};
+use super::kind::{BuildContext, KindFile};
 use super::message::{FLAG_IDEMPOTENT, FLAG_ON_HEAD, FLAG_TOKEN, Fault, Msg, Request, Status};
 use crate::check::{HeadCause, HeadMove, Histogram, OpKind, StoreEnd, VersionId};
 use crate::engine::{Dist, LinkId, SimDuration, SimTime, Stream};
@@ -234,6 +233,7 @@ pub enum ReadConsistency {
 
 impl KindFile for RawStore {
     type Spec = StoreSpec;
+    type Actor = Box<Store>;
 
     fn validate(&self, c: &mut Problems) -> StoreSpec {
         let s = self;
@@ -293,7 +293,7 @@ impl KindFile for RawStore {
     }
 
     /// Builds the store; app servers that listen for commits are notified of each.
-    fn build(spec: &StoreSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
+    fn build(spec: &StoreSpec, ctx: &BuildContext<'_>) -> Result<Self::Actor, String> {
         if spec.reads == ReadConsistency::AnyReplica && spec.replicas == 0 {
             return Err(format!("store `{}` reads from replicas but has none", ctx.name));
         }
@@ -303,7 +303,7 @@ impl KindFile for RawStore {
         let listening =
             ctx.incoming.iter().filter(|(_, role)| *role == Some(super::app_server::LISTENING));
         let listeners = listening.map(|&(link, _)| link).collect();
-        Ok(BuiltIn::Store(Box::new(store.with_listeners(listeners))))
+        Ok(Box::new(store.with_listeners(listeners)))
     }
 }
 
@@ -838,6 +838,7 @@ impl Component for Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::components::BuiltIn;
     use crate::components::testing::{bench, deliver, ms, replies, request, run};
 
     /// What the script does at a time in ms.

@@ -17,8 +17,7 @@ use serde::Deserialize;
 
 use super::Component;
 use super::env::Env;
-use super::kinds::BuiltIn;
-use super::kinds::{BuildContext, KindFile};
+use super::kind::{BuildContext, KindFile};
 use super::message::{FLAG_ON_HEAD, Msg, RETURN_LOST, Reply, Request, Status};
 use super::stream_status::{StreamBoard, StreamState};
 use crate::check::{Invocation, OpId, OpKind, Outcome, Purpose, Sighting, VersionId};
@@ -61,6 +60,7 @@ pub struct StreamServerSpec {
 
 impl KindFile for RawStreamServer {
     type Spec = StreamServerSpec;
+    type Actor = StreamServer;
 
     fn validate(&self, c: &mut Problems) -> StreamServerSpec {
         let x = self;
@@ -78,9 +78,9 @@ impl KindFile for RawStreamServer {
     }
 
     /// Builds the server over its store link and its job queue, if any.
-    fn build(spec: &StreamServerSpec, ctx: &BuildContext<'_>) -> Result<BuiltIn, String> {
+    fn build(spec: &StreamServerSpec, ctx: &BuildContext<'_>) -> Result<Self::Actor, String> {
         let data = ctx.link("store").ok_or("a stream server needs a store link")?;
-        Ok(BuiltIn::StreamServer(StreamServer::new(spec, data, ctx.link("jobs"))))
+        Ok(StreamServer::new(spec, data, ctx.link("jobs")))
     }
 }
 

@@ -1,0 +1,52 @@
+//! The seam a component kind plugs into: `KindFile` (its file shape, validated into its
+//! spec and built into its actor) and `BuildContext` (what a build gets besides its
+//! spec: the scenario, its links by role, the links into it). Kinds' files depend on
+//! this file; the table in `kinds.rs` depends on them.
+
+use super::registry::Registry;
+use crate::engine::LinkId;
+use crate::model::Scenario;
+use crate::model::contract::{Contract, KindSpec};
+use crate::model::shape::Problems;
+
+/// A kind's file shape: what a model file says of one entry of the kind. Its file
+/// declares it; the table in `kinds.rs` lists it once.
+pub trait KindFile {
+    /// The validated spec it becomes.
+    type Spec: KindSpec;
+    /// Checks what the entry means, reporting problems at paths under the entry.
+    fn validate(&self, problems: &mut Problems) -> Self::Spec;
+    /// What an instance is: the actor the hot loop dispatches to.
+    type Actor;
+    /// Builds one instance of an entry of this kind.
+    fn build(spec: &Self::Spec, ctx: &BuildContext<'_>) -> Result<Self::Actor, String>;
+}
+
+/// What a kind's `build` gets besides its spec.
+pub struct BuildContext<'a> {
+    /// The whole scenario (keys, organisations, the clients' auth, the seed).
+    pub scenario: &'a Scenario,
+    /// User kinds.
+    pub registry: &'a Registry,
+    /// The model entry's name.
+    pub name: &'a str,
+    /// The entry's contract.
+    pub contract: &'a Contract,
+    /// This instance's links, by role of the contract, each in model order.
+    pub roles: Vec<Vec<LinkId>>,
+    /// Links into this instance, with the role each fills at its sender (`None` for a
+    /// client's).
+    pub incoming: Vec<(LinkId, Option<&'static str>)>,
+}
+
+impl BuildContext<'_> {
+    /// The links of the role called `role` (none when the contract has no such role).
+    pub fn links(&self, role: &str) -> &[LinkId] {
+        self.contract.role_named(role).map_or(&[], |i| &self.roles[i])
+    }
+
+    /// The one link of `role`, when it has one.
+    pub fn link(&self, role: &str) -> Option<LinkId> {
+        self.links(role).first().copied()
+    }
+}
