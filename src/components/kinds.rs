@@ -28,7 +28,7 @@ use super::{
 use crate::check::StoreEnd;
 use crate::engine::SimTime;
 use crate::model::architecture::CLIENTS;
-use crate::model::contract::{Contract, FaultKind, KindSpec, Serves};
+use crate::model::contract::{Contract, FaultKind, KindSpec, Role, Serves, Target};
 use crate::model::shape::Problems;
 use crate::model::{ComponentSpec, Endpoint, Model};
 
@@ -153,6 +153,8 @@ pub enum LinkPlace {
     Component(String),
     /// A link, by its index in the model.
     Link(usize),
+    /// The model's links as a whole (the clients' links, which no entry starts).
+    Links,
 }
 
 /// A link a role does not take, or a role with too few or too many links.
@@ -235,7 +237,53 @@ pub fn link_problems(model: &Model) -> Vec<LinkProblem> {
             }
         }
     }
+    problems.extend(client_problems(model, &contracts));
     problems.extend(gate_problems(model, &contracts));
+    problems
+}
+
+/// The clients' roles: at most one link to a gate, and exactly one entry into the
+/// architecture, to a component that answers requests.
+pub fn clients_contract() -> Contract {
+    let mut c = Contract::new("client population", Serves::Data);
+    let gate = Role::new("gate", Target::Only(Serves::Gate), 0, 1);
+    c.roles.push(gate.wanting("at most one link to a sentinel", "gate"));
+    let entry = Role::new("entry", Target::Requests, 1, 1);
+    let wants = "exactly one link into the architecture (besides one to a sentinel)";
+    c.roles.push(entry.wanting(wants, "lb"));
+    c
+}
+
+/// The clients' links against their roles, and an entry with one instance (clients do
+/// not spread their requests: a balancer does).
+fn client_problems(model: &Model, contracts: &[Contract]) -> Vec<LinkProblem> {
+    let clients = clients_contract();
+    let mut problems = Vec::new();
+    let mut counts = vec![0u32; clients.roles.len()];
+    for (i, l) in model.links.iter().enumerate().filter(|(_, l)| l.from == Endpoint::Clients) {
+        let Some(far) = contract_of(model, contracts, &l.to) else { continue };
+        match clients.role_for(far.serves) {
+            Some(r) => counts[r] += 1,
+            None => problems.push(unused_link(&clients, CLIENTS, &l.to, far, i)),
+        }
+        if far.instances > 1 {
+            let message = format!(
+                "`{CLIENTS}` link to `{}`, which has {} instances: put a load balancer in front",
+                l.to, far.instances
+            );
+            let hint = Some(r#"e.g. "lb": LoadBalancer(policy: round_robin)"#.into());
+            problems.push(LinkProblem { at: LinkPlace::Links, message, hint });
+        }
+    }
+    for (role, &n) in clients.roles.iter().zip(&counts) {
+        if n < role.min || n > role.max {
+            let message = format!("`{CLIENTS}` needs {}, found {n}", role.wants);
+            let hint = (n < role.min).then(|| {
+                format!(r#"add (from: "{CLIENTS}", to: "{}", latency: exp("1ms"))"#, role.example)
+            });
+            problems.push(LinkProblem { at: LinkPlace::Links, message, hint });
+        }
+    }
     problems
 }
 

@@ -105,13 +105,6 @@ fn check_buildable(scenario: &Scenario) -> Result<(), String> {
             return Err(format!("link to unknown component `{}`", l.to));
         }
     }
-    let entries = model.links.iter().filter(|l| l.from == Endpoint::Clients);
-    if entries.clone().filter(|l| !kinds::is_gate(model, &l.to)).count() != 1 {
-        return Err("exactly one link must start at the clients (besides a sentinel's)".into());
-    }
-    if let Some(l) = entries.clone().find(|l| kinds::instances(model, &l.to) > 1) {
-        return Err(format!("clients link to `{}`, which has several instances", l.to));
-    }
     if let Some(problem) = kinds::link_problems(model).into_iter().next() {
         return Err(problem.message);
     }

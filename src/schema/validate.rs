@@ -191,28 +191,6 @@ fn link(c: &mut Checker<'_>, raw: &RawModel, i: usize, l: &RawLink) -> LinkSpec 
 
 /// Checks that requests have one way in and always reach a component that serves them.
 fn check_wiring(c: &mut Checker<'_>, model: &Model) {
-    let from_clients = || model.links.iter().filter(|l| l.from == Endpoint::Clients);
-    let entries = from_clients().filter(|l| !kinds::is_gate(model, &l.to)).count();
-    if entries != 1 {
-        let msg = format!(
-            "exactly one link must start at `{CLIENTS}` (besides one to a sentinel), found {entries}"
-        );
-        let hint = Some(format!(r#"add (from: "{CLIENTS}", to: "lb", latency: exp("1ms"))"#));
-        c.error(&["links"], msg, hint);
-    }
-    if let Some(l) = from_clients().find(|l| kinds::instances(model, &l.to) > 1) {
-        let msg = format!(
-            "`{CLIENTS}` link to `{}`, which has {} instances: put a load balancer in front",
-            l.to,
-            kinds::instances(model, &l.to)
-        );
-        let hint = Some(r#"e.g. "lb": LoadBalancer(policy: round_robin)"#.into());
-        c.error(&["links"], msg, hint);
-    }
-    if from_clients().filter(|l| kinds::is_gate(model, &l.to)).count() > 1 {
-        let msg = format!("at most one link may go from `{CLIENTS}` to a sentinel");
-        c.error(&["links"], msg, None);
-    }
     check_roles(c, model);
     let mut graph = DiGraph::<&str, ()>::new();
     let nodes: BTreeMap<&str, _> = model
@@ -248,6 +226,7 @@ fn check_roles(c: &mut Checker<'_>, model: &Model) {
                 index = i.to_string();
                 vec!["links", &index]
             }
+            LinkPlace::Links => vec!["links"],
         };
         c.error(&path, problem.message, problem.hint);
     }
