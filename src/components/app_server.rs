@@ -161,10 +161,7 @@ impl KindFile for RawAppServer {
 
     fn validate(&self, c: &mut Problems) -> AppServerSpec {
         let a = self;
-        if a.count == 0 || a.count > INSTANCES_MAX {
-            let msg = format!("`count` must be between 1 and {INSTANCES_MAX}, found {}", a.count);
-            c.error(&["count"], msg, None);
-        }
+        c.count(&["count"], a.count, INSTANCES_MAX);
         let propagation = match a.propagation {
             RawPropagation::Poll { every } => {
                 if every.0 == SimDuration::ZERO {

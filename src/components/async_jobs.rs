@@ -49,10 +49,7 @@ impl KindFile for RawAsyncJobs {
     fn validate(&self, c: &mut Problems) -> AsyncJobsSpec {
         let j = self;
         let at = |field: &'static str| [field];
-        if j.workers == 0 || j.workers > WORKERS_MAX {
-            let msg = format!("`workers` must be between 1 and {WORKERS_MAX}, found {}", j.workers);
-            c.error(&at("workers"), msg, None);
-        }
+        c.count(&at("workers"), j.workers, WORKERS_MAX);
         AsyncJobsSpec { workers: j.workers, duration: c.dist(&at("duration"), &j.duration) }
     }
 

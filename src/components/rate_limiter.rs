@@ -53,10 +53,7 @@ impl KindFile for RawRateLimiter {
             problems.error(&["rate"], msg, Some(r#"e.g. rate: "100/s""#.into()));
             SimDuration(1)
         });
-        if self.burst == 0 || self.burst > BURST_MAX {
-            let msg = format!("`burst` must be between 1 and {BURST_MAX}, found {}", self.burst);
-            problems.error(&["burst"], msg, None);
-        }
+        problems.count(&["burst"], self.burst, BURST_MAX);
         RateLimiterSpec { gap, burst: self.burst.clamp(1, BURST_MAX) }
     }
 

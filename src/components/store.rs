@@ -272,10 +272,7 @@ impl KindFile for RawStore {
             }
         };
         let capacity = s.capacity.as_ref().map(|x| c.capacity(&["capacity"], x));
-        if s.shards == 0 || s.shards > SHARDS_MAX {
-            let msg = format!("`shards` must be between 1 and {SHARDS_MAX}, found {}", s.shards);
-            c.error(&["shards"], msg, None);
-        }
+        c.count(&["shards"], s.shards, SHARDS_MAX);
         let partition = match s.partition {
             RawPartition::ByOrg => Partition::ByOrg,
             RawPartition::ByDocument => Partition::ByDocument,

@@ -65,10 +65,7 @@ impl KindFile for RawStreamServer {
     fn validate(&self, c: &mut Problems) -> StreamServerSpec {
         let x = self;
         let at = |field: &'static str| [field];
-        if x.chunks == 0 || x.chunks > CHUNKS_MAX {
-            let msg = format!("`chunks` must be between 1 and {CHUNKS_MAX}, found {}", x.chunks);
-            c.error(&at("chunks"), msg, None);
-        }
+        c.count(&at("chunks"), x.chunks, CHUNKS_MAX);
         StreamServerSpec {
             create: x.create.as_ref().map_or(Dist::constant(0), |d| c.dist(&at("create"), d)),
             first_byte: c.dist(&at("first_byte"), &x.first_byte),

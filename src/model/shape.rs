@@ -132,6 +132,15 @@ impl Problems {
         self.list.push(Problem { path, message, hint });
     }
 
+    /// Reports the count at `path` unless it is between 1 and `max`.
+    pub fn count(&mut self, path: &[&str], value: u32, max: u32) {
+        if value == 0 || value > max {
+            let field = path.last().copied().unwrap_or_default();
+            let msg = format!("`{field}` must be between 1 and {max}, found {value}");
+            self.error(path, msg, None);
+        }
+    }
+
     /// Reports `p` unless it is a probability.
     pub fn probability(&mut self, path: &[&str], what: &str, p: f64) {
         if !p.is_finite() || !(0.0..=1.0).contains(&p) {
@@ -196,15 +205,31 @@ impl Problems {
 
     /// `x` as a server's capacity; problems are reported under `path`.
     pub fn capacity(&mut self, path: &[&str], x: &RawCapacity) -> CapacitySpec {
-        if x.workers == 0 || x.workers > WORKERS_MAX {
-            let msg = format!("`workers` must be between 1 and {WORKERS_MAX}, found {}", x.workers);
-            self.error(&[path, &["workers"]].concat(), msg, None);
-        }
+        self.count(&[path, &["workers"]].concat(), x.workers, WORKERS_MAX);
         if x.queue == Some(0) {
             let msg = "`queue` must be at least 1; leave it out for no limit".to_string();
             self.error(&[path, &["queue"]].concat(), msg, None);
         }
         let service = self.dist(&[path, &["service"]].concat(), &x.service);
         CapacitySpec { workers: x.workers, service, queue: x.queue }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_rates_are_checked_with_their_field_named() {
+        let mut p = Problems::default();
+        p.count(&["capacity", "workers"], 0, 8);
+        p.count(&["shards"], 8, 8);
+        assert_eq!(p.list.len(), 1);
+        assert_eq!(p.list[0].path, ["capacity", "workers"]);
+        assert_eq!(p.list[0].message, "`workers` must be between 1 and 8, found 0");
+        assert_eq!(parse_rate("200/s").unwrap(), SimDuration(5_000_000));
+        assert_eq!(parse_rate("6/h").unwrap(), SimDuration::from_secs(600));
+        assert!(parse_rate("fast").is_err() && parse_rate("0/s").is_err());
+        assert!(parse_rate("1e12/s").unwrap_err().contains("too high"));
     }
 }
