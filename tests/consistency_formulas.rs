@@ -2,7 +2,7 @@
 //! the simulated figure must match it.
 
 use archsim::check::{Check, CheckReport, Checks, End, HeadCause, HeadMove, OpKind, OpRecord};
-use archsim::check::{OpRow, Outcome, SessionState, VersionDag};
+use archsim::check::{Outcome, SessionState, VersionDag};
 use archsim::components::store::{
     ClockSource, ConflictPolicy, Durability, Partition, ReadConsistency, StoreSpec,
 };
@@ -59,7 +59,7 @@ fn stale_fraction_at_a_fixed_delay_is_exp_minus_t_over_l() {
         );
         let scenario = Scenario::new("stale", m, clients, 7, SimDuration::from_secs(600));
         let outcome = execute(&scenario, &Registry::new(), false).unwrap();
-        let reads = outcome.history.stats(OpRow::Read).latency.count();
+        let reads = outcome.history.stats("read").expect("a read row").latency.count();
         let measured = outcome.history.stale_reads() as f64 / reads as f64;
         let expected = (-t / lag).exp();
         eprintln!("t = {t} s: stale {measured:.4} of {reads} reads, exp(-t/L) = {expected:.4}");

@@ -61,7 +61,7 @@ fn a_registered_component_serves_requests() {
     registry.register("fixed_delay", fixed_delay);
     let scenario = load_scenario(Path::new(&path), &[], &registry).unwrap();
     let outcome = execute(&scenario, &registry, true).unwrap();
-    let reads = &outcome.history.stats(archsim::check::OpRow::Read).latency;
+    let reads = &outcome.history.stats("read").expect("a read row").latency;
     assert!(reads.count() > 100);
     // 1 ms there, 7 ms service, 1 ms back: exactly 9 ms every time.
     assert_eq!((reads.min(), reads.max()), (9_000_000, 9_000_000));
@@ -174,7 +174,7 @@ fn a_registered_component_is_crashed_and_counted_like_a_built_in() {
     registry.register("crashable", crashable);
     let scenario = load_scenario(&dir.join("scenario.ron"), &[], &registry).unwrap();
     let outcome = execute(&scenario, &registry, true).unwrap();
-    let reads = outcome.history.stats(archsim::check::OpRow::Read);
+    let reads = outcome.history.stats("read").expect("a read row");
     // A read every 102 ms while up; the ~3 s down each read times out after 50 ms.
     assert!(reads.unknown > 15, "{} timed out", reads.unknown);
     let counts = &outcome.counts;

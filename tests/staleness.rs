@@ -13,7 +13,7 @@ use std::path::Path;
 fn stale_fraction(path: &str, sets: &[&str]) -> (f64, u64) {
     let scenario = common::load(Path::new(path), sets);
     let outcome = common::run(&scenario);
-    let reads = outcome.history.stats(archsim::check::OpRow::Read).latency.count();
+    let reads = outcome.history.stats("read").expect("a read row").latency.count();
     assert!(reads > 10_000, "enough reads for a tight estimate: {reads}");
     (outcome.history.stale_reads() as f64 / reads as f64, reads)
 }

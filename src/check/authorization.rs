@@ -9,7 +9,8 @@
 use std::collections::BTreeMap;
 
 use super::checks::{Check, End, SessionState};
-use super::history::{OpKind, OpRecord, Outcome, Purpose};
+use super::history::{OpKind, OpRecord, Outcome};
+use super::purpose::Actor;
 use super::story;
 use super::verdict::{CheckReport, StoryLine, duration};
 use crate::engine::{SimDuration, SimTime};
@@ -141,7 +142,7 @@ impl Check for Authorization {
             return;
         }
         self.checked += 1;
-        if op.inv.purpose == Purpose::Attack {
+        if op.inv.purpose.info().by == Actor::Thief {
             self.stolen += 1;
             self.stolen_witness.get_or_insert(*op);
             self.stolen_oldest = self.stolen_oldest.max(op.inv.invoked.since(op.inv.token));
@@ -187,7 +188,7 @@ impl Check for Authorization {
 mod tests {
     use super::*;
     use crate::check::CheckSpec;
-    use crate::check::testing::{Hist, OK};
+    use crate::check::testing::{Hist, OK, THEFT};
 
     const MS: u64 = 1_000_000;
 
@@ -225,7 +226,7 @@ mod tests {
         let mut h = Hist::with(&[CheckSpec::Authorization(None)]);
         let v = h.write(0, 0, VersionId::ROOT, OK);
         h.read(0, 0, v, 0);
-        h.read_for(Purpose::Attack, 0, 0, v, 0);
+        h.read_for(THEFT, 0, 0, v, 0);
         let r = h.finish_one(&[v]);
         assert_eq!((r.violations, r.checked), (1, 3));
         assert_eq!(r.figures["stolen_token_answers"], 1);

@@ -398,7 +398,7 @@ impl Sessions {
             event: push.event,
             store: push.server,
             source: Sighting::SERVER,
-            purpose: super::history::Purpose::Push,
+            purpose: super::purpose::PUSH,
         };
         let newest = !row.has_read || dag.includes(push.version, row.newest_read);
         row.has_read = true;

@@ -1,21 +1,21 @@
 //! The names of a run's distributions, as a sweep's `distributions` and its
 //! metrics name them: each operation row's latency, and the figures below.
 
-use super::history::OpRow;
+use super::purpose::Row;
 
 /// The distributions of a run that are not operation latencies.
 const OTHERS: [&str; 7] =
     ["staleness", "replication_lag", "propagation", "action", "gate", "first_byte", "whole_stream"];
 
-/// Every name `of` may take.
-pub fn names() -> Vec<String> {
-    let latency = OpRow::ALL.iter().map(|r| format!("latency.{}", r.name()));
+/// Every name `of` may take when operations are counted in `rows`.
+pub fn names(rows: &[&Row]) -> Vec<String> {
+    let latency = rows.iter().map(|r| format!("latency.{}", r.name));
     latency.chain(OTHERS.iter().map(|s| s.to_string())).collect()
 }
 
 /// Whether a distribution of that name exists; if not, the closest that does.
-pub fn known(of: &str) -> Result<(), String> {
-    let names = names();
+pub fn known(of: &str, rows: &[&Row]) -> Result<(), String> {
+    let names = names(rows);
     if names.iter().any(|n| n == of) {
         return Ok(());
     }
@@ -33,9 +33,10 @@ mod tests {
 
     #[test]
     fn names_are_checked_with_a_suggestion() {
-        assert!(known("latency.write").is_ok());
-        assert!(known("staleness").is_ok());
-        let err = known("latency.wirte").unwrap_err();
+        let rows = [&crate::check::purpose::WRITE_ROW];
+        assert!(known("latency.write", &rows).is_ok());
+        assert!(known("staleness", &rows).is_ok());
+        let err = known("latency.wirte", &rows).unwrap_err();
         assert!(err.contains("did you mean `latency.write`"), "{err}");
     }
 }

@@ -3,7 +3,7 @@
 //! resubmitted write the store did not recognise as the same write.
 
 use super::checks::{Check, End};
-use super::history::Purpose;
+use super::purpose::{self, Purpose};
 use super::story;
 use super::verdict::{CheckReport, StoryLine};
 use super::versions::VersionId;
@@ -25,7 +25,7 @@ impl Check for Duplicates {
             .filter(|v| end.live[v.index()])
             .map(|v| {
                 let x = dag.get(v);
-                let author = if x.purpose.by_server() { x.purpose } else { Purpose::Write };
+                let author = if x.purpose.by_server() { x.purpose } else { purpose::WRITE };
                 ((x.key, x.client, x.message, author), v)
             })
             .collect();

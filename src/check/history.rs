@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use super::checks::{Checks, HeadCause, HeadMove, Push, SessionEvent};
 use super::client_figures::ClientFigures;
 use super::histogram::Histogram;
+use super::purpose::{Purpose, READ_ROW, Row, WRITE_ROW};
 use super::verdict::CheckReport;
 use super::versions::{Sighting, Version, VersionDag, VersionId};
 use crate::engine::{NO_EVENT, SimTime};
@@ -41,265 +42,6 @@ impl OpKind {
             OpKind::Control => "control",
             OpKind::Stream => "stream",
         }
-    }
-}
-
-/// Why an operation was performed: how stories word it and which report row counts it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Purpose {
-    /// A workflow `write`.
-    Write,
-    /// A workflow `read`.
-    Read,
-    /// A workflow `refresh`: the read behind what the UI shows.
-    Refresh,
-    /// `resubmit_if_missing`: the user sends their message again.
-    Resubmit,
-    /// `create`: the write that creates the conversation.
-    Create,
-    /// `complete`: the user's message, acknowledged when its response stream starts.
-    Completion,
-    /// The streamed response, as the client receives it.
-    Stream,
-    /// The response, as the server persists it when generation ends (a server write).
-    Response,
-    /// `title`: the request for a title, answered `202 Accepted`.
-    Title,
-    /// The title job writing its result later (a server write).
-    TitleJob,
-    /// A gate's `prepare` before an action.
-    Prepare,
-    /// A gate's `finalize` after an action.
-    Finalize,
-    /// A `/stream_status` poll after a broken stream.
-    StreamStatus,
-    /// The conversation fetched after a stream-status poll said `complete`.
-    Fetch,
-    /// An editor opening its WebSocket connection: the document loads through the
-    /// server the load balancer chose, which then pushes others' edits to it.
-    Connect,
-    /// `edit`: a change sent over the editor's WebSocket connection.
-    Edit,
-    /// An app server polling the store for changes to a document its editors have open
-    /// (a server read for its own bookkeeping: no checker sees it).
-    Poll,
-    /// A version pushed to an editor's WebSocket (what an editor saw, never an operation).
-    Push,
-    /// `list`: the caller's document list.
-    List,
-    /// An app server asking the session cache for an editor's login session.
-    SessionLookup,
-    /// An app server storing a new login session in the session cache.
-    SessionSave,
-    /// A client asking for a new access token before its token expires.
-    TokenRefresh,
-    /// An attacker reading a document with a stolen token.
-    Attack,
-}
-
-impl Purpose {
-    /// The short name diagrams label requests with.
-    pub fn name(self) -> &'static str {
-        match self {
-            Purpose::Write => "write",
-            Purpose::Read => "read",
-            Purpose::Refresh => "refresh",
-            Purpose::Resubmit => "resubmit",
-            Purpose::Create => "create",
-            Purpose::Completion => "complete",
-            Purpose::Stream => "stream",
-            Purpose::Response => "persist",
-            Purpose::Title => "title",
-            Purpose::TitleJob => "title job",
-            Purpose::Prepare => "prepare",
-            Purpose::Finalize => "finalize",
-            Purpose::StreamStatus => "stream_status",
-            Purpose::Fetch => "fetch",
-            Purpose::Connect => "connect",
-            Purpose::Edit => "edit",
-            Purpose::Poll => "poll",
-            Purpose::Push => "push",
-            Purpose::List => "list",
-            Purpose::SessionLookup => "session lookup",
-            Purpose::SessionSave => "session save",
-            Purpose::TokenRefresh => "token refresh",
-            Purpose::Attack => "attack",
-        }
-    }
-
-    /// The verb stories use.
-    pub fn verb(self) -> &'static str {
-        match self {
-            Purpose::Write => "writes",
-            Purpose::Read => "reads",
-            Purpose::Refresh => "refreshes",
-            Purpose::Resubmit => "resubmits",
-            Purpose::Create => "creates",
-            Purpose::Completion => "sends",
-            Purpose::Stream => "receives",
-            Purpose::Response => "persists",
-            Purpose::Title => "asks for a title of",
-            Purpose::TitleJob => "titles",
-            Purpose::Prepare => "prepares",
-            Purpose::Finalize => "finalizes",
-            Purpose::StreamStatus => "polls the stream status of",
-            Purpose::Fetch => "fetches",
-            Purpose::Connect => "opens",
-            Purpose::Edit => "edits",
-            Purpose::Poll => "polls",
-            Purpose::Push => "receives a push of",
-            Purpose::List => "lists the documents, getting",
-            Purpose::SessionLookup => "looks up the session of",
-            Purpose::SessionSave => "saves the session of",
-            Purpose::TokenRefresh => "refreshes the token for",
-            Purpose::Attack => "reads, with a stolen token,",
-        }
-    }
-
-    /// The report row that counts this operation.
-    pub fn row(self) -> OpRow {
-        match self {
-            Purpose::Write | Purpose::Resubmit => OpRow::Write,
-            Purpose::Read | Purpose::Refresh | Purpose::Fetch => OpRow::Read,
-            Purpose::List => OpRow::List,
-            Purpose::Create => OpRow::Create,
-            Purpose::Completion => OpRow::Completion,
-            Purpose::Stream => OpRow::Stream,
-            Purpose::Response => OpRow::Response,
-            Purpose::Title => OpRow::Title,
-            Purpose::TitleJob => OpRow::TitleJob,
-            Purpose::Prepare => OpRow::Prepare,
-            Purpose::Finalize => OpRow::Finalize,
-            Purpose::StreamStatus => OpRow::StreamStatus,
-            Purpose::Connect => OpRow::Connect,
-            Purpose::Edit => OpRow::Edit,
-            Purpose::Poll => OpRow::Poll,
-            Purpose::SessionLookup | Purpose::SessionSave => OpRow::Session,
-            Purpose::TokenRefresh => OpRow::Token,
-            Purpose::Attack => OpRow::Attack,
-            // No operation has this purpose; a push is counted by the propagation figures.
-            Purpose::Push => OpRow::Connect,
-        }
-    }
-
-    /// Whether a server performed it on a client's behalf (no session of the client's
-    /// observed it).
-    pub fn by_server(self) -> bool {
-        matches!(
-            self,
-            Purpose::Response
-                | Purpose::TitleJob
-                | Purpose::Poll
-                | Purpose::SessionLookup
-                | Purpose::SessionSave
-        )
-    }
-
-    /// Whether it is a step of its client's session: not a server's work on the
-    /// client's behalf, nor an attacker's use of the client's stolen token.
-    pub fn in_session(self) -> bool {
-        !self.by_server() && self != Purpose::Attack
-    }
-
-    /// Whether the checkers see it: a server's poll only tells the server what to push,
-    /// and the pushes are checked where they arrive; session lookups and saves touch no
-    /// document (what they decide reaches the checkers as session events).
-    pub fn checked(self) -> bool {
-        !matches!(self, Purpose::Poll | Purpose::SessionLookup | Purpose::SessionSave)
-    }
-}
-
-/// The rows of the operation table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum OpRow {
-    /// Writes and resubmissions.
-    Write,
-    /// Reads, refreshes and fetches.
-    Read,
-    /// Conversation creates.
-    Create,
-    /// A completion request until its stream starts (the user's message acknowledged).
-    Completion,
-    /// A stream from its start to its last chunk, at the client.
-    Stream,
-    /// Generation on the server, from request to the persisted response.
-    Response,
-    /// Title requests (answered `202 Accepted`).
-    Title,
-    /// Title jobs, from request to the written title.
-    TitleJob,
-    /// Gate prepares.
-    Prepare,
-    /// Gate finalizes.
-    Finalize,
-    /// Stream-status polls.
-    StreamStatus,
-    /// WebSocket connections opened (each loads the document).
-    Connect,
-    /// Edits sent over a WebSocket.
-    Edit,
-    /// App servers' polls of the store.
-    Poll,
-    /// App servers' lookups and saves in the session cache.
-    Session,
-    /// Document lists fetched.
-    List,
-    /// Access-token refreshes.
-    Token,
-    /// An attacker's reads with stolen tokens.
-    Attack,
-}
-
-impl OpRow {
-    /// Every row, in report order.
-    pub const ALL: [OpRow; 18] = [
-        OpRow::Write,
-        OpRow::Read,
-        OpRow::Create,
-        OpRow::Completion,
-        OpRow::Stream,
-        OpRow::Response,
-        OpRow::Title,
-        OpRow::TitleJob,
-        OpRow::Prepare,
-        OpRow::Finalize,
-        OpRow::StreamStatus,
-        OpRow::Connect,
-        OpRow::Edit,
-        OpRow::Poll,
-        OpRow::Session,
-        OpRow::List,
-        OpRow::Token,
-        OpRow::Attack,
-    ];
-
-    /// The lower-case name used in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            OpRow::Write => "write",
-            OpRow::Read => "read",
-            OpRow::Create => "create",
-            OpRow::Completion => "completion",
-            OpRow::Stream => "stream",
-            OpRow::Response => "response",
-            OpRow::Title => "title",
-            OpRow::TitleJob => "title_job",
-            OpRow::Prepare => "prepare",
-            OpRow::Finalize => "finalize",
-            OpRow::StreamStatus => "stream_status",
-            OpRow::Connect => "connect",
-            OpRow::Edit => "edit",
-            OpRow::Poll => "poll",
-            OpRow::Session => "session",
-            OpRow::List => "list",
-            OpRow::Token => "token",
-            OpRow::Attack => "attack",
-        }
-    }
-
-    /// Whether the report shows the row even when nothing was counted in it.
-    pub fn always_shown(self) -> bool {
-        matches!(self, OpRow::Write | OpRow::Read)
     }
 }
 
@@ -435,7 +177,9 @@ struct Slot {
 pub struct History {
     /// What clients measured beyond single operations.
     pub figures: ClientFigures,
-    stats: [OpStats; OpRow::ALL.len()],
+    /// The operation table, in report order: the rows it was given, then any row an
+    /// operation brought later.
+    rows: Vec<(&'static Row, OpStats)>,
     newest: Vec<VersionId>,
     stale_reads: u64,
     slots: Vec<Slot>,
@@ -455,7 +199,7 @@ impl History {
     pub fn new(key_count: u32, checks: Checks, keep_ops: bool) -> History {
         History {
             figures: ClientFigures::default(),
-            stats: Default::default(),
+            rows: vec![(&WRITE_ROW, OpStats::default()), (&READ_ROW, OpStats::default())],
             newest: vec![VersionId::ROOT; key_count as usize],
             stale_reads: 0,
             slots: Vec::new(),
@@ -592,8 +336,27 @@ impl History {
         record
     }
 
+    /// Adds `rows` to the operation table, in this order, after those it has.
+    pub fn with_rows(mut self, rows: &[&'static Row]) -> History {
+        for &row in rows {
+            self.row_stats(row);
+        }
+        self
+    }
+
+    fn row_stats(&mut self, row: &'static Row) -> &mut OpStats {
+        let i = match self.rows.iter().position(|(r, _)| *r == row) {
+            Some(i) => i,
+            None => {
+                self.rows.push((row, OpStats::default()));
+                self.rows.len() - 1
+            }
+        };
+        &mut self.rows[i].1
+    }
+
     fn record(&mut self, op: &OpRecord) {
-        let stats = &mut self.stats[op.inv.purpose.row() as usize];
+        let stats = self.row_stats(op.inv.purpose.row());
         if op.inv.attempt > 1 {
             stats.retries += 1;
         }
@@ -647,9 +410,14 @@ impl History {
         self.checks.on_session(&event);
     }
 
-    /// Figures for one row of the operation table.
-    pub fn stats(&self, row: OpRow) -> &OpStats {
-        &self.stats[row as usize]
+    /// The operation table's rows and their figures, in report order.
+    pub fn rows(&self) -> impl Iterator<Item = (&'static Row, &OpStats)> {
+        self.rows.iter().map(|(row, stats)| (*row, stats))
+    }
+
+    /// Figures for the row named `name`, if the table has it.
+    pub fn stats(&self, name: &str) -> Option<&OpStats> {
+        self.rows.iter().find(|(row, _)| row.name == name).map(|(_, stats)| stats)
     }
 
     /// Reads that missed the newest write acknowledged before they were sent.

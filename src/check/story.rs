@@ -1,16 +1,13 @@
 //! Sentences shared by the checkers' stories: a version created, acknowledged, read.
 
-use super::history::{OpRecord, Purpose};
+use super::history::OpRecord;
 use super::verdict::{Names, StoryLine};
 use super::versions::{Sighting, Version, VersionDag, VersionId};
 
 /// What a version holds: `client/3's message 1`, `the response to client/3's message 1`.
 pub fn content(x: &Version, names: &Names) -> String {
     let message = format!("{}'s message {}", names.client(x.client), x.message);
-    match x.purpose {
-        Purpose::Response => format!("the response to {message}"),
-        _ => message,
-    }
+    if x.purpose.info().persists_stream { format!("the response to {message}") } else { message }
 }
 
 /// `db creates v17 for key 3: client/3's message 1, based on ∅`.

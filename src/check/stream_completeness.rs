@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use super::checks::{Check, End, SessionState, slot};
 use super::histogram::Histogram;
-use super::history::{OpKind, OpRecord, Outcome, Purpose};
+use super::history::{OpKind, OpRecord, Outcome};
 use super::story;
 use super::verdict::{CheckReport, StoryLine};
 use super::versions::{Sighting, VersionDag, VersionId};
@@ -141,10 +141,11 @@ impl Check for StreamCompleteness {
             let last = slot(&mut self.last_invoked, op.client());
             *last = (*last).max(op.inv.invoked);
         }
-        match (op.inv.purpose, op.kind(), op.outcome) {
-            (Purpose::Response, _, Outcome::Ok) => self.on_response(op),
-            (Purpose::Stream, _, _) => self.on_stream(op),
-            (_, OpKind::Read, Outcome::Ok) if !self.pending.is_empty() => self.on_read(op, dag),
+        let persists = op.inv.purpose.info().persists_stream;
+        match (op.kind(), op.outcome) {
+            (_, Outcome::Ok) if persists => self.on_response(op),
+            (OpKind::Stream, _) => self.on_stream(op),
+            (OpKind::Read, Outcome::Ok) if !self.pending.is_empty() => self.on_read(op, dag),
             _ => {}
         }
     }

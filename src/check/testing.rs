@@ -2,10 +2,30 @@
 //! (their parent is what the writer saw), reads that return a chosen version.
 
 use super::checks::{Check, CheckSpec, Checks, HeadCause, HeadMove, StoreEnd};
-use super::history::{History, Invocation, OpKind, Outcome, Purpose};
+use super::history::{History, Invocation, OpKind, Outcome};
+use super::purpose::{self, Actor, Purpose, PurposeInfo, Row};
 use super::verdict::{CheckReport, Names};
 use super::versions::{Sighting, VersionId};
 use crate::engine::SimTime;
+
+/// A test's server persisting a streamed response (the checkers know it by what it
+/// says, not by its name).
+pub const PERSIST: Purpose = Purpose(&PurposeInfo {
+    by: Actor::Server,
+    persists_stream: true,
+    ..Purpose::client(
+        "persist",
+        "persists",
+        &Row { name: "persist", always_shown: false, reads: false },
+    )
+});
+/// A test's client receiving a streamed response.
+pub const STREAM: Purpose = Purpose(&Purpose::client("stream", "receives", &purpose::READ_ROW));
+/// A test's thief reading with a stolen token.
+pub const THEFT: Purpose = Purpose(&PurposeInfo {
+    by: Actor::Thief,
+    ..Purpose::client("theft", "steals", &purpose::READ_ROW)
+});
 
 /// Shorthand for a write that is acknowledged.
 pub const OK: Outcome = Outcome::Ok;
@@ -41,7 +61,7 @@ impl Hist {
 
     fn invoke(&mut self, client: u32, key: u32, kind: OpKind, seen: Sighting) -> u32 {
         let (at, event) = self.tick();
-        let purpose = if kind == OpKind::Write { Purpose::Write } else { Purpose::Read };
+        let purpose = if kind == OpKind::Write { purpose::WRITE } else { purpose::READ };
         self.h.invoke(Invocation {
             client,
             session: 0,
@@ -95,7 +115,7 @@ impl Hist {
     /// The response to `client`'s message `message`, persisted on top of `on`.
     pub fn response(&mut self, client: u32, key: u32, message: u32, on: VersionId) -> VersionId {
         let op = self.invoke(client, key, OpKind::Write, Sighting::NOTHING);
-        self.h.invocation_mut(op).purpose = Purpose::Response;
+        self.h.invocation_mut(op).purpose = PERSIST;
         self.h.invocation_mut(op).message = message;
         let (at, event) = self.tick();
         let v = self.h.create_version(op, 0, at.0 as i64, &[on], at, event);
@@ -111,7 +131,7 @@ impl Hist {
     /// `version`, or broken (`Unknown`).
     pub fn stream(&mut self, client: u32, key: u32, message: u32, o: Outcome, version: VersionId) {
         let op = self.invoke(client, key, OpKind::Stream, Sighting::NOTHING);
-        self.h.invocation_mut(op).purpose = Purpose::Stream;
+        self.h.invocation_mut(op).purpose = STREAM;
         self.h.invocation_mut(op).message = message;
         let (at, event) = self.tick();
         self.h.complete(op, o, version, (0, 0), at, event, true);
@@ -119,7 +139,7 @@ impl Hist {
 
     /// Client `client` reads `version` of `key` from `source`.
     pub fn read(&mut self, client: u32, key: u32, version: VersionId, source: u8) -> Sighting {
-        self.read_for(Purpose::Read, client, key, version, source)
+        self.read_for(purpose::READ, client, key, version, source)
     }
 
     /// A read made for `purpose` (an attacker's, a list).

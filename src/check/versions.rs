@@ -14,7 +14,7 @@ use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::ancestry::Ancestry;
-use super::history::Purpose;
+use super::purpose::{self, Purpose};
 use crate::engine::{NO_EVENT, SimTime};
 
 /// A version of a key. `ROOT` is "nothing written yet", shared by every key.
@@ -75,13 +75,12 @@ impl Sighting {
         event: NO_EVENT,
         store: u32::MAX,
         source: 0,
-        purpose: Purpose::Write,
+        purpose: purpose::WRITE,
     };
 
     /// Whether the client saw the version by reading (not through its own write).
     pub fn by_read(&self) -> bool {
-        self.event != NO_EVENT
-            && matches!(self.purpose, Purpose::Read | Purpose::Refresh | Purpose::Fetch)
+        self.event != NO_EVENT && self.purpose.info().shows_data
     }
 }
 
@@ -195,7 +194,7 @@ impl Default for VersionDag {
             key: u32::MAX,
             client: u32::MAX,
             message: 0,
-            purpose: Purpose::Write,
+            purpose: purpose::WRITE,
             store: u32::MAX,
             stamp: i64::MIN,
             created: SimTime::ZERO,

@@ -36,6 +36,7 @@
 //! it had pushed, queued requests; requests reaching it are dropped until it restarts,
 //! empty.
 
+use super::purposes;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
@@ -370,8 +371,8 @@ impl AppServer {
             return self.answer(request.op, conn, status, env);
         }
         match purpose {
-            Purpose::Connect => self.on_connect(request, conn, editor, env),
-            Purpose::Edit => self.relay(request, conn, purpose, env),
+            purposes::CONNECT => self.on_connect(request, conn, editor, env),
+            purposes::EDIT => self.relay(request, conn, purpose, env),
             // A query needs a connection, so the answer comes back through the server.
             _ if self.pool.is_some() => self.relay(request, conn, purpose, env),
             _ => {
@@ -388,7 +389,7 @@ impl AppServer {
     fn token_check(&mut self, inv: &Invocation, env: &Env<'_>) -> Option<Status> {
         let ttl = self.token_ttl?;
         let now = env.now();
-        if inv.purpose == Purpose::TokenRefresh {
+        if inv.purpose == purposes::TOKEN_REFRESH {
             if env.history.revoked_at(inv.client).is_some_and(|at| at <= now) {
                 self.tokens.renewals_refused += 1;
                 return Some(Status::Unauthorized);
@@ -418,7 +419,7 @@ impl AppServer {
 
     fn accept(&mut self, request: Request, conn: Conn, env: &mut Env<'_>) {
         self.open(request.key, conn);
-        self.relay(request, conn, Purpose::Connect, env);
+        self.relay(request, conn, purposes::CONNECT, env);
     }
 
     fn session(&self, client: u32, fate: SessionFate, env: &mut Env<'_>) {
@@ -431,7 +432,7 @@ impl AppServer {
         self.session(editor, fate, env);
         self.local.insert(editor);
         if let (SessionStore::Shared, Some(cache)) = (self.sessions, self.cache) {
-            self.call(cache, Purpose::SessionSave, editor, CacheCall::Save, env);
+            self.call(cache, purposes::SESSION_SAVE, editor, CacheCall::Save, env);
         }
     }
 
@@ -439,7 +440,7 @@ impl AppServer {
     fn look_up(&mut self, request: Request, conn: Conn, editor: u32, env: &mut Env<'_>) {
         let Some(cache) = self.cache else { return self.accept(request, conn, env) };
         let call = CacheCall::Lookup { request, conn, editor };
-        self.call(cache, Purpose::SessionLookup, editor, call, env);
+        self.call(cache, purposes::SESSION_LOOKUP, editor, call, env);
     }
 
     fn call(
@@ -554,7 +555,7 @@ impl AppServer {
             return;
         };
         let mut answer = reply;
-        if relay.purpose == Purpose::Connect {
+        if relay.purpose == purposes::CONNECT {
             // The editor learns which server holds its connection.
             answer.front = env.id;
         }
@@ -563,7 +564,7 @@ impl AppServer {
         } else {
             env.deliver(SimDuration(relay.conn.back_ns), relay.conn.client, Msg::Reply(answer));
         }
-        if relay.purpose == Purpose::Edit && reply.status == Status::Ok {
+        if relay.purpose == purposes::EDIT && reply.status == Status::Ok {
             self.known.insert(relay.key, reply.version);
             self.push(relay.key, reply.version, Some(relay.conn.client), env);
             if let (Propagation::PubSub, Some(bus)) = (self.propagation, self.bus) {
@@ -617,7 +618,7 @@ impl AppServer {
         open.extend(self.docs.iter().filter(|(_, c)| !c.is_empty()).map(|(&key, _)| key));
         for &key in &open {
             // A lost poll is abandoned like an unanswered one, at the next tick.
-            let poll = Self::server_op(self.data, OpKind::Read, Purpose::Poll, key, u32::MAX, env);
+            let poll = Self::server_op(self.data, OpKind::Read, purposes::POLL, key, u32::MAX, env);
             self.polls.insert(poll.op, key);
             self.query_store(poll, env);
         }

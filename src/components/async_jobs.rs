@@ -7,6 +7,7 @@
 //! with a title. The `title_job` row of the report times a job from request to result,
 //! queueing included.
 
+use super::purposes;
 use std::collections::{BTreeMap, VecDeque};
 
 use serde::Deserialize;
@@ -15,7 +16,7 @@ use super::Component;
 use super::env::Env;
 use super::kind::{BuildContext, KindFile};
 use super::message::{Msg, Request, Status};
-use crate::check::{Invocation, OpKind, Outcome, Purpose, Sighting, VersionId};
+use crate::check::{Invocation, OpKind, Outcome, Sighting, VersionId};
 use crate::engine::{Dist, SimDuration, SimTime};
 use crate::model::contract::{Contract, KindSpec, Serves};
 use crate::model::shape::{Problems, RawDist, WORKERS_MAX};
@@ -122,7 +123,7 @@ impl AsyncJobs {
         self.busy -= 1;
         let op = env.history.invoke(Invocation {
             kind: OpKind::Control,
-            purpose: Purpose::TitleJob,
+            purpose: purposes::TITLE_JOB,
             seen: Sighting::NOTHING,
             stamp: env.now().as_nanos() as i64,
             newest: VersionId::ROOT,
@@ -165,7 +166,7 @@ mod tests {
         let want: Vec<(u64, Status)> = requests.iter().map(|&t| (t, Status::Accepted)).collect();
         assert_eq!(accepted, want);
         let ops = sim.actor.history.ops().expect("the bench keeps operations");
-        let jobs = ops.iter().filter(|o| o.inv.purpose == Purpose::TitleJob);
+        let jobs = ops.iter().filter(|o| o.inv.purpose == purposes::TITLE_JOB);
         let finished: Vec<u64> = jobs.map(|o| o.completed.as_nanos() / 1_000_000).collect();
         assert_eq!(finished, done);
     }

@@ -7,12 +7,13 @@
 //! token stops working when it expires; the first refusal ends its use. An attack read
 //! still unanswered at the next round is abandoned.
 
+use super::purposes;
 use std::collections::BTreeMap;
 
 use super::Component;
 use super::env::{Env, OwnOp};
 use super::message::{Msg, Reply, Status};
-use crate::check::{OpId, OpKind, Outcome, Purpose, VersionId};
+use crate::check::{OpId, OpKind, Outcome, VersionId};
 use crate::engine::{LinkId, SimDuration, SimTime};
 
 /// How often the attacker uses each stolen token.
@@ -88,7 +89,7 @@ impl Attacker {
     }
 
     fn read(&self, token: StolenToken, env: &mut Env<'_>) -> OpId {
-        let (kind, purpose, token_issued) = (OpKind::Read, Purpose::Attack, token.issued);
+        let (kind, purpose, token_issued) = (OpKind::Read, purposes::ATTACK, token.issued);
         let op = OwnOp { client: token.victim, kind, purpose, key: token.key, token: token_issued };
         let request = env.own_request(self.entry, op);
         env.send(self.entry, Msg::Request(request));

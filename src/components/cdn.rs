@@ -13,6 +13,7 @@
 //! costs the origin a lookup but no body); `no_store` never stores (`Cache-Control:
 //! no-store`) and sends every request to the origin.
 
+use super::purposes;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
@@ -192,14 +193,14 @@ impl Cdn {
             CdnKey::Tenant => self.key_orgs.get(doc as usize).copied().unwrap_or(0),
         };
         // The list has one URL; each document its own.
-        let url = if purpose == Purpose::List { 0 } else { doc };
+        let url = if purpose == purposes::LIST { 0 } else { doc };
         (purpose, tenant, url)
     }
 
     fn on_request(&mut self, mut request: Request, env: &mut Env<'_>) {
         let back_ns = env.add_return_hop(request.return_ns, request.via);
         let purpose = env.history.invocation(request.op).purpose;
-        let cacheable = matches!(purpose, Purpose::Read | Purpose::List);
+        let cacheable = matches!(purpose, purposes::READ | purposes::LIST);
         if !cacheable || self.spec.mode == CdnMode::NoStore {
             self.passed += 1;
             request.return_ns = back_ns;
@@ -304,10 +305,10 @@ mod tests {
         for step in script {
             match *step {
                 Step::Read(t) => {
-                    _ = request_for(&mut sim, ms(t), client, (OpKind::Read, Purpose::Read), 0)
+                    _ = request_for(&mut sim, ms(t), client, (OpKind::Read, purposes::READ), 0)
                 }
                 Step::Write(t) => {
-                    _ = request_for(&mut sim, ms(t), client, (OpKind::Write, Purpose::Write), 0)
+                    _ = request_for(&mut sim, ms(t), client, (OpKind::Write, purposes::WRITE), 0)
                 }
                 Step::Answer(t, v) => {
                     run(&mut sim, ms(t));

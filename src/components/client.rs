@@ -17,6 +17,7 @@
 //! `/stream_status` with backoff after a broken stream and then fetches the conversation
 //! with the persisted response's version as its token.
 
+use super::purposes;
 use std::sync::Arc;
 
 use super::Component;
@@ -267,7 +268,7 @@ impl Client {
             // Decide from the shared program first, then act on the client's own state.
             let step = match &self.workload.program[self.pc] {
                 Instr::Op(kind, purpose) => Step::Send(*kind, *purpose),
-                Instr::Submit => Step::Send(OpKind::Write, Purpose::Completion),
+                Instr::Submit => Step::Send(OpKind::Write, purposes::COMPLETION),
                 Instr::Create => Step::Create,
                 Instr::Sleep(d) => Step::Sleep(d.sample(env.rng)),
                 Instr::ResubmitIfMissing => Step::Resubmit,
@@ -277,8 +278,8 @@ impl Client {
             };
             match step {
                 // An edit needs an open connection: open it (loading the document) first.
-                Step::Send(_, Purpose::Edit) if self.connected_to.is_none() => {
-                    return self.send(OpKind::Read, Purpose::Connect, 1, env);
+                Step::Send(_, purposes::EDIT) if self.connected_to.is_none() => {
+                    return self.send(OpKind::Read, purposes::CONNECT, 1, env);
                 }
                 Step::Send(kind, purpose) if is_action(purpose) => {
                     self.message += 1;
@@ -288,7 +289,7 @@ impl Client {
                 // A conversation is created once; later rounds continue it.
                 Step::Create if self.last_write == VersionId::ROOT => {
                     self.message += 1;
-                    return self.begin_action(OpKind::Write, Purpose::Create, env);
+                    return self.begin_action(OpKind::Write, purposes::CREATE, env);
                 }
                 Step::Create => self.pc += 1,
                 Step::Sleep(ns) => {
@@ -297,7 +298,7 @@ impl Client {
                     return;
                 }
                 Step::Resubmit if self.last_write_missing(env) => {
-                    return self.begin_action(OpKind::Write, Purpose::Resubmit, env);
+                    return self.begin_action(OpKind::Write, purposes::RESUBMIT, env);
                 }
                 Step::Resubmit => self.pc += 1,
                 Step::OpenTab => {
@@ -316,7 +317,7 @@ impl Client {
     fn begin_action(&mut self, kind: OpKind, purpose: Purpose, env: &mut Env<'_>) {
         self.action = Some(Action { kind, purpose, started: env.now(), gate_ns: 0 });
         match self.gate {
-            Some(_) => self.send(OpKind::Control, Purpose::Prepare, 1, env),
+            Some(_) => self.send(OpKind::Control, purposes::PREPARE, 1, env),
             None => self.send(kind, purpose, 1, env),
         }
     }
@@ -324,7 +325,7 @@ impl Client {
     /// The action is over (done or failed): `finalize` it, or record it and move on.
     fn end_action(&mut self, env: &mut Env<'_>) {
         if self.gate.is_some() && self.action.is_some() {
-            return self.send_when_online(OpKind::Control, Purpose::Finalize, env);
+            return self.send_when_online(OpKind::Control, purposes::FINALIZE, env);
         }
         self.record_action(env);
         self.next_step(env);
@@ -354,7 +355,7 @@ impl Client {
     /// Polls `/stream_status` (once the network is back).
     fn recover(&mut self, env: &mut Env<'_>) {
         self.polls = 0;
-        self.send_when_online(OpKind::Control, Purpose::StreamStatus, env);
+        self.send_when_online(OpKind::Control, purposes::STREAM_STATUS, env);
     }
 
     /// Sends a call the client makes on its own (a gate's `finalize`, a status poll)
@@ -403,7 +404,7 @@ impl Client {
     fn token_due(&self, purpose: Purpose, env: &Env<'_>) -> bool {
         let Some(auth) = self.workload.auth else { return false };
         let renew_at = |t: SimTime| t.after(SimDuration(auth.token_ttl.as_nanos() / 10 * 9));
-        purpose != Purpose::TokenRefresh
+        purpose != purposes::TOKEN_REFRESH
             && (self.token == NO_TOKEN || env.now() >= renew_at(self.token))
     }
 
@@ -411,7 +412,7 @@ impl Client {
         if self.token_due(purpose, env) {
             let attempt = attempt.min(u32::from(u16::MAX)) as u16;
             self.after_renewal = Some(Pending { kind, purpose, attempt });
-            return self.send(OpKind::Control, Purpose::TokenRefresh, 1, env);
+            return self.send(OpKind::Control, purposes::TOKEN_REFRESH, 1, env);
         }
         self.op_seq = self.op_seq.wrapping_add(1);
         let op = self.invoke(kind, purpose, attempt, env);
@@ -419,15 +420,15 @@ impl Client {
         let (flags, seen) = match kind {
             OpKind::Write if w.idempotency_key => (FLAG_IDEMPOTENT, self.seen.version),
             // A fetch after `/stream_status` must include the response it reported.
-            OpKind::Read if purpose == Purpose::Fetch => (FLAG_TOKEN, self.fetch_token),
+            OpKind::Read if purpose == purposes::FETCH => (FLAG_TOKEN, self.fetch_token),
             OpKind::Read if w.session_tokens => (FLAG_TOKEN, self.seen.version),
             _ => (0, self.seen.version),
         };
         // A reconnect presents the session cookie of an earlier login.
-        let session = purpose == Purpose::Connect && self.logged_in;
+        let session = purpose == purposes::CONNECT && self.logged_in;
         let flags = if session { flags | FLAG_SESSION } else { flags };
         let link = match purpose {
-            Purpose::Prepare | Purpose::Finalize => self.gate.unwrap_or(self.entry),
+            purposes::PREPARE | purposes::FINALIZE => self.gate.unwrap_or(self.entry),
             _ => self.entry,
         };
         let request = Request {
@@ -477,7 +478,7 @@ impl Client {
             a.gate_ns += at.since(record.inv.invoked).as_nanos();
         }
         match (op.purpose, reply.status) {
-            (Purpose::TokenRefresh, Status::Ok) => {
+            (purposes::TOKEN_REFRESH, Status::Ok) => {
                 // Issued after the renewal was sent: counting from then errs early.
                 self.token = record.inv.invoked;
                 match self.after_renewal.take() {
@@ -485,44 +486,44 @@ impl Client {
                     None => self.next_step(env),
                 }
             }
-            (Purpose::TokenRefresh, Status::Unauthorized) => self.sign_out(),
+            (purposes::TOKEN_REFRESH, Status::Unauthorized) => self.sign_out(),
             (_, Status::Unauthorized) => {
                 self.token = NO_TOKEN; // Renew before the retry.
                 self.after_failure(op, env);
             }
-            (Purpose::Prepare, Status::Ok) => match self.action {
+            (purposes::PREPARE, Status::Ok) => match self.action {
                 Some(a) => self.send(a.kind, a.purpose, 1, env),
                 None => self.next_step(env),
             },
-            (Purpose::Prepare, Status::Refused | Status::Limited) => {
+            (purposes::PREPARE, Status::Refused | Status::Limited) => {
                 if reply.status == Status::Limited {
                     env.history.figures.message_limits += 1;
                 }
                 self.action = None; // Never sent: nothing to finalize.
                 self.next_step(env);
             }
-            (Purpose::Finalize, _) => {
+            (purposes::FINALIZE, _) => {
                 self.record_action(env);
                 self.next_step(env);
             }
-            (Purpose::Completion, Status::Ok) => {
+            (purposes::COMPLETION, Status::Ok) => {
                 self.last_write = reply.version;
                 self.start_stream(record.inv.invoked, env);
                 if self.leaves_stream() {
                     self.break_stream(env); // The user reloads the page: the stream is cut.
                 }
             }
-            (Purpose::StreamStatus, Status::InProgress) => self.poll_later(op, env),
-            (Purpose::StreamStatus, Status::Ok) => {
+            (purposes::STREAM_STATUS, Status::InProgress) => self.poll_later(op, env),
+            (purposes::STREAM_STATUS, Status::Ok) => {
                 self.fetch_token = reply.version;
-                self.send(OpKind::Read, Purpose::Fetch, 1, env);
+                self.send(OpKind::Read, purposes::FETCH, 1, env);
             }
-            (Purpose::Connect, Status::Ok) => {
+            (purposes::CONNECT, Status::Ok) => {
                 self.connected_to = Some(reply.front.0);
                 self.logged_in = true;
                 self.advance(env); // Now the edit that needed the connection.
             }
-            (Purpose::Fetch, Status::Ok) => {
+            (purposes::FETCH, Status::Ok) => {
                 self.broken = false;
                 self.next_step(env);
             }
@@ -545,7 +546,7 @@ impl Client {
         let (at, event) = (env.now(), env.event());
         env.history.complete(op.op, Outcome::Unknown, VersionId::ROOT, (0, 0), at, event, false);
         self.in_flight = None;
-        if matches!(op.purpose, Purpose::Connect | Purpose::Edit) {
+        if matches!(op.purpose, purposes::CONNECT | purposes::EDIT) {
             // Unanswered on the WebSocket: the client takes the connection for dead.
             self.connected_to = None;
         }
@@ -563,10 +564,10 @@ impl Client {
 
     /// A refused or timed-out operation: retry it after a backoff, or move on.
     fn after_failure(&mut self, op: InFlight, env: &mut Env<'_>) {
-        if op.purpose == Purpose::StreamStatus {
+        if op.purpose == purposes::STREAM_STATUS {
             return self.poll_later(op, env);
         }
-        if op.purpose == Purpose::TokenRefresh {
+        if op.purpose == purposes::TOKEN_REFRESH {
             // The renewal failed: the request that waited for it failed with it.
             let Some(next) = self.after_renewal.take() else { return self.next_step(env) };
             return self.after_failure(next.in_flight(), env);
@@ -575,7 +576,7 @@ impl Client {
         // A refused write whose message the store already holds needs no retry: the
         // client has just seen it there.
         let settled = op.kind == OpKind::Write
-            && op.purpose == Purpose::Resubmit
+            && op.purpose == purposes::RESUBMIT
             && !self.last_write_missing(env);
         match retry {
             Some(r) if !settled && !env.stopping() => {
@@ -591,11 +592,11 @@ impl Client {
     /// sent is finalized; anything else just moves on.
     fn give_up(&mut self, op: InFlight, env: &mut Env<'_>) {
         match op.purpose {
-            Purpose::Prepare => {
+            purposes::PREPARE => {
                 self.action = None;
                 self.next_step(env);
             }
-            Purpose::Finalize => {
+            purposes::FINALIZE => {
                 self.record_action(env);
                 self.next_step(env);
             }
@@ -612,7 +613,7 @@ impl Client {
     /// The user's message is acknowledged: its response starts streaming.
     fn start_stream(&mut self, requested: SimTime, env: &mut Env<'_>) {
         self.op_seq = self.op_seq.wrapping_add(1);
-        let op = self.invoke(OpKind::Stream, Purpose::Stream, 1, env);
+        let op = self.invoke(OpKind::Stream, purposes::STREAM, 1, env);
         let (message, seq) = (self.message, self.op_seq);
         self.stream = Some(Streaming { message, op, seq, requested, received: 0, of: 0 });
         env.history.figures.streams += 1;
@@ -674,7 +675,7 @@ impl Client {
         }
         let (at, event) = (env.now(), env.event());
         let store = env.history.dag().get(version).store;
-        self.seen = Sighting { version, at, event, store, source: 0, purpose: Purpose::Push };
+        self.seen = Sighting { version, at, event, store, source: 0, purpose: purposes::PUSH };
         let client = self.index;
         env.history.pushed(Push { client, key, version, server, at, event });
     }
@@ -683,7 +684,7 @@ impl Client {
         // Retries stop with the run; a gate's finalize and status polls finish the
         // work in flight.
         let finishing =
-            |op: &InFlight| matches!(op.purpose, Purpose::Finalize | Purpose::StreamStatus);
+            |op: &InFlight| matches!(op.purpose, purposes::FINALIZE | purposes::STREAM_STATUS);
         match self.retry_due.take() {
             Some(op) if !env.stopping() || finishing(&op) => {
                 self.send(op.kind, op.purpose, op.attempt, env)

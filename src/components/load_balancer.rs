@@ -15,6 +15,7 @@
 //! request until it answers again. Connections already open stay where they are: the
 //! editor notices a dead server only when its own requests go unanswered.
 
+use super::purposes;
 use serde::Deserialize;
 
 use super::Component;
@@ -219,9 +220,9 @@ impl LoadBalancer {
     fn route(&mut self, client: usize, purpose: Purpose) -> usize {
         let pin = self.pins.get(client).copied().flatten().map(|i| i as usize);
         match (purpose, pin) {
-            (Purpose::Connect, _) => self.connect(client),
+            (purposes::CONNECT, _) => self.connect(client),
             // An edit travels on the open connection, whether its server is live or not.
-            (Purpose::Edit, Some(i)) => i,
+            (purposes::EDIT, Some(i)) => i,
             (_, Some(i)) if self.policy == LoadBalancerPolicy::Sticky && self.downstream_up(i) => i,
             _ => self.round_robin(),
         }

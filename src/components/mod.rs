@@ -20,6 +20,7 @@ pub mod load_balancer;
 pub mod message;
 pub mod pool;
 pub mod pubsub;
+pub mod purposes;
 pub mod rate_limiter;
 pub mod registry;
 pub mod sentinel;

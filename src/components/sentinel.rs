@@ -7,6 +7,7 @@
 //! sent, so nothing the client was told is lost. An allowed `prepare` counts one action
 //! against the client's windows; `finalize` only answers (it validates and logs).
 
+use super::purposes;
 use std::collections::VecDeque;
 
 use serde::Deserialize;
@@ -15,7 +16,7 @@ use super::Component;
 use super::env::Env;
 use super::kind::{BuildContext, KindFile};
 use super::message::{Msg, Request, Status};
-use crate::check::{Purpose, VersionId};
+use crate::check::VersionId;
 use crate::engine::{Dist, SimDuration, SimTime};
 use crate::model::contract::{Contract, KindSpec, Serves};
 use crate::model::shape::{Dur, Problems, RawDist};
@@ -203,7 +204,7 @@ impl Sentinel {
     fn on_request(&mut self, request: Request, env: &mut Env<'_>) {
         let inv = *env.history.invocation(request.op);
         let (status, work) = match inv.purpose {
-            Purpose::Prepare => {
+            purposes::PREPARE => {
                 self.counts.prepares += 1;
                 let status = self.decide(inv.client, env);
                 (status, self.prepare.sample(env.rng))

@@ -8,6 +8,7 @@
 //! restarts it, and comes back empty, as Redis without persistence does: every session
 //! is gone and each editor must log in again.
 
+use super::purposes;
 use std::collections::BTreeSet;
 
 use serde::Deserialize;
@@ -16,7 +17,7 @@ use super::Component;
 use super::env::Env;
 use super::kind::{BuildContext, KindFile};
 use super::message::{Fault, Msg, Request, Status};
-use crate::check::{Purpose, VersionId};
+use crate::check::VersionId;
 use crate::engine::SimDuration;
 use crate::model::contract::{Contract, FaultKind, KindSpec, Serves};
 use crate::model::shape::{Dur, Problems};
@@ -110,7 +111,7 @@ impl SessionCache {
         }
         let inv = env.history.invocation(request.op);
         let (purpose, editor) = (inv.purpose, inv.client);
-        let status = if purpose == Purpose::SessionSave {
+        let status = if purpose == purposes::SESSION_SAVE {
             self.saves += 1;
             self.sessions.insert(editor);
             Status::Ok
@@ -200,10 +201,10 @@ mod tests {
         for step in script {
             match *step {
                 Step::Save(t) => {
-                    request_for(&mut sim, ms(t), via, (OpKind::Control, Purpose::SessionSave), 0);
+                    request_for(&mut sim, ms(t), via, (OpKind::Control, purposes::SESSION_SAVE), 0);
                 }
                 Step::Lookup(t) => {
-                    let lookup = (OpKind::Control, Purpose::SessionLookup);
+                    let lookup = (OpKind::Control, purposes::SESSION_LOOKUP);
                     request_for(&mut sim, ms(t), via, lookup, 0);
                 }
                 Step::Fault(t, f) => deliver(&mut sim, ms(t), Msg::Fault(f)),

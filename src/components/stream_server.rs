@@ -11,6 +11,7 @@
 //! stream with the persisted version. A create is handled for `create` before it is
 //! written.
 
+use super::purposes;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
@@ -20,7 +21,7 @@ use super::env::Env;
 use super::kind::{BuildContext, KindFile};
 use super::message::{FLAG_ON_HEAD, Msg, RETURN_LOST, Reply, Request, Status};
 use super::stream_status::{StreamBoard, StreamState};
-use crate::check::{Invocation, OpId, OpKind, Outcome, Purpose, Sighting, VersionId};
+use crate::check::{Invocation, OpId, OpKind, Outcome, Sighting, VersionId};
 use crate::engine::{ComponentId, Dist, LinkId, SimDuration, SimTime};
 use crate::model::contract::{Contract, KindSpec, Role, Serves, Target};
 use crate::model::shape::{Problems, RawDist};
@@ -160,16 +161,16 @@ impl StreamServer {
     fn on_request(&mut self, request: Request, env: &mut Env<'_>) {
         let inv = *env.history.invocation(request.op);
         match inv.purpose {
-            Purpose::Completion => self.submit(request, inv, env),
-            Purpose::Create => {
+            purposes::COMPLETION => self.submit(request, inv, env),
+            purposes::CREATE => {
                 let work = self.spec.create.sample(env.rng);
                 self.forward(request, self.data, work, env);
             }
-            Purpose::Title => match self.jobs {
+            purposes::TITLE => match self.jobs {
                 Some(jobs) => self.forward(request, jobs, 0, env),
                 None => env.drop_request(&request), // Validation requires a queue.
             },
-            Purpose::StreamStatus => match self.board.state(request.key) {
+            purposes::STREAM_STATUS => match self.board.state(request.key) {
                 StreamState::InProgress => {
                     env.reply(&request, Status::InProgress, VersionId::ROOT, 0);
                 }
@@ -268,7 +269,7 @@ impl StreamServer {
         let job = self.streams[index as usize];
         let op = env.history.invoke(Invocation {
             kind: OpKind::Write,
-            purpose: Purpose::Response,
+            purpose: purposes::RESPONSE,
             attempt: 1,
             seen: Sighting::NOTHING,
             stamp: env.now().as_nanos() as i64,

@@ -10,6 +10,7 @@ use super::Component;
 use super::env::Env;
 use super::kinds::BuiltIn;
 use super::message::{Msg, Reply, Request, Status};
+use super::purposes;
 use crate::check::{Checks, History, Invocation, OpId, OpKind, Purpose, Sighting, VersionId};
 use crate::engine::{
     Actor, ComponentId, Dist, Link, LinkId, Scheduler, Sim, SimDuration, SimTime, Stream, Topology,
@@ -119,7 +120,7 @@ pub fn request(
     kind: OpKind,
     key: u32,
 ) -> OpId {
-    request_for(sim, at, via, (kind, Purpose::Write), key)
+    request_for(sim, at, via, (kind, purposes::WRITE), key)
 }
 
 /// `request` with the purpose the history records (a session lookup, a save...); the

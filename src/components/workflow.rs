@@ -1,6 +1,7 @@
 //! A client workflow compiled to a flat list of instructions: repeats are unrolled and a
 //! `maybe` block knows how many instructions to skip, so a client is a program counter.
 
+use super::purposes;
 use crate::check::{OpKind, Purpose};
 use crate::engine::Dist;
 use crate::model::Step as WorkflowStep;
@@ -36,13 +37,13 @@ pub fn compile(steps: &[WorkflowStep]) -> Vec<Instr> {
     let mut out = Vec::new();
     for step in steps {
         match step {
-            WorkflowStep::Write => out.push(Instr::Op(OpKind::Write, Purpose::Write)),
-            WorkflowStep::Read => out.push(Instr::Op(OpKind::Read, Purpose::Read)),
-            WorkflowStep::Refresh => out.push(Instr::Op(OpKind::Read, Purpose::Refresh)),
-            WorkflowStep::List => out.push(Instr::Op(OpKind::Read, Purpose::List)),
-            WorkflowStep::Complete => out.push(Instr::Op(OpKind::Write, Purpose::Completion)),
-            WorkflowStep::Title => out.push(Instr::Op(OpKind::Control, Purpose::Title)),
-            WorkflowStep::Edit => out.push(Instr::Op(OpKind::Write, Purpose::Edit)),
+            WorkflowStep::Write => out.push(Instr::Op(OpKind::Write, purposes::WRITE)),
+            WorkflowStep::Read => out.push(Instr::Op(OpKind::Read, purposes::READ)),
+            WorkflowStep::Refresh => out.push(Instr::Op(OpKind::Read, purposes::REFRESH)),
+            WorkflowStep::List => out.push(Instr::Op(OpKind::Read, purposes::LIST)),
+            WorkflowStep::Complete => out.push(Instr::Op(OpKind::Write, purposes::COMPLETION)),
+            WorkflowStep::Title => out.push(Instr::Op(OpKind::Control, purposes::TITLE)),
+            WorkflowStep::Edit => out.push(Instr::Op(OpKind::Write, purposes::EDIT)),
             WorkflowStep::Create => out.push(Instr::Create),
             WorkflowStep::Submit => out.push(Instr::Submit),
             WorkflowStep::Recover => out.push(Instr::Recover),
@@ -67,7 +68,11 @@ pub fn compile(steps: &[WorkflowStep]) -> Vec<Instr> {
 pub fn is_action(purpose: Purpose) -> bool {
     matches!(
         purpose,
-        Purpose::Write | Purpose::Resubmit | Purpose::Create | Purpose::Completion | Purpose::Edit
+        purposes::WRITE
+            | purposes::RESUBMIT
+            | purposes::CREATE
+            | purposes::COMPLETION
+            | purposes::EDIT
     )
 }
 
@@ -86,7 +91,7 @@ mod tests {
         let p = compile(&steps);
         assert_eq!(p.len(), 6);
         assert!(matches!(p[2], Instr::Maybe { skip: 2, .. }));
-        assert!(matches!(p[3], Instr::Op(OpKind::Read, Purpose::Refresh)));
-        assert!(matches!(p[5], Instr::Op(OpKind::Write, Purpose::Completion)));
+        assert!(matches!(p[3], Instr::Op(OpKind::Read, purposes::REFRESH)));
+        assert!(matches!(p[5], Instr::Op(OpKind::Write, purposes::COMPLETION)));
     }
 }

@@ -397,7 +397,7 @@ impl World {
         let rngs = names.iter().map(|n| Stream::new(scenario.seed, n)).collect();
         let mut checks = checks;
         checks.set_key_orgs(&scenario.clients.key_orgs());
-        let history = History::new(key_count, checks, keep_ops);
+        let history = History::new(key_count, checks, keep_ops).with_rows(&super::purposes::ROWS);
         let stop_at = SimTime::ZERO.after(scenario.duration);
         let world = World {
             components,

@@ -9,7 +9,7 @@ use super::sequence_svg;
 use super::timeline_svg::{self, Track};
 use crate::chart::distribution::{self, Line};
 use crate::check::verdict::seconds;
-use crate::check::{CheckReport, OpRow, Verdict};
+use crate::check::{CheckReport, Verdict};
 use crate::engine::time::{format_nanos, format_span};
 use crate::model::Scenario;
 use crate::report::explain::Replay;
@@ -124,9 +124,9 @@ impl RunReport<'_> {
     fn charts(&self) -> Result<String, String> {
         let history = &self.outcome.history;
         let mut figures = Vec::new();
-        let latencies: Vec<(&str, &crate::check::Histogram)> = OpRow::ALL
-            .iter()
-            .map(|&row| (row.name(), &history.stats(row).latency))
+        let latencies: Vec<(&str, &crate::check::Histogram)> = history
+            .rows()
+            .map(|(row, stats)| (row.name, &stats.latency))
             .filter(|(_, h)| h.count() > 0)
             .collect();
         let lines: Vec<Line<'_>> = latencies

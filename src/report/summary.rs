@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::queues::{LoadSummary, write_loads};
 use crate::check::fault_coverage::Touched;
-use crate::check::{CheckReport, CheckSpec, ClientFigures, Histogram, History, OpRow};
+use crate::check::{CheckReport, CheckSpec, ClientFigures, Histogram, OpStats};
 use crate::components::GateCounts;
 use crate::components::sentinel::SentinelSpec;
 use crate::engine::time::{format_nanos, format_span};
@@ -247,6 +247,9 @@ pub struct Summary {
     pub clients: u32,
     /// Figures per operation kind.
     pub operations: BTreeMap<&'static str, OpSummary>,
+    /// The operation rows' names in report order.
+    #[serde(skip)]
+    pub operation_order: Vec<&'static str>,
     /// Read staleness.
     pub reads: ReadSummary,
     /// Replication lag the stores drew (absent without replicas).
@@ -304,8 +307,7 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
-fn op_summary(history: &History, row: OpRow) -> OpSummary {
-    let s = history.stats(row);
+fn op_summary(s: &OpStats) -> OpSummary {
     OpSummary {
         count: s.latency.count(),
         unknown: s.unknown,
@@ -374,16 +376,17 @@ impl Summary {
     /// Summarises `outcome`; `wall_seconds` adds wall-clock figures.
     pub fn new(scenario: &Scenario, outcome: &RunOutcome, wall_seconds: Option<f64>) -> Summary {
         let history = &outcome.history;
-        let operations = OpRow::ALL
-            .iter()
-            .map(|&row| (row.name(), op_summary(history, row)))
-            .filter(|(name, op)| {
-                let shown = [OpRow::Write.name(), OpRow::Read.name()].contains(name);
-                shown || op.count + op.unknown + op.rejected + op.refused > 0
+        let operations: Vec<_> = history
+            .rows()
+            .map(|(row, stats)| (row, op_summary(stats)))
+            .filter(|(row, op)| {
+                row.always_shown || op.count + op.unknown + op.rejected + op.refused > 0
             })
+            .map(|(row, op)| (row.name, op))
             .collect();
-        // An editor's connect loads the document: a read like any other.
-        let read_rows = [OpRow::Read, OpRow::Connect, OpRow::List].map(|row| history.stats(row));
+        let operation_order = operations.iter().map(|(name, _)| *name).collect();
+        let read_rows: Vec<&OpStats> =
+            history.rows().filter(|(row, _)| row.reads).map(|(_, stats)| stats).collect();
         let reads = read_rows.iter().map(|s| s.latency.count()).sum::<u64>();
         let from_primary = read_rows.iter().map(|s| s.from_primary).sum();
         let from_cache = read_rows.iter().map(|s| s.from_cache).sum();
@@ -397,7 +400,8 @@ impl Summary {
             model: scenario.model.name.clone(),
             seed: outcome.seed,
             clients: scenario.clients.count,
-            operations,
+            operations: operations.into_iter().collect(),
+            operation_order,
             reads: ReadSummary {
                 count: reads,
                 stale,
@@ -442,9 +446,9 @@ impl Summary {
     /// is refused by a store (version check) or by a gate, never both, so one column
     /// holds either.
     pub fn operation_rows(&self) -> Vec<[String; 9]> {
-        OpRow::ALL
+        self.operation_order
             .iter()
-            .filter_map(|row| Some((row.name(), self.operations.get(row.name())?)))
+            .filter_map(|&name| Some((name, self.operations.get(name)?)))
             .map(|(name, op)| {
                 let l = &op.latency_ns;
                 [

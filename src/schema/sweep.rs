@@ -5,6 +5,7 @@ use super::overrides::Override;
 use super::raw::{RawDistribution, RawSweep, RawValues};
 use super::validate::Locator;
 use crate::check::distribution_names;
+use crate::components::purposes;
 use crate::model::sweep::{Axis, Distribution, Metric, SweepSpec, Variant};
 use crate::model::sweep::{number, slug};
 
@@ -86,7 +87,7 @@ pub fn sweep(
     for (i, d) in raw.distributions.iter().enumerate() {
         let mut error =
             |field: &str, msg: String| error(&["distributions", &i.to_string(), field], msg);
-        if let Err(msg) = distribution_names::known(&d.of) {
+        if let Err(msg) = distribution_names::known(&d.of, &purposes::ROWS) {
             error("of", msg);
         }
         match kept_at(d, axes.first()) {

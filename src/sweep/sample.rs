@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::{Histogram, OpRow};
+use crate::check::Histogram;
 use crate::run::RunOutcome;
 
 /// One run's distribution: a histogram of nanoseconds, and the total that shares are
@@ -34,8 +34,7 @@ impl Sample {
 /// without the `bounded_staleness` checker).
 pub fn sample(outcome: &RunOutcome, of: &str) -> Option<Sample> {
     if let Some(row) = of.strip_prefix("latency.") {
-        let row = OpRow::ALL.into_iter().find(|r| r.name() == row)?;
-        return Some(Sample::of(&outcome.history.stats(row).latency));
+        return Some(Sample::of(&outcome.history.stats(row)?.latency));
     }
     let f = &outcome.history.figures;
     match of {

@@ -1,0 +1,139 @@
+//! Why an operation was performed, as data. The checkers never name a purpose: they
+//! read what a purpose says of itself (who performs it, whether they watch it, which
+//! row of the operation table counts it). The kinds that make operations declare
+//! their purposes; this file holds only the three every history has.
+
+/// A row of the operation table: the operations it counts share a name in reports.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Row {
+    /// The lower-case name used in reports and in `latency.<name>` distributions.
+    pub name: &'static str,
+    /// Whether the report shows the row even when nothing was counted in it.
+    pub always_shown: bool,
+    /// Whether the row's operations read data a user is shown, so the summary counts
+    /// them among the reads it splits by primary, replica and cache.
+    pub reads: bool,
+}
+
+/// Who performs an operation, which decides whose session it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Actor {
+    /// The client, as a step of its session.
+    Client,
+    /// A server, on a client's behalf: no session of the client's observed it.
+    Server,
+    /// Someone else holding the client's credentials (a stolen token).
+    Thief,
+}
+
+/// What a purpose says of itself.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PurposeInfo {
+    /// The short name diagrams label requests with.
+    pub name: &'static str,
+    /// The verb stories use.
+    pub verb: &'static str,
+    /// The report row that counts it.
+    pub row: &'static Row,
+    /// Who performs it.
+    pub by: Actor,
+    /// Whether the checkers see it. A server's bookkeeping (a poll that only tells it
+    /// what to push, a session lookup) is counted but not checked.
+    pub checked: bool,
+    /// Whether a client that did it saw the version by reading: the answer is shown.
+    pub shows_data: bool,
+    /// Whether it is a server persisting a response streamed to its client; stories
+    /// call what it wrote "the response to" the client's message.
+    pub persists_stream: bool,
+}
+
+/// Why an operation was performed: how stories word it and which report row counts it.
+/// Two purposes are the same when they say the same of themselves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Purpose(pub &'static PurposeInfo);
+
+impl Purpose {
+    /// A client's purpose: checked, its own row, data not shown.
+    pub const fn client(name: &'static str, verb: &'static str, row: &'static Row) -> PurposeInfo {
+        PurposeInfo {
+            name,
+            verb,
+            row,
+            by: Actor::Client,
+            checked: true,
+            shows_data: false,
+            persists_stream: false,
+        }
+    }
+
+    /// What it says of itself.
+    #[inline]
+    pub fn info(self) -> &'static PurposeInfo {
+        self.0
+    }
+
+    /// The short name diagrams label requests with.
+    pub fn name(self) -> &'static str {
+        self.0.name
+    }
+
+    /// The verb stories use.
+    pub fn verb(self) -> &'static str {
+        self.0.verb
+    }
+
+    /// The report row that counts this operation.
+    #[inline]
+    pub fn row(self) -> &'static Row {
+        self.0.row
+    }
+
+    /// Whether a server performed it on a client's behalf (no session of the client's
+    /// observed it).
+    #[inline]
+    pub fn by_server(self) -> bool {
+        self.0.by == Actor::Server
+    }
+
+    /// Whether it is a step of its client's session: not a server's work on the
+    /// client's behalf, nor someone else's use of the client's credentials.
+    #[inline]
+    pub fn in_session(self) -> bool {
+        self.0.by == Actor::Client
+    }
+
+    /// Whether the checkers see it.
+    #[inline]
+    pub fn checked(self) -> bool {
+        self.0.checked
+    }
+}
+
+/// Writes and the purposes counted with them.
+pub const WRITE_ROW: Row = Row { name: "write", always_shown: true, reads: false };
+/// Reads and the purposes counted with them.
+pub const READ_ROW: Row = Row { name: "read", always_shown: true, reads: true };
+
+/// A client writing a new version.
+pub const WRITE: Purpose = Purpose(&Purpose::client("write", "writes", &WRITE_ROW));
+/// A client reading the current version and showing it.
+pub const READ: Purpose =
+    Purpose(&PurposeInfo { shows_data: true, ..Purpose::client("read", "reads", &READ_ROW) });
+/// A version pushed to a client by a server, as it arrives: what the client saw, never
+/// an operation (pushes are counted by the propagation figures).
+pub const PUSH: Purpose = Purpose(&Purpose::client("push", "receives a push of", &READ_ROW));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn purposes_are_equal_by_what_they_say() {
+        const AGAIN: Purpose = Purpose(&Purpose::client("write", "writes", &WRITE_ROW));
+        assert_eq!(WRITE, AGAIN);
+        assert_ne!(WRITE, READ);
+        assert!(matches!(AGAIN, WRITE));
+        assert!(READ.in_session() && READ.checked() && !READ.by_server());
+        assert_eq!(READ.row().name, "read");
+    }
+}
