@@ -21,10 +21,7 @@ impl Component for FixedDelayStore {
         let back = env.add_return_hop(r.return_ns, r.via);
         let version = match r.kind {
             OpKind::Read | OpKind::Control | OpKind::Stream => VersionId::ROOT,
-            OpKind::Write => {
-                let (at, event) = (env.now(), env.event());
-                env.history.create_version(r.op, env.id.0, 0, &[r.seen], at, event)
-            }
+            OpKind::Write => env.create_version(r.op, env.id.0, 0, &[r.seen]),
         };
         let (server, front) = (env.id, env.id);
         let reply = Reply { op: r.op, version, server, source: 0, front, status: Status::Ok };

@@ -363,7 +363,7 @@ impl AppServer {
     }
 
     fn handle(&mut self, request: Request, env: &mut Env<'_>) {
-        let inv = *env.history.invocation(request.op);
+        let inv = env.invocation(request.op);
         let (purpose, editor) = (inv.purpose, inv.client);
         let back_ns = env.add_return_hop(request.return_ns, request.via);
         let conn = Conn { client: request.origin, back_ns };
@@ -390,7 +390,7 @@ impl AppServer {
         let ttl = self.token_ttl?;
         let now = env.now();
         if inv.purpose == purposes::TOKEN_REFRESH {
-            if env.history.revoked_at(inv.client).is_some_and(|at| at <= now) {
+            if env.revoked_at(inv.client).is_some_and(|at| at <= now) {
                 self.tokens.renewals_refused += 1;
                 return Some(Status::Unauthorized);
             }
@@ -424,7 +424,7 @@ impl AppServer {
 
     fn session(&self, client: u32, fate: SessionFate, env: &mut Env<'_>) {
         let (server, at, event) = (env.id.0, env.now(), env.event());
-        env.history.session(SessionEvent { client, server, fate, at, event });
+        env.session(SessionEvent { client, server, fate, at, event });
     }
 
     /// Starts a session for `editor` here (and in the shared cache).
@@ -463,10 +463,9 @@ impl AppServer {
 
     fn on_cache_reply(&mut self, (seq, call): (u32, CacheCall), reply: Reply, env: &mut Env<'_>) {
         self.timers.remove(&seq);
-        let (at, event) = (env.now(), env.event());
         let outcome = if reply.status == Status::Ok { Outcome::Ok } else { Outcome::Rejected };
         let server = (reply.server.0, reply.source);
-        env.history.complete(reply.op, outcome, VersionId::ROOT, server, at, event, true);
+        env.complete(reply.op, (outcome, VersionId::ROOT), server, true);
         let CacheCall::Lookup { request, conn, editor } = call else { return };
         if outcome == Outcome::Ok {
             self.session(editor, SessionFate::Restored, env);
@@ -481,8 +480,7 @@ impl AppServer {
     fn on_cache_timeout(&mut self, seq: u32, env: &mut Env<'_>) {
         let Some(op) = self.timers.remove(&seq) else { return }; // Answered in time.
         let Some((_, call)) = self.calls.remove(&op) else { return };
-        let (at, event) = (env.now(), env.event());
-        env.history.complete(op, Outcome::Unknown, VersionId::ROOT, (0, 0), at, event, false);
+        env.give_up(op);
         if let CacheCall::Lookup { request, conn, editor } = call {
             self.session(editor, SessionFate::Unavailable, env);
             self.answer(request.op, conn, Status::Refused, env);
@@ -492,7 +490,7 @@ impl AppServer {
     /// Tells the editor on `conn` how its request `op` ended, without the store.
     fn answer(&self, op: OpId, conn: Conn, status: Status, env: &mut Env<'_>) {
         if conn.back_ns == RETURN_LOST {
-            return env.history.release_request(op);
+            return env.release(op);
         }
         let (version, server, front) = (VersionId::ROOT, env.id, env.id);
         let reply = Reply { op, version, server, source: 0, front, status };
@@ -551,7 +549,7 @@ impl AppServer {
             return self.on_cache_reply(call, reply, env);
         }
         let Some(relay) = self.relays.remove(&reply.op) else {
-            env.history.release_request(reply.op);
+            env.release(reply.op);
             return;
         };
         let mut answer = reply;
@@ -560,7 +558,7 @@ impl AppServer {
             answer.front = env.id;
         }
         if relay.conn.back_ns == RETURN_LOST {
-            env.history.release_request(reply.op);
+            env.release(reply.op);
         } else {
             env.deliver(SimDuration(relay.conn.back_ns), relay.conn.client, Msg::Reply(answer));
         }
@@ -586,7 +584,7 @@ impl AppServer {
     /// Learns of `version` of `key` from elsewhere: pushes it unless already known.
     fn learn(&mut self, key: u32, version: VersionId, env: &mut Env<'_>) {
         let known = self.known.entry(key).or_insert(VersionId::ROOT);
-        if env.history.dag_mut().includes(*known, version) {
+        if env.includes(*known, version) {
             return;
         }
         *known = version;
@@ -594,19 +592,17 @@ impl AppServer {
     }
 
     fn on_poll(&mut self, key: u32, reply: Reply, env: &mut Env<'_>) {
-        let (at, event) = (env.now(), env.event());
         let server = (reply.server.0, reply.source);
-        env.history.complete(reply.op, Outcome::Ok, reply.version, server, at, event, true);
+        env.complete(reply.op, (Outcome::Ok, reply.version), server, true);
         self.learn(key, reply.version, env);
     }
 
     /// A polling tick: abandon the last tick's unanswered polls, then read every
     /// document that has a connection.
     fn on_tick(&mut self, every: SimDuration, env: &mut Env<'_>) {
-        let (at, event) = (env.now(), env.event());
         for (op, _) in std::mem::take(&mut self.polls) {
             // A late answer finds no poll waiting and is released.
-            env.history.complete(op, Outcome::Unknown, VersionId::ROOT, (0, 0), at, event, false);
+            env.give_up(op);
             let next = self.release(op, env);
             self.send_granted(next, env);
         }
@@ -641,12 +637,12 @@ impl AppServer {
 
     /// Loses everything held in memory; in-flight work is abandoned.
     fn crash(&mut self, env: &mut Env<'_>) {
-        let (at, event) = (env.now(), env.event());
+        let at = env.now();
         let abandoned = std::mem::take(&mut self.polls).into_keys();
         self.timers.clear();
         for op in abandoned.chain(std::mem::take(&mut self.calls).into_keys()) {
             // A late answer finds nothing waiting and is released.
-            env.history.complete(op, Outcome::Unknown, VersionId::ROOT, (0, 0), at, event, false);
+            env.give_up(op);
         }
         // Requests waiting for a worker or a connection are gone; their editors time out.
         if let Some(cpu) = &mut self.cpu {
@@ -702,7 +698,7 @@ impl Component for AppServer {
     fn on_message(&mut self, msg: Msg, env: &mut Env<'_>) {
         match msg {
             Msg::Request(request) => self.on_request(request, env),
-            Msg::Reply(reply) if !self.up => env.history.release_request(reply.op),
+            Msg::Reply(reply) if !self.up => env.release(reply.op),
             Msg::Reply(reply) => self.on_reply(reply, env),
             Msg::Publish { .. } if !self.up => {}
             Msg::Publish { key, version, .. } => self.learn(key, version, env),
@@ -717,5 +713,127 @@ impl Component for AppServer {
             Msg::Fault(_) => {}
             other => panic!("app server got unexpected {}", other.kind_name()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::components::BuiltIn;
+    use crate::components::testing::{BenchWorld, bench, deliver, ms, request_for, run};
+    use crate::engine::Sim;
+
+    const STORE: ComponentId = ComponentId(3);
+
+    /// A server (tokens valid for `ttl`, if any) in front of the store probe; probes 1
+    /// and 2 are editors of document 0.
+    fn server(ttl: Option<SimDuration>) -> (Sim<BenchWorld>, [LinkId; 2]) {
+        let spec = AppServerSpec {
+            count: 1,
+            propagation: Propagation::Notify,
+            sessions: SessionStore::Unmodelled,
+            capacity: None,
+            pool: None,
+        };
+        let (sim, links) = bench(3, 1, |l| {
+            let links = AppLinks { data: l.callees[2], bus: None, cache: None };
+            BuiltIn::AppServer(Box::new(AppServer::new(&spec, links).with_token_ttl(ttl)))
+        });
+        (sim, [links.callers[0], links.callers[1]])
+    }
+
+    /// The store probe answers the last request it received at `at`, writing a new
+    /// version if it was a write.
+    fn store_answers(sim: &mut Sim<BenchWorld>, at: u64) -> VersionId {
+        let last = sim.actor.received.iter().rev().find_map(|r| match r.msg {
+            Msg::Request(q) if r.probe == STORE => Some(q),
+            _ => None,
+        });
+        let q = last.expect("the store got a request");
+        let history = &mut sim.actor.history;
+        let version = match q.kind {
+            OpKind::Write => history.create_version(q.op, STORE.0, 0, &[q.seen], ms(at), 0),
+            _ => VersionId::ROOT,
+        };
+        let reply =
+            Reply { op: q.op, version, server: STORE, source: 0, front: STORE, status: Status::Ok };
+        deliver(sim, ms(at), Msg::Reply(reply));
+        version
+    }
+
+    /// What the editors received, each as `ms probe what`.
+    fn editors_got(sim: &Sim<BenchWorld>) -> Vec<String> {
+        let to_editors = sim.actor.received.iter().filter(|r| r.probe != STORE);
+        let line = |msg: Msg| match msg {
+            Msg::Reply(r) => format!("{:?} reply from {}", r.status, r.front.0),
+            Msg::Push { version, .. } => format!("push {version}"),
+            other => other.kind_name().to_string(),
+        };
+        let ms = |t: SimTime| t.as_nanos() / 1_000_000;
+        to_editors.map(|r| format!("{} {} {}", ms(r.at), r.probe.0, line(r.msg))).collect()
+    }
+
+    fn connect_both(sim: &mut Sim<BenchWorld>, editors: [LinkId; 2]) {
+        for (i, via) in editors.into_iter().enumerate() {
+            let t = 2 * i as u64;
+            request_for(sim, ms(t), via, (OpKind::Read, purposes::CONNECT), 0);
+            run(sim, ms(t));
+            store_answers(sim, t + 1);
+        }
+    }
+
+    #[test]
+    fn an_edit_is_acknowledged_to_its_editor_and_pushed_to_the_others() {
+        let (mut sim, editors) = server(None);
+        connect_both(&mut sim, editors);
+        request_for(&mut sim, ms(5), editors[0], (OpKind::Write, purposes::EDIT), 0);
+        run(&mut sim, ms(5));
+        let v = store_answers(&mut sim, 6);
+        run(&mut sim, ms(100));
+        let want = ["1 1 Ok reply from 0", "3 2 Ok reply from 0", "6 1 Ok reply from 3"];
+        let mut want: Vec<String> = want.map(String::from).to_vec();
+        want.push(format!("6 2 push {v}"));
+        assert_eq!(editors_got(&sim), want, "the editor that wrote gets no push of its edit");
+    }
+
+    #[test]
+    fn a_crash_forgets_the_connections_and_drops_requests_until_the_restart() {
+        let (mut sim, editors) = server(None);
+        connect_both(&mut sim, editors);
+        deliver(&mut sim, ms(4), Msg::Fault(Fault::Crash));
+        request_for(&mut sim, ms(5), editors[0], (OpKind::Write, purposes::EDIT), 0);
+        deliver(&mut sim, ms(6), Msg::Fault(Fault::Restart));
+        request_for(&mut sim, ms(7), editors[0], (OpKind::Write, purposes::EDIT), 0);
+        run(&mut sim, ms(7));
+        store_answers(&mut sim, 8);
+        run(&mut sim, ms(100));
+        let store_got = sim.actor.received.iter().filter(|r| r.probe == STORE).count();
+        assert_eq!(store_got, 3, "two connects and the edit after the restart");
+        let got = editors_got(&sim);
+        assert_eq!(got[2..], ["8 1 Ok reply from 3"], "no connection left to push to");
+    }
+
+    #[test]
+    fn an_expired_token_is_refused_and_a_revoked_user_gets_no_new_one() {
+        let (mut sim, editors) = server(Some(SimDuration::from_secs(10)));
+        let read = (OpKind::Read, purposes::CONNECT);
+        request_for(&mut sim, ms(11_000), editors[0], read, 0);
+        let renew = (OpKind::Control, purposes::TOKEN_REFRESH);
+        request_for(&mut sim, ms(12_000), editors[0], renew, 0);
+        run(&mut sim, ms(12_500));
+        sim.actor.history.revoke(1, ms(12_500), 0);
+        request_for(&mut sim, ms(13_000), editors[0], renew, 0);
+        run(&mut sim, ms(20_000));
+        let want = [
+            "11000 1 Unauthorized reply from 0",
+            "12000 1 Ok reply from 0",
+            "13000 1 Unauthorized reply from 0",
+        ];
+        assert_eq!(editors_got(&sim), want);
+        let counts = sim.actor.component.counts();
+        assert_eq!(
+            counts,
+            [("tokens_issued", 1), ("renewals_refused", 1), ("expired_tokens_refused", 1)]
+        );
     }
 }

@@ -97,7 +97,7 @@ impl AsyncJobs {
     }
 
     fn on_request(&mut self, request: Request, env: &mut Env<'_>) {
-        let mut job = *env.history.invocation(request.op);
+        let mut job = env.invocation(request.op);
         job.invoked = env.now();
         job.invoke_event = env.event();
         env.reply(&request, Status::Accepted, VersionId::ROOT, 0);
@@ -121,7 +121,7 @@ impl AsyncJobs {
     fn on_done(&mut self, id: u32, env: &mut Env<'_>) {
         let Some(job) = self.running.remove(&id) else { return };
         self.busy -= 1;
-        let op = env.history.invoke(Invocation {
+        let op = env.invoke(Invocation {
             kind: OpKind::Control,
             purpose: purposes::TITLE_JOB,
             seen: Sighting::NOTHING,
@@ -130,8 +130,8 @@ impl AsyncJobs {
             token: SimTime::ZERO,
             ..job
         });
-        let (at, event, me) = (env.now(), env.event(), env.id.0);
-        env.history.complete(op, Outcome::Ok, VersionId::ROOT, (me, 0), at, event, true);
+        let me = env.id.0;
+        env.complete(op, (Outcome::Ok, VersionId::ROOT), (me, 0), true);
         self.start_next(env);
     }
 }

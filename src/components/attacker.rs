@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use super::Component;
 use super::env::{Env, OwnOp};
 use super::message::{Msg, Reply, Status};
-use crate::check::{OpId, OpKind, Outcome, VersionId};
+use crate::check::{OpId, OpKind, Outcome};
 use crate::engine::{LinkId, SimDuration, SimTime};
 
 /// How often the attacker uses each stolen token.
@@ -70,10 +70,9 @@ impl Attacker {
 
     /// One round: abandon the last round's unanswered reads, then use every live token.
     fn on_round(&mut self, env: &mut Env<'_>) {
-        let (at, event) = (env.now(), env.event());
         for (op, _) in std::mem::take(&mut self.reads) {
             // A late answer finds no read waiting and is released.
-            env.history.complete(op, Outcome::Unknown, VersionId::ROOT, (0, 0), at, event, false);
+            env.give_up(op);
         }
         if env.stopping() || self.tokens.iter().all(|t| t.dead) {
             self.armed = false;
@@ -98,15 +97,14 @@ impl Attacker {
 
     fn on_reply(&mut self, reply: Reply, env: &mut Env<'_>) {
         let Some(i) = self.reads.remove(&reply.op) else {
-            return env.history.release_request(reply.op); // Abandoned already.
+            return env.release(reply.op); // Abandoned already.
         };
         let outcome = match reply.status {
             Status::Ok => Outcome::Ok,
             _ => Outcome::Refused,
         };
-        let (at, event) = (env.now(), env.event());
         let server = (reply.server.0, reply.source);
-        env.history.complete(reply.op, outcome, reply.version, server, at, event, true);
+        env.complete(reply.op, (outcome, reply.version), server, true);
         match reply.status {
             Status::Ok => self.answered += 1,
             Status::Unauthorized => {
@@ -139,5 +137,101 @@ impl Component for Attacker {
             Msg::Reply(reply) => self.on_reply(reply, env),
             other => panic!("attacker got unexpected {}", other.kind_name()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::OpRecord;
+    use crate::components::BuiltIn;
+    use crate::components::testing::{BenchWorld, bench, deliver, ms, run};
+    use crate::engine::{ComponentId, Sim};
+
+    const APP: ComponentId = ComponentId(1);
+
+    /// An attacker in front of the app probe; at 0 ms it gets victim 7's token for
+    /// document 3, issued at 0 ms (`readable`: kept where a script can read it).
+    fn attacker(readable: bool) -> Sim<BenchWorld> {
+        let (mut sim, _) = bench(1, 4, |l| BuiltIn::Attacker(Attacker::new(l.callees[0])));
+        let stolen = Msg::Stolen { victim: 7, key: 3, issued: SimTime::ZERO, readable };
+        deliver(&mut sim, ms(0), stolen);
+        sim
+    }
+
+    /// The app probe answers the attack read it received last with `status` at `at`.
+    fn app_answers(sim: &mut Sim<BenchWorld>, at: u64, status: Status) {
+        let last = sim.actor.received.iter().rev().find_map(|r| match r.msg {
+            Msg::Request(q) => Some(q.op),
+            _ => None,
+        });
+        let op = last.expect("the attacker sent a read");
+        let version = crate::check::VersionId::ROOT;
+        let reply = Reply { op, version, server: APP, source: 0, front: APP, status };
+        deliver(sim, ms(at), Msg::Reply(reply));
+    }
+
+    /// When the app probe received the attacker's reads (ms).
+    fn reads(sim: &Sim<BenchWorld>) -> Vec<u64> {
+        let requests = sim.actor.received.iter().filter(|r| matches!(r.msg, Msg::Request(_)));
+        requests.map(|r| r.at.as_nanos() / 1_000_000).collect()
+    }
+
+    fn attacks(sim: &Sim<BenchWorld>) -> Vec<OpRecord> {
+        sim.actor.history.ops().expect("the bench keeps operations").to_vec()
+    }
+
+    #[test]
+    fn a_stolen_token_is_used_every_round_until_it_is_refused() {
+        let mut sim = attacker(true);
+        run(&mut sim, ms(0));
+        app_answers(&mut sim, 1, Status::Ok);
+        run(&mut sim, ms(10_000));
+        app_answers(&mut sim, 10_001, Status::Unauthorized);
+        run(&mut sim, ms(60_000));
+        assert_eq!(reads(&sim), [0, 10_000], "a refused token is not used again");
+        let ops = attacks(&sim);
+        let outcomes: Vec<_> = ops.iter().map(|o| o.outcome).collect();
+        assert_eq!(outcomes, [Outcome::Ok, Outcome::Refused]);
+        for op in &ops {
+            assert_eq!((op.inv.client, op.inv.key, op.inv.token), (7, 3, SimTime::ZERO));
+            assert!(!op.inv.purpose.in_session(), "not a step of the victim's session");
+        }
+        let counts = sim.actor.component.counts();
+        let want = [("thefts_tried", 1), ("tokens_stolen", 1), ("reads_answered", 1)];
+        assert_eq!(counts[..3], want);
+        assert_eq!(counts[3], ("reads_refused", 1));
+    }
+
+    #[test]
+    fn a_token_in_an_http_only_cookie_cannot_be_stolen() {
+        let mut sim = attacker(false);
+        run(&mut sim, ms(60_000));
+        assert!(reads(&sim).is_empty());
+        assert_eq!(sim.actor.component.counts()[..2], [("thefts_tried", 1), ("tokens_stolen", 0)]);
+    }
+
+    #[test]
+    fn a_read_unanswered_by_the_next_round_is_abandoned_and_its_late_answer_released() {
+        let mut sim = attacker(true);
+        run(&mut sim, ms(10_000));
+        app_answers(&mut sim, 10_500, Status::Ok); // Answers the second read.
+        run(&mut sim, ms(10_000));
+        // The first read's answer arrives after its round ended.
+        let first = sim.actor.received[0].msg;
+        let Msg::Request(q) = first else { panic!("the first message is a read") };
+        let late = Reply {
+            op: q.op,
+            version: q.seen,
+            server: APP,
+            source: 0,
+            front: APP,
+            status: Status::Ok,
+        };
+        deliver(&mut sim, ms(10_200), Msg::Reply(late));
+        run(&mut sim, ms(15_000));
+        let outcomes: Vec<_> = attacks(&sim).iter().map(|o| o.outcome).collect();
+        assert_eq!(outcomes, [Outcome::Unknown, Outcome::Ok]);
+        assert_eq!(sim.actor.history.in_flight(), 0, "the late answer freed its slot");
     }
 }

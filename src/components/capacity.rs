@@ -233,14 +233,14 @@ mod tests {
     impl Actor for Server {
         type Msg = Msg;
         fn on_event(&mut self, id: ComponentId, msg: Msg, sched: &mut Scheduler<Msg>) {
-            let mut env = Env {
+            let mut env = Env::new(
                 id,
-                rng: &mut self.rng,
-                topology: &self.topology,
-                history: &mut self.history,
-                stop_at: SimTime(u64::MAX),
+                &mut self.rng,
+                &self.topology,
+                &mut self.history,
+                SimTime(u64::MAX),
                 sched,
-            };
+            );
             match msg {
                 Msg::Custom { a, .. } => {
                     if let Err(item) = self.queue.arrive(a, &mut env) {

@@ -199,7 +199,7 @@ impl Cdn {
 
     fn on_request(&mut self, mut request: Request, env: &mut Env<'_>) {
         let back_ns = env.add_return_hop(request.return_ns, request.via);
-        let purpose = env.history.invocation(request.op).purpose;
+        let purpose = env.invocation(request.op).purpose;
         let cacheable = matches!(purpose, purposes::READ | purposes::LIST);
         if !cacheable || self.spec.mode == CdnMode::NoStore {
             self.passed += 1;
@@ -234,7 +234,7 @@ impl Cdn {
         env: &mut Env<'_>,
     ) {
         if back_ns == RETURN_LOST {
-            return env.history.release_request(op);
+            return env.release(op);
         }
         let (server, front, source) = (env.id, env.id, Sighting::SERVER);
         let reply = Reply { op, version, server, source, front, status: Status::Ok };
@@ -243,7 +243,7 @@ impl Cdn {
 
     fn on_reply(&mut self, reply: Reply, env: &mut Env<'_>) {
         let Some(fetch) = self.fetches.remove(&reply.op) else {
-            return env.history.release_request(reply.op);
+            return env.release(reply.op);
         };
         if reply.status == Status::Ok {
             self.not_modified += u64::from(fetch.held == Some(reply.version));
@@ -251,7 +251,7 @@ impl Cdn {
             self.entries.insert(fetch.key, entry);
         }
         if fetch.back_ns == RETURN_LOST {
-            return env.history.release_request(reply.op);
+            return env.release(reply.op);
         }
         env.deliver(SimDuration(fetch.back_ns), fetch.client, Msg::Reply(reply));
     }

@@ -334,7 +334,7 @@ impl Client {
     fn record_action(&mut self, env: &mut Env<'_>) {
         let Some(a) = self.action.take() else { return };
         let took = env.now().since(a.started).as_nanos();
-        let figures = &mut env.history.figures;
+        let figures = env.figures();
         figures.action.record(took);
         if self.gate.is_some() {
             figures.gate.record(a.gate_ns);
@@ -348,8 +348,7 @@ impl Client {
 
     /// Whether the last observation lacks the client's last acknowledged write.
     fn last_write_missing(&self, env: &mut Env<'_>) -> bool {
-        self.last_write != VersionId::ROOT
-            && !env.history.dag_mut().includes(self.seen.version, self.last_write)
+        self.last_write != VersionId::ROOT && !env.includes(self.seen.version, self.last_write)
     }
 
     /// Polls `/stream_status` (once the network is back).
@@ -382,7 +381,7 @@ impl Client {
 
     /// Records an operation of this client's current message in the history.
     fn invoke(&self, kind: OpKind, purpose: Purpose, attempt: u32, env: &mut Env<'_>) -> OpId {
-        env.history.invoke(Invocation {
+        env.invoke(Invocation {
             client: self.index,
             session: self.session,
             kind,
@@ -457,7 +456,7 @@ impl Client {
         let Some(op) = current.filter(|_| self.online(env)) else {
             // A late reply (the client gave up), or one that reaches a disconnected
             // client: either way it is gone, and a waiting client times out.
-            env.history.release_request(reply.op);
+            env.release(reply.op);
             return;
         };
         let outcome = match reply.status {
@@ -466,9 +465,9 @@ impl Client {
             Status::Accepted => Outcome::Accepted,
             Status::Refused | Status::Limited | Status::Unauthorized => Outcome::Refused,
         };
-        let (at, event) = (env.now(), env.event());
+        let at = env.now();
         let server = (reply.server.0, reply.source);
-        let record = env.history.complete(op.op, outcome, reply.version, server, at, event, true);
+        let record = env.complete(op.op, (outcome, reply.version), server, true);
         self.in_flight = None;
         // A refusal (429, 401, a gate's no) carries no version: the client saw nothing.
         if matches!(op.kind, OpKind::Read | OpKind::Write) && outcome != Outcome::Refused {
@@ -497,7 +496,7 @@ impl Client {
             },
             (purposes::PREPARE, Status::Refused | Status::Limited) => {
                 if reply.status == Status::Limited {
-                    env.history.figures.message_limits += 1;
+                    env.figures().message_limits += 1;
                 }
                 self.action = None; // Never sent: nothing to finalize.
                 self.next_step(env);
@@ -543,8 +542,7 @@ impl Client {
         let Some(op) = self.in_flight.filter(|f| f.seq == op_seq) else {
             return; // The request was answered in time.
         };
-        let (at, event) = (env.now(), env.event());
-        env.history.complete(op.op, Outcome::Unknown, VersionId::ROOT, (0, 0), at, event, false);
+        env.give_up(op.op);
         self.in_flight = None;
         if matches!(op.purpose, purposes::CONNECT | purposes::EDIT) {
             // Unanswered on the WebSocket: the client takes the connection for dead.
@@ -616,7 +614,7 @@ impl Client {
         let op = self.invoke(OpKind::Stream, purposes::STREAM, 1, env);
         let (message, seq) = (self.message, self.op_seq);
         self.stream = Some(Streaming { message, op, seq, requested, received: 0, of: 0 });
-        env.history.figures.streams += 1;
+        env.figures().streams += 1;
         if let Some(m) = self.mid_stream {
             if env.rng.chance(f64::from(m.chance_ppm) / 1e6) {
                 let within_ns = u64::from(m.within_ms) * 1_000_000;
@@ -632,7 +630,8 @@ impl Client {
             return; // A chunk of a stream this client already lost.
         };
         if s.received == 0 {
-            env.history.figures.first_byte.record(env.now().since(s.requested).as_nanos());
+            let waited = env.now().since(s.requested).as_nanos();
+            env.figures().first_byte.record(waited);
         }
         s.received += 1;
         s.of = of;
@@ -648,10 +647,10 @@ impl Client {
             return self.break_stream(env); // The server could not persist it.
         }
         self.stream = None;
-        let (at, event) = (env.now(), env.event());
-        let record = env.history.complete(s.op, Outcome::Ok, version, (0, 0), at, event, true);
+        let at = env.now();
+        let record = env.complete(s.op, (Outcome::Ok, version), (0, 0), true);
         self.seen = record.sighting();
-        env.history.figures.whole_stream.record(at.since(s.requested).as_nanos());
+        env.figures().whole_stream.record(at.since(s.requested).as_nanos());
         self.end_action(env);
     }
 
@@ -659,9 +658,8 @@ impl Client {
     /// persisted, which only recovery can show the user.
     fn break_stream(&mut self, env: &mut Env<'_>) {
         let Some(s) = self.stream.take() else { return };
-        let (at, event) = (env.now(), env.event());
-        env.history.complete(s.op, Outcome::Unknown, VersionId::ROOT, (0, 0), at, event, true);
-        env.history.figures.broken_streams += 1;
+        env.complete(s.op, (Outcome::Unknown, VersionId::ROOT), (0, 0), true);
+        env.figures().broken_streams += 1;
         self.broken = true;
         self.end_action(env);
     }
@@ -670,14 +668,14 @@ impl Client {
     /// the open connection and is news.
     fn on_push(&mut self, key: u32, version: VersionId, server: u32, env: &mut Env<'_>) {
         let current = self.connected_to == Some(server) && key == self.key && self.online(env);
-        if !current || env.history.dag_mut().includes(self.seen.version, version) {
+        if !current || env.includes(self.seen.version, version) {
             return;
         }
         let (at, event) = (env.now(), env.event());
-        let store = env.history.dag().get(version).store;
+        let store = env.version(version).store;
         self.seen = Sighting { version, at, event, store, source: 0, purpose: purposes::PUSH };
         let client = self.index;
-        env.history.pushed(Push { client, key, version, server, at, event });
+        env.pushed(Push { client, key, version, server, at, event });
     }
 
     fn on_wake(&mut self, env: &mut Env<'_>) {
@@ -702,7 +700,7 @@ impl Client {
                 self.connected_to = None; // The WebSocket is gone; the next edit reopens it.
                 self.break_stream(env);
             }
-            Fault::Revoke => env.history.revoke(self.index, env.now(), env.event()),
+            Fault::Revoke => env.revoke(self.index),
             Fault::StealToken => self.leak_token(env),
             Fault::MidStream { chance_ppm, within_ms, lasting_ms } => {
                 self.mid_stream = Some(MidStream { chance_ppm, within_ms, lasting_ms });

@@ -1,8 +1,15 @@
 //! What a component sees while it handles a message: the clock, its own random stream,
-//! the topology (read-only), the history, and ways to send and to set timers.
+//! the topology (read-only), ways to send and to set timers, and the one narrow way
+//! into the history. A component never holds the history: it invokes and completes
+//! operations, and tells what only it knows (a version created, a head moved, a push
+//! delivered, a session's fate) through the methods below, which stamp each record
+//! with the current time and event.
 
 use super::message::{Msg, RETURN_LOST, Reply, Request, Status};
-use crate::check::{History, Invocation, OpKind, Purpose, Sighting, VersionId};
+use crate::check::{
+    ClientFigures, HeadMove, History, Invocation, OpId, OpKind, OpRecord, Outcome, Purpose, Push,
+    SessionEvent, Sighting, Version, VersionId,
+};
 use crate::engine::{ComponentId, LinkId, Scheduler, SimDuration, SimTime, Stream, Topology};
 
 /// A component's view of the world for one event.
@@ -13,11 +20,10 @@ pub struct Env<'a> {
     pub rng: &'a mut Stream,
     /// The links of the architecture.
     pub topology: &'a Topology,
-    /// Where operations and versions are recorded.
-    pub history: &'a mut History,
     /// When clients stop starting work and periodic timers stop re-arming.
     pub stop_at: SimTime,
-    pub(crate) sched: &'a mut Scheduler<Msg>,
+    history: &'a mut History,
+    sched: &'a mut Scheduler<Msg>,
 }
 
 /// An operation a component makes on its own rather than for a client's request: a
@@ -34,6 +40,123 @@ pub struct OwnOp {
     pub key: u32,
     /// When the access token it carries was issued (`ZERO` for none).
     pub token: SimTime,
+}
+
+impl<'a> Env<'a> {
+    /// The view of component `id` for the event `sched` is handling.
+    pub fn new(
+        id: ComponentId,
+        rng: &'a mut Stream,
+        topology: &'a Topology,
+        history: &'a mut History,
+        stop_at: SimTime,
+        sched: &'a mut Scheduler<Msg>,
+    ) -> Env<'a> {
+        Env { id, rng, topology, stop_at, history, sched }
+    }
+}
+
+/// The history, as components reach it.
+impl Env<'_> {
+    /// Records an operation as invoked and returns the slot its request carries.
+    #[inline]
+    pub fn invoke(&mut self, inv: Invocation) -> OpId {
+        self.history.invoke(inv)
+    }
+
+    /// The operation a request or reply carries.
+    #[inline]
+    pub fn invocation(&self, op: OpId) -> Invocation {
+        *self.history.invocation(op)
+    }
+
+    /// Completes `op` now: its caller learned `outcome` from `server` (store, source),
+    /// which answered `version`. `reply_arrived` says a reply brought it, so no copy of
+    /// the request is travelling any more.
+    pub fn complete(
+        &mut self,
+        op: OpId,
+        (outcome, version): (Outcome, VersionId),
+        server: (u32, u8),
+        reply_arrived: bool,
+    ) -> OpRecord {
+        let (at, event) = (self.now(), self.event());
+        self.history.complete(op, outcome, version, server, at, event, reply_arrived)
+    }
+
+    /// Completes `op` now as `Unknown`: its caller stopped waiting for a reply.
+    pub fn give_up(&mut self, op: OpId) -> OpRecord {
+        self.complete(op, (Outcome::Unknown, VersionId::ROOT), (0, 0), false)
+    }
+
+    /// Says no copy of `op`'s request or reply is travelling any more.
+    #[inline]
+    pub fn release(&mut self, op: OpId) {
+        self.history.release_request(op);
+    }
+
+    /// Creates, now, the version `op` writes on store `store` on top of `parents`.
+    pub fn create_version(
+        &mut self,
+        op: OpId,
+        store: u32,
+        stamp: i64,
+        parents: &[VersionId],
+    ) -> VersionId {
+        let (at, event) = (self.now(), self.event());
+        self.history.create_version(op, store, stamp, parents, at, event)
+    }
+
+    /// A store moved a key's head (or refused to).
+    #[inline]
+    pub fn head_moved(&mut self, mv: HeadMove) {
+        self.history.head_moved(mv);
+    }
+
+    /// A server's push of a version reached a client that had not seen it.
+    pub fn pushed(&mut self, push: Push) {
+        self.history.pushed(push);
+    }
+
+    /// Client `client`'s access is revoked now.
+    pub fn revoke(&mut self, client: u32) {
+        let (at, event) = (self.now(), self.event());
+        self.history.revoke(client, at, event);
+    }
+
+    /// When `client`'s access was revoked, if it was.
+    pub fn revoked_at(&self, client: u32) -> Option<SimTime> {
+        self.history.revoked_at(client)
+    }
+
+    /// A server decided what became of a client's login session.
+    pub fn session(&mut self, event: SessionEvent) {
+        self.history.session(event);
+    }
+
+    /// Whether version `a` includes `b` (is `b` or descends from it).
+    #[inline]
+    pub fn includes(&mut self, a: VersionId, b: VersionId) -> bool {
+        self.history.dag_mut().includes(a, b)
+    }
+
+    /// What is known about version `v`.
+    #[inline]
+    pub fn version(&self, v: VersionId) -> &Version {
+        self.history.dag().get(v)
+    }
+
+    /// What clients measure beyond single operations.
+    pub fn figures(&mut self) -> &mut ClientFigures {
+        &mut self.history.figures
+    }
+
+    /// Fault `index` struck now, active for `lasting` (`None`: an instant, or for good
+    /// when `forever`).
+    pub fn struck(&mut self, index: usize, lasting: Option<SimDuration>, forever: bool) {
+        let now = self.now();
+        self.history.coverage.struck(index, now, lasting, forever);
+    }
 }
 
 impl Env<'_> {

@@ -57,7 +57,7 @@ impl FaultDriver {
             f.start,
             Fault::Crash | Fault::Partition { cut: true, .. } | Fault::MidStream { .. }
         );
-        env.history.coverage.struck(index, env.now(), lasting, forever);
+        env.struck(index, lasting, forever);
         for &target in &f.targets {
             if f.share < 1.0 && !env.rng.chance(f.share) {
                 continue;

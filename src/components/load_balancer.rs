@@ -283,7 +283,7 @@ impl Component for LoadBalancer {
             other => panic!("load balancer got unexpected {}", other.kind_name()),
         };
         request.return_ns = env.add_return_hop(request.return_ns, request.via);
-        let purpose = env.history.invocation(request.op).purpose;
+        let purpose = env.invocation(request.op).purpose;
         let i = self.route(request.origin.index(), purpose);
         let link = self.downstream[i];
         request.via = link;

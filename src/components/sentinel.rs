@@ -202,7 +202,7 @@ impl Sentinel {
     }
 
     fn on_request(&mut self, request: Request, env: &mut Env<'_>) {
-        let inv = *env.history.invocation(request.op);
+        let inv = env.invocation(request.op);
         let (status, work) = match inv.purpose {
             purposes::PREPARE => {
                 self.counts.prepares += 1;

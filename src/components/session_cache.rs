@@ -109,7 +109,7 @@ impl SessionCache {
         if !self.up {
             return env.drop_request(&request);
         }
-        let inv = env.history.invocation(request.op);
+        let inv = env.invocation(request.op);
         let (purpose, editor) = (inv.purpose, inv.client);
         let status = if purpose == purposes::SESSION_SAVE {
             self.saves += 1;

@@ -497,7 +497,7 @@ impl Store {
         let from = std::mem::replace(&mut self.primary[key as usize], to);
         let mv =
             HeadMove { store: env.id.0, key, from, to, cause, at: env.now(), event: env.event() };
-        env.history.head_moved(mv);
+        env.head_moved(mv);
         self.replicate(key, to, env);
         self.notify(key, to, env);
     }
@@ -521,7 +521,7 @@ impl Store {
     }
 
     fn write(&mut self, r: &Request, env: &mut Env<'_>) -> (Status, VersionId) {
-        let inv = *env.history.invocation(r.op);
+        let inv = env.invocation(r.op);
         if r.flags & FLAG_IDEMPOTENT != 0 {
             if let Some(&(message, v)) = self.applied.get(&inv.client) {
                 if message == inv.message {
@@ -538,13 +538,13 @@ impl Store {
         let v = match self.conflict {
             ConflictPolicy::VersionCheck if r.seen != head => return (Status::Rejected, head),
             ConflictPolicy::VersionCheck => {
-                let v = env.history.create_version(r.op, store, server_clock, &[head], at, event);
+                let v = env.create_version(r.op, store, server_clock, &[head]);
                 self.move_head(key, v, HeadCause::Write, env);
                 v
             }
             ConflictPolicy::Merge => {
                 let parents = [head, r.seen];
-                let v = env.history.create_version(r.op, store, server_clock, &parents, at, event);
+                let v = env.create_version(r.op, store, server_clock, &parents);
                 self.move_head(key, v, HeadCause::Write, env);
                 v
             }
@@ -553,8 +553,8 @@ impl Store {
                     ClockSource::Client => inv.stamp,
                     ClockSource::Server => server_clock,
                 };
-                let v = env.history.create_version(r.op, store, stamp, &[r.seen], at, event);
-                let head_stamp = env.history.dag().get(head).stamp;
+                let v = env.create_version(r.op, store, stamp, &[r.seen]);
+                let head_stamp = env.version(head).stamp;
                 if (stamp, v) > (head_stamp, head) {
                     self.move_head(key, v, HeadCause::Write, env);
                 } else {
@@ -567,7 +567,7 @@ impl Store {
                         at,
                         event,
                     };
-                    env.history.head_moved(mv);
+                    env.head_moved(mv);
                 }
                 v
             }
@@ -626,8 +626,7 @@ impl Store {
             (OpKind::Write, _) => None,
             (OpKind::Read, Some(r)) => {
                 let v = self.replicas[r].versions[request.key as usize];
-                let honours = request.flags & FLAG_TOKEN == 0
-                    || env.history.dag_mut().includes(v, request.seen);
+                let honours = request.flags & FLAG_TOKEN == 0 || env.includes(v, request.seen);
                 if !honours {
                     self.token_fallbacks += 1;
                     return self.admit(self.shard(request.key), request, env);
@@ -683,7 +682,7 @@ impl Store {
             if *held != to {
                 let from = std::mem::replace(held, to);
                 let key = key as u32;
-                env.history.head_moved(HeadMove { store, key, from, to, cause, at, event });
+                env.head_moved(HeadMove { store, key, from, to, cause, at, event });
             }
         }
     }
@@ -703,7 +702,7 @@ impl Store {
         self.up = false;
         let shards = self.shards.min(self.capacity.len());
         for queue in &mut self.capacity[..shards] {
-            queue.drop_all(env.now(), |request| env.history.release_request(request.op));
+            queue.drop_all(env.now(), |request| env.release(request.op));
         }
         if let Some(s) = self.snapshot.take() {
             self.roll_to(&s.table, HeadCause::Crash { snapshot_at: s.taken }, env);

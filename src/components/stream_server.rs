@@ -159,7 +159,7 @@ impl StreamServer {
     }
 
     fn on_request(&mut self, request: Request, env: &mut Env<'_>) {
-        let inv = *env.history.invocation(request.op);
+        let inv = env.invocation(request.op);
         match inv.purpose {
             purposes::COMPLETION => self.submit(request, inv, env),
             purposes::CREATE => {
@@ -210,7 +210,7 @@ impl StreamServer {
 
     fn on_reply(&mut self, reply: Reply, env: &mut Env<'_>) {
         let Some(index) = self.waiting.remove(&reply.op) else {
-            env.history.release_request(reply.op); // A reply after the server gave up.
+            env.release(reply.op); // A reply after the server gave up.
             return;
         };
         let job = self.streams[index as usize];
@@ -224,15 +224,14 @@ impl StreamServer {
                 }
             }
             Stage::Persisting { .. } => {
-                let (at, event) = (env.now(), env.event());
                 let server = (reply.server.0, reply.source);
                 let outcome =
                     if reply.status == Status::Ok { Outcome::Ok } else { Outcome::Unknown };
-                env.history.complete(reply.op, outcome, reply.version, server, at, event, true);
+                env.complete(reply.op, (outcome, reply.version), server, true);
                 self.end(index, reply.version, env);
             }
             // No request is out while generating; nothing waits for this reply.
-            Stage::Generating => env.history.release_request(reply.op),
+            Stage::Generating => env.release(reply.op),
         }
     }
 
@@ -241,7 +240,7 @@ impl StreamServer {
     fn to_client(&self, job: &StreamJob, msg: Msg, delay: u64, env: &mut Env<'_>) {
         if job.back_ns == RETURN_LOST {
             if let Msg::Reply(r) = msg {
-                env.history.release_request(r.op);
+                env.release(r.op);
             }
             return;
         }
@@ -267,7 +266,7 @@ impl StreamServer {
     /// The response is generated: persist it on top of the conversation's head.
     fn persist(&mut self, index: u32, env: &mut Env<'_>) {
         let job = self.streams[index as usize];
-        let op = env.history.invoke(Invocation {
+        let op = env.invoke(Invocation {
             kind: OpKind::Write,
             purpose: purposes::RESPONSE,
             attempt: 1,
@@ -306,8 +305,7 @@ impl StreamServer {
         }
         // A late reply, if the request is still out, finds no waiter and is released.
         self.waiting.remove(&op);
-        let (at, event) = (env.now(), env.event());
-        env.history.complete(op, Outcome::Unknown, VersionId::ROOT, (0, 0), at, event, false);
+        env.give_up(op);
         self.end(index, VersionId::ROOT, env);
     }
 
@@ -333,5 +331,133 @@ impl Component for StreamServer {
             Msg::Timeout { op_seq } => self.on_persist_timeout(op_seq, env),
             other => panic!("stream server got unexpected {}", other.kind_name()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::{OpRecord, Outcome};
+    use crate::components::BuiltIn;
+    use crate::components::testing::{BenchWorld, bench, deliver, ms, request_for, run};
+    use crate::engine::Sim;
+
+    const CLIENT: ComponentId = ComponentId(1);
+    const STORE: ComponentId = ComponentId(2);
+
+    /// A server streaming 3 chunks, the first 10 ms after the message is written and
+    /// the rest 5 ms apart, in front of the store probe; the client probe sends a
+    /// completion at 0 ms, which reaches the store at once.
+    fn completion() -> (Sim<BenchWorld>, LinkId, OpId) {
+        let spec = StreamServerSpec {
+            create: Dist::constant(0),
+            first_byte: Dist::constant(10_000_000),
+            chunks: 3,
+            spacing: Dist::constant(5_000_000),
+        };
+        let (mut sim, links) =
+            bench(2, 1, |l| BuiltIn::StreamServer(StreamServer::new(&spec, l.callees[1], None)));
+        let from_client = links.callers[0];
+        let op =
+            request_for(&mut sim, ms(0), from_client, (OpKind::Write, purposes::COMPLETION), 0);
+        run(&mut sim, ms(0));
+        (sim, from_client, op)
+    }
+
+    /// The store probe answers `op` at `at`; an `Ok` write creates the version it names.
+    fn store_answers(sim: &mut Sim<BenchWorld>, at: u64, op: OpId, status: Status) -> VersionId {
+        let history = &mut sim.actor.history;
+        let written = status == Status::Ok && history.invocation(op).kind == OpKind::Write;
+        let version = match written {
+            true => history.create_version(op, STORE.0, 0, &[VersionId::ROOT], ms(at), 0),
+            false => VersionId::ROOT,
+        };
+        let reply = Reply { op, version, server: STORE, source: 0, front: STORE, status };
+        deliver(sim, ms(at), Msg::Reply(reply));
+        version
+    }
+
+    /// What `probe` received, each as `ms what`.
+    fn received(sim: &Sim<BenchWorld>, probe: ComponentId) -> Vec<String> {
+        let of = sim.actor.received.iter().filter(|r| r.probe == probe);
+        let line = |msg: Msg| match msg {
+            Msg::Reply(r) => format!("{:?} reply", r.status),
+            Msg::Request(r) => format!("{:?} request, op {}, flags {}", r.kind, r.op, r.flags),
+            Msg::Chunk { index, of, .. } => format!("chunk {index}/{of}"),
+            Msg::StreamEnd { version, .. } => format!("end {version}"),
+            other => other.kind_name().to_string(),
+        };
+        of.map(|r| format!("{} {}", r.at.as_nanos() / 1_000_000, line(r.msg))).collect()
+    }
+
+    /// The server's own `persist` operations, as completed.
+    fn responses(sim: &Sim<BenchWorld>) -> Vec<OpRecord> {
+        let ops = sim.actor.history.ops().expect("the bench keeps operations");
+        ops.iter().filter(|o| o.inv.purpose == purposes::RESPONSE).copied().collect()
+    }
+
+    #[test]
+    fn a_written_message_streams_its_chunks_then_persists_the_response_on_the_head() {
+        let (mut sim, via, op) = completion();
+        store_answers(&mut sim, 1, op, Status::Ok);
+        let status = (OpKind::Read, purposes::STREAM_STATUS);
+        request_for(&mut sim, ms(15), via, status, 0);
+        run(&mut sim, ms(21));
+        let persist_op = responses_in_flight(&sim);
+        let v = store_answers(&mut sim, 22, persist_op, Status::Ok);
+        request_for(&mut sim, ms(30), via, status, 0);
+        run(&mut sim, ms(40));
+        assert_eq!(
+            received(&sim, STORE),
+            [
+                format!("0 Write request, op {op}, flags 0"),
+                format!("21 Write request, op {persist_op}, flags {FLAG_ON_HEAD}")
+            ]
+        );
+        assert_eq!(
+            received(&sim, CLIENT),
+            ["1 Ok reply", "11 chunk 0/3", "15 InProgress reply", "16 chunk 1/3", "21 chunk 2/3"]
+                .into_iter()
+                .map(String::from)
+                .chain([format!("22 end {v}"), "30 Ok reply".to_string()])
+                .collect::<Vec<_>>()
+        );
+        let response = responses(&sim);
+        assert_eq!(response.len(), 1);
+        assert_eq!((response[0].outcome, response[0].version), (Outcome::Ok, v));
+        assert!(response[0].inv.purpose.by_server(), "no session of the client's saw it");
+    }
+
+    /// The persist request the store probe holds.
+    fn responses_in_flight(sim: &Sim<BenchWorld>) -> OpId {
+        let mut requests = sim.actor.received.iter().filter_map(|r| match r.msg {
+            Msg::Request(q) if q.flags == FLAG_ON_HEAD => Some(q.op),
+            _ => None,
+        });
+        requests.next_back().expect("the server asked the store to persist")
+    }
+
+    #[test]
+    fn a_store_that_never_persists_ends_the_stream_with_an_error_after_the_timeout() {
+        let (mut sim, _, op) = completion();
+        store_answers(&mut sim, 1, op, Status::Ok);
+        run(&mut sim, ms(21 + 10_000));
+        let got = received(&sim, CLIENT);
+        assert_eq!(
+            got.last().map(String::as_str),
+            Some(format!("{} end {}", 21 + 10_000, VersionId::ROOT).as_str())
+        );
+        let response = responses(&sim);
+        assert_eq!(response.len(), 1);
+        assert_eq!(response[0].outcome, Outcome::Unknown);
+    }
+
+    #[test]
+    fn a_refused_message_is_answered_and_streams_nothing() {
+        let (mut sim, _, op) = completion();
+        store_answers(&mut sim, 1, op, Status::Rejected);
+        run(&mut sim, ms(100));
+        assert_eq!(received(&sim, CLIENT), ["1 Rejected reply"]);
+        assert!(responses(&sim).is_empty());
     }
 }

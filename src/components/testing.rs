@@ -58,14 +58,14 @@ impl Actor for BenchWorld {
 impl BenchWorld {
     /// The component under test and the `Env` it handles an event in.
     fn parts<'a>(&'a mut self, sched: &'a mut Scheduler<Msg>) -> (&'a mut BuiltIn, Env<'a>) {
-        let env = Env {
-            id: UNDER_TEST,
-            rng: &mut self.rng,
-            topology: &self.topology,
-            history: &mut self.history,
-            stop_at: SimTime(u64::MAX),
+        let env = Env::new(
+            UNDER_TEST,
+            &mut self.rng,
+            &self.topology,
+            &mut self.history,
+            SimTime(u64::MAX),
             sched,
-        };
+        );
         (&mut self.component, env)
     }
 }

@@ -50,14 +50,14 @@ impl Actor for World {
             return;
         }
         let i = target.index();
-        let mut env = Env {
-            id: target,
-            rng: &mut self.rngs[i],
-            topology: &self.topology,
-            history: &mut self.history,
-            stop_at: self.stop_at,
+        let mut env = Env::new(
+            target,
+            &mut self.rngs[i],
+            &self.topology,
+            &mut self.history,
+            self.stop_at,
             sched,
-        };
+        );
         if let Msg::Probe { round, link } = msg {
             // Any component can stand behind a load balancer; the engine answers for it.
             if self.components[i].is_up() {
@@ -499,14 +499,14 @@ fn start_all(sim: &mut Sim<World>) {
     for i in 0..count {
         let id = ComponentId(i as u32);
         let (world, sched) = sim.parts();
-        let mut env = Env {
+        let mut env = Env::new(
             id,
-            rng: &mut world.rngs[i],
-            topology: &world.topology,
-            history: &mut world.history,
-            stop_at: world.stop_at,
+            &mut world.rngs[i],
+            &world.topology,
+            &mut world.history,
+            world.stop_at,
             sched,
-        };
+        );
         world.components[i].start(&mut env);
     }
 }
