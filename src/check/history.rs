@@ -345,7 +345,7 @@ impl History {
     }
 
     fn row_stats(&mut self, row: &'static Row) -> &mut OpStats {
-        let i = match self.rows.iter().position(|(r, _)| *r == row) {
+        let i = match self.rows.iter().position(|(r, _)| r.is(row)) {
             Some(i) => i,
             None => {
                 self.rows.push((row, OpStats::default()));

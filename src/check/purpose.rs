@@ -3,8 +3,9 @@
 //! row of the operation table counts it). The kinds that make operations declare
 //! their purposes; this file holds only the three every history has.
 
-/// A row of the operation table: the operations it counts share a name in reports.
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A row of the operation table: the operations it counts share a name in reports. A
+/// row is declared once, as a `static`, and known by that declaration.
+#[derive(Debug)]
 pub struct Row {
     /// The lower-case name used in reports and in `latency.<name>` distributions.
     pub name: &'static str,
@@ -27,7 +28,7 @@ pub enum Actor {
 }
 
 /// What a purpose says of itself.
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug)]
 pub struct PurposeInfo {
     /// The short name diagrams label requests with.
     pub name: &'static str,
@@ -48,9 +49,47 @@ pub struct PurposeInfo {
 }
 
 /// Why an operation was performed: how stories word it and which report row counts it.
-/// Two purposes are the same when they say the same of themselves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A purpose is declared once, as a `static` `PurposeInfo`, and known by that
+/// declaration: comparing two is comparing two addresses, which every operation does
+/// several times (a `const` would give each use its own copy, so it must not be one).
+#[derive(Debug, Clone, Copy)]
 pub struct Purpose(pub &'static PurposeInfo);
+
+impl PartialEq for Purpose {
+    #[inline]
+    fn eq(&self, other: &Purpose) -> bool {
+        std::ptr::eq(self.0, other.0)
+    }
+}
+
+impl Eq for Purpose {}
+
+impl Ord for Purpose {
+    /// By name (declarations have distinct names), so orders never depend on where a
+    /// declaration happens to sit in memory.
+    fn cmp(&self, other: &Purpose) -> std::cmp::Ordering {
+        if self == other {
+            return std::cmp::Ordering::Equal;
+        }
+        let by_name = self.0.name.cmp(other.0.name);
+        assert!(by_name.is_ne(), "two purposes are declared with the name {}", self.0.name);
+        by_name
+    }
+}
+
+impl PartialOrd for Purpose {
+    fn partial_cmp(&self, other: &Purpose) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Row {
+    /// Whether `self` and `other` are the same declaration.
+    #[inline]
+    pub fn is(&self, other: &Row) -> bool {
+        std::ptr::eq(self, other)
+    }
+}
 
 impl Purpose {
     /// A client's purpose: checked, its own row, data not shown.
@@ -110,29 +149,34 @@ impl Purpose {
 }
 
 /// Writes and the purposes counted with them.
-pub const WRITE_ROW: Row = Row { name: "write", always_shown: true, reads: false };
+pub static WRITE_ROW: Row = Row { name: "write", always_shown: true, reads: false };
 /// Reads and the purposes counted with them.
-pub const READ_ROW: Row = Row { name: "read", always_shown: true, reads: true };
+pub static READ_ROW: Row = Row { name: "read", always_shown: true, reads: true };
+
+static WRITE_INFO: PurposeInfo = Purpose::client("write", "writes", &WRITE_ROW);
+static READ_INFO: PurposeInfo =
+    PurposeInfo { shows_data: true, ..Purpose::client("read", "reads", &READ_ROW) };
+static PUSH_INFO: PurposeInfo = Purpose::client("push", "receives a push of", &READ_ROW);
 
 /// A client writing a new version.
-pub const WRITE: Purpose = Purpose(&Purpose::client("write", "writes", &WRITE_ROW));
+pub const WRITE: Purpose = Purpose(&WRITE_INFO);
 /// A client reading the current version and showing it.
-pub const READ: Purpose =
-    Purpose(&PurposeInfo { shows_data: true, ..Purpose::client("read", "reads", &READ_ROW) });
+pub const READ: Purpose = Purpose(&READ_INFO);
 /// A version pushed to a client by a server, as it arrives: what the client saw, never
 /// an operation (pushes are counted by the propagation figures).
-pub const PUSH: Purpose = Purpose(&Purpose::client("push", "receives a push of", &READ_ROW));
+pub const PUSH: Purpose = Purpose(&PUSH_INFO);
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn purposes_are_equal_by_what_they_say() {
-        const AGAIN: Purpose = Purpose(&Purpose::client("write", "writes", &WRITE_ROW));
-        assert_eq!(WRITE, AGAIN);
+    fn purposes_are_known_by_their_declaration_and_ordered_by_name() {
+        static LOOKALIKE: PurposeInfo = Purpose::client("wrote", "writes", &WRITE_ROW);
+        assert_eq!(WRITE, Purpose(&WRITE_INFO));
+        assert_ne!(WRITE, Purpose(&LOOKALIKE));
         assert_ne!(WRITE, READ);
-        assert!(matches!(AGAIN, WRITE));
+        assert!(READ < WRITE && Purpose(&LOOKALIKE) > WRITE);
         assert!(READ.in_session() && READ.checked() && !READ.by_server());
         assert_eq!(READ.row().name, "read");
     }

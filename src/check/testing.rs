@@ -10,22 +10,20 @@ use crate::engine::SimTime;
 
 /// A test's server persisting a streamed response (the checkers know it by what it
 /// says, not by its name).
-pub const PERSIST: Purpose = Purpose(&PurposeInfo {
+pub const PERSIST: Purpose = Purpose(&PERSIST_INFO);
+static PERSIST_INFO: PurposeInfo = PurposeInfo {
     by: Actor::Server,
     persists_stream: true,
-    ..Purpose::client(
-        "persist",
-        "persists",
-        &Row { name: "persist", always_shown: false, reads: false },
-    )
-});
+    ..Purpose::client("persist", "persists", &PERSIST_ROW)
+};
+static PERSIST_ROW: Row = Row { name: "persist", always_shown: false, reads: false };
 /// A test's client receiving a streamed response.
-pub const STREAM: Purpose = Purpose(&Purpose::client("stream", "receives", &purpose::READ_ROW));
+pub const STREAM: Purpose = Purpose(&STREAM_INFO);
+static STREAM_INFO: PurposeInfo = Purpose::client("stream", "receives", &purpose::READ_ROW);
 /// A test's thief reading with a stolen token.
-pub const THEFT: Purpose = Purpose(&PurposeInfo {
-    by: Actor::Thief,
-    ..Purpose::client("theft", "steals", &purpose::READ_ROW)
-});
+pub const THEFT: Purpose = Purpose(&THEFT_INFO);
+static THEFT_INFO: PurposeInfo =
+    PurposeInfo { by: Actor::Thief, ..Purpose::client("theft", "steals", &purpose::READ_ROW) };
 
 /// Shorthand for a write that is acknowledged.
 pub const OK: Outcome = Outcome::Ok;

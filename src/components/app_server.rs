@@ -371,8 +371,8 @@ impl AppServer {
             return self.answer(request.op, conn, status, env);
         }
         match purpose {
-            purposes::CONNECT => self.on_connect(request, conn, editor, env),
-            purposes::EDIT => self.relay(request, conn, purpose, env),
+            p if p == purposes::CONNECT => self.on_connect(request, conn, editor, env),
+            p if p == purposes::EDIT => self.relay(request, conn, purpose, env),
             // A query needs a connection, so the answer comes back through the server.
             _ if self.pool.is_some() => self.relay(request, conn, purpose, env),
             _ => {

@@ -278,7 +278,7 @@ impl Client {
             };
             match step {
                 // An edit needs an open connection: open it (loading the document) first.
-                Step::Send(_, purposes::EDIT) if self.connected_to.is_none() => {
+                Step::Send(_, p) if p == purposes::EDIT && self.connected_to.is_none() => {
                     return self.send(OpKind::Read, purposes::CONNECT, 1, env);
                 }
                 Step::Send(kind, purpose) if is_action(purpose) => {
@@ -427,7 +427,9 @@ impl Client {
         let session = purpose == purposes::CONNECT && self.logged_in;
         let flags = if session { flags | FLAG_SESSION } else { flags };
         let link = match purpose {
-            purposes::PREPARE | purposes::FINALIZE => self.gate.unwrap_or(self.entry),
+            p if p == purposes::PREPARE || p == purposes::FINALIZE => {
+                self.gate.unwrap_or(self.entry)
+            }
             _ => self.entry,
         };
         let request = Request {
@@ -477,7 +479,7 @@ impl Client {
             a.gate_ns += at.since(record.inv.invoked).as_nanos();
         }
         match (op.purpose, reply.status) {
-            (purposes::TOKEN_REFRESH, Status::Ok) => {
+            (p, Status::Ok) if p == purposes::TOKEN_REFRESH => {
                 // Issued after the renewal was sent: counting from then errs early.
                 self.token = record.inv.invoked;
                 match self.after_renewal.take() {
@@ -485,44 +487,44 @@ impl Client {
                     None => self.next_step(env),
                 }
             }
-            (purposes::TOKEN_REFRESH, Status::Unauthorized) => self.sign_out(),
+            (p, Status::Unauthorized) if p == purposes::TOKEN_REFRESH => self.sign_out(),
             (_, Status::Unauthorized) => {
                 self.token = NO_TOKEN; // Renew before the retry.
                 self.after_failure(op, env);
             }
-            (purposes::PREPARE, Status::Ok) => match self.action {
+            (p, Status::Ok) if p == purposes::PREPARE => match self.action {
                 Some(a) => self.send(a.kind, a.purpose, 1, env),
                 None => self.next_step(env),
             },
-            (purposes::PREPARE, Status::Refused | Status::Limited) => {
+            (p, Status::Refused | Status::Limited) if p == purposes::PREPARE => {
                 if reply.status == Status::Limited {
                     env.figures().message_limits += 1;
                 }
                 self.action = None; // Never sent: nothing to finalize.
                 self.next_step(env);
             }
-            (purposes::FINALIZE, _) => {
+            (p, _) if p == purposes::FINALIZE => {
                 self.record_action(env);
                 self.next_step(env);
             }
-            (purposes::COMPLETION, Status::Ok) => {
+            (p, Status::Ok) if p == purposes::COMPLETION => {
                 self.last_write = reply.version;
                 self.start_stream(record.inv.invoked, env);
                 if self.leaves_stream() {
                     self.break_stream(env); // The user reloads the page: the stream is cut.
                 }
             }
-            (purposes::STREAM_STATUS, Status::InProgress) => self.poll_later(op, env),
-            (purposes::STREAM_STATUS, Status::Ok) => {
+            (p, Status::InProgress) if p == purposes::STREAM_STATUS => self.poll_later(op, env),
+            (p, Status::Ok) if p == purposes::STREAM_STATUS => {
                 self.fetch_token = reply.version;
                 self.send(OpKind::Read, purposes::FETCH, 1, env);
             }
-            (purposes::CONNECT, Status::Ok) => {
+            (p, Status::Ok) if p == purposes::CONNECT => {
                 self.connected_to = Some(reply.front.0);
                 self.logged_in = true;
                 self.advance(env); // Now the edit that needed the connection.
             }
-            (purposes::FETCH, Status::Ok) => {
+            (p, Status::Ok) if p == purposes::FETCH => {
                 self.broken = false;
                 self.next_step(env);
             }
@@ -544,7 +546,7 @@ impl Client {
         };
         env.give_up(op.op);
         self.in_flight = None;
-        if matches!(op.purpose, purposes::CONNECT | purposes::EDIT) {
+        if op.purpose == purposes::CONNECT || op.purpose == purposes::EDIT {
             // Unanswered on the WebSocket: the client takes the connection for dead.
             self.connected_to = None;
         }
@@ -590,11 +592,11 @@ impl Client {
     /// sent is finalized; anything else just moves on.
     fn give_up(&mut self, op: InFlight, env: &mut Env<'_>) {
         match op.purpose {
-            purposes::PREPARE => {
+            p if p == purposes::PREPARE => {
                 self.action = None;
                 self.next_step(env);
             }
-            purposes::FINALIZE => {
+            p if p == purposes::FINALIZE => {
                 self.record_action(env);
                 self.next_step(env);
             }
@@ -681,8 +683,9 @@ impl Client {
     fn on_wake(&mut self, env: &mut Env<'_>) {
         // Retries stop with the run; a gate's finalize and status polls finish the
         // work in flight.
-        let finishing =
-            |op: &InFlight| matches!(op.purpose, purposes::FINALIZE | purposes::STREAM_STATUS);
+        let finishing = |op: &InFlight| {
+            op.purpose == purposes::FINALIZE || op.purpose == purposes::STREAM_STATUS
+        };
         match self.retry_due.take() {
             Some(op) if !env.stopping() || finishing(&op) => {
                 self.send(op.kind, op.purpose, op.attempt, env)

@@ -220,9 +220,9 @@ impl LoadBalancer {
     fn route(&mut self, client: usize, purpose: Purpose) -> usize {
         let pin = self.pins.get(client).copied().flatten().map(|i| i as usize);
         match (purpose, pin) {
-            (purposes::CONNECT, _) => self.connect(client),
+            (p, _) if p == purposes::CONNECT => self.connect(client),
             // An edit travels on the open connection, whether its server is live or not.
-            (purposes::EDIT, Some(i)) => i,
+            (p, Some(i)) if p == purposes::EDIT => i,
             (_, Some(i)) if self.policy == LoadBalancerPolicy::Sticky && self.downstream_up(i) => i,
             _ => self.round_robin(),
         }

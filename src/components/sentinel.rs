@@ -204,7 +204,7 @@ impl Sentinel {
     fn on_request(&mut self, request: Request, env: &mut Env<'_>) {
         let inv = env.invocation(request.op);
         let (status, work) = match inv.purpose {
-            purposes::PREPARE => {
+            p if p == purposes::PREPARE => {
                 self.counts.prepares += 1;
                 let status = self.decide(inv.client, env);
                 (status, self.prepare.sample(env.rng))

@@ -161,16 +161,16 @@ impl StreamServer {
     fn on_request(&mut self, request: Request, env: &mut Env<'_>) {
         let inv = env.invocation(request.op);
         match inv.purpose {
-            purposes::COMPLETION => self.submit(request, inv, env),
-            purposes::CREATE => {
+            p if p == purposes::COMPLETION => self.submit(request, inv, env),
+            p if p == purposes::CREATE => {
                 let work = self.spec.create.sample(env.rng);
                 self.forward(request, self.data, work, env);
             }
-            purposes::TITLE => match self.jobs {
+            p if p == purposes::TITLE => match self.jobs {
                 Some(jobs) => self.forward(request, jobs, 0, env),
                 None => env.drop_request(&request), // Validation requires a queue.
             },
-            purposes::STREAM_STATUS => match self.board.state(request.key) {
+            p if p == purposes::STREAM_STATUS => match self.board.state(request.key) {
                 StreamState::InProgress => {
                     env.reply(&request, Status::InProgress, VersionId::ROOT, 0);
                 }
