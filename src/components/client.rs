@@ -751,3 +751,113 @@ impl Component for Client {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::OpRecord;
+    use crate::components::BuiltIn;
+    use crate::components::testing::{BenchWorld, bench, deliver, ms, run};
+    use crate::engine::Sim;
+
+    const ENTRY: ComponentId = ComponentId(1);
+
+    /// A client that writes then reads its key 0 each round, a round every second, and
+    /// gives a request 100 ms; with `retry`, a second try 10 ms after a timeout.
+    fn client(retry: bool) -> Sim<BenchWorld> {
+        let workload = Workload {
+            program: vec![
+                Instr::Op(OpKind::Write, purposes::WRITE),
+                Instr::Op(OpKind::Read, purposes::READ),
+            ],
+            think: Dist::constant(1_000_000_000),
+            timeout: Some(SimDuration::from_millis(100)),
+            retry: retry.then(|| RetrySpec { attempts: 2, backoff: Dist::constant(10_000_000) }),
+            idempotency_key: false,
+            session_tokens: false,
+            clock: ClockSpec::default(),
+            auth: None,
+            attacker: None,
+        };
+        let workload = Arc::new(workload);
+        let (sim, _) = bench(1, 1, |l| BuiltIn::Client(Client::new(0, 0, l.callees[0], workload)));
+        sim
+    }
+
+    /// The requests the entry probe received, each as `(ms, kind)`.
+    fn sent(sim: &Sim<BenchWorld>) -> Vec<(u64, OpKind)> {
+        let requests = sim.actor.received.iter().filter_map(|r| match r.msg {
+            Msg::Request(q) => Some((r.at.as_nanos() / 1_000_000, q.kind)),
+            _ => None,
+        });
+        requests.collect()
+    }
+
+    /// The entry probe answers the last request it received, `Ok`, at `at`: a write
+    /// creates a version, a read returns `version`.
+    fn entry_answers(sim: &mut Sim<BenchWorld>, at: u64, version: VersionId) -> VersionId {
+        let last = sim.actor.received.iter().rev().find_map(|r| match r.msg {
+            Msg::Request(q) => Some(q),
+            _ => None,
+        });
+        let q = last.expect("the client sent a request");
+        let history = &mut sim.actor.history;
+        let version = match q.kind {
+            OpKind::Write => history.create_version(q.op, ENTRY.0, 0, &[q.seen], ms(at), 0),
+            _ => version,
+        };
+        let (server, front, status) = (ENTRY, ENTRY, Status::Ok);
+        deliver(
+            sim,
+            ms(at),
+            Msg::Reply(Reply { op: q.op, version, server, source: 0, front, status }),
+        );
+        version
+    }
+
+    fn ops(sim: &Sim<BenchWorld>) -> Vec<OpRecord> {
+        sim.actor.history.ops().expect("the bench keeps operations").to_vec()
+    }
+
+    #[test]
+    fn a_read_after_an_acknowledged_write_that_misses_it_is_stale() {
+        let mut sim = client(false);
+        run(&mut sim, ms(1_000));
+        let v = entry_answers(&mut sim, 1_005, VersionId::ROOT);
+        run(&mut sim, ms(1_005));
+        entry_answers(&mut sim, 1_006, VersionId::ROOT); // A replica that lags.
+        run(&mut sim, ms(1_500));
+        assert_eq!(sent(&sim), [(1_000, OpKind::Write), (1_005, OpKind::Read)]);
+        let ops = ops(&sim);
+        let got: Vec<_> = ops.iter().map(|o| (o.kind(), o.outcome, o.version, o.stale)).collect();
+        let want = [
+            (OpKind::Write, Outcome::Ok, v, false),
+            (OpKind::Read, Outcome::Ok, VersionId::ROOT, true),
+        ];
+        assert_eq!(got, want);
+        assert_eq!(ops[1].inv.newest, v, "the read was sent after the write was acknowledged");
+    }
+
+    #[test]
+    fn an_unanswered_write_times_out_and_its_retry_repeats_the_message() {
+        let mut sim = client(true);
+        run(&mut sim, ms(1_110));
+        entry_answers(&mut sim, 1_115, VersionId::ROOT);
+        run(&mut sim, ms(1_115));
+        let got = sent(&sim);
+        assert_eq!(got, [(1_000, OpKind::Write), (1_110, OpKind::Write), (1_115, OpKind::Read)]);
+        let ops = ops(&sim);
+        assert_eq!((ops[0].outcome, ops[0].completed), (Outcome::Unknown, ms(1_100)));
+        assert_eq!((ops[1].outcome, ops[1].inv.attempt), (Outcome::Ok, 2));
+        assert_eq!(ops[0].inv.message, ops[1].inv.message, "a retry is the same message");
+    }
+
+    #[test]
+    fn without_retries_a_timed_out_write_is_given_up_and_the_round_goes_on() {
+        let mut sim = client(false);
+        run(&mut sim, ms(1_100));
+        let got = sent(&sim);
+        assert_eq!(got, [(1_000, OpKind::Write), (1_100, OpKind::Read)]);
+        assert_eq!(ops(&sim)[0].outcome, Outcome::Unknown);
+    }
+}
