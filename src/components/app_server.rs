@@ -44,7 +44,7 @@ use serde::Deserialize;
 use super::Component;
 use super::capacity::{Capacity, Load};
 use super::env::{Env, OwnOp};
-use super::kind::{BuildContext, KindFile};
+use super::kind::{BuildContext, Handling, KindFile};
 use super::message::{FLAG_SESSION, Fault, Msg, RETURN_LOST, Reply, Request, Status};
 use super::pool::Pool;
 use crate::check::{
@@ -157,6 +157,14 @@ pub enum Propagation {
 }
 
 impl KindFile for RawAppServer {
+    /// Connections and edits: the server holds each editor's WebSocket. Token renewals
+    /// too, when tokens are modelled.
+    const HANDLES: Handling = Handling {
+        purposes: &[purposes::CONNECT, purposes::EDIT, purposes::TOKEN_REFRESH],
+        why: "it holds the WebSocket",
+        example: r#""api": AppServer(count: 2, propagation: pubsub)"#,
+    };
+
     type Spec = AppServerSpec;
     type Actor = Box<AppServer>;
 

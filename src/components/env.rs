@@ -44,6 +44,7 @@ pub struct OwnOp {
 
 impl<'a> Env<'a> {
     /// The view of component `id` for the event `sched` is handling.
+    #[inline]
     pub fn new(
         id: ComponentId,
         rng: &'a mut Stream,
@@ -73,6 +74,7 @@ impl Env<'_> {
     /// Completes `op` now: its caller learned `outcome` from `server` (store, source),
     /// which answered `version`. `reply_arrived` says a reply brought it, so no copy of
     /// the request is travelling any more.
+    #[inline]
     pub fn complete(
         &mut self,
         op: OpId,
@@ -85,6 +87,7 @@ impl Env<'_> {
     }
 
     /// Completes `op` now as `Unknown`: its caller stopped waiting for a reply.
+    #[inline]
     pub fn give_up(&mut self, op: OpId) -> OpRecord {
         self.complete(op, (Outcome::Unknown, VersionId::ROOT), (0, 0), false)
     }
@@ -96,6 +99,7 @@ impl Env<'_> {
     }
 
     /// Creates, now, the version `op` writes on store `store` on top of `parents`.
+    #[inline]
     pub fn create_version(
         &mut self,
         op: OpId,
@@ -114,6 +118,7 @@ impl Env<'_> {
     }
 
     /// A server's push of a version reached a client that had not seen it.
+    #[inline]
     pub fn pushed(&mut self, push: Push) {
         self.history.pushed(push);
     }
@@ -147,6 +152,7 @@ impl Env<'_> {
     }
 
     /// What clients measure beyond single operations.
+    #[inline]
     pub fn figures(&mut self) -> &mut ClientFigures {
         &mut self.history.figures
     }

@@ -4,6 +4,7 @@
 //! this file; the table in `kinds.rs` depends on them.
 
 use super::registry::Registry;
+use crate::check::Purpose;
 use crate::engine::LinkId;
 use crate::model::Scenario;
 use crate::model::contract::{Contract, KindSpec};
@@ -20,6 +21,26 @@ pub trait KindFile {
     type Actor;
     /// Builds one instance of an entry of this kind.
     fn build(spec: &Self::Spec, ctx: &BuildContext<'_>) -> Result<Self::Actor, String>;
+    /// The requests this kind answers or shapes itself, which therefore must reach one
+    /// of its instances before any store. Most kinds handle none.
+    const HANDLES: Handling = Handling::NONE;
+}
+
+/// Requests a kind handles itself: a workflow step that sends them needs an instance of
+/// the kind between the clients and every store.
+#[derive(Debug, Clone, Copy)]
+pub struct Handling {
+    /// The purposes of those requests.
+    pub purposes: &'static [Purpose],
+    /// Why they need the kind, for messages: "it holds the WebSocket".
+    pub why: &'static str,
+    /// A model entry declaring one, for hints.
+    pub example: &'static str,
+}
+
+impl Handling {
+    /// Handles nothing: every request passes on.
+    pub const NONE: Handling = Handling { purposes: &[], why: "", example: "" };
 }
 
 /// What a kind's `build` gets besides its spec.

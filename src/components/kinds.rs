@@ -4,8 +4,9 @@
 //! implements `KindFile`), its validation into a spec, its `contract` (instances, what
 //! it serves, the roles of the links it initiates, the faults it takes), how an instance
 //! is built from the spec and the links of each role, and what the instance adds to the
-//! summary (`Component::counts`, `loads`, `end_state`). The `kinds!` table below names
-//! every kind once; link checks, wiring and fault targets are loops over contracts.
+//! summary (`Component::counts`, `loads`, `end_state`), and which requests it handles
+//! itself (`KindFile::HANDLES`). The `kinds!` table below names every kind once; link
+//! checks, wiring, fault targets and the workflow's needs are loops over it.
 //!
 //! To add a kind: write `components/<kind>.rs` with its raw struct, spec, `KindFile`
 //! and `KindSpec` impls and its actor, declare the module, and add one line to the
@@ -18,14 +19,14 @@ use serde::Deserialize;
 use super::Component;
 use super::capacity::Load;
 use super::env::Env;
-use super::kind::{BuildContext, KindFile};
+use super::kind::{BuildContext, Handling, KindFile};
 use super::message::Msg;
 use super::registry;
 use super::{
     app_server, async_jobs, attacker, cdn, client, fault_driver, load_balancer, pubsub,
     rate_limiter, sentinel, session_cache, store, stream_server,
 };
-use crate::check::StoreEnd;
+use crate::check::{Purpose, StoreEnd};
 use crate::engine::SimTime;
 use crate::model::architecture::CLIENTS;
 use crate::model::contract::{Contract, FaultKind, KindSpec, Role, Serves, Target};
@@ -68,6 +69,23 @@ macro_rules! kinds {
                 return <$raw as KindFile>::build(s, ctx).map(BuiltIn::$name);
             })*
             Err(format!("`{}` is of a kind the table does not list", spec.name))
+        }
+
+        /// The kind that handles requests of `purpose` itself, as model files name it,
+        /// with what it says of them.
+        pub fn handler_of(purpose: Purpose) -> Option<(&'static str, Handling)> {
+            $(if <$raw as KindFile>::HANDLES.purposes.contains(&purpose) {
+                return Some((stringify!($name), <$raw as KindFile>::HANDLES));
+            })*
+            None
+        }
+
+        /// Whether entry `spec` handles requests of `purpose` itself.
+        pub fn handles(spec: &ComponentSpec, purpose: Purpose) -> bool {
+            $(if spec.spec::<<$raw as KindFile>::Spec>().is_some() {
+                return <$raw as KindFile>::HANDLES.purposes.contains(&purpose);
+            })*
+            false
         }
 
         /// A component instance, dispatched by `match` (the hot loop's only dispatch).

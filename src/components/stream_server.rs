@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use super::Component;
 use super::env::Env;
-use super::kind::{BuildContext, KindFile};
+use super::kind::{BuildContext, Handling, KindFile};
 use super::message::{FLAG_ON_HEAD, Msg, RETURN_LOST, Reply, Request, Status};
 use super::stream_status::{StreamBoard, StreamState};
 use crate::check::{Invocation, OpId, OpKind, Outcome, Sighting, VersionId};
@@ -60,6 +60,19 @@ pub struct StreamServerSpec {
 }
 
 impl KindFile for RawStreamServer {
+    /// Completions (it streams their responses), stream-status polls (it keeps the
+    /// board), creates and title requests.
+    const HANDLES: Handling = Handling {
+        purposes: &[
+            purposes::CREATE,
+            purposes::COMPLETION,
+            purposes::STREAM_STATUS,
+            purposes::TITLE,
+        ],
+        why: "it streams the responses",
+        example: r#""api": StreamServer(first_byte: exp("1s"), chunks: 40, spacing: exp("90ms"))"#,
+    };
+
     type Spec = StreamServerSpec;
     type Actor = StreamServer;
 

@@ -64,6 +64,47 @@ pub fn compile(steps: &[WorkflowStep]) -> Vec<Instr> {
     out
 }
 
+/// The purposes of the requests `step` sends, those a client adds on its own included
+/// (an `edit` opens the WebSocket with a `connect` first).
+pub fn sends(step: &WorkflowStep) -> Vec<Purpose> {
+    use WorkflowStep as S;
+    match step {
+        S::Write => vec![purposes::WRITE],
+        S::Read => vec![purposes::READ],
+        S::Refresh => vec![purposes::REFRESH],
+        S::List => vec![purposes::LIST],
+        S::ResubmitIfMissing => vec![purposes::RESUBMIT],
+        S::Create => vec![purposes::CREATE],
+        S::Complete | S::Submit => vec![purposes::COMPLETION],
+        S::Recover => vec![purposes::STREAM_STATUS, purposes::FETCH],
+        S::Title => vec![purposes::TITLE],
+        S::Edit => vec![purposes::CONNECT, purposes::EDIT],
+        S::Sleep(_) | S::OpenTab | S::Repeat(..) | S::Maybe(..) => Vec::new(),
+    }
+}
+
+/// The step's name as scenario files write it.
+pub fn step_name(step: &WorkflowStep) -> &'static str {
+    use WorkflowStep as S;
+    match step {
+        S::Write => "write",
+        S::Read => "read",
+        S::Refresh => "refresh",
+        S::List => "list",
+        S::Sleep(_) => "sleep",
+        S::ResubmitIfMissing => "resubmit_if_missing",
+        S::OpenTab => "open_tab",
+        S::Create => "create",
+        S::Complete => "complete",
+        S::Submit => "submit",
+        S::Recover => "recover",
+        S::Title => "title",
+        S::Edit => "edit",
+        S::Repeat(..) => "repeat",
+        S::Maybe(..) => "maybe",
+    }
+}
+
 /// Whether `purpose` is an action a sentinel gate wraps: something that writes.
 pub fn is_action(purpose: Purpose) -> bool {
     [purposes::WRITE, purposes::RESUBMIT, purposes::CREATE, purposes::COMPLETION, purposes::EDIT]
@@ -73,6 +114,23 @@ pub fn is_action(purpose: Purpose) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_step_compiled_to_a_request_sends_a_purpose_it_declares() {
+        use WorkflowStep as W;
+        for step in [W::Write, W::Read, W::Refresh, W::List, W::Complete, W::Title, W::Edit] {
+            let program = compile(std::slice::from_ref(&step));
+            let Some(Instr::Op(_, purpose)) = program.first() else {
+                panic!("`{}` compiles to a request", step_name(&step));
+            };
+            assert!(
+                sends(&step).contains(purpose),
+                "`{}` sends {}",
+                step_name(&step),
+                purpose.name()
+            );
+        }
+    }
 
     #[test]
     fn repeats_unroll_and_maybe_blocks_know_their_length() {

@@ -16,10 +16,11 @@ use super::raw::{
 };
 use super::ron_tree::{Node, NodeKind};
 use super::source::{Place, SourceText};
-use crate::components::app_server::AppServerSpec;
+use crate::check::Purpose;
+use crate::components::kind::Handling;
 use crate::components::kinds::{self, LinkPlace};
 use crate::components::store::StoreSpec;
-use crate::components::stream_server::StreamServerSpec;
+use crate::components::{purposes, workflow};
 use crate::engine::{Dist, SimDuration};
 use crate::model::architecture::CLIENTS;
 use crate::model::contract::Serves;
@@ -143,7 +144,7 @@ fn auth(c: &mut Checker<'_>, raw: &RawAuth, model: &Model) -> AuthSpec {
         let msg = "`token_ttl` must be above 0".to_string();
         c.error(&["clients", "auth", "token_ttl"], msg, Some(r#"e.g. "15m""#.into()));
     }
-    let app = model.components.iter().any(|s| s.spec::<AppServerSpec>().is_some());
+    let app = model.components.iter().any(|s| kinds::handles(s, purposes::TOKEN_REFRESH));
     if !app {
         let msg = "tokens are checked by app servers, and the model has none".to_string();
         let hint = Some(r#"e.g. "api": AppServer(count: 2, propagation: pubsub)"#.into());
@@ -234,10 +235,10 @@ fn check_roles(c: &mut Checker<'_>, model: &Model) {
 
 /// The servers of kind `is_server` that requests from the clients' entry reach, and the
 /// stores (or custom components) they reach without passing one; `None` without entry.
-fn servers_in_front(
-    model: &Model,
-    is_server: fn(&ComponentSpec) -> bool,
-) -> Option<(Vec<&str>, Vec<&str>)> {
+fn servers_in_front<'m>(
+    model: &'m Model,
+    is_server: &dyn Fn(&ComponentSpec) -> bool,
+) -> Option<(Vec<&'m str>, Vec<&'m str>)> {
     let entry = model
         .links
         .iter()
@@ -265,74 +266,80 @@ fn servers_in_front(
     Some((servers, bare))
 }
 
-/// Refuses `edit` steps that no app server would serve: from the clients' entry, every
-/// store must lie behind one.
-fn check_edit_steps(c: &mut Checker<'_>, workflow: &[Step], model: &Model) {
-    if !uses(workflow, &|s| matches!(s, Step::Edit)) {
-        return;
+/// Refuses steps whose requests a kind must handle itself (an `edit` needs the app
+/// server that holds its WebSocket) when requests from the clients' entry reach a store
+/// without passing one. Which kind handles what is each kind's own `KindFile::HANDLES`.
+fn check_handled_steps(c: &mut Checker<'_>, workflow: &[Step], model: &Model) {
+    // Per handling kind, in the order steps first need it: a purpose it handles and
+    // the steps that send one.
+    let mut needs: Vec<(&'static str, Handling, Purpose, Vec<&'static str>)> = Vec::new();
+    for step in flat(workflow) {
+        let name = workflow::step_name(step);
+        for p in workflow::sends(step) {
+            let Some((kind, handling)) = kinds::handler_of(p) else { continue };
+            match needs.iter_mut().find(|n| n.0 == kind) {
+                Some(n) if n.3.contains(&name) => {}
+                Some(n) => n.3.push(name),
+                None => needs.push((kind, handling, p, vec![name])),
+            }
+        }
     }
-    let is_app = |s: &ComponentSpec| s.spec::<AppServerSpec>().is_some();
-    let Some((servers, bare)) = servers_in_front(model, is_app) else { return };
-    if servers.is_empty() || !bare.is_empty() {
-        let msg = format!(
-            "`edit` needs an AppServer between `{CLIENTS}` and every store (it holds the \
-             WebSocket), but requests reach {} directly",
-            bare.first().map_or("no app server".to_string(), |b| format!("`{b}`"))
-        );
-        let hint = Some(r#"e.g. "api": AppServer(count: 2, propagation: pubsub)"#.into());
-        c.error(&["clients", "workflow"], msg, hint);
-    }
-}
-
-/// Refuses streaming steps that no stream server would serve: from the clients' entry,
-/// every store must lie behind a stream server, and `title` needs one with a job queue.
-fn check_stream_steps(c: &mut Checker<'_>, workflow: &[Step], model: &Model) {
-    let (streams, titles) =
-        (uses(workflow, &is_stream_step), uses(workflow, &|s| matches!(s, Step::Title)));
-    if !streams && !titles {
-        return;
-    }
-    let is_stream = |s: &ComponentSpec| s.spec::<StreamServerSpec>().is_some();
-    let Some((servers, bare)) = servers_in_front(model, is_stream) else {
-        return; // The model's own check has said so.
-    };
-    let step = if streams { "`create`, `complete`, `submit` and `recover`" } else { "`title`" };
-    if servers.is_empty() || !bare.is_empty() {
-        let msg = format!(
-            "{step} need a StreamServer between `{CLIENTS}` and every store, but requests reach {} directly",
-            bare.first().map_or("no stream server".to_string(), |b| format!("`{b}`"))
-        );
-        let hint = Some(
-            r#"e.g. "api": StreamServer(first_byte: exp("1s"), chunks: 40, spacing: exp("90ms"))"#
-                .into(),
-        );
-        c.error(&["clients", "workflow"], msg, hint);
-    } else if titles {
-        let has_jobs = servers.iter().all(|s| {
-            model
-                .links
-                .iter()
-                .filter(|l| l.from == Endpoint::Component(s.to_string()))
-                .any(|l| kinds::serves(model, &l.to) == Some(Serves::JobQueue))
-        });
-        if !has_jobs {
-            let msg =
-                "`title` needs a link from the stream server to an AsyncJobs queue".to_string();
-            c.error(&["clients", "workflow"], msg, None);
+    for (kind, handling, purpose, steps) in needs {
+        let is_server = |s: &ComponentSpec| kinds::handles(s, purpose);
+        let Some((servers, bare)) = servers_in_front(model, &is_server) else {
+            return; // The model's own check has said so.
+        };
+        if servers.is_empty() || !bare.is_empty() {
+            let a = if kind.starts_with(['A', 'E', 'I', 'O', 'U']) { "an" } else { "a" };
+            let verb = if steps.len() == 1 { "needs" } else { "need" };
+            let msg = format!(
+                "{} {verb} {a} {kind} between `{CLIENTS}` and every store ({}), but requests \
+                 reach {} directly",
+                words(&steps),
+                handling.why,
+                bare.first().map_or(format!("no {kind}"), |b| format!("`{b}`"))
+            );
+            c.error(&["clients", "workflow"], msg, Some(format!("e.g. {}", handling.example)));
         }
     }
 }
 
-fn is_stream_step(s: &Step) -> bool {
-    matches!(s, Step::Create | Step::Complete | Step::Submit | Step::Recover)
+/// `title` is answered `202 Accepted` and written later by a job: every server that
+/// takes it needs a link to a job queue.
+fn check_title_jobs(c: &mut Checker<'_>, workflow: &[Step], model: &Model) {
+    if !flat(workflow).any(|s| matches!(s, Step::Title)) {
+        return;
+    }
+    let takes_titles = |s: &ComponentSpec| kinds::handles(s, purposes::TITLE);
+    let Some((servers, bare)) = servers_in_front(model, &takes_titles) else { return };
+    let has_jobs = servers.iter().all(|s| {
+        model
+            .links
+            .iter()
+            .filter(|l| l.from == Endpoint::Component(s.to_string()))
+            .any(|l| kinds::serves(model, &l.to) == Some(Serves::JobQueue))
+    });
+    if bare.is_empty() && !has_jobs {
+        let msg = "`title` needs a link from the stream server to an AsyncJobs queue".to_string();
+        c.error(&["clients", "workflow"], msg, None);
+    }
 }
 
-/// Whether some step of `steps` (nested ones included) satisfies `pred`.
-fn uses(steps: &[Step], pred: &dyn Fn(&Step) -> bool) -> bool {
-    steps.iter().any(|s| match s {
-        Step::Repeat(_, body) | Step::Maybe(_, body) => uses(body, pred),
-        other => pred(other),
-    })
+/// `a`, `a` and `b`, `a`, `b` and `c`: step names in backticks.
+fn words(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => quoted.concat(),
+    }
+}
+
+/// Every step of `steps`, nested ones included, in order.
+fn flat(steps: &[Step]) -> Box<dyn Iterator<Item = &Step> + '_> {
+    Box::new(steps.iter().flat_map(|s| match s {
+        Step::Repeat(_, body) | Step::Maybe(_, body) => flat(body),
+        other => Box::new(std::iter::once(other)),
+    }))
 }
 
 /// Validates the client population of a scenario against its model.
@@ -419,8 +426,8 @@ pub fn clients(
         orgs: raw.orgs.as_ref().map(|o| orgs(&mut c, o)),
         auth: raw.auth.map(|a| auth(&mut c, &a, model)),
     };
-    check_stream_steps(&mut c, &spec.workflow, model);
-    check_edit_steps(&mut c, &spec.workflow, model);
+    check_handled_steps(&mut c, &spec.workflow, model);
+    check_title_jobs(&mut c, &spec.workflow, model);
     check_store_size(&mut c, &spec, model);
     check_round_takes_time(&mut c, &spec, model);
     if c.errors.is_empty() { Ok(spec) } else { Err(c.errors) }
