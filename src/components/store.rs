@@ -45,9 +45,9 @@ pub struct RawStore {
     /// Number of read replicas.
     #[serde(default)]
     pub replicas: u32,
-    /// Replication settings.
+    /// Replication settings (only with replicas).
     #[serde(default)]
-    pub replication: RawReplication,
+    pub replication: Option<RawReplication>,
     /// Where reads are served: `primary` or `any_replica`.
     #[serde(default)]
     pub reads: RawReads,
@@ -250,7 +250,13 @@ impl KindFile for RawStore {
             let hint = Some("set `replicas` above 0, or use `reads: primary`".into());
             c.error(&["reads"], msg, hint);
         }
-        let lag = c.dist(&["replication", "lag"], &s.replication.lag);
+        if s.replication.is_some() && s.replicas == 0 {
+            let msg = "`replication` has no effect on a store without replicas".into();
+            let hint = Some("set `replicas` above 0, or remove `replication`".into());
+            c.error(&["replication"], msg, hint);
+        }
+        let replication = s.replication.clone().unwrap_or_default();
+        let lag = c.dist(&["replication", "lag"], &replication.lag);
         let conflict = match s.conflict {
             RawConflict::Overwrite { clock: RawClockSource::Server } => {
                 ConflictPolicy::Overwrite(ClockSource::Server)
