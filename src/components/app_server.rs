@@ -728,7 +728,9 @@ impl Component for AppServer {
 mod tests {
     use super::*;
     use crate::components::BuiltIn;
-    use crate::components::testing::{BenchWorld, bench, deliver, ms, request_for, run};
+    use crate::components::testing::{
+        BenchWorld, answer, bench, deliver, last_request, ms, request_for, run,
+    };
     use crate::engine::Sim;
 
     const STORE: ComponentId = ComponentId(3);
@@ -750,23 +752,10 @@ mod tests {
         (sim, [links.callers[0], links.callers[1]])
     }
 
-    /// The store probe answers the last request it received at `at`, writing a new
-    /// version if it was a write.
+    /// The store probe answers the last request it received, `Ok`, at `at`.
     fn store_answers(sim: &mut Sim<BenchWorld>, at: u64) -> VersionId {
-        let last = sim.actor.received.iter().rev().find_map(|r| match r.msg {
-            Msg::Request(q) if r.probe == STORE => Some(q),
-            _ => None,
-        });
-        let q = last.expect("the store got a request");
-        let history = &mut sim.actor.history;
-        let version = match q.kind {
-            OpKind::Write => history.create_version(q.op, STORE.0, 0, &[q.seen], ms(at), 0),
-            _ => VersionId::ROOT,
-        };
-        let reply =
-            Reply { op: q.op, version, server: STORE, source: 0, front: STORE, status: Status::Ok };
-        deliver(sim, ms(at), Msg::Reply(reply));
-        version
+        let q = last_request(sim, Some(STORE));
+        answer(sim, ms(at), (STORE, Status::Ok), q, VersionId::ROOT)
     }
 
     /// What the editors received, each as `ms probe what`.

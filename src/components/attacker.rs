@@ -143,9 +143,10 @@ impl Component for Attacker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::OpRecord;
     use crate::components::BuiltIn;
-    use crate::components::testing::{BenchWorld, bench, deliver, ms, run};
+    use crate::components::testing::{
+        BenchWorld, answer, bench, deliver, last_request, ms, ops, run,
+    };
     use crate::engine::{ComponentId, Sim};
 
     const APP: ComponentId = ComponentId(1);
@@ -161,24 +162,14 @@ mod tests {
 
     /// The app probe answers the attack read it received last with `status` at `at`.
     fn app_answers(sim: &mut Sim<BenchWorld>, at: u64, status: Status) {
-        let last = sim.actor.received.iter().rev().find_map(|r| match r.msg {
-            Msg::Request(q) => Some(q.op),
-            _ => None,
-        });
-        let op = last.expect("the attacker sent a read");
-        let version = crate::check::VersionId::ROOT;
-        let reply = Reply { op, version, server: APP, source: 0, front: APP, status };
-        deliver(sim, ms(at), Msg::Reply(reply));
+        let q = last_request(sim, None);
+        answer(sim, ms(at), (APP, status), q, crate::check::VersionId::ROOT);
     }
 
     /// When the app probe received the attacker's reads (ms).
     fn reads(sim: &Sim<BenchWorld>) -> Vec<u64> {
         let requests = sim.actor.received.iter().filter(|r| matches!(r.msg, Msg::Request(_)));
         requests.map(|r| r.at.as_nanos() / 1_000_000).collect()
-    }
-
-    fn attacks(sim: &Sim<BenchWorld>) -> Vec<OpRecord> {
-        sim.actor.history.ops().expect("the bench keeps operations").to_vec()
     }
 
     #[test]
@@ -190,7 +181,7 @@ mod tests {
         app_answers(&mut sim, 10_001, Status::Unauthorized);
         run(&mut sim, ms(60_000));
         assert_eq!(reads(&sim), [0, 10_000], "a refused token is not used again");
-        let ops = attacks(&sim);
+        let ops = ops(&sim);
         let outcomes: Vec<_> = ops.iter().map(|o| o.outcome).collect();
         assert_eq!(outcomes, [Outcome::Ok, Outcome::Refused]);
         for op in &ops {
@@ -230,7 +221,7 @@ mod tests {
         };
         deliver(&mut sim, ms(10_200), Msg::Reply(late));
         run(&mut sim, ms(15_000));
-        let outcomes: Vec<_> = attacks(&sim).iter().map(|o| o.outcome).collect();
+        let outcomes: Vec<_> = ops(&sim).iter().map(|o| o.outcome).collect();
         assert_eq!(outcomes, [Outcome::Unknown, Outcome::Ok]);
         assert_eq!(sim.actor.history.in_flight(), 0, "the late answer freed its slot");
     }

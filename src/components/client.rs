@@ -755,9 +755,8 @@ impl Component for Client {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::OpRecord;
     use crate::components::BuiltIn;
-    use crate::components::testing::{BenchWorld, bench, deliver, ms, run};
+    use crate::components::testing::{BenchWorld, answer, bench, last_request, ms, ops, run};
     use crate::engine::Sim;
 
     const ENTRY: ComponentId = ComponentId(1);
@@ -796,27 +795,8 @@ mod tests {
     /// The entry probe answers the last request it received, `Ok`, at `at`: a write
     /// creates a version, a read returns `version`.
     fn entry_answers(sim: &mut Sim<BenchWorld>, at: u64, version: VersionId) -> VersionId {
-        let last = sim.actor.received.iter().rev().find_map(|r| match r.msg {
-            Msg::Request(q) => Some(q),
-            _ => None,
-        });
-        let q = last.expect("the client sent a request");
-        let history = &mut sim.actor.history;
-        let version = match q.kind {
-            OpKind::Write => history.create_version(q.op, ENTRY.0, 0, &[q.seen], ms(at), 0),
-            _ => version,
-        };
-        let (server, front, status) = (ENTRY, ENTRY, Status::Ok);
-        deliver(
-            sim,
-            ms(at),
-            Msg::Reply(Reply { op: q.op, version, server, source: 0, front, status }),
-        );
-        version
-    }
-
-    fn ops(sim: &Sim<BenchWorld>) -> Vec<OpRecord> {
-        sim.actor.history.ops().expect("the bench keeps operations").to_vec()
+        let q = last_request(sim, None);
+        answer(sim, ms(at), (ENTRY, Status::Ok), q, version)
     }
 
     #[test]

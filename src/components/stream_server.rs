@@ -352,7 +352,9 @@ mod tests {
     use super::*;
     use crate::check::{OpRecord, Outcome};
     use crate::components::BuiltIn;
-    use crate::components::testing::{BenchWorld, bench, deliver, ms, request_for, run};
+    use crate::components::testing::{
+        BenchWorld, answer, bench, last_request, ms, ops, request_for, run,
+    };
     use crate::engine::Sim;
 
     const CLIENT: ComponentId = ComponentId(1);
@@ -377,17 +379,10 @@ mod tests {
         (sim, from_client, op)
     }
 
-    /// The store probe answers `op` at `at`; an `Ok` write creates the version it names.
-    fn store_answers(sim: &mut Sim<BenchWorld>, at: u64, op: OpId, status: Status) -> VersionId {
-        let history = &mut sim.actor.history;
-        let written = status == Status::Ok && history.invocation(op).kind == OpKind::Write;
-        let version = match written {
-            true => history.create_version(op, STORE.0, 0, &[VersionId::ROOT], ms(at), 0),
-            false => VersionId::ROOT,
-        };
-        let reply = Reply { op, version, server: STORE, source: 0, front: STORE, status };
-        deliver(sim, ms(at), Msg::Reply(reply));
-        version
+    /// The store probe answers the last request it received with `status` at `at`.
+    fn store_answers(sim: &mut Sim<BenchWorld>, at: u64, status: Status) -> VersionId {
+        let q = last_request(sim, Some(STORE));
+        answer(sim, ms(at), (STORE, status), q, VersionId::ROOT)
     }
 
     /// What `probe` received, each as `ms what`.
@@ -405,19 +400,18 @@ mod tests {
 
     /// The server's own `persist` operations, as completed.
     fn responses(sim: &Sim<BenchWorld>) -> Vec<OpRecord> {
-        let ops = sim.actor.history.ops().expect("the bench keeps operations");
-        ops.iter().filter(|o| o.inv.purpose == purposes::RESPONSE).copied().collect()
+        ops(sim).into_iter().filter(|o| o.inv.purpose == purposes::RESPONSE).collect()
     }
 
     #[test]
     fn a_written_message_streams_its_chunks_then_persists_the_response_on_the_head() {
         let (mut sim, via, op) = completion();
-        store_answers(&mut sim, 1, op, Status::Ok);
+        store_answers(&mut sim, 1, Status::Ok);
         let status = (OpKind::Read, purposes::STREAM_STATUS);
         request_for(&mut sim, ms(15), via, status, 0);
         run(&mut sim, ms(21));
-        let persist_op = responses_in_flight(&sim);
-        let v = store_answers(&mut sim, 22, persist_op, Status::Ok);
+        let persist_op = last_request(&sim, Some(STORE)).op;
+        let v = store_answers(&mut sim, 22, Status::Ok);
         request_for(&mut sim, ms(30), via, status, 0);
         run(&mut sim, ms(40));
         assert_eq!(
@@ -441,19 +435,10 @@ mod tests {
         assert!(response[0].inv.purpose.by_server(), "no session of the client's saw it");
     }
 
-    /// The persist request the store probe holds.
-    fn responses_in_flight(sim: &Sim<BenchWorld>) -> OpId {
-        let mut requests = sim.actor.received.iter().filter_map(|r| match r.msg {
-            Msg::Request(q) if q.flags == FLAG_ON_HEAD => Some(q.op),
-            _ => None,
-        });
-        requests.next_back().expect("the server asked the store to persist")
-    }
-
     #[test]
     fn a_store_that_never_persists_ends_the_stream_with_an_error_after_the_timeout() {
-        let (mut sim, _, op) = completion();
-        store_answers(&mut sim, 1, op, Status::Ok);
+        let (mut sim, _, _) = completion();
+        store_answers(&mut sim, 1, Status::Ok);
         run(&mut sim, ms(21 + 10_000));
         let got = received(&sim, CLIENT);
         assert_eq!(
@@ -467,8 +452,8 @@ mod tests {
 
     #[test]
     fn a_refused_message_is_answered_and_streams_nothing() {
-        let (mut sim, _, op) = completion();
-        store_answers(&mut sim, 1, op, Status::Rejected);
+        let (mut sim, _, _) = completion();
+        store_answers(&mut sim, 1, Status::Rejected);
         run(&mut sim, ms(100));
         assert_eq!(received(&sim, CLIENT), ["1 Rejected reply"]);
         assert!(responses(&sim).is_empty());

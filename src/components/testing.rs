@@ -11,7 +11,9 @@ use super::env::Env;
 use super::kinds::BuiltIn;
 use super::message::{Msg, Reply, Request, Status};
 use super::purposes;
-use crate::check::{Checks, History, Invocation, OpId, OpKind, Purpose, Sighting, VersionId};
+use crate::check::{
+    Checks, History, Invocation, OpId, OpKind, OpRecord, Purpose, Sighting, VersionId,
+};
 use crate::engine::{
     Actor, ComponentId, Dist, Link, LinkId, Scheduler, Sim, SimDuration, SimTime, Stream, Topology,
 };
@@ -171,6 +173,41 @@ pub fn replies(sim: &Sim<BenchWorld>) -> Vec<(SimTime, ComponentId, Status, Vers
         _ => None,
     });
     replies.collect()
+}
+
+/// The last request `probe` received (any probe's, with `None`).
+pub fn last_request(sim: &Sim<BenchWorld>, probe: Option<ComponentId>) -> Request {
+    let requests = sim.actor.received.iter().rev().filter(|r| probe.is_none_or(|p| p == r.probe));
+    let mut last = requests.filter_map(|r| match r.msg {
+        Msg::Request(q) => Some(q),
+        _ => None,
+    });
+    last.next().expect("a probe received a request")
+}
+
+/// The probe `server` answers `request` with `status` at `at`, as a store would: an
+/// `Ok` write creates a version on top of what the request saw; anything else answers
+/// `version`. Returns the version answered.
+pub fn answer(
+    sim: &mut Sim<BenchWorld>,
+    at: SimTime,
+    (server, status): (ComponentId, Status),
+    request: Request,
+    version: VersionId,
+) -> VersionId {
+    let writes = status == Status::Ok && request.kind == OpKind::Write;
+    let version = match writes {
+        true => sim.actor.history.create_version(request.op, server.0, 0, &[request.seen], at, 0),
+        false => version,
+    };
+    let reply = Reply { op: request.op, version, server, source: 0, front: server, status };
+    deliver(sim, at, Msg::Reply(reply));
+    version
+}
+
+/// Every operation completed so far, in completion order.
+pub fn ops(sim: &Sim<BenchWorld>) -> Vec<OpRecord> {
+    sim.actor.history.ops().expect("the bench keeps operations").to_vec()
 }
 
 /// Milliseconds as simulated time.
