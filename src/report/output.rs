@@ -1,7 +1,35 @@
-//! Atomic file output: write next to the target, then rename over it.
+//! File output: a regular file is written next to its target and renamed over it, so
+//! it is whole or untouched; a device or FIFO (`/dev/null`, a shell's `>(gzip)`) is
+//! written through; a symlink writes its target. A file this process read as input is
+//! never an output.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// The files this process read as input, canonical.
+static INPUTS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Records that `path` is an input: no output may replace it.
+pub fn protect_input(path: &Path) {
+    if let Ok(canonical) = std::fs::canonicalize(path) {
+        let mut inputs = INPUTS.lock().unwrap_or_else(|e| e.into_inner());
+        if !inputs.contains(&canonical) {
+            inputs.push(canonical);
+        }
+    }
+}
+
+/// Refuses `path` when it is (or links to) an input.
+fn refuse_inputs(path: &Path) -> std::io::Result<()> {
+    let Ok(canonical) = std::fs::canonicalize(path) else { return Ok(()) }; // New file.
+    let inputs = INPUTS.lock().unwrap_or_else(|e| e.into_inner());
+    if inputs.contains(&canonical) {
+        let msg = format!("`{}` is an input of this command; write elsewhere", path.display());
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, msg));
+    }
+    Ok(())
+}
 
 /// The temporary path used while `path` is being written.
 pub fn temp_path(path: &Path) -> PathBuf {
@@ -9,8 +37,31 @@ pub fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }
 
-/// Writes `path` with whatever `fill` writes, all or nothing.
+/// Writes `path` with whatever `fill` writes: a regular file all or nothing, a device
+/// or FIFO through, a symlink's target. An input is refused before `fill` runs.
 pub fn write_atomically<F>(path: &Path, fill: F) -> std::io::Result<()>
+where
+    F: FnOnce(&mut dyn Write) -> std::io::Result<()>,
+{
+    refuse_inputs(path)?;
+    let Ok(meta) = std::fs::symlink_metadata(path) else { return replace(path, fill) };
+    if meta.file_type().is_symlink() {
+        let target = std::fs::canonicalize(path).map_err(|e| {
+            let msg = format!("`{}` is a symlink that leads nowhere: {e}", path.display());
+            std::io::Error::new(e.kind(), msg)
+        })?;
+        return write_atomically(&target, fill);
+    }
+    if meta.is_file() || meta.is_dir() {
+        return replace(path, fill); // A directory fails the rename, with its own error.
+    }
+    let mut out = std::io::BufWriter::new(std::fs::OpenOptions::new().write(true).open(path)?);
+    fill(&mut out)?;
+    out.flush()
+}
+
+/// Writes a regular file beside `path` and renames it into place once whole.
+fn replace<F>(path: &Path, fill: F) -> std::io::Result<()>
 where
     F: FnOnce(&mut dyn Write) -> std::io::Result<()>,
 {
@@ -45,6 +96,33 @@ mod tests {
         assert!(!temp_path(&target).exists());
         write_atomically(&target, |w| w.write_all(b"whole")).unwrap();
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "whole");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn inputs_are_refused_devices_written_through_and_symlinks_followed() {
+        let dir = std::env::temp_dir().join(format!("archsim-output-kinds-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let input = dir.join("input.ron");
+        std::fs::write(&input, "Scenario()").unwrap();
+        protect_input(&input);
+        let err = write_atomically(&input, |w| w.write_all(b"trace")).unwrap_err();
+        assert!(err.to_string().contains("is an input"), "{err}");
+        assert_eq!(std::fs::read_to_string(&input).unwrap(), "Scenario()");
+        write_atomically(Path::new("/dev/null"), |w| w.write_all(b"gone")).unwrap();
+        use std::os::unix::fs::FileTypeExt;
+        assert!(std::fs::metadata("/dev/null").unwrap().file_type().is_char_device());
+        let target = dir.join("target.txt");
+        let link = dir.join("link.txt");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        std::fs::write(&target, "old").unwrap();
+        write_atomically(&link, |w| w.write_all(b"new")).unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+        let to_input = dir.join("to_input.ron");
+        std::os::unix::fs::symlink(&input, &to_input).unwrap();
+        assert!(write_atomically(&to_input, |w| w.write_all(b"x")).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

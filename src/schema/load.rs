@@ -51,16 +51,29 @@ fn read_source(file: &str, path: &Path, blame: Option<Place>) -> Loaded<SourceTe
         Ok(m) if m.is_dir() => {
             return fail(Diagnostic::at(place(), format!("`{file}` is a directory, not a file")));
         }
+        // A device or FIFO has no size to check: `/dev/zero` never ends, and a FIFO
+        // without a writer blocks the open forever.
+        Ok(m) if !m.is_file() => {
+            let msg = format!("`{file}` is not a regular file (a device, FIFO or socket)");
+            return fail(Diagnostic::at(place(), msg));
+        }
         Ok(m) => m.len(),
         Err(e) => return fail(Diagnostic::at(place(), format!("cannot read `{file}`: {e}"))),
     };
-    if size > FILE_BYTES_MAX {
+    let too_big = |size: u64| {
         let msg = format!("`{file}` is {size} bytes; input files are limited to {FILE_BYTES_MAX}");
-        return fail(Diagnostic::at(place(), msg));
+        Diagnostic::at(place(), msg)
+    };
+    if size > FILE_BYTES_MAX {
+        return fail(too_big(size));
     }
-    let bytes = std::fs::read(path).map_err(|e| {
+    crate::report::output::protect_input(path);
+    let bytes = read_at_most(path, FILE_BYTES_MAX).map_err(|e| {
         LoadError::one(Diagnostic::at(place(), format!("cannot read `{file}`: {e}")))
     })?;
+    if bytes.len() as u64 > FILE_BYTES_MAX {
+        return fail(too_big(bytes.len() as u64)); // It grew while being read.
+    }
     match String::from_utf8(bytes) {
         Ok(text) => Ok(SourceText::new(file, &text)),
         Err(e) => {
@@ -70,6 +83,15 @@ fn read_source(file: &str, path: &Path, blame: Option<Place>) -> Loaded<SourceTe
             fail(Diagnostic::at(src.place(at), "expected UTF-8 text, found invalid bytes"))
         }
     }
+}
+
+/// Reads `path`, stopping one byte past `limit` so a file that grows while it is read
+/// cannot exhaust memory.
+fn read_at_most(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?.take(limit + 1).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// Parses `src` as `T`, turning ron's error into a located diagnostic.
