@@ -12,6 +12,10 @@ use super::versions::VersionId;
 #[derive(Debug, Default)]
 pub struct Duplicates;
 
+/// Who wrote a version: its key, client, message, and whether a server wrote it (and
+/// for which purpose) or the client did.
+type Author = (u32, u32, u32, bool, Purpose);
+
 impl Check for Duplicates {
     fn uses_sessions(&self) -> bool {
         false
@@ -20,13 +24,16 @@ impl Check for Duplicates {
     fn finish(&mut self, end: &mut End<'_>) -> CheckReport {
         let dag = &*end.dag;
         // A message, its response and its title are three different writes.
-        let mut live: Vec<((u32, u32, u32, Purpose), VersionId)> = dag
+        // The client's own writes of a message sort before the server's, so the first
+        // duplicate found is the user's when both are duplicated.
+        let mut live: Vec<(Author, VersionId)> = dag
             .ids()
             .filter(|v| end.live[v.index()])
             .map(|v| {
                 let x = dag.get(v);
-                let author = if x.purpose.by_server() { x.purpose } else { purpose::WRITE };
-                ((x.key, x.client, x.message, author), v)
+                let server = x.purpose.by_server();
+                let author = if server { x.purpose } else { purpose::WRITE };
+                ((x.key, x.client, x.message, server, author), v)
             })
             .collect();
         live.sort_unstable();

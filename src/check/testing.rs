@@ -14,16 +14,16 @@ pub const PERSIST: Purpose = Purpose(&PERSIST_INFO);
 static PERSIST_INFO: PurposeInfo = PurposeInfo {
     by: Actor::Server,
     persists_stream: true,
-    ..Purpose::client("persist", "persists", &PERSIST_ROW)
+    ..Purpose::client("test persist", "persists", &PERSIST_ROW)
 };
-static PERSIST_ROW: Row = Row { name: "persist", always_shown: false, reads: false };
+static PERSIST_ROW: Row = Row { name: "test persist", always_shown: false, reads: false };
 /// A test's client receiving a streamed response.
 pub const STREAM: Purpose = Purpose(&STREAM_INFO);
-static STREAM_INFO: PurposeInfo = Purpose::client("stream", "receives", &purpose::READ_ROW);
+static STREAM_INFO: PurposeInfo = Purpose::client("test stream", "receives", &purpose::READ_ROW);
 /// A test's thief reading with a stolen token.
 pub const THEFT: Purpose = Purpose(&THEFT_INFO);
 static THEFT_INFO: PurposeInfo =
-    PurposeInfo { by: Actor::Thief, ..Purpose::client("theft", "steals", &purpose::READ_ROW) };
+    PurposeInfo { by: Actor::Thief, ..Purpose::client("test theft", "steals", &purpose::READ_ROW) };
 
 /// Shorthand for a write that is acknowledged.
 pub const OK: Outcome = Outcome::Ok;
