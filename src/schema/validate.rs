@@ -287,7 +287,7 @@ fn check_handled_steps(c: &mut Checker<'_>, workflow: &[Step], model: &Model) {
     for (kind, handling, purpose, steps) in needs {
         let is_server = |s: &ComponentSpec| kinds::handles(s, purpose);
         let Some((servers, bare)) = servers_in_front(model, &is_server) else {
-            return; // The model's own check has said so.
+            continue; // No entry: the model's own check has said so.
         };
         if servers.is_empty() || !bare.is_empty() {
             let a = if kind.starts_with(['A', 'E', 'I', 'O', 'U']) { "an" } else { "a" };
