@@ -5,26 +5,10 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-
-/// The files this process read as input, canonical.
-static INPUTS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
-
-/// Records that `path` is an input: no output may replace it.
-pub fn protect_input(path: &Path) {
-    if let Ok(canonical) = std::fs::canonicalize(path) {
-        let mut inputs = INPUTS.lock().unwrap_or_else(|e| e.into_inner());
-        if !inputs.contains(&canonical) {
-            inputs.push(canonical);
-        }
-    }
-}
 
 /// Refuses `path` when it is (or links to) an input.
 fn refuse_inputs(path: &Path) -> std::io::Result<()> {
-    let Ok(canonical) = std::fs::canonicalize(path) else { return Ok(()) }; // New file.
-    let inputs = INPUTS.lock().unwrap_or_else(|e| e.into_inner());
-    if inputs.contains(&canonical) {
+    if crate::schema::source::is_input(path) {
         let msg = format!("`{}` is an input of this command; write elsewhere", path.display());
         return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, msg));
     }
@@ -106,7 +90,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let input = dir.join("input.ron");
         std::fs::write(&input, "Scenario()").unwrap();
-        protect_input(&input);
+        crate::schema::source::protect_input(&input);
         let err = write_atomically(&input, |w| w.write_all(b"trace")).unwrap_err();
         assert!(err.to_string().contains("is an input"), "{err}");
         assert_eq!(std::fs::read_to_string(&input).unwrap(), "Scenario()");

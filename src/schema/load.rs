@@ -67,7 +67,7 @@ fn read_source(file: &str, path: &Path, blame: Option<Place>) -> Loaded<SourceTe
     if size > FILE_BYTES_MAX {
         return fail(too_big(size));
     }
-    crate::report::output::protect_input(path);
+    super::source::protect_input(path);
     let bytes = read_at_most(path, FILE_BYTES_MAX).map_err(|e| {
         LoadError::one(Diagnostic::at(place(), format!("cannot read `{file}`: {e}")))
     })?;
@@ -281,6 +281,7 @@ pub fn load_scenario(path: &Path, cli_sets: &[String], registry: &Registry) -> L
         duration: raw.duration.0,
         clients,
         cli_overrides: cli_sets.to_vec(),
+        overrides: overrides.iter().map(|o| format!("{}={}", o.path, o.value.trim())).collect(),
         faults: experiment.faults,
         swarm: experiment.swarm,
         checks: experiment.checks,

@@ -168,6 +168,25 @@ fn shift(at: usize, delta: isize) -> usize {
     (at as isize + delta).max(0) as usize
 }
 
+/// The files this process read as input, canonical: no output may replace one.
+static INPUTS: std::sync::Mutex<Vec<std::path::PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Records that `path` is an input of this process.
+pub fn protect_input(path: &std::path::Path) {
+    if let Ok(canonical) = std::fs::canonicalize(path) {
+        let mut inputs = INPUTS.lock().unwrap_or_else(|e| e.into_inner());
+        if !inputs.contains(&canonical) {
+            inputs.push(canonical);
+        }
+    }
+}
+
+/// Whether `path` is (or links to) a file this process read as input.
+pub fn is_input(path: &std::path::Path) -> bool {
+    let Ok(canonical) = std::fs::canonicalize(path) else { return false }; // A new file.
+    INPUTS.lock().unwrap_or_else(|e| e.into_inner()).contains(&canonical)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
