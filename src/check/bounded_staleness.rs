@@ -68,7 +68,8 @@ impl Check for BoundedStaleness {
     }
 
     fn finish(&mut self, end: &mut End<'_>) -> CheckReport {
-        let mut r = CheckReport::new("bounded_staleness", self.violations, self.reads, "reads");
+        let mut r = CheckReport::new("bounded_staleness", self.violations, self.reads, "reads")
+            .bounded_by(self.bound);
         let h = &self.staleness;
         r.figures.insert("stale_reads", h.count());
         r.figures.insert("p50_ns", h.quantile(0.50));
@@ -198,6 +199,16 @@ mod tests {
         h.read(1, 0, VersionId::ROOT, 1);
         let r = h.finish_one(&[v1]);
         assert_eq!((r.verdict, r.violations, r.figures["stale_reads"]), (Verdict::Holds, 0, 1));
+    }
+
+    #[test]
+    fn without_a_bound_it_measures_but_judges_nothing() {
+        let mut h = Hist::new(vec![Box::new(BoundedStaleness::new(None))]);
+        let v1 = h.write(0, 0, VersionId::ROOT, OK);
+        h.read(1, 0, VersionId::ROOT, 1); // Behind, with no bound to be behind of.
+        let r = h.finish_one(&[v1]);
+        assert_eq!((r.verdict, r.figures["stale_reads"]), (Verdict::NotConfigured, 1));
+        assert!(!r.figures.contains_key("bound_ns"));
     }
 
     #[test]

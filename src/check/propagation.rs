@@ -47,7 +47,8 @@ impl Check for Propagation {
 
     fn finish(&mut self, end: &mut End<'_>) -> CheckReport {
         let h = &self.delays;
-        let mut r = CheckReport::new("propagation", self.violations, h.count(), "pushes");
+        let mut r = CheckReport::new("propagation", self.violations, h.count(), "pushes")
+            .bounded_by(self.bound);
         r.figures.insert("p50_ns", h.quantile(0.50));
         r.figures.insert("p99_ns", h.quantile(0.99));
         r.figures.insert("max_ns", h.max());

@@ -92,6 +92,15 @@ impl CheckReport {
             distribution: None,
         }
     }
+
+    /// This report, judged `NotConfigured` when there is no `bound` to judge against
+    /// (its figures still stand).
+    pub fn bounded_by<T>(mut self, bound: Option<T>) -> Self {
+        if bound.is_none() {
+            self.verdict = Verdict::NotConfigured;
+        }
+        self
+    }
 }
 
 /// Instance names for story text.

@@ -59,6 +59,9 @@ pub fn diff_command(args: &DiffArgs) -> i32 {
 /// `violated on 3 of 3 seeds (2,461)`, or `violated (2,461)` for one seed.
 fn tally(t: Option<Tally>) -> String {
     let Some(t) = t else { return "not checked".into() };
+    if t.not_configured_on == t.seeds {
+        return "not configured (no bound)".into();
+    }
     match (t.violated_on, t.seeds) {
         (0, 1) => "holds".into(),
         (0, n) => format!("holds on all {n} seeds"),

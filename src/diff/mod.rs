@@ -43,6 +43,8 @@ pub struct Tally {
     pub seeds: usize,
     /// Violations over all seeds.
     pub violations: u64,
+    /// Seeds on which it had no bound to judge against.
+    pub not_configured_on: usize,
 }
 
 impl Tally {
@@ -52,11 +54,20 @@ impl Tally {
             violated_on: reports.iter().filter(|c| c.report.verdict == Verdict::Violated).count(),
             seeds: reports.len(),
             violations: reports.iter().map(|c| c.report.violations).sum(),
+            not_configured_on: reports
+                .iter()
+                .filter(|c| c.report.verdict == Verdict::NotConfigured)
+                .count(),
         })
     }
 
     fn violated(&self) -> bool {
         self.violated_on > 0
+    }
+
+    /// Whether it was judged on every seed (it had its bound).
+    fn judged(&self) -> bool {
+        self.not_configured_on == 0
     }
 }
 
@@ -148,6 +159,7 @@ fn invariants(a: &Side, b: &Side) -> Vec<InvariantRow> {
         .map(|check| {
             let (ta, tb) = (Tally::of(a, check), Tally::of(b, check));
             let flip = match (ta, tb) {
+                (Some(x), Some(y)) if !(x.judged() && y.judged()) => None,
                 (Some(x), Some(y)) if x.violated() && !y.violated() => Some(Flip::Fixed),
                 (Some(x), Some(y)) if !x.violated() && y.violated() => Some(Flip::Broken),
                 _ => None,

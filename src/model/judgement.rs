@@ -13,6 +13,8 @@ pub enum Verdict {
     Holds,
     /// At least one violation.
     Violated,
+    /// Nothing to judge against: the checker measured, but its bound was not set.
+    NotConfigured,
 }
 
 impl Verdict {
@@ -21,6 +23,7 @@ impl Verdict {
         match self {
             Verdict::Holds => "holds",
             Verdict::Violated => "violated",
+            Verdict::NotConfigured => "not configured",
         }
     }
 }

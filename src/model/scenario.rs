@@ -21,6 +21,9 @@ pub struct Scenario {
     pub clients: ClientsSpec,
     /// Command-line overrides applied (`PATH=VALUE`), for the replay line.
     pub cli_overrides: Vec<String>,
+    /// Every override applied, the file's `set` then the command line's, as
+    /// `PATH=VALUE`: what the model's name no longer says.
+    pub overrides: Vec<String>,
     /// Faults injected during the run.
     pub faults: Vec<FaultSpec>,
     /// Faults each seed may draw (`swarm.rs`); the drawn ones join `faults` when the
@@ -369,6 +372,7 @@ impl Scenario {
             duration,
             clients,
             cli_overrides: Vec::new(),
+            overrides: Vec::new(),
             faults: Vec::new(),
             swarm: Vec::new(),
             checks: CheckSpec::ALL.to_vec(),

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::queues::{LoadSummary, write_loads};
 use crate::check::fault_coverage::Touched;
-use crate::check::{CheckReport, CheckSpec, ClientFigures, Histogram, OpStats};
+use crate::check::{CheckReport, CheckSpec, ClientFigures, Histogram, OpStats, Verdict};
 use crate::components::GateCounts;
 use crate::components::sentinel::SentinelSpec;
 use crate::engine::time::{format_nanos, format_span};
@@ -217,7 +217,7 @@ fn coverage(scenario: &Scenario, outcome: &RunOutcome) -> Option<CoverageSummary
         .map(|(f, touched)| FaultTouch { fault: crate::model::swarm::to_ron(f), touched })
         .collect();
     let under = cov.under_fault;
-    let green = outcome.checks.iter().all(|c| c.verdict == crate::check::Verdict::Holds);
+    let green = outcome.checks.iter().all(|c| c.verdict != Verdict::Violated);
     let rolled_back: u64 = faults.iter().map(|f| f.touched.rolled_back).sum();
     let warning = (green && under.operations == 0 && rolled_back == 0).then(|| {
         "no fault touched an operation: this green run says nothing about the faults".into()
@@ -241,6 +241,10 @@ pub struct Summary {
     pub scenario: String,
     /// Model name.
     pub model: String,
+    /// The overrides applied to the model and scenario (`PATH=VALUE`): the text header
+    /// lists them under the model's name, which no longer says all it is.
+    #[serde(skip)]
+    pub overrides: Vec<String>,
     /// Seed used.
     pub seed: u64,
     /// Clients simulated.
@@ -398,6 +402,7 @@ impl Summary {
         Summary {
             scenario: scenario.name.clone(),
             model: scenario.model.name.clone(),
+            overrides: scenario.overrides.clone(),
             seed: outcome.seed,
             clients: scenario.clients.count,
             operations: operations.into_iter().collect(),
@@ -483,6 +488,9 @@ impl Summary {
         let mut t = String::new();
         let _ = writeln!(t, "scenario   {} (seed {})", self.scenario, self.seed);
         let _ = writeln!(t, "model      {}", self.model);
+        if !self.overrides.is_empty() {
+            let _ = writeln!(t, "set        {}", self.overrides.join(", "));
+        }
         let _ = writeln!(
             t,
             "clients    {}, simulated {}",
@@ -656,18 +664,21 @@ fn write_checks(t: &mut String, checks: &BTreeMap<&'static str, CheckSummary>) {
     if checks.is_empty() {
         return;
     }
-    let _ = writeln!(t, "{:<25} {:<9} {:>21}  expected", "check", "verdict", "violations");
+    let _ = writeln!(t, "{:<25} {:<14} {:>21}  expected", "check", "verdict", "violations");
     let mut order: Vec<&CheckSummary> = checks.values().collect();
     order.sort_by_key(|c| CheckSpec::ALL.iter().position(|s| s.name() == c.report.name));
     for c in &order {
         let r = &c.report;
-        let counts = format!("{} of {}", group(r.violations), group(r.checked));
+        let counts = match r.verdict {
+            Verdict::NotConfigured => "no bound set".to_string(),
+            _ => format!("{} of {}", group(r.violations), group(r.checked)),
+        };
         let expected = match (&c.expected, c.as_expected) {
             (Some(e), Some(true)) => format!("{e} (as expected)"),
             (Some(e), _) => format!("{e} (DIFFERS)"),
             (None, _) => "-".to_string(),
         };
-        let _ = writeln!(t, "{:<25} {:<9} {counts:>21}  {expected}", r.name, r.verdict.name());
+        let _ = writeln!(t, "{:<25} {:<14} {counts:>21}  {expected}", r.name, r.verdict.name());
     }
     for c in &order {
         let r = &c.report;

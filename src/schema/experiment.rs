@@ -141,6 +141,12 @@ fn expectations(c: &mut Checker<'_>, raw: &RawScenario, checks: &[CheckSpec]) ->
                 (if hi == 0 { Verdict::Holds } else { Verdict::Violated }, Some((lo, hi)))
             }
         };
+        if let Some(field) = unbounded(checks, name) {
+            let msg = format!("`{name}` has no bound, so it can neither hold nor be violated");
+            let hint = Some(format!("set `{field}`, e.g. `{field}: \"5s\"`"));
+            c.error(&["expect", name], msg, hint);
+            continue;
+        }
         if let Some((0, hi)) = count.filter(|&(lo, hi)| lo == 0 && hi > 0) {
             let msg = format!("count(0, {hi}) allows both verdicts; use count(1, {hi}) or `holds`");
             c.error(&["expect", name], msg, None);
@@ -148,6 +154,16 @@ fn expectations(c: &mut Checker<'_>, raw: &RawScenario, checks: &[CheckSpec]) ->
         out.push(Expectation { check: name.to_string(), verdict, count });
     }
     out
+}
+
+/// The scenario field that would give checker `name` its bound, when `checks` run it
+/// without one.
+fn unbounded(checks: &[CheckSpec], name: &str) -> Option<&'static str> {
+    checks.iter().find(|c| c.name() == name).and_then(|c| match c {
+        CheckSpec::BoundedStaleness(None) => Some("staleness_bound"),
+        CheckSpec::Propagation(None) => Some("propagation_bound"),
+        _ => None,
+    })
 }
 
 /// How long after a stream's start a mid-stream disconnect may strike, by default: a
