@@ -39,6 +39,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.differs td { background: #fdecec; }
 .badge { display: inline-block; padding: 1px 9px; border-radius: 10px; font-size: 13px; font-weight: 600; }
 .holds { background: #e3f4e1; color: #1e6b1a; } .violated { background: #fbe1e1; color: #9b1c1c; }
+.not-configured { background: #eceff3; color: #4a5568; }
 .ok { color: #1e6b1a; font-weight: 600; } .bad { color: #9b1c1c; font-weight: 600; }
 .banner { padding: 10px 14px; border-radius: 6px; margin: 14px 0; font-weight: 600; }
 .banner.ok { background: #e3f4e1; } .banner.bad { background: #fbe1e1; }

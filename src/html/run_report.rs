@@ -64,24 +64,30 @@ impl RunReport<'_> {
                 if n == 1 { "s" } else { "" }
             ),
         };
+        // The overrides change what the model's name describes, so they sit under it.
+        let set = match s.overrides.is_empty() {
+            true => None,
+            false => Some(("set", format!("<code>{}</code>", escape(&s.overrides.join(", "))))),
+        };
         let facts = [
-            ("model", escape(&s.model)),
-            ("seed", s.seed.to_string()),
-            ("clients", group(u64::from(s.clients))),
-            (
+            Some(("model", escape(&s.model))),
+            set,
+            Some(("seed", s.seed.to_string())),
+            Some(("clients", group(u64::from(s.clients)))),
+            Some((
                 "simulated",
                 format!(
                     "{} (then {} to drain)",
                     format_span(s.simulated_ns),
                     format_nanos(s.drain_ns)
                 ),
-            ),
-            ("events", group(s.events)),
-            ("trace hash", format!("<code>{}</code>", s.trace_hash)),
-            ("replay", format!("<code>{}</code>", escape(&s.replay))),
+            )),
+            Some(("events", group(s.events))),
+            Some(("trace hash", format!("<code>{}</code>", s.trace_hash))),
+            Some(("replay", format!("<code>{}</code>", escape(&s.replay)))),
         ];
         let mut h = format!("<h1>{}</h1>\n{banner}\n<dl class=\"facts\">\n", escape(&s.scenario));
-        for (k, v) in facts {
+        for (k, v) in facts.into_iter().flatten() {
             let _ = writeln!(h, "<dt>{k}</dt><dd>{v}</dd>");
         }
         h.push_str("</dl>\n");
@@ -247,7 +253,8 @@ fn verdict_table(s: &Summary) -> String {
 }
 
 fn badge(v: Verdict) -> String {
-    format!("<span class=\"badge {0}\">{0}</span>", v.name())
+    let class = v.name().replace(' ', "-");
+    format!("<span class=\"badge {class}\">{}</span>", v.name())
 }
 
 fn expectation(c: &CheckSummary) -> String {
