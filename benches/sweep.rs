@@ -16,7 +16,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 fn bench_sweep(c: &mut Criterion) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let path = root.join("scenarios/sweep_lag_vs_loss.ron");
-    let spec = load_sweep(&path, archsim::schema::sweep::RUNS_MAX).expect("sweep loads");
+    let spec = load_sweep(&path, &[], archsim::schema::sweep::RUNS_MAX).expect("sweep loads");
     let sets: Vec<String> = Vec::new();
     let scenarios = load_points(&path, &spec, &sets).expect("points load");
     let seed = scenarios[0].seed;

@@ -244,3 +244,13 @@ fn a_damaged_journal_is_refused_not_panicked_on() {
     let err = damaged(&|_| {}, &bad_bucket);
     assert!(err.contains("runs.jsonl:2:1: error: no histogram bucket 99999999"), "{err}");
 }
+
+#[test]
+fn a_set_on_the_sweep_block_changes_the_sweep() {
+    let out = out_dir("seeds1");
+    sweep_into(&out, "2", &["--set", "sweep.seeds=1"]);
+    let results = String::from_utf8(read(&out, "results.csv")).unwrap();
+    // 2 variants × 11 lags × 1 seed (the file says 5), plus the header.
+    assert_eq!(results.lines().count(), 1 + 2 * 11);
+    std::fs::remove_dir_all(&out).unwrap();
+}

@@ -21,7 +21,7 @@ pub fn sweep_command(args: &SweepArgs) -> i32 {
         Ok(s) => s.unwrap_or(Shard::WHOLE),
         Err(msg) => return fail(&args.scenario, &msg),
     };
-    let spec = match load_sweep(&args.scenario, args.max_runs as usize) {
+    let spec = match load_sweep(&args.scenario, &args.set, args.max_runs as usize) {
         Ok(s) => s,
         Err(e) => return report_errors(Format::Text, &e),
     };

@@ -337,16 +337,54 @@ struct Replica {
     rng: Stream,
 }
 
-/// The last message each client had applied, for idempotency keys.
-type Applied = BTreeMap<u32, (u32, VersionId)>;
+/// Every message each client had applied, for idempotency keys: per client, by message
+/// number, the version it made and the event that applied it. A late first attempt of
+/// an old message still finds it, however many messages came since.
+#[derive(Debug, Clone, Default)]
+struct Applied {
+    clients: BTreeMap<u32, Vec<(VersionId, u64)>>,
+}
+
+impl Applied {
+    /// The version `client`'s message `message` made, if it was applied.
+    fn get(&self, client: u32, message: u32) -> Option<VersionId> {
+        let row = self.clients.get(&client)?;
+        let &(v, _) = row.get(message as usize)?;
+        (v != VersionId::ROOT).then_some(v)
+    }
+
+    /// Remembers that `event` applied `client`'s message `message` as `v`.
+    fn insert(&mut self, client: u32, message: u32, v: VersionId, event: u64) {
+        let row = self.clients.entry(client).or_default();
+        let i = message as usize;
+        if row.len() <= i {
+            row.resize(i + 1, (VersionId::ROOT, 0));
+        }
+        row[i] = (v, event);
+    }
+
+    /// Forgets what was applied after `event`: a restart from a snapshot taken then.
+    fn forget_after(&mut self, event: u64) {
+        for row in self.clients.values_mut() {
+            for entry in row.iter_mut().filter(|(_, at)| *at > event) {
+                *entry = (VersionId::ROOT, 0);
+            }
+        }
+    }
+
+    fn clear(&mut self) {
+        self.clients.clear();
+    }
+}
 
 /// What the primary saved last, with snapshot durability.
 #[derive(Debug, Clone)]
 struct Snapshot {
     every: SimDuration,
     taken: SimTime,
+    /// The event that took it: what was applied after it is not in it.
+    taken_event: u64,
     table: Vec<VersionId>,
-    applied: Applied,
 }
 
 /// What a store wrote to durable storage.
@@ -407,8 +445,8 @@ impl Store {
             Durability::Snapshot { every } => Some(Snapshot {
                 every,
                 taken: SimTime::ZERO,
+                taken_event: 0,
                 table: vec![VersionId::ROOT; key_count as usize],
-                applied: Applied::new(),
             }),
         };
         Store {
@@ -419,7 +457,7 @@ impl Store {
             reads: spec.reads,
             conflict: spec.conflict,
             snapshot,
-            applied: Applied::new(),
+            applied: Applied::default(),
             up: true,
             epoch: 0,
             clock_offset_ns: 0,
@@ -529,10 +567,8 @@ impl Store {
     fn write(&mut self, r: &Request, env: &mut Env<'_>) -> (Status, VersionId) {
         let inv = env.invocation(r.op);
         if r.flags & FLAG_IDEMPOTENT != 0 {
-            if let Some(&(message, v)) = self.applied.get(&inv.client) {
-                if message == inv.message {
-                    return (Status::Ok, v); // Already applied: the same answer again.
-                }
+            if let Some(v) = self.applied.get(inv.client, inv.message) {
+                return (Status::Ok, v); // Already applied: the same answer again.
             }
         }
         let key = r.key;
@@ -579,7 +615,7 @@ impl Store {
             }
         };
         if r.flags & FLAG_IDEMPOTENT != 0 {
-            self.applied.insert(inv.client, (inv.message, v));
+            self.applied.insert(inv.client, inv.message, v, env.event());
         }
         self.durable.log_appends += u64::from(self.snapshot.is_none());
         (Status::Ok, v)
@@ -673,8 +709,8 @@ impl Store {
             self.durable.snapshots += 1;
             self.durable.documents_saved += changed as u64;
             s.table.copy_from_slice(&self.primary);
-            s.applied.clone_from(&self.applied);
             s.taken = env.now();
+            s.taken_event = env.event();
         }
         if !env.stopping() {
             env.timer(s.every, Msg::Wake);
@@ -712,7 +748,7 @@ impl Store {
         }
         if let Some(s) = self.snapshot.take() {
             self.roll_to(&s.table, HeadCause::Crash { snapshot_at: s.taken }, env);
-            self.applied.clone_from(&s.applied);
+            self.applied.forget_after(s.taken_event);
             self.snapshot = Some(s);
         }
         self.next_epoch(); // Replication in flight from before the crash is void.

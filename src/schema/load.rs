@@ -297,10 +297,32 @@ pub fn field_place(path: &Path, field: &[&str]) -> Option<Place> {
     Some(Locator { src: &src, tree: &tree }.place(field))
 }
 
-/// Reads the `sweep` block of the scenario at `path`, refusing more than `runs_max`
-/// runs (the scenario itself is loaded per grid point, with the point's overrides).
-pub fn load_sweep(path: &Path, runs_max: usize) -> Loaded<crate::model::sweep::SweepSpec> {
-    let (src, raw, tree) = open::<RawScenario>(path, None)?;
+/// Reads the `sweep` block of the scenario at `path`, with the `--set` arguments that
+/// change it (`sweep.seeds=1`) applied, refusing more than `runs_max` runs (the
+/// scenario itself is loaded per grid point, with the point's overrides).
+pub fn load_sweep(
+    path: &Path,
+    cli_sets: &[String],
+    runs_max: usize,
+) -> Loaded<crate::model::sweep::SweepSpec> {
+    let (mut src, mut raw, mut tree) = open::<RawScenario>(path, None)?;
+    let mut overrides = Vec::new();
+    let mut errors = Vec::new();
+    for arg in cli_sets {
+        match Override::from_cli(arg) {
+            Ok(o) if o.path.split('.').next() == Some("sweep") => overrides.push(o),
+            Ok(_) => {}
+            Err(d) => errors.push(d),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(LoadError { diagnostics: errors });
+    }
+    let to_sweep: Vec<&Override> = overrides.iter().collect();
+    if let Some(r) = apply_all::<RawScenario>(&mut src, &[], &to_sweep)? {
+        raw = r;
+        tree = index(&src)?;
+    }
     let at = Locator { src: &src, tree: &tree };
     let Some(sweep) = &raw.sweep else {
         let msg = "the scenario has no `sweep` block";
