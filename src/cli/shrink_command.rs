@@ -36,8 +36,9 @@ pub fn shrink_command(args: &ShrinkArgs) -> i32 {
         Err(msg) => return error(&msg),
     };
     let out = args.out.clone().unwrap_or_else(|| default_out(&args.scenario));
-    let command =
-        format!("archsim shrink {} --seed {seed} --check {check}", args.scenario.display());
+    let (path, seed_text) = (args.scenario.display().to_string(), seed.to_string());
+    let words = ["archsim", "shrink", &path, "--seed", &seed_text, "--check", &check];
+    let command = crate::report::command_line::shell_line(&words);
     let header = header(&found, &command, &check, seed, &out);
     let text = match write_scenario(&args.scenario, &out, &found.shrunk, seed, &check, &header) {
         Ok(t) => t,

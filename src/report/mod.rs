@@ -3,6 +3,7 @@
 //! `sequence.rs` picks lanes and rows, `sequence_text.rs` draws them). Outputs are written to a temporary file and renamed into place, so a
 //! failed or interrupted run never leaves a half-written file.
 
+pub mod command_line;
 pub mod explain;
 pub mod history_export;
 pub mod output;

@@ -742,11 +742,12 @@ fn write_checks(t: &mut String, checks: &BTreeMap<&'static str, CheckSummary>) {
 
 /// The command line that replays this run exactly.
 fn replay_command(scenario: &Scenario, seed: u64) -> String {
-    let mut cmd = format!("archsim run {} --seed {seed}", scenario.path);
+    let seed = seed.to_string();
+    let mut words = vec!["archsim", "run", &scenario.path, "--seed", &seed];
     for set in &scenario.cli_overrides {
-        let _ = write!(cmd, " --set '{set}'");
+        words.extend(["--set", set.as_str()]);
     }
-    cmd
+    super::command_line::shell_line(&words)
 }
 
 /// What the faults touched: one line in all, then one per fault.
