@@ -15,8 +15,6 @@
 //! replicas are re-cloned from the (new) primary. Lag spikes scale replication lag;
 //! clock jumps move the primary's clock.
 
-use std::collections::BTreeMap;
-
 use serde::Deserialize;
 
 use super::Component;
@@ -342,21 +340,29 @@ struct Replica {
 /// an old message still finds it, however many messages came since.
 #[derive(Debug, Clone, Default)]
 struct Applied {
-    clients: BTreeMap<u32, Vec<(VersionId, u64)>>,
+    /// By client index (dense, so a lookup is two indexings).
+    clients: Vec<Vec<(VersionId, u64)>>,
 }
 
 impl Applied {
     /// The version `client`'s message `message` made, if it was applied.
+    #[inline]
     fn get(&self, client: u32, message: u32) -> Option<VersionId> {
-        let row = self.clients.get(&client)?;
+        let row = self.clients.get(client as usize)?;
         let &(v, _) = row.get(message as usize)?;
         (v != VersionId::ROOT).then_some(v)
     }
 
     /// Remembers that `event` applied `client`'s message `message` as `v`.
     fn insert(&mut self, client: u32, message: u32, v: VersionId, event: u64) {
-        let row = self.clients.entry(client).or_default();
-        let i = message as usize;
+        if client == u32::MAX {
+            return; // A server's own write: no client, no key to remember.
+        }
+        let (c, i) = (client as usize, message as usize);
+        if self.clients.len() <= c {
+            self.clients.resize_with(c + 1, Vec::new);
+        }
+        let row = &mut self.clients[c];
         if row.len() <= i {
             row.resize(i + 1, (VersionId::ROOT, 0));
         }
@@ -365,7 +371,7 @@ impl Applied {
 
     /// Forgets what was applied after `event`: a restart from a snapshot taken then.
     fn forget_after(&mut self, event: u64) {
-        for row in self.clients.values_mut() {
+        for row in &mut self.clients {
             for entry in row.iter_mut().filter(|(_, at)| *at > event) {
                 *entry = (VersionId::ROOT, 0);
             }
