@@ -49,23 +49,30 @@ impl Actor for World {
             }
             return;
         }
-        let i = target.index();
-        let mut env = Env::new(
-            target,
-            &mut self.rngs[i],
-            &self.topology,
-            &mut self.history,
-            self.stop_at,
-            sched,
-        );
+        let (component, mut env) = self.parts(target, sched);
         if let Msg::Probe { round, link } = msg {
             // Any component can stand behind a load balancer; the engine answers for it.
-            if self.components[i].is_up() {
+            if component.is_up() {
                 env.send(link, Msg::ProbeAck { round, link });
             }
             return;
         }
-        self.components[i].on_message(msg, &mut env);
+        component.on_message(msg, &mut env);
+    }
+}
+
+impl World {
+    /// Component `id` and the `Env` it handles an event in.
+    #[inline]
+    fn parts<'a>(
+        &'a mut self,
+        id: ComponentId,
+        sched: &'a mut Scheduler<Msg>,
+    ) -> (&'a mut BuiltIn, Env<'a>) {
+        let i = id.index();
+        let env =
+            Env::new(id, &mut self.rngs[i], &self.topology, &mut self.history, self.stop_at, sched);
+        (&mut self.components[i], env)
     }
 }
 
@@ -499,15 +506,8 @@ fn start_all(sim: &mut Sim<World>) {
     for i in 0..count {
         let id = ComponentId(i as u32);
         let (world, sched) = sim.parts();
-        let mut env = Env::new(
-            id,
-            &mut world.rngs[i],
-            &world.topology,
-            &mut world.history,
-            world.stop_at,
-            sched,
-        );
-        world.components[i].start(&mut env);
+        let (component, mut env) = world.parts(id, sched);
+        component.start(&mut env);
     }
 }
 
