@@ -21,7 +21,8 @@ fn bench_sweep(c: &mut Criterion) {
     let scenarios = load_points(&path, &spec, &sets).expect("points load");
     let seed = scenarios[0].seed;
     let plans = spec.runs(seed);
-    let header = Header::new(&spec, fingerprint(&scenarios), seed, Shard::WHOLE);
+    let header =
+        Header::new(&spec, fingerprint(&scenarios), (&scenarios[0].name, seed), Shard::WHOLE);
     let dir = std::env::temp_dir().join(format!("archsim-bench-sweep-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temporary directory");
     let mut group = c.benchmark_group("sweep");

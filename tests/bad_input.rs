@@ -195,20 +195,20 @@ fn refuse_bytes(name: &str, bytes: &[u8]) -> String {
 
 #[test]
 fn hostile_bytes_are_refused_with_a_position_and_a_short_message() {
-    // Line 12 holds `count:` (8 spaces, then `count: `), so the value is at column 16.
+    // Line 13 holds `count:` (8 spaces, then `count: `), so the value is at column 16.
     let plain = wrong_count();
     let first = refuse_bytes("plain.ron", plain.as_bytes());
-    assert!(first.contains("/plain.ron:12:16: error: "), "{first}");
+    assert!(first.contains("/plain.ron:13:16: error: "), "{first}");
     // A byte-order mark, Windows line ends and tabs do not move the reported place.
     let bom = [b"\xef\xbb\xbf".as_slice(), plain.as_bytes()].concat();
     let first = refuse_bytes("bom.ron", &bom);
-    assert!(first.contains("/bom.ron:12:16: error: "), "{first}");
+    assert!(first.contains("/bom.ron:13:16: error: "), "{first}");
     let crlf = plain.replace('\n', "\r\n");
     let first = refuse_bytes("crlf.ron", crlf.as_bytes());
-    assert!(first.contains("/crlf.ron:12:16: error: "), "{first}");
+    assert!(first.contains("/crlf.ron:13:16: error: "), "{first}");
     let tabs = plain.replace("        count:", "\t\tcount:");
     let first = refuse_bytes("tabs.ron", tabs.as_bytes());
-    assert!(first.contains("/tabs.ron:12:10: error: "), "{first}");
+    assert!(first.contains("/tabs.ron:13:10: error: "), "{first}");
     // Binary garbage (a fixed pseudo-random stream), deep nesting and a huge file.
     let mut x: u32 = 2_463_534_242;
     let garbage: Vec<u8> = (0..4096)
@@ -242,4 +242,36 @@ fn a_closed_stderr_does_not_turn_a_refusal_into_a_panic() {
         let code = String::from_utf8_lossy(&out.stdout).trim().to_string();
         assert_eq!(code, "2", "exit code with stderr closed");
     }
+}
+
+#[test]
+fn a_set_value_must_be_exactly_one_value_and_its_errors_point_at_the_argument() {
+    let run = |value: &str| {
+        let out = common::archsim(&["run", "scenarios/stale_read_refresh.ron", "--set", value]);
+        assert_eq!(out.status.code(), Some(2), "{value}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    // A second field pasted after the value is refused, not spliced into the file.
+    let two = run(r#"db.replicas=2, capacity: (workers: 1, service: exp("1s"))"#);
+    assert!(
+        two.starts_with("--set:1:14: error: the value of `db.replicas` must be exactly one value"),
+        "{two}"
+    );
+    // An unfinished value is blamed on the argument, not on a line of the model.
+    let open = run(r#"db.replication.lag=exp("1s""#);
+    assert!(open.starts_with("--set:1:28: error: the value of `db.replication.lag`"), "{open}");
+}
+
+#[test]
+fn an_idempotency_retention_no_client_uses_is_refused() {
+    let args = [
+        "run",
+        "scenarios/disconnect_retry_duplicates.ron",
+        "--set",
+        "db.idempotency_retention=1s",
+    ];
+    let out = common::archsim(&args);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("clients send no idempotency key: it would have no effect"), "{err}");
 }

@@ -26,6 +26,7 @@ fn model(replicas: u32, lag: Dist, reads: ReadConsistency, conflict: ConflictPol
         capacity: None,
         shards: 1,
         partition: Partition::ByOrg,
+        idempotency_retention: None,
     };
     let link = LinkSpec {
         from: Endpoint::Clients,

@@ -1,6 +1,7 @@
-//! Same scenario and seed, same trace hash: twice in this process and once in a child
-//! process; a different seed gives a different hash; adding a client does not change a
-//! replica's random stream.
+//! Same scenario and seed, same trace hash: twice in this process (once keeping every
+//! operation, whose `--history` must keep Jepsen's one-operation-per-process rule) and
+//! once in a child process; a different seed gives a different hash; adding a client
+//! does not change a replica's random stream.
 
 mod common;
 
@@ -13,11 +14,25 @@ fn every_scenario_replays_exactly_in_process_and_in_a_child() {
     for path in common::scenario_files() {
         let scenario = common::load(&path, &[]);
         let first = common::run(&scenario).stats;
-        let second = common::run(&scenario).stats;
-        assert_eq!(first, second, "{} does not replay in process", path.display());
+        // Keeping every operation (`--history`) changes nothing in the run.
+        let kept = common::run_keeping_ops(&scenario);
+        assert_eq!(first, kept.stats, "{} does not replay in process", path.display());
+        // And the history it exports gives each process one operation at a time.
+        let lines = archsim::report::history_export::lines(&kept.history).expect("ops kept");
+        if let Some(breach) = common::process_rule_breach(&lines) {
+            panic!("{}: --history breaks Jepsen's process rule: {breach}", path.display());
+        }
+        // Nothing crosses documents: no version is built on another key's, and no read
+        // of one key returns another's.
+        if let Some(crossing) = common::cross_key(&kept.history) {
+            panic!("{}: {crossing}", path.display());
+        }
 
+        // One seed's run: verdicts judged over the file's seeds may differ from it (0 or
+        // 1), the run itself may not fail (2).
         let out = common::archsim(&["run", path.to_str().unwrap(), "--format", "json"]);
-        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let code = out.status.code();
+        assert!(matches!(code, Some(0 | 1)), "{}", String::from_utf8_lossy(&out.stderr));
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(
             json["trace_hash"],

@@ -81,3 +81,21 @@ fn requests_relayed_by_app_servers_are_drawn_hop_by_hop() {
     assert!(edits[1] < written && written < acked && acked < stale, "{text}");
     assert!(!text.contains("no request between"), "{text}");
 }
+
+#[test]
+fn a_failover_is_drawn_and_no_voided_replication_is_drawn_as_delivered() {
+    let args = ["run", "scenarios/editor_failover.ron", "--explain", "--width", "200"];
+    let text = diagram(&args, "lost_acknowledged_write");
+    let rows: Vec<&str> = text.lines().collect();
+    let find = |needle: &str| {
+        rows.iter().position(|r| r.contains(needle)).unwrap_or_else(|| panic!("{needle}:\n{text}"))
+    };
+    // The crash is drawn where it happened, and the story's failover after it.
+    let crash = find("⚡ db crashes");
+    let failover = find("✗ db fails over to replica 1");
+    assert!(crash < failover, "{text}");
+    // The story says the lost version never reached replica 1: the crash voided its
+    // replication, so no arrow may deliver it there (the replica is not even a lane).
+    assert!(!rows[0].contains("db replica 1"), "{text}");
+    assert_eq!(rows.iter().filter(|r| r.contains("fails over")).count(), 1, "told twice:\n{text}");
+}

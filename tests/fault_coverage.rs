@@ -6,7 +6,7 @@ mod common;
 use serde_json::Value;
 
 fn coverage(scenario: &str, sets: &[&str]) -> Value {
-    let mut args = vec!["run", scenario, "--format", "json"];
+    let mut args = vec!["run", scenario, "--format", "json", "--seeds", "1"];
     for s in sets {
         args.extend(["--set", s]);
     }
@@ -40,4 +40,21 @@ fn a_green_run_whose_fault_touched_nothing_says_so() {
     assert!(c["warning"].as_str().unwrap().contains("says nothing about the faults"));
     // A scenario without faults reports no coverage at all.
     assert_eq!(coverage("scenarios/stale_read_refresh.ron", &[]), Value::Null);
+}
+
+#[test]
+fn a_crash_never_restarted_counts_only_what_reached_the_crashed_component() {
+    let scenario = "scenarios/editor_session_cache_failover.ron";
+    let c = coverage(scenario, &[]);
+    let crash = &c["faults"][1];
+    assert!(crash["fault"].as_str().unwrap().starts_with("crash(target: \"sessions\""));
+    // Only reconnects look up a session after the crash; the 55,000 edits never reach
+    // the cache (they once all counted, 34,476 of them, for lasting to the end).
+    let touched = crash["operations"].as_u64().unwrap();
+    assert!((1..1_000).contains(&touched), "{crash}");
+    assert_eq!((crash["writes"].as_u64(), crash["reads"].as_u64()), (Some(0), Some(0)));
+    // Without the disconnects nobody reconnects: the crash touches nothing, and says so.
+    let alone = coverage(scenario, &[r#"faults=[crash(target: "sessions", at: "2m")]"#]);
+    assert_eq!(alone["faults"][0]["operations"], 0, "{alone}");
+    assert!(alone["warning"].as_str().unwrap().contains("says nothing about the faults"));
 }

@@ -28,8 +28,12 @@ const SCENARIO: &str = r#"Scenario(
 
 /// How many versions each client message made over the whole run, live or not.
 fn applications(scenario: &std::path::Path, seed: u64) -> BTreeMap<(u32, u32), u32> {
-    let seed = format!("seed={seed}");
-    let outcome = common::run(&common::load(scenario, &[&seed]));
+    applications_with(scenario, &[&format!("seed={seed}")])
+}
+
+/// `applications` with `--set` overrides.
+fn applications_with(scenario: &std::path::Path, sets: &[&str]) -> BTreeMap<(u32, u32), u32> {
+    let outcome = common::run(&common::load(scenario, sets));
     let dag = outcome.history.dag();
     let mut made = BTreeMap::new();
     for v in dag.ids().filter(|&v| dag.get(v).client != u32::MAX) {
@@ -56,5 +60,23 @@ fn no_message_is_applied_twice_on_20_seeds() {
         messages += made.len();
     }
     assert!(messages > 100_000, "only {messages} messages over 20 seeds");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_store_forgets_a_message_after_its_retention_and_applies_a_late_retry_again() {
+    let dir = std::env::temp_dir().join(format!("archsim-retention-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("model.ron"), MODEL).unwrap();
+    std::fs::write(dir.join("s.ron"), SCENARIO).unwrap();
+    let twice = |retention: &str| {
+        let set = format!("db.idempotency_retention={retention}");
+        let made = applications_with(&dir.join("s.ron"), &[&set]);
+        made.values().filter(|&&n| n > 1).count()
+    };
+    // Retries come 50 ms or more after the first attempt: a store that remembers 1 ms
+    // applies them again; one that remembers a minute (the whole run) never does.
+    assert!(twice("\"1ms\"") > 100, "a 1 ms retention forgets nothing");
+    assert_eq!(twice("\"1m\""), 0);
     std::fs::remove_dir_all(&dir).unwrap();
 }

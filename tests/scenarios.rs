@@ -1,5 +1,6 @@
 //! Every file in `scenarios/` runs and its JSON summary matches the snapshot in
-//! `snapshots/`, and every verdict it expects holds. Kept in its own test binary: insta's glob state is process-global.
+//! `snapshots/`, and every verdict it expects holds (on its one seed; a scenario of many
+//! seeds is judged over them in `tests/over_seeds.rs`). Kept in its own test binary: insta's glob state is process-global.
 
 mod common;
 
@@ -19,7 +20,10 @@ fn every_scenario_matches_its_snapshot() {
             let outcome = common::run(&scenario);
             let summary = Summary::new(&scenario, &outcome, None);
             assert!(!scenario.expect.is_empty(), "{} states no expected verdict", path.display());
-            for (name, c) in &summary.checks {
+            // A scenario of many seeds is judged over them in tests/over_seeds.rs: one
+            // seed may rightly differ (`violated` needs only some seed to violate).
+            let judged_here = scenario.seeds == 1;
+            for (name, c) in summary.checks.iter().filter(|_| judged_here) {
                 assert_ne!(
                     c.as_expected,
                     Some(false),

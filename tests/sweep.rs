@@ -125,6 +125,17 @@ fn shards_merge_into_the_files_of_one_machine() {
     let (text, _) = archsim(&args, 0);
     assert!(text.starts_with("merged 110 runs from 4 journals"), "{text}");
     assert_same_dirs(&whole, &merged, "merged shards vs one machine");
+    // The merged report is titled after the scenario, not the output folder.
+    let html_dir = out_dir("merged-html");
+    std::fs::create_dir_all(&html_dir).unwrap();
+    let html = html_dir.join("report.html");
+    let mut with_html = args.clone();
+    let html_arg = html.to_str().unwrap();
+    with_html.extend(["--html", html_arg]);
+    archsim(&with_html, 0);
+    let page = std::fs::read_to_string(&html).unwrap();
+    let title = "refresh and resubmit: replication lag vs lost writes</title>";
+    assert!(page.contains(title), "{}", &page[..page.len().min(400)]);
     // A shard of another sweep (other overrides) is refused.
     let other = out_dir("other");
     sweep_into(&other, "2", &["--shard", "2/3", "--set", "clients.count=20"]);
@@ -144,7 +155,10 @@ fn an_interrupted_sweep_resumes_where_it_stopped() {
     let resumed = out_dir("resumed");
     std::fs::create_dir_all(&resumed).unwrap();
     std::fs::write(resumed.join("runs.jsonl"), &cut).unwrap();
+    // A `kill -9` mid-write also leaves a half-written output behind: resuming clears it.
+    std::fs::write(resumed.join(".summary.csv.tmp-4194304"), "half a summary").unwrap();
     let text = sweep_into(&resumed, "2", &["--resume"]);
+    assert!(!resumed.join(".summary.csv.tmp-4194304").exists(), "a stale temporary file stays");
     assert!(text.starts_with("70 runs in"), "{text}");
     assert!(text.contains("40 runs kept from an earlier start"), "{text}");
     assert_same_dirs(&whole, &resumed, "resumed vs uninterrupted");

@@ -9,6 +9,7 @@
 //! through the same trait.
 
 use super::history::{OpKind, OpRecord, Outcome};
+use super::propagation::{Arrival, EditArrivals};
 use super::verdict::{CheckReport, Names};
 use super::versions::{Sighting, VersionDag, VersionId};
 use super::{
@@ -129,6 +130,8 @@ pub struct End<'a> {
     pub stores: &'a StoresEnd,
     /// Names for story text.
     pub names: &'a Names,
+    /// What each editor's page showed.
+    pub arrivals: &'a EditArrivals,
 }
 
 /// An invariant checker.
@@ -140,10 +143,15 @@ pub trait Check {
     fn uses_sessions(&self) -> bool {
         true
     }
+    /// Whether `on_op` also sees operations that answer about many keys (a document
+    /// list), which no other checker reads as a read of the key they name.
+    fn sees_lists(&self) -> bool {
+        false
+    }
     /// A store moved a key's head.
     fn on_head(&mut self, _mv: &HeadMove, _dag: &mut VersionDag) {}
-    /// A server pushed a version the editor had not seen to its WebSocket.
-    fn on_push(&mut self, _push: &Push, _dag: &mut VersionDag) {}
+    /// An editor's page showed another editor's edit for the first time.
+    fn on_arrival(&mut self, _arrival: &Arrival) {}
     /// An app server decided what became of an editor's login session.
     fn on_session(&mut self, _event: &SessionEvent) {}
     /// Client `client`'s access was revoked at `at` by event `event`.
@@ -205,6 +213,14 @@ impl Checks {
         if self.list.is_empty() {
             return;
         }
+        if !op.inv.purpose.one_key() {
+            // A list of many keys is no read of the one it names: only checkers of
+            // answers look at it.
+            for c in self.list.iter_mut().filter(|c| c.sees_lists()) {
+                c.on_op(op, &SessionState::NONE, dag);
+            }
+            return;
+        }
         // A server's write on a client's behalf is no step of the client's session,
         // and neither is an attacker's read with its token.
         let sessions = self.use_sessions && op.inv.purpose.in_session();
@@ -242,10 +258,15 @@ impl Checks {
         }
     }
 
-    pub(crate) fn on_push(&mut self, push: &Push, dag: &mut VersionDag) {
+    pub(crate) fn on_arrivals(&mut self, arrivals: &[Arrival]) {
         for c in &mut self.list {
-            c.on_push(push, dag);
+            for arrival in arrivals {
+                c.on_arrival(arrival);
+            }
         }
+    }
+
+    pub(crate) fn on_push(&mut self, push: &Push, dag: &mut VersionDag) {
         if self.use_sessions {
             self.sessions.record_push(push, dag);
         }
@@ -256,13 +277,14 @@ impl Checks {
         dag: &mut VersionDag,
         stores: &StoresEnd,
         names: &Names,
+        arrivals: &EditArrivals,
     ) -> Vec<CheckReport> {
         if self.list.is_empty() {
             return Vec::new();
         }
         let heads = stores.iter().flat_map(|s| s.primary.iter().copied());
         let live = dag.ancestors_of(heads);
-        let mut end = End { dag, live: &live, stores, names };
+        let mut end = End { dag, live: &live, stores, names, arrivals };
         self.list.iter_mut().map(|c| c.finish(&mut end)).collect()
     }
 }

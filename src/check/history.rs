@@ -12,7 +12,9 @@ use std::collections::BTreeMap;
 
 use super::checks::{Checks, HeadCause, HeadMove, Push, SessionEvent};
 use super::client_figures::ClientFigures;
+use super::fault_coverage::Reached;
 use super::histogram::Histogram;
+use super::propagation::{Arrival, EditArrivals};
 use super::purpose::{Purpose, READ_ROW, Row, WRITE_ROW};
 use super::verdict::CheckReport;
 use super::versions::{Sighting, Version, VersionDag, VersionId};
@@ -173,6 +175,8 @@ struct Slot {
     inv: Invocation,
     client_done: bool,
     request_done: bool,
+    /// The components it reached, for fault coverage (followed only with faults).
+    reached: Reached,
 }
 
 /// The record of a run.
@@ -196,6 +200,10 @@ pub struct History {
     revoked: BTreeMap<u32, SimTime>,
     /// Which faults touched which operations.
     pub coverage: super::fault_coverage::FaultCoverage,
+    /// What each editor's page shows, to time edits reaching it.
+    arrivals: EditArrivals,
+    /// Arrivals not yet reported (reused).
+    arrived: Vec<Arrival>,
 }
 
 impl History {
@@ -215,6 +223,8 @@ impl History {
             ops: keep_ops.then(Vec::new),
             revoked: BTreeMap::new(),
             coverage: Default::default(),
+            arrivals: EditArrivals::default(),
+            arrived: Vec::new(),
         }
     }
 
@@ -228,7 +238,8 @@ impl History {
     /// the slot its request carries.
     pub fn invoke(&mut self, mut inv: Invocation) -> OpId {
         inv.newest = self.newest[inv.key as usize];
-        let slot = Slot { inv, client_done: false, request_done: false };
+        let slot =
+            Slot { inv, client_done: false, request_done: false, reached: Reached::default() };
         match self.free.pop() {
             Some(op) => {
                 self.slots[op as usize] = slot;
@@ -237,6 +248,17 @@ impl History {
             None => {
                 self.slots.push(slot);
                 (self.slots.len() - 1) as OpId
+            }
+        }
+    }
+
+    /// Operation `op` reached component `id` (its client invoking it, or a request of
+    /// it delivered there): what a fault on that component could touch.
+    #[inline]
+    pub fn reached(&mut self, op: OpId, id: u32) {
+        if self.coverage.is_on() {
+            if let Some(slot) = self.slots.get_mut(op as usize) {
+                slot.reached.add(id);
             }
         }
     }
@@ -317,7 +339,7 @@ impl History {
         let slot = &mut self.slots[op as usize];
         assert!(!slot.client_done, "op {op} completed twice");
         slot.client_done = true;
-        let inv = slot.inv;
+        let (inv, reached) = (slot.inv, slot.reached);
         if reply_arrived {
             self.release_request(op);
         } else if slot.request_done {
@@ -327,6 +349,7 @@ impl History {
         let stale = outcome == Outcome::Ok
             && inv.kind == OpKind::Read
             && inv.purpose.checked()
+            && inv.purpose.one_key()
             && !self.dag.includes(version, inv.newest);
         let record = OpRecord {
             inv,
@@ -338,7 +361,7 @@ impl History {
             outcome,
             stale,
         };
-        self.record(&record);
+        self.record(&record, &reached);
         record
     }
 
@@ -371,7 +394,7 @@ impl History {
         &mut self.rows[i].1
     }
 
-    fn record(&mut self, op: &OpRecord) {
+    fn record(&mut self, op: &OpRecord, reached: &Reached) {
         let stats = self.row_stats(op.inv.purpose.row());
         if op.inv.attempt > 1 {
             stats.retries += 1;
@@ -391,7 +414,9 @@ impl History {
             self.newest[op.inv.key as usize] = op.version;
         }
         self.stale_reads += u64::from(op.stale);
-        self.coverage.observe(op);
+        self.coverage.observe(op, reached);
+        self.arrivals.observe(op, &mut self.dag, &mut self.arrived);
+        self.report_arrivals();
         if op.inv.purpose.checked() {
             self.checks.on_op(op, &mut self.dag);
         }
@@ -400,11 +425,26 @@ impl History {
         }
     }
 
-    /// A server pushed `push.version` to an editor that had not seen it.
+    /// A server pushed `push.version` to an editor that had not seen it: each other
+    /// editor's edit it shows for the first time has arrived.
     pub fn pushed(&mut self, push: Push) {
-        let written = self.dag.get(push.version).created;
-        self.figures.propagation.record(push.at.since(written).as_nanos());
+        let mut arrivals = std::mem::take(&mut self.arrived);
+        self.arrivals.push(&push, &mut self.dag, &mut arrivals);
+        self.arrived = arrivals;
+        self.report_arrivals();
         self.checks.on_push(&push, &mut self.dag);
+    }
+
+    /// Edits that reached a page: into the propagation figures and the checkers.
+    fn report_arrivals(&mut self) {
+        if self.arrived.is_empty() {
+            return;
+        }
+        for a in &self.arrived {
+            self.figures.propagation.record(a.delay);
+        }
+        self.checks.on_arrivals(&self.arrived);
+        self.arrived.clear();
     }
 
     /// Client `client`'s access is revoked at `at`: tokens it holds are no longer
@@ -467,6 +507,6 @@ impl History {
         end: &super::checks::StoresEnd,
         names: &super::verdict::Names,
     ) -> Vec<CheckReport> {
-        self.checks.finish(&mut self.dag, end, names)
+        self.checks.finish(&mut self.dag, end, names, &self.arrivals)
     }
 }

@@ -46,6 +46,11 @@ pub struct PurposeInfo {
     /// Whether it is a server persisting a response streamed to its client; stories
     /// call what it wrote "the response to" the client's message.
     pub persists_stream: bool,
+    /// Whether it reads or writes the one key it names. A document list answers with
+    /// what the caller may see of many documents: no session, staleness or page follows
+    /// it as a read of the caller's key, and `--history` leaves it out; checkers of
+    /// answers (`authorization`) still see it.
+    pub one_key: bool,
 }
 
 /// Why an operation was performed: how stories word it and which report row counts it.
@@ -102,6 +107,7 @@ impl Purpose {
             checked: true,
             shows_data: false,
             persists_stream: false,
+            one_key: true,
         }
     }
 
@@ -145,6 +151,12 @@ impl Purpose {
     #[inline]
     pub fn checked(self) -> bool {
         self.0.checked
+    }
+
+    /// Whether it reads or writes the one key it names (not a list of many).
+    #[inline]
+    pub fn one_key(self) -> bool {
+        self.0.one_key
     }
 }
 

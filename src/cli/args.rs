@@ -60,10 +60,10 @@ pub struct DiffArgs {
     pub a: PathBuf,
     /// Design B, the "after" (a scenario file).
     pub b: PathBuf,
-    /// How many seeds each design runs; figures are means over them.
-    #[arg(long, value_name = "N", default_value_t = 1,
-          value_parser = clap::value_parser!(u64).range(1..=10_000))]
-    pub seeds: u64,
+    /// How many seeds each design runs (default: A's `seeds`, else 1); figures are
+    /// means over them.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub seeds: Option<u64>,
     /// The first seed (default: A's); the others follow it.
     #[arg(long, value_name = "SEED")]
     pub from: Option<u64>,
@@ -203,6 +203,14 @@ pub struct RunArgs {
     /// Seed to use instead of the scenario's.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Judge the expectations over this many seeds, from the seed on, instead of the
+    /// scenario's `seeds`; the summary's figures are the first seed's.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub seeds: Option<u64>,
+    /// Worker threads for the other seeds (default: one per core). The result does not
+    /// depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
     /// Override a parameter by dotted path, e.g. `db.replication.lag=exp(500ms)`.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,

@@ -1,7 +1,6 @@
 //! The commands behind the arguments, and exit codes: 0 all as expected, 1 a verdict
 //! differs, 2 bad input or usage.
 
-use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
@@ -9,11 +8,12 @@ use clap::Parser;
 
 use super::args::{Args, Command, Format, RunArgs};
 use super::output::{
-    EXIT_BAD_INPUT, EXIT_OK, EXIT_VERDICT_DIFFERS, error, report_errors, write_html,
+    EXIT_BAD_INPUT, EXIT_OK, EXIT_VERDICT_DIFFERS, error, report_errors, worker_pool, write_html,
 };
 use crate::components::Registry;
 use crate::engine::Halt;
 use crate::html::RunReport;
+use crate::hunt::judged_over_seeds;
 use crate::model::Scenario;
 use crate::report::explain::replay;
 use crate::report::sequence::Sequence;
@@ -22,8 +22,17 @@ use crate::run::{RunError, RunOutcome, execute, execute_traced};
 use crate::schema::source::Place;
 use crate::schema::{Diagnostic, LoadError, Override, field_place, load_scenario};
 
+/// Exit code after SIGINT or SIGTERM, as a shell reports a process killed by SIGINT.
+const EXIT_INTERRUPTED: i32 = 130;
+
 /// Parses the process arguments, runs the command, returns the exit code.
 pub fn main() -> i32 {
+    // Ctrl-C or a `kill`: remove the temporary files of outputs being written (their
+    // targets stay as they were), then exit.
+    let _ = ctrlc::set_handler(|| {
+        crate::report::output::remove_temp_files();
+        std::process::exit(EXIT_INTERRUPTED);
+    });
     let args = match Args::try_parse() {
         Ok(a) => a,
         Err(e) => {
@@ -134,6 +143,9 @@ pub fn run_command(args: &RunArgs, registry: &Registry) -> i32 {
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
+    if let Some(seeds) = args.seeds {
+        scenario.seeds = seeds;
+    }
     scenario.limits = args.limits.limits();
     let keep_ops = args.history.is_some();
     let started = Instant::now();
@@ -156,6 +168,12 @@ pub fn run_command(args: &RunArgs, registry: &Registry) -> i32 {
     }
     let show_wall = args.format == Format::Text || args.wall;
     let summary = Summary::new(&scenario, &outcome, show_wall.then_some(wall));
+    let summary = match worker_pool(args.threads)
+        .and_then(|pool| pool.install(|| judged_over_seeds(&scenario, summary)))
+    {
+        Ok(s) => s,
+        Err(msg) => return error(&msg),
+    };
     let mut text = match args.format {
         Format::Text => summary.to_text(),
         Format::Json => summary.to_json() + "\n",
@@ -184,9 +202,8 @@ pub fn run_command(args: &RunArgs, registry: &Registry) -> i32 {
             }
         }
     }
-    let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
-        return error(&format!("cannot write the summary to stdout: {e}"));
+    if let Err(code) = super::output::print(&text) {
+        return code;
     }
     if summary.as_expected() { EXIT_OK } else { EXIT_VERDICT_DIFFERS }
 }

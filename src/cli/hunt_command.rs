@@ -65,7 +65,9 @@ pub fn hunt_command(args: &HuntArgs) -> i32 {
         Format::Text => text(&scenario, args, &spec, &found, failing.as_ref(), wall),
         Format::Json => json(&scenario, &spec, &found, failing.as_ref()),
     };
-    print(&text);
+    if let Err(code) = print(&text) {
+        return code;
+    }
     if failing.is_some() { EXIT_VERDICT_DIFFERS } else { EXIT_OK }
 }
 

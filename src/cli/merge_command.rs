@@ -72,7 +72,13 @@ pub fn merge_command(args: &MergeArgs) -> i32 {
     if let Err(e) = journal::write(&merged, &header, &results) {
         return report_errors(Format::Text, &e);
     }
-    let title = args.out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    // The scenario's name; a journal from before it was kept has only its folder's.
+    let folder = || args.out.file_name().map(|n| n.to_string_lossy().into_owned());
+    let title = if header.scenario.is_empty() {
+        folder().unwrap_or_default()
+    } else {
+        header.scenario.clone()
+    };
     let html = args.html.as_deref().map(|path| (path, title.as_str()));
     let files = match write_outputs(&args.out, &header.spec, &results, html) {
         Ok(f) => f,
@@ -82,7 +88,9 @@ pub fn merge_command(args: &MergeArgs) -> i32 {
     for f in std::iter::once(&merged).chain(&files) {
         text.push_str(&format!("wrote {}\n", f.display()));
     }
-    print(&text);
+    if let Err(code) = print(&text) {
+        return code;
+    }
     super::output::EXIT_OK
 }
 

@@ -82,9 +82,14 @@ pub fn write_outputs(
 }
 
 /// Prints to stdout; a closed stdout (`| head`) must not turn finished work into a panic.
-pub fn print(text: &str) {
+pub fn print(text: &str) -> Result<(), i32> {
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        // `archsim run s.ron | head`: the reader has what it wanted.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(EXIT_OK),
+        Err(e) => Err(error(&format!("cannot write to stdout: {e}"))),
+    }
 }
 
 /// Reports `msg` about `path` as bad input.

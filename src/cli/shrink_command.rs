@@ -62,7 +62,9 @@ pub fn shrink_command(args: &ShrinkArgs) -> i32 {
         }
         Err(msg) => return error(&format!("{} does not load: {msg}", out.display())),
     }
-    print(&report(&found, &args.scenario, &out, &check, seed));
+    if let Err(code) = print(&report(&found, &args.scenario, &out, &check, seed)) {
+        return code;
+    }
     EXIT_OK
 }
 

@@ -32,10 +32,14 @@ pub fn sweep_command(args: &SweepArgs) -> i32 {
     let limits = args.limits.limits();
     scenarios.iter_mut().for_each(|s| s.limits = limits);
     let seed = scenarios[0].seed;
-    let header = Header::new(&spec, fingerprint(&scenarios), seed, shard);
+    let header = Header::new(&spec, fingerprint(&scenarios), (&scenarios[0].name, seed), shard);
     let out = args.out.clone().unwrap_or_else(|| default_out(&args.scenario, shard));
     if let Err(e) = std::fs::create_dir_all(&out) {
         return fail(&out, &format!("cannot create the output directory: {e}"));
+    }
+    // A killed sweep's half-written outputs are of no use to this one.
+    if let Err(e) = crate::report::output::remove_stale_temp_files(&out) {
+        return fail(&out, &format!("cannot clear the output directory's temporary files: {e}"));
     }
     let path = out.join(journal::FILE);
     let (journal, kept) = match Journal::open(&path, &header, args.resume) {
@@ -116,7 +120,9 @@ fn finish(
     for f in std::iter::once(&journal).chain(&files) {
         text.push_str(&format!("wrote {}\n", f.display()));
     }
-    print(&text);
+    if let Err(code) = print(&text) {
+        return code;
+    }
     EXIT_OK
 }
 

@@ -472,7 +472,14 @@ impl Client {
         let record = env.complete(op.op, (outcome, reply.version), server, true);
         self.in_flight = None;
         // A refusal (429, 401, a gate's no) carries no version: the client saw nothing.
-        if matches!(op.kind, OpKind::Read | OpKind::Write) && outcome != Outcome::Refused {
+        // A write's answer does not take the page back: a push that arrived before it
+        // may already show a version built on the write.
+        let shown = op.kind == OpKind::Write
+            && self.seen.version != record.version
+            && env.includes(self.seen.version, record.version);
+        // A document list is not the page's document: the page keeps what it showed.
+        let page = matches!(op.kind, OpKind::Read | OpKind::Write) && op.purpose.one_key();
+        if page && outcome != Outcome::Refused && !shown {
             self.seen = record.sighting();
         }
         if let (Some(a), OpKind::Control) = (&mut self.action, op.kind) {

@@ -62,7 +62,9 @@ impl Env<'_> {
     /// Records an operation as invoked and returns the slot its request carries.
     #[inline]
     pub fn invoke(&mut self, inv: Invocation) -> OpId {
-        self.history.invoke(inv)
+        let op = self.history.invoke(inv);
+        self.history.reached(op, self.id.0);
+        op
     }
 
     /// The operation a request or reply carries.
@@ -184,6 +186,7 @@ impl Env<'_> {
             newest: VersionId::ROOT,
             token: op.token,
         });
+        self.history.reached(slot, self.id.0);
         Request {
             origin: self.id,
             op: slot,

@@ -417,6 +417,7 @@ mod tests {
             capacity: None,
             shards: 1,
             partition: Partition::ByOrg,
+            idempotency_retention: None,
         }
     }
 

@@ -122,9 +122,11 @@ static EDIT_INFO: PurposeInfo = client("edit", "edits", &EDIT_ROW);
 /// bookkeeping no checker sees.
 pub const POLL: Purpose = Purpose(&POLL_INFO);
 static POLL_INFO: PurposeInfo = server("poll", "polls", &POLL_ROW, false);
-/// `list`: the caller's document list.
+/// `list`: the caller's document list, an answer about many documents rather than a
+/// read of the caller's own.
 pub const LIST: Purpose = Purpose(&LIST_INFO);
-static LIST_INFO: PurposeInfo = client("list", "lists the documents, getting", &LIST_ROW);
+static LIST_INFO: PurposeInfo =
+    PurposeInfo { one_key: false, ..client("list", "lists the documents, getting", &LIST_ROW) };
 /// An app server asking the session cache for an editor's login session.
 pub const SESSION_LOOKUP: Purpose = Purpose(&SESSION_LOOKUP_INFO);
 static SESSION_LOOKUP_INFO: PurposeInfo =

@@ -66,6 +66,10 @@ pub struct RawStore {
     /// `by_org` (the default) or `by_document`.
     #[serde(default)]
     pub partition: RawPartition,
+    /// How long the store remembers a message it applied by its idempotency key, e.g.
+    /// `"24h"` (default: the whole run). A retry after that is applied again.
+    #[serde(default)]
+    pub idempotency_retention: Option<Dur>,
 }
 
 /// How a sharded store maps keys to shards.
@@ -176,6 +180,9 @@ pub struct StoreSpec {
     pub shards: u32,
     /// How keys map to shards.
     pub partition: Partition,
+    /// How long an applied message is remembered by its idempotency key (`None`: the
+    /// whole run).
+    pub idempotency_retention: Option<SimDuration>,
 }
 
 /// How a sharded store maps documents to shards.
@@ -281,6 +288,11 @@ impl KindFile for RawStore {
             RawPartition::ByOrg => Partition::ByOrg,
             RawPartition::ByDocument => Partition::ByDocument,
         };
+        let retention = s.idempotency_retention.map(|d| d.0);
+        if retention == Some(SimDuration::ZERO) {
+            let msg = "`idempotency_retention` must be above 0".to_string();
+            c.error(&["idempotency_retention"], msg, Some("e.g. \"24h\"".into()));
+        }
         StoreSpec {
             replicas: s.replicas,
             replication_lag: lag,
@@ -290,6 +302,7 @@ impl KindFile for RawStore {
             capacity,
             shards: s.shards,
             partition,
+            idempotency_retention: retention,
         }
     }
 
@@ -432,9 +445,17 @@ pub struct Store {
     capacity: Vec<Capacity<Request>>,
     /// Links from the servers told of every commit (LISTEN/NOTIFY).
     listeners: Vec<LinkId>,
+    /// How long an applied message is remembered by its key (`None`: the whole run).
+    idempotency_retention: Option<SimDuration>,
 }
 
 impl Store {
+    /// Whether a replication shipped in `epoch` would be applied now: one shipped by a
+    /// primary that has since crashed or been replaced is void.
+    pub fn applies_replication(&self, epoch: u32) -> bool {
+        epoch == self.epoch
+    }
+
     /// A store named `name` holding `key_count` keys, all at the root version.
     pub fn new(name: &str, spec: &StoreSpec, key_count: u32, seed: u64) -> Store {
         let replicas = (0..spec.replicas)
@@ -473,6 +494,7 @@ impl Store {
             shards: spec.shards.max(1) as usize,
             shard_of: Vec::new(),
             partition: spec.partition,
+            idempotency_retention: spec.idempotency_retention,
             biggest_org_shards: 1,
             capacity: match &spec.capacity {
                 Some(c) => {
@@ -573,7 +595,11 @@ impl Store {
     fn write(&mut self, r: &Request, env: &mut Env<'_>) -> (Status, VersionId) {
         let inv = env.invocation(r.op);
         if r.flags & FLAG_IDEMPOTENT != 0 {
-            if let Some(v) = self.applied.get(inv.client, inv.message) {
+            let remembered = |v: &VersionId| {
+                let retention = self.idempotency_retention;
+                retention.is_none_or(|r| env.now().since(env.version(*v).created) <= r)
+            };
+            if let Some(v) = self.applied.get(inv.client, inv.message).filter(remembered) {
                 return (Status::Ok, v); // Already applied: the same answer again.
             }
         }
@@ -902,6 +928,7 @@ mod tests {
             capacity: None,
             shards: 1,
             partition: Partition::ByDocument,
+            idempotency_retention: None,
         }
     }
 

@@ -16,6 +16,7 @@ use super::message::{Fault, Msg};
 use super::registry::Registry;
 use super::workflow::compile;
 use super::{Attacker, Client, Component, GateCounts, Load};
+use crate::check::fault_coverage::FaultCoverage;
 use crate::check::{CheckReport, Checks, Histogram, History, Names};
 use crate::engine::{
     Actor, ComponentId, Link, LinkId, Scheduler, Sim, SimDuration, SimTime, Stream, Topology,
@@ -48,6 +49,9 @@ impl Actor for World {
                 self.topology.link_mut(link).partitioned = cut;
             }
             return;
+        }
+        if let Msg::Request(r) = msg {
+            self.history.reached(r.op, target.0);
         }
         let (component, mut env) = self.parts(target, sched);
         if let Msg::Probe { round, link } = msg {
@@ -315,6 +319,28 @@ fn plan_faults(
     Ok((planned, groups))
 }
 
+/// Per fault, the components it can reach: its targets, or for a partition the ends
+/// of the links it cuts.
+fn fault_reach(
+    faults: &[PlannedFault],
+    partition_groups: &[Vec<LinkId>],
+    topology: &Topology,
+) -> Vec<Vec<u32>> {
+    faults
+        .iter()
+        .map(|f| match f.start {
+            Fault::Partition { group, .. } => partition_groups[group as usize]
+                .iter()
+                .flat_map(|&l| {
+                    let (from, to) = topology.ends(l);
+                    [from.0, to.0]
+                })
+                .collect(),
+            _ => f.targets.iter().map(|t| t.0).collect(),
+        })
+        .collect()
+}
+
 fn endpoint_name(e: &Endpoint) -> &str {
     match e {
         Endpoint::Clients => crate::model::architecture::CLIENTS,
@@ -354,6 +380,7 @@ impl World {
         let contracts = kinds::contracts(&scenario.model);
         let mut plan = plan(scenario, &contracts);
         let (faults, partition_groups) = plan_faults(scenario, &plan, &contracts)?;
+        let reach = fault_reach(&faults, &partition_groups, &plan.topology);
         let key_count = scenario.clients.key_count();
         let mut components = Vec::with_capacity(plan.names.len());
         for (i, (spec, contract)) in scenario.model.components.iter().zip(&contracts).enumerate() {
@@ -404,7 +431,9 @@ impl World {
         let rngs = names.iter().map(|n| Stream::new(scenario.seed, n)).collect();
         let mut checks = checks;
         checks.set_key_orgs(&scenario.clients.key_orgs());
-        let history = History::new(key_count, checks, keep_ops).with_rows(&super::purposes::ROWS);
+        let mut history =
+            History::new(key_count, checks, keep_ops).with_rows(&super::purposes::ROWS);
+        history.coverage = FaultCoverage::new(reach);
         let stop_at = SimTime::ZERO.after(scenario.duration);
         let world = World {
             components,
@@ -418,6 +447,18 @@ impl World {
         let mut sim = Sim::new(world);
         start_all(&mut sim);
         Ok(sim)
+    }
+
+    /// Whether `msg`, arriving at `target` now, takes effect: a replication of an epoch
+    /// a crash or failover ended is ignored by its store (diagrams must not draw it as
+    /// delivered).
+    pub fn takes_effect(&self, target: ComponentId, msg: &Msg) -> bool {
+        match (self.components.get(target.index()), msg) {
+            (Some(BuiltIn::Store(store)), Msg::Replicate { epoch, .. }) => {
+                store.applies_replication(*epoch)
+            }
+            _ => true,
+        }
     }
 
     /// The component id of client number `index` (clients follow the model's instances).
@@ -532,6 +573,7 @@ mod tests {
             capacity: None,
             shards: 1,
             partition: Partition::ByOrg,
+            idempotency_retention: None,
         };
         ComponentSpec::new(name, spec)
     }

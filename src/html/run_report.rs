@@ -158,7 +158,11 @@ impl RunReport<'_> {
         }
         let figs = &history.figures;
         let more = [
-            ("propagation", &figs.propagation, "From an edit to its push reaching another editor."),
+            (
+                "propagation",
+                &figs.propagation,
+                "From an edit's write to each other editor's page showing it.",
+            ),
             ("first byte", &figs.first_byte, "From a completion request to its first chunk."),
             ("whole stream", &figs.whole_stream, "From a completion request to message_stop."),
         ];

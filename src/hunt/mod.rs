@@ -13,6 +13,7 @@ use crate::check::Verdict;
 use crate::components::Registry;
 use crate::model::Scenario;
 use crate::report::Summary;
+use crate::report::over_seeds::{OverSeeds, SeedVerdicts};
 use crate::run::{RunError, execute};
 
 /// What makes a seed fail.
@@ -160,6 +161,28 @@ pub fn hunt(
         judged.push(run.map_err(String::from)?);
     }
     Ok(Hunt { runs: judged })
+}
+
+/// `first`, the summary of the scenario's own seed, with its expectations judged over
+/// the scenario's `seeds`: the seeds after the first run on rayon's pool. A scenario
+/// of one seed gives `first` back.
+pub fn judged_over_seeds(scenario: &Scenario, first: Summary) -> Result<Summary, String> {
+    if scenario.seeds <= 1 {
+        return Ok(first);
+    }
+    let spec = HuntSpec {
+        seeds: (1..scenario.seeds).map(|i| scenario.seed.wrapping_add(i)).collect(),
+        failure: Failure::Differs,
+        stop_at_first: false,
+        checks: Vec::new(),
+    };
+    let others = hunt(scenario, &spec, &|| {})?;
+    let mut seeds = vec![first.seed_verdicts()];
+    seeds.extend(others.runs.iter().map(|r| SeedVerdicts {
+        seed: r.seed,
+        verdicts: r.verdicts.iter().map(|v| (v.check, v.verdict, v.violations)).collect(),
+    }));
+    Ok(first.judged_over(OverSeeds::judge(&scenario.expect, &seeds), scenario))
 }
 
 /// Runs one seed and judges it.

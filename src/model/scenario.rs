@@ -15,6 +15,8 @@ pub struct Scenario {
     pub model: Model,
     /// The seed every random stream derives from.
     pub seed: u64,
+    /// How many seeds, from `seed` on, the expectations are judged over (`run`, `diff`).
+    pub seeds: u64,
     /// Simulated time to run.
     pub duration: SimDuration,
     /// The client population.
@@ -49,9 +51,21 @@ pub struct Expectation {
 }
 
 impl Expectation {
-    /// Whether a checker's result meets this expectation.
+    /// Whether a checker's result meets this expectation. A count is met by its
+    /// range alone: `count(0, 30)` allows a run that holds and one with 30 violations.
     pub fn met_by(&self, verdict: Verdict, violations: u64) -> bool {
-        verdict == self.verdict && self.count.is_none_or(|(lo, hi)| (lo..=hi).contains(&violations))
+        match self.count {
+            Some((lo, hi)) => verdict != Verdict::NotConfigured && (lo..=hi).contains(&violations),
+            None => verdict == self.verdict,
+        }
+    }
+
+    /// The expectation as the scenario writes it: `holds`, `violated`, `count(1, 100)`.
+    pub fn words(&self) -> String {
+        match self.count {
+            Some((lo, hi)) => format!("count({lo}, {hi})"),
+            None => self.verdict.name().to_string(),
+        }
     }
 }
 
@@ -369,6 +383,7 @@ impl Scenario {
             path: format!("{name}.ron"),
             model,
             seed,
+            seeds: 1,
             duration,
             clients,
             cli_overrides: Vec::new(),

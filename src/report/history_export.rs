@@ -9,8 +9,9 @@
 //! are unique, as Elle requires); a read of nothing is `nil`.
 //!
 //! Jepsen's processes are single-threaded, and one that ends with `info` (outcome
-//! unknown) may still be acting, so it never invokes again: each client session is a
-//! process until an operation of it ends unknown, and then takes a fresh process id.
+//! unknown) may still be acting, so it never invokes again: each concurrent actor of a
+//! client session is a process until an operation of it ends unknown, and then takes a
+//! fresh process id.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -71,11 +72,14 @@ pub fn lines(history: &History) -> Option<Vec<Line>> {
         .iter()
         .enumerate()
         .filter(|(_, o)| matches!(o.kind(), OpKind::Read | OpKind::Write))
+        // A document list answers about many keys: no register read of the one it names.
+        .filter(|(_, o)| o.inv.purpose.one_key())
         .collect();
     // Processes are handed out in invocation order, so ids read in time order.
     by_invoke.sort_by_key(|(_, o)| o.inv.invoke_event);
     for (i, op) in by_invoke {
-        let process = processes.of(op);
+        let info = matches!(op.outcome, Outcome::Unknown | Outcome::Accepted);
+        let process = processes.of(op, info);
         let write = op.kind() == OpKind::Write;
         let value = if write {
             let version = if op.version == VersionId::ROOT {
@@ -108,9 +112,6 @@ pub fn lines(history: &History) -> Option<Vec<Line>> {
             Outcome::Rejected | Outcome::Refused => "fail",
             Outcome::Unknown | Outcome::Accepted => "info",
         };
-        if kind == "info" {
-            processes.retire(op);
-        }
         let value = if write { value } else { read };
         let done = Line {
             time: op.completed.0,
@@ -159,24 +160,44 @@ fn unclaimed_versions(history: &History, ops: &[OpRecord]) -> BTreeMap<usize, Ve
     found
 }
 
-/// Jepsen process ids: one per client session until it ends an operation unknown.
+/// A moment of the run: (time, event).
+type Moment = (u64, u64);
+
+/// Jepsen process ids. A process is single-threaded: a session with two operations
+/// open at once (a streamed response and the next message, a push-fed editor's edit
+/// and its reload) is two concurrent actors, each its own process. An operation takes
+/// the lowest process of its session that is free when it is invoked, or a new one;
+/// a process whose operation ended unknown (`info`) may still be acting, so it never
+/// invokes again.
 #[derive(Default)]
 struct Processes {
-    ids: BTreeMap<(u32, u32), u32>,
+    /// Per (client, session): its processes, each with when it is busy until.
+    ids: BTreeMap<(u32, u32), Vec<(u32, Moment)>>,
     next: u32,
 }
 
 impl Processes {
-    fn of(&mut self, op: &OpRecord) -> u32 {
-        let next = &mut self.next;
-        *self.ids.entry((op.client(), op.inv.session)).or_insert_with(|| {
-            *next += 1;
-            *next - 1
-        })
-    }
-
-    fn retire(&mut self, op: &OpRecord) {
-        self.ids.remove(&(op.client(), op.inv.session));
+    /// The process `op` runs in; `info` retires it.
+    fn of(&mut self, op: &OpRecord, info: bool) -> u32 {
+        let invoked = (op.inv.invoked.0, op.inv.invoke_event);
+        let done = (op.completed.0, op.complete_event);
+        let own = self.ids.entry((op.client(), op.inv.session)).or_default();
+        let free = own.iter().position(|&(_, until)| until <= invoked);
+        match free {
+            Some(i) if info => own.remove(i).0,
+            Some(i) => {
+                own[i].1 = done;
+                own[i].0
+            }
+            None => {
+                self.next += 1;
+                if !info {
+                    own.push((self.next - 1, done));
+                    own.sort_unstable();
+                }
+                self.next - 1
+            }
+        }
     }
 }
 

@@ -7,6 +7,7 @@ pub mod command_line;
 pub mod explain;
 pub mod history_export;
 pub mod output;
+pub mod over_seeds;
 pub mod queues;
 pub mod sequence;
 pub mod sequence_text;

@@ -5,6 +5,37 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Temporary files being written now, so an interrupted process can remove them.
+static WRITING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Removes every temporary file this process is writing (on SIGINT or SIGTERM, just
+/// before it exits): an interrupted write leaves the target as it was and nothing else.
+pub fn remove_temp_files() {
+    let files = WRITING.lock().map(|mut w| std::mem::take(&mut *w)).unwrap_or_default();
+    for file in files {
+        let _ = std::fs::remove_file(file);
+    }
+}
+
+/// Removes the temporary files an earlier, killed process left in `dir` (`.NAME.tmp-PID`
+/// of a process that no longer writes them): a sweep resumed into its output folder
+/// starts clean.
+pub fn remove_stale_temp_files(dir: &Path) -> std::io::Result<usize> {
+    let own = format!(".tmp-{}", std::process::id());
+    let mut removed = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let ours = name.starts_with('.') && name.contains(".tmp-") && !name.ends_with(&own);
+        if ours && entry.file_type()?.is_file() {
+            std::fs::remove_file(entry.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
 
 /// Refuses `path` when it is (or links to) an input.
 fn refuse_inputs(path: &Path) -> std::io::Result<()> {
@@ -50,6 +81,9 @@ where
     F: FnOnce(&mut dyn Write) -> std::io::Result<()>,
 {
     let tmp = temp_path(path);
+    if let Ok(mut w) = WRITING.lock() {
+        w.push(tmp.clone());
+    }
     let result = (|| {
         let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
         fill(&mut out)?;
@@ -58,6 +92,9 @@ where
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
+    }
+    if let Ok(mut w) = WRITING.lock() {
+        w.retain(|p| p != &tmp);
     }
     result
 }

@@ -8,8 +8,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::check::verdict::seconds;
+use crate::check::verdict::{duration, seconds};
 use crate::check::{OpKind, Purpose, Sighting, StoryLine, VersionId};
+use crate::components::message::Fault;
 use crate::components::{Msg, Status, World};
 use crate::engine::Dispatch;
 
@@ -70,6 +71,8 @@ pub enum Seen {
         /// The app server.
         server: u32,
     },
+    /// A fault striking `target` (a crash, a restart, a failover...).
+    Fault(Fault),
 }
 
 /// A message kept from the replay, with when, which event and its receiver.
@@ -107,10 +110,13 @@ impl SeenEvent {
                 status: r.status,
                 client: world.client_id(inv(r.op).client),
             },
+            // A void replication (its epoch ended in a crash or failover) reached nothing.
+            Msg::Replicate { .. } if !world.takes_effect(d.target, &d.msg) => return None,
             Msg::Replicate { replica, key, version, .. } => {
                 Seen::Replicate { replica, key, version }
             }
             Msg::Push { key, version, server } => Seen::Push { key, version, server },
+            Msg::Fault(f) => Seen::Fault(f),
             _ => return None,
         };
         Some(SeenEvent { at: d.at.as_nanos(), seq: d.seq, target: d.target.0, what })
@@ -203,6 +209,7 @@ fn subjects(story: &[StoryLine], events: &[SeenEvent]) -> (BTreeSet<u32>, BTreeS
                 clients.insert(e.target);
                 keys.insert(key);
             }
+            Seen::Fault(_) => {}
         }
     }
     (clients, keys)
@@ -317,7 +324,63 @@ pub fn build(story: &[StoryLine], events: &[SeenEvent], names: &[String]) -> Seq
         }
     }
     let pending = pending(&replies, events, (span, last + REPLICATION_TAIL_NS), &clients, names);
-    assemble(story, raw, &pending, names)
+    let faults = fault_notes(events, (start, last + REPLICATION_TAIL_NS), &raw, &clients, names);
+    assemble(story, raw, &pending, &faults, names)
+}
+
+/// The faults that struck a lane of the diagram while it ran, as note rows: a crash,
+/// restart or failover drawn where it happened, so no story has to imply it.
+fn fault_notes(
+    events: &[SeenEvent],
+    (from, until): (u64, u64),
+    raw: &[RawRow],
+    clients: &BTreeSet<u32>,
+    names: &[String],
+) -> Vec<StoryLine> {
+    let drawn: BTreeSet<u32> = raw
+        .iter()
+        .flat_map(|r| [r.2, r.3])
+        .map(|l| match l {
+            Lane::Client(c) | Lane::Store(c, _) => c,
+        })
+        .collect();
+    let name = |c: u32| names.get(c as usize).map_or("?", String::as_str);
+    events
+        .iter()
+        .filter(|e| (from..=until).contains(&e.at) && drawn.contains(&e.target))
+        .filter_map(|e| {
+            let Seen::Fault(f) = e.what else { return None };
+            let who = name(e.target);
+            let text = fault_text(f, who, clients.contains(&e.target))?;
+            Some(StoryLine::at(e.at, e.seq, format!("⚡ {text}")))
+        })
+        .collect()
+}
+
+/// What a fault does to `who`, in words (`None`: nothing a diagram shows).
+fn fault_text(f: Fault, who: &str, client: bool) -> Option<String> {
+    Some(match f {
+        Fault::Crash if client => format!("{who} crashes"),
+        Fault::Crash => {
+            format!("{who} crashes: what was not durable is gone, replication in flight is void")
+        }
+        Fault::Restart => format!("{who} restarts"),
+        Fault::Failover(_) => format!(
+            "{who} fails over: a replica becomes the primary, replication in flight is void"
+        ),
+        Fault::LagFactor(1000) => format!("{who}'s replication lag is back to normal"),
+        Fault::LagFactor(milli) => {
+            format!("{who}'s replication lag is multiplied by {:.1}", f64::from(milli) / 1000.0)
+        }
+        Fault::ClockJump(ns) => {
+            let way = if ns < 0 { "back" } else { "forward" };
+            format!("{who}'s clock jumps {way} {}", duration(ns.unsigned_abs()))
+        }
+        Fault::Disconnect(_) => format!("{who} loses its network"),
+        Fault::Revoke => format!("{who}'s access is revoked"),
+        Fault::StealToken => format!("a script in {who}'s page reads its token"),
+        Fault::MidStream { .. } | Fault::Partition { .. } => return None,
+    })
 }
 
 /// For each acknowledgement of a write to a story's client, by its event: which
@@ -394,6 +457,7 @@ fn assemble(
     story: &[StoryLine],
     raw: Vec<RawRow>,
     pending: &BTreeMap<u64, String>,
+    faults: &[StoryLine],
     names: &[String],
 ) -> Sequence {
     let lanes: BTreeSet<Lane> = raw.iter().flat_map(|r| [r.2, r.3]).collect();
@@ -412,7 +476,9 @@ fn assemble(
         .collect();
     rows.sort_by_key(|r| (r.at, r.seq));
     let decisive = story.iter().rev().find_map(|l| l.event);
-    for line in story {
+    // A fault the story tells already (a failover that lost the write) is not told twice.
+    let untold = faults.iter().filter(|f| !story.iter().any(|l| l.event == f.event));
+    for line in story.iter().chain(untold) {
         let row = line.event.and_then(|e| rows.iter_mut().find(|r| r.seq == e && r.note.is_none()));
         match row {
             Some(r) => {

@@ -9,13 +9,14 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use super::over_seeds::{OverSeeds, SeedVerdicts};
 use super::queues::{LoadSummary, write_loads};
 use crate::check::fault_coverage::Touched;
 use crate::check::{CheckReport, CheckSpec, ClientFigures, Histogram, OpStats, Verdict};
 use crate::components::GateCounts;
 use crate::components::sentinel::SentinelSpec;
 use crate::engine::time::{format_nanos, format_span};
-use crate::model::Scenario;
+use crate::model::{Expectation, Scenario};
 use crate::run::RunOutcome;
 
 /// Latency percentiles of one operation kind, in nanoseconds.
@@ -268,8 +269,8 @@ pub struct Summary {
     /// Sentinel gates by name.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub gates: BTreeMap<String, GateSummary>,
-    /// Others' edits pushed to editors, from the write to the push's arrival (absent
-    /// without pushes).
+    /// Each edit reaching each other editor's live page, from its write to the page
+    /// showing it (absent without pushes).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub propagation_ns: Option<LatencySummary>,
     /// Server queues by name (absent without capacity).
@@ -298,6 +299,10 @@ pub struct Summary {
     /// The faults this seed drew from the scenario's swarm (absent without a swarm).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fault_mix: Option<Vec<String>>,
+    /// The verdicts over the scenario's seeds, when it judges more than one; the
+    /// checks' `expected` and `as_expected` are then these seeds'.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub over_seeds: Option<OverSeeds>,
     /// Trace hash (16 hex digits).
     pub trace_hash: String,
     /// The command that replays this run.
@@ -441,6 +446,7 @@ impl Summary {
                     .map(crate::model::swarm::to_ron)
                     .collect()
             }),
+            over_seeds: None,
             trace_hash: outcome.stats.trace_hash.hex(),
             replay: replay_command(scenario, outcome.seed),
             wall,
@@ -471,6 +477,28 @@ impl Summary {
             .collect()
     }
 
+    /// This run's summary, with its expectations judged over `over` instead of this
+    /// one seed.
+    pub fn judged_over(mut self, mut over: OverSeeds, scenario: &Scenario) -> Summary {
+        for c in over.checks.values_mut() {
+            c.replay_first = c.violated_on.first().map(|&seed| replay_command(scenario, seed));
+        }
+        for (name, check) in &mut self.checks {
+            let judged = over.checks.get(name);
+            check.expected = judged.and_then(|c| c.expected.clone());
+            check.as_expected = judged.and_then(|c| c.as_expected);
+        }
+        self.over_seeds = Some(over);
+        self
+    }
+
+    /// The seed's verdicts, as judged over many seeds.
+    pub fn seed_verdicts(&self) -> SeedVerdicts {
+        let verdicts =
+            self.checks.iter().map(|(&n, c)| (n, c.report.verdict, c.report.violations)).collect();
+        SeedVerdicts { seed: self.seed, verdicts }
+    }
+
     /// Whether every expected verdict was met.
     pub fn as_expected(&self) -> bool {
         self.checks.values().all(|c| c.as_expected != Some(false))
@@ -486,7 +514,11 @@ impl Summary {
     /// The summary as people read it.
     pub fn to_text(&self) -> String {
         let mut t = String::new();
-        let _ = writeln!(t, "scenario   {} (seed {})", self.scenario, self.seed);
+        let _ = write!(t, "scenario   {} (seed {}", self.scenario, self.seed);
+        if let Some(o) = &self.over_seeds {
+            let _ = write!(t, "; verdicts over {}", o.range());
+        }
+        let _ = writeln!(t, ")");
         let _ = writeln!(t, "model      {}", self.model);
         if !self.overrides.is_empty() {
             let _ = writeln!(t, "set        {}", self.overrides.join(", "));
@@ -539,7 +571,7 @@ impl Summary {
                 let _ = writeln!(t, "  {fault},");
             }
         }
-        write_checks(&mut t, &self.checks);
+        write_checks(&mut t, &self.checks, self.over_seeds.as_ref());
         let _ = write!(t, "events       {}", group(self.events));
         if let Some(w) = &self.wall {
             let _ = write!(
@@ -606,14 +638,18 @@ impl Summary {
             let _ = writeln!(t);
         }
         if let Some(p) = &self.propagation_ns {
-            let pushes = self.checks.get("propagation").map_or(0, |c| c.report.checked);
+            let arrivals = self.checks.get("propagation").map_or(0, |c| c.report.checked);
             let _ = writeln!(
                 t,
                 "propagation  others' edits reach an editor p50 {}, p99 {}, max {}{}",
                 f(p.p50),
                 f(p.p99),
                 f(p.max),
-                if pushes > 0 { format!(" ({} pushes)", group(pushes)) } else { String::new() }
+                if arrivals > 0 {
+                    format!(" ({} edit arrivals)", group(arrivals))
+                } else {
+                    String::new()
+                }
             );
         }
         for (name, g) in &self.gates {
@@ -648,10 +684,7 @@ fn check_summaries(
             let e = scenario.expect.iter().find(|e| e.check == r.name);
             let summary = CheckSummary {
                 report: r.clone(),
-                expected: e.map(|e| match e.count {
-                    Some((lo, hi)) => format!("count({lo}, {hi})"),
-                    None => e.verdict.name().to_string(),
-                }),
+                expected: e.map(Expectation::words),
                 as_expected: e.map(|e| e.met_by(r.verdict, r.violations)),
             };
             (r.name, summary)
@@ -659,14 +692,40 @@ fn check_summaries(
         .collect()
 }
 
+/// For each invariant some other seed violated and this one did not, the command
+/// that replays the first such seed.
+fn write_first_violations(t: &mut String, order: &[&CheckSummary], over: &OverSeeds) {
+    for c in order {
+        let Some(o) = over.checks.get(c.report.name) else { continue };
+        if c.report.verdict == Verdict::Violated {
+            continue;
+        }
+        if let (Some(seed), Some(replay)) = (o.violated_on.first(), &o.replay_first) {
+            let _ = writeln!(t, "{} first violated on seed {seed}: {replay}", c.report.name);
+        }
+    }
+}
+
 /// The verdict table, then the story of each violation.
-fn write_checks(t: &mut String, checks: &BTreeMap<&'static str, CheckSummary>) {
+fn write_checks(
+    t: &mut String,
+    checks: &BTreeMap<&'static str, CheckSummary>,
+    over: Option<&OverSeeds>,
+) {
     if checks.is_empty() {
         return;
     }
-    let _ = writeln!(t, "{:<25} {:<14} {:>21}  expected", "check", "verdict", "violations");
     let mut order: Vec<&CheckSummary> = checks.values().collect();
     order.sort_by_key(|c| CheckSpec::ALL.iter().position(|s| s.name() == c.report.name));
+    let over_width = over.and_then(|o| {
+        order.iter().filter_map(|c| o.describe(c.report.name)).map(|d| d.chars().count()).max()
+    });
+    let over_width = over_width.unwrap_or(0).max(9);
+    let _ = write!(t, "{:<25} {:<14} {:>21}  ", "check", "verdict", "violations");
+    if let Some(o) = over {
+        let _ = write!(t, "{:<over_width$}  ", format!("{} seeds", o.count));
+    }
+    let _ = writeln!(t, "expected");
     for c in &order {
         let r = &c.report;
         let counts = match r.verdict {
@@ -678,7 +737,14 @@ fn write_checks(t: &mut String, checks: &BTreeMap<&'static str, CheckSummary>) {
             (Some(e), _) => format!("{e} (DIFFERS)"),
             (None, _) => "-".to_string(),
         };
-        let _ = writeln!(t, "{:<25} {:<14} {counts:>21}  {expected}", r.name, r.verdict.name());
+        let _ = write!(t, "{:<25} {:<14} {counts:>21}  ", r.name, r.verdict.name());
+        if let Some(o) = over {
+            let _ = write!(t, "{:<over_width$}  ", o.describe(r.name).unwrap_or_default());
+        }
+        let _ = writeln!(t, "{expected}");
+    }
+    if let Some(o) = over {
+        write_first_violations(t, &order, o);
     }
     for c in &order {
         let r = &c.report;
@@ -744,6 +810,10 @@ fn write_checks(t: &mut String, checks: &BTreeMap<&'static str, CheckSummary>) {
 fn replay_command(scenario: &Scenario, seed: u64) -> String {
     let seed = seed.to_string();
     let mut words = vec!["archsim", "run", &scenario.path, "--seed", &seed];
+    // One seed is one run: a scenario that judges many is replayed on this one alone.
+    if scenario.seeds > 1 {
+        words.extend(["--seeds", "1"]);
+    }
     for set in &scenario.cli_overrides {
         words.extend(["--set", set.as_str()]);
     }
@@ -783,7 +853,7 @@ fn write_coverage(t: &mut String, c: &CoverageSummary) {
 }
 
 /// `1234567` as `1,234,567`.
-pub(crate) fn group(n: u64) -> String {
+pub fn group(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {

@@ -23,9 +23,10 @@ use crate::model::{Model, Scenario};
 pub const FILE_BYTES_MAX: u64 = 16 * 1024 * 1024;
 
 /// Top-level scenario fields an override path may start with (others go to the model).
-pub const SCENARIO_FIELDS: [&str; 12] = [
+pub const SCENARIO_FIELDS: [&str; 13] = [
     "name",
     "seed",
+    "seeds",
     "duration",
     "clients",
     "faults",
@@ -278,6 +279,7 @@ pub fn load_scenario(path: &Path, cli_sets: &[String], registry: &Registry) -> L
         path: file,
         model,
         seed: raw.seed,
+        seeds: raw.seeds.unwrap_or(1),
         duration: raw.duration.0,
         clients,
         cli_overrides: cli_sets.to_vec(),

@@ -41,8 +41,22 @@ impl Override {
         let text = format!("{}={}", &arg[..eq], quote_bare_durations(&arg[eq + 1..]));
         let origin = Origin { file: "--set".into(), value_at: eq + 1, text };
         let value = origin.text[eq + 1..].to_string();
+        one_value(&origin, &path, &value)?;
         Ok(Override { path, value, origin, path_at: 0 })
     }
+}
+
+/// Refuses a `--set` value that is not exactly one RON value (`2, capacity: (...)`
+/// would splice a second field into the file; `exp("1s"` would be blamed on a line of
+/// the file), with the place in the argument.
+fn one_value(origin: &Origin, path: &str, value: &str) -> Result<(), Diagnostic> {
+    let Err(e) = scan(value) else { return Ok(()) };
+    let (line, col, line_text) = line_col(&origin.text, origin.value_at + e.at);
+    let place = Place { file: origin.file.clone(), line, col, line_text };
+    let msg = format!("the value of `{path}` must be exactly one value: {}", e.message);
+    let hint = "quote the whole argument for the shell; a struct goes in parentheses, \
+                e.g. --set 'db.capacity=(workers: 4, service: exp(2ms))'";
+    Err(Diagnostic::at(place, msg).with_hint(Some(hint.into())))
 }
 
 /// Wraps bare durations such as `500ms` in quotes, so `exp(500ms)` works on a shell line.

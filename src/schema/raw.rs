@@ -57,6 +57,9 @@ pub struct RawScenario {
     /// Seed of every random stream.
     #[serde(default = "default_seed")]
     pub seed: u64,
+    /// How many seeds `run` and `diff` judge the expectations over, from `seed` on.
+    #[serde(default)]
+    pub seeds: Option<u64>,
     /// Simulated time to run.
     pub duration: Dur,
     /// The client population.

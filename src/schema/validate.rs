@@ -371,6 +371,15 @@ pub fn clients(
         Some(d) => c.dist(&["clients", "think"], d),
         None => Dist::constant(0),
     };
+    let remembers = |spec: &StoreSpec| spec.idempotency_retention.is_some();
+    let mut stores = model.components.iter().filter_map(|c| c.spec::<StoreSpec>());
+    if !raw.idempotency_key && stores.any(remembers) {
+        let msg = "a store sets `idempotency_retention`, but clients send no idempotency key: \
+                   it would have no effect"
+            .to_string();
+        let hint = "add `idempotency_key: true` to `clients`, or remove `idempotency_retention`";
+        c.error(&["clients"], msg, Some(hint.into()));
+    }
     let timeout = raw.timeout.map(|d| d.0);
     if timeout == Some(SimDuration::ZERO) {
         c.error(&["clients", "timeout"], "`timeout` must be above 0".into(), None);
@@ -551,11 +560,23 @@ fn all_sleeps_zero(steps: &[Step]) -> bool {
     })
 }
 
-/// Validates scenario-level settings that do not depend on the model.
+/// Most seeds a scenario may judge its expectations over.
+pub const SEEDS_MAX: u64 = 10_000;
+
+/// Validates scenario-level settings that do not depend on the model: its duration
+/// and seeds.
 pub fn scenario_settings(raw: &RawScenario, at: Locator<'_>) -> Vec<Diagnostic> {
     let mut c = Checker { at, errors: Vec::new() };
     if raw.duration.0 == SimDuration::ZERO {
         c.error(&["duration"], "`duration` must be above 0".into(), Some("e.g. \"10m\"".into()));
+    }
+    if let Some(seeds) = raw.seeds.filter(|n| !(1..=SEEDS_MAX).contains(n)) {
+        let msg = format!("`seeds` must be from 1 to {SEEDS_MAX}, not {seeds}");
+        c.error(
+            &["seeds"],
+            msg,
+            Some("e.g. `seeds: 20` judges seeds `seed` to `seed + 19`".into()),
+        );
     }
     c.errors
 }

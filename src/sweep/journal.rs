@@ -51,6 +51,10 @@ pub struct Header {
     pub fingerprint: String,
     /// The scenario's seed, which every run's seed derives from.
     pub scenario_seed: u64,
+    /// The scenario's name, which titles the merged report (empty in journals written
+    /// before it was kept).
+    #[serde(default)]
+    pub scenario: String,
     /// Runs in the whole sweep.
     pub runs: usize,
     /// The shard whose runs this journal holds (`1/1` for the whole sweep).
@@ -60,13 +64,15 @@ pub struct Header {
 }
 
 impl Header {
-    /// The header of `spec`'s shard `shard`.
-    pub fn new(spec: &SweepSpec, fingerprint: u64, scenario_seed: u64, shard: Shard) -> Header {
+    /// The header of shard `shard` of `spec`, swept over scenario `scenario` (its name
+    /// and seed).
+    pub fn new(spec: &SweepSpec, fingerprint: u64, scenario: (&str, u64), shard: Shard) -> Header {
         Header {
             archsim_sweep_journal: VERSION,
             fingerprint: format!("{fingerprint:016x}"),
-            scenario_seed,
-            runs: spec.runs(scenario_seed).len(),
+            scenario_seed: scenario.1,
+            scenario: scenario.0.to_string(),
+            runs: spec.runs(scenario.1).len(),
             shard: shard.to_string(),
             spec: spec.clone(),
         }
@@ -172,6 +178,14 @@ pub fn read(path: &Path) -> Result<(Header, Vec<RunResult>), LoadError> {
 
 /// The header, the runs, and the length of the file's whole lines.
 fn read_prefix(path: &Path) -> Result<(Header, Vec<RunResult>, u64), LoadError> {
+    // `/dev/zero` never ends and a FIFO without a writer never opens: only files.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return Err(problem(
+            path,
+            0,
+            "not a regular file (a directory, device, FIFO or socket)".into(),
+        ));
+    }
     let text = std::fs::read_to_string(path).map_err(|e| io(path, &e))?;
     let at = |n: usize, msg: &str| problem(path, n, msg.to_string());
     let mut lines = text.split_inclusive('\n').enumerate();

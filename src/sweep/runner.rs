@@ -159,13 +159,16 @@ pub fn figure(json: &Value, path: &str) -> Option<f64> {
     path.split('.').try_fold(json, |v, key| v.get(key))?.as_f64()
 }
 
-/// A metric's value in a summary: its figure, divided and scaled.
+/// A metric's value in a summary: its figure, divided and scaled; `None` when the
+/// figure is missing or its divisor is 0.
 pub fn metric(json: &Value, m: &Metric) -> Option<f64> {
     let Some(of) = figure(json, &m.of) else { return m.absent };
     let value = match &m.per {
         Some(per) => {
-            let per = figure(json, per)?;
-            if per == 0.0 { 0.0 } else { of / per }
+            // Nothing to divide by (no reads, no writes): the ratio does not exist, and
+            // a 0 would pull the point's mean down.
+            let per = figure(json, per).filter(|&p| p != 0.0)?;
+            of / per
         }
         None => of,
     };
@@ -203,6 +206,9 @@ mod tests {
             absent: None,
         };
         assert_eq!(metric(&json, &m), Some(25.0));
-        assert!(missing_metrics(&json, &[m]).is_empty());
+        assert!(missing_metrics(&json, std::slice::from_ref(&m)).is_empty());
+        // Nothing checked: no ratio (it used to be 0, pulling a point's mean down).
+        let none = serde_json::json!({"checks": {"lost": {"violations": 0, "checked": 0}}});
+        assert_eq!(metric(&none, &m), None);
     }
 }

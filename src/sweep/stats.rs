@@ -8,14 +8,27 @@ const T95: [f64; 30] = [
     2.052, 2.048, 2.045, 2.042,
 ];
 
-/// The 97.5% quantile of Student's t with `df` degrees of freedom (1.96 beyond 30).
+/// The 97.5% quantile of Student's t with `df` degrees of freedom: the table up to 30,
+/// then the Cornish-Fisher expansion around the normal quantile (Abramowitz and Stegun
+/// 26.7.5), within 1e-5 of the exact value from 31 degrees of freedom on.
 pub fn t95(df: usize) -> f64 {
     match df {
         0 => f64::NAN,
         1..=30 => T95[df - 1],
-        _ => 1.96,
+        _ => {
+            let (z, n) = (Z975, df as f64);
+            let (z3, z5, z7, z9) = (z.powi(3), z.powi(5), z.powi(7), z.powi(9));
+            z + (z3 + z) / (4.0 * n)
+                + (5.0 * z5 + 16.0 * z3 + 3.0 * z) / (96.0 * n * n)
+                + (3.0 * z7 + 19.0 * z5 + 17.0 * z3 - 15.0 * z) / (384.0 * n * n * n)
+                + (79.0 * z9 + 776.0 * z7 + 1482.0 * z5 - 1920.0 * z3 - 945.0 * z)
+                    / (92160.0 * n * n * n * n)
+        }
     }
 }
+
+/// The 97.5% quantile of the standard normal distribution.
+const Z975: f64 = 1.959_963_984_540_054;
 
 /// What the replicates of one point say.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -62,6 +75,16 @@ mod tests {
         let se = (20.0f64 / 3.0).sqrt() / 2.0;
         assert!((s.ci95 - 3.182 * se).abs() < 1e-12, "{}", s.ci95);
         assert_eq!(PointStats::of(&[3.0]).ci95, 0.0);
-        assert_eq!(t95(100), 1.96);
+    }
+
+    #[test]
+    fn beyond_the_table_t_shrinks_smoothly_towards_the_normal_quantile() {
+        // Exact 97.5% quantiles (R's qt(0.975, df)).
+        for (df, exact) in [(31, 2.039513), (40, 2.021075), (60, 2.000298), (120, 1.979930)] {
+            assert!((t95(df) - exact).abs() < 1e-5, "t95({df}) = {}", t95(df));
+        }
+        assert!((t95(1_000_000) - Z975).abs() < 1e-5);
+        // No jump where the table ends (it used to fall from 2.042 to 1.96).
+        assert!(t95(30) > t95(31) && t95(30) - t95(31) < 0.003);
     }
 }
