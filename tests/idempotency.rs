@@ -26,6 +26,15 @@ const SCENARIO: &str = r#"Scenario(
     ),
 )"#;
 
+/// A scratch folder holding `MODEL` and `SCENARIO` (as `s.ron`).
+fn scratch(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("archsim-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("model.ron"), MODEL).unwrap();
+    std::fs::write(dir.join("s.ron"), SCENARIO).unwrap();
+    dir
+}
+
 /// How many versions each client message made over the whole run, live or not.
 fn applications(scenario: &std::path::Path, seed: u64) -> BTreeMap<(u32, u32), u32> {
     applications_with(scenario, &[&format!("seed={seed}")])
@@ -45,10 +54,7 @@ fn applications_with(scenario: &std::path::Path, sets: &[&str]) -> BTreeMap<(u32
 
 #[test]
 fn no_message_is_applied_twice_on_20_seeds() {
-    let dir = std::env::temp_dir().join(format!("archsim-idempotency-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("model.ron"), MODEL).unwrap();
-    std::fs::write(dir.join("s.ron"), SCENARIO).unwrap();
+    let dir = scratch("idempotency");
     let mut messages = 0;
     for seed in 1..=20 {
         let made = applications(&dir.join("s.ron"), seed);
@@ -65,10 +71,7 @@ fn no_message_is_applied_twice_on_20_seeds() {
 
 #[test]
 fn a_store_forgets_a_message_after_its_retention_and_applies_a_late_retry_again() {
-    let dir = std::env::temp_dir().join(format!("archsim-retention-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("model.ron"), MODEL).unwrap();
-    std::fs::write(dir.join("s.ron"), SCENARIO).unwrap();
+    let dir = scratch("retention");
     let twice = |retention: &str| {
         let set = format!("db.idempotency_retention={retention}");
         let made = applications_with(&dir.join("s.ron"), &[&set]);
