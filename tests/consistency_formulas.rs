@@ -4,7 +4,7 @@
 use archsim::check::{Check, CheckReport, Checks, End, HeadCause, HeadMove, OpKind, OpRecord};
 use archsim::check::{Outcome, SessionState, VersionDag};
 use archsim::components::store::{
-    ClockSource, ConflictPolicy, Durability, Partition, ReadConsistency, StoreSpec,
+    ClockSource, ConflictPolicy, Durability, Partition, ReadConsistency, ReplicationMode, StoreSpec,
 };
 use archsim::components::{BuiltIn, Registry, World};
 use archsim::engine::{Dist, SimDuration};
@@ -20,6 +20,8 @@ fn model(replicas: u32, lag: Dist, reads: ReadConsistency, conflict: ConflictPol
     let store = StoreSpec {
         replicas,
         replication_lag: lag,
+        replication_mode: ReplicationMode::Independent,
+        replica_ack: Dist::constant(0),
         reads,
         conflict,
         durability: Durability::Wal,

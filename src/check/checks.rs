@@ -37,6 +37,9 @@ pub enum HeadCause {
     Failover {
         /// The promoted replica.
         replica: u32,
+        /// Writes the old primary had shipped in its epoch that the replica had not
+        /// applied (its replication position short of the primary's).
+        behind: u64,
     },
 }
 

@@ -20,6 +20,9 @@ use super::verdict::CheckReport;
 use super::versions::{Sighting, Version, VersionDag, VersionId};
 use crate::engine::{NO_EVENT, SimTime};
 
+/// Most acknowledged versions a stale read is counted behind (the walk stops there).
+const VERSIONS_BEHIND_CAP: u64 = 1_000;
+
 /// The kinds of operation in a history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum OpKind {
@@ -191,6 +194,10 @@ pub struct History {
     row_cache: [(usize, usize); ROW_CACHE],
     newest: Vec<VersionId>,
     stale_reads: u64,
+    /// Reads by the time since their key's newest acknowledged write, fresh or not.
+    visibility: super::visibility::Visibility,
+    /// Of each stale read, the acknowledged versions it missed (k-staleness).
+    versions_behind: Histogram,
     slots: Vec<Slot>,
     free: Vec<OpId>,
     dag: VersionDag,
@@ -216,6 +223,8 @@ impl History {
             row_cache: [(0, 0); ROW_CACHE],
             newest: vec![VersionId::ROOT; key_count as usize],
             stale_reads: 0,
+            visibility: Default::default(),
+            versions_behind: Histogram::default(),
             slots: Vec::new(),
             free: Vec::new(),
             dag: VersionDag::default(),
@@ -346,11 +355,19 @@ impl History {
             self.free.push(op);
         }
         assert!(at >= inv.invoked, "operation completed before it began");
-        let stale = outcome == Outcome::Ok
+        let judged = outcome == Outcome::Ok
             && inv.kind == OpKind::Read
             && inv.purpose.checked()
-            && inv.purpose.one_key()
-            && !self.dag.includes(version, inv.newest);
+            && inv.purpose.one_key();
+        let stale = judged && !self.dag.includes(version, inv.newest);
+        if stale {
+            let behind = self.dag.acked_behind(version, inv.newest, VERSIONS_BEHIND_CAP);
+            self.versions_behind.record(behind);
+        }
+        if judged && inv.newest != VersionId::ROOT {
+            let since = inv.invoked.since(self.dag.get(inv.newest).acked).as_nanos();
+            self.visibility.record(since, !stale);
+        }
         let record = OpRecord {
             inv,
             version,
@@ -474,6 +491,18 @@ impl History {
     /// Figures for the row named `name`, if the table has it.
     pub fn stats(&self, name: &str) -> Option<&OpStats> {
         self.rows.iter().find(|(row, _)| row.name == name).map(|(_, stats)| stats)
+    }
+
+    /// Reads by the time since their key's newest acknowledged write was acknowledged,
+    /// and how many of them returned it.
+    pub fn visibility(&self) -> &super::visibility::Visibility {
+        &self.visibility
+    }
+
+    /// k-staleness: of each stale read, how many acknowledged versions of its key it
+    /// missed (counted back along first parents from the newest, up to 1 000).
+    pub fn versions_behind(&self) -> &Histogram {
+        &self.versions_behind
     }
 
     /// Reads that missed the newest write acknowledged before they were sent.

@@ -159,10 +159,11 @@ fn displacement(dag: &VersionDag, names: &Names, mv: &HeadMove, v: VersionId) ->
             );
             vec![StoryLine::at(mv.at.as_nanos(), mv.event, text)]
         }
-        HeadCause::Failover { replica } => {
+        HeadCause::Failover { replica, behind } => {
             let text = format!(
-                "{store} fails over to replica {replica}, which holds {} for key {}: {v} never \
-                 reached it",
+                "{store} fails over to replica {replica}, {behind} write{} behind the old \
+                 primary; it holds {} for key {}: {v} never reached it",
+                if behind == 1 { "" } else { "s" },
                 mv.to,
                 dag.get(v).key
             );

@@ -26,6 +26,7 @@ pub mod stream_completeness;
 mod testing;
 pub mod verdict;
 pub mod versions;
+pub mod visibility;
 pub mod writes_follow_reads;
 
 pub use authorization::Authorization;
@@ -49,4 +50,5 @@ pub use session_continuity::SessionContinuity;
 pub use stream_completeness::StreamCompleteness;
 pub use verdict::{CheckReport, Names, StoryLine, Verdict};
 pub use versions::{Sighting, Version, VersionDag, VersionId};
+pub use visibility::{Visibility, VisibilityPoint};
 pub use writes_follow_reads::WritesFollowReads;

@@ -287,6 +287,20 @@ impl VersionDag {
         self.links[v.index()] & ACKED != 0
     }
 
+    /// k-staleness: how many acknowledged versions on `w`'s line of first parents, from
+    /// `w` back, a reader of `r` does not see (at most `cap`; 0 when `r` includes `w`).
+    pub fn acked_behind(&mut self, r: VersionId, w: VersionId, cap: u64) -> u64 {
+        let (mut behind, mut x) = (0, w);
+        while behind < cap && x != VersionId::ROOT && !self.includes(r, x) {
+            behind += u64::from(self.is_acked(x));
+            x = match self.single_parent(x) {
+                Some(parent) => parent,
+                None => self.parents(x).next().unwrap_or(VersionId::ROOT),
+            };
+        }
+        behind
+    }
+
     /// The parents of `v` (none for a first write on top of the root).
     pub fn parents(&self, v: VersionId) -> impl Iterator<Item = VersionId> + '_ {
         self.graph
@@ -462,6 +476,19 @@ mod tests {
         let v4 = d.create(version(0), &[v1]);
         d.create(version(0), &[v3, v4]);
         d
+    }
+
+    #[test]
+    fn a_reader_is_behind_by_the_acknowledged_versions_it_does_not_see() {
+        let mut d = sample();
+        let v = VersionId;
+        for acked in [1, 2, 3] {
+            d.acknowledge(v(acked), SimTime::ZERO, 1);
+        }
+        assert_eq!(d.acked_behind(v(1), v(3), 1_000), 2, "v2 and v3");
+        assert_eq!(d.acked_behind(v(4), v(3), 1_000), 2, "v4 sees v1 only");
+        assert_eq!(d.acked_behind(v(3), v(3), 1_000), 0);
+        assert_eq!(d.acked_behind(VersionId::ROOT, v(3), 2), 2, "capped");
     }
 
     #[test]

@@ -55,7 +55,10 @@ impl FaultDriver {
         };
         let forever = matches!(
             f.start,
-            Fault::Crash | Fault::Partition { cut: true, .. } | Fault::MidStream { .. }
+            Fault::Crash
+                | Fault::CrashReplica(_)
+                | Fault::Partition { cut: true, .. }
+                | Fault::MidStream { .. }
         );
         env.struck(index, lasting, forever);
         for &target in &f.targets {

@@ -24,7 +24,7 @@ use super::message::Msg;
 use super::registry;
 use super::{
     app_server, async_jobs, attacker, cdn, client, fault_driver, load_balancer, pubsub,
-    rate_limiter, sentinel, session_cache, store, stream_server,
+    quorum_store, rate_limiter, sentinel, session_cache, store, stream_server,
 };
 use crate::check::{Purpose, StoreEnd};
 use crate::engine::SimTime;
@@ -130,6 +130,8 @@ kinds! {
         /// `Store(replicas: 2, replication: (lag: exp("2s")), reads: any_replica)` (boxed:
         /// stores are few and large, and every instance takes the largest variant's size).
         Store(store::RawStore),
+        /// `QuorumStore(n: 3, w: 2, r: 2, read_repair: true)` (boxed, like a store).
+        QuorumStore(quorum_store::RawQuorumStore),
         /// `Sentinel(prepare: exp("70ms"), finalize: exp("60ms"), limits: [...])`.
         Sentinel(sentinel::RawSentinel),
         /// `StreamServer(first_byte: normal(mean: "1s", sd: "150ms"), chunks: 40, ...)`.
@@ -402,7 +404,8 @@ mod tests {
     use crate::components::load_balancer::{LoadBalancerPolicy, LoadBalancerSpec};
     use crate::components::pubsub::PubSubSpec;
     use crate::components::store::{
-        ClockSource, ConflictPolicy, Durability, Partition, ReadConsistency, StoreSpec,
+        ClockSource, ConflictPolicy, Durability, Partition, ReadConsistency, ReplicationMode,
+        StoreSpec,
     };
     use crate::engine::Dist;
     use crate::model::LinkSpec;
@@ -411,6 +414,8 @@ mod tests {
         StoreSpec {
             replicas,
             replication_lag: Dist::constant(1),
+            replication_mode: ReplicationMode::Independent,
+            replica_ack: Dist::constant(0),
             reads: ReadConsistency::Primary,
             conflict: ConflictPolicy::Overwrite(ClockSource::Server),
             durability: Durability::Wal,

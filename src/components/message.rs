@@ -88,6 +88,10 @@ pub enum Fault {
     Crash,
     /// The target serves again.
     Restart,
+    /// A store's replica stops: it applies and serves nothing until it restarts.
+    CrashReplica(u32),
+    /// A store's replica starts again and catches up with its primary.
+    RestartReplica(u32),
     /// A store promotes a replica to primary.
     Failover(Promote),
     /// Replication lag is multiplied by this many thousandths.
@@ -139,6 +143,32 @@ pub enum Msg {
         version: VersionId,
         /// The primary's epoch when it was sent; a later epoch ignores it.
         epoch: u32,
+    },
+    /// Replica `replica`'s acknowledgement of `version` reaching its primary (with
+    /// semi-synchronous or synchronous replication).
+    ReplicaAck {
+        /// Replica index within the store.
+        replica: u32,
+        /// The version it applied.
+        version: VersionId,
+        /// The epoch the version was shipped in; a later epoch ignores it.
+        epoch: u32,
+    },
+    /// A quorum store's read `read` reaching replica `replica`.
+    ReplicaRead {
+        /// Replica index within the store.
+        replica: u32,
+        /// The coordinator's number for the read.
+        read: u32,
+    },
+    /// Replica `replica`'s answer to read `read` reaching the coordinator: what it held.
+    ReplicaAnswer {
+        /// Replica index within the store.
+        replica: u32,
+        /// The coordinator's number for the read.
+        read: u32,
+        /// The version it held.
+        version: VersionId,
     },
     /// A client's request timer for its operation `op_seq` expired.
     Timeout {
@@ -238,6 +268,9 @@ impl Msg {
             Msg::Request(_) => "request",
             Msg::Reply(_) => "reply",
             Msg::Replicate { .. } => "replicate",
+            Msg::ReplicaAck { .. } => "replica_ack",
+            Msg::ReplicaRead { .. } => "replica_read",
+            Msg::ReplicaAnswer { .. } => "replica_answer",
             Msg::Timeout { .. } => "timeout",
             Msg::FaultDue { .. } => "fault_due",
             Msg::Fault(_) => "fault",
@@ -258,6 +291,8 @@ fn fault_ids(f: Fault) -> [u64; 3] {
     match f {
         Fault::Crash => [1, 0, 0],
         Fault::Restart => [2, 0, 0],
+        Fault::CrashReplica(r) => [11, u64::from(r), 0],
+        Fault::RestartReplica(r) => [12, u64::from(r), 0],
         Fault::Failover(Promote::Chosen(i)) => [3, u64::from(i), 0],
         Fault::Failover(Promote::Freshest) => [3, u64::MAX, 1],
         Fault::Failover(Promote::Random) => [3, u64::MAX, 2],
@@ -293,6 +328,9 @@ impl Traceable for Msg {
             Msg::Probe { .. } => 13,
             Msg::ProbeAck { .. } => 14,
             Msg::Stolen { .. } => 15,
+            Msg::ReplicaAck { .. } => 16,
+            Msg::ReplicaRead { .. } => 17,
+            Msg::ReplicaAnswer { .. } => 18,
         }
     }
 
@@ -312,6 +350,13 @@ impl Traceable for Msg {
             ],
             Msg::Replicate { replica, key, version, epoch } => {
                 [u64::from(replica) << 32 | u64::from(epoch), u64::from(key), u64::from(version.0)]
+            }
+            Msg::ReplicaAck { replica, version, epoch } => {
+                [u64::from(replica) << 32 | u64::from(epoch), u64::from(version.0), 0]
+            }
+            Msg::ReplicaRead { replica, read } => [u64::from(replica), u64::from(read), 0],
+            Msg::ReplicaAnswer { replica, read, version } => {
+                [u64::from(replica), u64::from(read), u64::from(version.0)]
             }
             Msg::Timeout { op_seq } => [u64::from(op_seq), 0, 0],
             Msg::FaultDue { index } => [u64::from(index), 0, 0],

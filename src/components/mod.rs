@@ -21,6 +21,7 @@ pub mod message;
 pub mod pool;
 pub mod pubsub;
 pub mod purposes;
+pub mod quorum_store;
 pub mod rate_limiter;
 pub mod registry;
 pub mod sentinel;

@@ -258,9 +258,14 @@ fn plan_faults(
         let p =
             |targets, start, end| PlannedFault { when: f.when, targets, share: 1.0, start, end };
         planned.push(match &f.action {
-            FaultAction::Crash { target, restart_after } => {
+            FaultAction::Crash { target, replica: None, restart_after } => {
                 p(component(target)?, Fault::Crash, restart_after.map(|d| (d, Fault::Restart)))
             }
+            FaultAction::Crash { target, replica: Some(r), restart_after } => p(
+                component(target)?,
+                Fault::CrashReplica(*r),
+                restart_after.map(|d| (d, Fault::RestartReplica(*r))),
+            ),
             FaultAction::Failover { target, promote } => {
                 p(component(target)?, Fault::Failover(*promote), None)
             }
@@ -558,7 +563,8 @@ mod tests {
     use crate::check::{OpKind, OpRecord, VersionId};
     use crate::components::load_balancer::{LoadBalancerPolicy, LoadBalancerSpec};
     use crate::components::store::{
-        ClockSource, ConflictPolicy, Durability, Partition, ReadConsistency, StoreSpec,
+        ClockSource, ConflictPolicy, Durability, Partition, ReadConsistency, ReplicationMode,
+        StoreSpec,
     };
     use crate::engine::{Dist, SimDuration, SimTime};
     use crate::model::{ClientsSpec, ComponentSpec, LinkSpec, Model, Step};
@@ -567,6 +573,8 @@ mod tests {
         let spec = StoreSpec {
             replicas: 1,
             replication_lag: Dist::constant(10_000_000_000),
+            replication_mode: ReplicationMode::Independent,
+            replica_ack: Dist::constant(0),
             reads,
             conflict: ConflictPolicy::Overwrite(ClockSource::Server),
             durability: Durability::Wal,

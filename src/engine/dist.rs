@@ -29,6 +29,12 @@ pub enum Dist {
     Pareto { scale_ns: f64, shape: f64 },
     /// Piecewise-linear inverse CDF through `(quantile in [0,1], value)` points.
     Empirical { points: Vec<(f64, f64)> },
+    /// One of several distributions, chosen with the given weights (summing to 1): a
+    /// measured latency's body and its tail.
+    Mixture { parts: Vec<(f64, Dist)> },
+    /// A fixed delay plus a draw of `rest`: a floor such as the speed of light between
+    /// regions under a variable queueing delay.
+    Plus { shift_ns: f64, rest: Box<Dist> },
 }
 
 impl Dist {
@@ -59,6 +65,8 @@ impl Dist {
                 scale_ns * libm::exp(-libm::log1p(-rng.unit()) / shape)
             }
             Dist::Empirical { points } => empirical(points, rng.unit()),
+            Dist::Mixture { parts } => return pick(parts, rng.unit()).sample(rng),
+            Dist::Plus { shift_ns, rest } => shift_ns + rest.sample(rng) as f64,
         };
         to_nanos(x)
     }
@@ -77,6 +85,8 @@ impl Dist {
             Dist::Empirical { points } => {
                 points.windows(2).map(|w| (w[1].0 - w[0].0) * (w[0].1 + w[1].1) / 2.0).sum()
             }
+            Dist::Mixture { parts } => parts.iter().map(|(w, d)| w * d.mean_ns()).sum(),
+            Dist::Plus { shift_ns, rest } => shift_ns + rest.mean_ns(),
         }
     }
 
@@ -89,8 +99,23 @@ impl Dist {
             Dist::Normal { mean_ns, sd_ns } => *mean_ns <= 0.0 && *sd_ns == 0.0,
             Dist::LogNormal { .. } | Dist::Pareto { .. } => false,
             Dist::Empirical { points } => points.iter().all(|p| p.1 == 0.0),
+            Dist::Mixture { parts } => parts.iter().all(|(_, d)| d.is_zero()),
+            Dist::Plus { shift_ns, rest } => *shift_ns == 0.0 && rest.is_zero(),
         }
     }
+}
+
+/// The part of a mixture that the uniform draw `u` falls in (the last one when rounding
+/// leaves the weights' sum a hair under 1).
+fn pick(parts: &[(f64, Dist)], u: f64) -> &Dist {
+    let mut below = 0.0;
+    for (weight, dist) in parts {
+        below += weight;
+        if u < below {
+            return dist;
+        }
+    }
+    &parts.last().expect("a mixture has parts").1
 }
 
 fn to_nanos(x: f64) -> u64 {
@@ -182,6 +207,22 @@ mod tests {
         let table = vec![(0.0, 1e6), (0.5, 5e6), (0.99, 50e6), (1.0, 200e6)];
         let e = Dist::Empirical { points: table };
         check(e.clone(), e.mean_ns(), (0.5, 5e6), 0.02);
+    }
+
+    #[test]
+    fn a_mixture_draws_each_part_by_its_weight_and_a_shift_adds_its_floor() {
+        // 90% exp(10 ms), 10% const(100 ms): mean 19 ms, and the 95th percentile is in
+        // the constant tail.
+        let body = Dist::Exp { mean_ns: 10e6 };
+        let tail = Dist::Const { value_ns: 100e6 };
+        let m = Dist::Mixture { parts: vec![(0.9, body), (0.1, tail)] };
+        assert_eq!(m.mean_ns(), 0.9 * 10e6 + 0.1 * 100e6);
+        check(m, 19e6, (0.95, 100e6), 0.01);
+        let floor = Dist::Plus { shift_ns: 75e6, rest: Box::new(Dist::Exp { mean_ns: 5e6 }) };
+        let v = samples(&floor);
+        assert!(v[0] >= 75e6, "never below the floor: {}", v[0]);
+        // Median of 75 ms + exp(5 ms) is 75 ms + 5 ms ln 2.
+        check(floor, 80e6, (0.5, 75e6 + 5e6 * std::f64::consts::LN_2), 0.01);
     }
 
     #[test]

@@ -148,6 +148,8 @@ pub struct Contract {
     pub faults: Vec<FaultKind>,
     /// Faults it would take in another configuration, with why not in this one.
     pub refusals: Vec<(FaultKind, String)>,
+    /// Replicas a fault may name (`crash(target, replica: 0)`); 0 for none.
+    pub replicas: u32,
 }
 
 impl Contract {
@@ -161,6 +163,7 @@ impl Contract {
             alone: "answers requests itself",
             faults: Vec::new(),
             refusals: Vec::new(),
+            replicas: 0,
         }
     }
 

@@ -101,10 +101,13 @@ pub struct FaultSpec {
 /// What a fault does.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FaultAction {
-    /// Crash a store's primary; restart it after a while (or never).
+    /// Crash a store's primary, or one of its replicas; restart it after a while (or
+    /// never).
     Crash {
         /// The store.
         target: String,
+        /// The replica to crash (`None`: the primary).
+        replica: Option<u32>,
         /// Downtime before the restart.
         restart_after: Option<SimDuration>,
     },
@@ -190,10 +193,16 @@ impl FaultAction {
         let span = |d: SimDuration| crate::engine::time::format_span(d.as_nanos());
         let share = |s: f64| format!("{}% of clients", libm::round(s * 1000.0) / 10.0);
         match self {
-            FaultAction::Crash { target, restart_after: Some(d) } => {
-                format!("crash {target} (restart after {})", span(*d))
+            FaultAction::Crash { target, replica, restart_after } => {
+                let who = match replica {
+                    Some(r) => format!("{target} replica {r}"),
+                    None => target.clone(),
+                };
+                match restart_after {
+                    Some(d) => format!("crash {who} (restart after {})", span(*d)),
+                    None => format!("crash {who}"),
+                }
             }
-            FaultAction::Crash { target, restart_after: None } => format!("crash {target}"),
             FaultAction::Failover { target, promote } => {
                 let which = match promote {
                     Promote::Chosen(i) => format!("replica {i}"),

@@ -22,6 +22,10 @@ impl<'de> Deserialize<'de> for Dur {
     }
 }
 
+/// How far a mixture's weights may sum from 1 (decimal fractions such as 0.1 are not
+/// exact in binary).
+const MIXTURE_WEIGHT_SLACK: f64 = 1e-9;
+
 /// A distribution of durations, as written in files.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,6 +68,13 @@ pub enum RawDist {
     /// table, interpolated linearly.
     #[serde(rename = "empirical")]
     Empirical(Vec<(f64, Dur)>),
+    /// `mixture([(0.95, lognormal(median: "4ms", p99: "9ms")), (0.05, exp("200ms"))])`:
+    /// each part drawn with its weight; the weights sum to 1.
+    #[serde(rename = "mixture")]
+    Mixture(Vec<(f64, RawDist)>),
+    /// `plus("75ms", exp("10ms"))`: a fixed delay plus a draw of the distribution.
+    #[serde(rename = "plus")]
+    Plus(Dur, Box<RawDist>),
 }
 
 /// Workers, service time and queue limit of a server.
@@ -182,7 +193,28 @@ impl Problems {
                 Dist::Pareto { scale_ns: ns(scale), shape: *shape }
             }
             RawDist::Empirical(points) => self.empirical(path, points),
+            RawDist::Mixture(parts) => self.mixture(path, parts),
+            RawDist::Plus(shift, rest) => {
+                Dist::Plus { shift_ns: ns(shift), rest: Box::new(self.dist(path, rest)) }
+            }
         }
+    }
+
+    fn mixture(&mut self, path: &[&str], parts: &[(f64, RawDist)]) -> Dist {
+        let weights_ok = parts.iter().all(|(w, _)| w.is_finite() && *w > 0.0);
+        let sum: f64 = parts.iter().map(|(w, _)| w).sum();
+        if parts.is_empty() || !weights_ok || (sum - 1.0).abs() > MIXTURE_WEIGHT_SLACK {
+            let found = parts.iter().map(|(w, _)| w.to_string()).collect::<Vec<_>>().join(" + ");
+            let msg = format!(
+                "mixture weights must be above 0 and sum to 1, found {}",
+                if found.is_empty() { "no parts".to_string() } else { format!("{found} = {sum}") }
+            );
+            let hint = r#"e.g. mixture([(0.9, exp("10ms")), (0.1, exp("200ms"))])"#;
+            self.error(path, msg, Some(hint.into()));
+            return Dist::constant(0);
+        }
+        let parts = parts.iter().map(|(w, d)| (w / sum, self.dist(path, d))).collect();
+        Dist::Mixture { parts }
     }
 
     fn empirical(&mut self, path: &[&str], points: &[(f64, Dur)]) -> Dist {

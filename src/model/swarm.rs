@@ -77,9 +77,14 @@ fn between(lo: &FaultSpec, hi: &FaultSpec, u: &mut dyn FnMut() -> f64) -> FaultS
     };
     use FaultAction as F;
     let action = match (&lo.action, &hi.action) {
-        (F::Crash { target, restart_after: Some(a) }, F::Crash { restart_after: Some(b), .. }) => {
-            F::Crash { target: target.clone(), restart_after: Some(dur(*a, *b, u())) }
-        }
+        (
+            F::Crash { target, replica, restart_after: Some(a) },
+            F::Crash { restart_after: Some(b), .. },
+        ) => F::Crash {
+            target: target.clone(),
+            replica: *replica,
+            restart_after: Some(dur(*a, *b, u())),
+        },
         (
             F::Partition { from, to, heal_after: Some(a) },
             F::Partition { heal_after: Some(b), .. },
@@ -126,8 +131,10 @@ pub fn to_ron(f: &FaultSpec) -> String {
         v.map_or(String::new(), |v| format!(", {name}: {}", d(v)))
     };
     match &f.action {
-        FaultAction::Crash { target, restart_after } => {
-            format!("crash(target: {target:?}, {when}{})", opt("restart_after", *restart_after))
+        FaultAction::Crash { target, replica, restart_after } => {
+            let replica = replica.map_or(String::new(), |r| format!(", replica: {r}"));
+            let restart = opt("restart_after", *restart_after);
+            format!("crash(target: {target:?}{replica}, {when}{restart})")
         }
         FaultAction::Failover { target, promote } => {
             let promote = match promote {
@@ -176,6 +183,7 @@ mod tests {
             when: FaultTime::At(SimDuration::from_secs(at)),
             action: FaultAction::Crash {
                 target: "db".into(),
+                replica: None,
                 restart_after: Some(SimDuration::from_secs(restart)),
             },
         }
@@ -205,7 +213,8 @@ mod tests {
     fn ranges_need_the_same_kind_and_target() {
         assert!(same_shape(&crash(60, 5), &crash(540, 30)));
         let mut other = crash(60, 5);
-        other.action = FaultAction::Crash { target: "cache".into(), restart_after: None };
+        other.action =
+            FaultAction::Crash { target: "cache".into(), replica: None, restart_after: None };
         assert!(!same_shape(&crash(60, 5), &other));
     }
 }

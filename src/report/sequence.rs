@@ -365,6 +365,12 @@ fn fault_text(f: Fault, who: &str, client: bool) -> Option<String> {
             format!("{who} crashes: what was not durable is gone, replication in flight is void")
         }
         Fault::Restart => format!("{who} restarts"),
+        Fault::CrashReplica(r) => {
+            format!(
+                "{who} replica {r} crashes: it applies and acknowledges nothing until it restarts"
+            )
+        }
+        Fault::RestartReplica(r) => format!("{who} replica {r} restarts and catches up"),
         Fault::Failover(_) => format!(
             "{who} fails over: a replica becomes the primary, replication in flight is void"
         ),

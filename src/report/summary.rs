@@ -12,7 +12,9 @@ use serde::Serialize;
 use super::over_seeds::{OverSeeds, SeedVerdicts};
 use super::queues::{LoadSummary, write_loads};
 use crate::check::fault_coverage::Touched;
-use crate::check::{CheckReport, CheckSpec, ClientFigures, Histogram, OpStats, Verdict};
+use crate::check::{
+    CheckReport, CheckSpec, ClientFigures, Histogram, OpStats, Verdict, VisibilityPoint,
+};
 use crate::components::GateCounts;
 use crate::components::sentinel::SentinelSpec;
 use crate::engine::time::{format_nanos, format_span};
@@ -131,6 +133,14 @@ pub struct ReadSummary {
     pub from_cache: u64,
     /// Reads with a session token that a replica could not honour, sent to the primary.
     pub token_fallbacks: u64,
+    /// k-staleness, when some read was stale: how many acknowledged versions of its key
+    /// each stale read missed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub versions_behind: Option<LatencySummary>,
+    /// t-visibility, when some read was stale: per bin of the time t since the key's
+    /// newest acknowledged write was acknowledged, the reads and how many returned it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub visibility: Vec<VisibilityPoint>,
 }
 
 /// One checker's verdict, with what the scenario expected of it.
@@ -419,6 +429,11 @@ impl Summary {
                 from_primary,
                 from_cache,
                 token_fallbacks: outcome.token_fallbacks,
+                versions_behind: (stale > 0).then(|| LatencySummary::of(history.versions_behind())),
+                visibility: match stale {
+                    0 => Vec::new(),
+                    _ => history.visibility().points(),
+                },
             },
             replication_lag_ns: (outcome.replication_lag.count() > 0)
                 .then(|| LatencySummary::of(&outcome.replication_lag)),
@@ -542,13 +557,17 @@ impl Summary {
         }
         let _ = writeln!(t);
         let r = &self.reads;
-        let _ = writeln!(
+        let _ = write!(
             t,
             "stale reads  {} of {} ({:.2}%)",
             group(r.stale),
             group(r.count),
             100.0 * r.stale_fraction
         );
+        if let Some(k) = &r.versions_behind {
+            let _ = write!(t, ", versions behind p50 {}, p99 {}, max {}", k.p50, k.p99, k.max);
+        }
+        let _ = writeln!(t);
         let _ = write!(t, "reads from   primary {}", group(r.from_primary));
         let _ = write!(t, ", replicas {}", group(r.count - r.from_primary - r.from_cache));
         if r.from_cache > 0 {
@@ -559,6 +578,7 @@ impl Summary {
             let _ = write!(t, " ({fallbacks} sent on to the primary for a session token)");
         }
         let _ = writeln!(t);
+        write_visibility(&mut t, &r.visibility);
         self.write_figures(&mut t);
         write_loads(&mut t, &self.load);
         write_counts(&mut t, &self.counts);
@@ -867,6 +887,40 @@ pub fn group(n: u64) -> String {
 
 /// `counts       db: snapshots 10, documents saved 400`, one line per instance, in the
 /// components' own order of counts.
+/// The t-visibility curve in one line, by decade of t: `visibility  a read t after ...:
+/// <1ms 34%, <10ms 61%, <100ms 98%, <1s 100%`.
+fn write_visibility(t: &mut String, points: &[VisibilityPoint]) {
+    if points.is_empty() {
+        return;
+    }
+    // Decades end at the bins whose upper edge is a power of ten (every third).
+    let mut decades: Vec<(u64, u64, u64)> = Vec::new();
+    for p in points {
+        let mut end = 1_000;
+        while end < p.to_ns && end < u64::MAX / 10 {
+            end *= 10;
+        }
+        match decades.last_mut() {
+            Some((to, reads, fresh)) if *to == end => {
+                (*reads, *fresh) = (*reads + p.reads, *fresh + p.fresh)
+            }
+            _ => decades.push((end, p.reads, p.fresh)),
+        }
+    }
+    let shown: Vec<String> = decades
+        .iter()
+        .map(|&(to, reads, fresh)| {
+            let share = 100.0 * fresh as f64 / reads as f64;
+            format!("<{} {share:.0}%", format_nanos(to))
+        })
+        .collect();
+    let _ = writeln!(
+        t,
+        "visibility   a read t after its key's newest acknowledged write returns it: {}",
+        shown.join(", ")
+    );
+}
+
 fn write_counts(t: &mut String, counts: &BTreeMap<String, BTreeMap<&'static str, u64>>) {
     for (name, counts) in counts {
         let list: Vec<String> =

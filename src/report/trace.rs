@@ -107,6 +107,17 @@ impl<W: Write> TraceWriter<W> {
                     (Some(replica), Some(key), Some(version.0));
                 line.epoch = Some(epoch);
             }
+            Msg::ReplicaAck { replica, version, epoch } => {
+                (line.replica, line.version, line.epoch) =
+                    (Some(replica), Some(version.0), Some(epoch));
+            }
+            Msg::ReplicaRead { replica, .. } => {
+                (line.replica, line.payload) = (Some(replica), Some(d.msg.trace_ids()));
+            }
+            Msg::ReplicaAnswer { replica, version, .. } => {
+                (line.replica, line.version) = (Some(replica), Some(version.0));
+                line.payload = Some(d.msg.trace_ids());
+            }
             Msg::Timeout { op_seq } => line.op_seq = Some(op_seq),
             Msg::FaultDue { index } => line.fault_index = Some(index),
             Msg::Fault(_) => line.payload = Some(d.msg.trace_ids()),

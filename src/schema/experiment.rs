@@ -11,7 +11,7 @@ use crate::components::kinds;
 use crate::components::store::StoreSpec;
 use crate::engine::SimDuration;
 use crate::model::architecture::CLIENTS;
-use crate::model::contract::FaultKind;
+use crate::model::contract::{Contract, FaultKind, Serves};
 use crate::model::shape;
 use crate::model::swarm::{SwarmFault, same_shape};
 use crate::model::{
@@ -269,6 +269,19 @@ fn swarm(
     out
 }
 
+/// Refuses `replica: r` on a crash of `target` unless it has that replica.
+fn crashed_replica(c: &mut Checker<'_>, path: &[&str], target: &str, contract: &Contract, r: u32) {
+    let msg = match contract.replicas {
+        0 if contract.serves != Serves::Data => {
+            format!("`replica` names a store's replica, and `{target}` is a {}", contract.kind)
+        }
+        0 => format!("`{target}` has no replicas to crash"),
+        n if r >= n => format!("`{target}` has replicas 0 to {}, not {r}", n - 1),
+        _ => return,
+    };
+    c.error(path, msg, Some("leave `replica` out to crash the primary".into()));
+}
+
 fn fault(
     c: &mut Checker<'_>,
     (model, clients): (&Model, &ClientsSpec),
@@ -293,9 +306,13 @@ fn fault(
     };
     let when = when(c, path, at, rate, duration);
     let action = match f {
-        RawFault::Crash { target, restart_after, .. } => {
-            fault_target(c, model, &field("target"), target, FaultKind::Crash)?;
-            FaultAction::Crash { target: target.clone(), restart_after: restart_after.map(|d| d.0) }
+        RawFault::Crash { target, replica, restart_after, .. } => {
+            let spec = fault_target(c, model, &field("target"), target, FaultKind::Crash)?;
+            if let Some(r) = *replica {
+                crashed_replica(c, &field("replica"), target, &spec.contract(), r);
+            }
+            let restart_after = restart_after.map(|d| d.0);
+            FaultAction::Crash { target: target.clone(), replica: *replica, restart_after }
         }
         RawFault::Failover { target, promote, .. } => {
             let spec = fault_target(c, model, &field("target"), target, FaultKind::Failover)?;

@@ -275,6 +275,9 @@ pub enum RawFault {
     Crash {
         /// The store.
         target: String,
+        /// `replica: 0`: crash this replica of the store, not its primary.
+        #[serde(default)]
+        replica: Option<u32>,
         /// Once at this time.
         #[serde(default)]
         at: Option<Dur>,
