@@ -61,6 +61,30 @@ pub struct RawQuorumStore {
     /// Send the newest version to replicas that answered a read with an older one.
     #[serde(default)]
     pub read_repair: bool,
+    /// Trips of particular replicas that differ from the four above:
+    /// `[(replica: 2, write: exp("50ms"))]` (a replica in another zone, a slow disk).
+    #[serde(default)]
+    pub replica_trips: Vec<RawReplicaTrips>,
+}
+
+/// One replica's own trips; a trip left out is the store's.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "replica_trips")]
+pub struct RawReplicaTrips {
+    /// The replica, from 0.
+    pub replica: u32,
+    /// Its write delay.
+    #[serde(default)]
+    pub write: Option<RawDist>,
+    /// Its acknowledgement delay.
+    #[serde(default)]
+    pub ack: Option<RawDist>,
+    /// Its read request delay.
+    #[serde(default)]
+    pub read: Option<RawDist>,
+    /// Its answer delay.
+    #[serde(default)]
+    pub response: Option<RawDist>,
 }
 
 fn one_ms() -> RawDist {
@@ -76,9 +100,9 @@ pub struct QuorumStoreSpec {
     pub w: u32,
     /// Answers a read waits for.
     pub r: u32,
-    /// The four trips: a write to a replica, its acknowledgement, a read request, its
-    /// answer.
-    pub delays: Trips,
+    /// Each replica's four trips: a write to it, its acknowledgement, a read request,
+    /// its answer.
+    pub trips: Vec<Trips>,
     /// Whether reads repair the replicas that answered an older version.
     pub read_repair: bool,
 }
@@ -109,18 +133,44 @@ impl KindFile for RawQuorumStore {
                 c.error(&[field], msg, Some(hint.into()));
             }
         }
-        let delays = Trips {
+        let store = Trips {
             write: c.dist(&["write"], &self.write),
             ack: c.dist(&["ack"], &self.ack),
             read: c.dist(&["read"], &self.read),
             response: c.dist(&["response"], &self.response),
         };
         let n = self.n.clamp(1, REPLICAS_MAX);
+        let mut trips = vec![store; n as usize];
+        for (i, own) in self.replica_trips.iter().enumerate() {
+            let path =
+                |field: &'static str| ["replica_trips".to_string(), i.to_string(), field.into()];
+            let at = |field| path(field);
+            if own.replica >= self.n {
+                let msg = format!("`replica` must be below n = {}, found {}", self.n, own.replica);
+                let at = at("replica");
+                let at: Vec<&str> = at.iter().map(String::as_str).collect();
+                c.error(&at, msg, Some("replicas are numbered from 0".into()));
+                continue;
+            }
+            let t = &mut trips[own.replica as usize];
+            for (field, raw, slot) in [
+                ("write", &own.write, &mut t.write),
+                ("ack", &own.ack, &mut t.ack),
+                ("read", &own.read, &mut t.read),
+                ("response", &own.response, &mut t.response),
+            ] {
+                if let Some(raw) = raw {
+                    let at = at(field);
+                    let at: Vec<&str> = at.iter().map(String::as_str).collect();
+                    *slot = c.dist(&at, raw);
+                }
+            }
+        }
         QuorumStoreSpec {
             n,
             w: self.w.clamp(1, n),
             r: self.r.clamp(1, n),
-            delays,
+            trips,
             read_repair: self.read_repair,
         }
     }
@@ -279,7 +329,7 @@ impl QuorumStore {
     /// Sends `v` of `key` to replica `i` after its write delay.
     fn send_write(&mut self, i: usize, key: u32, version: VersionId, env: &mut Env<'_>) {
         let r = &mut self.replicas[i];
-        let delay = SimDuration(self.spec.delays.write.sample(&mut r.rng));
+        let delay = SimDuration(self.spec.trips[i].write.sample(&mut r.rng));
         env.timer(delay, Msg::Replicate { replica: i as u32, key, version, epoch: 0 });
     }
 
@@ -294,7 +344,7 @@ impl QuorumStore {
             r.versions[key as usize] = version;
         }
         if self.writes.contains_key(&version) {
-            let delay = SimDuration(self.spec.delays.ack.sample(&mut r.rng));
+            let delay = SimDuration(self.spec.trips[i as usize].ack.sample(&mut r.rng));
             env.timer(delay, Msg::ReplicaAck { replica: i, version, epoch: 0 });
         }
     }
@@ -328,7 +378,7 @@ impl QuorumStore {
         let Some(read) = self.reads.get_mut(&id) else { return };
         read.asked |= 1 << i;
         let r = &mut self.replicas[i];
-        let delay = SimDuration(self.spec.delays.read.sample(&mut r.rng));
+        let delay = SimDuration(self.spec.trips[i].read.sample(&mut r.rng));
         env.timer(delay, Msg::ReplicaRead { replica: i as u32, read: id });
     }
 
@@ -340,7 +390,7 @@ impl QuorumStore {
             return;
         }
         let version = r.versions[read.request.key as usize];
-        let delay = SimDuration(self.spec.delays.response.sample(&mut r.rng));
+        let delay = SimDuration(self.spec.trips[i as usize].response.sample(&mut r.rng));
         env.timer(delay, Msg::ReplicaAnswer { replica: i, read: id, version });
     }
 
@@ -470,13 +520,13 @@ mod tests {
     /// n = 3; writes take 10 ms to a replica, every other trip none.
     fn spec(w: u32, r: u32, read_repair: bool) -> QuorumStoreSpec {
         let zero = Dist::constant(0);
-        let delays = Trips {
+        let trips = Trips {
             write: Dist::constant(10_000_000),
             ack: zero.clone(),
             read: zero.clone(),
             response: zero,
         };
-        QuorumStoreSpec { n: 3, w, r, delays, read_repair }
+        QuorumStoreSpec { n: 3, w, r, trips: vec![trips; 3], read_repair }
     }
 
     /// What happens at a time in ms.
@@ -534,6 +584,17 @@ mod tests {
             [VersionId::ROOT],
             "without read repair it stays behind"
         );
+    }
+
+    #[test]
+    fn a_replica_with_its_own_trips_holds_back_a_write_that_waits_for_it() {
+        // Replica 2's writes take 50 ms: with w = 3 the write made at 1 ms is answered
+        // at 51 ms, with w = 2 at 11 ms.
+        let mut s = spec(3, 1, false);
+        s.trips[2].write = Dist::constant(50_000_000);
+        assert_eq!(script(&s, &[Step::Write(1)]).0, [(51, 1)]);
+        s.w = 2;
+        assert_eq!(script(&s, &[Step::Write(1)]).0, [(11, 1)]);
     }
 
     #[test]

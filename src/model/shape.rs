@@ -201,14 +201,17 @@ impl Problems {
     }
 
     fn mixture(&mut self, path: &[&str], parts: &[(f64, RawDist)]) -> Dist {
-        let weights_ok = parts.iter().all(|(w, _)| w.is_finite() && *w > 0.0);
+        let bad_weight = parts.iter().find(|(w, _)| !w.is_finite() || *w <= 0.0);
         let sum: f64 = parts.iter().map(|(w, _)| w).sum();
-        if parts.is_empty() || !weights_ok || (sum - 1.0).abs() > MIXTURE_WEIGHT_SLACK {
+        if parts.is_empty() || bad_weight.is_some() || (sum - 1.0).abs() > MIXTURE_WEIGHT_SLACK {
             let found = parts.iter().map(|(w, _)| w.to_string()).collect::<Vec<_>>().join(" + ");
-            let msg = format!(
-                "mixture weights must be above 0 and sum to 1, found {}",
-                if found.is_empty() { "no parts".to_string() } else { format!("{found} = {sum}") }
-            );
+            // Rounded, so 0.9 + 0.05 reads as 0.95, not as its binary sum.
+            let sum = libm::round(sum * 1e9) / 1e9;
+            let msg = match (parts.is_empty(), bad_weight) {
+                (true, _) => "a mixture needs at least one part".to_string(),
+                (false, Some((w, _))) => format!("mixture weights must be above 0, found {w}"),
+                (false, None) => format!("mixture weights must sum to 1, found {found} = {sum}"),
+            };
             let hint = r#"e.g. mixture([(0.9, exp("10ms")), (0.1, exp("200ms"))])"#;
             self.error(path, msg, Some(hint.into()));
             return Dist::constant(0);

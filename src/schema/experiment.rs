@@ -279,7 +279,7 @@ fn crashed_replica(c: &mut Checker<'_>, path: &[&str], target: &str, contract: &
         n if r >= n => format!("`{target}` has replicas 0 to {}, not {r}", n - 1),
         _ => return,
     };
-    c.error(path, msg, Some("leave `replica` out to crash the primary".into()));
+    c.error(path, msg, Some(format!("leave `replica` out to crash the {} itself", contract.kind)));
 }
 
 fn fault(
