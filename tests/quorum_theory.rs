@@ -30,18 +30,24 @@ fn miss(n: u32, w: u32, r: u32) -> f64 {
     choose(n - w, r) / choose(n, r)
 }
 
-/// The share of reads that missed the reader's own write, with `n`, `w`, `r`.
-fn stale_share(n: u32, w: u32, r: u32) -> (f64, u64) {
-    let sets = [
+/// One run of `quorum_one_one.ron` with `n`, `w`, `r`, acknowledgements and read
+/// requests that take no time, and `more` overrides.
+fn run(n: u32, w: u32, r: u32, more: &[&str]) -> archsim::run::RunOutcome {
+    let mut sets = vec![
         format!("db.n={n}"),
         format!("db.w={w}"),
         format!("db.r={r}"),
         "db.ack=const(\"0ms\")".to_string(),
         "db.read=const(\"0ms\")".to_string(),
     ];
+    sets.extend(more.iter().map(|s| s.to_string()));
     let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
-    let scenario = common::load(Path::new("scenarios/quorum_one_one.ron"), &sets);
-    let outcome = common::run(&scenario);
+    common::run(&common::load(Path::new("scenarios/quorum_one_one.ron"), &sets))
+}
+
+/// The share of reads that missed the reader's own write, with `n`, `w`, `r`.
+fn stale_share(n: u32, w: u32, r: u32) -> (f64, u64) {
+    let outcome = run(n, w, r, &[]);
     let reads = outcome.history.stats("read").expect("a read row").latency.count();
     assert!(reads > 50_000, "enough reads: {reads}");
     (outcome.history.stale_reads() as f64 / reads as f64, reads)
@@ -84,17 +90,8 @@ fn reads_miss_the_write_as_often_as_the_formula_says() {
 fn the_visibility_curve_follows_the_exponential_catch_up() {
     const MEAN_WRITE_S: f64 = 0.010;
     for (n, w, r) in [(3, 1, 1), (5, 2, 2)] {
-        let sets = [
-            format!("db.n={n}"),
-            format!("db.w={w}"),
-            format!("db.r={r}"),
-            "db.ack=const(\"0ms\")".to_string(),
-            "db.read=const(\"0ms\")".to_string(),
-            "clients.workflow=[write, sleep(uniform(\"0ms\", \"50ms\")), read]".to_string(),
-        ];
-        let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
-        let scenario = common::load(Path::new("scenarios/quorum_one_one.ron"), &sets);
-        let outcome = common::run(&scenario);
+        let sleep = "clients.workflow=[write, sleep(uniform(\"0ms\", \"50ms\")), read]";
+        let outcome = run(n, w, r, &[sleep]);
         let k = f64::from(r) / MEAN_WRITE_S;
         let mut bins_checked = 0;
         for p in outcome.history.visibility().points() {
