@@ -102,3 +102,12 @@ fn a_failover_is_drawn_and_no_voided_replication_is_drawn_as_delivered() {
     assert!(rows[0].contains("db replica 1"), "{text}");
     assert_eq!(rows.iter().filter(|r| r.contains("fails over")).count(), 1, "told twice:\n{text}");
 }
+
+#[test]
+fn a_leaderless_store_is_drawn_with_its_coordinator_not_a_primary() {
+    let args = ["run", "scenarios/quorum_one_one.ron", "--explain", "--width", "200"];
+    let text = diagram(&args, "read_your_writes");
+    let header = text.lines().next().unwrap_or_default();
+    assert!(header.contains("db coordinator") && header.contains("db replica"), "{text}");
+    assert!(!text.contains("db primary"), "{text}");
+}

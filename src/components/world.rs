@@ -454,6 +454,14 @@ impl World {
         Ok(sim)
     }
 
+    /// The component ids of the stores with no primary (quorum stores), whose requests
+    /// the node they reach coordinates.
+    pub fn leaderless_stores(&self) -> std::collections::BTreeSet<u32> {
+        let leaderless =
+            |(i, c): (usize, &BuiltIn)| matches!(c, BuiltIn::QuorumStore(_)).then_some(i as u32);
+        self.components.iter().enumerate().filter_map(leaderless).collect()
+    }
+
     /// Whether `msg`, arriving at `target` now, takes effect: a replication of an epoch
     /// a crash or failover ended is ignored by its store (diagrams must not draw it as
     /// delivered).

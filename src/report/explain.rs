@@ -47,10 +47,12 @@ pub fn replay(
     let duration = scenario.duration.as_nanos();
     let mut events = Vec::new();
     let mut names: Vec<String> = Vec::new();
+    let mut coordinators = std::collections::BTreeSet::new();
     let mut found = Replay::default();
     let run = execute_traced(scenario, registry, false, |d, n, world| {
         if names.is_empty() {
             names = n.to_vec();
+            coordinators = world.leaderless_stores();
         }
         let at = d.at.as_nanos();
         if (from..=to).contains(&at) {
@@ -67,6 +69,7 @@ pub fn replay(
     if run.stats.trace_hash != outcome.stats.trace_hash {
         return Err("the replay dispatched other events than the run".into());
     }
-    found.diagrams = stories.iter().map(|c| (c.name, build(&c.story, &events, &names))).collect();
+    found.diagrams =
+        stories.iter().map(|c| (c.name, build(&c.story, &events, &names, &coordinators))).collect();
     Ok(found)
 }

@@ -1,10 +1,10 @@
 //! A violation's story as a sequence diagram: one lane per client, per server that
-//! relayed one of its requests and per store (its primary and each replica involved),
-//! one row per message, time running down. The messages come from a replay of the run
-//! (the same seed dispatches the same events): the requests, replies and pushes of the
-//! story's clients on the story's keys between its first and last event, and the
-//! replication of the versions they wrote or read, which may arrive after the story's
-//! end ("replication pending").
+//! relayed one of its requests and per store (its primary, or a leaderless store's
+//! coordinator, and each replica involved), one row per message, time running down.
+//! The messages come from a replay of the run (the same seed dispatches the same
+//! events): the requests, replies and pushes of the story's clients on the story's keys
+//! between its first and last event, and the replication of the versions they wrote or
+//! read, which may arrive after the story's end ("replication pending").
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -231,7 +231,15 @@ type RawRow = (u64, u64, Lane, Lane, String, Style);
 /// message, a query through a connection pool) is drawn hop by hop: client to server,
 /// server to store and back; hops that only pass a request on (a load balancer, a
 /// cache that missed) are left out.
-pub fn build(story: &[StoryLine], events: &[SeenEvent], names: &[String]) -> Sequence {
+///
+/// `coordinators` are the stores without a primary (a leaderless store's lane 0 is the
+/// node that coordinates its requests).
+pub fn build(
+    story: &[StoryLine],
+    events: &[SeenEvent],
+    names: &[String],
+    coordinators: &BTreeSet<u32>,
+) -> Sequence {
     let (clients, keys) = subjects(story, events);
     let anchors: BTreeSet<u64> = story.iter().filter_map(|l| l.event).collect();
     let Some((first, last)) = story_span(story) else {
@@ -325,7 +333,7 @@ pub fn build(story: &[StoryLine], events: &[SeenEvent], names: &[String]) -> Seq
     }
     let pending = pending(&replies, events, (span, last + REPLICATION_TAIL_NS), &clients, names);
     let faults = fault_notes(events, (start, last + REPLICATION_TAIL_NS), &raw, &clients, names);
-    assemble(story, raw, &pending, &faults, names)
+    assemble(story, raw, &pending, &faults, (names, coordinators))
 }
 
 /// The faults that struck a lane of the diagram while it ran, as note rows: a crash,
@@ -464,7 +472,7 @@ fn assemble(
     raw: Vec<RawRow>,
     pending: &BTreeMap<u64, String>,
     faults: &[StoryLine],
-    names: &[String],
+    (names, coordinators): (&[String], &BTreeSet<u32>),
 ) -> Sequence {
     let lanes: BTreeSet<Lane> = raw.iter().flat_map(|r| [r.2, r.3]).collect();
     let lanes: Vec<Lane> = lanes.into_iter().collect();
@@ -522,6 +530,7 @@ fn assemble(
     let title = |l: &Lane| match *l {
         Lane::Client(c) => name(c).to_string(),
         Lane::Store(s, Sighting::SERVER) => name(s).to_string(),
+        Lane::Store(s, 0) if coordinators.contains(&s) => format!("{} coordinator", name(s)),
         Lane::Store(s, 0) if replicated(s) => format!("{} primary", name(s)),
         Lane::Store(s, 0) => name(s).to_string(),
         Lane::Store(s, i) => format!("{} replica {}", name(s), i - 1),
