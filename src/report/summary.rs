@@ -17,7 +17,7 @@ use crate::check::{
 };
 use crate::components::GateCounts;
 use crate::components::sentinel::SentinelSpec;
-use crate::engine::time::{format_nanos, format_span};
+use crate::engine::time::{format_exact, format_nanos, format_span};
 use crate::model::{Expectation, Scenario};
 use crate::run::RunOutcome;
 
@@ -911,7 +911,9 @@ fn write_visibility(t: &mut String, points: &[VisibilityPoint]) {
         .iter()
         .map(|&(to, reads, fresh)| {
             let share = 100.0 * fresh as f64 / reads as f64;
-            format!("<{} {share:.0}%", format_nanos(to))
+            // Decade edges from a millisecond up read as files write them: 1ms, 10s.
+            let edge = if to >= 1_000_000 { format_exact(to) } else { format_nanos(to) };
+            format!("<{edge} {share:.0}%")
         })
         .collect();
     let _ = writeln!(
