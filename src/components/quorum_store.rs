@@ -140,7 +140,15 @@ impl KindFile for RawQuorumStore {
             response: c.dist(&["response"], &self.response),
         };
         let n = self.n.clamp(1, REPLICAS_MAX);
+        if self.read_repair && self.r == 1 {
+            let msg = "`read_repair` has no effect with `r: 1`: a read of one replica has \
+                       nothing to compare"
+                .to_string();
+            let hint = "read from two replicas or more (`r: 2`), or remove `read_repair`";
+            c.error(&["read_repair"], msg, Some(hint.into()));
+        }
         let mut trips = vec![store; n as usize];
+        let mut given = 0u64;
         for (i, own) in self.replica_trips.iter().enumerate() {
             let path =
                 |field: &'static str| ["replica_trips".to_string(), i.to_string(), field.into()];
@@ -152,6 +160,13 @@ impl KindFile for RawQuorumStore {
                 c.error(&at, msg, Some("replicas are numbered from 0".into()));
                 continue;
             }
+            if given & 1 << own.replica != 0 {
+                let msg = format!("replica {} already has its trips", own.replica);
+                let at = at("replica");
+                let at: Vec<&str> = at.iter().map(String::as_str).collect();
+                c.error(&at, msg, Some("give each replica one entry".into()));
+            }
+            given |= 1 << own.replica;
             let t = &mut trips[own.replica as usize];
             for (field, raw, slot) in [
                 ("write", &own.write, &mut t.write),
