@@ -29,6 +29,7 @@ fn model(replicas: u32, lag: Dist, reads: ReadConsistency, conflict: ConflictPol
         shards: 1,
         partition: Partition::ByOrg,
         idempotency_retention: None,
+        failover: None,
     };
     let link = LinkSpec {
         from: Endpoint::Clients,

@@ -14,8 +14,8 @@ use super::verdict::{CheckReport, Names};
 use super::versions::{Sighting, VersionDag, VersionId};
 use super::{
     Authorization, BoundedStaleness, Convergence, Duplicates, LostWrites, MonotonicReads,
-    MonotonicWrites, Propagation, ReadYourWrites, SessionContinuity, StreamCompleteness,
-    WritesFollowReads,
+    MonotonicWrites, Propagation, ReadYourWrites, SessionContinuity, SplitBrain,
+    StreamCompleteness, WritesFollowReads,
 };
 use crate::engine::SimTime;
 pub use crate::model::CheckSpec;
@@ -40,6 +40,17 @@ pub enum HeadCause {
         /// Writes the old primary had shipped in its epoch that the replica had not
         /// applied (its replication position short of the primary's).
         behind: u64,
+    },
+    /// A deposed primary, still reached by clients after a newer term began, made `to`
+    /// on its own copy of the table: no head of the current term descends from it
+    /// (split brain). `from` is the current term's head of the key.
+    SplitBrain {
+        /// The deposed primary's term.
+        term: u32,
+        /// When the term after it began.
+        deposed_at: SimTime,
+        /// The event that began it.
+        deposed_event: u64,
     },
 }
 
@@ -180,6 +191,7 @@ fn build(spec: CheckSpec) -> Box<dyn Check> {
         CheckSpec::Propagation(bound) => Box::new(Propagation::new(bound)),
         CheckSpec::SessionContinuity => Box::<SessionContinuity>::default(),
         CheckSpec::Authorization(bound) => Box::new(Authorization::new(bound)),
+        CheckSpec::SplitBrain => Box::<SplitBrain>::default(),
     }
 }
 

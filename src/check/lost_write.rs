@@ -8,7 +8,8 @@
 //! failover promotes a replica that never received it. The checker records the last
 //! such move for every version it displaced, so the story can say which one did it,
 //! and the report counts lost writes by cause (`by_overwrite`, `by_timestamp`,
-//! `by_crash`, `by_failover`).
+//! `by_crash`, `by_failover`, `by_split_brain`: made by a deposed primary beside the
+//! current term's).
 
 use super::checks::{Check, End, HeadCause, HeadMove, slot};
 use super::story;
@@ -32,7 +33,7 @@ impl Check for LostWrites {
     fn on_head(&mut self, mv: &HeadMove, dag: &mut VersionDag) {
         self.scratch.clear();
         match mv.cause {
-            HeadCause::LostRace => self.scratch.push(mv.to),
+            HeadCause::LostRace | HeadCause::SplitBrain { .. } => self.scratch.push(mv.to),
             _ if dag.has_parent(mv.to, mv.from) => return,
             _ => dag.displaced(mv.from, mv.to, &mut self.scratch),
         }
@@ -70,6 +71,7 @@ impl Check for LostWrites {
                 Some(HeadCause::LostRace) => "by_timestamp",
                 Some(HeadCause::Crash { .. }) => "by_crash",
                 Some(HeadCause::Failover { .. }) => "by_failover",
+                Some(HeadCause::SplitBrain { .. }) => "by_split_brain",
                 None => "by_unknown",
             };
             *report.figures.entry(cause).or_insert(0) += 1;
@@ -168,6 +170,9 @@ fn displacement(dag: &VersionDag, names: &Names, mv: &HeadMove, v: VersionId) ->
                 dag.get(v).key
             );
             vec![StoryLine::at(mv.at.as_nanos(), mv.event, text)]
+        }
+        HeadCause::SplitBrain { term, deposed_at, deposed_event } => {
+            story::split_brain(store, term, (deposed_at, deposed_event))
         }
     }
 }

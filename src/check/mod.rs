@@ -20,6 +20,7 @@ pub mod propagation;
 pub mod purpose;
 pub mod read_your_writes;
 pub mod session_continuity;
+pub mod split_brain;
 pub mod story;
 pub mod stream_completeness;
 #[cfg(test)]
@@ -47,6 +48,7 @@ pub use propagation::Propagation;
 pub use purpose::{Actor, Purpose, PurposeInfo, Row};
 pub use read_your_writes::ReadYourWrites;
 pub use session_continuity::SessionContinuity;
+pub use split_brain::SplitBrain;
 pub use stream_completeness::StreamCompleteness;
 pub use verdict::{CheckReport, Names, StoryLine, Verdict};
 pub use versions::{Sighting, Version, VersionDag, VersionId};

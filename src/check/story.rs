@@ -51,3 +51,19 @@ pub fn sighting(s: &Sighting, client: u32, key: u32, names: &Names, note: &str) 
 pub fn read(op: &OpRecord, names: &Names, note: &str) -> StoryLine {
     sighting(&op.sighting(), op.client(), op.key(), names, note)
 }
+
+/// The lines telling that a deposed primary of `term`, replaced at `deposed_at`, still
+/// took writes.
+pub fn split_brain(
+    store: &str,
+    term: u32,
+    (deposed_at, event): (crate::engine::SimTime, u64),
+) -> Vec<StoryLine> {
+    let text = format!(
+        "{store} promotes a replica: term {} begins, but the primary of term {term} is cut \
+         off and never hears of it; clients that still reach it keep writing there (split \
+         brain)",
+        term + 1
+    );
+    vec![StoryLine::at(deposed_at.as_nanos(), event, text)]
+}

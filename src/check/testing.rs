@@ -110,6 +110,21 @@ impl Hist {
         v
     }
 
+    /// An acknowledged write a deposed primary of term 1 made on its own copy, based on
+    /// `based_on` (split brain): the head stays where it is.
+    pub fn write_deposed(&mut self, client: u32, key: u32, based_on: VersionId) -> VersionId {
+        let seen = Sighting { version: based_on, ..Sighting::NOTHING };
+        let op = self.invoke(client, key, OpKind::Write, seen);
+        let (at, event) = self.tick();
+        let v = self.h.create_version(op, 0, at.0 as i64, &[based_on], at, event);
+        let from = self.heads[key as usize];
+        let cause = HeadCause::SplitBrain { term: 1, deposed_at: SimTime(0), deposed_event: 0 };
+        self.h.head_moved(HeadMove { store: 0, key, from, to: v, cause, at, event });
+        let (at, event) = self.tick();
+        self.h.complete(op, OK, v, (0, 0), at, event, true);
+        v
+    }
+
     /// The response to `client`'s message `message`, persisted on top of `on`.
     pub fn response(&mut self, client: u32, key: u32, message: u32, on: VersionId) -> VersionId {
         let op = self.invoke(client, key, OpKind::Write, Sighting::NOTHING);

@@ -58,6 +58,7 @@ impl FaultDriver {
             Fault::Crash
                 | Fault::CrashReplica(_)
                 | Fault::Partition { cut: true, .. }
+                | Fault::Isolate(true)
                 | Fault::MidStream { .. }
         );
         env.struck(index, lasting, forever);

@@ -423,6 +423,7 @@ mod tests {
             shards: 1,
             partition: Partition::ByOrg,
             idempotency_retention: None,
+            failover: None,
         }
     }
 

@@ -114,6 +114,9 @@ pub enum Fault {
     Revoke,
     /// A script injected into the client's page reads its stored token, if it can.
     StealToken,
+    /// A store's primary is cut off from its replicas and its failure detector (`true`)
+    /// or reaches them again; its clients still reach it.
+    Isolate(bool),
     /// Links of partition group `group` are cut (`true`) or healed.
     Partition {
         /// Index of the group of links.
@@ -169,6 +172,12 @@ pub enum Msg {
         read: u32,
         /// The version it held.
         version: VersionId,
+    },
+    /// A store's failure detector has heard no heartbeat for its timeout since the
+    /// primary's silence number `generation` began.
+    Suspect {
+        /// The silence it is about; a later one voids it.
+        generation: u32,
     },
     /// A client's request timer for its operation `op_seq` expired.
     Timeout {
@@ -271,6 +280,7 @@ impl Msg {
             Msg::ReplicaAck { .. } => "replica_ack",
             Msg::ReplicaRead { .. } => "replica_read",
             Msg::ReplicaAnswer { .. } => "replica_answer",
+            Msg::Suspect { .. } => "suspect",
             Msg::Timeout { .. } => "timeout",
             Msg::FaultDue { .. } => "fault_due",
             Msg::Fault(_) => "fault",
@@ -302,6 +312,7 @@ fn fault_ids(f: Fault) -> [u64; 3] {
         Fault::Partition { group, cut } => [7, u64::from(group), u64::from(cut)],
         Fault::Revoke => [9, 0, 0],
         Fault::StealToken => [10, 0, 0],
+        Fault::Isolate(cut) => [13, u64::from(cut), 0],
         Fault::MidStream { chance_ppm, within_ms, lasting_ms } => {
             [8, u64::from(chance_ppm), u64::from(within_ms) << 32 | u64::from(lasting_ms)]
         }
@@ -331,6 +342,7 @@ impl Traceable for Msg {
             Msg::ReplicaAck { .. } => 16,
             Msg::ReplicaRead { .. } => 17,
             Msg::ReplicaAnswer { .. } => 18,
+            Msg::Suspect { .. } => 19,
         }
     }
 
@@ -359,6 +371,7 @@ impl Traceable for Msg {
                 [u64::from(replica), u64::from(read), u64::from(version.0)]
             }
             Msg::Timeout { op_seq } => [u64::from(op_seq), 0, 0],
+            Msg::Suspect { generation } => [u64::from(generation), 0, 0],
             Msg::FaultDue { index } => [u64::from(index), 0, 0],
             Msg::Fault(f) => fault_ids(f),
             Msg::Custom { tag, a, b } => [u64::from(tag), a, b],

@@ -13,6 +13,7 @@ pub mod capacity;
 pub mod cdn;
 pub mod client;
 pub mod env;
+pub mod failure_detector;
 pub mod fault_driver;
 pub mod kind;
 pub mod kinds;

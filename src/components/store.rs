@@ -26,6 +26,7 @@ use serde::Deserialize;
 use super::Component;
 use super::capacity::{Capacity, Load};
 use super::env::Env;
+use super::failure_detector::{FailoverSpec, FailureDetector, RawFailover};
 use super::kind::{BuildContext, KindFile};
 use super::message::{FLAG_IDEMPOTENT, FLAG_ON_HEAD, FLAG_TOKEN, Fault, Msg, Request, Status};
 use crate::check::{HeadCause, HeadMove, Histogram, OpKind, StoreEnd, VersionId};
@@ -76,6 +77,10 @@ pub struct RawStore {
     /// `"24h"` (default: the whole run). A retry after that is applied again.
     #[serde(default)]
     pub idempotency_retention: Option<Dur>,
+    /// Automatic failover (only with replicas): `(heartbeat: "1s", timeout: "3s",
+    /// fencing: term, reroute: "5s")`.
+    #[serde(default)]
+    pub failover: Option<RawFailover>,
 }
 
 /// How a sharded store maps keys to shards.
@@ -223,6 +228,9 @@ pub struct StoreSpec {
     /// How long an applied message is remembered by its idempotency key (`None`: the
     /// whole run).
     pub idempotency_retention: Option<SimDuration>,
+    /// A failure detector that promotes a replica, fencing, and the clients' delay in
+    /// following (`None`: failovers happen only as faults).
+    pub failover: Option<FailoverSpec>,
 }
 
 /// How writes reach a store's replicas and when the primary acknowledges them.
@@ -385,6 +393,7 @@ impl KindFile for RawStore {
             shards: s.shards,
             partition,
             idempotency_retention: retention,
+            failover: s.failover.as_ref().map(|f| f.validate(s.replicas, c)),
         }
     }
 
@@ -438,11 +447,13 @@ impl KindSpec for StoreSpec {
         c.replicas = self.replicas;
         c.faults.extend([FaultKind::Crash, FaultKind::ClockJump]);
         if self.replicas > 0 {
-            c.faults.extend([FaultKind::Failover, FaultKind::LagSpike]);
+            c.faults.extend([FaultKind::Failover, FaultKind::LagSpike, FaultKind::Isolate]);
         } else {
             c.refusals.push((FaultKind::Failover, "it has no replica to promote".into()));
             let why = "it has no replicas, so a lag spike would change nothing";
             c.refusals.push((FaultKind::LagSpike, why.into()));
+            let why = "it has no replicas to be cut off from";
+            c.refusals.push((FaultKind::Isolate, why.into()));
         }
         c
     }
@@ -520,10 +531,6 @@ impl Applied {
             }
         }
     }
-
-    fn clear(&mut self) {
-        self.clients.clear();
-    }
 }
 
 /// What the primary saved last, with snapshot durability.
@@ -586,6 +593,37 @@ pub struct Store {
     listeners: Vec<LinkId>,
     /// How long an applied message is remembered by its key (`None`: the whole run).
     idempotency_retention: Option<SimDuration>,
+    /// Automatic failover: its settings and what the detector knows.
+    auto: Option<(FailoverSpec, FailureDetector)>,
+    /// The primary's term: each promotion begins a new one.
+    term: u32,
+    /// Whether the primary is cut off from its replicas and its failure detector.
+    isolated: bool,
+    /// The primary a promotion deposed while it was cut off but running.
+    deposed: Option<Deposed>,
+    /// Until when clients still send to the primary of the term before.
+    reroute_until: SimTime,
+    /// What automatic failover did.
+    terms: TermCounts,
+}
+
+/// A primary deposed while cut off but running: it keeps its own copy of the table and,
+/// without fencing, takes the writes of the clients that still reach it.
+#[derive(Debug)]
+struct Deposed {
+    table: Vec<VersionId>,
+    term: u32,
+    /// When, and by which event, the term after it began.
+    since: (SimTime, u64),
+    applied: Applied,
+}
+
+/// What automatic failover did, for the summary.
+#[derive(Debug, Default)]
+struct TermCounts {
+    promotions: u64,
+    split_brain_writes: u64,
+    fenced_writes: u64,
 }
 
 impl Store {
@@ -655,6 +693,15 @@ impl Store {
                 None => Vec::new(),
             },
             listeners: Vec::new(),
+            auto: spec.failover.map(|f| {
+                let mut rng = Stream::new(seed, &format!("{name}/failure_detector"));
+                (f, FailureDetector::new(f.detector, &mut rng))
+            }),
+            term: 1,
+            isolated: false,
+            deposed: None,
+            reroute_until: SimTime::ZERO,
+            terms: TermCounts::default(),
         }
     }
 
@@ -760,64 +807,78 @@ impl Store {
     }
 
     fn write(&mut self, r: &Request, env: &mut Env<'_>) -> (Status, VersionId) {
-        let inv = env.invocation(r.op);
-        if r.flags & FLAG_IDEMPOTENT != 0 {
-            let remembered = |v: &VersionId| {
-                let retention = self.idempotency_retention;
-                retention.is_none_or(|r| env.now().since(env.version(*v).created) <= r)
-            };
-            if let Some(v) = self.applied.get(inv.client, inv.message).filter(remembered) {
-                return (Status::Ok, v); // Already applied: the same answer again.
-            }
+        if let Some(v) = self.already_applied(&self.applied, r, env) {
+            return (Status::Ok, v); // Already applied: the same answer again.
         }
         let key = r.key;
         let head = self.primary[key as usize];
+        let Some((v, wins)) = self.make_version(head, r, env) else {
+            return (Status::Rejected, head);
+        };
+        if wins {
+            self.move_head(key, v, HeadCause::Write, env);
+        } else {
+            let (store, at, event) = (env.id.0, env.now(), env.event());
+            let cause = HeadCause::LostRace;
+            env.head_moved(HeadMove { store, key, from: head, to: v, cause, at, event });
+        }
+        self.remember(r, v, env);
+        self.durable.log_appends += u64::from(self.snapshot.is_none());
+        (Status::Ok, v)
+    }
+
+    /// The version an idempotent write's message already made, if `applied` holds it
+    /// and still remembers it.
+    fn already_applied(&self, applied: &Applied, r: &Request, env: &Env<'_>) -> Option<VersionId> {
+        if r.flags & FLAG_IDEMPOTENT == 0 {
+            return None;
+        }
+        let inv = env.invocation(r.op);
+        let remembered = |v: &VersionId| {
+            let retention = self.idempotency_retention;
+            retention.is_none_or(|r| env.now().since(env.version(*v).created) <= r)
+        };
+        applied.get(inv.client, inv.message).filter(remembered)
+    }
+
+    /// Remembers an idempotent write's message as applied by the primary.
+    fn remember(&mut self, r: &Request, v: VersionId, env: &Env<'_>) {
+        if r.flags & FLAG_IDEMPOTENT != 0 {
+            let inv = env.invocation(r.op);
+            self.applied.insert(inv.client, inv.message, v, env.event());
+        }
+    }
+
+    /// The version a write makes on top of `head` under the conflict policy, and whether
+    /// it becomes the head; `None` when a version check refuses it.
+    fn make_version(
+        &self,
+        head: VersionId,
+        r: &Request,
+        env: &mut Env<'_>,
+    ) -> Option<(VersionId, bool)> {
         // A server's append applies on top of whatever the head is.
-        let r = &Request { seen: if r.flags & FLAG_ON_HEAD != 0 { head } else { r.seen }, ..*r };
+        let seen = if r.flags & FLAG_ON_HEAD != 0 { head } else { r.seen };
         let server_clock = env.now().0 as i64 + self.clock_offset_ns;
-        let (at, event, store) = (env.now(), env.event(), env.id.0);
-        let v = match self.conflict {
-            ConflictPolicy::VersionCheck if r.seen != head => return (Status::Rejected, head),
+        let store = env.id.0;
+        Some(match self.conflict {
+            ConflictPolicy::VersionCheck if seen != head => return None,
             ConflictPolicy::VersionCheck => {
-                let v = env.create_version(r.op, store, server_clock, &[head]);
-                self.move_head(key, v, HeadCause::Write, env);
-                v
+                (env.create_version(r.op, store, server_clock, &[head]), true)
             }
             ConflictPolicy::Merge => {
-                let parents = [head, r.seen];
-                let v = env.create_version(r.op, store, server_clock, &parents);
-                self.move_head(key, v, HeadCause::Write, env);
-                v
+                (env.create_version(r.op, store, server_clock, &[head, seen]), true)
             }
             ConflictPolicy::Overwrite(clock) => {
                 let stamp = match clock {
-                    ClockSource::Client => inv.stamp,
+                    ClockSource::Client => env.invocation(r.op).stamp,
                     ClockSource::Server => server_clock,
                 };
-                let v = env.create_version(r.op, store, stamp, &[r.seen]);
+                let v = env.create_version(r.op, store, stamp, &[seen]);
                 let head_stamp = env.version(head).stamp;
-                if (stamp, v) > (head_stamp, head) {
-                    self.move_head(key, v, HeadCause::Write, env);
-                } else {
-                    let mv = HeadMove {
-                        store,
-                        key,
-                        from: head,
-                        to: v,
-                        cause: HeadCause::LostRace,
-                        at,
-                        event,
-                    };
-                    env.head_moved(mv);
-                }
-                v
+                (v, (stamp, v) > (head_stamp, head))
             }
-        };
-        if r.flags & FLAG_IDEMPOTENT != 0 {
-            self.applied.insert(inv.client, inv.message, v, env.event());
-        }
-        self.durable.log_appends += u64::from(self.snapshot.is_none());
-        (Status::Ok, v)
+        })
     }
 
     /// The node that serves `r`: its shard's primary, or a random replica.
@@ -830,6 +891,10 @@ impl Store {
     }
 
     fn on_request(&mut self, request: Request, env: &mut Env<'_>) {
+        let for_primary = request.kind == OpKind::Write || self.reads == ReadConsistency::Primary;
+        if for_primary && env.now() < self.reroute_until {
+            return self.serve_deposed(request, env); // The client has not followed yet.
+        }
         let node = self.route(&request, env);
         self.admit(node, request, env);
     }
@@ -895,6 +960,61 @@ impl Store {
         }
     }
 
+    /// Answers `request` as the primary of the term before would: gone (crashed), it
+    /// answers nothing; deposed but running, it serves its own copy, and takes writes
+    /// unless fencing refuses them.
+    fn serve_deposed(&mut self, request: Request, env: &mut Env<'_>) {
+        let fencing = self.auto.as_ref().is_some_and(|(spec, _)| spec.fencing);
+        let Some(d) = &self.deposed else { return env.drop_request(&request) };
+        let held = d.table[request.key as usize];
+        match request.kind {
+            OpKind::Read => env.reply(&request, Status::Ok, held, 0),
+            OpKind::Write if fencing => {
+                // Its term is over: where writes are made durable, they are refused.
+                self.terms.fenced_writes += 1;
+                env.reply(&request, Status::Rejected, held, 0);
+            }
+            OpKind::Write => self.write_deposed(request, env),
+            OpKind::Control | OpKind::Stream => env.drop_request(&request),
+        }
+    }
+
+    /// A write taken by the deposed primary: on its own copy, never replicated, and
+    /// orphaned from birth (no head of the current term descends from it). With
+    /// replicas to wait for it is never answered: none of them is reachable.
+    fn write_deposed(&mut self, request: Request, env: &mut Env<'_>) {
+        let mut d = self.deposed.take().expect("only a deposed primary writes here");
+        let key = request.key;
+        let made = match self.already_applied(&d.applied, &request, env) {
+            Some(v) => Some((v, false)),
+            None => self.make_version(d.table[key as usize], &request, env),
+        };
+        match made {
+            None => env.reply(&request, Status::Rejected, d.table[key as usize], 0),
+            Some((v, wins)) => {
+                if wins {
+                    d.table[key as usize] = v;
+                }
+                let (term, (deposed_at, deposed_event)) = (d.term, d.since);
+                let cause = HeadCause::SplitBrain { term, deposed_at, deposed_event };
+                let (store, at, event) = (env.id.0, env.now(), env.event());
+                let from = self.primary[key as usize];
+                env.head_moved(HeadMove { store, key, from, to: v, cause, at, event });
+                if request.flags & FLAG_IDEMPOTENT != 0 {
+                    let inv = env.invocation(request.op);
+                    d.applied.insert(inv.client, inv.message, v, env.event());
+                }
+                if self.mode.acks_needed(self.replicas.len() as u32) > 0 {
+                    env.drop_request(&request);
+                } else {
+                    self.terms.split_brain_writes += 1;
+                    env.reply(&request, Status::Ok, v, 0);
+                }
+            }
+        }
+        self.deposed = Some(d);
+    }
+
     fn on_replicate(
         &mut self,
         replica: u32,
@@ -904,8 +1024,8 @@ impl Store {
         env: &mut Env<'_>,
     ) {
         assert!(epoch <= self.epoch, "replication from an epoch that has not begun");
-        if epoch != self.epoch {
-            return; // Shipped by a primary that has since crashed or been replaced.
+        if epoch != self.epoch || self.isolated {
+            return; // Shipped by a primary since crashed or replaced, or cut off from it.
         }
         let r = &mut self.replicas[replica as usize];
         if !r.up || version <= r.cloned_through {
@@ -926,8 +1046,8 @@ impl Store {
     /// A replica's acknowledgement of `version` is back: with enough of them, the write's
     /// requests are answered.
     fn on_replica_ack(&mut self, replica: u32, version: VersionId, epoch: u32, env: &mut Env<'_>) {
-        if epoch != self.epoch {
-            return; // Acknowledges a primary that has since crashed or been replaced.
+        if epoch != self.epoch || self.isolated {
+            return; // Acknowledges a primary since crashed or replaced, or cut off from it.
         }
         let needed = self.mode.acks_needed(self.replicas.len() as u32);
         let Some(w) = self.unacknowledged.get_mut(&version) else { return };
@@ -1004,18 +1124,87 @@ impl Store {
         }
         self.abandon_unacknowledged(env);
         self.next_epoch(); // Replication in flight from before the crash is void.
+        self.silence(env);
     }
 
-    /// Replica `replica` starts again and catches up at once: it clones the primary's
-    /// table, takes the primary's position, and acknowledges every write still waiting
-    /// for it (each after its acknowledgement delay).
+    /// The primary's heartbeats stop reaching the failure detector.
+    fn silence(&mut self, env: &mut Env<'_>) {
+        let Some((_, detector)) = &mut self.auto else { return };
+        if let Some((deadline, generation)) = detector.silenced(env.now()) {
+            env.timer(deadline.since(env.now()), Msg::Suspect { generation });
+        }
+    }
+
+    /// The primary's heartbeats reach the failure detector again.
+    fn heard(&mut self, env: &mut Env<'_>) {
+        if let Some((_, detector)) = &mut self.auto {
+            detector.heard(env.now());
+        }
+    }
+
+    /// The detector's deadline is due: a primary declared dead is replaced by the most
+    /// caught-up running replica (or, with none running, at the next heartbeat it tries
+    /// again).
+    fn on_suspect(&mut self, generation: u32, env: &mut Env<'_>) {
+        let Some((spec, detector)) = &self.auto else { return };
+        if !detector.declares_dead(generation, env.now()) {
+            return;
+        }
+        if self.replicas.iter().any(|r| r.up) {
+            self.failover(Promote::Freshest, env);
+        } else if !env.stopping() {
+            env.timer(spec.detector.heartbeat, Msg::Suspect { generation });
+        }
+    }
+
+    /// The primary is cut off from its replicas and its failure detector; its clients
+    /// still reach it, so it keeps taking writes it cannot replicate.
+    fn isolate(&mut self, env: &mut Env<'_>) {
+        if !self.isolated {
+            self.isolated = true;
+            self.silence(env);
+        }
+    }
+
+    /// The isolation heals. A primary deposed meanwhile hears of the new term and steps
+    /// down: what it took alone is discarded and its clients are sent to the new
+    /// primary. One still in office reaches its replicas again, and they catch up.
+    fn reconnect(&mut self, env: &mut Env<'_>) {
+        if self.deposed.take().is_some() {
+            self.reroute_until = self.reroute_until.min(env.now());
+            return;
+        }
+        if !std::mem::replace(&mut self.isolated, false) {
+            return;
+        }
+        if self.up {
+            self.heard(env);
+        }
+        let running = (0..self.replicas.len() as u32).filter(|&i| self.replicas[i as usize].up);
+        for replica in running.collect::<Vec<_>>() {
+            self.catch_up(replica, env);
+        }
+    }
+
+    /// Replica `replica` starts again and catches up with the primary, at once or when
+    /// the primary's isolation heals.
     fn restart_replica(&mut self, replica: u32, env: &mut Env<'_>) {
-        let epoch = self.epoch;
         let r = &mut self.replicas[replica as usize];
         if r.up {
             return;
         }
         r.up = true;
+        if !self.isolated {
+            self.catch_up(replica, env); // Cut off, it catches up once the primary is back.
+        }
+    }
+
+    /// Replica `replica` catches up at once: it clones the primary's table, takes the
+    /// primary's position, and acknowledges every write still waiting for it (each after
+    /// its acknowledgement delay).
+    fn catch_up(&mut self, replica: u32, env: &mut Env<'_>) {
+        let epoch = self.epoch;
+        let r = &mut self.replicas[replica as usize];
         r.versions.copy_from_slice(&self.primary);
         r.position = self.shipped;
         r.cloned_through = self.primary.iter().copied().max().unwrap_or(VersionId::ROOT);
@@ -1050,11 +1239,27 @@ impl Store {
         };
         let behind = self.shipped.saturating_sub(self.replicas[chosen].position);
         let table = self.replicas[chosen].versions.clone();
+        // A primary that failed (crashed, or cut off while running) is followed by its
+        // clients only `reroute` later; one cut off but running goes on as a deposed
+        // primary with its own copy of the table.
+        let failed = !self.up || self.isolated;
+        let old = (self.up && self.isolated).then(|| self.primary.clone());
         let cause = HeadCause::Failover { replica: chosen as u32, behind };
         self.roll_to(&table, cause, env);
         self.abandon_unacknowledged(env); // The deposed primary never answers them.
-        self.applied.clear(); // The idempotency table lived on the old primary.
-        self.up = true;
+        // The idempotency table lived on the old primary.
+        let applied = std::mem::take(&mut self.applied);
+        let since = (env.now(), env.event());
+        self.deposed = old.map(|table| Deposed { table, term: self.term, since, applied });
+        self.term += 1;
+        self.terms.promotions += 1;
+        if let Some((spec, detector)) = &mut self.auto {
+            detector.promoted(env.now());
+            if failed {
+                self.reroute_until = env.now().after(spec.reroute);
+            }
+        }
+        (self.up, self.isolated) = (true, false);
         self.resync();
     }
 
@@ -1064,7 +1269,12 @@ impl Store {
             Fault::Restart if !self.up => {
                 self.up = true;
                 self.resync();
+                if !self.isolated {
+                    self.heard(env);
+                }
             }
+            Fault::Isolate(true) => self.isolate(env),
+            Fault::Isolate(false) => self.reconnect(env),
             Fault::Failover(promote) => self.failover(promote, env),
             Fault::CrashReplica(r) => self.replicas[r as usize].up = false,
             Fault::RestartReplica(r) => self.restart_replica(r, env),
@@ -1116,6 +1326,12 @@ impl Component for Store {
         if !self.listeners.is_empty() {
             counts.push(("notifications", d.notifications));
         }
+        if self.auto.is_some() {
+            let t = &self.terms;
+            counts.push(("promotions", t.promotions));
+            counts.push(("split_brain_writes", t.split_brain_writes));
+            counts.push(("fenced_writes", t.fenced_writes));
+        }
         if self.shards > 1 {
             // What an organisation-wide query (list the org's documents) must touch.
             counts.push(("shards_of_biggest_org", self.biggest_org_shards));
@@ -1148,6 +1364,7 @@ impl Component for Store {
                 self.on_replica_ack(replica, version, epoch, env)
             }
             Msg::Wake => self.on_snapshot_due(env),
+            Msg::Suspect { generation } => self.on_suspect(generation, env),
             Msg::Done { job } => self.on_done(job, env),
             Msg::Fault(f) => self.on_fault(f, env),
             other => panic!("store got unexpected {}", other.kind_name()),
@@ -1159,6 +1376,7 @@ impl Component for Store {
 mod tests {
     use super::*;
     use crate::components::BuiltIn;
+    use crate::components::failure_detector::DetectorSpec;
     use crate::components::testing::{bench, deliver, ms, replies, request, run};
 
     /// What the script does at a time in ms.
@@ -1181,12 +1399,22 @@ mod tests {
             shards: 1,
             partition: Partition::ByDocument,
             idempotency_retention: None,
+            failover: None,
         }
     }
 
     /// Runs `script` on key 0 against a store of `spec`; the replies must be `expected`:
     /// (ms, status, version id).
     fn check(spec: StoreSpec, script: &[Step], expected: &[(u64, Status, u32)]) {
+        check_counting(spec, script, expected);
+    }
+
+    /// `check`, returning what the store counted.
+    fn check_counting(
+        spec: StoreSpec,
+        script: &[Step],
+        expected: &[(u64, Status, u32)],
+    ) -> Vec<(&'static str, u64)> {
         let (mut sim, links) =
             bench(1, 1, |_| BuiltIn::Store(Box::new(Store::new("db", &spec, 1, 7))));
         let via = links.callers[0];
@@ -1203,6 +1431,10 @@ mod tests {
             .map(|(at, _, status, v)| (at.as_nanos() / 1_000_000, status, v.0))
             .collect();
         assert_eq!(got, expected);
+        match &sim.actor.component {
+            BuiltIn::Store(store) => store.counts(),
+            _ => unreachable!("the bench holds a store"),
+        }
     }
 
     #[test]
@@ -1321,5 +1553,85 @@ mod tests {
         // A write that reached the replica before a slower one ahead of it waits for it:
         // both are answered at the same instant (independent lags would never tie).
         assert!(answers.windows(2).any(|w| w[0].0 == w[1].0), "held back: {answers:?}");
+    }
+
+    /// One replica a write reaches 10 ms after it is made; heartbeats every 1 ms, dead
+    /// after 3 ms of silence, clients following a promotion 5 ms late.
+    fn detected(fencing: bool) -> StoreSpec {
+        let mut s =
+            spec(1, ReadConsistency::Primary, ConflictPolicy::Overwrite(ClockSource::Server));
+        let detector = DetectorSpec {
+            heartbeat: SimDuration::from_millis(1),
+            timeout: SimDuration::from_millis(3),
+        };
+        s.failover = Some(FailoverSpec { detector, fencing, reroute: SimDuration::from_millis(5) });
+        s
+    }
+
+    #[test]
+    fn a_crashed_primary_is_replaced_once_the_detector_gives_up_and_clients_follow_late() {
+        // Crash at 12 ms; the last heartbeat fell in (11, 12] ms, so the replica (holding
+        // v1 since 11 ms) is promoted in (14, 15] ms. The write at 16 ms still goes to
+        // the dead primary; the read at 21 ms reaches the new one.
+        let script =
+            [Step::Write(1), Step::Fault(12, Fault::Crash), Step::Write(16), Step::Read(21)];
+        let counts =
+            check_counting(detected(false), &script, &[(1, Status::Ok, 1), (21, Status::Ok, 1)]);
+        assert!(counts.contains(&("promotions", 1)), "{counts:?}");
+    }
+
+    #[test]
+    fn a_cut_off_primary_deposed_unfenced_acknowledges_writes_that_diverge() {
+        // Cut off at 12 ms (after v1 reached the replica at 11 ms), deposed in (14, 15]
+        // ms: the write at 16 ms is taken by the old primary (v2, which its read at 17 ms
+        // returns); clients follow at 20 ms and read term 2's head, v1.
+        let script = [
+            Step::Write(1),
+            Step::Fault(12, Fault::Isolate(true)),
+            Step::Write(16),
+            Step::Read(17),
+            Step::Read(21),
+            Step::Fault(30, Fault::Isolate(false)),
+        ];
+        let expected =
+            [(1, Status::Ok, 1), (16, Status::Ok, 2), (17, Status::Ok, 2), (21, Status::Ok, 1)];
+        let counts = check_counting(detected(false), &script, &expected);
+        assert!(counts.contains(&("split_brain_writes", 1)), "{counts:?}");
+    }
+
+    #[test]
+    fn fencing_refuses_the_deposed_primarys_writes() {
+        let script = [
+            Step::Write(1),
+            Step::Fault(12, Fault::Isolate(true)),
+            Step::Write(16),
+            Step::Read(21),
+        ];
+        let expected = [(1, Status::Ok, 1), (16, Status::Rejected, 1), (21, Status::Ok, 1)];
+        let counts = check_counting(detected(true), &script, &expected);
+        assert!(counts.contains(&("fenced_writes", 1)), "{counts:?}");
+        assert!(counts.contains(&("split_brain_writes", 0)), "{counts:?}");
+    }
+
+    #[test]
+    fn a_cut_shorter_than_the_detectors_patience_promotes_nobody_and_replicas_catch_up() {
+        // Cut off from 5 to 6 ms: a heartbeat in (6, 7] ms reaches the detector before
+        // its deadline in (7, 8] ms. The write at 5 ms (v2) is not replicated while cut
+        // off; the replica catches up when the cut heals, so its read at 7 ms has v2.
+        let mut s = detected(false);
+        s.reads = ReadConsistency::AnyReplica;
+        let script = [
+            Step::Write(1),
+            Step::Fault(4, Fault::Isolate(true)),
+            Step::Write(5),
+            Step::Fault(6, Fault::Isolate(false)),
+            Step::Read(7),
+        ];
+        let counts = check_counting(
+            s,
+            &script,
+            &[(1, Status::Ok, 1), (5, Status::Ok, 2), (7, Status::Ok, 2)],
+        );
+        assert!(counts.contains(&("promotions", 0)), "{counts:?}");
     }
 }

@@ -269,6 +269,11 @@ fn plan_faults(
             FaultAction::Failover { target, promote } => {
                 p(component(target)?, Fault::Failover(*promote), None)
             }
+            FaultAction::Isolate { target, heal_after } => p(
+                component(target)?,
+                Fault::Isolate(true),
+                heal_after.map(|d| (d, Fault::Isolate(false))),
+            ),
             FaultAction::LagSpike { target, factor, lasting } => {
                 let milli = (factor * 1000.0).round().clamp(0.0, f64::from(u32::MAX)) as u32;
                 p(
@@ -590,6 +595,7 @@ mod tests {
             shards: 1,
             partition: Partition::ByOrg,
             idempotency_retention: None,
+            failover: None,
         };
         ComponentSpec::new(name, spec)
     }

@@ -105,6 +105,8 @@ pub enum FaultKind {
     Failover,
     /// `lag_spike`: replication slows for a while.
     LagSpike,
+    /// `isolate`: a primary loses its replicas and its failure detector for a while.
+    Isolate,
     /// `clock_jump`: the component's clock steps.
     ClockJump,
 }
@@ -116,6 +118,7 @@ impl FaultKind {
             FaultKind::Crash => "crash",
             FaultKind::Failover => "failover",
             FaultKind::LagSpike => "lag_spike",
+            FaultKind::Isolate => "isolate",
             FaultKind::ClockJump => "clock_jump",
         }
     }
@@ -126,6 +129,7 @@ impl FaultKind {
             FaultKind::Crash => "crash",
             FaultKind::Failover => "fail over",
             FaultKind::LagSpike => "take a lag spike",
+            FaultKind::Isolate => "be isolated from its replicas",
             FaultKind::ClockJump => "take a clock jump",
         }
     }

@@ -55,11 +55,13 @@ pub enum CheckSpec {
     SessionContinuity,
     /// `authorization`, with an optional bound on answers after a revocation.
     Authorization(Option<SimDuration>),
+    /// `split_brain`.
+    SplitBrain,
 }
 
 impl CheckSpec {
     /// Every checker with default settings, in report order.
-    pub const ALL: [CheckSpec; 12] = [
+    pub const ALL: [CheckSpec; 13] = [
         CheckSpec::LostAcknowledgedWrite,
         CheckSpec::ReadYourWrites,
         CheckSpec::MonotonicReads,
@@ -72,6 +74,7 @@ impl CheckSpec {
         CheckSpec::Propagation(None),
         CheckSpec::SessionContinuity,
         CheckSpec::Authorization(None),
+        CheckSpec::SplitBrain,
     ];
 
     /// The name scenarios use.
@@ -89,6 +92,7 @@ impl CheckSpec {
             CheckSpec::Propagation(_) => "propagation",
             CheckSpec::SessionContinuity => "session_continuity",
             CheckSpec::Authorization(_) => "authorization",
+            CheckSpec::SplitBrain => "split_brain",
         }
     }
 }

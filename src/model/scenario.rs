@@ -127,6 +127,14 @@ pub enum FaultAction {
         /// Time until the links heal.
         heal_after: Option<SimDuration>,
     },
+    /// Cut a store's primary off from its replicas and its failure detector (its clients
+    /// still reach it); heal after a while (or never).
+    Isolate {
+        /// The store.
+        target: String,
+        /// Time until it heals.
+        heal_after: Option<SimDuration>,
+    },
     /// Multiply a store's replication lag for a while.
     LagSpike {
         /// The store.
@@ -180,7 +188,9 @@ impl FaultAction {
     pub fn lasting(&self) -> Option<SimDuration> {
         match *self {
             FaultAction::Crash { restart_after, .. } => restart_after,
-            FaultAction::Partition { heal_after, .. } => heal_after,
+            FaultAction::Partition { heal_after, .. } | FaultAction::Isolate { heal_after, .. } => {
+                heal_after
+            }
             FaultAction::LagSpike { lasting, .. } | FaultAction::Disconnect { lasting, .. } => {
                 Some(lasting)
             }
@@ -216,6 +226,12 @@ impl FaultAction {
             }
             FaultAction::Partition { from, to, heal_after: None } => {
                 format!("partition {from} → {to}")
+            }
+            FaultAction::Isolate { target, heal_after: Some(d) } => {
+                format!("isolate {target}'s primary (heals after {})", span(*d))
+            }
+            FaultAction::Isolate { target, heal_after: None } => {
+                format!("isolate {target}'s primary")
             }
             FaultAction::LagSpike { target, factor, lasting } => {
                 format!("{target} replication lag ×{factor} for {}", span(*lasting))

@@ -51,7 +51,8 @@ fn shape(a: &FaultAction) -> FaultAction {
     let mut s = a.clone();
     match &mut s {
         FaultAction::Crash { restart_after: Some(d), .. }
-        | FaultAction::Partition { heal_after: Some(d), .. } => *d = zero,
+        | FaultAction::Partition { heal_after: Some(d), .. }
+        | FaultAction::Isolate { heal_after: Some(d), .. } => *d = zero,
         FaultAction::LagSpike { factor, lasting, .. } => (*factor, *lasting) = (0.0, zero),
         FaultAction::ClockJump { by_ns, .. } => *by_ns = 0,
         FaultAction::Disconnect { share, lasting } => (*share, *lasting) = (0.0, zero),
@@ -90,6 +91,9 @@ fn between(lo: &FaultSpec, hi: &FaultSpec, u: &mut dyn FnMut() -> f64) -> FaultS
             F::Partition { heal_after: Some(b), .. },
         ) => {
             F::Partition { from: from.clone(), to: to.clone(), heal_after: Some(dur(*a, *b, u())) }
+        }
+        (F::Isolate { target, heal_after: Some(a) }, F::Isolate { heal_after: Some(b), .. }) => {
+            F::Isolate { target: target.clone(), heal_after: Some(dur(*a, *b, u())) }
         }
         (
             F::LagSpike { target, factor: fa, lasting: la },
@@ -149,6 +153,9 @@ pub fn to_ron(f: &FaultSpec) -> String {
                 "partition(from: {from:?}, to: {to:?}, {when}{})",
                 opt("heal_after", *heal_after)
             )
+        }
+        FaultAction::Isolate { target, heal_after } => {
+            format!("isolate(target: {target:?}, {when}{})", opt("heal_after", *heal_after))
         }
         FaultAction::LagSpike { target, factor, lasting } => {
             format!(

@@ -122,9 +122,11 @@ impl<W: Write> TraceWriter<W> {
             Msg::FaultDue { index } => line.fault_index = Some(index),
             Msg::Fault(_) => line.payload = Some(d.msg.trace_ids()),
             Msg::Custom { tag, a, b } => line.payload = Some([u64::from(tag), a, b]),
-            Msg::Chunk { .. } | Msg::Done { .. } | Msg::Probe { .. } | Msg::ProbeAck { .. } => {
-                line.payload = Some(d.msg.trace_ids())
-            }
+            Msg::Chunk { .. }
+            | Msg::Done { .. }
+            | Msg::Probe { .. }
+            | Msg::ProbeAck { .. }
+            | Msg::Suspect { .. } => line.payload = Some(d.msg.trace_ids()),
             Msg::StreamEnd { version, .. } => {
                 (line.version, line.payload) = (Some(version.0), Some(d.msg.trace_ids()));
             }

@@ -95,6 +95,7 @@ fn spec(r: RawCheck, bounds: Bounds) -> CheckSpec {
         RawCheck::Propagation => CheckSpec::Propagation(bounds.propagation),
         RawCheck::SessionContinuity => CheckSpec::SessionContinuity,
         RawCheck::Authorization => CheckSpec::Authorization(bounds.revocation),
+        RawCheck::SplitBrain => CheckSpec::SplitBrain,
     }
 }
 
@@ -295,6 +296,7 @@ fn fault(
         | RawFault::Failover { at, rate, .. }
         | RawFault::Partition { at, rate, .. }
         | RawFault::LagSpike { at, rate, .. }
+        | RawFault::Isolate { at, rate, .. }
         | RawFault::ClockJump { at, rate, .. }
         | RawFault::Disconnect { at, rate, .. }
         | RawFault::Revoke { at, rate, .. }
@@ -350,6 +352,10 @@ fn fault(
                 to: to.clone(),
                 heal_after: heal_after.map(|d| d.0),
             }
+        }
+        RawFault::Isolate { target, heal_after, .. } => {
+            fault_target(c, model, &field("target"), target, FaultKind::Isolate)?;
+            FaultAction::Isolate { target: target.clone(), heal_after: heal_after.map(|d| d.0) }
         }
         RawFault::LagSpike { target, factor, lasting, .. } => {
             fault_target(c, model, &field("target"), target, FaultKind::LagSpike)?;

@@ -236,6 +236,8 @@ pub enum RawCheck {
     SessionContinuity,
     /// Answers served to someone not allowed to see them.
     Authorization,
+    /// Writes acknowledged by a primary whose term was over.
+    SplitBrain,
 }
 
 /// An expected verdict.
@@ -315,6 +317,20 @@ pub enum RawFault {
         #[serde(default)]
         rate: Option<String>,
         /// Time until healed.
+        #[serde(default)]
+        heal_after: Option<Dur>,
+    },
+    /// `isolate(target: "db", at: "1m", heal_after: "30s")`.
+    Isolate {
+        /// The store.
+        target: String,
+        /// Once at this time.
+        #[serde(default)]
+        at: Option<Dur>,
+        /// Or at this rate.
+        #[serde(default)]
+        rate: Option<String>,
+        /// Time until the primary reaches its replicas again.
         #[serde(default)]
         heal_after: Option<Dur>,
     },
