@@ -110,4 +110,15 @@ fn a_leaderless_store_is_drawn_with_its_coordinator_not_a_primary() {
     let header = text.lines().next().unwrap_or_default();
     assert!(header.contains("db coordinator") && header.contains("db replica"), "{text}");
     assert!(!text.contains("db primary"), "{text}");
+    // The client talks to the coordinator only: its read and the answer are drawn between
+    // the client's lane and the coordinator's, the replicas reached by replication alone.
+    let lanes = |row: &str| row.chars().filter(|&c| c == '│').count();
+    let read = text.lines().find(|l| l.contains("read k")).expect("a read arrow");
+    let write = text.lines().find(|l| l.contains("write k")).expect("a write arrow");
+    assert_eq!(
+        lanes(read),
+        lanes(write),
+        "the read crosses a replica's lane:
+{text}"
+    );
 }

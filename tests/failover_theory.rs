@@ -7,7 +7,8 @@
 //! the promotion R = 5 s later.
 //!
 //! - **Detection after a crash.** The crash falls uniformly between two heartbeats, so the
-//!   detector decides D = T − U later, U ~ U[0, h): D ~ U(T − h, T]. Every write sent in
+//!   detector decides D = T − U later, U ~ U[0, h): D ~ U(T − h, T], mean T − h/2 (the
+//!   store's `detection_ms`). Every write sent in
 //!   the D + R after the crash goes to the dead primary and times out. That is shorter
 //!   than the timeout, so a client sends at most one, and by memorylessness its next
 //!   write falls in the window with chance 1 − e^{−(D+R)/Z}. Averaged over D:
@@ -88,14 +89,18 @@ fn the_formulas_have_the_values_the_docs_quote() {
 #[test]
 fn writes_time_out_for_the_detection_delay_and_the_reroute() {
     let scenario = load("scenarios/failover_detected_crash.ron", &[]);
-    let timed_out: Vec<f64> = (1..=SEEDS)
-        .map(|seed| {
-            let outcome = run_on(&scenario, seed);
-            assert_eq!(count(&outcome, "promotions"), 1, "seed {seed}: one promotion");
-            outcome.history.stats("write").expect("a write row").unknown as f64
-        })
-        .collect();
+    let (mut timed_out, mut detection_ms) = (Vec::new(), Vec::new());
+    for seed in 1..=SEEDS {
+        let outcome = run_on(&scenario, seed);
+        assert_eq!(count(&outcome, "promotions"), 1, "seed {seed}: one promotion");
+        timed_out.push(outcome.history.stats("write").expect("a write row").unknown as f64);
+        detection_ms.push(count(&outcome, "detection_ms") as f64);
+    }
     assert_mean("writes timed out after a crash", &timed_out, timed_out_after_crash());
+    // D ~ U(T - h, T]: its mean is T - h/2 (whole milliseconds, the figure truncated).
+    assert_mean("detection (ms)", &detection_ms, 1000.0 * (TIMEOUT_S - HEARTBEAT_S / 2.0) - 0.5);
+    assert!(detection_ms.iter().all(|&d| d > 1000.0 * (TIMEOUT_S - HEARTBEAT_S) - 1.0));
+    assert!(detection_ms.iter().all(|&d| d <= 1000.0 * TIMEOUT_S));
 }
 
 #[test]

@@ -70,11 +70,20 @@ fn story_of(mv: &HeadMove, end: &End<'_>) -> Vec<StoryLine> {
     lines.sort_by_key(|l| (l.at_ns, l.event));
     let head = end.stores.iter().find(|s| s.id == mv.store).map(|s| s.primary[mv.key as usize]);
     let head = head.map_or_else(|| "?".to_string(), |h| h.to_string());
+    let (key, next) = (mv.key, term + 1);
+    let fate = if end.live[v.index()] {
+        // The writer kept what it was told was written and wrote on top of it again.
+        format!(
+            "; term {next}'s primary never had it, and it is in the final value only because \
+             {} wrote on top of it again",
+            names.client(dag.get(v).client)
+        )
+    } else {
+        format!(": no head of term {next} descends from it")
+    };
     lines.push(StoryLine::end(format!(
-        "key {} ends at {head}; {v} was acknowledged by a primary whose term was over and \
-         diverged: no head of term {} descends from it",
-        mv.key,
-        term + 1
+        "key {key} ends at {head}; {v} was acknowledged by a primary whose term was over and \
+         diverged{fate}"
     )));
     lines
 }
@@ -105,5 +114,16 @@ mod tests {
         let v2 = h.write(0, 0, v1, OK);
         let r = h.finish_one(&[v2]);
         assert_eq!((r.verdict, r.violations, r.checked), (Verdict::Holds, 0, 2));
+    }
+
+    #[test]
+    fn a_diverged_write_its_client_wrote_on_top_of_again_is_still_counted_and_says_so() {
+        let mut h = Hist::with(&[CheckSpec::SplitBrain]);
+        let diverged = h.write_deposed(1, 0, VersionId::ROOT);
+        let later = h.write(1, 0, diverged, OK);
+        let r = h.finish_one(&[later]);
+        assert_eq!((r.verdict, r.violations), (Verdict::Violated, 1));
+        let end = &r.story.last().unwrap().text;
+        assert!(end.contains("only because") && end.contains("wrote on top of it again"), "{end}");
     }
 }

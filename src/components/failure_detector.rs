@@ -114,6 +114,8 @@ pub struct FailureDetector {
     silent_since: Option<SimTime>,
     /// When it was last heard again (or promoted).
     heard_since: SimTime,
+    /// When its last silence began, over or not.
+    silence_began: SimTime,
     /// Counts silences; a deadline of an older one decides nothing.
     generation: u32,
 }
@@ -129,6 +131,7 @@ impl FailureDetector {
             last_beat: SimTime::ZERO,
             silent_since: None,
             heard_since: SimTime::ZERO,
+            silence_began: SimTime::ZERO,
             generation: 0,
         }
     }
@@ -158,10 +161,15 @@ impl FailureDetector {
         if let Some(beat) = self.beat_at_or_before(now).filter(|&b| b >= self.heard_since) {
             self.last_beat = beat;
         }
-        self.silent_since = Some(now);
+        (self.silent_since, self.silence_began) = (Some(now), now);
         self.generation += 1;
         let deadline = self.last_beat.after(self.spec.timeout).max(now);
         Some((deadline, self.generation))
+    }
+
+    /// When the primary's last silence began (the run's start if it never was silent).
+    pub fn silence_began(&self) -> SimTime {
+        self.silence_began
     }
 
     /// The primary reaches the detector again at `now`.

@@ -16,9 +16,14 @@
 //!
 //! Faults: a crash takes the coordinator down (requests are dropped, answers in progress
 //! never come); `replica: i` crashes one replica, which then applies, answers and
-//! acknowledges nothing, and after its restart holds what it had (no hinted handoff or
-//! anti-entropy: read repair and later writes bring it up to date). Requests that
-//! cannot reach `w` or `r` running replicas are dropped (the client times out).
+//! acknowledges nothing, and after its restart holds what it had. Read repair and later
+//! writes bring it up to date, and with `hinted_handoff` so do hints: a write sent while
+//! the replica was down, or that found it down on arrival, is handed to it once it has
+//! been back for the handoff delay (there is no anti-entropy). Requests that cannot
+//! reach `w` or `r` running replicas are dropped (the client times out), unless a
+//! sloppy quorum's spares stand in: then the nodes a request goes to are the running
+//! replicas plus a running spare for each replica that is down, and a spare keeps what
+//! it takes as a hint for that replica, dropping its copy once the hint is handed over.
 
 use std::collections::BTreeMap;
 
@@ -65,6 +70,23 @@ pub struct RawQuorumStore {
     /// `[(replica: 2, write: exp("50ms"))]` (a replica in another zone, a slow disk).
     #[serde(default)]
     pub replica_trips: Vec<RawReplicaTrips>,
+    /// Hints for a replica that was down when a write was sent, handed to it once it has
+    /// been back this long: `hinted_handoff: "10s"`.
+    #[serde(default)]
+    pub hinted_handoff: Option<Dur>,
+    /// A sloppy quorum: `(spares: 2)` nodes past the key's `n` replicas stand in for
+    /// replicas that are down, count towards `w` and `r`, and keep what they take as
+    /// hints for the replica they stand in for.
+    #[serde(default)]
+    pub sloppy_quorum: Option<RawSloppyQuorum>,
+}
+
+/// `sloppy_quorum: (spares: 2)`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, rename = "sloppy_quorum")]
+pub struct RawSloppyQuorum {
+    /// Nodes that may stand in for a key's replicas.
+    pub spares: u32,
 }
 
 /// One replica's own trips; a trip left out is the store's.
@@ -105,6 +127,12 @@ pub struct QuorumStoreSpec {
     pub trips: Vec<Trips>,
     /// Whether reads repair the replicas that answered an older version.
     pub read_repair: bool,
+    /// How long after a replica's restart the hints for it are handed over (`None`: no
+    /// hinted handoff).
+    pub hinted_handoff: Option<SimDuration>,
+    /// Nodes past the `n` replicas that stand in for replicas that are down (0: a strict
+    /// quorum). `trips` holds theirs after the replicas'.
+    pub spares: u32,
 }
 
 /// The delay of each trip between the coordinator and a replica.
@@ -140,6 +168,7 @@ impl KindFile for RawQuorumStore {
             response: c.dist(&["response"], &self.response),
         };
         let n = self.n.clamp(1, REPLICAS_MAX);
+        let spares = self.spares(c);
         if self.read_repair && self.r == 1 {
             let msg = "`read_repair` has no effect with `r: 1`: a read of one replica has \
                        nothing to compare"
@@ -147,7 +176,7 @@ impl KindFile for RawQuorumStore {
             let hint = "read from two replicas or more (`r: 2`), or remove `read_repair`";
             c.error(&["read_repair"], msg, Some(hint.into()));
         }
-        let mut trips = vec![store; n as usize];
+        let mut trips = vec![store; (n + spares) as usize];
         let mut given = 0u64;
         for (i, own) in self.replica_trips.iter().enumerate() {
             let path =
@@ -187,12 +216,32 @@ impl KindFile for RawQuorumStore {
             r: self.r.clamp(1, n),
             trips,
             read_repair: self.read_repair,
+            hinted_handoff: self.hinted_handoff.map(|d| d.0),
+            spares,
         }
     }
 
     fn build(spec: &QuorumStoreSpec, ctx: &BuildContext<'_>) -> Result<Self::Actor, String> {
         let keys = ctx.scenario.clients.key_count();
         Ok(Box::new(QuorumStore::new(ctx.name, spec, keys, ctx.scenario.seed)))
+    }
+}
+
+impl RawQuorumStore {
+    /// The sloppy quorum's spares, refusing none and more nodes than a store may have.
+    fn spares(&self, c: &mut Problems) -> u32 {
+        let Some(sloppy) = self.sloppy_quorum else { return 0 };
+        let most = REPLICAS_MAX.saturating_sub(self.n.min(REPLICAS_MAX));
+        if sloppy.spares == 0 || sloppy.spares > most {
+            let msg = format!(
+                "`spares` must be between 1 and {most} (a store has at most {REPLICAS_MAX} \
+                 nodes), found {}",
+                sloppy.spares
+            );
+            let hint = "a sloppy quorum needs a node to stand in for a replica that is down";
+            c.error(&["sloppy_quorum", "spares"], msg, Some(hint.into()));
+        }
+        sloppy.spares.clamp(1, most.max(1))
     }
 }
 
@@ -238,6 +287,29 @@ struct PendingRead {
     widened: bool,
 }
 
+/// A write a replica missed, to hand over once it is back.
+#[derive(Debug, Clone, Copy)]
+struct Hint {
+    /// The replica it is for.
+    home: usize,
+    key: u32,
+    version: VersionId,
+    /// The spare that took the write in the replica's place (`None`: the coordinator
+    /// keeps the hint).
+    spare: Option<usize>,
+}
+
+/// What hinted handoff and the sloppy quorum did, for the summary.
+#[derive(Debug, Default)]
+struct HandoffCounts {
+    /// Hints kept for replicas that were down.
+    hints: u64,
+    /// Hints handed over.
+    handed_off: u64,
+    /// Writes a spare took in a replica's place.
+    spare_writes: u64,
+}
+
 /// A leaderless store with `n` replicas and read and write quorums.
 #[derive(Debug)]
 pub struct QuorumStore {
@@ -253,12 +325,15 @@ pub struct QuorumStore {
     up: bool,
     read_repairs: u64,
     widened_reads: u64,
+    /// Writes waiting for their replica to come back, in the order they were made.
+    hints: Vec<Hint>,
+    handoff: HandoffCounts,
 }
 
 impl QuorumStore {
     /// A store named `name` holding `key_count` keys, all at the root on every replica.
     pub fn new(name: &str, spec: &QuorumStoreSpec, key_count: u32, seed: u64) -> QuorumStore {
-        let replicas = (0..spec.n)
+        let replicas = (0..spec.n + spec.spares)
             .map(|i| Replica {
                 versions: vec![VersionId::ROOT; key_count as usize],
                 rng: Stream::new(seed, &format!("{name}/replica/{i}")),
@@ -276,6 +351,8 @@ impl QuorumStore {
             up: true,
             read_repairs: 0,
             widened_reads: 0,
+            hints: Vec::new(),
+            handoff: HandoffCounts::default(),
         }
     }
 
@@ -285,12 +362,31 @@ impl QuorumStore {
         (env.version(a).stamp, a) > (env.version(b).stamp, b)
     }
 
-    /// Running replicas, in index order.
-    fn running(&self) -> impl Iterator<Item = usize> + '_ {
-        (0..self.replicas.len()).filter(|&i| self.replicas[i].up)
+    /// The nodes a request goes to, in index order: the running replicas and, with a
+    /// sloppy quorum, a running spare for each replica that is down, as far as spares
+    /// go. Each with the replica it stands in for.
+    fn preference(&self) -> Vec<(usize, Option<usize>)> {
+        let n = self.spec.n as usize;
+        let mut spares = (n..self.replicas.len()).filter(|&i| self.replicas[i].up);
+        let mut nodes = Vec::with_capacity(n);
+        for home in 0..n {
+            if self.replicas[home].up {
+                nodes.push((home, None));
+            } else if let Some(spare) = spares.next() {
+                nodes.push((spare, Some(home)));
+            }
+        }
+        nodes.sort_unstable();
+        nodes
     }
 
-    /// `count` running replicas drawn uniformly without replacement (`None`: too few run).
+    /// The nodes a request goes to (see `preference`).
+    fn running(&self) -> impl Iterator<Item = usize> {
+        self.preference().into_iter().map(|(node, _)| node)
+    }
+
+    /// `count` nodes of the preference list drawn uniformly without replacement
+    /// (`None`: too few run).
     fn draw_replicas(&self, count: u32, env: &mut Env<'_>) -> Option<Vec<usize>> {
         let mut up: Vec<usize> = self.running().collect();
         if up.len() < count as usize {
@@ -314,7 +410,8 @@ impl QuorumStore {
                 None => env.reply(&request, Status::Ok, v, 0),
             };
         }
-        if self.running().count() < self.spec.w as usize {
+        let nodes = self.preference();
+        if nodes.len() < self.spec.w as usize {
             return env.drop_request(&request); // No write quorum: the client times out.
         }
         let stamp = env.now().as_nanos() as i64;
@@ -324,8 +421,45 @@ impl QuorumStore {
             self.applied.insert(key, v);
         }
         self.writes.insert(v, PendingWrite { waiting: vec![request], acked: 0 });
-        for i in self.running().collect::<Vec<_>>() {
-            self.send_write(i, request.key, v, env);
+        for &(node, _) in &nodes {
+            self.send_write(node, request.key, v, env);
+        }
+        self.keep_hints(&nodes, request.key, v);
+    }
+
+    /// Remembers `version` of `key` for every replica that is down: held by the spare
+    /// standing in for it, or with hinted handoff by the coordinator.
+    fn keep_hints(&mut self, nodes: &[(usize, Option<usize>)], key: u32, version: VersionId) {
+        let handoff = self.spec.hinted_handoff.is_some();
+        for home in (0..self.spec.n as usize).filter(|&h| !self.replicas[h].up) {
+            let spare = nodes.iter().find(|&&(_, of)| of == Some(home)).map(|&(node, _)| node);
+            self.handoff.spare_writes += u64::from(spare.is_some());
+            if handoff {
+                self.hints.push(Hint { home, key, version, spare });
+                self.handoff.hints += 1;
+            }
+        }
+    }
+
+    /// Replica `home` has been back for the handoff delay: every hint for it is sent
+    /// (after its write trip), and the spares that held them drop their copies. A
+    /// replica down again keeps its hints for its next restart.
+    fn hand_off(&mut self, home: usize, env: &mut Env<'_>) {
+        if !self.replicas[home].up {
+            return;
+        }
+        let (due, kept): (Vec<Hint>, Vec<Hint>) =
+            std::mem::take(&mut self.hints).into_iter().partition(|h| h.home == home);
+        self.hints = kept;
+        for hint in due {
+            self.send_write(home, hint.key, hint.version, env);
+            self.handoff.handed_off += 1;
+            if let Some(spare) = hint.spare {
+                let held = &mut self.replicas[spare].versions[hint.key as usize];
+                if *held == hint.version {
+                    *held = VersionId::ROOT; // The spare no longer holds the key.
+                }
+            }
         }
     }
 
@@ -348,10 +482,16 @@ impl QuorumStore {
         env.timer(delay, Msg::Replicate { replica: i as u32, key, version, epoch: 0 });
     }
 
-    /// A write reaches replica `i`: it keeps the newer version and acknowledges.
+    /// A write reaches replica `i`: it keeps the newer version and acknowledges. One
+    /// that finds it down never gets an acknowledgement, and with hinted handoff the
+    /// coordinator keeps a hint for it.
     fn on_replicate(&mut self, i: u32, key: u32, version: VersionId, env: &mut Env<'_>) {
         let r = &mut self.replicas[i as usize];
         if !r.up {
+            if self.spec.hinted_handoff.is_some() && i < self.spec.n {
+                self.hints.push(Hint { home: i as usize, key, version, spare: None });
+                self.handoff.hints += 1;
+            }
             return;
         }
         let held = r.versions[key as usize];
@@ -473,7 +613,15 @@ impl QuorumStore {
             Fault::Crash if self.up => self.crash(env),
             Fault::Restart => self.up = true,
             Fault::CrashReplica(i) => self.replicas[i as usize].up = false,
-            Fault::RestartReplica(i) => self.replicas[i as usize].up = true,
+            Fault::RestartReplica(i) => {
+                let replica = &mut self.replicas[i as usize];
+                if !replica.up {
+                    replica.up = true;
+                    if let Some(after) = self.spec.hinted_handoff {
+                        env.timer(after, Msg::Done { job: i });
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -491,6 +639,13 @@ impl Component for QuorumStore {
             counts.push(("read_repairs", self.read_repairs));
         }
         counts.push(("widened_reads", self.widened_reads));
+        if self.spec.hinted_handoff.is_some() {
+            counts.push(("hints", self.handoff.hints));
+            counts.push(("handed_off", self.handoff.handed_off));
+        }
+        if self.spec.spares > 0 {
+            counts.push(("spare_writes", self.handoff.spare_writes));
+        }
         counts
     }
 
@@ -499,7 +654,11 @@ impl Component for QuorumStore {
         Some(StoreEnd {
             id,
             primary: self.newest.clone(),
-            replicas: self.replicas.iter().map(|r| r.versions.clone()).collect(),
+            // The spares hold no key of their own: only the replicas must converge.
+            replicas: self.replicas[..self.spec.n as usize]
+                .iter()
+                .map(|r| r.versions.clone())
+                .collect(),
         })
     }
 
@@ -521,6 +680,7 @@ impl Component for QuorumStore {
                 self.on_answer(replica, read, version, env)
             }
             Msg::Fault(f) => self.on_fault(f, env),
+            Msg::Done { job: replica } => self.hand_off(replica as usize, env),
             other => panic!("quorum store got unexpected {}", other.kind_name()),
         }
     }
@@ -541,7 +701,15 @@ mod tests {
             read: zero.clone(),
             response: zero,
         };
-        QuorumStoreSpec { n: 3, w, r, trips: vec![trips; 3], read_repair }
+        QuorumStoreSpec {
+            n: 3,
+            w,
+            r,
+            trips: vec![trips; 3],
+            read_repair,
+            hinted_handoff: None,
+            spares: 0,
+        }
     }
 
     /// What happens at a time in ms.
@@ -622,5 +790,75 @@ mod tests {
         ];
         let (replies, _) = script(&spec(2, 2, false), &steps);
         assert!(replies.is_empty(), "{replies:?}");
+    }
+
+    /// Replicas 1 and 2 down from 0 to 20 ms, back with hints handed over 30 ms later.
+    fn outage() -> Vec<Step> {
+        vec![
+            Step::Fault(0, Fault::CrashReplica(1)),
+            Step::Fault(0, Fault::CrashReplica(2)),
+            Step::Write(1),
+            Step::Fault(20, Fault::RestartReplica(1)),
+            Step::Fault(20, Fault::RestartReplica(2)),
+        ]
+    }
+
+    #[test]
+    fn a_sloppy_quorum_writes_through_spares_and_hands_the_write_over_later() {
+        // w = 2 with two replicas down: two spares stand in, so the write made at 1 ms
+        // is answered at 11 ms. The replicas are back at 20 ms without it; the hints
+        // are sent at 50 ms (the spares dropping their copies) and arrive at 60 ms.
+        let mut s = spec(2, 2, false);
+        (s.hinted_handoff, s.spares) = (Some(SimDuration::from_millis(30)), 2);
+        s.trips = vec![s.trips[0].clone(); 5];
+        let (mut sim, links) =
+            bench(1, 1, |_| BuiltIn::QuorumStore(Box::new(QuorumStore::new("db", &s, 1, 7))));
+        for step in outage() {
+            match step {
+                Step::Write(t) => _ = request(&mut sim, ms(t), links.callers[0], OpKind::Write, 0),
+                Step::Fault(t, f) => deliver(&mut sim, ms(t), Msg::Fault(f)),
+                Step::Read(_) => unreachable!(),
+            }
+        }
+        run(&mut sim, ms(45));
+        let BuiltIn::QuorumStore(store) = &sim.actor.component else { unreachable!() };
+        let held = |i: usize| store.replicas[i].versions[0].0;
+        assert_eq!([held(0), held(1), held(2), held(3), held(4)], [1, 0, 0, 1, 1]);
+        run(&mut sim, ms(100));
+        let BuiltIn::QuorumStore(store) = &sim.actor.component else { unreachable!() };
+        let held = |i: usize| store.replicas[i].versions[0].0;
+        assert_eq!([held(0), held(1), held(2), held(3), held(4)], [1, 1, 1, 0, 0]);
+        assert_eq!(
+            replies(&sim).iter().map(|r| r.0.as_nanos() / 1_000_000).collect::<Vec<_>>(),
+            [11]
+        );
+        let counts = store.counts();
+        assert!(counts.contains(&("handed_off", 2)) && counts.contains(&("spare_writes", 2)));
+    }
+
+    #[test]
+    fn a_strict_quorum_with_hinted_handoff_still_needs_w_replicas_running() {
+        // Two of three replicas down and w = 2: no write is possible, hints or not.
+        let mut s = spec(2, 2, false);
+        s.hinted_handoff = Some(SimDuration::from_millis(30));
+        let (replies, end) = script(&s, &outage());
+        assert!(replies.is_empty(), "{replies:?}");
+        assert_eq!(end.replicas, [[VersionId::ROOT]; 3]);
+    }
+
+    #[test]
+    fn hinted_handoff_brings_a_replica_back_up_to_date_without_a_read() {
+        // w = 2 with replica 2 down: the coordinator keeps a hint, handed over 30 ms
+        // after the restart at 20 ms; the write reaches replica 2 at 60 ms.
+        let mut s = spec(2, 2, false);
+        s.hinted_handoff = Some(SimDuration::from_millis(30));
+        let steps = [
+            Step::Fault(0, Fault::CrashReplica(2)),
+            Step::Write(1),
+            Step::Fault(20, Fault::RestartReplica(2)),
+        ];
+        let (replies, end) = script(&s, &steps);
+        assert_eq!(replies, [(11, 1)]);
+        assert_eq!(end.replicas[2], [VersionId(1)]);
     }
 }

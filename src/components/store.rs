@@ -622,15 +622,20 @@ struct Deposed {
 #[derive(Debug, Default)]
 struct TermCounts {
     promotions: u64,
+    /// Over the detector's promotions, the time from the primary's silence to each.
+    detection_ns: u64,
     split_brain_writes: u64,
     fenced_writes: u64,
 }
 
 impl Store {
-    /// Whether a replication shipped in `epoch` would be applied now: one shipped by a
-    /// primary that has since crashed or been replaced is void.
-    pub fn applies_replication(&self, epoch: u32) -> bool {
-        epoch == self.epoch
+    /// Whether `version`, shipped to `replica` in `epoch`, would be applied now: one
+    /// shipped by a primary that has since crashed or been replaced is void, and one
+    /// reaching a replica that is down, cut off from the primary or already cloned past
+    /// it changes nothing.
+    pub fn applies_replication(&self, replica: u32, version: VersionId, epoch: u32) -> bool {
+        let r = &self.replicas[replica as usize];
+        epoch == self.epoch && !self.isolated && r.up && version > r.cloned_through
     }
 
     /// A store named `name` holding `key_count` keys, all at the root version.
@@ -1024,13 +1029,10 @@ impl Store {
         env: &mut Env<'_>,
     ) {
         assert!(epoch <= self.epoch, "replication from an epoch that has not begun");
-        if epoch != self.epoch || self.isolated {
-            return; // Shipped by a primary since crashed or replaced, or cut off from it.
+        if !self.applies_replication(replica, version, epoch) {
+            return; // Void, or the replica is down, cut off or already has it.
         }
         let r = &mut self.replicas[replica as usize];
-        if !r.up || version <= r.cloned_through {
-            return; // Down, or already in the clone it restarted from.
-        }
         r.position += 1;
         let held = &mut r.versions[key as usize];
         let before = *held;
@@ -1151,6 +1153,8 @@ impl Store {
             return;
         }
         if self.replicas.iter().any(|r| r.up) {
+            let silence = env.now().since(detector.silence_began());
+            self.terms.detection_ns += silence.as_nanos();
             self.failover(Promote::Freshest, env);
         } else if !env.stopping() {
             env.timer(spec.detector.heartbeat, Msg::Suspect { generation });
@@ -1329,6 +1333,7 @@ impl Component for Store {
         if self.auto.is_some() {
             let t = &self.terms;
             counts.push(("promotions", t.promotions));
+            counts.push(("detection_ms", t.detection_ns / 1_000_000));
             counts.push(("split_brain_writes", t.split_brain_writes));
             counts.push(("fenced_writes", t.fenced_writes));
         }
@@ -1578,6 +1583,8 @@ mod tests {
         let counts =
             check_counting(detected(false), &script, &[(1, Status::Ok, 1), (21, Status::Ok, 1)]);
         assert!(counts.contains(&("promotions", 1)), "{counts:?}");
+        let detection = counts.iter().find(|(name, _)| *name == "detection_ms").unwrap().1;
+        assert!((2..=3).contains(&detection), "{counts:?}");
     }
 
     #[test]

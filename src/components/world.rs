@@ -472,8 +472,8 @@ impl World {
     /// delivered).
     pub fn takes_effect(&self, target: ComponentId, msg: &Msg) -> bool {
         match (self.components.get(target.index()), msg) {
-            (Some(BuiltIn::Store(store)), Msg::Replicate { epoch, .. }) => {
-                store.applies_replication(*epoch)
+            (Some(BuiltIn::Store(store)), Msg::Replicate { replica, version, epoch, .. }) => {
+                store.applies_replication(*replica, *version, *epoch)
             }
             _ => true,
         }

@@ -110,7 +110,8 @@ impl SeenEvent {
                 status: r.status,
                 client: world.client_id(inv(r.op).client),
             },
-            // A void replication (its epoch ended in a crash or failover) reached nothing.
+            // A void replication (its epoch ended in a crash or failover, its replica was
+            // down or cut off) reached nothing.
             Msg::Replicate { .. } if !world.takes_effect(d.target, &d.msg) => return None,
             Msg::Replicate { replica, key, version, .. } => {
                 Seen::Replicate { replica, key, version }
@@ -260,8 +261,9 @@ pub fn build(
             }
             Seen::Reply { slot, server, source, client, .. } if clients.contains(&client) => {
                 let Some(&req) = latest.get(&(slot, e.target)) else { continue };
-                // The store's reply keeps its source when a server relays it on.
-                let from = if req.target == server {
+                // The store's reply keeps its source when a server relays it on; a
+                // leaderless store's coordinator answers for the replica it heard from.
+                let from = if req.target == server && !coordinators.contains(&server) {
                     Lane::Store(server, source)
                 } else {
                     Lane::Store(req.target, 0)
