@@ -54,16 +54,8 @@ fn count(outcome: &RunOutcome, name: &str) -> u64 {
     db.1.iter().find(|(n, _)| *n == name).map(|&(_, v)| v).expect("the count")
 }
 
-/// Mean and standard error of the mean of `xs`.
-fn mean_and_error(xs: &[f64]) -> (f64, f64) {
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, (var / n).sqrt())
-}
-
 fn assert_mean(what: &str, xs: &[f64], expected: f64) {
-    let (mean, error) = mean_and_error(xs);
+    let (mean, error) = common::mean_and_error(xs);
     eprintln!("{what}: {mean:.1} ± {error:.1} over {} seeds, formula {expected:.1}", xs.len());
     assert!(
         (mean - expected).abs() <= 4.0 * error,

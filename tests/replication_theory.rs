@@ -77,14 +77,6 @@ fn lost_on(scenario: &Scenario, seed: u64) -> u64 {
     lost.expect("the lost-write checker").violations
 }
 
-/// Mean and standard error of the mean of `xs`.
-fn mean_and_error(xs: &[f64]) -> (f64, f64) {
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, (var / n).sqrt())
-}
-
 /// Mean lost writes over `SEEDS` seeds of `scenario` with one replica, checked against
 /// `expected` within four standard errors.
 fn assert_mean_lost(path: &str, sets: &[&str], expected: f64) {
@@ -92,7 +84,7 @@ fn assert_mean_lost(path: &str, sets: &[&str], expected: f64) {
     all.extend_from_slice(sets);
     let scenario = load(path, &all);
     let lost: Vec<f64> = (1..=SEEDS).map(|seed| lost_on(&scenario, seed) as f64).collect();
-    let (mean, error) = mean_and_error(&lost);
+    let (mean, error) = common::mean_and_error(&lost);
     eprintln!("{path}: {mean:.1} ± {error:.1} lost over {SEEDS} seeds, formula {expected:.1}");
     assert!(
         (mean - expected).abs() <= 4.0 * error,
@@ -156,7 +148,7 @@ fn a_synchronous_commit_waits_the_stream_delay() {
     }
     let rate = writes / (SEEDS / 5) as f64 / scenario.duration.as_secs_f64();
     let expected = stream_delay_s(rate, LAG_S);
-    let (mean, error) = mean_and_error(&latency);
+    let (mean, error) = common::mean_and_error(&latency);
     eprintln!("sync commit {mean:.3} ± {error:.3} s at {rate:.1} writes/s, E[W] {expected:.3} s");
     assert!((mean - expected).abs() <= 4.0 * error, "{mean} vs {expected}");
 }

@@ -27,12 +27,14 @@ pub struct PlannedFault {
 #[derive(Debug, Default)]
 pub struct FaultDriver {
     faults: Vec<PlannedFault>,
+    /// Strikes so far, numbering each strike's fault and its end.
+    strikes: u32,
 }
 
 impl FaultDriver {
     /// A driver for `faults`.
     pub fn new(faults: Vec<PlannedFault>) -> FaultDriver {
-        FaultDriver { faults }
+        FaultDriver { faults, strikes: 0 }
     }
 
     fn arm(&self, index: usize, env: &mut Env<'_>) {
@@ -58,17 +60,20 @@ impl FaultDriver {
             Fault::Crash
                 | Fault::CrashReplica(_)
                 | Fault::Partition { cut: true, .. }
-                | Fault::Isolate(true)
+                | Fault::Isolate { cut: true, .. }
                 | Fault::MidStream { .. }
         );
         env.struck(index, lasting, forever);
+        self.strikes += 1;
+        let strike = self.strikes;
+        let f = &self.faults[index];
         for &target in &f.targets {
             if f.share < 1.0 && !env.rng.chance(f.share) {
                 continue;
             }
-            env.deliver(SimDuration::ZERO, target, Msg::Fault(f.start));
+            env.deliver(SimDuration::ZERO, target, Msg::Fault(f.start.numbered(strike)));
             if let Some((after, end)) = f.end {
-                env.deliver(after, target, Msg::Fault(end));
+                env.deliver(after, target, Msg::Fault(end.numbered(strike)));
             }
         }
         if matches!(f.when, FaultTime::Every(_)) && !env.stopping() {

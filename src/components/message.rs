@@ -114,9 +114,15 @@ pub enum Fault {
     Revoke,
     /// A script injected into the client's page reads its stored token, if it can.
     StealToken,
-    /// A store's primary is cut off from its replicas and its failure detector (`true`)
-    /// or reaches them again; its clients still reach it.
-    Isolate(bool),
+    /// A store's primary is cut off from its replicas and its failure detector (`cut`)
+    /// or reaches them again; its clients still reach it. `strike` numbers the fault's
+    /// strikes, so a heal ends the isolation it belongs to.
+    Isolate {
+        /// Cut or heal.
+        cut: bool,
+        /// The strike, the same in a cut and its heal.
+        strike: u32,
+    },
     /// Links of partition group `group` are cut (`true`) or healed.
     Partition {
         /// Index of the group of links.
@@ -124,6 +130,17 @@ pub enum Fault {
         /// Cut or heal.
         cut: bool,
     },
+}
+
+impl Fault {
+    /// The fault as strike number `strike` of the schedule delivers it: an isolation and
+    /// its heal carry the number; other faults need none.
+    pub fn numbered(self, strike: u32) -> Fault {
+        match self {
+            Fault::Isolate { cut, .. } => Fault::Isolate { cut, strike },
+            other => other,
+        }
+    }
 }
 
 /// Every message in a simulation.
@@ -312,7 +329,7 @@ fn fault_ids(f: Fault) -> [u64; 3] {
         Fault::Partition { group, cut } => [7, u64::from(group), u64::from(cut)],
         Fault::Revoke => [9, 0, 0],
         Fault::StealToken => [10, 0, 0],
-        Fault::Isolate(cut) => [13, u64::from(cut), 0],
+        Fault::Isolate { cut, strike } => [13, u64::from(cut), u64::from(strike)],
         Fault::MidStream { chance_ppm, within_ms, lasting_ms } => {
             [8, u64::from(chance_ppm), u64::from(within_ms) << 32 | u64::from(lasting_ms)]
         }

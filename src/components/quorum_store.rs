@@ -35,7 +35,7 @@ use super::kind::{BuildContext, KindFile};
 use super::message::{FLAG_IDEMPOTENT, FLAG_TOKEN, Fault, Msg, Request, Status};
 use super::store::REPLICAS_MAX;
 use crate::check::{HeadCause, HeadMove, OpKind, StoreEnd, VersionId};
-use crate::engine::{Dist, SimDuration, Stream};
+use crate::engine::{Dist, SimDuration, SimTime, Stream};
 use crate::model::contract::{Contract, FaultKind, KindSpec, Serves};
 use crate::model::shape::{Dur, Problems, RawDist};
 
@@ -264,6 +264,8 @@ struct Replica {
     versions: Vec<VersionId>,
     rng: Stream,
     up: bool,
+    /// When it last restarted: its hints are due the handoff delay after.
+    back_since: SimTime,
 }
 
 /// A write waiting for acknowledgements.
@@ -338,6 +340,7 @@ impl QuorumStore {
                 versions: vec![VersionId::ROOT; key_count as usize],
                 rng: Stream::new(seed, &format!("{name}/replica/{i}")),
                 up: true,
+                back_since: SimTime::ZERO,
             })
             .collect();
         QuorumStore {
@@ -443,9 +446,12 @@ impl QuorumStore {
 
     /// Replica `home` has been back for the handoff delay: every hint for it is sent
     /// (after its write trip), and the spares that held them drop their copies. A
-    /// replica down again keeps its hints for its next restart.
+    /// replica down again, or back more recently, keeps its hints for the timer of its
+    /// latest restart; while the coordinator is down they wait for its restart.
     fn hand_off(&mut self, home: usize, env: &mut Env<'_>) {
-        if !self.replicas[home].up {
+        let Some(after) = self.spec.hinted_handoff else { return };
+        let replica = &self.replicas[home];
+        if !self.up || !replica.up || env.now().since(replica.back_since) < after {
             return;
         }
         let (due, kept): (Vec<Hint>, Vec<Hint>) =
@@ -611,12 +617,20 @@ impl QuorumStore {
     fn on_fault(&mut self, fault: Fault, env: &mut Env<'_>) {
         match fault {
             Fault::Crash if self.up => self.crash(env),
-            Fault::Restart => self.up = true,
+            Fault::Restart if !self.up => {
+                self.up = true;
+                // Hints that came due while the coordinator was down are handed over now.
+                let homes: std::collections::BTreeSet<usize> =
+                    self.hints.iter().map(|h| h.home).collect();
+                for home in homes {
+                    env.timer(SimDuration::ZERO, Msg::Done { job: home as u32 });
+                }
+            }
             Fault::CrashReplica(i) => self.replicas[i as usize].up = false,
             Fault::RestartReplica(i) => {
                 let replica = &mut self.replicas[i as usize];
                 if !replica.up {
-                    replica.up = true;
+                    (replica.up, replica.back_since) = (true, env.now());
                     if let Some(after) = self.spec.hinted_handoff {
                         env.timer(after, Msg::Done { job: i });
                     }
@@ -690,7 +704,8 @@ impl Component for QuorumStore {
 mod tests {
     use super::*;
     use crate::components::BuiltIn;
-    use crate::components::testing::{bench, deliver, ms, replies, request, run};
+    use crate::components::testing::{BenchWorld, bench, deliver, ms, replies, request, run};
+    use crate::engine::Sim;
 
     /// n = 3; writes take 10 ms to a replica, every other trip none.
     fn spec(w: u32, r: u32, read_repair: bool) -> QuorumStoreSpec {
@@ -860,5 +875,33 @@ mod tests {
         let (replies, end) = script(&s, &steps);
         assert_eq!(replies, [(11, 1)]);
         assert_eq!(end.replicas[2], [VersionId(1)]);
+    }
+
+    #[test]
+    fn hints_wait_the_handoff_delay_after_the_latest_restart() {
+        // Replica 2 misses the write, is back at 20 ms, down again at 30 and back at 45:
+        // the timer of the first restart (50 ms) hands nothing over; the hint goes at 75
+        // ms and arrives at 85.
+        let mut s = spec(2, 2, false);
+        s.hinted_handoff = Some(SimDuration::from_millis(30));
+        let (mut sim, links) =
+            bench(1, 1, |_| BuiltIn::QuorumStore(Box::new(QuorumStore::new("db", &s, 1, 7))));
+        deliver(&mut sim, ms(0), Msg::Fault(Fault::CrashReplica(2)));
+        request(&mut sim, ms(1), links.callers[0], OpKind::Write, 0);
+        for (at, f) in [
+            (20, Fault::RestartReplica(2)),
+            (30, Fault::CrashReplica(2)),
+            (45, Fault::RestartReplica(2)),
+        ] {
+            deliver(&mut sim, ms(at), Msg::Fault(f));
+        }
+        let held = |sim: &Sim<BenchWorld>| match &sim.actor.component {
+            BuiltIn::QuorumStore(store) => store.replicas[2].versions[0].0,
+            _ => unreachable!(),
+        };
+        run(&mut sim, ms(80));
+        assert_eq!(held(&sim), 0, "handed over too early");
+        run(&mut sim, ms(90));
+        assert_eq!(held(&sim), 1);
     }
 }

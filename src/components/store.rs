@@ -597,7 +597,9 @@ pub struct Store {
     auto: Option<(FailoverSpec, FailureDetector)>,
     /// The primary's term: each promotion begins a new one.
     term: u32,
-    /// Whether the primary is cut off from its replicas and its failure detector.
+    /// Isolations in force: each strike's number and the term of the primary it cut off.
+    cuts: Vec<(u32, u32)>,
+    /// Whether the current primary is cut off from its replicas and failure detector.
     isolated: bool,
     /// The primary a promotion deposed while it was cut off but running.
     deposed: Option<Deposed>,
@@ -703,6 +705,7 @@ impl Store {
                 (f, FailureDetector::new(f.detector, &mut rng))
             }),
             term: 1,
+            cuts: Vec::new(),
             isolated: false,
             deposed: None,
             reroute_until: SimTime::ZERO,
@@ -970,8 +973,20 @@ impl Store {
     /// unless fencing refuses them.
     fn serve_deposed(&mut self, request: Request, env: &mut Env<'_>) {
         let fencing = self.auto.as_ref().is_some_and(|(spec, _)| spec.fencing);
-        let Some(d) = &self.deposed else { return env.drop_request(&request) };
+        // The clients' old primary is the previous term's; an older one is long gone.
+        let previous = self.deposed.as_ref().filter(|d| d.term + 1 == self.term);
+        let Some(d) = previous else { return env.drop_request(&request) };
         let held = d.table[request.key as usize];
+        if request.kind == OpKind::Write
+            && let Some(v) = self.already_applied(&d.applied, &request, env)
+        {
+            // A retry of a message it applied gets the same answer; nothing is written.
+            // With replicas to wait for, that answer never comes.
+            return match self.mode.acks_needed(self.replicas.len() as u32) {
+                0 => env.reply(&request, Status::Ok, v, 0),
+                _ => env.drop_request(&request),
+            };
+        }
         match request.kind {
             OpKind::Read => env.reply(&request, Status::Ok, held, 0),
             OpKind::Write if fencing => {
@@ -990,11 +1005,7 @@ impl Store {
     fn write_deposed(&mut self, request: Request, env: &mut Env<'_>) {
         let mut d = self.deposed.take().expect("only a deposed primary writes here");
         let key = request.key;
-        let made = match self.already_applied(&d.applied, &request, env) {
-            Some(v) => Some((v, false)),
-            None => self.make_version(d.table[key as usize], &request, env),
-        };
-        match made {
+        match self.make_version(d.table[key as usize], &request, env) {
             None => env.reply(&request, Status::Rejected, d.table[key as usize], 0),
             Some((v, wins)) => {
                 if wins {
@@ -1161,26 +1172,37 @@ impl Store {
         }
     }
 
-    /// The primary is cut off from its replicas and its failure detector; its clients
-    /// still reach it, so it keeps taking writes it cannot replicate.
-    fn isolate(&mut self, env: &mut Env<'_>) {
+    /// Isolation `strike` cuts the primary off from its replicas and its failure
+    /// detector; its clients still reach it, so it keeps taking writes it cannot
+    /// replicate.
+    fn isolate(&mut self, strike: u32, env: &mut Env<'_>) {
+        self.cuts.push((strike, self.term));
         if !self.isolated {
             self.isolated = true;
             self.silence(env);
         }
     }
 
-    /// The isolation heals. A primary deposed meanwhile hears of the new term and steps
-    /// down: what it took alone is discarded and its clients are sent to the new
-    /// primary. One still in office reaches its replicas again, and they catch up.
-    fn reconnect(&mut self, env: &mut Env<'_>) {
-        if self.deposed.take().is_some() {
-            self.reroute_until = self.reroute_until.min(env.now());
+    /// Isolation `strike` heals (the primary it cut off may have been deposed since).
+    /// A deposed primary with no cut left hears of the new term and steps down: what it
+    /// took alone is discarded and its clients are sent to the new primary. The primary
+    /// in office with no cut left reaches its replicas again, and they catch up.
+    fn reconnect(&mut self, strike: u32, env: &mut Env<'_>) {
+        let Some(i) = self.cuts.iter().position(|&(s, _)| s == strike) else { return };
+        let (_, term) = self.cuts.remove(i);
+        if self.cuts.iter().any(|&(_, t)| t == term) {
+            return; // Another cut still holds that primary.
+        }
+        if term != self.term {
+            if self.deposed.as_ref().is_some_and(|d| d.term == term) {
+                self.deposed = None;
+                if term + 1 == self.term {
+                    self.reroute_until = self.reroute_until.min(env.now());
+                }
+            }
             return;
         }
-        if !std::mem::replace(&mut self.isolated, false) {
-            return;
-        }
+        self.isolated = false;
         if self.up {
             self.heard(env);
         }
@@ -1254,7 +1276,9 @@ impl Store {
         // The idempotency table lived on the old primary.
         let applied = std::mem::take(&mut self.applied);
         let since = (env.now(), env.event());
-        self.deposed = old.map(|table| Deposed { table, term: self.term, since, applied });
+        if let Some(table) = old {
+            self.deposed = Some(Deposed { table, term: self.term, since, applied });
+        }
         self.term += 1;
         self.terms.promotions += 1;
         if let Some((spec, detector)) = &mut self.auto {
@@ -1263,22 +1287,23 @@ impl Store {
                 self.reroute_until = env.now().after(spec.reroute);
             }
         }
-        (self.up, self.isolated) = (true, false);
+        (self.up, self.isolated) = (true, false); // No cut holds the new term.
         self.resync();
     }
 
     fn on_fault(&mut self, fault: Fault, env: &mut Env<'_>) {
         match fault {
             Fault::Crash => self.crash(env),
+            // Cut off, it clones nothing across the cut: the crash voided replication
+            // in flight, and the replicas catch up when the cut heals.
+            Fault::Restart if !self.up && self.isolated => self.up = true,
             Fault::Restart if !self.up => {
                 self.up = true;
                 self.resync();
-                if !self.isolated {
-                    self.heard(env);
-                }
+                self.heard(env);
             }
-            Fault::Isolate(true) => self.isolate(env),
-            Fault::Isolate(false) => self.reconnect(env),
+            Fault::Isolate { cut: true, strike } => self.isolate(strike, env),
+            Fault::Isolate { cut: false, strike } => self.reconnect(strike, env),
             Fault::Failover(promote) => self.failover(promote, env),
             Fault::CrashReplica(r) => self.replicas[r as usize].up = false,
             Fault::RestartReplica(r) => self.restart_replica(r, env),
@@ -1382,7 +1407,7 @@ mod tests {
     use super::*;
     use crate::components::BuiltIn;
     use crate::components::failure_detector::DetectorSpec;
-    use crate::components::testing::{bench, deliver, ms, replies, request, run};
+    use crate::components::testing::{bench, deliver, ms, replies, request, request_flagged, run};
 
     /// What the script does at a time in ms.
     enum Step {
@@ -1594,11 +1619,11 @@ mod tests {
         // returns); clients follow at 20 ms and read term 2's head, v1.
         let script = [
             Step::Write(1),
-            Step::Fault(12, Fault::Isolate(true)),
+            Step::Fault(12, Fault::Isolate { cut: true, strike: 1 }),
             Step::Write(16),
             Step::Read(17),
             Step::Read(21),
-            Step::Fault(30, Fault::Isolate(false)),
+            Step::Fault(30, Fault::Isolate { cut: false, strike: 1 }),
         ];
         let expected =
             [(1, Status::Ok, 1), (16, Status::Ok, 2), (17, Status::Ok, 2), (21, Status::Ok, 1)];
@@ -1610,7 +1635,7 @@ mod tests {
     fn fencing_refuses_the_deposed_primarys_writes() {
         let script = [
             Step::Write(1),
-            Step::Fault(12, Fault::Isolate(true)),
+            Step::Fault(12, Fault::Isolate { cut: true, strike: 1 }),
             Step::Write(16),
             Step::Read(21),
         ];
@@ -1629,9 +1654,9 @@ mod tests {
         s.reads = ReadConsistency::AnyReplica;
         let script = [
             Step::Write(1),
-            Step::Fault(4, Fault::Isolate(true)),
+            Step::Fault(4, Fault::Isolate { cut: true, strike: 1 }),
             Step::Write(5),
-            Step::Fault(6, Fault::Isolate(false)),
+            Step::Fault(6, Fault::Isolate { cut: false, strike: 1 }),
             Step::Read(7),
         ];
         let counts = check_counting(
@@ -1640,5 +1665,72 @@ mod tests {
             &[(1, Status::Ok, 1), (5, Status::Ok, 2), (7, Status::Ok, 2)],
         );
         assert!(counts.contains(&("promotions", 0)), "{counts:?}");
+    }
+
+    fn cut(at: u64, strike: u32) -> Step {
+        Step::Fault(at, Fault::Isolate { cut: true, strike })
+    }
+
+    fn heal(at: u64, strike: u32) -> Step {
+        Step::Fault(at, Fault::Isolate { cut: false, strike })
+    }
+
+    #[test]
+    fn a_heal_ends_its_own_isolation_not_one_that_deposed_an_earlier_primary() {
+        // Cut 1 deposes the first primary at (14, 15] ms and lasts to 60 ms; cut 2 of the
+        // new primary, 20 to 22 ms, heals before its detector's deadline, so nobody else
+        // is promoted and the write at 30 ms is the new primary's.
+        let script =
+            [Step::Write(1), cut(12, 1), cut(20, 2), heal(22, 2), Step::Write(30), heal(60, 1)];
+        let counts =
+            check_counting(detected(false), &script, &[(1, Status::Ok, 1), (30, Status::Ok, 2)]);
+        assert!(counts.contains(&("promotions", 1)), "{counts:?}");
+    }
+
+    #[test]
+    fn an_idempotent_retry_reaching_the_deposed_primary_is_answered_not_written_again() {
+        // The write at 1 ms is replicated at 11 ms; after the promotion a retry of it (the
+        // same message) reaches the old primary in the reroute window: the same answer,
+        // fenced or not, and nothing diverges.
+        for fencing in [false, true] {
+            let s = detected(fencing);
+            let (mut sim, links) =
+                bench(1, 1, |_| BuiltIn::Store(Box::new(Store::new("db", &s, 1, 7))));
+            let write = (OpKind::Write, crate::components::purposes::WRITE);
+            let via = links.callers[0];
+            request_flagged(&mut sim, ms(1), via, write, 0, FLAG_IDEMPOTENT);
+            deliver(&mut sim, ms(12), Msg::Fault(Fault::Isolate { cut: true, strike: 1 }));
+            request_flagged(&mut sim, ms(16), via, write, 0, FLAG_IDEMPOTENT);
+            run(&mut sim, ms(100));
+            let got: Vec<(u64, Status, u32)> = replies(&sim)
+                .into_iter()
+                .map(|(at, _, status, v)| (at.as_nanos() / 1_000_000, status, v.0))
+                .collect();
+            assert_eq!(got, [(1, Status::Ok, 1), (16, Status::Ok, 1)], "fencing {fencing}");
+            let BuiltIn::Store(store) = &sim.actor.component else { unreachable!() };
+            let counts = store.counts();
+            assert!(counts.contains(&("split_brain_writes", 0)), "{counts:?}");
+            assert!(counts.contains(&("fenced_writes", 0)), "{counts:?}");
+        }
+    }
+
+    #[test]
+    fn a_primary_restarted_while_cut_off_clones_nothing_across_the_cut() {
+        // v1 reaches the replica at 11 ms; cut off at 12 ms, the primary takes v2 at 13
+        // ms, crashes at 14 and restarts at 15, before the detector's deadline in (16, 17]
+        // ms. The promoted replica must not hold v2: it never crossed the cut.
+        let mut s = detected(false);
+        s.failover.as_mut().unwrap().detector.timeout = SimDuration::from_millis(5);
+        let script = [
+            Step::Write(1),
+            cut(12, 1),
+            Step::Write(13),
+            Step::Fault(14, Fault::Crash),
+            Step::Fault(15, Fault::Restart),
+            Step::Read(30),
+        ];
+        let expected = [(1, Status::Ok, 1), (13, Status::Ok, 2), (30, Status::Ok, 1)];
+        let counts = check_counting(s, &script, &expected);
+        assert!(counts.contains(&("promotions", 1)), "{counts:?}");
     }
 }

@@ -134,6 +134,19 @@ pub fn request_for(
     (kind, purpose): (OpKind, Purpose),
     key: u32,
 ) -> OpId {
+    request_flagged(sim, at, via, (kind, purpose), key, 0)
+}
+
+/// `request_for` with the request's flags (an idempotency key, a session token); every
+/// request of a probe is its message 0, so two idempotent writes are one and its retry.
+pub fn request_flagged(
+    sim: &mut Sim<BenchWorld>,
+    at: SimTime,
+    via: LinkId,
+    (kind, purpose): (OpKind, Purpose),
+    key: u32,
+    flags: u8,
+) -> OpId {
     let (world, sched) = sim.parts();
     let origin = world.topology.ends(via).0;
     let op = world.history.invoke(Invocation {
@@ -151,7 +164,7 @@ pub fn request_for(
         newest: VersionId::ROOT,
         token: SimTime::ZERO,
     });
-    let r = Request { origin, op, key, via, seen: VersionId::ROOT, return_ns: 0, kind, flags: 0 };
+    let r = Request { origin, op, key, via, seen: VersionId::ROOT, return_ns: 0, kind, flags };
     sched.at(at, UNDER_TEST, Msg::Request(r));
     op
 }

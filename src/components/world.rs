@@ -271,8 +271,8 @@ fn plan_faults(
             }
             FaultAction::Isolate { target, heal_after } => p(
                 component(target)?,
-                Fault::Isolate(true),
-                heal_after.map(|d| (d, Fault::Isolate(false))),
+                Fault::Isolate { cut: true, strike: 0 },
+                heal_after.map(|d| (d, Fault::Isolate { cut: false, strike: 0 })),
             ),
             FaultAction::LagSpike { target, factor, lasting } => {
                 let milli = (factor * 1000.0).round().clamp(0.0, f64::from(u32::MAX)) as u32;

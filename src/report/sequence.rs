@@ -384,11 +384,11 @@ fn fault_text(f: Fault, who: &str, client: bool) -> Option<String> {
         Fault::Failover(_) => format!(
             "{who} fails over: a replica becomes the primary, replication in flight is void"
         ),
-        Fault::Isolate(true) => format!(
+        Fault::Isolate { cut: true, .. } => format!(
             "{who}'s primary is cut off from its replicas and its failure detector; its \
              clients still reach it"
         ),
-        Fault::Isolate(false) => format!("{who}'s primary reaches its replicas again"),
+        Fault::Isolate { cut: false, .. } => format!("{who}'s primary reaches its replicas again"),
         Fault::LagFactor(1000) => format!("{who}'s replication lag is back to normal"),
         Fault::LagFactor(milli) => {
             format!("{who}'s replication lag is multiplied by {:.1}", f64::from(milli) / 1000.0)

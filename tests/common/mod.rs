@@ -102,3 +102,11 @@ pub fn cross_key(history: &archsim::check::History) -> Option<String> {
     })?;
     Some(format!("a read of key {} returned {}", crossing.key(), crossing.version))
 }
+
+/// Mean and standard error of the mean of `xs`.
+pub fn mean_and_error(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, (var / n).sqrt())
+}
