@@ -80,6 +80,18 @@ macro_rules! kinds {
             None
         }
 
+        /// Every kind, as model files name it.
+        pub const KIND_NAMES: &[&str] = &[$(stringify!($name),)*];
+
+        /// The kinds whose file shape has a field named `field`, as model files name them.
+        pub fn kinds_with_field(field: &str) -> Vec<&'static str> {
+            let mut kinds = Vec::new();
+            $(if crate::model::shape::field_names::<$raw>().contains(&field) {
+                kinds.push(stringify!($name));
+            })*
+            kinds
+        }
+
         /// Whether entry `spec` handles requests of `purpose` itself.
         pub fn handles(spec: &ComponentSpec, purpose: Purpose) -> bool {
             $(if spec.spec::<<$raw as KindFile>::Spec>().is_some() {

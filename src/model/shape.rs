@@ -92,6 +92,37 @@ pub struct RawCapacity {
 }
 
 /// One: the default of counts that must be at least one (workers, shards, instances).
+/// The field names of the struct `T`'s derived `Deserialize` accepts, for hints that
+/// name the kind a misplaced field belongs to. Found by offering `T` a deserializer that
+/// records what `deserialize_struct` is asked for and gives nothing.
+pub fn field_names<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
+    use serde::de::{Error, Visitor, value};
+    struct Recorder(&'static [&'static str]);
+    impl<'de> serde::Deserializer<'de> for &mut Recorder {
+        type Error = value::Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, value::Error> {
+            Err(value::Error::custom("only a struct's field names are asked for"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            fields: &'static [&'static str],
+            visitor: V,
+        ) -> Result<V::Value, value::Error> {
+            self.0 = fields;
+            self.deserialize_any(visitor)
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+    let mut recorder = Recorder(&[]);
+    let _ = T::deserialize(&mut recorder);
+    recorder.0
+}
+
 pub fn one() -> u32 {
     1
 }
@@ -253,6 +284,13 @@ impl Problems {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_structs_field_names_are_read_from_its_deserialize() {
+        let fields = field_names::<RawCapacity>();
+        assert!(fields.contains(&"workers") && fields.contains(&"service"), "{fields:?}");
+        assert!(field_names::<u32>().is_empty(), "not a struct");
+    }
 
     #[test]
     fn counts_and_rates_are_checked_with_their_field_named() {

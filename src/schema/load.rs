@@ -110,8 +110,9 @@ pub fn parse<T: DeserializeOwned>(src: &SourceText) -> Result<T, Diagnostic> {
         }
         let place = src.place(at);
         let hint = match &e.code {
-            ron::Error::NoSuchStructField { expected, found, .. } => {
+            ron::Error::NoSuchStructField { expected, found, outer } => {
                 did_you_mean(found, expected.iter().copied())
+                    .or_else(|| field_of_another_kind(found, outer.as_deref()))
             }
             ron::Error::NoSuchEnumVariant { expected, found, .. } => {
                 did_you_mean(found, expected.iter().copied())
@@ -129,6 +130,18 @@ pub fn parse<T: DeserializeOwned>(src: &SourceText) -> Result<T, Diagnostic> {
         }
         Diagnostic::at(place, message).with_hint(hint)
     })
+}
+
+/// For a field a component kind does not have: the kinds that have it.
+fn field_of_another_kind(field: &str, outer: Option<&str>) -> Option<String> {
+    let outer = outer?;
+    let kinds = crate::components::kinds::kinds_with_field(field);
+    let is_kind = crate::components::kinds::KIND_NAMES.contains(&outer);
+    if kinds.is_empty() || kinds.contains(&outer) || !is_kind {
+        return None;
+    }
+    let names: Vec<String> = kinds.iter().map(|k| format!("`{k}`")).collect();
+    Some(format!("`{field}` is a setting of {}, not of `{outer}`", names.join(" and ")))
 }
 
 /// The token starting at (or just after) byte `at`, shortened for messages.
@@ -379,6 +392,15 @@ fn check_custom_kinds(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_setting_of_another_kind_is_named_as_such() {
+        let hint = field_of_another_kind("hinted_handoff", Some("Store")).unwrap();
+        assert_eq!(hint, "`hinted_handoff` is a setting of `QuorumStore`, not of `Store`");
+        assert_eq!(field_of_another_kind("replicas", Some("Store")), None, "its own field");
+        assert_eq!(field_of_another_kind("no_such_field", Some("Store")), None);
+        assert_eq!(field_of_another_kind("n", Some("clients")), None, "not a kind");
+    }
 
     #[test]
     fn model_paths_resolve_against_the_scenario_folder() {
