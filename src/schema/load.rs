@@ -117,6 +117,9 @@ pub fn parse<T: DeserializeOwned>(src: &SourceText) -> Result<T, Diagnostic> {
             ron::Error::NoSuchEnumVariant { expected, found, .. } => {
                 did_you_mean(found, expected.iter().copied())
             }
+            ron::Error::MissingStructField { field, outer: Some(outer) } => {
+                Some(format!("`{outer}` needs `{field}`: add `{field}: ...` inside its brackets"))
+            }
             ron::Error::ExpectedString => {
                 Some(r#"durations are strings with a unit, e.g. "500ms""#.into())
             }
@@ -392,6 +395,15 @@ fn check_custom_kinds(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_field_says_where_it_goes() {
+        let src = SourceText::new("m.ron", "failover(\n)");
+        let d = parse::<crate::components::failure_detector::RawFailover>(&src).unwrap_err();
+        assert!(d.message.contains("missing field named `heartbeat`"), "{d}");
+        let hint = d.hint.unwrap_or_default();
+        assert_eq!(hint, "`failover` needs `heartbeat`: add `heartbeat: ...` inside its brackets");
+    }
 
     #[test]
     fn a_setting_of_another_kind_is_named_as_such() {
