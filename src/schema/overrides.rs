@@ -38,11 +38,12 @@ impl Override {
                 .with_hint(Some("e.g. --set db.replication.lag=exp(500ms)".into())));
         };
         let path = arg[..eq].trim().to_string();
+        let path_at = arg[..eq].len() - arg[..eq].trim_start().len();
         let text = format!("{}={}", &arg[..eq], quote_bare_durations(&arg[eq + 1..]));
         let origin = Origin { file: "--set".into(), value_at: eq + 1, text };
         let value = origin.text[eq + 1..].to_string();
         one_value(&origin, &path, &value)?;
-        Ok(Override { path, value, origin, path_at: 0 })
+        Ok(Override { path, value, origin, path_at })
     }
 }
 
@@ -159,17 +160,21 @@ fn insert(
             if !fields.is_empty() && !trailing_comma {
                 text.push_str(", ");
             }
-            for seg in &segs[i..segs.len() - 1] {
+            // Each name spliced in points back at its segment of the written path.
+            let path_text =
+                ovr.path_at + usize::from(ovr.origin.text[ovr.path_at..].starts_with('"'));
+            let mut names = Vec::new();
+            for (k, seg) in segs.iter().enumerate().skip(i) {
+                let segment_at = path_text + segs[..k].iter().map(|s| s.len() + 1).sum::<usize>();
+                names.push((text.len()..text.len() + seg.len(), segment_at));
                 text.push_str(seg);
-                text.push_str(": (");
+                text.push_str(if k + 1 < segs.len() { ": (" } else { ": " });
             }
-            text.push_str(segs[segs.len() - 1]);
-            text.push_str(": ");
             let value_offset = text.len();
             text.push_str(&ovr.value);
             text.push_str(&")".repeat(segs.len() - 1 - i));
             let origin = Origin { value_at: ovr.origin.value_at, ..ovr.origin.clone() };
-            src.splice(*close..*close, &text, value_offset, origin);
+            src.splice_named(*close..*close, &text, (value_offset, names), origin);
             Ok(())
         }
         NodeKind::Map(_) => {
@@ -261,5 +266,22 @@ mod tests {
         let at = src.text.find('7').unwrap();
         let place = src.place(at);
         assert_eq!((place.file.as_str(), place.line, place.col), ("--set", 1, 13));
+    }
+
+    #[test]
+    fn a_field_name_spliced_in_points_at_its_path_segment() {
+        // `db.replication.ack` inserts `ack: ...` into `replication`; `db.failover.x`
+        // inserts `failover: (x: ...)`: each name's bytes map to its segment of the path.
+        for (arg, name, col) in [
+            ("db.replication.ack=exp(1ms)", "ack", 16),
+            ("db.failover.x=1", "failover", 4),
+            ("db.failover.x=1", "x: ", 13),
+        ] {
+            let mut src = SourceText::new("m.ron", MODEL);
+            let ovr = Override::from_cli(arg).unwrap();
+            apply(&mut src, &["components"], &ovr).unwrap();
+            let place = src.place(src.text.find(name).unwrap());
+            assert_eq!((place.file.as_str(), place.line, place.col), ("--set", 1, col), "{arg}");
+        }
     }
 }

@@ -48,6 +48,9 @@ struct Region {
     /// Offset of the override's value within the region.
     value_offset: usize,
     origin: Origin,
+    /// Field names the override spliced in before its value: each one's range within
+    /// the region and where its path segment sits in the origin text.
+    names: Vec<(Range<usize>, usize)>,
 }
 
 /// A file's text, possibly edited by overrides.
@@ -102,6 +105,19 @@ impl SourceText {
         value_offset: usize,
         origin: Origin,
     ) {
+        self.splice_named(range, replacement, (value_offset, Vec::new()), origin);
+    }
+
+    /// `splice`, where `names` are the field names the replacement holds before its
+    /// value: each one's range within the replacement and the offset in `origin`'s text
+    /// of the path segment it was made from, so an error about a name points there.
+    pub fn splice_named(
+        &mut self,
+        range: Range<usize>,
+        replacement: &str,
+        (value_offset, names): (usize, Vec<(Range<usize>, usize)>),
+        origin: Origin,
+    ) {
         assert!(range.start <= range.end, "splice range is reversed");
         assert!(range.end <= self.text.len(), "splice past the end");
         let delta = replacement.len() as isize - range.len() as isize;
@@ -123,7 +139,7 @@ impl SourceText {
         }
         self.text.replace_range(range.clone(), replacement);
         let span = range.start..range.start + replacement.len();
-        self.regions.push(Region { span, replaced_len, value_offset, origin });
+        self.regions.push(Region { span, replaced_len, value_offset, origin, names });
         self.regions.sort_by_key(|r| r.span.start);
     }
 
@@ -141,7 +157,11 @@ impl SourceText {
             } else if at >= r.span.start {
                 let within = at - r.span.start;
                 let o = &r.origin;
-                let at = o.value_at + within.saturating_sub(r.value_offset);
+                let name = r.names.iter().find(|(span, _)| span.contains(&within));
+                let at = match name {
+                    Some((span, segment_at)) => segment_at + (within - span.start),
+                    None => o.value_at + within.saturating_sub(r.value_offset),
+                };
                 let (line, col, line_text) = line_col(&o.text, at.min(o.text.len()));
                 return Place { file: o.file.clone(), line, col, line_text };
             } else {
