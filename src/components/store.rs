@@ -1003,7 +1003,7 @@ impl Store {
     /// orphaned from birth (no head of the current term descends from it). With
     /// replicas to wait for it is never answered: none of them is reachable.
     fn write_deposed(&mut self, request: Request, env: &mut Env<'_>) {
-        let mut d = self.deposed.take().expect("only a deposed primary writes here");
+        let Some(mut d) = self.deposed.take() else { return env.drop_request(&request) };
         let key = request.key;
         match self.make_version(d.table[key as usize], &request, env) {
             None => env.reply(&request, Status::Rejected, d.table[key as usize], 0),
