@@ -38,7 +38,12 @@ fn model(replicas: u32, lag: Dist, reads: ReadConsistency, conflict: ConflictPol
         loss: 0.0,
     };
     let db = ComponentSpec::new("db", store);
-    Model { name: "formula".into(), components: vec![db], links: vec![link] }
+    Model {
+        name: "formula".into(),
+        components: vec![db],
+        links: vec![link],
+        regions: Default::default(),
+    }
 }
 
 /// Replication lag `exp(L)`, a read at a fixed delay `t` after the acknowledgement (the

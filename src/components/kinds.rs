@@ -274,14 +274,15 @@ pub fn link_problems(model: &Model) -> Vec<LinkProblem> {
     problems
 }
 
-/// The clients' roles: at most one link to a gate, and exactly one entry into the
-/// architecture, to a component that answers requests.
+/// The clients' roles: at most one link to a gate, and at least one entry into the
+/// architecture, to a component that answers requests (several when the scenario's
+/// populations enter at different places; each population names its own).
 pub fn clients_contract() -> Contract {
     let mut c = Contract::new("client population", Serves::Data);
     let gate = Role::new("gate", Target::Only(Serves::Gate), 0, 1);
     c.roles.push(gate.wanting("at most one link to a sentinel", "gate"));
-    let entry = Role::new("entry", Target::Requests, 1, 1);
-    let wants = "exactly one link into the architecture (besides one to a sentinel)";
+    let entry = Role::new("entry", Target::Requests, 1, u32::MAX);
+    let wants = "a link into the architecture (besides one to a sentinel)";
     c.roles.push(entry.wanting(wants, "lb"));
     c
 }
@@ -450,7 +451,12 @@ mod tests {
             latency: Dist::constant(1),
             loss: 0.0,
         };
-        Model { name: "t".into(), components, links: links.iter().map(link).collect() }
+        Model {
+            name: "t".into(),
+            components,
+            links: links.iter().map(link).collect(),
+            regions: Default::default(),
+        }
     }
 
     /// The problems of `m`, as (where, start of the message).

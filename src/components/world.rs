@@ -22,7 +22,7 @@ use crate::engine::{
     Actor, ComponentId, Link, LinkId, Scheduler, Sim, SimDuration, SimTime, Stream, Topology,
 };
 use crate::model::contract::Contract;
-use crate::model::{Endpoint, FaultAction, Scenario, Step};
+use crate::model::{Endpoint, FaultAction, Population, Scenario, Step};
 
 /// Every instance of a scenario, ready to run.
 pub struct World {
@@ -119,13 +119,45 @@ fn check_buildable(scenario: &Scenario) -> Result<(), String> {
     if let Some(problem) = kinds::link_problems(model).into_iter().next() {
         return Err(problem.message);
     }
-    if compile(&scenario.clients.workflow).is_empty() {
-        return Err("the workflow has no step".into());
+    let clients = &scenario.clients;
+    for p in &clients.populations {
+        let workflow = clients.workflow_of(p);
+        if compile(workflow).is_empty() {
+            return Err(format!("the workflow of `{}` has no step", p.name));
+        }
+        if !workflow.iter().any(|s| !matches!(s, Step::Sleep(_))) {
+            return Err(format!("the workflow of `{}` needs at least one write or read", p.name));
+        }
     }
-    if !scenario.clients.workflow.iter().any(|s| !matches!(s, Step::Sleep(_))) {
-        return Err("the workflow needs at least one write or read".into());
+    let entries = model.links.iter().filter(|l| l.from == Endpoint::Clients);
+    let entries: Vec<&str> =
+        entries.filter(|l| !kinds::is_gate(model, &l.to)).map(|l| l.to.as_str()).collect();
+    let sizes = clients.populations.iter().map(|p| p.count).fold(0u32, u32::saturating_add);
+    if sizes != clients.count || clients.populations.first().is_some_and(|p| p.first != 0) {
+        return Err("the populations do not add up to the client count".into());
+    }
+    for p in &clients.populations {
+        let found = entries.iter().filter(|&&e| p.entry.as_deref().is_none_or(|x| x == e));
+        if found.count() != 1 {
+            return Err(format!("population `{}` needs exactly one entry link", p.name));
+        }
     }
     Ok(())
+}
+
+/// The region of each instance: a model component's placement (none for one that
+/// spans regions itself), a client's population's.
+fn instance_regions(scenario: &Scenario, contracts: &[Contract]) -> Vec<Option<usize>> {
+    let model = &scenario.model;
+    let mut out = Vec::new();
+    for (c, contract) in model.components.iter().zip(contracts) {
+        let region = model.regions.of(&c.name);
+        out.extend((0..contract.instances).map(|_| region));
+    }
+    for p in &scenario.clients.populations {
+        out.extend((0..p.count).map(|_| p.region));
+    }
+    out
 }
 
 fn plan(scenario: &Scenario, contracts: &[Contract]) -> Plan {
@@ -164,7 +196,9 @@ fn plan(scenario: &Scenario, contracts: &[Contract]) -> Plan {
         }
     }
     let mut incoming = vec![Vec::new(); names.len()];
-    let mut client_entry = Vec::new();
+    let mut client_entry = vec![None; scenario.clients.count as usize];
+    let regions = instance_regions(scenario, contracts);
+    let region_of = |id: ComponentId| regions.get(id.index()).copied().flatten();
     let mut attacker_entry = None;
     let mut client_gate = Vec::new();
     let mut per_model_link = Vec::new();
@@ -180,13 +214,17 @@ fn plan(scenario: &Scenario, contracts: &[Contract]) -> Plan {
             }
             Endpoint::Clients => None,
         };
+        let enters = |p: &Population| gate || p.entry.as_ref().is_none_or(|e| e == &spec.to);
         let from: Vec<ComponentId> = match &spec.from {
             Endpoint::Component(from) => instances_of(from).collect(),
-            Endpoint::Clients => (0..scenario.clients.count)
+            Endpoint::Clients => (scenario.clients.populations.iter().filter(|p| enters(p)))
+                .flat_map(|p| p.first..p.first + p.count)
                 .map(|i| ComponentId(model_instances as u32 + i))
                 .collect(),
         };
-        if let (Some(a), Endpoint::Clients, false) = (attacker, &spec.from, gate) {
+        let first_entry = attacker_entry.is_none();
+        if let (Some(a), Endpoint::Clients, false, true) = (attacker, &spec.from, gate, first_entry)
+        {
             // The attacker comes in where the users do, over a link like theirs (the
             // entry has one instance: `check_buildable` refuses more).
             for to in instances_of(&spec.to).take(1) {
@@ -197,14 +235,22 @@ fn plan(scenario: &Scenario, contracts: &[Contract]) -> Plan {
         }
         for &f in &from {
             for to in instances_of(&spec.to) {
-                let id = topology.connect(f, to, link.clone());
+                let link = match model.regions.extra(region_of(f), region_of(to)) {
+                    Some(extra) => {
+                        Link { latency: link.latency.clone().then(extra.clone()), ..link }
+                    }
+                    None => link.clone(),
+                };
+                let id = topology.connect(f, to, link);
                 match &spec.from {
                     Endpoint::Component(_) => {
                         let r = role.expect("check_buildable gave every link a role");
                         roles[f.index()][r].push(id);
                     }
                     Endpoint::Clients if gate => client_gate.push(id),
-                    Endpoint::Clients => client_entry.push(id),
+                    Endpoint::Clients => {
+                        client_entry[f.index() - model_instances] = Some(id);
+                    }
                 }
                 incoming[to.index()].push((id, role_name));
                 made.push(id);
@@ -212,7 +258,10 @@ fn plan(scenario: &Scenario, contracts: &[Contract]) -> Plan {
         }
         per_model_link.push(made);
     }
-    assert_eq!(client_entry.len(), scenario.clients.count as usize, "one entry link per client");
+    let client_entry: Vec<LinkId> = client_entry
+        .into_iter()
+        .map(|l| l.expect("check_buildable gave every client one entry"))
+        .collect();
     Plan {
         topology,
         names,
@@ -417,22 +466,28 @@ impl World {
             ..
         } = plan;
         let clients = &scenario.clients;
-        let workload = Arc::new(Workload {
-            program: compile(&clients.workflow),
-            think: clients.think.clone(),
-            timeout: clients.timeout,
-            retry: clients.retry.clone(),
-            idempotency_key: clients.idempotency_key,
-            session_tokens: clients.session_tokens,
-            clock: clients.clock,
-            auth: clients.auth,
-            attacker: attacker_entry.map(|l| topology.ends(l).0),
-        });
-        for (i, &entry) in client_entry.iter().enumerate() {
-            let key = clients.key_of(i as u32);
-            let client = Client::new(i as u32, key, entry, workload.clone())
-                .with_gate(client_gate.get(i).copied());
-            components.push(BuiltIn::Client(client));
+        let workloads: Vec<Arc<Workload>> = (clients.populations.iter())
+            .map(|p| {
+                Arc::new(Workload {
+                    program: compile(clients.workflow_of(p)),
+                    think: clients.think.clone(),
+                    timeout: clients.timeout,
+                    retry: clients.retry.clone(),
+                    idempotency_key: clients.idempotency_key,
+                    session_tokens: clients.session_tokens,
+                    clock: clients.clock,
+                    auth: clients.auth,
+                    attacker: attacker_entry.map(|l| topology.ends(l).0),
+                })
+            })
+            .collect();
+        for (p, workload) in clients.populations.iter().zip(&workloads) {
+            for i in p.first..p.first + p.count {
+                let (key, entry) = (clients.key_of(i), client_entry[i as usize]);
+                let client = Client::new(i, key, entry, workload.clone())
+                    .with_gate(client_gate.get(i as usize).copied());
+                components.push(BuiltIn::Client(client));
+            }
         }
         if let Some(entry) = attacker_entry {
             components.push(BuiltIn::Attacker(Attacker::new(entry)));
@@ -610,7 +665,7 @@ mod tests {
         links: Vec<LinkSpec>,
         workflow: Vec<Step>,
     ) -> Vec<OpRecord> {
-        let model = Model { name: "t".into(), components, links };
+        let model = Model { name: "t".into(), components, links, regions: Default::default() };
         let clients = ClientsSpec::new(1, Dist::constant(1_000_000_000), workflow);
         let scenario = Scenario::new("t", model, clients, 3, SimDuration::from_secs(5));
         let mut sim = World::build(&scenario, &Registry::new(), true).unwrap();
@@ -639,7 +694,8 @@ mod tests {
     #[test]
     fn hand_built_scenarios_are_refused_not_panicked_on() {
         let links = vec![link(Endpoint::Clients, "nowhere")];
-        let model = Model { name: "t".into(), components: vec![], links };
+        let model =
+            Model { name: "t".into(), components: vec![], links, regions: Default::default() };
         let clients = ClientsSpec::new(1, Dist::constant(1), vec![Step::Write]);
         let scenario = Scenario::new("t", model, clients, 1, SimDuration::from_secs(1));
         let err = World::build(&scenario, &Registry::new(), false).err().unwrap();

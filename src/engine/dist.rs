@@ -35,6 +35,9 @@ pub enum Dist {
     /// A fixed delay plus a draw of `rest`: a floor such as the speed of light between
     /// regions under a variable queueing delay.
     Plus { shift_ns: f64, rest: Box<Dist> },
+    /// The sum of one draw of each part, in order: a link's own latency and the latency
+    /// between the regions its ends sit in.
+    Sum { parts: Vec<Dist> },
 }
 
 impl Dist {
@@ -67,6 +70,9 @@ impl Dist {
             Dist::Empirical { points } => empirical(points, rng.unit()),
             Dist::Mixture { parts } => return pick(parts, rng.unit()).sample(rng),
             Dist::Plus { shift_ns, rest } => shift_ns + rest.sample(rng) as f64,
+            Dist::Sum { parts } => {
+                return parts.iter().fold(0u64, |sum, d| sum.saturating_add(d.sample(rng)));
+            }
         };
         to_nanos(x)
     }
@@ -87,6 +93,7 @@ impl Dist {
             }
             Dist::Mixture { parts } => parts.iter().map(|(w, d)| w * d.mean_ns()).sum(),
             Dist::Plus { shift_ns, rest } => shift_ns + rest.mean_ns(),
+            Dist::Sum { parts } => parts.iter().map(Dist::mean_ns).sum(),
         }
     }
 
@@ -101,6 +108,20 @@ impl Dist {
             Dist::Empirical { points } => points.iter().all(|p| p.1 == 0.0),
             Dist::Mixture { parts } => parts.iter().all(|(_, d)| d.is_zero()),
             Dist::Plus { shift_ns, rest } => *shift_ns == 0.0 && rest.is_zero(),
+            Dist::Sum { parts } => parts.iter().all(Dist::is_zero),
+        }
+    }
+
+    /// A draw of `self` followed by a draw of `next` (`self` alone when `next` is
+    /// always zero, so a zero term costs no draw).
+    pub fn then(self, next: Dist) -> Dist {
+        match (self, next) {
+            (first, next) if next.is_zero() => first,
+            (Dist::Sum { mut parts }, next) => {
+                parts.push(next);
+                Dist::Sum { parts }
+            }
+            (first, next) => Dist::Sum { parts: vec![first, next] },
         }
     }
 }
@@ -223,6 +244,13 @@ mod tests {
         assert!(v[0] >= 75e6, "never below the floor: {}", v[0]);
         // Median of 75 ms + exp(5 ms) is 75 ms + 5 ms ln 2.
         check(floor, 80e6, (0.5, 75e6 + 5e6 * std::f64::consts::LN_2), 0.01);
+    }
+
+    #[test]
+    fn a_sum_draws_each_part_in_turn() {
+        let sum = Dist::Exp { mean_ns: 5e6 }.then(Dist::constant(40_000_000));
+        check(sum, 45e6, (0.5, 40e6 + 5e6 * std::f64::consts::LN_2), 0.03);
+        assert!(matches!(Dist::constant(7).then(Dist::constant(0)), Dist::Const { .. }));
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::any::Any;
 use std::sync::Arc;
 
 use super::contract::{Contract, KindSpec};
+use super::regions::Regions;
 
 use crate::engine::Dist;
 
@@ -19,6 +20,8 @@ pub struct Model {
     pub components: Vec<ComponentSpec>,
     /// Links in file order.
     pub links: Vec<LinkSpec>,
+    /// Named regions, the latency between them and where components sit.
+    pub regions: Regions,
 }
 
 /// One named component of the architecture.

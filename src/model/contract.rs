@@ -154,6 +154,9 @@ pub struct Contract {
     pub refusals: Vec<(FaultKind, String)>,
     /// Replicas a fault may name (`crash(target, replica: 0)`); 0 for none.
     pub replicas: u32,
+    /// The regions it sits in itself, when it spans several (a multi-leader store's
+    /// leaders); empty: the model's `regions` place it like any component.
+    pub regions: Vec<String>,
 }
 
 impl Contract {
@@ -168,6 +171,7 @@ impl Contract {
             faults: Vec::new(),
             refusals: Vec::new(),
             replicas: 0,
+            regions: Vec::new(),
         }
     }
 

@@ -7,6 +7,7 @@
 pub mod architecture;
 pub mod contract;
 pub mod judgement;
+pub mod regions;
 pub mod scenario;
 pub mod shape;
 pub mod swarm;
@@ -15,7 +16,8 @@ pub mod sweep;
 pub use architecture::{CLIENTS, CapacitySpec, ComponentSpec, Endpoint, LinkSpec, Model};
 pub use contract::{Contract, KindSpec};
 pub use judgement::{CheckSpec, Verdict};
+pub use regions::Regions;
 pub use scenario::{
     AuthSpec, ClientsSpec, ClockSpec, Expectation, FaultAction, FaultSpec, FaultTime, KeyChoice,
-    OrgSpec, Promote, RetrySpec, Scenario, Step, TokenStorage,
+    OrgSpec, Population, Promote, RetrySpec, Scenario, Step, TokenStorage,
 };

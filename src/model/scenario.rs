@@ -280,6 +280,46 @@ pub struct ClientsSpec {
     pub orgs: Option<OrgSpec>,
     /// Access tokens the app servers check (`None`: not modelled).
     pub auth: Option<AuthSpec>,
+    /// The populations the clients fall into, in client order (at least one).
+    pub populations: Vec<Population>,
+}
+
+/// A group of clients with its own size, region, way in and workflow; the rest of the
+/// clients' settings they share.
+#[derive(Debug, Clone)]
+pub struct Population {
+    /// Its name (`client` for the clients of a scenario that names none).
+    pub name: String,
+    /// The index of its first client among all clients.
+    pub first: u32,
+    /// Its clients.
+    pub count: u32,
+    /// The region its clients sit in (an index into the model's regions).
+    pub region: Option<usize>,
+    /// The component its entry link goes to; `None`: the model's only entry.
+    pub entry: Option<String>,
+    /// Its own workflow; `None`: the clients' one.
+    pub workflow: Option<Vec<Step>>,
+}
+
+impl Population {
+    /// One population of `count` clients, with no region, the model's only entry and the
+    /// clients' workflow.
+    pub fn all(count: u32) -> Population {
+        Population {
+            name: super::CLIENTS.to_string(),
+            first: 0,
+            count,
+            region: None,
+            entry: None,
+            workflow: None,
+        }
+    }
+
+    /// Whether client `index` (among all clients) belongs to it.
+    pub fn holds(&self, index: u32) -> bool {
+        (self.first..self.first + self.count).contains(&index)
+    }
 }
 
 /// Access tokens: each client logs in at its start and gets a token valid for
@@ -438,7 +478,19 @@ impl ClientsSpec {
             clock: ClockSpec::default(),
             orgs: None,
             auth: None,
+            populations: vec![Population::all(count)],
         }
+    }
+
+    /// The population client `index` belongs to.
+    pub fn population_of(&self, index: u32) -> &Population {
+        let after = self.populations.partition_point(|p| p.first <= index);
+        &self.populations[after.saturating_sub(1)]
+    }
+
+    /// The workflow population `p` runs.
+    pub fn workflow_of<'a>(&'a self, p: &'a Population) -> &'a [Step] {
+        p.workflow.as_deref().unwrap_or(&self.workflow)
     }
 
     /// The organisation of each key. Keys are dealt out in order by the Zipf shares,
@@ -466,21 +518,25 @@ impl ClientsSpec {
             .collect()
     }
 
-    /// Number of distinct keys the workload touches.
+    /// Number of distinct keys the workload touches: keys are numbered within each
+    /// population, so populations share keys (client `i` of each works on the same one
+    /// with `key: own`).
     pub fn key_count(&self) -> u32 {
-        match self.key {
-            KeyChoice::Own => self.count,
+        let keys = |count: u32| match self.key {
+            KeyChoice::Own => count,
             KeyChoice::Shared => 1,
-            KeyChoice::Tabs(n) => self.count.div_ceil(n.max(1)),
-        }
+            KeyChoice::Tabs(n) => count.div_ceil(n.max(1)),
+        };
+        self.populations.iter().map(|p| keys(p.count)).max().unwrap_or(0)
     }
 
-    /// The key client `index` works on.
+    /// The key client `index` (among all clients) works on.
     pub fn key_of(&self, index: u32) -> u32 {
+        let within = index - self.population_of(index).first;
         match self.key {
-            KeyChoice::Own => index,
+            KeyChoice::Own => within,
             KeyChoice::Shared => 0,
-            KeyChoice::Tabs(n) => index / n.max(1),
+            KeyChoice::Tabs(n) => within / n.max(1),
         }
     }
 }

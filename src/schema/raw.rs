@@ -25,6 +25,13 @@ pub struct RawModel {
     /// Links between components; `"client"` stands for the client population.
     #[serde(default)]
     pub links: Vec<RawLink>,
+    /// Regions by name, each with the components that sit in it:
+    /// `{"us": ["lb_us", "api_us"], "eu": ["lb_eu", "api_eu"]}`.
+    #[serde(default)]
+    pub regions: BTreeMap<String, Vec<String>>,
+    /// One-way latency between each pair of regions: `[("us", "eu", const("40ms"))]`.
+    #[serde(default)]
+    pub region_latency: Vec<(String, String, RawDist)>,
 }
 
 /// `(from: "client", to: "lb", latency: exp("1ms"), loss: 0.0)`.
@@ -444,8 +451,20 @@ fn default_seed() -> u64 {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename = "clients")]
 pub struct RawClients {
-    /// Number of clients.
-    pub count: u32,
+    /// Number of clients (without `populations`).
+    #[serde(default)]
+    pub count: Option<u32>,
+    /// The region the clients sit in (without `populations`).
+    #[serde(default)]
+    pub region: Option<String>,
+    /// The component the clients enter at, when the model has several client links
+    /// (without `populations`).
+    #[serde(default)]
+    pub entry: Option<String>,
+    /// Groups of clients, each with its own count, region, entry and workflow; the
+    /// other settings here apply to all of them.
+    #[serde(default)]
+    pub populations: BTreeMap<String, RawPopulation>,
     /// `own` (client i uses key i) or `shared` (all use key 0).
     #[serde(default)]
     pub key: RawKey,
@@ -475,6 +494,24 @@ pub struct RawClients {
     /// `(token_ttl: "24h", storage: local_storage)`: access tokens.
     #[serde(default)]
     pub auth: Option<RawAuth>,
+}
+
+/// `(count: 500, region: "eu", entry: "db", workflow: [write])`: one population.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "population")]
+pub struct RawPopulation {
+    /// Number of clients.
+    pub count: u32,
+    /// The region its clients sit in.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// The component its clients enter at (needed when the model has several client
+    /// links).
+    #[serde(default)]
+    pub entry: Option<String>,
+    /// Its own workflow (default: the clients' `workflow`).
+    #[serde(default)]
+    pub workflow: Option<Vec<RawStep>>,
 }
 
 /// Access tokens.

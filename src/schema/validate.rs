@@ -116,7 +116,8 @@ pub fn model(raw: &RawModel, at: Locator<'_>) -> Result<Model, Vec<Diagnostic>> 
         components.push(ComponentSpec { name: name.clone(), kind });
     }
     let links = raw.links.iter().enumerate().map(|(i, l)| link(&mut c, raw, i, l)).collect();
-    let model = Model { name: raw.name.clone().unwrap_or_default(), components, links };
+    let regions = super::regions::regions(&mut c, raw, &components);
+    let model = Model { name: raw.name.clone().unwrap_or_default(), components, links, regions };
     check_wiring(&mut c, &model);
     if c.errors.is_empty() { Ok(model) } else { Err(c.errors) }
 }
@@ -234,18 +235,15 @@ fn check_roles(c: &mut Checker<'_>, model: &Model) {
 }
 
 /// The servers of kind `is_server` that requests from the clients' entry reach, and the
-/// stores (or custom components) they reach without passing one; `None` without entry.
+/// stores (or custom components) they reach without passing one.
 fn servers_in_front<'m>(
     model: &'m Model,
+    entry: &'m str,
     is_server: &dyn Fn(&ComponentSpec) -> bool,
-) -> Option<(Vec<&'m str>, Vec<&'m str>)> {
-    let entry = model
-        .links
-        .iter()
-        .find(|l| l.from == Endpoint::Clients && !kinds::is_gate(model, &l.to))?;
+) -> (Vec<&'m str>, Vec<&'m str>) {
     let mut servers = Vec::new();
     let mut bare = Vec::new();
-    let mut todo = vec![entry.to.as_str()];
+    let mut todo = vec![entry];
     let mut seen = std::collections::BTreeSet::new();
     while let Some(name) = todo.pop() {
         if !seen.insert(name) {
@@ -263,13 +261,18 @@ fn servers_in_front<'m>(
             ),
         }
     }
-    Some((servers, bare))
+    (servers, bare)
 }
 
 /// Refuses steps whose requests a kind must handle itself (an `edit` needs the app
 /// server that holds its WebSocket) when requests from the clients' entry reach a store
 /// without passing one. Which kind handles what is each kind's own `KindFile::HANDLES`.
-fn check_handled_steps(c: &mut Checker<'_>, workflow: &[Step], model: &Model) {
+fn check_handled_steps(
+    c: &mut Checker<'_>,
+    at: &[&str],
+    workflow: &[Step],
+    (model, entry): (&Model, &str),
+) {
     // Per handling kind, in the order steps first need it: a purpose it handles and
     // the steps that send one.
     let mut needs: Vec<(&'static str, Handling, Purpose, Vec<&'static str>)> = Vec::new();
@@ -286,9 +289,7 @@ fn check_handled_steps(c: &mut Checker<'_>, workflow: &[Step], model: &Model) {
     }
     for (kind, handling, purpose, steps) in needs {
         let is_server = |s: &ComponentSpec| kinds::handles(s, purpose);
-        let Some((servers, bare)) = servers_in_front(model, &is_server) else {
-            continue; // No entry: the model's own check has said so.
-        };
+        let (servers, bare) = servers_in_front(model, entry, &is_server);
         if servers.is_empty() || !bare.is_empty() {
             let a = if kind.starts_with(['A', 'E', 'I', 'O', 'U']) { "an" } else { "a" };
             let verb = if steps.len() == 1 { "needs" } else { "need" };
@@ -299,19 +300,24 @@ fn check_handled_steps(c: &mut Checker<'_>, workflow: &[Step], model: &Model) {
                 handling.why,
                 bare.first().map_or(format!("no {kind}"), |b| format!("`{b}`"))
             );
-            c.error(&["clients", "workflow"], msg, Some(format!("e.g. {}", handling.example)));
+            c.error(at, msg, Some(format!("e.g. {}", handling.example)));
         }
     }
 }
 
 /// `title` is answered `202 Accepted` and written later by a job: every server that
 /// takes it needs a link to a job queue.
-fn check_title_jobs(c: &mut Checker<'_>, workflow: &[Step], model: &Model) {
+fn check_title_jobs(
+    c: &mut Checker<'_>,
+    at: &[&str],
+    workflow: &[Step],
+    (model, entry): (&Model, &str),
+) {
     if !flat(workflow).any(|s| matches!(s, Step::Title)) {
         return;
     }
     let takes_titles = |s: &ComponentSpec| kinds::handles(s, purposes::TITLE);
-    let Some((servers, bare)) = servers_in_front(model, &takes_titles) else { return };
+    let (servers, bare) = servers_in_front(model, entry, &takes_titles);
     let has_jobs = servers.iter().all(|s| {
         model
             .links
@@ -321,7 +327,7 @@ fn check_title_jobs(c: &mut Checker<'_>, workflow: &[Step], model: &Model) {
     });
     if bare.is_empty() && !has_jobs {
         let msg = "`title` needs a link from the stream server to an AsyncJobs queue".to_string();
-        c.error(&["clients", "workflow"], msg, None);
+        c.error(at, msg, None);
     }
 }
 
@@ -349,10 +355,9 @@ pub fn clients(
     at: Locator<'_>,
 ) -> Result<ClientsSpec, Vec<Diagnostic>> {
     let mut c = Checker { at, errors: Vec::new() };
-    if raw.count == 0 || raw.count > CLIENTS_MAX {
-        let msg = format!("`count` must be between 1 and {CLIENTS_MAX}, found {}", raw.count);
-        c.error(&["clients", "count"], msg, None);
-    }
+    let populations = super::populations::populations(&mut c, raw, model);
+    let count = populations.iter().map(|p| p.count).fold(0u32, u32::saturating_add);
+    let largest = populations.iter().map(|p| p.count).max().unwrap_or(1);
     let workflow = steps(&mut c, &["clients", "workflow"], &raw.workflow, 0);
     let size = program_size(&workflow);
     if size > PROGRAM_MAX {
@@ -392,9 +397,12 @@ pub fn clients(
         RawKey::Own => KeyChoice::Own,
         RawKey::Shared => KeyChoice::Shared,
         RawKey::Tabs(n) | RawKey::Editors(n) => {
-            if n == 0 || n > raw.count.max(1) {
+            if n == 0 || n > largest.max(1) {
                 let what = if matches!(raw.key, RawKey::Tabs(_)) { "tabs" } else { "editors" };
-                let msg = format!("`{what}` must be between 1 and the client count, found {n}");
+                let msg = format!(
+                    "`{what}` must be between 1 and the client count (of the largest population), \
+                     found {n}"
+                );
                 c.error(&["clients", "key"], msg, None);
             }
             KeyChoice::Tabs(n.max(1))
@@ -423,7 +431,7 @@ pub fn clients(
         }
     };
     let spec = ClientsSpec {
-        count: raw.count,
+        count,
         key,
         think,
         timeout,
@@ -434,11 +442,19 @@ pub fn clients(
         clock,
         orgs: raw.orgs.as_ref().map(|o| orgs(&mut c, o)),
         auth: raw.auth.map(|a| auth(&mut c, &a, model)),
+        populations,
     };
-    check_handled_steps(&mut c, &spec.workflow, model);
-    check_title_jobs(&mut c, &spec.workflow, model);
+    for p in &spec.populations {
+        let (Some(entry), workflow) = (p.entry.as_deref(), spec.workflow_of(p)) else { continue };
+        let at: Vec<&str> = match &p.workflow {
+            Some(_) => vec!["clients", "populations", &p.name, "workflow"],
+            None => vec!["clients", "workflow"],
+        };
+        check_handled_steps(&mut c, &at, workflow, (model, entry));
+        check_title_jobs(&mut c, &at, workflow, (model, entry));
+        check_round_takes_time(&mut c, &spec, workflow, model);
+    }
     check_store_size(&mut c, &spec, model);
-    check_round_takes_time(&mut c, &spec, model);
     if c.errors.is_empty() { Ok(spec) } else { Err(c.errors) }
 }
 
@@ -462,8 +478,13 @@ fn check_store_size(c: &mut Checker<'_>, spec: &ClientsSpec, model: &Model) {
 
 /// Refuses a workflow round that could take no simulated time at all: the run would
 /// loop forever at one instant.
-fn check_round_takes_time(c: &mut Checker<'_>, spec: &ClientsSpec, model: &Model) {
-    let sleeps_zero = all_sleeps_zero(&spec.workflow);
+fn check_round_takes_time(
+    c: &mut Checker<'_>,
+    spec: &ClientsSpec,
+    workflow: &[Step],
+    model: &Model,
+) {
+    let sleeps_zero = all_sleeps_zero(workflow);
     let links_zero = model.links.iter().all(|l| l.latency.is_zero());
     if spec.think.is_zero() && sleeps_zero && links_zero {
         let msg = "every link, sleep and think time is zero: a workflow round takes no \
@@ -481,7 +502,12 @@ pub const ATTEMPTS_MAX: u32 = 100;
 pub const NESTING_MAX: usize = 8;
 
 /// Converts workflow steps at `path`, checking each.
-fn steps(c: &mut Checker<'_>, path: &[&str], raw: &[RawStep], depth: usize) -> Vec<Step> {
+pub(super) fn steps(
+    c: &mut Checker<'_>,
+    path: &[&str],
+    raw: &[RawStep],
+    depth: usize,
+) -> Vec<Step> {
     if depth > NESTING_MAX {
         c.error(path, format!("steps nest deeper than {NESTING_MAX} levels"), None);
         return Vec::new();
