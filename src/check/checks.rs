@@ -41,6 +41,15 @@ pub enum HeadCause {
         /// applied (its replication position short of the primary's).
         behind: u64,
     },
+    /// A multi-leader store's leader `at_leader` took `to`, shipped by leader
+    /// `from_leader`, over the concurrent `from` it held: last-write-wins between
+    /// leaders preferred the newer stamp.
+    LastWriteWins {
+        /// The leader that shipped `to`.
+        from_leader: u32,
+        /// The leader whose head moved.
+        at_leader: u32,
+    },
     /// A deposed primary, still reached by clients after a newer term began, made `to`
     /// on its own copy of the table: no head of the current term descends from it
     /// (split brain). `from` is the current term's head of the key.

@@ -28,7 +28,9 @@ impl Check for Duplicates {
         // duplicate found is the user's when both are duplicated.
         let mut live: Vec<(Author, VersionId)> = dag
             .ids()
-            .filter(|v| end.live[v.index()])
+            // A version a store made joining others (a merge between leaders) is no
+            // one's message.
+            .filter(|v| end.live[v.index()] && dag.get(*v).purpose.checked())
             .map(|v| {
                 let x = dag.get(v);
                 let server = x.purpose.by_server();

@@ -322,6 +322,33 @@ impl History {
         self.dag.create(version, parents)
     }
 
+    /// A version a store made joining `parents` with no operation of its own (leaders
+    /// merging concurrent writes): it names the key, client and message of `like`, and
+    /// `purpose`, which no checker sees as anyone's message.
+    #[allow(clippy::too_many_arguments)]
+    pub fn create_join(
+        &mut self,
+        like: VersionId,
+        purpose: Purpose,
+        store: u32,
+        stamp: i64,
+        parents: &[VersionId],
+        at: SimTime,
+        event: u64,
+    ) -> VersionId {
+        let version = Version {
+            purpose,
+            store,
+            stamp,
+            created: at,
+            created_event: event,
+            acked: SimTime::ZERO,
+            acked_event: NO_EVENT,
+            ..*self.dag.get(like)
+        };
+        self.dag.create_join(version, parents)
+    }
+
     /// Tells the checkers that a store moved a key's head (or refused to).
     pub fn head_moved(&mut self, mv: HeadMove) {
         if matches!(mv.cause, HeadCause::Crash { .. } | HeadCause::Failover { .. })

@@ -9,7 +9,8 @@
 //! such move for every version it displaced, so the story can say which one did it,
 //! and the report counts lost writes by cause (`by_overwrite`, `by_timestamp`,
 //! `by_crash`, `by_failover`, `by_split_brain`: made by a deposed primary beside the
-//! current term's).
+//! current term's; `by_concurrent_leader`: replaced where a multi-leader store's leaders
+//! met by a concurrent write with a newer stamp).
 
 use super::checks::{Check, End, HeadCause, HeadMove, slot};
 use super::story;
@@ -72,6 +73,7 @@ impl Check for LostWrites {
                 Some(HeadCause::Crash { .. }) => "by_crash",
                 Some(HeadCause::Failover { .. }) => "by_failover",
                 Some(HeadCause::SplitBrain { .. }) => "by_split_brain",
+                Some(HeadCause::LastWriteWins { .. }) => "by_concurrent_leader",
                 None => "by_unknown",
             };
             *report.figures.entry(cause).or_insert(0) += 1;
@@ -173,6 +175,19 @@ fn displacement(dag: &VersionDag, names: &Names, mv: &HeadMove, v: VersionId) ->
         }
         HeadCause::SplitBrain { term, deposed_at, deposed_event } => {
             story::split_brain(store, term, (deposed_at, deposed_event))
+        }
+        HeadCause::LastWriteWins { from_leader, at_leader } => {
+            let (held, took) = (dag.get(mv.from), dag.get(mv.to));
+            let text = format!(
+                "{store}'s leader {at_leader} receives {} from leader {from_leader}, written \
+                 without {v}: its timestamp is {} ahead of {}'s, so last-write-wins between \
+                 leaders replaces {} and {v} is discarded",
+                mv.to,
+                signed(took.stamp - held.stamp),
+                mv.from,
+                mv.from
+            );
+            vec![StoryLine::at(mv.at.as_nanos(), mv.event, text)]
         }
     }
 }

@@ -131,6 +131,9 @@ pub struct VersionDag {
     /// The walks read this dense table instead of the graph, so a step down a chain
     /// touches four bytes, not a version record and an edge.
     links: Vec<u32>,
+    /// Versions that only join their parents (made by a store, with no write of their
+    /// own), in id order: a reader sees one when it sees both its parents.
+    joins: Vec<u32>,
     /// Skip pointers over the single-parent chains, for `includes`.
     ancestry: Ancestry,
     walk: Walk,
@@ -208,6 +211,7 @@ impl Default for VersionDag {
             graph,
             records: vec![root],
             links: vec![0],
+            joins: Vec::new(),
             ancestry: Ancestry::default(),
             walk: Walk::default(),
         }
@@ -247,6 +251,20 @@ impl VersionDag {
             self.graph.add_edge(id, NodeIndex::new(p.index()), ());
         }
         VersionId(next)
+    }
+
+    /// Adds a version that only joins `parents` (no write of its own): whoever sees
+    /// both parents sees it, whichever way they came to.
+    pub fn create_join(&mut self, version: Version, parents: &[VersionId]) -> VersionId {
+        let v = self.create(version, parents);
+        self.joins.push(v.0);
+        v
+    }
+
+    /// Whether `v` only joins its parents.
+    #[inline]
+    fn is_join(&self, v: VersionId) -> bool {
+        !self.joins.is_empty() && self.joins.binary_search(&v.0).is_ok()
     }
 
     /// The parent of `v` from the dense table (the root for a first write), or `None`
@@ -312,6 +330,14 @@ impl VersionDag {
     pub fn includes(&mut self, r: VersionId, w: VersionId) -> bool {
         if w == r || w == VersionId::ROOT {
             return true;
+        }
+        if self.is_join(w) {
+            // A join holds nothing but its parents: seeing them is seeing it.
+            let mut parents = [VersionId::ROOT; 2];
+            for (slot, p) in parents.iter_mut().zip(self.parents(w)) {
+                *slot = p;
+            }
+            return parents.into_iter().all(|p| self.includes(r, p));
         }
         if r < w {
             return false; // Ancestors are always older.
@@ -501,6 +527,17 @@ mod tests {
         assert!(!d.includes(v(4), v(2)), "v4 was based on v1: it orphans v2");
         assert!(!d.includes(v(2), v(3)), "a parent does not include its child");
         assert!(d.includes(v(5), v(2)) && d.includes(v(5), v(4)), "a merge keeps both");
+    }
+
+    #[test]
+    fn a_join_is_seen_by_whoever_sees_both_its_parents() {
+        let mut d = sample();
+        let v = VersionId;
+        let j = d.create_join(version(0), &[v(2), v(4)]);
+        // v5 joins v3 and v4 by a write of its own; it includes v2 and v4 but not j.
+        assert!(d.includes(v(5), j), "v5 sees v2 (through v3) and v4");
+        assert!(!d.includes(v(3), j), "v3 lacks v4");
+        assert!(d.includes(j, v(1)) && !d.includes(j, v(3)));
     }
 
     #[test]

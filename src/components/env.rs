@@ -113,6 +113,19 @@ impl Env<'_> {
         self.history.create_version(op, store, stamp, parents, at, event)
     }
 
+    /// A version joining `parents`, made by this component with no operation of its own
+    /// (see `History::create_join`).
+    pub fn create_join(
+        &mut self,
+        like: VersionId,
+        purpose: Purpose,
+        stamp: i64,
+        parents: &[VersionId],
+    ) -> VersionId {
+        let (at, event, store) = (self.now(), self.event(), self.id.0);
+        self.history.create_join(like, purpose, store, stamp, parents, at, event)
+    }
+
     /// A store moved a key's head (or refused to).
     #[inline]
     pub fn head_moved(&mut self, mv: HeadMove) {

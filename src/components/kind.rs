@@ -58,6 +58,9 @@ pub struct BuildContext<'a> {
     /// Links into this instance, with the role each fills at its sender (`None` for a
     /// client's).
     pub incoming: Vec<(LinkId, Option<&'static str>)>,
+    /// The region of every component instance, by id (`None`: placed nowhere, or in
+    /// regions of its own).
+    pub instance_regions: &'a [Option<usize>],
 }
 
 impl BuildContext<'_> {

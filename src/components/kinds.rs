@@ -23,8 +23,8 @@ use super::kind::{BuildContext, Handling, KindFile};
 use super::message::Msg;
 use super::registry;
 use super::{
-    app_server, async_jobs, attacker, cdn, client, fault_driver, load_balancer, pubsub,
-    quorum_store, rate_limiter, sentinel, session_cache, store, stream_server,
+    app_server, async_jobs, attacker, cdn, client, fault_driver, load_balancer, multi_leader_store,
+    pubsub, quorum_store, rate_limiter, sentinel, session_cache, store, stream_server,
 };
 use crate::check::{Purpose, StoreEnd};
 use crate::engine::SimTime;
@@ -144,6 +144,8 @@ kinds! {
         Store(store::RawStore),
         /// `QuorumStore(n: 3, w: 2, r: 2, read_repair: true)` (boxed, like a store).
         QuorumStore(quorum_store::RawQuorumStore),
+        /// `MultiLeaderStore(leaders: ["us", "eu"], replication: exp("100ms"))` (boxed).
+        MultiLeaderStore(multi_leader_store::RawMultiLeaderStore),
         /// `Sentinel(prepare: exp("70ms"), finalize: exp("60ms"), limits: [...])`.
         Sentinel(sentinel::RawSentinel),
         /// `StreamServer(first_byte: normal(mean: "1s", sd: "150ms"), chunks: 40, ...)`.

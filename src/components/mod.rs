@@ -19,6 +19,7 @@ pub mod kind;
 pub mod kinds;
 pub mod load_balancer;
 pub mod message;
+pub mod multi_leader_store;
 pub mod pool;
 pub mod pubsub;
 pub mod purposes;

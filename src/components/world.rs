@@ -99,6 +99,8 @@ struct Plan {
     per_model_link: Vec<Vec<LinkId>>,
     /// Instances of model components (they come before the clients).
     model_instances: usize,
+    /// The region of every instance, by id.
+    regions: Vec<Option<usize>>,
 }
 
 /// Refuses a hand-built scenario that the loader would have refused, so a library user
@@ -273,6 +275,7 @@ fn plan(scenario: &Scenario, contracts: &[Contract]) -> Plan {
         client_gate,
         per_model_link,
         model_instances,
+        regions,
     }
 }
 
@@ -452,6 +455,7 @@ impl World {
                     contract,
                     roles: std::mem::take(&mut plan.roles[id]),
                     incoming: std::mem::take(&mut plan.incoming[id]),
+                    instance_regions: &plan.regions,
                 };
                 components.push(kinds::build(spec, &ctx)?);
             }
