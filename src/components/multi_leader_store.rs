@@ -119,6 +119,12 @@ impl KindFile for RawMultiLeaderStore {
                 c.error(&["leaders", &i.to_string()], msg, Some("name each region once".into()));
             }
         }
+        if self.routing == RawRouting::Home && self.conflict == RawLeaderConflict::Merge {
+            let msg = "`conflict: merge` has no effect with `routing: home`: every write to a key \
+                       meets the others at its home leader, so leaders never conflict"
+                .to_string();
+            c.error(&["conflict"], msg, Some("remove `conflict`, or route `local`".into()));
+        }
         let replication = match &self.replication {
             Some(d) => c.dist(&["replication"], d),
             None => Dist::constant(0),
@@ -148,6 +154,7 @@ impl KindSpec for MultiLeaderStoreSpec {
     fn contract(&self) -> Contract {
         let mut c = Contract::new("multi-leader store", Serves::Data);
         c.regions = self.leaders.clone();
+        c.regions_field = "leaders";
         c
     }
 }

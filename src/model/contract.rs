@@ -157,6 +157,8 @@ pub struct Contract {
     /// The regions it sits in itself, when it spans several (a multi-leader store's
     /// leaders); empty: the model's `regions` place it like any component.
     pub regions: Vec<String>,
+    /// The field of its settings that lists `regions`, where problems with them point.
+    pub regions_field: &'static str,
 }
 
 impl Contract {
@@ -172,6 +174,7 @@ impl Contract {
             refusals: Vec::new(),
             replicas: 0,
             regions: Vec::new(),
+            regions_field: "",
         }
     }
 

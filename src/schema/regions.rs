@@ -102,12 +102,15 @@ fn placements(
         }
     }
     for spec in components {
-        let spans = spec.contract().regions;
-        for region in spans.iter().filter(|r| regions.index(r).is_none()) {
+        let contract = spec.contract();
+        let spans = &contract.regions;
+        for (i, region) in spans.iter().enumerate().filter(|(_, r)| regions.index(r).is_none()) {
             let msg =
                 format!("`{}` is in region `{region}`, which `regions` does not define", spec.name);
             let hint = format!(r#"add `"{region}": []` to the model's `regions`"#);
-            c.error(&["components", &spec.name], msg, Some(hint));
+            let index = i.to_string();
+            let at = ["components", &spec.name, contract.regions_field, &index];
+            c.error(&at, msg, Some(hint));
         }
         if !regions.is_empty() && spans.is_empty() && regions.of(&spec.name).is_none() {
             let msg = format!(
