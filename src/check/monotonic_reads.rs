@@ -40,7 +40,13 @@ impl Check for MonotonicReads {
             "reads after an earlier read",
         );
         if let Some((first, op)) = &self.witness {
-            let note = format!(", older than the {} it read before", first.version);
+            // Older when it is an ancestor; otherwise a version on another branch (a
+            // write lost to a concurrent one, a rollback) that lacks what was read.
+            let note = if end.dag.includes(first.version, op.version) {
+                format!(", older than the {} it read before", first.version)
+            } else {
+                format!(", which lacks the {} it read before", first.version)
+            };
             r.story = vec![
                 story::sighting(first, op.client(), op.key(), end.names, ""),
                 story::read(op, end.names, &note),

@@ -38,10 +38,14 @@ impl Check for MonotonicWrites {
             "writes after an own write",
         );
         if let Some((prev, op)) = &self.witness {
+            let seen = end.dag.get(op.version).seen;
+            // A store that writes on top of its own copy (a leader of several) may fork
+            // away from a read that had the previous write: only a read that lacked it
+            // is part of the story.
+            let read_lacked = seen.by_read() && !end.dag.includes(seen.version, *prev);
             let (dag, names) = (&*end.dag, end.names);
             let mut lines = vec![story::acknowledged(dag, *prev, names)];
-            let seen = dag.get(op.version).seen;
-            if seen.by_read() {
+            if read_lacked {
                 let note = format!(", which lacks {prev}");
                 lines.push(story::sighting(&seen, op.client(), op.key(), names, &note));
             }

@@ -3,6 +3,8 @@
 //! spec: the scenario, its links by role, the links into it). Kinds' files depend on
 //! this file; the table in `kinds.rs` depends on them.
 
+use std::sync::Arc;
+
 use super::registry::Registry;
 use crate::check::Purpose;
 use crate::engine::LinkId;
@@ -60,7 +62,7 @@ pub struct BuildContext<'a> {
     pub incoming: Vec<(LinkId, Option<&'static str>)>,
     /// The region of every component instance, by id (`None`: placed nowhere, or in
     /// regions of its own).
-    pub instance_regions: &'a [Option<usize>],
+    pub instance_regions: &'a Arc<[Option<usize>]>,
 }
 
 impl BuildContext<'_> {

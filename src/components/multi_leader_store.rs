@@ -25,6 +25,7 @@
 //! replicas, which must have converged.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Deserialize;
 
@@ -138,6 +139,9 @@ impl KindFile for RawMultiLeaderStore {
     }
 
     fn build(spec: &MultiLeaderStoreSpec, ctx: &BuildContext<'_>) -> Result<Self::Actor, String> {
+        if spec.leaders.len() < 2 {
+            return Err(format!("`{}` needs leaders in two regions or more", ctx.name));
+        }
         let regions = &ctx.scenario.model.regions;
         let leader_regions = (spec.leaders.iter())
             .map(|name| regions.index(name).ok_or(format!("region `{name}` is not defined")))
@@ -179,6 +183,9 @@ struct Trip {
     taken_by: usize,
     /// The leader that serves it.
     served_by: usize,
+    /// The sender's region, when it has no leader and the request crosses from it to
+    /// the taking leader's.
+    approach: Option<usize>,
 }
 
 /// What the leaders did, for the summary.
@@ -204,15 +211,18 @@ pub struct MultiLeaderStore {
     between: Vec<Option<Dist>>,
     /// The leader serving each region.
     serving: Vec<usize>,
+    /// Per region, the latency to the leader serving it (`None` for a leader's own).
+    approach: Vec<Option<Dist>>,
     /// The region of each component instance, by id (a request's sender).
-    senders: Vec<Option<usize>>,
+    senders: Arc<[Option<usize>]>,
     /// Per leader, its version of every key.
     tables: Vec<Vec<VersionId>>,
     /// Requests between leaders, by job number; freed slots are reused.
     trips: Vec<Option<Trip>>,
     free_trips: Vec<u32>,
-    /// Messages applied by idempotency key: (client, message) to the version made.
-    applied: BTreeMap<(u32, u32), VersionId>,
+    /// Per leader, the messages it knows applied by idempotency key, (client, message)
+    /// to the version made: its own writes at once, another leader's when they arrive.
+    applied: Vec<BTreeMap<(u32, u32), VersionId>>,
     /// Merge versions by the writes they join (sorted), so every leader joining the
     /// same writes holds the same version.
     merges: BTreeMap<Vec<VersionId>, VersionId>,
@@ -236,22 +246,26 @@ impl MultiLeaderStore {
                 between.push(regions.between(a, b).cloned());
             }
         }
-        let serving = (0..regions.names.len())
+        let serving: Vec<usize> = (0..regions.names.len())
             .map(|r| {
                 let near = regions.nearest(r, leader_regions).unwrap_or(leader_regions[0]);
                 leader_regions.iter().position(|&l| l == near).unwrap_or(0)
             })
+            .collect();
+        let approach = (serving.iter().enumerate())
+            .map(|(r, &l)| regions.extra(Some(r), leader_regions.get(l).copied()).cloned())
             .collect();
         MultiLeaderStore {
             spec: spec.clone(),
             regions: leader_regions.to_vec(),
             between,
             serving,
-            senders: Vec::new(),
+            approach,
+            senders: Arc::from([]),
             tables: vec![vec![VersionId::ROOT; keys as usize]; n],
             trips: Vec::new(),
             free_trips: Vec::new(),
-            applied: BTreeMap::new(),
+            applied: vec![BTreeMap::new(); n],
             merges: BTreeMap::new(),
             joined: BTreeMap::new(),
             counts: LeaderCounts::default(),
@@ -259,8 +273,8 @@ impl MultiLeaderStore {
     }
 
     /// With the region of every component instance, by id.
-    pub fn with_senders(mut self, senders: &[Option<usize>]) -> MultiLeaderStore {
-        self.senders = senders.to_vec();
+    pub fn with_senders(mut self, senders: &Arc<[Option<usize>]>) -> MultiLeaderStore {
+        self.senders = Arc::clone(senders);
         self
     }
 
@@ -275,11 +289,20 @@ impl MultiLeaderStore {
         SimDuration(self.between[a * n + b].as_ref().map_or(0, |d| d.sample(env.rng)))
     }
 
-    /// The leader that takes a request from its sender.
-    fn taker(&self, request: &Request, env: &Env<'_>) -> usize {
+    /// The leader that takes a request from its sender, and the sender's region when
+    /// the request must cross from it to that leader.
+    fn taker(&self, request: &Request, env: &Env<'_>) -> (usize, Option<usize>) {
         let sender = env.topology.ends(request.via).0;
         let region = self.senders.get(sender.index()).copied().flatten();
-        region.and_then(|r| self.serving.get(r).copied()).unwrap_or(0)
+        let taker = region.and_then(|r| self.serving.get(r).copied()).unwrap_or(0);
+        let crosses = region.filter(|&r| self.approach.get(r).is_some_and(Option::is_some));
+        (taker, crosses)
+    }
+
+    /// A draw of the latency between region `region` and the leader serving it.
+    fn approach(&self, region: Option<usize>, env: &mut Env<'_>) -> u64 {
+        let dist = region.and_then(|r| self.approach.get(r)).and_then(Option::as_ref);
+        dist.map_or(0, |d| d.sample(env.rng))
     }
 
     /// The leader that serves a request `taker` took: itself, or the key's home.
@@ -303,14 +326,17 @@ impl MultiLeaderStore {
         holders.first().copied().unwrap_or(taker)
     }
 
+    /// A request reaches the store: served at once by the leader of its sender's
+    /// region, or after the trips to the leader that serves it.
     fn on_request(&mut self, request: Request, env: &mut Env<'_>) {
-        let taker = self.taker(&request, env);
+        let (taker, approach) = self.taker(&request, env);
         let server = self.server(&request, taker, env);
-        if server == taker {
+        if server == taker && approach.is_none() {
             return self.serve(request, server, SimDuration::ZERO, env);
         }
-        self.counts.forwarded += 1;
-        let trip = Trip { request, taken_by: taker, served_by: server };
+        self.counts.forwarded += u64::from(server != taker);
+        let there = self.approach(approach, env).saturating_add(self.trip(taker, server, env).0);
+        let trip = Trip { request, taken_by: taker, served_by: server, approach };
         let job = match self.free_trips.pop() {
             Some(job) => {
                 self.trips[job as usize] = Some(trip);
@@ -321,17 +347,17 @@ impl MultiLeaderStore {
                 self.trips.len() as u32 - 1
             }
         };
-        let there = self.trip(taker, server, env);
-        env.timer(there, Msg::Done { job });
+        env.timer(SimDuration(there), Msg::Done { job });
     }
 
-    /// A forwarded request reaches the leader that serves it; its answer goes back to
-    /// the leader that took it before it is sent to the sender.
+    /// A request reaches the leader that serves it; its answer goes back by the way it
+    /// came (to the leader that took it, and on to the sender's region).
     fn on_arrival(&mut self, job: u32, env: &mut Env<'_>) {
         let Some(trip) = self.trips.get_mut(job as usize).and_then(Option::take) else { return };
         self.free_trips.push(job);
-        let back = self.trip(trip.served_by, trip.taken_by, env);
-        self.serve(trip.request, trip.served_by, back, env);
+        let back = self.trip(trip.served_by, trip.taken_by, env).0;
+        let back = back.saturating_add(self.approach(trip.approach, env));
+        self.serve(trip.request, trip.served_by, SimDuration(back), env);
     }
 
     /// Leader `leader` serves `request`; the answer leaves `delay` later.
@@ -352,12 +378,13 @@ impl MultiLeaderStore {
     }
 
     /// Leader `leader` applies a write on top of what it holds and ships it to the
-    /// other leaders; an idempotent retry of a message it applied gets the same version.
+    /// other leaders; an idempotent retry of a message it knows applied gets the same
+    /// version (one that reaches another leader first is applied again there).
     fn write(&mut self, request: &Request, leader: usize, env: &mut Env<'_>) -> VersionId {
         let inv = env.invocation(request.op);
         let message = (inv.client, inv.message);
         let idempotent = request.flags & FLAG_IDEMPOTENT != 0;
-        if let Some(&v) = self.applied.get(&message).filter(|_| idempotent) {
+        if let Some(&v) = self.applied[leader].get(&message).filter(|_| idempotent) {
             return v;
         }
         let key = request.key;
@@ -365,7 +392,7 @@ impl MultiLeaderStore {
         let stamp = env.now().as_nanos() as i64;
         let v = env.create_version(request.op, env.id.0, stamp, &[head]);
         if idempotent {
-            self.applied.insert(message, v);
+            self.applied[leader].insert(message, v);
         }
         self.move_head(leader, key, v, HeadCause::Write, env);
         for to in (0..self.regions.len()).filter(|&l| l != leader) {
@@ -404,6 +431,10 @@ impl MultiLeaderStore {
         origin: u32,
         env: &mut Env<'_>,
     ) {
+        let message = (env.version(v).client, env.version(v).message);
+        if self.applied[origin as usize].get(&message) == Some(&v) {
+            self.applied[leader].insert(message, v);
+        }
         let held = self.tables[leader][key as usize];
         if env.includes(held, v) {
             return;
@@ -525,7 +556,8 @@ mod tests {
         regions.set_latency(0, 1, Dist::constant(40_000_000));
         let (sim, links) = bench(2, 1, |_| {
             let store = MultiLeaderStore::new(spec, (&regions, &[0, 1]), 1);
-            BuiltIn::MultiLeaderStore(Box::new(store.with_senders(&[None, Some(0), Some(1)])))
+            let senders: Arc<[Option<usize>]> = Arc::from([None, Some(0), Some(1)]);
+            BuiltIn::MultiLeaderStore(Box::new(store.with_senders(&senders)))
         });
         (sim, links.callers)
     }
@@ -568,6 +600,27 @@ mod tests {
         assert_eq!(us, eu, "both leaders hold the same join");
         let dag = sim.actor.history.dag_mut();
         assert!(dag.includes(us, VersionId(1)) && dag.includes(us, VersionId(2)));
+    }
+
+    #[test]
+    fn a_region_without_a_leader_crosses_to_the_nearest_and_back() {
+        // ap is 100 ms from us and 60 ms from eu: its probe (3) is served by eu.
+        let mut regions = Regions::new(vec!["us".into(), "eu".into(), "ap".into()]);
+        regions.set_latency(0, 1, Dist::constant(40_000_000));
+        regions.set_latency(0, 2, Dist::constant(100_000_000));
+        regions.set_latency(1, 2, Dist::constant(60_000_000));
+        let spec = spec(RawLeaderConflict::LastWriteWins, RawRouting::Local);
+        let (mut sim, links) = bench(3, 1, |_| {
+            let store = MultiLeaderStore::new(&spec, (&regions, &[0, 1]), 1);
+            let senders: Arc<[Option<usize>]> = Arc::from([None, Some(0), Some(1), Some(2)]);
+            BuiltIn::MultiLeaderStore(Box::new(store.with_senders(&senders)))
+        });
+        request(&mut sim, ms(1), links.callers[2], OpKind::Write, 0);
+        request(&mut sim, ms(300), links.callers[1], OpKind::Read, 0);
+        run(&mut sim, ms(1_000));
+        let got: Vec<(u64, u32)> =
+            replies(&sim).iter().map(|r| (r.0.as_nanos() / 1_000_000, r.3.0)).collect();
+        assert_eq!(got, [(121, 1), (300, 1)], "written at eu at 61 ms, answered at 121 ms");
     }
 
     #[test]

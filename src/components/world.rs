@@ -99,8 +99,8 @@ struct Plan {
     per_model_link: Vec<Vec<LinkId>>,
     /// Instances of model components (they come before the clients).
     model_instances: usize,
-    /// The region of every instance, by id.
-    regions: Vec<Option<usize>>,
+    /// The region of every instance, by id (shared with the kinds that route by it).
+    regions: Arc<[Option<usize>]>,
 }
 
 /// Refuses a hand-built scenario that the loader would have refused, so a library user
@@ -134,8 +134,17 @@ fn check_buildable(scenario: &Scenario) -> Result<(), String> {
     let entries = model.links.iter().filter(|l| l.from == Endpoint::Clients);
     let entries: Vec<&str> =
         entries.filter(|l| !kinds::is_gate(model, &l.to)).map(|l| l.to.as_str()).collect();
-    let sizes = clients.populations.iter().map(|p| p.count).fold(0u32, u32::saturating_add);
-    if sizes != clients.count || clients.populations.first().is_some_and(|p| p.first != 0) {
+    let mut next = 0u32;
+    for p in &clients.populations {
+        if p.first != next {
+            return Err(format!(
+                "population `{}` does not start where the one before ends",
+                p.name
+            ));
+        }
+        next = next.saturating_add(p.count);
+    }
+    if clients.populations.is_empty() || next != clients.count {
         return Err("the populations do not add up to the client count".into());
     }
     for p in &clients.populations {
@@ -275,7 +284,7 @@ fn plan(scenario: &Scenario, contracts: &[Contract]) -> Plan {
         client_gate,
         per_model_link,
         model_instances,
-        regions,
+        regions: regions.into(),
     }
 }
 

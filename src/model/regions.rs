@@ -9,7 +9,7 @@ use crate::engine::Dist;
 /// The model's regions (none: every link takes only its own latency).
 #[derive(Debug, Clone, Default)]
 pub struct Regions {
-    /// Region names in file order.
+    /// Region names, in name order.
     pub names: Vec<String>,
     /// One-way latency from region `i` to region `j` at `i * n + j`; `None` on the
     /// diagonal.

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use super::raw::{RawClients, RawPopulation};
 use super::regions::undefined_region;
-use super::validate::{CLIENTS_MAX, Checker, steps};
+use super::validate::{CLIENTS_MAX, Checker, check_program, steps};
 use crate::components::kinds;
 use crate::model::{CLIENTS, Endpoint, Model, Population};
 
@@ -100,7 +100,11 @@ fn population(
     check_count(c, &at.below("count"), raw.count);
     let region = region(c, &at, raw.region.as_deref(), model);
     let entry = entry(c, &at, raw.entry.as_deref(), (entries, region, model));
-    let workflow = raw.workflow.as_ref().map(|w| steps(c, &at.below("workflow"), w, 0));
+    let workflow = raw.workflow.as_ref().map(|w| {
+        let steps = steps(c, &at.below("workflow"), w, 0);
+        check_program(c, &at.below("workflow"), &steps);
+        steps
+    });
     Population { name: name.to_string(), first: 0, count: raw.count, region, entry, workflow }
 }
 

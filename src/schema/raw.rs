@@ -474,7 +474,8 @@ pub struct RawClients {
     /// Give up on a request after this long.
     #[serde(default)]
     pub timeout: Option<Dur>,
-    /// Steps of one round.
+    /// Steps of one round (every population's that brings none of its own).
+    #[serde(default)]
     pub workflow: Vec<RawStep>,
     /// `retry: (attempts: 3, backoff: exp("200ms"))`.
     #[serde(default)]

@@ -19,6 +19,7 @@ use super::source::{Place, SourceText};
 use crate::check::Purpose;
 use crate::components::kind::Handling;
 use crate::components::kinds::{self, LinkPlace};
+use crate::components::multi_leader_store::MultiLeaderStoreSpec;
 use crate::components::store::StoreSpec;
 use crate::components::{purposes, workflow};
 use crate::engine::{Dist, SimDuration};
@@ -359,18 +360,8 @@ pub fn clients(
     let count = populations.iter().map(|p| p.count).fold(0u32, u32::saturating_add);
     let largest = populations.iter().map(|p| p.count).max().unwrap_or(1);
     let workflow = steps(&mut c, &["clients", "workflow"], &raw.workflow, 0);
-    let size = program_size(&workflow);
-    if size > PROGRAM_MAX {
-        let msg = format!("the workflow unrolls to {size} steps; the limit is {PROGRAM_MAX}");
-        c.error(&["clients", "workflow"], msg, Some("use fewer or smaller `repeat`s".into()));
-    }
-    if !has_operation(&workflow) {
-        let msg = "the workflow needs at least one `write` or `read`".to_string();
-        c.error(
-            &["clients", "workflow"],
-            msg,
-            Some("e.g. workflow: [write, sleep(exp(\"1s\")), read]".into()),
-        );
+    if populations.iter().any(|p| p.workflow.is_none()) {
+        check_program(&mut c, &["clients", "workflow"], &workflow);
     }
     let think = match &raw.think {
         Some(d) => c.dist(&["clients", "think"], d),
@@ -458,13 +449,30 @@ pub fn clients(
     if c.errors.is_empty() { Ok(spec) } else { Err(c.errors) }
 }
 
+/// Refuses a workflow that unrolls past `PROGRAM_MAX` or has nothing to send.
+pub(super) fn check_program(c: &mut Checker<'_>, at: &[&str], workflow: &[Step]) {
+    let size = program_size(workflow);
+    if size > PROGRAM_MAX {
+        let msg = format!("the workflow unrolls to {size} steps; the limit is {PROGRAM_MAX}");
+        c.error(at, msg, Some("use fewer or smaller `repeat`s".into()));
+    }
+    if !has_operation(workflow) {
+        let msg = "the workflow needs at least one `write` or `read`".to_string();
+        let hint = "e.g. workflow: [write, sleep(exp(\"1s\")), read]";
+        c.error(at, msg, Some(hint.into()));
+    }
+}
+
 /// Refuses a workload whose key tables would not fit in memory.
 fn check_store_size(c: &mut Checker<'_>, spec: &ClientsSpec, model: &Model) {
     let copies: u64 = model
         .components
         .iter()
-        .filter_map(|s| s.spec::<StoreSpec>())
-        .map(|store| u64::from(store.replicas) + 1)
+        .map(|s| match (s.spec::<StoreSpec>(), s.spec::<MultiLeaderStoreSpec>()) {
+            (Some(store), _) => u64::from(store.replicas) + 1,
+            (_, Some(leaders)) => leaders.leaders.len() as u64,
+            _ => 0,
+        })
         .sum();
     let cells = u64::from(spec.key_count()) * copies;
     if cells > STORE_CELLS_MAX {

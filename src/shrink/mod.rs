@@ -37,8 +37,8 @@ pub struct Shrunk {
     pub faults: Vec<String>,
     /// Each fault's index in the original file.
     pub sources: Vec<usize>,
-    /// Clients.
-    pub clients: u32,
+    /// Clients (`None`: the scenario's populations, which the shrink leaves as they are).
+    pub clients: Option<u32>,
     /// Simulated time.
     pub duration: SimDuration,
     /// The scenario's swarm was drawn into `faults` (the seed's mix), so it is emptied.
@@ -50,11 +50,9 @@ pub struct Shrunk {
 impl Shrunk {
     /// The `--set` arguments that make this scenario from the original file.
     pub fn sets(&self) -> Vec<String> {
-        let mut sets = vec![
-            format!("faults=[{}]", self.faults.join(", ")),
-            format!("clients.count={}", self.clients),
-            format!("duration=\"{}\"", exact(self.duration)),
-        ];
+        let mut sets = vec![format!("faults=[{}]", self.faults.join(", "))];
+        sets.extend(self.clients.map(|n| format!("clients.count={n}")));
+        sets.push(format!("duration=\"{}\"", exact(self.duration)));
         if self.swarm_drawn {
             sets.push("swarm=[]".into());
         }
@@ -161,9 +159,9 @@ impl<'a> Shrinker<'a> {
     }
 
     fn fewer_clients(&mut self, best: &mut (Shrunk, u64)) {
-        let current = best.0.clients;
+        let Some(current) = best.0.clients else { return };
         for &n in CLIENT_STEPS.iter().filter(|&&n| n < current) {
-            let candidate = Shrunk { clients: n, ..best.0.clone() };
+            let candidate = Shrunk { clients: Some(n), ..best.0.clone() };
             if self.keep_if_failing(best, candidate) {
                 break;
             }
@@ -213,8 +211,10 @@ impl Outcome {
     pub fn changes(&self) -> Vec<String> {
         let (from, to) = (&self.original, &self.shrunk);
         let mut lines = Vec::new();
-        if to.clients != from.clients {
-            lines.push(format!("clients {} -> {}", from.clients, to.clients));
+        if let (Some(a), Some(b)) = (from.clients, to.clients)
+            && a != b
+        {
+            lines.push(format!("clients {a} -> {b}"));
         }
         if to.duration != from.duration {
             lines.push(format!("duration {} -> {}", exact(from.duration), exact(to.duration)));
@@ -250,7 +250,11 @@ pub fn shrink(path: &Path, scenario: &Scenario, seed: u64, check: &str) -> Resul
     let original = Shrunk {
         faults,
         sources,
-        clients: scenario.clients.count,
+        // Named populations keep their counts: one override cannot scale them all.
+        clients: match &scenario.clients.populations[..] {
+            [one] if one.name == crate::model::CLIENTS => Some(scenario.clients.count),
+            _ => None,
+        },
         duration: scenario.duration,
         swarm_drawn: !scenario.swarm.is_empty(),
         parameters: edits::parameters(path)?,
