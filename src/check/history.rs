@@ -15,7 +15,7 @@ use super::client_figures::ClientFigures;
 use super::fault_coverage::Reached;
 use super::histogram::Histogram;
 use super::propagation::{Arrival, EditArrivals};
-use super::purpose::{Purpose, READ_ROW, Row, WRITE_ROW};
+use super::purpose::{Actor, Purpose, READ_ROW, Row, WRITE_ROW};
 use super::verdict::CheckReport;
 use super::versions::{Sighting, Version, VersionDag, VersionId};
 use crate::engine::{NO_EVENT, SimTime};
@@ -169,6 +169,25 @@ pub struct OpStats {
     pub from_cache: u64,
 }
 
+impl OpStats {
+    /// Counts one completed operation.
+    fn tally(&mut self, op: &OpRecord) {
+        if op.inv.attempt > 1 {
+            self.retries += 1;
+        }
+        match op.outcome {
+            Outcome::Ok | Outcome::Accepted => {
+                self.latency.record(op.completed.since(op.inv.invoked).as_nanos());
+                self.from_primary += u64::from(op.source == 0);
+                self.from_cache += u64::from(op.source == Sighting::SERVER);
+            }
+            Outcome::Rejected => self.rejected += 1,
+            Outcome::Unknown => self.unknown += 1,
+            Outcome::Refused => self.refused += 1,
+        }
+    }
+}
+
 /// Rows the history remembers the place of; a power of two above the rows a run has.
 const ROW_CACHE: usize = 32;
 
@@ -211,6 +230,10 @@ pub struct History {
     arrivals: EditArrivals,
     /// Arrivals not yet reported (reused).
     arrived: Vec<Arrival>,
+    /// The first client of each population, when there are several.
+    population_starts: Vec<u32>,
+    /// Clients' operations per (population, row name), when there are several.
+    population_rows: BTreeMap<(u32, &'static str), OpStats>,
 }
 
 impl History {
@@ -234,7 +257,22 @@ impl History {
             coverage: Default::default(),
             arrivals: EditArrivals::default(),
             arrived: Vec::new(),
+            population_starts: Vec::new(),
+            population_rows: BTreeMap::new(),
         }
+    }
+
+    /// Also counts clients' operations per population, given the first client of each
+    /// (nothing when there is one).
+    pub fn with_populations(mut self, starts: Vec<u32>) -> History {
+        self.population_starts = if starts.len() > 1 { starts } else { Vec::new() };
+        self
+    }
+
+    /// Clients' operations per population (by index) and row name, when there are
+    /// several populations.
+    pub fn population_rows(&self) -> &BTreeMap<(u32, &'static str), OpStats> {
+        &self.population_rows
     }
 
     /// The newest write of `key` acknowledged to any client so far.
@@ -439,19 +477,11 @@ impl History {
     }
 
     fn record(&mut self, op: &OpRecord, reached: &Reached) {
-        let stats = self.row_stats(op.inv.purpose.row());
-        if op.inv.attempt > 1 {
-            stats.retries += 1;
-        }
-        match op.outcome {
-            Outcome::Ok | Outcome::Accepted => {
-                stats.latency.record(op.completed.since(op.inv.invoked).as_nanos());
-                stats.from_primary += u64::from(op.source == 0);
-                stats.from_cache += u64::from(op.source == Sighting::SERVER);
-            }
-            Outcome::Rejected => stats.rejected += 1,
-            Outcome::Unknown => stats.unknown += 1,
-            Outcome::Refused => stats.refused += 1,
+        self.row_stats(op.inv.purpose.row()).tally(op);
+        if !self.population_starts.is_empty() && op.inv.purpose.info().by == Actor::Client {
+            let p = self.population_starts.partition_point(|&s| s <= op.inv.client);
+            let key = (p.saturating_sub(1) as u32, op.inv.purpose.row().name);
+            self.population_rows.entry(key).or_default().tally(op);
         }
         if op.outcome == Outcome::Ok && op.inv.kind == OpKind::Write {
             self.dag.acknowledge(op.version, op.completed, op.complete_event);

@@ -509,8 +509,10 @@ impl World {
         let rngs = names.iter().map(|n| Stream::new(scenario.seed, n)).collect();
         let mut checks = checks;
         checks.set_key_orgs(&scenario.clients.key_orgs());
-        let mut history =
-            History::new(key_count, checks, keep_ops).with_rows(&super::purposes::ROWS);
+        let starts = scenario.clients.populations.iter().map(|p| p.first).collect();
+        let mut history = History::new(key_count, checks, keep_ops)
+            .with_rows(&super::purposes::ROWS)
+            .with_populations(starts);
         history.coverage = FaultCoverage::new(reach);
         let stop_at = SimTime::ZERO.after(scenario.duration);
         let world = World {

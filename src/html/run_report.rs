@@ -269,10 +269,13 @@ fn expectation(c: &CheckSummary) -> String {
     }
 }
 
-/// The operation table and the read figures.
+/// The operation table (then each population's rows, when there are several) and the
+/// read figures.
 fn operations(s: &Summary) -> String {
-    let rows: Vec<(Option<&str>, Vec<String>)> =
-        s.operation_rows().into_iter().map(|cells| (None, cells.to_vec())).collect();
+    let rows: Vec<(Option<&str>, Vec<String>)> = (s.operation_rows().into_iter())
+        .chain(s.population_rows())
+        .map(|cells| (None, cells.to_vec()))
+        .collect();
     let header = OPERATION_HEADER;
     let r = &s.reads;
     format!(

@@ -265,6 +265,9 @@ pub struct Summary {
     /// The operation rows' names in report order.
     #[serde(skip)]
     pub operation_order: Vec<&'static str>,
+    /// Clients' operations per population and row (absent with one population).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub populations: BTreeMap<String, BTreeMap<&'static str, OpSummary>>,
     /// Read staleness.
     pub reads: ReadSummary,
     /// Replication lag the stores drew (absent without replicas).
@@ -404,6 +407,11 @@ impl Summary {
             .map(|(row, op)| (row.name, op))
             .collect();
         let operation_order = operations.iter().map(|(name, _)| *name).collect();
+        let mut populations: BTreeMap<String, BTreeMap<&'static str, OpSummary>> = BTreeMap::new();
+        for (&(p, row), stats) in history.population_rows() {
+            let Some(population) = scenario.clients.populations.get(p as usize) else { continue };
+            populations.entry(population.name.clone()).or_default().insert(row, op_summary(stats));
+        }
         let read_rows: Vec<&OpStats> =
             history.rows().filter(|(row, _)| row.reads).map(|(_, stats)| stats).collect();
         let reads = read_rows.iter().map(|s| s.latency.count()).sum::<u64>();
@@ -422,6 +430,7 @@ impl Summary {
             clients: scenario.clients.count,
             operations: operations.into_iter().collect(),
             operation_order,
+            populations,
             reads: ReadSummary {
                 count: reads,
                 stale,
@@ -472,13 +481,22 @@ impl Summary {
     /// is refused by a store (version check) or by a gate, never both, so one column
     /// holds either.
     pub fn operation_rows(&self) -> Vec<[String; 9]> {
+        self.operation_rows_of(&self.operations, "")
+    }
+
+    /// The rows of `operations` in report order, each name prefixed with `prefix`.
+    fn operation_rows_of(
+        &self,
+        operations: &BTreeMap<&'static str, OpSummary>,
+        prefix: &str,
+    ) -> Vec<[String; 9]> {
         self.operation_order
             .iter()
-            .filter_map(|&name| Some((name, self.operations.get(name)?)))
+            .filter_map(|&name| Some((name, operations.get(name)?)))
             .map(|(name, op)| {
                 let l = &op.latency_ns;
                 [
-                    name.to_string(),
+                    format!("{prefix}{name}"),
                     group(op.count),
                     group(op.unknown),
                     group(op.rejected + op.refused),
@@ -489,6 +507,13 @@ impl Summary {
                     format_nanos(l.max),
                 ]
             })
+            .collect()
+    }
+
+    /// Each population's rows (`eu write`, `eu read`, ...), populations in name order.
+    pub fn population_rows(&self) -> Vec<[String; 9]> {
+        (self.populations.iter())
+            .flat_map(|(name, ops)| self.operation_rows_of(ops, &format!("{name} ")))
             .collect()
     }
 
@@ -546,15 +571,21 @@ impl Summary {
         );
         let _ = writeln!(t);
         let header = OPERATION_HEADER.map(String::from);
-        for [name, ok, unknown, rejected, retries, p50, p95, p99, max] in
-            std::iter::once(header).chain(self.operation_rows())
-        {
-            let _ = writeln!(
-                t,
-                "{name:<13} {ok:>9} {unknown:>8} {rejected:>8} {retries:>8} {p50:>9} {p95:>9} \
-                 {p99:>9} {max:>9}"
+        let by_population = self.population_rows();
+        let width = by_population.iter().map(|r| r[0].chars().count()).max().unwrap_or(0).max(13);
+        let mut row = |[name, ok, unknown, rejected, retries, p50, p95, p99, max]: [String; 9]| {
+            let line = format!(
+                "{name:<width$} {ok:>9} {unknown:>8} {rejected:>8} {retries:>8} {p50:>9} \
+                 {p95:>9} {p99:>9} {max:>9}"
             );
-        }
+            let _ = writeln!(t, "{}", line.trim_end());
+        };
+        let gap = (!by_population.is_empty()).then(|| [(); 9].map(|_| String::new()));
+        std::iter::once(header)
+            .chain(self.operation_rows())
+            .chain(gap)
+            .chain(by_population)
+            .for_each(&mut row);
         let _ = writeln!(t);
         let r = &self.reads;
         let _ = write!(
