@@ -562,6 +562,11 @@ mod tests {
         (sim, links.callers)
     }
 
+    /// The replies as (ms, version).
+    fn replies_ms(sim: &Sim<BenchWorld>) -> Vec<(u64, u32)> {
+        replies(sim).iter().map(|r| (r.0.as_nanos() / 1_000_000, r.3.0)).collect()
+    }
+
     fn end(sim: &Sim<BenchWorld>) -> (VersionId, VersionId) {
         let end = sim.actor.component.end_state(0).expect("a store has an end state");
         (end.primary[0], end.replicas[0][0])
@@ -575,8 +580,7 @@ mod tests {
         request(&mut sim, ms(100), via[1], OpKind::Read, 0);
         request(&mut sim, ms(200), via[1], OpKind::Read, 0);
         run(&mut sim, ms(1_000));
-        let got: Vec<(u64, u32)> =
-            replies(&sim).iter().map(|r| (r.0.as_nanos() / 1_000_000, r.3.0)).collect();
+        let got = replies_ms(&sim);
         assert_eq!(got, [(1, 1), (100, 0), (200, 1)], "acknowledged at once, at eu from 141 ms");
     }
 
@@ -618,8 +622,7 @@ mod tests {
         request(&mut sim, ms(1), links.callers[2], OpKind::Write, 0);
         request(&mut sim, ms(300), links.callers[1], OpKind::Read, 0);
         run(&mut sim, ms(1_000));
-        let got: Vec<(u64, u32)> =
-            replies(&sim).iter().map(|r| (r.0.as_nanos() / 1_000_000, r.3.0)).collect();
+        let got = replies_ms(&sim);
         assert_eq!(got, [(121, 1), (300, 1)], "written at eu at 61 ms, answered at 121 ms");
     }
 
