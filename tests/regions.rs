@@ -41,3 +41,14 @@ fn each_populations_figures_add_up_to_the_totals() {
     let single = summary("scenarios/stale_read_refresh.ron");
     assert!(single.get("populations").is_none(), "one population adds nothing");
 }
+
+#[test]
+fn region_latency_is_a_model_parameter_a_set_reaches() {
+    let set = r#"region_latency=[("us", "eu", const("75ms"))]"#;
+    let scenario = common::load(Path::new("scenarios/multi_leader_lww.ron"), &[set]);
+    let regions = &scenario.model.regions;
+    let between = regions.between(0, 1).map(archsim::engine::Dist::mean_ns);
+    assert_eq!(between, Some(75e6));
+    let overridden = scenario.overrides.iter().any(|o| o.starts_with("region_latency="));
+    assert!(overridden, "{:?}", scenario.overrides);
+}

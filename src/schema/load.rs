@@ -39,6 +39,9 @@ pub const SCENARIO_FIELDS: [&str; 13] = [
     "sweep",
 ];
 
+/// Top-level model fields an override path may start with (others name a component).
+pub const MODEL_FIELDS: [&str; 2] = ["regions", "region_latency"];
+
 type Loaded<T> = Result<T, LoadError>;
 
 fn fail<T>(d: Diagnostic) -> Loaded<T> {
@@ -358,9 +361,14 @@ pub fn load_model(
     registry: &Registry,
 ) -> Loaded<Model> {
     let (mut src, mut raw, mut tree) = open::<RawModel>(path, blame)?;
-    if let Some(r) = apply_all::<RawModel>(&mut src, &["components"], overrides)? {
-        raw = r;
-        tree = index(&src)?;
+    let (top, below): (Vec<&Override>, Vec<&Override>) = overrides
+        .iter()
+        .partition(|o| MODEL_FIELDS.contains(&o.path.split('.').next().unwrap_or("")));
+    for (base, group) in [(&[][..], top), (&["components"][..], below)] {
+        if let Some(r) = apply_all::<RawModel>(&mut src, base, &group)? {
+            raw = r;
+            tree = index(&src)?;
+        }
     }
     let at = Locator { src: &src, tree: &tree };
     let model = validate::model(&raw, at).map_err(|diagnostics| LoadError { diagnostics })?;

@@ -128,9 +128,11 @@ fn check_name(c: &mut Checker<'_>, name: &str) {
     if name == CLIENTS {
         let msg = format!("component name `{CLIENTS}` is reserved for the client population");
         c.error(&path, msg, None);
-    } else if super::load::SCENARIO_FIELDS.contains(&name) {
-        let msg =
-            format!("component name `{name}` is reserved: `--set {name}.…` sets the scenario");
+    } else if super::load::SCENARIO_FIELDS.contains(&name)
+        || super::load::MODEL_FIELDS.contains(&name)
+    {
+        let what = if super::load::MODEL_FIELDS.contains(&name) { "model's" } else { "scenario's" };
+        let msg = format!("component name `{name}` is reserved: `--set {name}=…` sets the {what}");
         c.error(&path, msg, None);
     } else if name.is_empty() || name.contains(['.', '/', '=']) || name.trim() != name {
         let msg = format!("component name {name:?} must be non-empty, without `.`, `/`, `=`");
