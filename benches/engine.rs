@@ -6,6 +6,10 @@
 //!   the trace hash on, as `archsim run` does. World construction is outside the timing.
 //! * `checking/100000/{all_checkers,no_checkers}`: the 100 000-client workload run to
 //!   its end (duration, drain, end-of-run checks) with every checker and with none.
+//! * `whole_run/N`: what a user runs, on the peers' workload
+//!   (`scenarios/bench_stale_read.ron`): load the files, build the world, run, drain,
+//!   every checker's end-of-run work, at N = 1 000 clients × 600 s and 100 000 × 6 s
+//!   (the sizes `../shared/peers/side_by_side.py` compares).
 //! * `queue/KIND/P`: push+pop pairs per second on the bare queue holding P events
 //!   (the classic hold model: pop the earliest, push it back a random exp(1 ms) later),
 //!   for the radix heap the engine uses and a binary heap on `(time, seq)`.
@@ -17,15 +21,39 @@ use archsim::check::{CheckSpec, Checks};
 use archsim::components::{Registry, World};
 use archsim::engine::{Dist, EventQueue, HeapQueue, RadixQueue, SimTime, Stream};
 use archsim::model::Scenario;
-use archsim::run::run_world;
+use archsim::run::{execute, run_world};
 use archsim::schema::load_scenario;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 
 fn scenario(clients: u32, duration: &str) -> Scenario {
+    scenario_file("scenarios/replica_reads_loop.ron", clients, duration)
+}
+
+fn scenario_file(file: &str, clients: u32, duration: &str) -> Scenario {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let sets = vec![format!("clients.count={clients}"), format!("duration={duration}")];
-    load_scenario(&root.join("scenarios/replica_reads_loop.ron"), &sets, &Registry::new())
-        .expect("benchmark scenario loads")
+    load_scenario(&root.join(file), &sets, &Registry::new()).expect("benchmark scenario loads")
+}
+
+/// The whole of `archsim run` but the printing: load, build, run, drain, check.
+fn bench_whole_run(c: &mut Criterion) {
+    let mut group = c.benchmark_group("whole_run");
+    group.sample_size(10);
+    for (clients, duration) in [(1_000, "600s"), (100_000, "6s")] {
+        let file = "scenarios/bench_stale_read.ron";
+        let events = execute(&scenario_file(file, clients, duration), &Registry::new(), false)
+            .expect("runs")
+            .stats
+            .events;
+        group.throughput(Throughput::Elements(events));
+        group.bench_function(format!("{clients}"), |b| {
+            b.iter(|| {
+                let s = scenario_file(file, clients, duration);
+                black_box(execute(&s, &Registry::new(), false).expect("runs").stats.trace_hash)
+            })
+        });
+    }
+    group.finish();
 }
 
 fn run_once(s: &Scenario) -> u64 {
@@ -117,5 +145,5 @@ fn bench_queue(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_workload, bench_checking, bench_queue);
+criterion_group!(benches, bench_workload, bench_checking, bench_whole_run, bench_queue);
 criterion_main!(benches);
