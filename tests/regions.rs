@@ -52,3 +52,13 @@ fn region_latency_is_a_model_parameter_a_set_reaches() {
     let overridden = scenario.overrides.iter().any(|o| o.starts_with("region_latency="));
     assert!(overridden, "{:?}", scenario.overrides);
 }
+
+#[test]
+fn a_round_that_takes_time_only_between_regions_is_not_refused() {
+    let s = summary("tests/regions_input/crossing_only.ron");
+    let write = &s["operations"]["write"]["latency_ns"];
+    assert_eq!(
+        (write["p50"].as_u64(), write["max"].as_u64()),
+        (Some(80_000_000), Some(80_000_000))
+    );
+}

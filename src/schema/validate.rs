@@ -445,7 +445,11 @@ pub fn clients(
         };
         check_handled_steps(&mut c, &at, workflow, (model, entry));
         check_title_jobs(&mut c, &at, workflow, (model, entry));
-        check_round_takes_time(&mut c, &spec, workflow, model);
+        // A population whose entry sits in another region takes the regions' latency
+        // even over links that take none.
+        let there = model.regions.of(entry);
+        let crosses = model.regions.extra(p.region, there).is_some_and(|d| !d.is_zero());
+        check_round_takes_time(&mut c, &spec, (workflow, crosses), model);
     }
     check_store_size(&mut c, &spec, model);
     if c.errors.is_empty() { Ok(spec) } else { Err(c.errors) }
@@ -491,11 +495,11 @@ fn check_store_size(c: &mut Checker<'_>, spec: &ClientsSpec, model: &Model) {
 fn check_round_takes_time(
     c: &mut Checker<'_>,
     spec: &ClientsSpec,
-    workflow: &[Step],
+    (workflow, crosses): (&[Step], bool),
     model: &Model,
 ) {
     let sleeps_zero = all_sleeps_zero(workflow);
-    let links_zero = model.links.iter().all(|l| l.latency.is_zero());
+    let links_zero = model.links.iter().all(|l| l.latency.is_zero()) && !crosses;
     if spec.think.is_zero() && sleeps_zero && links_zero {
         let msg = "every link, sleep and think time is zero: a workflow round takes no \
                    simulated time and the run would never advance"
