@@ -295,14 +295,7 @@ fn client_problems(model: &Model, contracts: &[Contract]) -> Vec<LinkProblem> {
     let clients = clients_contract();
     let mut problems = Vec::new();
     let mut counts = vec![0u32; clients.roles.len()];
-    let mut reached = std::collections::BTreeSet::new();
     for (i, l) in model.links.iter().enumerate().filter(|(_, l)| l.from == Endpoint::Clients) {
-        if !reached.insert(l.to.as_str()) {
-            let message = format!("duplicate link from `{CLIENTS}` to `{}`", l.to);
-            let hint = Some("keep one: a client enters at a component once".into());
-            problems.push(LinkProblem { at: LinkPlace::Link(i), message, hint });
-            continue;
-        }
         let Some(far) = contract_of(model, contracts, &l.to) else { continue };
         match clients.role_for(far.serves) {
             Some(r) => counts[r] += 1,

@@ -248,8 +248,8 @@ impl MultiLeaderStore {
         }
         let serving: Vec<usize> = (0..regions.names.len())
             .map(|r| {
-                let near = regions.nearest(r, leader_regions).unwrap_or(leader_regions[0]);
-                leader_regions.iter().position(|&l| l == near).unwrap_or(0)
+                let near = regions.nearest(r, leader_regions);
+                leader_regions.iter().position(|&l| Some(l) == near).unwrap_or(0)
             })
             .collect();
         let approach = (serving.iter().enumerate())
@@ -518,7 +518,8 @@ impl Component for MultiLeaderStore {
 
     /// The first leader's table as the store's, the others' as its replicas.
     fn end_state(&self, id: u32) -> Option<StoreEnd> {
-        Some(StoreEnd { id, primary: self.tables[0].clone(), replicas: self.tables[1..].to_vec() })
+        let (first, others) = self.tables.split_first()?;
+        Some(StoreEnd { id, primary: first.clone(), replicas: others.to_vec() })
     }
 
     fn on_message(&mut self, msg: Msg, env: &mut Env<'_>) {

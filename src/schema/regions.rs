@@ -78,8 +78,8 @@ fn placements(
     regions: &mut Regions,
 ) {
     let names = || raw.components.keys().map(String::as_str);
-    for (region, listed) in &raw.regions {
-        let r = regions.index(region).expect("regions are named after the map's keys");
+    // `Regions::new` took the names in the map's order: the index is the position.
+    for (r, (region, listed)) in raw.regions.iter().enumerate() {
         for (i, name) in listed.iter().enumerate() {
             let at = ["regions", region.as_str(), &i.to_string()];
             match components.iter().find(|s| &s.name == name) {

@@ -205,12 +205,15 @@ fn check_wiring(c: &mut Checker<'_>, model: &Model) {
         .collect();
     let mut seen = std::collections::BTreeSet::new();
     for (i, l) in model.links.iter().enumerate() {
-        let Endpoint::Component(from) = &l.from else { continue };
-        if !seen.insert((from.as_str(), l.to.as_str())) {
+        let from = match &l.from {
+            Endpoint::Component(from) => from.as_str(),
+            Endpoint::Clients => CLIENTS,
+        };
+        if !seen.insert((from, l.to.as_str())) {
             let msg = format!("duplicate link from `{from}` to `{}`", l.to);
-            c.error(&["links", &i.to_string()], msg, None);
+            c.error(&["links", &i.to_string()], msg, Some("keep one of them".into()));
         }
-        if let (Some(&a), Some(&b)) = (nodes.get(from.as_str()), nodes.get(l.to.as_str())) {
+        if let (Some(&a), Some(&b)) = (nodes.get(from), nodes.get(l.to.as_str())) {
             graph.add_edge(a, b, ());
         }
     }
