@@ -122,6 +122,10 @@ fn check_buildable(scenario: &Scenario) -> Result<(), String> {
         return Err(problem.message);
     }
     let clients = &scenario.clients;
+    let entries = model.links.iter().filter(|l| l.from == Endpoint::Clients);
+    let entries: Vec<&str> =
+        entries.filter(|l| !kinds::is_gate(model, &l.to)).map(|l| l.to.as_str()).collect();
+    let mut next = 0u32;
     for p in &clients.populations {
         let workflow = clients.workflow_of(p);
         if compile(workflow).is_empty() {
@@ -130,28 +134,18 @@ fn check_buildable(scenario: &Scenario) -> Result<(), String> {
         if !workflow.iter().any(|s| !matches!(s, Step::Sleep(_))) {
             return Err(format!("the workflow of `{}` needs at least one write or read", p.name));
         }
-    }
-    let entries = model.links.iter().filter(|l| l.from == Endpoint::Clients);
-    let entries: Vec<&str> =
-        entries.filter(|l| !kinds::is_gate(model, &l.to)).map(|l| l.to.as_str()).collect();
-    let mut next = 0u32;
-    for p in &clients.populations {
         if p.first != next {
-            return Err(format!(
-                "population `{}` does not start where the one before ends",
-                p.name
-            ));
+            let name = &p.name;
+            return Err(format!("population `{name}` does not start where the one before ends"));
         }
         next = next.saturating_add(p.count);
-    }
-    if clients.populations.is_empty() || next != clients.count {
-        return Err("the populations do not add up to the client count".into());
-    }
-    for p in &clients.populations {
         let found = entries.iter().filter(|&&e| p.entry.as_deref().is_none_or(|x| x == e));
         if found.count() != 1 {
             return Err(format!("population `{}` needs exactly one entry link", p.name));
         }
+    }
+    if clients.populations.is_empty() || next != clients.count {
+        return Err("the populations do not add up to the client count".into());
     }
     Ok(())
 }
