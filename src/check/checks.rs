@@ -8,13 +8,14 @@
 //! event. Later checkers (stream completeness, authorization) watch their own events
 //! through the same trait.
 
+use super::cache_coherence::CacheEvent;
 use super::history::{OpKind, OpRecord, Outcome};
 use super::propagation::{Arrival, EditArrivals};
 use super::verdict::{CheckReport, Names};
 use super::versions::{Sighting, VersionDag, VersionId};
 use super::{
-    Authorization, BoundedStaleness, Convergence, Duplicates, LostWrites, MonotonicReads,
-    MonotonicWrites, Propagation, ReadYourWrites, SessionContinuity, SplitBrain,
+    Authorization, BoundedStaleness, CacheCoherence, Convergence, Duplicates, LostWrites,
+    MonotonicReads, MonotonicWrites, Propagation, ReadYourWrites, SessionContinuity, SplitBrain,
     StreamCompleteness, WritesFollowReads,
 };
 use crate::engine::SimTime;
@@ -155,6 +156,8 @@ pub struct End<'a> {
     pub names: &'a Names,
     /// What each editor's page showed.
     pub arrivals: &'a EditArrivals,
+    /// When the run ended (its last event, after the drain).
+    pub ended: SimTime,
 }
 
 /// An invariant checker.
@@ -177,6 +180,8 @@ pub trait Check {
     fn on_arrival(&mut self, _arrival: &Arrival) {}
     /// An app server decided what became of an editor's login session.
     fn on_session(&mut self, _event: &SessionEvent) {}
+    /// An application cache's entry changed.
+    fn on_cache(&mut self, _event: &CacheEvent, _dag: &mut VersionDag) {}
     /// Client `client`'s access was revoked at `at` by event `event`.
     fn on_revoke(&mut self, _client: u32, _at: SimTime, _event: u64) {}
     /// Each key's organisation (tenant), before the run starts.
@@ -201,6 +206,7 @@ fn build(spec: CheckSpec) -> Box<dyn Check> {
         CheckSpec::SessionContinuity => Box::<SessionContinuity>::default(),
         CheckSpec::Authorization(bound) => Box::new(Authorization::new(bound)),
         CheckSpec::SplitBrain => Box::<SplitBrain>::default(),
+        CheckSpec::CacheCoherence(bound) => Box::new(CacheCoherence::new(bound)),
     }
 }
 
@@ -276,6 +282,12 @@ impl Checks {
         }
     }
 
+    pub(crate) fn on_cache(&mut self, event: &CacheEvent, dag: &mut VersionDag) {
+        for c in &mut self.list {
+            c.on_cache(event, dag);
+        }
+    }
+
     pub(crate) fn on_session(&mut self, event: &SessionEvent) {
         for c in &mut self.list {
             c.on_session(event);
@@ -302,13 +314,14 @@ impl Checks {
         stores: &StoresEnd,
         names: &Names,
         arrivals: &EditArrivals,
+        ended: SimTime,
     ) -> Vec<CheckReport> {
         if self.list.is_empty() {
             return Vec::new();
         }
         let heads = stores.iter().flat_map(|s| s.primary.iter().copied());
         let live = dag.ancestors_of(heads);
-        let mut end = End { dag, live: &live, stores, names, arrivals };
+        let mut end = End { dag, live: &live, stores, names, arrivals, ended };
         self.list.iter_mut().map(|c| c.finish(&mut end)).collect()
     }
 }

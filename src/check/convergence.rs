@@ -65,7 +65,7 @@ mod tests {
         let v1 = h.write(0, 0, VersionId::ROOT, OK);
         let store = StoreEnd { id: 0, primary: vec![v1], replicas: vec![vec![VersionId::ROOT]] };
         let names = Names { components: vec!["db".into()] };
-        let r = h.h.finish(&[store], &names).remove(0);
+        let r = h.h.finish(&[store], &names, h.now()).remove(0);
         assert_eq!((r.verdict, r.violations), (Verdict::Violated, 1));
         assert!(r.story.last().unwrap().text.contains("replica 0 holds ∅"));
     }

@@ -196,7 +196,9 @@ const ROW_CACHE: usize = 32;
 struct Slot {
     inv: Invocation,
     client_done: bool,
-    request_done: bool,
+    /// Copies of its request or reply travelling, or held by a server that will answer
+    /// (a service holds the client's request while its calls carry copies).
+    copies: u8,
     /// The components it reached, for fault coverage (followed only with faults).
     reached: Reached,
 }
@@ -285,8 +287,7 @@ impl History {
     /// the slot its request carries.
     pub fn invoke(&mut self, mut inv: Invocation) -> OpId {
         inv.newest = self.newest[inv.key as usize];
-        let slot =
-            Slot { inv, client_done: false, request_done: false, reached: Reached::default() };
+        let slot = Slot { inv, client_done: false, copies: 1, reached: Reached::default() };
         match self.free.pop() {
             Some(op) => {
                 self.slots[op as usize] = slot;
@@ -326,11 +327,20 @@ impl History {
     /// dropped, or its reply arrived).
     pub fn release_request(&mut self, op: OpId) {
         let slot = &mut self.slots[op as usize];
-        assert!(!slot.request_done, "request of op {op} released twice");
-        slot.request_done = true;
-        if slot.client_done {
+        assert!(slot.copies > 0, "request of op {op} released twice");
+        slot.copies -= 1;
+        if slot.copies == 0 && slot.client_done {
             self.free.push(op);
         }
+    }
+
+    /// One more copy of `op`'s request travels: a server holding it sends another (a
+    /// service's call carries the client's operation while the service still holds it).
+    /// Each copy is released on its own.
+    pub fn copy_request(&mut self, op: OpId) {
+        let slot = &mut self.slots[op as usize];
+        assert!(slot.copies > 0, "a released request of op {op} cannot be copied");
+        slot.copies = slot.copies.checked_add(1).expect("at most 255 copies of a request");
     }
 
     /// Creates a version written by operation `op` with `parents`.
@@ -387,6 +397,11 @@ impl History {
         self.dag.create_join(version, parents)
     }
 
+    /// Tells the checkers that an application cache's entry changed.
+    pub fn cache_changed(&mut self, event: super::cache_coherence::CacheEvent) {
+        self.checks.on_cache(&event, &mut self.dag);
+    }
+
     /// Tells the checkers that a store moved a key's head (or refused to).
     pub fn head_moved(&mut self, mv: HeadMove) {
         if matches!(mv.cause, HeadCause::Crash { .. } | HeadCause::Failover { .. })
@@ -416,7 +431,7 @@ impl History {
         let (inv, reached) = (slot.inv, slot.reached);
         if reply_arrived {
             self.release_request(op);
-        } else if slot.request_done {
+        } else if slot.copies == 0 {
             self.free.push(op);
         }
         assert!(at >= inv.invoked, "operation completed before it began");
@@ -587,12 +602,14 @@ impl History {
         self.slots.len() - self.free.len()
     }
 
-    /// Runs the end-of-run checks over the stores' final state.
+    /// Runs the end-of-run checks over the stores' final state, the run having ended
+    /// at `ended`.
     pub fn finish(
         &mut self,
         end: &super::checks::StoresEnd,
         names: &super::verdict::Names,
+        ended: SimTime,
     ) -> Vec<CheckReport> {
-        self.checks.finish(&mut self.dag, end, names, &self.arrivals)
+        self.checks.finish(&mut self.dag, end, names, &self.arrivals, ended)
     }
 }

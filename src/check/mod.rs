@@ -5,6 +5,7 @@
 pub mod ancestry;
 pub mod authorization;
 pub mod bounded_staleness;
+pub mod cache_coherence;
 pub mod checks;
 pub mod client_figures;
 pub mod convergence;
@@ -32,6 +33,7 @@ pub mod writes_follow_reads;
 
 pub use authorization::Authorization;
 pub use bounded_staleness::BoundedStaleness;
+pub use cache_coherence::{CacheChange, CacheCoherence, CacheEvent};
 pub use checks::{
     Check, CheckSpec, Checks, End, HeadCause, HeadMove, Push, SessionEvent, SessionFate,
     SessionState, StoreEnd,

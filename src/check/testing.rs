@@ -180,8 +180,9 @@ impl Hist {
         let mut primary = self.heads.clone();
         primary[..heads.len()].copy_from_slice(heads);
         let store = StoreEnd { id: 0, primary: primary.clone(), replicas: vec![primary] };
-        let names = Names { components: vec!["db".into()] };
-        self.h.finish(&[store], &names)
+        let names = Names { components: vec!["db".into(), "redis".into(), "api".into()] };
+        // The run ends a step after the last operation.
+        self.h.finish(&[store], &names, SimTime(self.now + 1_000_000))
     }
 
     /// `finish` for a history with one checker.

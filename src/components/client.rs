@@ -466,6 +466,7 @@ impl Client {
             Status::Rejected => Outcome::Rejected,
             Status::Accepted => Outcome::Accepted,
             Status::Refused | Status::Limited | Status::Unauthorized => Outcome::Refused,
+            Status::Unavailable => Outcome::Unknown,
         };
         let at = env.now();
         let server = (reply.server.0, reply.source);

@@ -94,6 +94,12 @@ impl Env<'_> {
         self.complete(op, (Outcome::Unknown, VersionId::ROOT), (0, 0), false)
     }
 
+    /// One more copy of `op`'s request travels (see `History::copy_request`).
+    #[inline]
+    pub fn copy_request(&mut self, op: OpId) {
+        self.history.copy_request(op);
+    }
+
     /// Says no copy of `op`'s request or reply is travelling any more.
     #[inline]
     pub fn release(&mut self, op: OpId) {
@@ -130,6 +136,11 @@ impl Env<'_> {
     #[inline]
     pub fn head_moved(&mut self, mv: HeadMove) {
         self.history.head_moved(mv);
+    }
+
+    /// An application cache's entry changed.
+    pub fn cache_changed(&mut self, event: crate::check::CacheEvent) {
+        self.history.cache_changed(event);
     }
 
     /// A server's push of a version reached a client that had not seen it.
@@ -291,6 +302,34 @@ impl Env<'_> {
     /// hops, or is lost (and the request released).
     pub fn reply(&mut self, request: &Request, status: Status, version: VersionId, source: u8) {
         self.reply_after(SimDuration::ZERO, request, status, version, source);
+    }
+
+    /// Answers `request` with what `server` (its node `source`) gave: a service relaying
+    /// a store's answer, or serving a cached one. The reply travels back over the
+    /// request's hops, or is lost (and the request released).
+    pub fn reply_for(
+        &mut self,
+        request: &Request,
+        status: Status,
+        version: VersionId,
+        served: (ComponentId, u8),
+    ) {
+        let back = self.add_return_hop(request.return_ns, request.via);
+        if back == RETURN_LOST {
+            self.history.release_request(request.op);
+            return;
+        }
+        let (server, source) = served;
+        let reply = Reply { op: request.op, version, server, source, front: self.id, status };
+        self.sched.after(SimDuration(back), request.origin, Msg::Reply(reply));
+    }
+
+    /// Sends `msg` back to `to` over `link`, the link its call came in on: it crosses
+    /// the link in reverse, or is lost.
+    pub fn answer_over(&mut self, link: LinkId, to: ComponentId, msg: Msg) {
+        if let Some(ns) = self.cross(link) {
+            self.sched.after(SimDuration(ns), to, msg);
+        }
     }
 
     /// `reply` once `delay` of local work is done.

@@ -23,8 +23,9 @@ use super::kind::{BuildContext, Handling, KindFile};
 use super::message::Msg;
 use super::registry;
 use super::{
-    app_server, async_jobs, attacker, cdn, client, fault_driver, load_balancer, multi_leader_store,
-    pubsub, quorum_store, rate_limiter, sentinel, session_cache, store, stream_server,
+    app_cache, app_server, async_jobs, attacker, cdn, client, fault_driver, load_balancer,
+    multi_leader_store, pubsub, quorum_store, rate_limiter, sentinel, service, session_cache,
+    store, stream_server,
 };
 use crate::check::{Purpose, StoreEnd};
 use crate::engine::SimTime;
@@ -162,6 +163,10 @@ kinds! {
         Cdn(cdn::RawCdn),
         /// `RateLimiter(rate: "100/s", burst: 20)`.
         RateLimiter(rate_limiter::RawRateLimiter),
+        /// `Service(handlers: {"read": [call(to: "db"), respond]})`.
+        Service(service::RawService),
+        /// `AppCache(max_keys: 10000)`.
+        AppCache(app_cache::RawAppCache),
         /// `Custom(kind: "my_cache", params: {"ttl": "5m"})`: a registered kind.
         Custom(registry::RawCustom),
     }
@@ -189,6 +194,8 @@ pub enum LinkPlace {
     Link(usize),
     /// The model's links as a whole (the clients' links, which no entry starts).
     Links,
+    /// A field of a model entry: the entry's name and the path under it.
+    Field(String, Vec<String>),
 }
 
 /// A link a role does not take, or a role with too few or too many links.
@@ -271,8 +278,74 @@ pub fn link_problems(model: &Model) -> Vec<LinkProblem> {
             }
         }
     }
+    problems.extend(callee_problems(model, &contracts));
     problems.extend(client_problems(model, &contracts));
     problems.extend(gate_problems(model, &contracts));
+    problems
+}
+
+/// Components called by name (a service's handler steps): each needs a link from the
+/// caller, of a kind that fits the step, with one instance; and every link the caller
+/// initiates must be called by some step, or it would change nothing.
+fn callee_problems(model: &Model, contracts: &[Contract]) -> Vec<LinkProblem> {
+    let mut problems = Vec::new();
+    for (spec, contract) in model.components.iter().zip(contracts) {
+        if contract.callees.is_empty() && contract.answers.is_none() {
+            continue;
+        }
+        let name = spec.name.as_str();
+        let linked = |to: &str| {
+            model.links.iter().any(|l| l.from == Endpoint::Component(name.into()) && l.to == to)
+        };
+        for callee in &contract.callees {
+            let at = LinkPlace::Field(name.to_string(), callee.path.clone());
+            let (to, step) = (callee.name.as_str(), callee.step);
+            let Some(far) = contract_of(model, contracts, to) else {
+                let names: Vec<&str> = model.components.iter().map(|c| c.name.as_str()).collect();
+                let message = format!("`{step}` names `{to}`: no such component");
+                let hint = Some(format!("name one of: {}", names.join(", ")));
+                problems.push(LinkProblem { at, message, hint });
+                continue;
+            };
+            if !callee.wants.takes(far.serves) {
+                let wants = match callee.wants {
+                    Target::Only(s) => s.words().to_string(),
+                    _ => "a component that answers requests".to_string(),
+                };
+                let message =
+                    format!("`{step}` needs {wants}, and `{to}` is {}", far.serves.words());
+                let hint = (callee.wants == Target::Only(Serves::Cache))
+                    .then(|| r#"name an application cache, e.g. "redis": AppCache()"#.to_string());
+                problems.push(LinkProblem { at, message, hint });
+            } else if !linked(to) {
+                let message = format!(
+                    "`{step}` calls `{to}`, but {} `{name}` has no link to it",
+                    contract.kind
+                );
+                let hint =
+                    Some(format!(r#"add (from: "{name}", to: "{to}", latency: exp("1ms"))"#));
+                problems.push(LinkProblem { at, message, hint });
+            } else if far.instances > 1 {
+                let message = format!(
+                    "`{step}` calls `{to}`, which has {} instances: put a load balancer in front",
+                    far.instances
+                );
+                problems.push(LinkProblem { at, message, hint: None });
+            }
+        }
+        for (i, l) in model.links.iter().enumerate() {
+            let named = contract.callees.iter().any(|c| c.name == l.to);
+            if l.from == Endpoint::Component(name.into()) && !named {
+                let message = format!(
+                    "{} `{name}` has a link to `{}` that none of its steps calls, so it would \
+                     change nothing",
+                    contract.kind, l.to
+                );
+                let hint = Some(format!("remove the link, or call `{}` from a handler", l.to));
+                problems.push(LinkProblem { at: LinkPlace::Link(i), message, hint });
+            }
+        }
+    }
     problems
 }
 
@@ -493,6 +566,47 @@ mod tests {
             &[
                 (LinkPlace::Link(1), "load balancer `lb` has no use for a link to `bus`"),
                 (LinkPlace::Component("lb".into()), "load balancer `lb` needs a link"),
+            ],
+        );
+    }
+
+    #[test]
+    fn a_service_needs_a_fitting_link_to_each_callee_and_a_step_for_each_link() {
+        use crate::components::service::ServiceSpec;
+        use crate::model::contract::Callee;
+        let callee = |name: &str, wants| Callee {
+            name: name.into(),
+            wants,
+            step: if wants == Target::Requests { "call" } else { "cache_get" },
+            path: vec!["handlers".into(), "read".into(), "0".into()],
+        };
+        let api = ServiceSpec {
+            count: 1,
+            capacity: None,
+            handlers: Vec::new(),
+            callees: vec![
+                callee("db", Target::Requests),
+                callee("db", Target::Only(Serves::Cache)),
+                callee("cold", Target::Requests),
+            ],
+        };
+        let m = model(
+            vec![
+                ComponentSpec::new("api", api),
+                ComponentSpec::new("db", store(0)),
+                ComponentSpec::new("cold", store(0)),
+                ComponentSpec::new("spare", store(0)),
+            ],
+            &[(CLIENTS, "api"), ("api", "db"), ("api", "spare")],
+        );
+        let field =
+            LinkPlace::Field("api".into(), vec!["handlers".into(), "read".into(), "0".into()]);
+        check(
+            &m,
+            &[
+                (field.clone(), "`cache_get` needs an application cache, and `db` is a store"),
+                (field, "`call` calls `cold`, but service `api` has no link to it"),
+                (LinkPlace::Link(2), "service `api` has a link to `spare` that none of its steps"),
             ],
         );
     }

@@ -61,6 +61,9 @@ pub enum Status {
     /// Refused by an app server: the access token has expired, or (for a refresh) the
     /// user's access was revoked (`401 Unauthorized`).
     Unauthorized,
+    /// A service could not do it: a call it made failed for good, or its queue was
+    /// full (`503 Service Unavailable`). Whether a write happened is unknown.
+    Unavailable,
 }
 
 /// The answer to a request, delivered straight to its origin.
@@ -79,6 +82,56 @@ pub struct Reply {
     pub front: ComponentId,
     /// Done or refused.
     pub status: Status,
+}
+
+/// What a service asks of an application cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheVerb {
+    /// Read the key.
+    Get,
+    /// Store `version` under the key.
+    Set,
+    /// Store `version` unless the cache holds one the store made later (a versioned
+    /// set: `SET ... IF version > held`).
+    SetIfNewer,
+    /// Remove the key.
+    Delete,
+}
+
+/// A service's call to an application cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheCall {
+    /// The service instance calling, which the answer goes back to over the same link.
+    pub origin: ComponentId,
+    /// The service's number for the request it is handling; the answer carries it back.
+    pub job: u32,
+    /// The job's wait it answers: a late answer to an earlier wait is ignored.
+    pub wait: u16,
+    /// The key.
+    pub key: u32,
+    /// The version to set.
+    pub version: VersionId,
+    /// The client whose request the service is handling (`u32::MAX`: none).
+    pub client: u32,
+    /// How long a set value lives, ms (0: until deleted or evicted).
+    pub ttl_ms: u32,
+    /// What to do.
+    pub verb: CacheVerb,
+}
+
+/// How an application cache answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheOutcome {
+    /// A get found `version`.
+    Hit,
+    /// A get found nothing live.
+    Miss,
+    /// A set or delete was done.
+    Done,
+    /// A versioned set was refused: the cache holds a version the set does not include.
+    Older,
+    /// The cache is down (its process refuses the connection).
+    Unavailable,
 }
 
 /// A fault acting on its target.
@@ -275,6 +328,26 @@ pub enum Msg {
         /// Whether the script could read it (`false`: an HttpOnly cookie).
         readable: bool,
     },
+    /// A service's call to an application cache.
+    CacheCall(CacheCall),
+    /// An application cache's answer to the call of `job`'s wait `wait`.
+    CacheAnswer {
+        /// The service's job.
+        job: u32,
+        /// The wait it answers.
+        wait: u16,
+        /// The version a hit found (`ROOT` otherwise).
+        version: VersionId,
+        /// Hit, miss, done, refused or down.
+        outcome: CacheOutcome,
+    },
+    /// A service's deadline for `job`'s wait `wait` (a call's timeout, a sleep's end).
+    Deadline {
+        /// The service's job.
+        job: u32,
+        /// The wait it ends; a later wait voids it.
+        wait: u16,
+    },
     /// A message of a user-defined component.
     Custom {
         /// What the message means to the component.
@@ -310,6 +383,9 @@ impl Msg {
             Msg::Probe { .. } => "probe",
             Msg::ProbeAck { .. } => "probe_ack",
             Msg::Stolen { .. } => "stolen",
+            Msg::CacheCall(_) => "cache_call",
+            Msg::CacheAnswer { .. } => "cache_answer",
+            Msg::Deadline { .. } => "deadline",
         }
     }
 }
@@ -360,6 +436,9 @@ impl Traceable for Msg {
             Msg::ReplicaRead { .. } => 17,
             Msg::ReplicaAnswer { .. } => 18,
             Msg::Suspect { .. } => 19,
+            Msg::CacheCall(_) => 20,
+            Msg::CacheAnswer { .. } => 21,
+            Msg::Deadline { .. } => 22,
         }
     }
 
@@ -409,6 +488,15 @@ impl Traceable for Msg {
             Msg::Stolen { victim, key, issued, readable } => {
                 [u64::from(victim) << 1 | u64::from(readable), u64::from(key), issued.as_nanos()]
             }
+            Msg::CacheCall(c) => [
+                u64::from(c.job) << 32 | u64::from(c.wait) << 16 | u64::from(c.origin.0 & 0xffff),
+                u64::from(c.key) << 32 | u64::from(c.version.0),
+                u64::from(c.ttl_ms) << 8 | c.verb as u64,
+            ],
+            Msg::CacheAnswer { job, wait, version, outcome } => {
+                [u64::from(job) << 32 | u64::from(wait), u64::from(version.0), outcome as u64]
+            }
+            Msg::Deadline { job, wait } => [u64::from(job) << 32 | u64::from(wait), 0, 0],
         }
     }
 }

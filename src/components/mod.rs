@@ -6,6 +6,7 @@
 //! only through `Msg` values scheduled on the engine, and touch only their own state plus
 //! what `Env` hands them: their random stream, the topology and the history.
 
+pub mod app_cache;
 pub mod app_server;
 pub mod async_jobs;
 pub mod attacker;
@@ -27,6 +28,7 @@ pub mod quorum_store;
 pub mod rate_limiter;
 pub mod registry;
 pub mod sentinel;
+pub mod service;
 pub mod session_cache;
 pub mod store;
 pub mod stream_server;

@@ -610,8 +610,9 @@ impl World {
         gates.collect()
     }
 
-    /// Runs the end-of-run checks over the stores' final tables.
-    pub fn finish_checks(&mut self) -> Vec<CheckReport> {
+    /// Runs the end-of-run checks over the stores' final tables, the run having ended
+    /// at `ended`.
+    pub fn finish_checks(&mut self, ended: SimTime) -> Vec<CheckReport> {
         let stores: Vec<_> =
             self.components.iter().enumerate().filter_map(|(i, c)| c.end_state(i as u32)).collect();
         let names = Names {
@@ -619,7 +620,7 @@ impl World {
                 .map(|i| self.name(ComponentId(i as u32)).to_string())
                 .collect(),
         };
-        self.history.finish(&stores, &names)
+        self.history.finish(&stores, &names, ended)
     }
 }
 

@@ -18,6 +18,8 @@ pub struct SimDuration(pub u64);
 impl SimTime {
     /// The start of every run.
     pub const ZERO: SimTime = SimTime(0);
+    /// Never: later than any event of a run.
+    pub const MAX: SimTime = SimTime(u64::MAX);
 
     /// Nanoseconds since the start of the run.
     pub fn as_nanos(self) -> u64 {

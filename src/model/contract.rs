@@ -27,6 +27,8 @@ pub enum Serves {
     SessionCache,
     /// A job queue a stream server hands work to.
     JobQueue,
+    /// An application cache services call from their handlers.
+    Cache,
 }
 
 impl Serves {
@@ -40,6 +42,7 @@ impl Serves {
             Serves::Broker => "a pub/sub broker",
             Serves::SessionCache => "a session cache",
             Serves::JobQueue => "a job queue",
+            Serves::Cache => "an application cache",
         }
     }
 }
@@ -94,6 +97,20 @@ impl Role {
     pub fn wanting(self, wants: impl Into<String>, example: &'static str) -> Role {
         Role { wants: wants.into(), example, ..self }
     }
+}
+
+/// A component a kind's settings name as one it calls (a service's handler step), with
+/// what it must serve and where the name is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Callee {
+    /// The component's name.
+    pub name: String,
+    /// The far ends that fit.
+    pub wants: Target,
+    /// The step naming it, for messages: "cache_set".
+    pub step: &'static str,
+    /// Where it is first named, as a field path under the component's entry.
+    pub path: Vec<String>,
 }
 
 /// The faults that name a component as their target.
@@ -159,6 +176,12 @@ pub struct Contract {
     pub regions: Vec<String>,
     /// The field of its settings that lists `regions`, where problems with them point.
     pub regions_field: &'static str,
+    /// The components its settings call by name; each needs a link, and every link it
+    /// initiates must be named by one.
+    pub callees: Vec<Callee>,
+    /// The operations it has handlers for, when it answers only those (`None`: whatever
+    /// reaches it).
+    pub answers: Option<Vec<String>>,
 }
 
 impl Contract {
@@ -175,6 +198,8 @@ impl Contract {
             replicas: 0,
             regions: Vec::new(),
             regions_field: "",
+            callees: Vec::new(),
+            answers: None,
         }
     }
 

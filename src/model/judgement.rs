@@ -57,11 +57,14 @@ pub enum CheckSpec {
     Authorization(Option<SimDuration>),
     /// `split_brain`.
     SplitBrain,
+    /// `cache_coherence`, with an optional bound on how long a cached value may be older
+    /// than its store's.
+    CacheCoherence(Option<SimDuration>),
 }
 
 impl CheckSpec {
     /// Every checker with default settings, in report order.
-    pub const ALL: [CheckSpec; 13] = [
+    pub const ALL: [CheckSpec; 14] = [
         CheckSpec::LostAcknowledgedWrite,
         CheckSpec::ReadYourWrites,
         CheckSpec::MonotonicReads,
@@ -75,6 +78,7 @@ impl CheckSpec {
         CheckSpec::SessionContinuity,
         CheckSpec::Authorization(None),
         CheckSpec::SplitBrain,
+        CheckSpec::CacheCoherence(None),
     ];
 
     /// The name scenarios use.
@@ -93,6 +97,7 @@ impl CheckSpec {
             CheckSpec::SessionContinuity => "session_continuity",
             CheckSpec::Authorization(_) => "authorization",
             CheckSpec::SplitBrain => "split_brain",
+            CheckSpec::CacheCoherence(_) => "cache_coherence",
         }
     }
 }

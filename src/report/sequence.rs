@@ -468,6 +468,7 @@ fn reply_label(status: Status, version: VersionId) -> String {
         Status::Refused => "refused",
         Status::Limited => "message_limit",
         Status::Unauthorized => "401",
+        Status::Unavailable => "503",
     };
     format!("{status} {version}")
 }

@@ -98,6 +98,7 @@ impl<W: Write> TraceWriter<W> {
                     Status::Refused => "refused",
                     Status::Limited => "message_limit",
                     Status::Unauthorized => "unauthorized",
+                    Status::Unavailable => "unavailable",
                 });
                 (line.slot, line.version) = (Some(r.op), Some(r.version.0));
                 line.replica = r.source.checked_sub(1).map(u32::from);
@@ -134,6 +135,15 @@ impl<W: Write> TraceWriter<W> {
                 line.from = Some(&names[server as usize]);
                 (line.key, line.version) = (Some(key), Some(version.0));
             }
+            Msg::CacheCall(c) => {
+                line.from = Some(&names[c.origin.index()]);
+                (line.key, line.version) = (Some(c.key), Some(c.version.0));
+                line.payload = Some(d.msg.trace_ids());
+            }
+            Msg::CacheAnswer { version, .. } => {
+                (line.version, line.payload) = (Some(version.0), Some(d.msg.trace_ids()));
+            }
+            Msg::Deadline { .. } => line.payload = Some(d.msg.trace_ids()),
             Msg::Stolen { key, .. } => {
                 (line.key, line.payload) = (Some(key), Some(d.msg.trace_ids()));
             }

@@ -112,7 +112,7 @@ pub fn run_world<F: FnMut(&Dispatch<Msg>, &World)>(
         return Err(RunError::Halted { halt, message });
     }
     let drain_ns = stats.last_event.as_nanos().saturating_sub(stop.as_nanos());
-    let checks = sim.actor.finish_checks();
+    let checks = sim.actor.finish_checks(stats.last_event);
     let token_fallbacks = sim.actor.token_fallbacks();
     let replication_lag = sim.actor.replication_lag();
     let gates = sim.actor.gates();

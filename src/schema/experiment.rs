@@ -79,6 +79,7 @@ struct Bounds {
     staleness: Option<SimDuration>,
     propagation: Option<SimDuration>,
     revocation: Option<SimDuration>,
+    coherence: Option<SimDuration>,
 }
 
 fn spec(r: RawCheck, bounds: Bounds) -> CheckSpec {
@@ -96,6 +97,7 @@ fn spec(r: RawCheck, bounds: Bounds) -> CheckSpec {
         RawCheck::SessionContinuity => CheckSpec::SessionContinuity,
         RawCheck::Authorization => CheckSpec::Authorization(bounds.revocation),
         RawCheck::SplitBrain => CheckSpec::SplitBrain,
+        RawCheck::CacheCoherence => CheckSpec::CacheCoherence(bounds.coherence),
     }
 }
 
@@ -104,6 +106,7 @@ fn checks(raw: &RawScenario) -> Vec<CheckSpec> {
         staleness: raw.staleness_bound.map(|d| d.0),
         propagation: raw.propagation_bound.map(|d| d.0),
         revocation: raw.revocation_bound.map(|d| d.0),
+        coherence: raw.coherence_bound.map(|d| d.0),
     };
     let mut list: Vec<CheckSpec> = match &raw.check {
         None => CheckSpec::ALL.to_vec(),
@@ -114,6 +117,7 @@ fn checks(raw: &RawScenario) -> Vec<CheckSpec> {
             CheckSpec::BoundedStaleness(b) => *b = bounds.staleness,
             CheckSpec::Propagation(b) => *b = bounds.propagation,
             CheckSpec::Authorization(b) => *b = bounds.revocation,
+            CheckSpec::CacheCoherence(b) => *b = bounds.coherence,
             _ => {}
         }
     }
@@ -159,6 +163,7 @@ fn unbounded(checks: &[CheckSpec], name: &str) -> Option<&'static str> {
     checks.iter().find(|c| c.name() == name).and_then(|c| match c {
         CheckSpec::BoundedStaleness(None) => Some("staleness_bound"),
         CheckSpec::Propagation(None) => Some("propagation_bound"),
+        CheckSpec::CacheCoherence(None) => Some("coherence_bound"),
         _ => None,
     })
 }

@@ -23,7 +23,7 @@ use crate::model::{Model, Scenario};
 pub const FILE_BYTES_MAX: u64 = 16 * 1024 * 1024;
 
 /// Top-level scenario fields an override path may start with (others go to the model).
-pub const SCENARIO_FIELDS: [&str; 13] = [
+pub const SCENARIO_FIELDS: [&str; 14] = [
     "name",
     "seed",
     "seeds",
@@ -35,6 +35,7 @@ pub const SCENARIO_FIELDS: [&str; 13] = [
     "staleness_bound",
     "propagation_bound",
     "revocation_bound",
+    "coherence_bound",
     "expect",
     "sweep",
 ];

@@ -89,6 +89,9 @@ pub struct RawScenario {
     /// How long after a user's access is revoked `authorization` still accepts answers.
     #[serde(default)]
     pub revocation_bound: Option<Dur>,
+    /// How long `cache_coherence` lets a cached value be older than its store's.
+    #[serde(default)]
+    pub coherence_bound: Option<Dur>,
     /// Expected verdicts by checker name.
     #[serde(default)]
     pub expect: BTreeMap<RawCheck, RawExpect>,
@@ -245,6 +248,8 @@ pub enum RawCheck {
     Authorization,
     /// Writes acknowledged by a primary whose term was over.
     SplitBrain,
+    /// Cached values older than the store's for longer than a bound.
+    CacheCoherence,
 }
 
 /// An expected verdict.

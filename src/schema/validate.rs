@@ -235,6 +235,11 @@ fn check_roles(c: &mut Checker<'_>, model: &Model) {
                 vec!["links", &index]
             }
             LinkPlace::Links => vec!["links"],
+            LinkPlace::Field(name, field) => {
+                let mut path = vec!["components", name.as_str()];
+                path.extend(field.iter().map(String::as_str));
+                path
+            }
         };
         c.error(&path, problem.message, problem.hint);
     }
@@ -308,6 +313,38 @@ fn check_handled_steps(
             );
             c.error(at, msg, Some(format!("e.g. {}", handling.example)));
         }
+    }
+}
+
+/// Refuses steps whose requests reach a component that answers only the operations it
+/// has handlers for (a service) and has none for them.
+fn check_answered_steps(
+    c: &mut Checker<'_>,
+    at: &[&str],
+    workflow: &[Step],
+    (model, entry): (&Model, &str),
+) {
+    let answers = |s: &ComponentSpec| kinds::contract(s).answers.is_some();
+    let (services, _) = servers_in_front(model, entry, &answers);
+    for name in services {
+        let Some(spec) = model.component(name) else { continue };
+        let handled = kinds::contract(spec).answers.unwrap_or_default();
+        let mut missing: Vec<&str> = Vec::new();
+        for step in flat(workflow) {
+            for p in workflow::sends(step) {
+                if !handled.iter().any(|h| h == p.name()) && !missing.contains(&p.name()) {
+                    missing.push(p.name());
+                }
+            }
+        }
+        let Some(first) = missing.first() else { continue };
+        let msg = format!(
+            "the workflow sends {} to service `{name}`, which has no handler for {}",
+            words(&missing),
+            if missing.len() == 1 { "it" } else { "them" }
+        );
+        let hint = format!(r#"add to its handlers, e.g. "{first}": [call(to: "db"), respond]"#);
+        c.error(at, msg, Some(hint));
     }
 }
 
@@ -447,6 +484,7 @@ pub fn clients(
             None => vec!["clients", "workflow"],
         };
         check_handled_steps(&mut c, &at, workflow, (model, entry));
+        check_answered_steps(&mut c, &at, workflow, (model, entry));
         check_title_jobs(&mut c, &at, workflow, (model, entry));
         // A population whose entry sits in another region takes the regions' latency
         // even over links that take none.

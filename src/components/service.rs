@@ -1,0 +1,966 @@
+//! A service whose logic is written in the model file: for each operation it receives,
+//! a handler, a pipeline of steps over its links that reads like a sequence diagram.
+//!
+//! ```ron
+//! "api": Service(
+//!     handlers: {
+//!         "read": [
+//!             cache_get(cache: "redis", on_miss: [
+//!                 call(to: "db"),
+//!                 cache_set(cache: "redis", ttl: "30s"),
+//!             ]),
+//!             respond,
+//!         ],
+//!         "write": [call(to: "db"), cache_delete(cache: "redis"), respond],
+//!     },
+//! )
+//! ```
+//!
+//! A handler carries one value, the version it last obtained: `call` passes the client's
+//! operation to a component that answers requests (a store, a balancer, another
+//! service) and takes the version it answers; `cache_get` takes the cached version or,
+//! on a miss, runs its `on_miss` steps; `cache_set` stores the value, `cache_delete`
+//! removes the key; `respond` answers the client with the value; `sleep` waits. Steps
+//! after `respond` still run (work done after answering). Every call has a timeout
+//! (1 s unless set) and a call to a component may be retried; a call that fails for
+//! good, or that a store refuses, answers the client with the failure at once and ends
+//! the handler. A cache that fails (down, or silent past the timeout) counts as a miss
+//! for a get and is skipped for a set or delete, as application code does.
+//!
+//! A crash loses every handler in progress wherever it stands, between any two steps:
+//! a write already made stays made, the steps after it never run.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::Component;
+use super::capacity::{Capacity, Load};
+use super::env::Env;
+use super::kind::{BuildContext, KindFile};
+use super::message::{CacheCall, CacheOutcome, CacheVerb, Fault, Msg, Reply, Request, Status};
+use crate::check::{OpId, Sighting, VersionId};
+use crate::engine::{ComponentId, Dist, LinkId, SimDuration, SimTime};
+use crate::model::CapacitySpec;
+use crate::model::contract::{Callee, Contract, FaultKind, KindSpec, Role, Serves, Target};
+use crate::model::shape::{Dur, Problems, RawCapacity, RawDist};
+
+// The kind: its file shape, validation, contract and build.
+
+/// Most instances of a service.
+pub const COUNT_MAX: u32 = 1000;
+/// Most retries of one call.
+pub const RETRIES_MAX: u32 = 10;
+/// A call's timeout when the step sets none.
+pub const DEFAULT_TIMEOUT: SimDuration = SimDuration::from_secs(1);
+/// The operations a service can have handlers for: the reads and writes clients send.
+pub const OPERATIONS: [&str; 5] = ["write", "read", "refresh", "resubmit", "create"];
+
+/// `Service(count: 2, capacity: (...), handlers: {"read": [...], "write": [...]})`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Service")]
+pub struct RawService {
+    /// Instances, behind a load balancer when more than one.
+    #[serde(default = "crate::model::shape::one")]
+    pub count: u32,
+    /// Workers and the time each request takes of one before its handler runs (the
+    /// service's own work); absent: no queueing.
+    #[serde(default)]
+    pub capacity: Option<RawCapacity>,
+    /// A handler per operation it receives: `"read": [steps]`.
+    pub handlers: BTreeMap<String, Vec<RawHandlerStep>>,
+}
+
+/// One step of a handler, as files write it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields, rename = "step")]
+pub enum RawHandlerStep {
+    /// `call(to: "db", timeout: "500ms", retries: 1)`: pass the client's operation on.
+    Call {
+        /// The component called, which the service has a link to.
+        to: String,
+        /// How long to wait for an answer (1 s unless set).
+        #[serde(default)]
+        timeout: Option<Dur>,
+        /// How many times to send it again after a timeout.
+        #[serde(default)]
+        retries: u32,
+    },
+    /// `cache_get(cache: "redis", on_miss: [...])`.
+    CacheGet {
+        /// The cache, which the service has a link to.
+        cache: String,
+        /// What to do when the key is not cached (or the cache fails).
+        on_miss: Vec<RawHandlerStep>,
+        /// How long to wait for the cache (1 s unless set).
+        #[serde(default)]
+        timeout: Option<Dur>,
+    },
+    /// `cache_set(cache: "redis", ttl: "30s", only_if_newer: true)`.
+    CacheSet {
+        /// The cache.
+        cache: String,
+        /// How long the value lives; absent: until deleted or evicted.
+        #[serde(default)]
+        ttl: Option<Dur>,
+        /// A versioned set: refused when the cache holds a version the store made later.
+        #[serde(default)]
+        only_if_newer: bool,
+        /// How long to wait for the cache (1 s unless set).
+        #[serde(default)]
+        timeout: Option<Dur>,
+    },
+    /// `cache_delete(cache: "redis")`.
+    CacheDelete {
+        /// The cache.
+        cache: String,
+        /// How long to wait for the cache (1 s unless set).
+        #[serde(default)]
+        timeout: Option<Dur>,
+    },
+    /// `respond`: answer the client with the handler's value.
+    Respond,
+    /// `sleep(exp("100ms"))`: wait.
+    Sleep(RawDist),
+}
+
+impl RawHandlerStep {
+    fn name(&self) -> &'static str {
+        match self {
+            RawHandlerStep::Call { .. } => "call",
+            RawHandlerStep::CacheGet { .. } => "cache_get",
+            RawHandlerStep::CacheSet { .. } => "cache_set",
+            RawHandlerStep::CacheDelete { .. } => "cache_delete",
+            RawHandlerStep::Respond => "respond",
+            RawHandlerStep::Sleep(_) => "sleep",
+        }
+    }
+}
+
+/// One instruction of a compiled handler.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Instr {
+    /// Pass the client's operation to callee `callee`.
+    Call {
+        /// Index into the service's callees.
+        callee: usize,
+        /// How long to wait.
+        timeout: SimDuration,
+        /// Sends after the first.
+        retries: u32,
+    },
+    /// Ask cache `callee` for the key; on a hit, go on at `hit`.
+    CacheGet {
+        /// Index into the service's callees.
+        callee: usize,
+        /// How long to wait.
+        timeout: SimDuration,
+        /// The instruction after the `on_miss` steps.
+        hit: usize,
+    },
+    /// Store the value in cache `callee`.
+    CacheSet {
+        /// Index into the service's callees.
+        callee: usize,
+        /// How long to wait.
+        timeout: SimDuration,
+        /// TTL in ms (0: none).
+        ttl_ms: u32,
+        /// A versioned set.
+        only_if_newer: bool,
+    },
+    /// Remove the key from cache `callee`.
+    CacheDelete {
+        /// Index into the service's callees.
+        callee: usize,
+        /// How long to wait.
+        timeout: SimDuration,
+    },
+    /// Answer the client.
+    Respond,
+    /// Wait.
+    Sleep(Dist),
+}
+
+/// A compiled handler.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Handler {
+    /// The operation it handles (a purpose's name).
+    pub operation: String,
+    /// Its steps, flattened: a `cache_get` jumps past its `on_miss` steps on a hit.
+    pub program: Vec<Instr>,
+}
+
+/// Service parameters.
+#[derive(Debug, Clone)]
+pub struct ServiceSpec {
+    /// Instances.
+    pub count: u32,
+    /// Workers and service time, if it queues.
+    pub capacity: Option<CapacitySpec>,
+    /// Its handlers, by operation name.
+    pub handlers: Vec<Handler>,
+    /// The components its steps name, in order of first mention, with what each must
+    /// serve and where it is first named.
+    pub callees: Vec<Callee>,
+}
+
+impl KindFile for RawService {
+    type Spec = ServiceSpec;
+    type Actor = Service;
+
+    fn validate(&self, problems: &mut Problems) -> ServiceSpec {
+        problems.count(&["count"], self.count, COUNT_MAX);
+        let capacity = self.capacity.as_ref().map(|c| problems.capacity(&["capacity"], c));
+        if self.handlers.is_empty() {
+            let hint = r#"e.g. handlers: {"read": [call(to: "db"), respond]}"#;
+            problems.error(
+                &["handlers"],
+                "a service needs at least one handler".into(),
+                Some(hint.into()),
+            );
+        }
+        let mut compiler = Compiler { problems, callees: Vec::new() };
+        let mut handlers = Vec::new();
+        for (operation, steps) in &self.handlers {
+            let path = vec!["handlers".to_string(), operation.clone()];
+            compiler.operation(operation, &path);
+            let mut program = Vec::new();
+            compiler.steps(steps, &path, &mut program);
+            compiler.responds_once(operation, steps, &path);
+            handlers.push(Handler { operation: operation.clone(), program });
+        }
+        let callees = compiler.callees;
+        ServiceSpec { count: self.count.clamp(1, COUNT_MAX), capacity, handlers, callees }
+    }
+
+    fn build(spec: &ServiceSpec, ctx: &BuildContext<'_>) -> Result<Self::Actor, String> {
+        // The links of role `calls` are in model order: pair each with its far end's name.
+        let names = ctx.scenario.model.links.iter().filter_map(|l| match &l.from {
+            crate::model::Endpoint::Component(from) if from == ctx.name => Some(l.to.as_str()),
+            _ => None,
+        });
+        let by_name: BTreeMap<&str, LinkId> =
+            names.zip(ctx.links("calls").iter().copied()).collect();
+        let links = spec
+            .callees
+            .iter()
+            .map(|c| {
+                by_name.get(c.name.as_str()).copied().ok_or(format!("no link to `{}`", c.name))
+            })
+            .collect::<Result<Vec<LinkId>, String>>()?;
+        Ok(Service::new(spec, links))
+    }
+}
+
+/// Compiles handler steps into instructions, collecting the callees they name.
+struct Compiler<'p> {
+    problems: &'p mut Problems,
+    callees: Vec<Callee>,
+}
+
+impl Compiler<'_> {
+    fn operation(&mut self, operation: &str, path: &[String]) {
+        if !OPERATIONS.contains(&operation) {
+            let p: Vec<&str> = path.iter().map(String::as_str).collect();
+            let msg = format!(
+                "a service has handlers for the operations clients send ({}), not `{operation}`",
+                OPERATIONS.join(", ")
+            );
+            self.problems.error(&p, msg, None);
+        }
+    }
+
+    /// The index of callee `name`, which `step` at `path` needs to serve as `wants`.
+    fn callee(&mut self, name: &str, wants: Target, step: &'static str, path: &[String]) -> usize {
+        // A name called as two things (a store and a cache) is two callees, so the
+        // link check judges each use.
+        if let Some(i) = self.callees.iter().position(|c| c.name == name && c.wants == wants) {
+            return i;
+        }
+        let path = path.to_vec();
+        self.callees.push(Callee { name: name.to_string(), wants, step, path });
+        self.callees.len() - 1
+    }
+
+    fn timeout(&mut self, path: &[String], timeout: &Option<Dur>) -> SimDuration {
+        let t = timeout.as_ref().map_or(DEFAULT_TIMEOUT, |d| d.0);
+        if t == SimDuration::ZERO {
+            let mut p: Vec<&str> = path.iter().map(String::as_str).collect();
+            p.push("timeout");
+            self.problems.error(
+                &p,
+                "`timeout` must be above 0".into(),
+                Some(r#"e.g. timeout: "500ms""#.into()),
+            );
+        }
+        t
+    }
+
+    fn steps(&mut self, steps: &[RawHandlerStep], path: &[String], out: &mut Vec<Instr>) {
+        for (i, step) in steps.iter().enumerate() {
+            let mut at = path.to_vec();
+            at.push(i.to_string());
+            self.step(step, &at, out);
+        }
+    }
+
+    fn step(&mut self, step: &RawHandlerStep, at: &[String], out: &mut Vec<Instr>) {
+        let name = step.name();
+        let cache = Target::Only(Serves::Cache);
+        match step {
+            RawHandlerStep::Call { to, timeout, retries } => {
+                let callee = self.callee(to, Target::Requests, name, at);
+                let timeout = self.timeout(at, timeout);
+                let mut p: Vec<&str> = at.iter().map(String::as_str).collect();
+                p.push("retries");
+                if *retries > RETRIES_MAX {
+                    let msg = format!("`retries` must be at most {RETRIES_MAX}, found {retries}");
+                    self.problems.error(&p, msg, None);
+                }
+                out.push(Instr::Call { callee, timeout, retries: (*retries).min(RETRIES_MAX) });
+            }
+            RawHandlerStep::CacheGet { cache: c, on_miss, timeout } => {
+                let callee = self.callee(c, cache, name, at);
+                let timeout = self.timeout(at, timeout);
+                let me = out.len();
+                out.push(Instr::CacheGet { callee, timeout, hit: 0 });
+                let mut inner = at.to_vec();
+                inner.push("on_miss".into());
+                self.steps(on_miss, &inner, out);
+                let end = out.len();
+                if let Instr::CacheGet { hit, .. } = &mut out[me] {
+                    *hit = end;
+                }
+            }
+            RawHandlerStep::CacheSet { cache: c, ttl, only_if_newer, timeout } => {
+                let callee = self.callee(c, cache, name, at);
+                let timeout = self.timeout(at, timeout);
+                let ttl_ms = ttl.as_ref().map_or(0, |d| self.ttl_ms(at, d.0));
+                out.push(Instr::CacheSet {
+                    callee,
+                    timeout,
+                    ttl_ms,
+                    only_if_newer: *only_if_newer,
+                });
+            }
+            RawHandlerStep::CacheDelete { cache: c, timeout } => {
+                let callee = self.callee(c, cache, name, at);
+                let timeout = self.timeout(at, timeout);
+                out.push(Instr::CacheDelete { callee, timeout });
+            }
+            RawHandlerStep::Respond => out.push(Instr::Respond),
+            RawHandlerStep::Sleep(d) => {
+                let p: Vec<&str> = at.iter().map(String::as_str).collect();
+                out.push(Instr::Sleep(self.problems.dist(&p, d)));
+            }
+        }
+    }
+
+    fn ttl_ms(&mut self, at: &[String], ttl: SimDuration) -> u32 {
+        let ms = ttl.as_nanos() / 1_000_000;
+        if ms == 0 || ms > u64::from(u32::MAX) || ttl.as_nanos() % 1_000_000 != 0 {
+            let mut p: Vec<&str> = at.iter().map(String::as_str).collect();
+            p.push("ttl");
+            let msg =
+                format!("`ttl` must be whole milliseconds between 1 ms and 49 days, found {ttl}");
+            self.problems.error(
+                &p,
+                msg,
+                Some("leave `ttl` out for a value that never expires".into()),
+            );
+        }
+        ms.clamp(1, u64::from(u32::MAX)) as u32
+    }
+
+    /// Every path through the handler must answer the client exactly once.
+    fn responds_once(&mut self, operation: &str, steps: &[RawHandlerStep], path: &[String]) {
+        let counts = responds(steps);
+        let p: Vec<&str> = path.iter().map(String::as_str).collect();
+        if counts & NONE != 0 {
+            let msg = format!(
+                "the handler for `{operation}` can end without `respond`: its client would wait \
+                 for an answer that never comes"
+            );
+            let hint = "every path must reach one `respond`; a `cache_get` hit skips its \
+                        `on_miss` steps";
+            self.problems.error(&p, msg, Some(hint.into()));
+        }
+        if counts & TWICE != 0 {
+            let msg = format!("the handler for `{operation}` can `respond` twice");
+            self.problems.error(&p, msg, Some("keep one `respond` on every path".into()));
+        }
+    }
+}
+
+/// Sets of how many times a path responds: bit 0 none, bit 1 once, bit 2 twice or more.
+const NONE: u8 = 1;
+const ONCE: u8 = 2;
+const TWICE: u8 = 4;
+
+/// The numbers of `respond` the paths through `steps` reach.
+fn responds(steps: &[RawHandlerStep]) -> u8 {
+    steps.iter().fold(NONE, |acc, step| {
+        let step_counts = match step {
+            RawHandlerStep::Respond => ONCE,
+            RawHandlerStep::CacheGet { on_miss, .. } => NONE | responds(on_miss),
+            _ => NONE,
+        };
+        add(acc, step_counts)
+    })
+}
+
+/// The counts of one path followed by another.
+fn add(a: u8, b: u8) -> u8 {
+    let mut out = 0;
+    for (i, x) in [NONE, ONCE, TWICE].into_iter().enumerate() {
+        for (j, y) in [NONE, ONCE, TWICE].into_iter().enumerate() {
+            if a & x != 0 && b & y != 0 {
+                out |= [NONE, ONCE, TWICE][(i + j).min(2)];
+            }
+        }
+    }
+    out
+}
+
+impl KindSpec for ServiceSpec {
+    /// A service answers requests with logic of its own, calls what its steps name, and
+    /// can crash.
+    fn contract(&self) -> Contract {
+        let mut c = Contract::new("service", Serves::Server);
+        c.instances = self.count;
+        let calls = Role::new("calls", Target::Any, 0, u32::MAX);
+        c.roles.push(calls.wanting("links to what its handlers call", "db"));
+        c.faults.push(FaultKind::Crash);
+        c.callees = self.callees.clone();
+        c.answers = Some(self.handlers.iter().map(|h| h.operation.clone()).collect());
+        c
+    }
+}
+
+// The component.
+
+/// What a handler in progress waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Waiting {
+    /// A worker (the service's own work before the handler runs).
+    Worker,
+    /// The answer to a call, with the sends it has left.
+    Call { retries_left: u32 },
+    /// A cache's answer.
+    Cache,
+    /// A sleep's end.
+    Sleep,
+    /// Nothing: it is running.
+    Nothing,
+}
+
+/// A request being handled.
+#[derive(Debug, Clone, Copy)]
+struct Job {
+    request: Request,
+    handler: usize,
+    pc: usize,
+    /// The version the handler holds, and who gave it.
+    value: VersionId,
+    served: (ComponentId, u8),
+    responded: bool,
+    waiting: Waiting,
+    /// Numbers each wait, so a late answer or a stale deadline is told apart.
+    wait: u16,
+}
+
+/// What a service did over a run.
+#[derive(Debug, Clone, Copy, Default)]
+struct Counts {
+    handled: u64,
+    calls: u64,
+    retries: u64,
+    call_failures: u64,
+    cache_failures: u64,
+    lost_in_crash: u64,
+}
+
+/// A service instance.
+#[derive(Debug)]
+pub struct Service {
+    handlers: Vec<Handler>,
+    /// The link to each callee, in the spec's order.
+    links: Vec<LinkId>,
+    capacity: Option<Capacity<u32>>,
+    jobs: BTreeMap<u32, Job>,
+    /// Which job waits for the answer to each operation it passed on.
+    calls: BTreeMap<OpId, u32>,
+    next_job: u32,
+    up: bool,
+    counts: Counts,
+}
+
+impl Service {
+    /// A service running `spec`'s handlers, reaching each callee over `links`.
+    pub fn new(spec: &ServiceSpec, links: Vec<LinkId>) -> Service {
+        Service {
+            handlers: spec.handlers.clone(),
+            links,
+            capacity: spec.capacity.as_ref().map(|c| Capacity::new(c, 0)),
+            jobs: BTreeMap::new(),
+            calls: BTreeMap::new(),
+            next_job: 0,
+            up: true,
+            counts: Counts::default(),
+        }
+    }
+
+    fn on_request(&mut self, request: Request, env: &mut Env<'_>) {
+        if !self.up {
+            return env.drop_request(&request);
+        }
+        let operation = env.invocation(request.op).purpose.name();
+        let Some(handler) = self.handlers.iter().position(|h| h.operation == operation) else {
+            // Load time refuses a workflow that sends what no handler takes.
+            return env.reply(&request, Status::Refused, VersionId::ROOT, 0);
+        };
+        self.counts.handled += 1;
+        let id = self.next_job;
+        self.next_job = self.next_job.wrapping_add(1);
+        let served = (env.id, Sighting::SERVER);
+        let job = Job {
+            request,
+            handler,
+            pc: 0,
+            value: VersionId::ROOT,
+            served,
+            responded: false,
+            waiting: Waiting::Worker,
+            wait: 0,
+        };
+        self.jobs.insert(id, job);
+        match &mut self.capacity {
+            None => self.run(id, env),
+            Some(cap) => {
+                if cap.arrive(id, env).is_err() {
+                    self.fail(id, Status::Unavailable, env); // Queue full: 503.
+                }
+            }
+        }
+    }
+
+    /// Runs job `id` from its current step until it waits or ends.
+    fn run(&mut self, id: u32, env: &mut Env<'_>) {
+        loop {
+            let Some(job) = self.jobs.get_mut(&id) else { return };
+            job.waiting = Waiting::Nothing;
+            let Some(instr) = self.handlers[job.handler].program.get(job.pc).cloned() else {
+                self.jobs.remove(&id);
+                return;
+            };
+            if !self.step(id, &instr, env) {
+                return;
+            }
+        }
+    }
+
+    /// Starts `instr` for job `id`; true when it is done at once and the next step runs.
+    fn step(&mut self, id: u32, instr: &Instr, env: &mut Env<'_>) -> bool {
+        let job = self.jobs.get_mut(&id).expect("a running job exists");
+        match *instr {
+            Instr::Respond => {
+                job.responded = true;
+                job.pc += 1;
+                let (request, value, served) = (job.request, job.value, job.served);
+                env.reply_for(&request, Status::Ok, value, served);
+                true
+            }
+            Instr::Sleep(ref d) => {
+                let delay = SimDuration(d.sample(env.rng));
+                self.wait(id, Waiting::Sleep, delay, env);
+                false
+            }
+            Instr::Call { callee, timeout, retries } => {
+                self.call(id, callee, env);
+                self.wait(id, Waiting::Call { retries_left: retries }, timeout, env);
+                false
+            }
+            Instr::CacheGet { callee, timeout, .. } => {
+                self.cache_call(id, callee, CacheVerb::Get, 0, env);
+                self.wait(id, Waiting::Cache, timeout, env);
+                false
+            }
+            Instr::CacheSet { callee, timeout, ttl_ms, only_if_newer } => {
+                let verb = if only_if_newer { CacheVerb::SetIfNewer } else { CacheVerb::Set };
+                self.cache_call(id, callee, verb, ttl_ms, env);
+                self.wait(id, Waiting::Cache, timeout, env);
+                false
+            }
+            Instr::CacheDelete { callee, timeout } => {
+                self.cache_call(id, callee, CacheVerb::Delete, 0, env);
+                self.wait(id, Waiting::Cache, timeout, env);
+                false
+            }
+        }
+    }
+
+    /// Job `id` now waits for `what`, until a deadline `after` from now.
+    fn wait(&mut self, id: u32, what: Waiting, after: SimDuration, env: &mut Env<'_>) {
+        let job = self.jobs.get_mut(&id).expect("a waiting job exists");
+        job.waiting = what;
+        env.timer(after, Msg::Deadline { job: id, wait: job.wait });
+    }
+
+    /// Passes job `id`'s operation to `callee`: one more copy of the request travels.
+    fn call(&mut self, id: u32, callee: usize, env: &mut Env<'_>) {
+        let job = self.jobs[&id];
+        let link = self.links[callee];
+        let r = job.request;
+        let own = Request { origin: env.id, via: link, return_ns: 0, ..r };
+        self.counts.calls += 1;
+        self.calls.insert(r.op, id);
+        env.copy_request(r.op);
+        env.send(link, Msg::Request(own));
+    }
+
+    fn cache_call(
+        &mut self,
+        id: u32,
+        callee: usize,
+        verb: CacheVerb,
+        ttl_ms: u32,
+        env: &mut Env<'_>,
+    ) {
+        let job = self.jobs[&id];
+        let r = job.request;
+        let client = env.invocation(r.op).client;
+        let call = CacheCall {
+            origin: env.id,
+            job: id,
+            wait: job.wait,
+            key: r.key,
+            version: job.value,
+            client,
+            ttl_ms,
+            verb,
+        };
+        env.send(self.links[callee], Msg::CacheCall(call));
+    }
+
+    /// Job `id`'s wait is over: later answers and deadlines of it are stale.
+    fn next_wait(&mut self, id: u32) -> Option<&mut Job> {
+        let job = self.jobs.get_mut(&id)?;
+        job.wait = job.wait.wrapping_add(1);
+        job.waiting = Waiting::Nothing;
+        Some(job)
+    }
+
+    fn on_reply(&mut self, reply: Reply, env: &mut Env<'_>) {
+        env.release(reply.op); // This copy's journey ends here.
+        let Some(id) = self.calls.remove(&reply.op) else { return };
+        let Some(job) = self.jobs.get(&id) else { return };
+        if !matches!(job.waiting, Waiting::Call { .. }) {
+            return;
+        }
+        let job = self.next_wait(id).expect("the job exists");
+        if reply.status != Status::Ok {
+            job.value = reply.version;
+            return self.fail(id, reply.status, env);
+        }
+        job.value = reply.version;
+        job.served = (reply.server, reply.source);
+        job.pc += 1;
+        self.run(id, env);
+    }
+
+    fn on_cache_answer(
+        &mut self,
+        id: u32,
+        wait: u16,
+        (version, outcome): (VersionId, CacheOutcome),
+        env: &mut Env<'_>,
+    ) {
+        let Some(job) = self.jobs.get(&id) else { return };
+        if job.wait != wait || job.waiting != Waiting::Cache {
+            return;
+        }
+        let instr = self.handlers[job.handler].program[job.pc].clone();
+        let cache = env.peer(
+            self.links[match instr {
+                Instr::CacheGet { callee, .. }
+                | Instr::CacheSet { callee, .. }
+                | Instr::CacheDelete { callee, .. } => callee,
+                _ => unreachable!("a job waiting for a cache is at a cache step"),
+            }],
+        );
+        if outcome == CacheOutcome::Unavailable {
+            self.counts.cache_failures += 1;
+        }
+        let job = self.next_wait(id).expect("the job exists");
+        match (instr, outcome) {
+            (Instr::CacheGet { hit, .. }, CacheOutcome::Hit) => {
+                job.value = version;
+                job.served = (cache, Sighting::SERVER);
+                job.pc = hit;
+            }
+            _ => job.pc += 1,
+        }
+        self.run(id, env);
+    }
+
+    fn on_deadline(&mut self, id: u32, wait: u16, env: &mut Env<'_>) {
+        let Some(job) = self.jobs.get(&id) else { return };
+        if job.wait != wait {
+            return;
+        }
+        match job.waiting {
+            Waiting::Sleep => {
+                self.next_wait(id).expect("the job exists").pc += 1;
+                self.run(id, env);
+            }
+            Waiting::Cache => {
+                // Silent past the timeout: a get is a miss, a set or delete is skipped.
+                self.counts.cache_failures += 1;
+                self.next_wait(id).expect("the job exists").pc += 1;
+                self.run(id, env);
+            }
+            Waiting::Call { retries_left } if retries_left > 0 => {
+                self.counts.retries += 1;
+                let Instr::Call { callee, timeout, .. } =
+                    self.handlers[job.handler].program[job.pc]
+                else {
+                    unreachable!("a job waiting for a call is at a call step");
+                };
+                self.next_wait(id);
+                self.call(id, callee, env);
+                self.wait(id, Waiting::Call { retries_left: retries_left - 1 }, timeout, env);
+            }
+            Waiting::Call { .. } => {
+                self.counts.call_failures += 1;
+                self.calls.remove(&job.request.op);
+                self.next_wait(id);
+                self.fail(id, Status::Unavailable, env);
+            }
+            Waiting::Worker | Waiting::Nothing => {}
+        }
+    }
+
+    /// Ends job `id` with `status`: the client is told, unless it already was.
+    fn fail(&mut self, id: u32, status: Status, env: &mut Env<'_>) {
+        let Some(job) = self.jobs.remove(&id) else { return };
+        if !job.responded {
+            env.reply_for(&job.request, status, job.value, (env.id, Sighting::SERVER));
+        }
+    }
+
+    fn on_done(&mut self, job: u32, env: &mut Env<'_>) {
+        let (_, worker) = Capacity::<u32>::split(job);
+        let Some(cap) = &mut self.capacity else { return };
+        if let Some(id) = cap.done(worker, env) {
+            self.run(id, env);
+        }
+    }
+
+    fn on_fault(&mut self, fault: Fault, env: &mut Env<'_>) {
+        match fault {
+            Fault::Crash if self.up => {
+                self.up = false;
+                if let Some(cap) = &mut self.capacity {
+                    cap.drop_all(env.now(), |_| {});
+                }
+                // Every handler in progress stops where it stands; the clients not yet
+                // answered never will be. Answers to its calls find nobody waiting.
+                for (_, job) in std::mem::take(&mut self.jobs) {
+                    self.counts.lost_in_crash += 1;
+                    if !job.responded {
+                        env.drop_request(&job.request);
+                    }
+                }
+                self.calls.clear();
+            }
+            Fault::Restart => self.up = true,
+            _ => {}
+        }
+    }
+}
+
+impl Component for Service {
+    /// Requests handled, calls made (and retried, and failed for good), cache calls
+    /// that failed, handlers a crash cut short.
+    fn counts(&self) -> Vec<(&'static str, u64)> {
+        let c = self.counts;
+        vec![
+            ("handled", c.handled),
+            ("calls", c.calls),
+            ("retries", c.retries),
+            ("call_failures", c.call_failures),
+            ("cache_failures", c.cache_failures),
+            ("lost_in_crash", c.lost_in_crash),
+        ]
+    }
+
+    fn loads(&self, now: SimTime) -> Vec<(String, Load)> {
+        self.capacity.iter().map(|c| (String::new(), c.load(now))).collect()
+    }
+
+    fn is_up(&self) -> bool {
+        self.up
+    }
+
+    fn on_message(&mut self, msg: Msg, env: &mut Env<'_>) {
+        match msg {
+            Msg::Request(r) => self.on_request(r, env),
+            Msg::Reply(r) => self.on_reply(r, env),
+            Msg::CacheAnswer { job, wait, version, outcome } => {
+                self.on_cache_answer(job, wait, (version, outcome), env)
+            }
+            Msg::Deadline { job, wait } => self.on_deadline(job, wait, env),
+            Msg::Done { job } => self.on_done(job, env),
+            Msg::Fault(f) => self.on_fault(f, env),
+            other => panic!("service got unexpected {}", other.kind_name()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::OpKind;
+    use crate::components::BuiltIn;
+    use crate::components::purposes;
+    use crate::components::testing::{answer, bench, deliver, ms, replies, request_for, run};
+
+    fn compile(handlers: &str) -> (ServiceSpec, Problems) {
+        use ron::extensions::Extensions;
+        let options = ron::Options::default().with_default_extension(
+            Extensions::UNWRAP_VARIANT_NEWTYPES | Extensions::IMPLICIT_SOME,
+        );
+        let raw: RawService = options.from_str(&format!("Service(handlers: {handlers})")).unwrap();
+        let mut problems = Problems::default();
+        let spec = raw.validate(&mut problems);
+        (spec, problems)
+    }
+
+    const CACHE_ASIDE: &str = r#"{
+        "read": [
+            cache_get(cache: "redis", on_miss: [call(to: "db", timeout: "10ms", retries: 1), cache_set(cache: "redis", ttl: "1s")]),
+            respond,
+        ],
+        "write": [call(to: "db"), cache_delete(cache: "redis"), respond],
+    }"#;
+
+    /// A service running `CACHE_ASIDE`: probe 1 is the client, probe 2 the database,
+    /// probe 3 the cache.
+    fn cache_aside() -> (crate::engine::Sim<crate::components::testing::BenchWorld>, LinkId) {
+        let (spec, problems) = compile(CACHE_ASIDE);
+        assert!(problems.list.is_empty(), "{:?}", problems.list);
+        let (sim, links) = bench(3, 1, |l| {
+            BuiltIn::Service(Service::new(&spec, vec![l.callees[2], l.callees[1]]))
+        });
+        (sim, links.callers[0])
+    }
+
+    fn cache_calls(
+        sim: &crate::engine::Sim<crate::components::testing::BenchWorld>,
+    ) -> Vec<(u64, CacheCall)> {
+        let calls = sim.actor.received.iter().filter_map(|r| match r.msg {
+            Msg::CacheCall(c) => Some((r.at.as_nanos() / 1_000_000, c)),
+            _ => None,
+        });
+        calls.collect()
+    }
+
+    fn db_requests(
+        sim: &crate::engine::Sim<crate::components::testing::BenchWorld>,
+    ) -> Vec<Request> {
+        let requests = sim.actor.received.iter().filter_map(|r| match r.msg {
+            Msg::Request(q) => Some(q),
+            _ => None,
+        });
+        requests.collect()
+    }
+
+    fn cache_answer(
+        sim: &mut crate::engine::Sim<crate::components::testing::BenchWorld>,
+        at: u64,
+        version: VersionId,
+        outcome: CacheOutcome,
+    ) {
+        let (_, call) = *cache_calls(sim).last().expect("the cache was called");
+        deliver(sim, ms(at), Msg::CacheAnswer { job: call.job, wait: call.wait, version, outcome });
+    }
+
+    #[test]
+    fn handlers_compile_to_steps_with_a_jump_past_on_miss() {
+        let (spec, _) = compile(CACHE_ASIDE);
+        let read = &spec.handlers[0].program;
+        assert!(matches!(read[0], Instr::CacheGet { callee: 0, hit: 3, .. }), "{read:?}");
+        assert!(matches!(read[1], Instr::Call { callee: 1, retries: 1, .. }));
+        assert_eq!(read[3], Instr::Respond);
+        let names: Vec<&str> = spec.callees.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["redis", "db"]);
+        assert_eq!(spec.callees[0].path, ["handlers", "read", "0"]);
+    }
+
+    #[test]
+    fn a_handler_must_respond_once_on_every_path() {
+        let (_, p) =
+            compile(r#"{"read": [cache_get(cache: "c", on_miss: [call(to: "db"), respond])]}"#);
+        assert!(p.list[0].message.contains("can end without `respond`"), "{:?}", p.list);
+        let (_, p) = compile(r#"{"read": [respond, cache_get(cache: "c", on_miss: [respond])]}"#);
+        assert!(p.list[0].message.contains("can `respond` twice"), "{:?}", p.list);
+        let (_, p) = compile(r#"{"reed": [respond]}"#);
+        assert!(p.list[0].message.contains("not `reed`"), "{:?}", p.list);
+        assert_eq!(responds(&[]), NONE);
+    }
+
+    #[test]
+    fn a_miss_reads_the_store_sets_the_cache_then_answers_the_stores_version() {
+        let (mut sim, client) = cache_aside();
+        request_for(&mut sim, ms(1), client, (OpKind::Read, purposes::READ), 0);
+        run(&mut sim, ms(1));
+        cache_answer(&mut sim, 2, VersionId::ROOT, CacheOutcome::Miss);
+        run(&mut sim, ms(2));
+        let read = db_requests(&sim)[0];
+        let v = VersionId(7);
+        answer(&mut sim, ms(3), (ComponentId(2), Status::Ok), read, v);
+        run(&mut sim, ms(3));
+        let (at, set) = *cache_calls(&sim).last().unwrap();
+        assert_eq!((at, set.verb, set.version, set.ttl_ms), (3, CacheVerb::Set, v, 1000));
+        cache_answer(&mut sim, 4, VersionId::ROOT, CacheOutcome::Done);
+        run(&mut sim, ms(10));
+        assert_eq!(replies(&sim), [(ms(4), ComponentId(1), Status::Ok, v)]);
+    }
+
+    #[test]
+    fn a_hit_answers_the_cached_version_without_the_store() {
+        let (mut sim, client) = cache_aside();
+        request_for(&mut sim, ms(1), client, (OpKind::Read, purposes::READ), 0);
+        run(&mut sim, ms(1));
+        cache_answer(&mut sim, 2, VersionId(5), CacheOutcome::Hit);
+        run(&mut sim, ms(10));
+        assert_eq!(replies(&sim), [(ms(2), ComponentId(1), Status::Ok, VersionId(5))]);
+        assert!(db_requests(&sim).is_empty());
+    }
+
+    #[test]
+    fn a_silent_store_is_called_again_then_the_client_is_told_it_failed() {
+        let (mut sim, client) = cache_aside();
+        request_for(&mut sim, ms(1), client, (OpKind::Read, purposes::READ), 0);
+        run(&mut sim, ms(1));
+        cache_answer(&mut sim, 2, VersionId::ROOT, CacheOutcome::Miss);
+        run(&mut sim, ms(100));
+        // Sent at 2 ms, again at 12 ms; given up at 22 ms.
+        assert_eq!(db_requests(&sim).len(), 2);
+        assert_eq!(replies(&sim), [(ms(22), ComponentId(1), Status::Unavailable, VersionId::ROOT)]);
+    }
+
+    #[test]
+    fn a_crash_between_the_write_and_the_delete_loses_the_delete() {
+        let (mut sim, client) = cache_aside();
+        request_for(&mut sim, ms(1), client, (OpKind::Write, purposes::WRITE), 0);
+        run(&mut sim, ms(1));
+        let write = db_requests(&sim)[0];
+        deliver(&mut sim, ms(2), Msg::Fault(Fault::Crash));
+        answer(&mut sim, ms(3), (ComponentId(2), Status::Ok), write, VersionId::ROOT);
+        run(&mut sim, ms(100));
+        assert!(cache_calls(&sim).is_empty(), "the delete never runs");
+        assert!(replies(&sim).is_empty(), "the client is never answered");
+    }
+}
