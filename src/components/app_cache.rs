@@ -139,7 +139,8 @@ impl AppCache {
         Some(entry)
     }
 
-    fn answer(&mut self, call: &CacheCall, env: &mut Env<'_>) -> (CacheOutcome, VersionId) {
+    /// The outcome of `call`, the version a hit found, and how long that has left, ms.
+    fn answer(&mut self, call: &CacheCall, env: &mut Env<'_>) -> (CacheOutcome, VersionId, u32) {
         let now = env.now();
         let live = self.entries.get(&call.key).copied().filter(|e| e.expires > now);
         match call.verb {
@@ -148,7 +149,7 @@ impl AppCache {
                     self.counts.hits += 1;
                     self.touch(call.key, &mut e);
                     self.entries.insert(call.key, e);
-                    (CacheOutcome::Hit, e.version)
+                    (CacheOutcome::Hit, e.version, left_ms(e.expires, now))
                 }
                 None => {
                     self.counts.misses += 1;
@@ -156,16 +157,16 @@ impl AppCache {
                         self.counts.expired += 1;
                         self.remove(call.key);
                     }
-                    (CacheOutcome::Miss, VersionId::ROOT)
+                    (CacheOutcome::Miss, VersionId::ROOT, 0)
                 }
             },
             CacheVerb::SetIfNewer if live.is_some_and(|e| older(call.version, e.version, env)) => {
                 self.counts.refused_older += 1;
-                (CacheOutcome::Older, VersionId::ROOT)
+                (CacheOutcome::Older, VersionId::ROOT, 0)
             }
             CacheVerb::Set | CacheVerb::SetIfNewer => {
                 self.set(call, env);
-                (CacheOutcome::Done, VersionId::ROOT)
+                (CacheOutcome::Done, VersionId::ROOT, 0)
             }
             CacheVerb::Delete => {
                 // Reported even when nothing was held: a delete that finds the key empty
@@ -173,7 +174,7 @@ impl AppCache {
                 self.counts.deletes += 1;
                 let held = self.remove(call.key).map_or(VersionId::ROOT, |e| e.version);
                 self.report(call.key, held, CacheChange::Delete, call.origin.0, env);
-                (CacheOutcome::Done, VersionId::ROOT)
+                (CacheOutcome::Done, VersionId::ROOT, 0)
             }
         }
     }
@@ -238,13 +239,14 @@ impl AppCache {
     }
 
     fn on_call(&mut self, call: CacheCall, env: &mut Env<'_>) {
-        let (outcome, version) = if self.up {
+        let (outcome, version, left_ms) = if self.up {
             self.answer(&call, env)
         } else {
             self.counts.unavailable += 1;
-            (CacheOutcome::Unavailable, VersionId::ROOT)
+            (CacheOutcome::Unavailable, VersionId::ROOT, 0)
         };
-        let answer = Msg::CacheAnswer { job: call.job, wait: call.wait, version, outcome };
+        let (job, wait) = (call.job, call.wait);
+        let answer = Msg::CacheAnswer { job, wait, version, outcome, left_ms };
         let back = self.incoming.iter().copied().find(|&l| env.peer(l) == call.origin);
         if let Some(link) = back {
             env.answer_over(link, call.origin, answer);
@@ -264,6 +266,14 @@ impl AppCache {
             Fault::Restart => self.up = true,
             _ => {}
         }
+    }
+}
+
+/// How long a value expiring at `expires` has left at `now`, ms (`u32::MAX`: no TTL).
+fn left_ms(expires: SimTime, now: SimTime) -> u32 {
+    match expires {
+        SimTime::MAX => u32::MAX,
+        t => (t.since(now).as_nanos() / 1_000_000).min(u64::from(u32::MAX - 1)) as u32,
     }
 }
 

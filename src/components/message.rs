@@ -340,6 +340,8 @@ pub enum Msg {
         version: VersionId,
         /// Hit, miss, done, refused or down.
         outcome: CacheOutcome,
+        /// How long a hit's value has left before it expires, ms (`u32::MAX`: no TTL).
+        left_ms: u32,
     },
     /// A service's deadline for `job`'s wait `wait` (a call's timeout, a sleep's end).
     Deadline {
@@ -493,9 +495,11 @@ impl Traceable for Msg {
                 u64::from(c.key) << 32 | u64::from(c.version.0),
                 u64::from(c.ttl_ms) << 8 | c.verb as u64,
             ],
-            Msg::CacheAnswer { job, wait, version, outcome } => {
-                [u64::from(job) << 32 | u64::from(wait), u64::from(version.0), outcome as u64]
-            }
+            Msg::CacheAnswer { job, wait, version, outcome, left_ms } => [
+                u64::from(job) << 32 | u64::from(wait),
+                u64::from(version.0),
+                u64::from(left_ms) << 8 | outcome as u64,
+            ],
             Msg::Deadline { job, wait } => [u64::from(job) << 32 | u64::from(wait), 0, 0],
         }
     }

@@ -19,7 +19,9 @@
 //! A handler carries one value, the version it last obtained: `call` passes the client's
 //! operation to a component that answers requests (a store, a balancer, another
 //! service) and takes the version it answers; `cache_get` takes the cached version or,
-//! on a miss, runs its `on_miss` steps; `cache_set` stores the value, `cache_delete`
+//! on a miss, runs its `on_miss` steps (with `coalesce`, a miss waits for a fetch of the
+//! key already in flight on the instance; with `refresh_ahead`, a hit close to its
+//! expiry answers, then runs `on_miss` to refresh the key); `cache_set` stores the value, `cache_delete`
 //! removes the key; `respond` answers the client with the value; `sleep` waits. Steps
 //! after `respond` still run (work done after answering). Every call has a timeout
 //! (1 s unless set) and a call to a component may be retried; a call that fails for
@@ -95,6 +97,14 @@ pub enum RawHandlerStep {
         /// How long to wait for the cache (1 s unless set).
         #[serde(default)]
         timeout: Option<Dur>,
+        /// Requests that miss while another request of this instance is already fetching
+        /// the key wait for its value instead of fetching it too (single flight).
+        #[serde(default)]
+        coalesce: bool,
+        /// A hit whose value expires within this long is answered from the cache and then
+        /// refreshed by running `on_miss` (one refresh at a time per key).
+        #[serde(default)]
+        refresh_ahead: Option<Dur>,
     },
     /// `cache_set(cache: "redis", ttl: "30s", only_if_newer: true)`.
     CacheSet {
@@ -157,6 +167,10 @@ pub enum Instr {
         timeout: SimDuration,
         /// The instruction after the `on_miss` steps.
         hit: usize,
+        /// Misses wait for a fetch of the key already in flight.
+        coalesce: bool,
+        /// Hits with less than this left, ms, refresh the key after answering (0: never).
+        refresh_ahead_ms: u32,
     },
     /// Store the value in cache `callee`.
     CacheSet {
@@ -207,7 +221,8 @@ pub struct ServiceSpec {
 
 impl KindFile for RawService {
     type Spec = ServiceSpec;
-    type Actor = Service;
+    /// Boxed, like a store: every instance takes the largest variant's size.
+    type Actor = Box<Service>;
 
     fn validate(&self, problems: &mut Problems) -> ServiceSpec {
         problems.count(&["count"], self.count, COUNT_MAX);
@@ -249,7 +264,7 @@ impl KindFile for RawService {
                 by_name.get(c.name.as_str()).copied().ok_or(format!("no link to `{}`", c.name))
             })
             .collect::<Result<Vec<LinkId>, String>>()?;
-        Ok(Service::new(spec, links))
+        Ok(Box::new(Service::new(spec, links)))
     }
 }
 
@@ -320,11 +335,13 @@ impl Compiler<'_> {
                 }
                 out.push(Instr::Call { callee, timeout, retries: (*retries).min(RETRIES_MAX) });
             }
-            RawHandlerStep::CacheGet { cache: c, on_miss, timeout } => {
+            RawHandlerStep::CacheGet { cache: c, on_miss, timeout, coalesce, refresh_ahead } => {
                 let callee = self.callee(c, cache, name, at);
                 let timeout = self.timeout(at, timeout);
+                let ahead = refresh_ahead.as_ref().map_or(0, |d| self.ms(at, "refresh_ahead", d.0));
                 let me = out.len();
-                out.push(Instr::CacheGet { callee, timeout, hit: 0 });
+                let (coalesce, refresh_ahead_ms) = (*coalesce, ahead);
+                out.push(Instr::CacheGet { callee, timeout, hit: 0, coalesce, refresh_ahead_ms });
                 let mut inner = at.to_vec();
                 inner.push("on_miss".into());
                 self.steps(on_miss, &inner, out);
@@ -336,7 +353,7 @@ impl Compiler<'_> {
             RawHandlerStep::CacheSet { cache: c, ttl, only_if_newer, timeout } => {
                 let callee = self.callee(c, cache, name, at);
                 let timeout = self.timeout(at, timeout);
-                let ttl_ms = ttl.as_ref().map_or(0, |d| self.ttl_ms(at, d.0));
+                let ttl_ms = ttl.as_ref().map_or(0, |d| self.ms(at, "ttl", d.0));
                 out.push(Instr::CacheSet {
                     callee,
                     timeout,
@@ -357,20 +374,19 @@ impl Compiler<'_> {
         }
     }
 
-    fn ttl_ms(&mut self, at: &[String], ttl: SimDuration) -> u32 {
-        let ms = ttl.as_nanos() / 1_000_000;
-        if ms == 0 || ms > u64::from(u32::MAX) || ttl.as_nanos() % 1_000_000 != 0 {
+    /// `d` as whole milliseconds for field `field` of the step at `at`.
+    fn ms(&mut self, at: &[String], field: &str, d: SimDuration) -> u32 {
+        let ms = d.as_nanos() / 1_000_000;
+        if ms == 0 || ms >= u64::from(u32::MAX) || d.as_nanos() % 1_000_000 != 0 {
             let mut p: Vec<&str> = at.iter().map(String::as_str).collect();
-            p.push("ttl");
+            p.push(field);
             let msg =
-                format!("`ttl` must be whole milliseconds between 1 ms and 49 days, found {ttl}");
-            self.problems.error(
-                &p,
-                msg,
-                Some("leave `ttl` out for a value that never expires".into()),
-            );
+                format!("`{field}` must be whole milliseconds between 1 ms and 49 days, found {d}");
+            let hint =
+                (field == "ttl").then(|| "leave `ttl` out for a value that never expires".into());
+            self.problems.error(&p, msg, hint);
         }
-        ms.clamp(1, u64::from(u32::MAX)) as u32
+        ms.clamp(1, u64::from(u32::MAX) - 1) as u32
     }
 
     /// Every path through the handler must answer the client exactly once.
@@ -451,6 +467,8 @@ enum Waiting {
     Cache,
     /// A sleep's end.
     Sleep,
+    /// Another job's fetch of the same key (a coalesced miss).
+    Coalesced,
     /// Nothing: it is running.
     Nothing,
 }
@@ -468,7 +486,13 @@ struct Job {
     waiting: Waiting,
     /// Numbers each wait, so a late answer or a stale deadline is told apart.
     wait: u16,
+    /// The `cache_get` whose fetch it leads (its instruction), when coalescing.
+    lead: Option<usize>,
 }
+
+/// A fetch of one key by one job, as coalescing misses find it: (handler, the
+/// `cache_get`'s instruction, key).
+type FetchKey = (usize, usize, u32);
 
 /// What a service did over a run.
 #[derive(Debug, Clone, Copy, Default)]
@@ -478,6 +502,8 @@ struct Counts {
     retries: u64,
     call_failures: u64,
     cache_failures: u64,
+    coalesced: u64,
+    refreshed_ahead: u64,
     lost_in_crash: u64,
 }
 
@@ -491,6 +517,9 @@ pub struct Service {
     jobs: BTreeMap<u32, Job>,
     /// Which job waits for the answer to each operation it passed on.
     calls: BTreeMap<OpId, u32>,
+    /// Fetches in flight that misses coalesce on (or refreshes ahead), and the jobs
+    /// waiting for each.
+    fetching: BTreeMap<FetchKey, Vec<u32>>,
     next_job: u32,
     up: bool,
     counts: Counts,
@@ -505,6 +534,7 @@ impl Service {
             capacity: spec.capacity.as_ref().map(|c| Capacity::new(c, 0)),
             jobs: BTreeMap::new(),
             calls: BTreeMap::new(),
+            fetching: BTreeMap::new(),
             next_job: 0,
             up: true,
             counts: Counts::default(),
@@ -533,6 +563,7 @@ impl Service {
             responded: false,
             waiting: Waiting::Worker,
             wait: 0,
+            lead: None,
         };
         self.jobs.insert(id, job);
         match &mut self.capacity {
@@ -548,6 +579,7 @@ impl Service {
     /// Runs job `id` from its current step until it waits or ends.
     fn run(&mut self, id: u32, env: &mut Env<'_>) {
         loop {
+            self.end_fetch(id, env);
             let Some(job) = self.jobs.get_mut(&id) else { return };
             job.waiting = Waiting::Nothing;
             let Some(instr) = self.handlers[job.handler].program.get(job.pc).cloned() else {
@@ -564,6 +596,11 @@ impl Service {
     fn step(&mut self, id: u32, instr: &Instr, env: &mut Env<'_>) -> bool {
         let job = self.jobs.get_mut(&id).expect("a running job exists");
         match *instr {
+            // Answered already by a refresh ahead: the refresh goes on.
+            Instr::Respond if job.responded => {
+                job.pc += 1;
+                true
+            }
             Instr::Respond => {
                 job.responded = true;
                 job.pc += 1;
@@ -673,7 +710,7 @@ impl Service {
         &mut self,
         id: u32,
         wait: u16,
-        (version, outcome): (VersionId, CacheOutcome),
+        (version, outcome, left_ms): (VersionId, CacheOutcome, u32),
         env: &mut Env<'_>,
     ) {
         let Some(job) = self.jobs.get(&id) else { return };
@@ -681,27 +718,97 @@ impl Service {
             return;
         }
         let instr = self.handlers[job.handler].program[job.pc].clone();
-        let cache = env.peer(
-            self.links[match instr {
-                Instr::CacheGet { callee, .. }
-                | Instr::CacheSet { callee, .. }
-                | Instr::CacheDelete { callee, .. } => callee,
-                _ => unreachable!("a job waiting for a cache is at a cache step"),
-            }],
-        );
         if outcome == CacheOutcome::Unavailable {
             self.counts.cache_failures += 1;
         }
-        let job = self.next_wait(id).expect("the job exists");
-        match (instr, outcome) {
-            (Instr::CacheGet { hit, .. }, CacheOutcome::Hit) => {
+        self.next_wait(id);
+        match instr {
+            Instr::CacheGet { callee, hit, refresh_ahead_ms, .. }
+                if outcome == CacheOutcome::Hit =>
+            {
+                let cache = env.peer(self.links[callee]);
+                let job = self.jobs.get_mut(&id).expect("the job exists");
                 job.value = version;
                 job.served = (cache, Sighting::SERVER);
-                job.pc = hit;
+                let key = (job.handler, job.pc, job.request.key);
+                if left_ms < refresh_ahead_ms && !self.fetching.contains_key(&key) {
+                    self.refresh_ahead(id, key, env);
+                } else {
+                    self.jobs.get_mut(&id).expect("the job exists").pc = hit;
+                }
             }
-            _ => job.pc += 1,
+            Instr::CacheGet { .. } => return self.missed(id, env),
+            _ => self.jobs.get_mut(&id).expect("the job exists").pc += 1,
         }
         self.run(id, env);
+    }
+
+    /// Job `id`'s `cache_get` missed: it fetches, or waits for a fetch in flight.
+    fn missed(&mut self, id: u32, env: &mut Env<'_>) {
+        let job = self.jobs.get_mut(&id).expect("the job exists");
+        let Instr::CacheGet { coalesce, .. } = self.handlers[job.handler].program[job.pc] else {
+            unreachable!("a miss is at a cache_get");
+        };
+        let key = (job.handler, job.pc, job.request.key);
+        if coalesce {
+            if let Some(waiters) = self.fetching.get_mut(&key) {
+                self.counts.coalesced += 1;
+                waiters.push(id);
+                job.waiting = Waiting::Coalesced;
+                return;
+            }
+            self.fetching.insert(key, Vec::new());
+            job.lead = Some(job.pc);
+        }
+        job.pc += 1;
+        self.run(id, env);
+    }
+
+    /// Answers job `id` from the cache now, then runs the `on_miss` steps to refresh
+    /// the key, leading the fetch of `key` so no other refresh starts.
+    fn refresh_ahead(&mut self, id: u32, key: FetchKey, env: &mut Env<'_>) {
+        self.counts.refreshed_ahead += 1;
+        self.fetching.insert(key, Vec::new());
+        let job = self.jobs.get_mut(&id).expect("the job exists");
+        job.responded = true;
+        job.lead = Some(job.pc);
+        job.pc += 1;
+        let (request, value, served) = (job.request, job.value, job.served);
+        env.reply_for(&request, Status::Ok, value, served);
+    }
+
+    /// When job `id` has run the `on_miss` steps of the fetch it leads, the jobs waiting
+    /// for it take its value and go on after the `cache_get`.
+    fn end_fetch(&mut self, id: u32, env: &mut Env<'_>) {
+        let Some(job) = self.jobs.get(&id).copied() else { return };
+        let Some(get) = job.lead else { return };
+        let Instr::CacheGet { hit, .. } = self.handlers[job.handler].program[get] else {
+            unreachable!("a fetch is led from a cache_get");
+        };
+        if job.pc != hit {
+            return;
+        }
+        self.jobs.get_mut(&id).expect("the job exists").lead = None;
+        let waiters =
+            self.fetching.remove(&(job.handler, get, job.request.key)).unwrap_or_default();
+        for w in waiters {
+            let Some(waiter) = self.jobs.get_mut(&w) else { continue };
+            (waiter.value, waiter.served, waiter.pc) = (job.value, job.served, hit);
+            self.run(w, env);
+        }
+    }
+
+    /// Job `id`, which leads a fetch, failed: the jobs waiting for it fetch for
+    /// themselves.
+    fn abandon_fetch(&mut self, job: &Job, env: &mut Env<'_>) {
+        let Some(get) = job.lead else { return };
+        let waiters =
+            self.fetching.remove(&(job.handler, get, job.request.key)).unwrap_or_default();
+        for w in waiters {
+            let Some(waiter) = self.jobs.get_mut(&w) else { continue };
+            waiter.pc = get + 1;
+            self.run(w, env);
+        }
     }
 
     fn on_deadline(&mut self, id: u32, wait: u16, env: &mut Env<'_>) {
@@ -717,7 +824,13 @@ impl Service {
             Waiting::Cache => {
                 // Silent past the timeout: a get is a miss, a set or delete is skipped.
                 self.counts.cache_failures += 1;
-                self.next_wait(id).expect("the job exists").pc += 1;
+                let get =
+                    matches!(self.handlers[job.handler].program[job.pc], Instr::CacheGet { .. });
+                let job = self.next_wait(id).expect("the job exists");
+                if get {
+                    return self.missed(id, env);
+                }
+                job.pc += 1;
                 self.run(id, env);
             }
             Waiting::Call { retries_left } if retries_left > 0 => {
@@ -737,7 +850,7 @@ impl Service {
                 self.next_wait(id);
                 self.fail(id, Status::Unavailable, env);
             }
-            Waiting::Worker | Waiting::Nothing => {}
+            Waiting::Worker | Waiting::Coalesced | Waiting::Nothing => {}
         }
     }
 
@@ -747,6 +860,7 @@ impl Service {
         if !job.responded {
             env.reply_for(&job.request, status, job.value, (env.id, Sighting::SERVER));
         }
+        self.abandon_fetch(&job, env);
     }
 
     fn on_done(&mut self, job: u32, env: &mut Env<'_>) {
@@ -773,6 +887,7 @@ impl Service {
                     }
                 }
                 self.calls.clear();
+                self.fetching.clear();
             }
             Fault::Restart => self.up = true,
             _ => {}
@@ -791,6 +906,8 @@ impl Component for Service {
             ("retries", c.retries),
             ("call_failures", c.call_failures),
             ("cache_failures", c.cache_failures),
+            ("coalesced", c.coalesced),
+            ("refreshed_ahead", c.refreshed_ahead),
             ("lost_in_crash", c.lost_in_crash),
         ]
     }
@@ -807,8 +924,8 @@ impl Component for Service {
         match msg {
             Msg::Request(r) => self.on_request(r, env),
             Msg::Reply(r) => self.on_reply(r, env),
-            Msg::CacheAnswer { job, wait, version, outcome } => {
-                self.on_cache_answer(job, wait, (version, outcome), env)
+            Msg::CacheAnswer { job, wait, version, outcome, left_ms } => {
+                self.on_cache_answer(job, wait, (version, outcome, left_ms), env)
             }
             Msg::Deadline { job, wait } => self.on_deadline(job, wait, env),
             Msg::Done { job } => self.on_done(job, env),
@@ -851,7 +968,7 @@ mod tests {
         let (spec, problems) = compile(CACHE_ASIDE);
         assert!(problems.list.is_empty(), "{:?}", problems.list);
         let (sim, links) = bench(3, 1, |l| {
-            BuiltIn::Service(Service::new(&spec, vec![l.callees[2], l.callees[1]]))
+            BuiltIn::Service(Box::new(Service::new(&spec, vec![l.callees[2], l.callees[1]])))
         });
         (sim, links.callers[0])
     }
@@ -883,7 +1000,8 @@ mod tests {
         outcome: CacheOutcome,
     ) {
         let (_, call) = *cache_calls(sim).last().expect("the cache was called");
-        deliver(sim, ms(at), Msg::CacheAnswer { job: call.job, wait: call.wait, version, outcome });
+        let (job, wait, left_ms) = (call.job, call.wait, u32::MAX);
+        deliver(sim, ms(at), Msg::CacheAnswer { job, wait, version, outcome, left_ms });
     }
 
     #[test]
@@ -949,6 +1067,37 @@ mod tests {
         // Sent at 2 ms, again at 12 ms; given up at 22 ms.
         assert_eq!(db_requests(&sim).len(), 2);
         assert_eq!(replies(&sim), [(ms(22), ComponentId(1), Status::Unavailable, VersionId::ROOT)]);
+    }
+
+    #[test]
+    fn coalesced_misses_wait_for_the_one_fetch_in_flight() {
+        let handlers = CACHE_ASIDE.replace(
+            r#"cache_get(cache: "redis","#,
+            r#"cache_get(cache: "redis", coalesce: true,"#,
+        );
+        let (spec, problems) = compile(&handlers);
+        assert!(problems.list.is_empty(), "{:?}", problems.list);
+        let (mut sim, links) = bench(4, 1, |l| {
+            BuiltIn::Service(Box::new(Service::new(&spec, vec![l.callees[2], l.callees[1]])))
+        });
+        let (a, b) = (links.callers[0], links.callers[3]);
+        request_for(&mut sim, ms(1), a, (OpKind::Read, purposes::READ), 0);
+        request_for(&mut sim, ms(1), b, (OpKind::Read, purposes::READ), 0);
+        run(&mut sim, ms(1));
+        for (_, call) in cache_calls(&sim) {
+            let (job, wait, left_ms) = (call.job, call.wait, 0);
+            let (version, outcome) = (VersionId::ROOT, CacheOutcome::Miss);
+            deliver(&mut sim, ms(2), Msg::CacheAnswer { job, wait, version, outcome, left_ms });
+        }
+        run(&mut sim, ms(2));
+        let reads = db_requests(&sim);
+        assert_eq!(reads.len(), 1, "one fetch for both misses");
+        answer(&mut sim, ms(3), (ComponentId(2), Status::Ok), reads[0], VersionId(9));
+        run(&mut sim, ms(3));
+        cache_answer(&mut sim, 4, VersionId::ROOT, CacheOutcome::Done);
+        run(&mut sim, ms(10));
+        let got: Vec<(SimTime, VersionId)> = replies(&sim).iter().map(|r| (r.0, r.3)).collect();
+        assert_eq!(got, [(ms(4), VersionId(9)), (ms(4), VersionId(9))]);
     }
 
     #[test]
