@@ -9,12 +9,13 @@
 //! through the same trait.
 
 use super::cache_coherence::CacheEvent;
+use super::delivery::Processed;
 use super::history::{OpKind, OpRecord, Outcome};
 use super::propagation::{Arrival, EditArrivals};
 use super::verdict::{CheckReport, Names};
 use super::versions::{Sighting, VersionDag, VersionId};
 use super::{
-    Authorization, BoundedStaleness, CacheCoherence, Convergence, Duplicates, LostWrites,
+    Authorization, BoundedStaleness, CacheCoherence, Convergence, Delivery, Duplicates, LostWrites,
     MonotonicReads, MonotonicWrites, Propagation, ReadYourWrites, SessionContinuity, SplitBrain,
     StreamCompleteness, WritesFollowReads,
 };
@@ -182,6 +183,12 @@ pub trait Check {
     fn on_session(&mut self, _event: &SessionEvent) {}
     /// An application cache's entry changed.
     fn on_cache(&mut self, _event: &CacheEvent, _dag: &mut VersionDag) {}
+    /// A consumer subscribed to a topic (before the run starts).
+    fn on_subscriber(&mut self, _consumer: u32) {}
+    /// A store committed `version` at `at`, which the design says is published.
+    fn on_publishable(&mut self, _version: VersionId, _at: SimTime) {}
+    /// A consumer processed an event.
+    fn on_processed(&mut self, _processed: &Processed) {}
     /// Client `client`'s access was revoked at `at` by event `event`.
     fn on_revoke(&mut self, _client: u32, _at: SimTime, _event: u64) {}
     /// Each key's organisation (tenant), before the run starts.
@@ -207,6 +214,7 @@ fn build(spec: CheckSpec) -> Box<dyn Check> {
         CheckSpec::Authorization(bound) => Box::new(Authorization::new(bound)),
         CheckSpec::SplitBrain => Box::<SplitBrain>::default(),
         CheckSpec::CacheCoherence(bound) => Box::new(CacheCoherence::new(bound)),
+        CheckSpec::Delivery { at_least_once } => Box::new(Delivery::new(at_least_once)),
     }
 }
 
@@ -286,6 +294,18 @@ impl Checks {
         for c in &mut self.list {
             c.on_cache(event, dag);
         }
+    }
+
+    pub(crate) fn on_subscriber(&mut self, consumer: u32) {
+        self.list.iter_mut().for_each(|c| c.on_subscriber(consumer));
+    }
+
+    pub(crate) fn on_publishable(&mut self, version: VersionId, at: SimTime) {
+        self.list.iter_mut().for_each(|c| c.on_publishable(version, at));
+    }
+
+    pub(crate) fn on_processed(&mut self, processed: &Processed) {
+        self.list.iter_mut().for_each(|c| c.on_processed(processed));
     }
 
     pub(crate) fn on_session(&mut self, event: &SessionEvent) {

@@ -199,9 +199,16 @@ struct Slot {
     /// Copies of its request or reply travelling, or held by a server that will answer
     /// (a service holds the client's request while its calls carry copies).
     copies: u8,
+    /// What its writes commit besides data: `PUBLISHED`, `OUTBOX` bits.
+    events: u8,
     /// The components it reached, for fault coverage (followed only with faults).
     reached: Reached,
 }
+
+/// A slot's `events` bit: its write is to be published.
+const PUBLISHED: u8 = 1;
+/// A slot's `events` bit: its write's event is committed with it, in the outbox.
+const OUTBOX: u8 = 2;
 
 /// The record of a run.
 #[derive(Debug)]
@@ -228,6 +235,8 @@ pub struct History {
     revoked: BTreeMap<u32, SimTime>,
     /// Which faults touched which operations.
     pub coverage: super::fault_coverage::FaultCoverage,
+    /// Each store's outbox: the versions committed with an event, in commit order.
+    outboxes: BTreeMap<u32, Vec<VersionId>>,
     /// What each editor's page shows, to time edits reaching it.
     arrivals: EditArrivals,
     /// Arrivals not yet reported (reused).
@@ -257,6 +266,7 @@ impl History {
             ops: keep_ops.then(Vec::new),
             revoked: BTreeMap::new(),
             coverage: Default::default(),
+            outboxes: BTreeMap::new(),
             arrivals: EditArrivals::default(),
             arrived: Vec::new(),
             population_starts: Vec::new(),
@@ -287,7 +297,8 @@ impl History {
     /// the slot its request carries.
     pub fn invoke(&mut self, mut inv: Invocation) -> OpId {
         inv.newest = self.newest[inv.key as usize];
-        let slot = Slot { inv, client_done: false, copies: 1, reached: Reached::default() };
+        let reached = Reached::default();
+        let slot = Slot { inv, client_done: false, copies: 1, events: 0, reached };
         match self.free.pop() {
             Some(op) => {
                 self.slots[op as usize] = slot;
@@ -367,7 +378,15 @@ impl History {
             acked: SimTime::ZERO,
             acked_event: NO_EVENT,
         };
-        self.dag.create(version, parents)
+        let v = self.dag.create(version, parents);
+        let events = self.slots[op as usize].events;
+        if events & OUTBOX != 0 {
+            self.outboxes.entry(store).or_default().push(v);
+        }
+        if events & PUBLISHED != 0 {
+            self.checks.on_publishable(v, at);
+        }
+        v
     }
 
     /// A version a store made joining `parents` with no operation of its own (leaders
@@ -395,6 +414,33 @@ impl History {
             ..*self.dag.get(like)
         };
         self.dag.create_join(version, parents)
+    }
+
+    /// Operation `op`'s write is to be published (`outbox`: its event is committed with
+    /// it, in its store's outbox).
+    pub fn publish_on_commit(&mut self, op: OpId, outbox: bool) {
+        self.slots[op as usize].events = PUBLISHED | if outbox { OUTBOX } else { 0 };
+    }
+
+    /// Store `store`'s outbox: the versions committed with an event, in commit order.
+    pub fn outbox(&self, store: u32) -> &[VersionId] {
+        self.outboxes.get(&store).map_or(&[], Vec::as_slice)
+    }
+
+    /// A consumer subscribed to a topic.
+    pub fn subscribe(&mut self, consumer: u32) {
+        self.checks.on_subscriber(consumer);
+    }
+
+    /// A store committed `version`, which is to be published (tests).
+    #[cfg(test)]
+    pub(crate) fn publishable(&mut self, version: VersionId, at: SimTime) {
+        self.checks.on_publishable(version, at);
+    }
+
+    /// A consumer processed an event.
+    pub fn processed(&mut self, p: super::delivery::Processed) {
+        self.checks.on_processed(&p);
     }
 
     /// Tells the checkers that an application cache's entry changed.

@@ -9,6 +9,7 @@ pub mod cache_coherence;
 pub mod checks;
 pub mod client_figures;
 pub mod convergence;
+pub mod delivery;
 pub mod distribution_names;
 pub mod duplicates;
 pub mod fault_coverage;
@@ -40,6 +41,7 @@ pub use checks::{
 };
 pub use client_figures::ClientFigures;
 pub use convergence::Convergence;
+pub use delivery::{Delivery, Processed};
 pub use duplicates::Duplicates;
 pub use histogram::Histogram;
 pub use history::{History, Invocation, OpId, OpKind, OpRecord, OpStats, Outcome};

@@ -66,6 +66,7 @@ impl KindSpec for AppCacheSpec {
     fn contract(&self) -> Contract {
         let mut c = Contract::new("application cache", Serves::Cache);
         c.alone = "answers its services' cache calls itself";
+        c.callers = Some(("a service", "api"));
         c.faults.push(FaultKind::Crash);
         c
     }

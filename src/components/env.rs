@@ -138,6 +138,27 @@ impl Env<'_> {
         self.history.head_moved(mv);
     }
 
+    /// `op`'s write is to be published once committed (`outbox`: its event is committed
+    /// with it, in the store's outbox).
+    pub fn publish_on_commit(&mut self, op: OpId, outbox: bool) {
+        self.history.publish_on_commit(op, outbox);
+    }
+
+    /// Store `store`'s outbox so far: the versions committed with an event.
+    pub fn outbox(&self, store: ComponentId) -> &[VersionId] {
+        self.history.outbox(store.0)
+    }
+
+    /// This component subscribes to a topic: every change to be published must reach it.
+    pub fn subscribe(&mut self) {
+        self.history.subscribe(self.id.0);
+    }
+
+    /// This consumer processed an event.
+    pub fn processed(&mut self, p: crate::check::Processed) {
+        self.history.processed(p);
+    }
+
     /// An application cache's entry changed.
     pub fn cache_changed(&mut self, event: crate::check::CacheEvent) {
         self.history.cache_changed(event);

@@ -23,9 +23,9 @@ use super::kind::{BuildContext, Handling, KindFile};
 use super::message::Msg;
 use super::registry;
 use super::{
-    app_cache, app_server, async_jobs, attacker, cdn, client, fault_driver, load_balancer,
-    multi_leader_store, pubsub, quorum_store, rate_limiter, sentinel, service, session_cache,
-    store, stream_server,
+    app_cache, app_server, async_jobs, attacker, cdn, client, consumer, fault_driver,
+    load_balancer, multi_leader_store, outbox_relay, pubsub, quorum_store, rate_limiter, sentinel,
+    service, session_cache, store, stream_server, topic,
 };
 use crate::check::{Purpose, StoreEnd};
 use crate::engine::SimTime;
@@ -167,6 +167,12 @@ kinds! {
         Service(service::RawService),
         /// `AppCache(max_keys: 10000)`.
         AppCache(app_cache::RawAppCache),
+        /// `Topic(delivery: exp("2ms"))`.
+        Topic(topic::RawTopic),
+        /// `Consumer(idempotent: true)`.
+        Consumer(consumer::RawConsumer),
+        /// `OutboxRelay(every: "100ms")`.
+        OutboxRelay(outbox_relay::RawOutboxRelay),
         /// `Custom(kind: "my_cache", params: {"ttl": "5m"})`: a registered kind.
         Custom(registry::RawCustom),
     }
@@ -279,6 +285,7 @@ pub fn link_problems(model: &Model) -> Vec<LinkProblem> {
         }
     }
     problems.extend(callee_problems(model, &contracts));
+    problems.extend(caller_problems(model, &contracts));
     problems.extend(client_problems(model, &contracts));
     problems.extend(gate_problems(model, &contracts));
     problems
@@ -347,6 +354,27 @@ fn callee_problems(model: &Model, contracts: &[Contract]) -> Vec<LinkProblem> {
         }
     }
     problems
+}
+
+/// Components that do something only when linked to (a cache, a topic, a consumer),
+/// with nothing linking to them.
+fn caller_problems(model: &Model, contracts: &[Contract]) -> Vec<LinkProblem> {
+    let linked = |name: &str| model.links.iter().any(|l| l.to == name);
+    let lonely = model.components.iter().zip(contracts).filter(|(s, _)| !linked(&s.name));
+    lonely
+        .filter_map(|(spec, c)| c.callers.map(|(what, example)| (spec, c, what, example)))
+        .map(|(spec, c, what, example)| LinkProblem {
+            at: component(&spec.name),
+            message: format!(
+                "{} `{}` has no link from {what}, so nothing would reach it",
+                c.kind, spec.name
+            ),
+            hint: Some(format!(
+                r#"add (from: "{example}", to: "{}", latency: exp("1ms")), or remove it"#,
+                spec.name
+            )),
+        })
+        .collect()
 }
 
 /// The clients' roles: at most one link to a gate, and at least one entry into the

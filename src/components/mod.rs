@@ -13,6 +13,7 @@ pub mod attacker;
 pub mod capacity;
 pub mod cdn;
 pub mod client;
+pub mod consumer;
 pub mod env;
 pub mod failure_detector;
 pub mod fault_driver;
@@ -21,6 +22,7 @@ pub mod kinds;
 pub mod load_balancer;
 pub mod message;
 pub mod multi_leader_store;
+pub mod outbox_relay;
 pub mod pool;
 pub mod pubsub;
 pub mod purposes;
@@ -35,6 +37,7 @@ pub mod stream_server;
 pub mod stream_status;
 #[cfg(test)]
 pub mod testing;
+pub mod topic;
 pub mod workflow;
 pub mod world;
 

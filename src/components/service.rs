@@ -41,7 +41,7 @@ use super::capacity::{Capacity, Load};
 use super::env::Env;
 use super::kind::{BuildContext, KindFile};
 use super::message::{CacheCall, CacheOutcome, CacheVerb, Fault, Msg, Reply, Request, Status};
-use crate::check::{OpId, Sighting, VersionId};
+use crate::check::{OpId, OpKind, Sighting, VersionId};
 use crate::engine::{ComponentId, Dist, LinkId, SimDuration, SimTime};
 use crate::model::CapacitySpec;
 use crate::model::contract::{Callee, Contract, FaultKind, KindSpec, Role, Serves, Target};
@@ -87,6 +87,10 @@ pub enum RawHandlerStep {
         /// How many times to send it again after a timeout.
         #[serde(default)]
         retries: u32,
+        /// A write's event is committed with it, in the store's outbox, for an outbox
+        /// relay to publish.
+        #[serde(default)]
+        outbox: bool,
     },
     /// `cache_get(cache: "redis", on_miss: [...])`.
     CacheGet {
@@ -128,6 +132,11 @@ pub enum RawHandlerStep {
         #[serde(default)]
         timeout: Option<Dur>,
     },
+    /// `publish(topic: "events")`: publish the handler's value as an event.
+    Publish {
+        /// The topic, which the service has a link to.
+        topic: String,
+    },
     /// `respond`: answer the client with the handler's value.
     Respond,
     /// `sleep(exp("100ms"))`: wait.
@@ -141,6 +150,7 @@ impl RawHandlerStep {
             RawHandlerStep::CacheGet { .. } => "cache_get",
             RawHandlerStep::CacheSet { .. } => "cache_set",
             RawHandlerStep::CacheDelete { .. } => "cache_delete",
+            RawHandlerStep::Publish { .. } => "publish",
             RawHandlerStep::Respond => "respond",
             RawHandlerStep::Sleep(_) => "sleep",
         }
@@ -158,6 +168,15 @@ pub enum Instr {
         timeout: SimDuration,
         /// Sends after the first.
         retries: u32,
+        /// A write's event goes in the store's outbox with it.
+        outbox: bool,
+        /// A `publish` comes after it: the write's change is to be published.
+        publishes: bool,
+    },
+    /// Publish the value to topic `callee`.
+    Publish {
+        /// Index into the service's callees.
+        callee: usize,
     },
     /// Ask cache `callee` for the key; on a hit, go on at `hit`.
     CacheGet {
@@ -242,6 +261,7 @@ impl KindFile for RawService {
             compiler.operation(operation, &path);
             let mut program = Vec::new();
             compiler.steps(steps, &path, &mut program);
+            mark_published_calls(&mut program);
             compiler.responds_once(operation, steps, &path);
             handlers.push(Handler { operation: operation.clone(), program });
         }
@@ -324,7 +344,7 @@ impl Compiler<'_> {
         let name = step.name();
         let cache = Target::Only(Serves::Cache);
         match step {
-            RawHandlerStep::Call { to, timeout, retries } => {
+            RawHandlerStep::Call { to, timeout, retries, outbox } => {
                 let callee = self.callee(to, Target::Requests, name, at);
                 let timeout = self.timeout(at, timeout);
                 let mut p: Vec<&str> = at.iter().map(String::as_str).collect();
@@ -333,7 +353,14 @@ impl Compiler<'_> {
                     let msg = format!("`retries` must be at most {RETRIES_MAX}, found {retries}");
                     self.problems.error(&p, msg, None);
                 }
-                out.push(Instr::Call { callee, timeout, retries: (*retries).min(RETRIES_MAX) });
+                let retries = (*retries).min(RETRIES_MAX);
+                out.push(Instr::Call {
+                    callee,
+                    timeout,
+                    retries,
+                    outbox: *outbox,
+                    publishes: false,
+                });
             }
             RawHandlerStep::CacheGet { cache: c, on_miss, timeout, coalesce, refresh_ahead } => {
                 let callee = self.callee(c, cache, name, at);
@@ -365,6 +392,10 @@ impl Compiler<'_> {
                 let callee = self.callee(c, cache, name, at);
                 let timeout = self.timeout(at, timeout);
                 out.push(Instr::CacheDelete { callee, timeout });
+            }
+            RawHandlerStep::Publish { topic } => {
+                let callee = self.callee(topic, Target::Only(Serves::Topic), name, at);
+                out.push(Instr::Publish { callee });
             }
             RawHandlerStep::Respond => out.push(Instr::Respond),
             RawHandlerStep::Sleep(d) => {
@@ -405,6 +436,16 @@ impl Compiler<'_> {
         if counts & TWICE != 0 {
             let msg = format!("the handler for `{operation}` can `respond` twice");
             self.problems.error(&p, msg, Some("keep one `respond` on every path".into()));
+        }
+    }
+}
+
+/// Marks each call a `publish` follows: the change it writes is to be published.
+fn mark_published_calls(program: &mut [Instr]) {
+    for i in 0..program.len() {
+        let later = program[i + 1..].iter().any(|x| matches!(x, Instr::Publish { .. }));
+        if let Instr::Call { publishes, .. } = &mut program[i] {
+            *publishes = later;
         }
     }
 }
@@ -504,6 +545,7 @@ struct Counts {
     cache_failures: u64,
     coalesced: u64,
     refreshed_ahead: u64,
+    published: u64,
     lost_in_crash: u64,
 }
 
@@ -613,7 +655,17 @@ impl Service {
                 self.wait(id, Waiting::Sleep, delay, env);
                 false
             }
-            Instr::Call { callee, timeout, retries } => {
+            Instr::Publish { callee } => {
+                let (key, version) = (job.request.key, job.value);
+                job.pc += 1;
+                self.counts.published += 1;
+                env.send(self.links[callee], Msg::Publish { key, version, from: env.id.0 });
+                true
+            }
+            Instr::Call { callee, timeout, retries, outbox, publishes } => {
+                if (outbox || publishes) && job.request.kind == OpKind::Write {
+                    env.publish_on_commit(job.request.op, outbox);
+                }
                 self.call(id, callee, env);
                 self.wait(id, Waiting::Call { retries_left: retries }, timeout, env);
                 false
@@ -908,6 +960,7 @@ impl Component for Service {
             ("cache_failures", c.cache_failures),
             ("coalesced", c.coalesced),
             ("refreshed_ahead", c.refreshed_ahead),
+            ("published", c.published),
             ("lost_in_crash", c.lost_in_crash),
         ]
     }

@@ -29,6 +29,12 @@ pub enum Serves {
     JobQueue,
     /// An application cache services call from their handlers.
     Cache,
+    /// A topic services and relays publish events to.
+    Topic,
+    /// A consumer a topic delivers events to.
+    Consumer,
+    /// A background worker nothing links to (an outbox relay).
+    Worker,
 }
 
 impl Serves {
@@ -43,6 +49,9 @@ impl Serves {
             Serves::SessionCache => "a session cache",
             Serves::JobQueue => "a job queue",
             Serves::Cache => "an application cache",
+            Serves::Topic => "a topic",
+            Serves::Consumer => "a consumer",
+            Serves::Worker => "a background worker",
         }
     }
 }
@@ -182,6 +191,9 @@ pub struct Contract {
     /// The operations it has handlers for, when it answers only those (`None`: whatever
     /// reaches it).
     pub answers: Option<Vec<String>>,
+    /// What must link to it for it to do anything ("a topic"), when something must: a
+    /// component nothing links to would change nothing.
+    pub callers: Option<(&'static str, &'static str)>,
 }
 
 impl Contract {
@@ -200,6 +212,7 @@ impl Contract {
             regions_field: "",
             callees: Vec::new(),
             answers: None,
+            callers: None,
         }
     }
 

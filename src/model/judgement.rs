@@ -60,11 +60,16 @@ pub enum CheckSpec {
     /// `cache_coherence`, with an optional bound on how long a cached value may be older
     /// than its store's.
     CacheCoherence(Option<SimDuration>),
+    /// `delivery`, allowing duplicates when delivery is declared at least once.
+    Delivery {
+        /// Duplicates are allowed (and counted).
+        at_least_once: bool,
+    },
 }
 
 impl CheckSpec {
     /// Every checker with default settings, in report order.
-    pub const ALL: [CheckSpec; 14] = [
+    pub const ALL: [CheckSpec; 15] = [
         CheckSpec::LostAcknowledgedWrite,
         CheckSpec::ReadYourWrites,
         CheckSpec::MonotonicReads,
@@ -79,6 +84,7 @@ impl CheckSpec {
         CheckSpec::Authorization(None),
         CheckSpec::SplitBrain,
         CheckSpec::CacheCoherence(None),
+        CheckSpec::Delivery { at_least_once: false },
     ];
 
     /// The name scenarios use.
@@ -98,6 +104,7 @@ impl CheckSpec {
             CheckSpec::Authorization(_) => "authorization",
             CheckSpec::SplitBrain => "split_brain",
             CheckSpec::CacheCoherence(_) => "cache_coherence",
+            CheckSpec::Delivery { .. } => "delivery",
         }
     }
 }

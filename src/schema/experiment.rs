@@ -80,6 +80,7 @@ struct Bounds {
     propagation: Option<SimDuration>,
     revocation: Option<SimDuration>,
     coherence: Option<SimDuration>,
+    at_least_once: bool,
 }
 
 fn spec(r: RawCheck, bounds: Bounds) -> CheckSpec {
@@ -98,6 +99,7 @@ fn spec(r: RawCheck, bounds: Bounds) -> CheckSpec {
         RawCheck::Authorization => CheckSpec::Authorization(bounds.revocation),
         RawCheck::SplitBrain => CheckSpec::SplitBrain,
         RawCheck::CacheCoherence => CheckSpec::CacheCoherence(bounds.coherence),
+        RawCheck::Delivery => CheckSpec::Delivery { at_least_once: bounds.at_least_once },
     }
 }
 
@@ -107,6 +109,7 @@ fn checks(raw: &RawScenario) -> Vec<CheckSpec> {
         propagation: raw.propagation_bound.map(|d| d.0),
         revocation: raw.revocation_bound.map(|d| d.0),
         coherence: raw.coherence_bound.map(|d| d.0),
+        at_least_once: raw.at_least_once,
     };
     let mut list: Vec<CheckSpec> = match &raw.check {
         None => CheckSpec::ALL.to_vec(),
@@ -118,6 +121,7 @@ fn checks(raw: &RawScenario) -> Vec<CheckSpec> {
             CheckSpec::Propagation(b) => *b = bounds.propagation,
             CheckSpec::Authorization(b) => *b = bounds.revocation,
             CheckSpec::CacheCoherence(b) => *b = bounds.coherence,
+            CheckSpec::Delivery { at_least_once } => *at_least_once = bounds.at_least_once,
             _ => {}
         }
     }

@@ -92,6 +92,9 @@ pub struct RawScenario {
     /// How long `cache_coherence` lets a cached value be older than its store's.
     #[serde(default)]
     pub coherence_bound: Option<Dur>,
+    /// Events are delivered at least once: `delivery` counts duplicates but allows them.
+    #[serde(default)]
+    pub at_least_once: bool,
     /// Expected verdicts by checker name.
     #[serde(default)]
     pub expect: BTreeMap<RawCheck, RawExpect>,
@@ -250,6 +253,8 @@ pub enum RawCheck {
     SplitBrain,
     /// Cached values older than the store's for longer than a bound.
     CacheCoherence,
+    /// Published changes that never reach a subscriber, or reach it twice.
+    Delivery,
 }
 
 /// An expected verdict.
