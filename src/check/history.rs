@@ -235,8 +235,11 @@ pub struct History {
     revoked: BTreeMap<u32, SimTime>,
     /// Which faults touched which operations.
     pub coverage: super::fault_coverage::FaultCoverage,
-    /// Each store's outbox: the versions committed with an event, in commit order.
+    /// Each store's outbox: the versions committed with an event, in commit order (for
+    /// a captured store, every version it commits: its log).
     outboxes: BTreeMap<u32, Vec<VersionId>>,
+    /// Stores whose every change is captured from their log and published.
+    captured: Vec<u32>,
     /// What each editor's page shows, to time edits reaching it.
     arrivals: EditArrivals,
     /// Arrivals not yet reported (reused).
@@ -267,6 +270,7 @@ impl History {
             revoked: BTreeMap::new(),
             coverage: Default::default(),
             outboxes: BTreeMap::new(),
+            captured: Vec::new(),
             arrivals: EditArrivals::default(),
             arrived: Vec::new(),
             population_starts: Vec::new(),
@@ -379,7 +383,10 @@ impl History {
             acked_event: NO_EVENT,
         };
         let v = self.dag.create(version, parents);
-        let events = self.slots[op as usize].events;
+        let mut events = self.slots[op as usize].events;
+        if self.captured.contains(&store) {
+            events |= OUTBOX | PUBLISHED;
+        }
         if events & OUTBOX != 0 {
             self.outboxes.entry(store).or_default().push(v);
         }
@@ -420,6 +427,13 @@ impl History {
     /// it, in its store's outbox).
     pub fn publish_on_commit(&mut self, op: OpId, outbox: bool) {
         self.slots[op as usize].events = PUBLISHED | if outbox { OUTBOX } else { 0 };
+    }
+
+    /// Every change `store` commits from now on is captured from its log and published.
+    pub fn capture(&mut self, store: u32) {
+        if !self.captured.contains(&store) {
+            self.captured.push(store);
+        }
     }
 
     /// Store `store`'s outbox: the versions committed with an event, in commit order.

@@ -149,6 +149,12 @@ impl Env<'_> {
         self.history.outbox(store.0)
     }
 
+    /// Every change `store` commits from now on goes to its log for a connector to
+    /// publish (change data capture).
+    pub fn capture(&mut self, store: ComponentId) {
+        self.history.capture(store.0);
+    }
+
     /// This component subscribes to a topic: every change to be published must reach it.
     pub fn subscribe(&mut self) {
         self.history.subscribe(self.id.0);

@@ -23,9 +23,9 @@ use super::kind::{BuildContext, Handling, KindFile};
 use super::message::Msg;
 use super::registry;
 use super::{
-    app_cache, app_server, async_jobs, attacker, cdn, client, consumer, fault_driver,
-    load_balancer, multi_leader_store, outbox_relay, pubsub, quorum_store, rate_limiter, sentinel,
-    service, session_cache, store, stream_server, topic,
+    app_cache, app_server, async_jobs, attacker, cdn, change_capture, client, consumer,
+    fault_driver, load_balancer, multi_leader_store, outbox_relay, pubsub, quorum_store,
+    rate_limiter, sentinel, service, session_cache, store, stream_server, topic,
 };
 use crate::check::{Purpose, StoreEnd};
 use crate::engine::SimTime;
@@ -173,6 +173,8 @@ kinds! {
         Consumer(consumer::RawConsumer),
         /// `OutboxRelay(every: "100ms")`.
         OutboxRelay(outbox_relay::RawOutboxRelay),
+        /// `ChangeCapture(every: "20ms")`.
+        ChangeCapture(change_capture::RawChangeCapture),
         /// `Custom(kind: "my_cache", params: {"ttl": "5m"})`: a registered kind.
         Custom(registry::RawCustom),
     }

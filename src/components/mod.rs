@@ -12,6 +12,7 @@ pub mod async_jobs;
 pub mod attacker;
 pub mod capacity;
 pub mod cdn;
+pub mod change_capture;
 pub mod client;
 pub mod consumer;
 pub mod env;

@@ -113,6 +113,10 @@ struct Asking {
 /// An outbox relay.
 #[derive(Debug)]
 pub struct OutboxRelay {
+    /// Reads the store's whole log (change data capture) rather than its outbox, and
+    /// the purposes of its poll and mark.
+    captures: bool,
+    purposes: [Purpose; 2],
     every: SimDuration,
     mark_every: SimDuration,
     /// When the next mark is due.
@@ -133,6 +137,8 @@ impl OutboxRelay {
     /// A relay from the outbox behind `store` to `topic`.
     pub fn new(spec: &OutboxRelaySpec, store: LinkId, topic: LinkId) -> OutboxRelay {
         OutboxRelay {
+            captures: false,
+            purposes: [OUTBOX_POLL, OUTBOX_MARK],
             every: spec.every,
             mark_every: spec.mark_every,
             next_mark: SimTime::ZERO.after(spec.mark_every),
@@ -147,8 +153,22 @@ impl OutboxRelay {
         }
     }
 
+    /// A connector reading every change `store` commits from its log (change data
+    /// capture), polling with `poll` and recording its offset with `mark`.
+    pub fn capturing(
+        spec: &OutboxRelaySpec,
+        (store, topic): (LinkId, LinkId),
+        [poll, mark]: [Purpose; 2],
+    ) -> OutboxRelay {
+        OutboxRelay {
+            captures: true,
+            purposes: [poll, mark],
+            ..OutboxRelay::new(spec, store, topic)
+        }
+    }
+
     fn ask(&mut self, mark: bool, upto: usize, env: &mut Env<'_>) {
-        let purpose = if mark { OUTBOX_MARK } else { OUTBOX_POLL };
+        let purpose = self.purposes[usize::from(mark)];
         let own =
             OwnOp { client: u32::MAX, kind: OpKind::Read, purpose, key: 0, token: SimTime::ZERO };
         let request = env.own_request(self.store, own);
@@ -230,6 +250,10 @@ impl Component for OutboxRelay {
     }
 
     fn start(&mut self, env: &mut Env<'_>) {
+        if self.captures {
+            let store = env.peer(self.store);
+            env.capture(store);
+        }
         env.timer(self.every, Msg::Wake);
     }
 
