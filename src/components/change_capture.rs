@@ -34,10 +34,8 @@ impl KindFile for RawChangeCapture {
     type Actor = OutboxRelay;
 
     fn validate(&self, problems: &mut Problems) -> ChangeCaptureSpec {
-        let raw = super::outbox_relay::RawOutboxRelay {
-            every: self.every,
-            mark_every: self.mark_every,
-        };
+        let raw =
+            super::outbox_relay::RawOutboxRelay { every: self.every, mark_every: self.mark_every };
         ChangeCaptureSpec(raw.validate(problems))
     }
 

@@ -310,7 +310,8 @@ fn callee_problems(model: &Model, contracts: &[Contract]) -> Vec<LinkProblem> {
             let at = LinkPlace::Field(name.to_string(), callee.path.clone());
             let (to, step) = (callee.name.as_str(), callee.step);
             let Some(far) = contract_of(model, contracts, to) else {
-                let names: Vec<&str> = model.components.iter().map(|c| c.name.as_str()).collect();
+                let others = model.components.iter().filter(|c| c.name != name);
+                let names: Vec<&str> = others.map(|c| c.name.as_str()).collect();
                 let message = format!("`{step}` names `{to}`: no such component");
                 let hint = Some(format!("name one of: {}", names.join(", ")));
                 problems.push(LinkProblem { at, message, hint });
@@ -323,8 +324,16 @@ fn callee_problems(model: &Model, contracts: &[Contract]) -> Vec<LinkProblem> {
                 };
                 let message =
                     format!("`{step}` needs {wants}, and `{to}` is {}", far.serves.words());
-                let hint = (callee.wants == Target::Only(Serves::Cache))
-                    .then(|| r#"name an application cache, e.g. "redis": AppCache()"#.to_string());
+                let hint = match callee.wants {
+                    Target::Only(Serves::Cache) => {
+                        r#"name an application cache, e.g. "redis": AppCache()"#
+                    }
+                    Target::Only(Serves::Topic) => r#"name a topic, e.g. "events": Topic()"#,
+                    _ => {
+                        "a `call` goes to a store, balancer, service or job queue; a cache takes `cache_get`, `cache_set` and `cache_delete`"
+                    }
+                };
+                let hint = Some(hint.to_string());
                 problems.push(LinkProblem { at, message, hint });
             } else if !linked(to) {
                 let message = format!(
@@ -365,6 +374,9 @@ fn caller_problems(model: &Model, contracts: &[Contract]) -> Vec<LinkProblem> {
     let lonely = model.components.iter().zip(contracts).filter(|(s, _)| !linked(&s.name));
     lonely
         .filter_map(|(spec, c)| c.callers.map(|(what, example)| (spec, c, what, example)))
+        .map(|(spec, c, what, example)| {
+            (spec, c, what, caller_in(model, contracts, c.serves).unwrap_or(example))
+        })
         .map(|(spec, c, what, example)| LinkProblem {
             at: component(&spec.name),
             message: format!(
@@ -377,6 +389,19 @@ fn caller_problems(model: &Model, contracts: &[Contract]) -> Vec<LinkProblem> {
             )),
         })
         .collect()
+}
+
+/// A component of the model that could link to one serving as `far`, for a hint: one
+/// with a role for exactly that first, then one whose role takes anything.
+fn caller_in<'m>(model: &'m Model, contracts: &[Contract], far: Serves) -> Option<&'m str> {
+    let takes = |c: &Contract, exact: bool| {
+        c.roles.iter().any(|r| if exact { r.to == Target::Only(far) } else { r.to.takes(far) })
+    };
+    let named = |exact: bool| {
+        let mut all = model.components.iter().zip(contracts);
+        all.find(|(_, c)| c.serves != far && takes(c, exact)).map(|(s, _)| s.name.as_str())
+    };
+    named(true).or_else(|| named(false))
 }
 
 /// The clients' roles: at most one link to a gate, and at least one entry into the

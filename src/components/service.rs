@@ -26,7 +26,7 @@
 //! after `respond` still run (work done after answering). Every call has a timeout
 //! (1 s unless set) and a call to a component may be retried; a call that fails for
 //! good, or that a store refuses, answers the client with the failure at once and ends
-//! the handler. A cache that fails (down, or silent past the timeout) counts as a miss
+//! the handler; a job queue's `202 Accepted` is no failure, and `respond` passes it on. A cache that fails (down, or silent past the timeout) counts as a miss
 //! for a get and is skipped for a set or delete, as application code does.
 //!
 //! A crash loses every handler in progress wherever it stands, between any two steps:
@@ -56,7 +56,7 @@ pub const RETRIES_MAX: u32 = 10;
 /// A call's timeout when the step sets none.
 pub const DEFAULT_TIMEOUT: SimDuration = SimDuration::from_secs(1);
 /// The operations a service can have handlers for: the reads and writes clients send.
-pub const OPERATIONS: [&str; 5] = ["write", "read", "refresh", "resubmit", "create"];
+pub const OPERATIONS: [&str; 6] = ["write", "read", "refresh", "resubmit", "create", "title"];
 
 /// `Service(count: 2, capacity: (...), handlers: {"read": [...], "write": [...]})`.
 #[derive(Debug, Clone, Deserialize)]
@@ -345,7 +345,7 @@ impl Compiler<'_> {
         let cache = Target::Only(Serves::Cache);
         match step {
             RawHandlerStep::Call { to, timeout, retries, outbox } => {
-                let callee = self.callee(to, Target::Requests, name, at);
+                let callee = self.callee(to, Target::Callable, name, at);
                 let timeout = self.timeout(at, timeout);
                 let mut p: Vec<&str> = at.iter().map(String::as_str).collect();
                 p.push("retries");
@@ -523,6 +523,8 @@ struct Job {
     /// The version the handler holds, and who gave it.
     value: VersionId,
     served: (ComponentId, u8),
+    /// `Ok`, or `Accepted` once a job queue took the work for later.
+    status: Status,
     responded: bool,
     waiting: Waiting,
     /// Numbers each wait, so a late answer or a stale deadline is told apart.
@@ -602,6 +604,7 @@ impl Service {
             pc: 0,
             value: VersionId::ROOT,
             served,
+            status: Status::Ok,
             responded: false,
             waiting: Waiting::Worker,
             wait: 0,
@@ -647,7 +650,7 @@ impl Service {
                 job.responded = true;
                 job.pc += 1;
                 let (request, value, served) = (job.request, job.value, job.served);
-                env.reply_for(&request, Status::Ok, value, served);
+                env.reply_for(&request, job.status, value, served);
                 true
             }
             Instr::Sleep(ref d) => {
@@ -748,10 +751,11 @@ impl Service {
             return;
         }
         let job = self.next_wait(id).expect("the job exists");
-        if reply.status != Status::Ok {
+        if !matches!(reply.status, Status::Ok | Status::Accepted) {
             job.value = reply.version;
             return self.fail(id, reply.status, env);
         }
+        job.status = reply.status;
         job.value = reply.version;
         job.served = (reply.server, reply.source);
         job.pc += 1;

@@ -61,6 +61,9 @@ impl Serves {
 pub enum Target {
     /// Anything that answers requests: a store, a forwarder or an app server.
     Requests,
+    /// Anything a service may pass a request to: what answers requests, or a job queue
+    /// (which answers `202 Accepted` and does the work later).
+    Callable,
     /// Only components that serve this way.
     Only(Serves),
     /// Any component.
@@ -72,6 +75,9 @@ impl Target {
     pub fn takes(self, far: Serves) -> bool {
         match self {
             Target::Requests => matches!(far, Serves::Data | Serves::Forwards | Serves::Server),
+            Target::Callable => {
+                matches!(far, Serves::Data | Serves::Forwards | Serves::Server | Serves::JobQueue)
+            }
             Target::Only(s) => s == far,
             Target::Any => true,
         }

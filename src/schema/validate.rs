@@ -299,7 +299,12 @@ fn check_handled_steps(
         }
     }
     for (kind, handling, purpose, steps) in needs {
-        let is_server = |s: &ComponentSpec| kinds::handles(s, purpose);
+        // A service with a handler for the purpose handles it too.
+        let is_server = |s: &ComponentSpec| {
+            let answers = kinds::contract(s).answers;
+            kinds::handles(s, purpose)
+                || answers.is_some_and(|a| a.iter().any(|n| n == purpose.name()))
+        };
         let (servers, bare) = servers_in_front(model, entry, &is_server);
         if servers.is_empty() || !bare.is_empty() {
             let a = if kind.starts_with(['A', 'E', 'I', 'O', 'U']) { "an" } else { "a" };
