@@ -157,7 +157,7 @@ pub struct End<'a> {
     pub names: &'a Names,
     /// What each editor's page showed.
     pub arrivals: &'a EditArrivals,
-    /// When the run ended (its last event, after the drain).
+    /// When the run's duration ended (what is still open is measured to here).
     pub ended: SimTime,
 }
 

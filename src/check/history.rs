@@ -198,7 +198,7 @@ struct Slot {
     client_done: bool,
     /// Copies of its request or reply travelling, or held by a server that will answer
     /// (a service holds the client's request while its calls carry copies).
-    copies: u8,
+    copies: u16,
     /// What its writes commit besides data: `PUBLISHED`, `OUTBOX` bits.
     events: u8,
     /// The components it reached, for fault coverage (followed only with faults).
@@ -355,7 +355,7 @@ impl History {
     pub fn copy_request(&mut self, op: OpId) {
         let slot = &mut self.slots[op as usize];
         assert!(slot.copies > 0, "a released request of op {op} cannot be copied");
-        slot.copies = slot.copies.checked_add(1).expect("at most 255 copies of a request");
+        slot.copies = slot.copies.checked_add(1).expect("at most 65 535 copies of a request");
     }
 
     /// Creates a version written by operation `op` with `parents`.
@@ -434,6 +434,12 @@ impl History {
         if !self.captured.contains(&store) {
             self.captured.push(store);
         }
+    }
+
+    /// Operation `op`'s later writes are not to be published (its service moved past the
+    /// call that was).
+    pub fn stop_publishing(&mut self, op: OpId) {
+        self.slots[op as usize].events = 0;
     }
 
     /// Store `store`'s outbox: the versions committed with an event, in commit order.

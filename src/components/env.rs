@@ -144,6 +144,11 @@ impl Env<'_> {
         self.history.publish_on_commit(op, outbox);
     }
 
+    /// `op`'s later writes are not to be published.
+    pub fn stop_publishing(&mut self, op: OpId) {
+        self.history.stop_publishing(op);
+    }
+
     /// Store `store`'s outbox so far: the versions committed with an event.
     pub fn outbox(&self, store: ComponentId) -> &[VersionId] {
         self.history.outbox(store.0)

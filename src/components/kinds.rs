@@ -288,6 +288,7 @@ pub fn link_problems(model: &Model) -> Vec<LinkProblem> {
     }
     problems.extend(callee_problems(model, &contracts));
     problems.extend(caller_problems(model, &contracts));
+    problems.extend(topic_problems(model, &contracts));
     problems.extend(client_problems(model, &contracts));
     problems.extend(gate_problems(model, &contracts));
     problems
@@ -387,6 +388,24 @@ fn caller_problems(model: &Model, contracts: &[Contract]) -> Vec<LinkProblem> {
                 r#"add (from: "{example}", to: "{}", latency: exp("1ms")), or remove it"#,
                 spec.name
             )),
+        })
+        .collect()
+}
+
+/// One topic per model: `delivery` expects every consumer to process every published
+/// change, which holds only when they all subscribe to the one topic changes go to.
+fn topic_problems(model: &Model, contracts: &[Contract]) -> Vec<LinkProblem> {
+    let topics = model.components.iter().zip(contracts).filter(|(_, c)| c.serves == Serves::Topic);
+    topics
+        .skip(1)
+        .map(|(spec, _)| LinkProblem {
+            at: component(&spec.name),
+            message: format!(
+                "topic `{}` is a second topic: `delivery` judges one topic, every consumer \
+                 subscribed to every published change",
+                spec.name
+            ),
+            hint: Some("publish every change to one topic".into()),
         })
         .collect()
 }

@@ -55,6 +55,10 @@ impl KindFile for RawOutboxRelay {
         }
         let every = self.every.0.max(SimDuration(1));
         let mark_every = self.mark_every.as_ref().map_or(every, |d| d.0);
+        if mark_every == SimDuration::ZERO {
+            let hint = Some(r#"e.g. mark_every: "1s""#.into());
+            problems.error(&["mark_every"], "`mark_every` must be above 0".into(), hint);
+        }
         OutboxRelaySpec { every, mark_every }
     }
 
@@ -178,12 +182,12 @@ impl OutboxRelay {
 
     fn on_wake(&mut self, env: &mut Env<'_>) {
         let backlog = env.outbox(env.peer(self.store)).len();
-        // Keeps polling after the run's duration until everything is marked sent.
-        if !env.stopping() || self.marked < backlog || !self.up {
-            env.timer(self.every, Msg::Wake);
-        }
         if !self.up {
-            return;
+            return; // A restart wakes it again.
+        }
+        // Keeps polling after the run's duration until everything is marked sent.
+        if !env.stopping() || self.marked < backlog {
+            env.timer(self.every, Msg::Wake);
         }
         match self.asking {
             Some(a) if env.now().since(a.sent_at) < ANSWER_WITHIN => return,
@@ -225,7 +229,7 @@ impl OutboxRelay {
         self.sent = self.sent.max(a.upto);
     }
 
-    fn on_fault(&mut self, fault: Fault) {
+    fn on_fault(&mut self, fault: Fault, env: &mut Env<'_>) {
         match fault {
             Fault::Crash if self.up => {
                 self.up = false;
@@ -233,7 +237,10 @@ impl OutboxRelay {
                 self.republished += (self.sent - self.marked) as u64;
                 self.sent = self.marked;
             }
-            Fault::Restart => self.up = true,
+            Fault::Restart if !self.up => {
+                self.up = true;
+                env.timer(self.every, Msg::Wake);
+            }
             _ => {}
         }
     }
@@ -261,7 +268,7 @@ impl Component for OutboxRelay {
         match msg {
             Msg::Wake => self.on_wake(env),
             Msg::Reply(r) => self.on_reply(r, env),
-            Msg::Fault(f) => self.on_fault(f),
+            Msg::Fault(f) => self.on_fault(f, env),
             other => panic!("outbox relay got unexpected {}", other.kind_name()),
         }
     }

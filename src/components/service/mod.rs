@@ -32,6 +32,8 @@
 //! A crash loses every handler in progress wherever it stands, between any two steps:
 //! a write already made stays made, the steps after it never run.
 
+mod handlers;
+
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
@@ -42,21 +44,17 @@ use super::env::Env;
 use super::kind::{BuildContext, KindFile};
 use super::message::{CacheCall, CacheOutcome, CacheVerb, Fault, Msg, Reply, Request, Status};
 use crate::check::{OpId, OpKind, Sighting, VersionId};
-use crate::engine::{ComponentId, Dist, LinkId, SimDuration, SimTime};
+use crate::engine::{ComponentId, LinkId, SimDuration, SimTime};
 use crate::model::CapacitySpec;
 use crate::model::contract::{Callee, Contract, FaultKind, KindSpec, Role, Serves, Target};
-use crate::model::shape::{Dur, Problems, RawCapacity, RawDist};
+use crate::model::shape::{Problems, RawCapacity};
+
+pub use handlers::{Handler, Instr, OPERATIONS, RawHandlerStep};
 
 // The kind: its file shape, validation, contract and build.
 
 /// Most instances of a service.
 pub const COUNT_MAX: u32 = 1000;
-/// Most retries of one call.
-pub const RETRIES_MAX: u32 = 10;
-/// A call's timeout when the step sets none.
-pub const DEFAULT_TIMEOUT: SimDuration = SimDuration::from_secs(1);
-/// The operations a service can have handlers for: the reads and writes clients send.
-pub const OPERATIONS: [&str; 6] = ["write", "read", "refresh", "resubmit", "create", "title"];
 
 /// `Service(count: 2, capacity: (...), handlers: {"read": [...], "write": [...]})`.
 #[derive(Debug, Clone, Deserialize)]
@@ -71,157 +69,6 @@ pub struct RawService {
     pub capacity: Option<RawCapacity>,
     /// A handler per operation it receives: `"read": [steps]`.
     pub handlers: BTreeMap<String, Vec<RawHandlerStep>>,
-}
-
-/// One step of a handler, as files write it.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields, rename = "step")]
-pub enum RawHandlerStep {
-    /// `call(to: "db", timeout: "500ms", retries: 1)`: pass the client's operation on.
-    Call {
-        /// The component called, which the service has a link to.
-        to: String,
-        /// How long to wait for an answer (1 s unless set).
-        #[serde(default)]
-        timeout: Option<Dur>,
-        /// How many times to send it again after a timeout.
-        #[serde(default)]
-        retries: u32,
-        /// A write's event is committed with it, in the store's outbox, for an outbox
-        /// relay to publish.
-        #[serde(default)]
-        outbox: bool,
-    },
-    /// `cache_get(cache: "redis", on_miss: [...])`.
-    CacheGet {
-        /// The cache, which the service has a link to.
-        cache: String,
-        /// What to do when the key is not cached (or the cache fails).
-        on_miss: Vec<RawHandlerStep>,
-        /// How long to wait for the cache (1 s unless set).
-        #[serde(default)]
-        timeout: Option<Dur>,
-        /// Requests that miss while another request of this instance is already fetching
-        /// the key wait for its value instead of fetching it too (single flight).
-        #[serde(default)]
-        coalesce: bool,
-        /// A hit whose value expires within this long is answered from the cache and then
-        /// refreshed by running `on_miss` (one refresh at a time per key).
-        #[serde(default)]
-        refresh_ahead: Option<Dur>,
-    },
-    /// `cache_set(cache: "redis", ttl: "30s", only_if_newer: true)`.
-    CacheSet {
-        /// The cache.
-        cache: String,
-        /// How long the value lives; absent: until deleted or evicted.
-        #[serde(default)]
-        ttl: Option<Dur>,
-        /// A versioned set: refused when the cache holds a version the store made later.
-        #[serde(default)]
-        only_if_newer: bool,
-        /// How long to wait for the cache (1 s unless set).
-        #[serde(default)]
-        timeout: Option<Dur>,
-    },
-    /// `cache_delete(cache: "redis")`.
-    CacheDelete {
-        /// The cache.
-        cache: String,
-        /// How long to wait for the cache (1 s unless set).
-        #[serde(default)]
-        timeout: Option<Dur>,
-    },
-    /// `publish(topic: "events")`: publish the handler's value as an event.
-    Publish {
-        /// The topic, which the service has a link to.
-        topic: String,
-    },
-    /// `respond`: answer the client with the handler's value.
-    Respond,
-    /// `sleep(exp("100ms"))`: wait.
-    Sleep(RawDist),
-}
-
-impl RawHandlerStep {
-    fn name(&self) -> &'static str {
-        match self {
-            RawHandlerStep::Call { .. } => "call",
-            RawHandlerStep::CacheGet { .. } => "cache_get",
-            RawHandlerStep::CacheSet { .. } => "cache_set",
-            RawHandlerStep::CacheDelete { .. } => "cache_delete",
-            RawHandlerStep::Publish { .. } => "publish",
-            RawHandlerStep::Respond => "respond",
-            RawHandlerStep::Sleep(_) => "sleep",
-        }
-    }
-}
-
-/// One instruction of a compiled handler.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Instr {
-    /// Pass the client's operation to callee `callee`.
-    Call {
-        /// Index into the service's callees.
-        callee: usize,
-        /// How long to wait.
-        timeout: SimDuration,
-        /// Sends after the first.
-        retries: u32,
-        /// A write's event goes in the store's outbox with it.
-        outbox: bool,
-        /// A `publish` comes after it: the write's change is to be published.
-        publishes: bool,
-    },
-    /// Publish the value to topic `callee`.
-    Publish {
-        /// Index into the service's callees.
-        callee: usize,
-    },
-    /// Ask cache `callee` for the key; on a hit, go on at `hit`.
-    CacheGet {
-        /// Index into the service's callees.
-        callee: usize,
-        /// How long to wait.
-        timeout: SimDuration,
-        /// The instruction after the `on_miss` steps.
-        hit: usize,
-        /// Misses wait for a fetch of the key already in flight.
-        coalesce: bool,
-        /// Hits with less than this left, ms, refresh the key after answering (0: never).
-        refresh_ahead_ms: u32,
-    },
-    /// Store the value in cache `callee`.
-    CacheSet {
-        /// Index into the service's callees.
-        callee: usize,
-        /// How long to wait.
-        timeout: SimDuration,
-        /// TTL in ms (0: none).
-        ttl_ms: u32,
-        /// A versioned set.
-        only_if_newer: bool,
-    },
-    /// Remove the key from cache `callee`.
-    CacheDelete {
-        /// Index into the service's callees.
-        callee: usize,
-        /// How long to wait.
-        timeout: SimDuration,
-    },
-    /// Answer the client.
-    Respond,
-    /// Wait.
-    Sleep(Dist),
-}
-
-/// A compiled handler.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Handler {
-    /// The operation it handles (a purpose's name).
-    pub operation: String,
-    /// Its steps, flattened: a `cache_get` jumps past its `on_miss` steps on a hit.
-    pub program: Vec<Instr>,
 }
 
 /// Service parameters.
@@ -254,18 +101,7 @@ impl KindFile for RawService {
                 Some(hint.into()),
             );
         }
-        let mut compiler = Compiler { problems, callees: Vec::new() };
-        let mut handlers = Vec::new();
-        for (operation, steps) in &self.handlers {
-            let path = vec!["handlers".to_string(), operation.clone()];
-            compiler.operation(operation, &path);
-            let mut program = Vec::new();
-            compiler.steps(steps, &path, &mut program);
-            mark_published_calls(&mut program);
-            compiler.responds_once(operation, steps, &path);
-            handlers.push(Handler { operation: operation.clone(), program });
-        }
-        let callees = compiler.callees;
+        let (handlers, callees) = handlers::compile(&self.handlers, problems);
         ServiceSpec { count: self.count.clamp(1, COUNT_MAX), capacity, handlers, callees }
     }
 
@@ -286,198 +122,6 @@ impl KindFile for RawService {
             .collect::<Result<Vec<LinkId>, String>>()?;
         Ok(Box::new(Service::new(spec, links)))
     }
-}
-
-/// Compiles handler steps into instructions, collecting the callees they name.
-struct Compiler<'p> {
-    problems: &'p mut Problems,
-    callees: Vec<Callee>,
-}
-
-impl Compiler<'_> {
-    fn operation(&mut self, operation: &str, path: &[String]) {
-        if !OPERATIONS.contains(&operation) {
-            let p: Vec<&str> = path.iter().map(String::as_str).collect();
-            let msg = format!(
-                "a service has handlers for the operations clients send ({}), not `{operation}`",
-                OPERATIONS.join(", ")
-            );
-            self.problems.error(&p, msg, None);
-        }
-    }
-
-    /// The index of callee `name`, which `step` at `path` needs to serve as `wants`.
-    fn callee(&mut self, name: &str, wants: Target, step: &'static str, path: &[String]) -> usize {
-        // A name called as two things (a store and a cache) is two callees, so the
-        // link check judges each use.
-        if let Some(i) = self.callees.iter().position(|c| c.name == name && c.wants == wants) {
-            return i;
-        }
-        let path = path.to_vec();
-        self.callees.push(Callee { name: name.to_string(), wants, step, path });
-        self.callees.len() - 1
-    }
-
-    fn timeout(&mut self, path: &[String], timeout: &Option<Dur>) -> SimDuration {
-        let t = timeout.as_ref().map_or(DEFAULT_TIMEOUT, |d| d.0);
-        if t == SimDuration::ZERO {
-            let mut p: Vec<&str> = path.iter().map(String::as_str).collect();
-            p.push("timeout");
-            self.problems.error(
-                &p,
-                "`timeout` must be above 0".into(),
-                Some(r#"e.g. timeout: "500ms""#.into()),
-            );
-        }
-        t
-    }
-
-    fn steps(&mut self, steps: &[RawHandlerStep], path: &[String], out: &mut Vec<Instr>) {
-        for (i, step) in steps.iter().enumerate() {
-            let mut at = path.to_vec();
-            at.push(i.to_string());
-            self.step(step, &at, out);
-        }
-    }
-
-    fn step(&mut self, step: &RawHandlerStep, at: &[String], out: &mut Vec<Instr>) {
-        let name = step.name();
-        let cache = Target::Only(Serves::Cache);
-        match step {
-            RawHandlerStep::Call { to, timeout, retries, outbox } => {
-                let callee = self.callee(to, Target::Callable, name, at);
-                let timeout = self.timeout(at, timeout);
-                let mut p: Vec<&str> = at.iter().map(String::as_str).collect();
-                p.push("retries");
-                if *retries > RETRIES_MAX {
-                    let msg = format!("`retries` must be at most {RETRIES_MAX}, found {retries}");
-                    self.problems.error(&p, msg, None);
-                }
-                let retries = (*retries).min(RETRIES_MAX);
-                out.push(Instr::Call {
-                    callee,
-                    timeout,
-                    retries,
-                    outbox: *outbox,
-                    publishes: false,
-                });
-            }
-            RawHandlerStep::CacheGet { cache: c, on_miss, timeout, coalesce, refresh_ahead } => {
-                let callee = self.callee(c, cache, name, at);
-                let timeout = self.timeout(at, timeout);
-                let ahead = refresh_ahead.as_ref().map_or(0, |d| self.ms(at, "refresh_ahead", d.0));
-                let me = out.len();
-                let (coalesce, refresh_ahead_ms) = (*coalesce, ahead);
-                out.push(Instr::CacheGet { callee, timeout, hit: 0, coalesce, refresh_ahead_ms });
-                let mut inner = at.to_vec();
-                inner.push("on_miss".into());
-                self.steps(on_miss, &inner, out);
-                let end = out.len();
-                if let Instr::CacheGet { hit, .. } = &mut out[me] {
-                    *hit = end;
-                }
-            }
-            RawHandlerStep::CacheSet { cache: c, ttl, only_if_newer, timeout } => {
-                let callee = self.callee(c, cache, name, at);
-                let timeout = self.timeout(at, timeout);
-                let ttl_ms = ttl.as_ref().map_or(0, |d| self.ms(at, "ttl", d.0));
-                out.push(Instr::CacheSet {
-                    callee,
-                    timeout,
-                    ttl_ms,
-                    only_if_newer: *only_if_newer,
-                });
-            }
-            RawHandlerStep::CacheDelete { cache: c, timeout } => {
-                let callee = self.callee(c, cache, name, at);
-                let timeout = self.timeout(at, timeout);
-                out.push(Instr::CacheDelete { callee, timeout });
-            }
-            RawHandlerStep::Publish { topic } => {
-                let callee = self.callee(topic, Target::Only(Serves::Topic), name, at);
-                out.push(Instr::Publish { callee });
-            }
-            RawHandlerStep::Respond => out.push(Instr::Respond),
-            RawHandlerStep::Sleep(d) => {
-                let p: Vec<&str> = at.iter().map(String::as_str).collect();
-                out.push(Instr::Sleep(self.problems.dist(&p, d)));
-            }
-        }
-    }
-
-    /// `d` as whole milliseconds for field `field` of the step at `at`.
-    fn ms(&mut self, at: &[String], field: &str, d: SimDuration) -> u32 {
-        let ms = d.as_nanos() / 1_000_000;
-        if ms == 0 || ms >= u64::from(u32::MAX) || d.as_nanos() % 1_000_000 != 0 {
-            let mut p: Vec<&str> = at.iter().map(String::as_str).collect();
-            p.push(field);
-            let msg =
-                format!("`{field}` must be whole milliseconds between 1 ms and 49 days, found {d}");
-            let hint =
-                (field == "ttl").then(|| "leave `ttl` out for a value that never expires".into());
-            self.problems.error(&p, msg, hint);
-        }
-        ms.clamp(1, u64::from(u32::MAX) - 1) as u32
-    }
-
-    /// Every path through the handler must answer the client exactly once.
-    fn responds_once(&mut self, operation: &str, steps: &[RawHandlerStep], path: &[String]) {
-        let counts = responds(steps);
-        let p: Vec<&str> = path.iter().map(String::as_str).collect();
-        if counts & NONE != 0 {
-            let msg = format!(
-                "the handler for `{operation}` can end without `respond`: its client would wait \
-                 for an answer that never comes"
-            );
-            let hint = "every path must reach one `respond`; a `cache_get` hit skips its \
-                        `on_miss` steps";
-            self.problems.error(&p, msg, Some(hint.into()));
-        }
-        if counts & TWICE != 0 {
-            let msg = format!("the handler for `{operation}` can `respond` twice");
-            self.problems.error(&p, msg, Some("keep one `respond` on every path".into()));
-        }
-    }
-}
-
-/// Marks each call a `publish` follows: the change it writes is to be published.
-fn mark_published_calls(program: &mut [Instr]) {
-    for i in 0..program.len() {
-        let later = program[i + 1..].iter().any(|x| matches!(x, Instr::Publish { .. }));
-        if let Instr::Call { publishes, .. } = &mut program[i] {
-            *publishes = later;
-        }
-    }
-}
-
-/// Sets of how many times a path responds: bit 0 none, bit 1 once, bit 2 twice or more.
-const NONE: u8 = 1;
-const ONCE: u8 = 2;
-const TWICE: u8 = 4;
-
-/// The numbers of `respond` the paths through `steps` reach.
-fn responds(steps: &[RawHandlerStep]) -> u8 {
-    steps.iter().fold(NONE, |acc, step| {
-        let step_counts = match step {
-            RawHandlerStep::Respond => ONCE,
-            RawHandlerStep::CacheGet { on_miss, .. } => NONE | responds(on_miss),
-            _ => NONE,
-        };
-        add(acc, step_counts)
-    })
-}
-
-/// The counts of one path followed by another.
-fn add(a: u8, b: u8) -> u8 {
-    let mut out = 0;
-    for (i, x) in [NONE, ONCE, TWICE].into_iter().enumerate() {
-        for (j, y) in [NONE, ONCE, TWICE].into_iter().enumerate() {
-            if a & x != 0 && b & y != 0 {
-                out |= [NONE, ONCE, TWICE][(i + j).min(2)];
-            }
-        }
-    }
-    out
 }
 
 impl KindSpec for ServiceSpec {
@@ -510,6 +154,8 @@ enum Waiting {
     Sleep,
     /// Another job's fetch of the same key (a coalesced miss).
     Coalesced,
+    /// Its branches, this many still running.
+    Branches(u32),
     /// Nothing: it is running.
     Nothing,
 }
@@ -529,13 +175,23 @@ struct Job {
     waiting: Waiting,
     /// Numbers each wait, so a late answer or a stale deadline is told apart.
     wait: u16,
-    /// The `cache_get` whose fetch it leads (its instruction), when coalescing.
-    lead: Option<usize>,
+    /// The job it is a branch of, and which branch (its parent holds the request).
+    parent: Option<(u32, usize)>,
 }
 
 /// A fetch of one key by one job, as coalescing misses find it: (handler, the
 /// `cache_get`'s instruction, key).
 type FetchKey = (usize, usize, u32);
+
+/// A job waiting for the answer to an operation it passed on: which job, at which
+/// `call` (an answer meant for an earlier call is no answer to a later one), and the
+/// component it called.
+#[derive(Debug, Clone, Copy)]
+struct Calling {
+    job: u32,
+    pc: usize,
+    peer: ComponentId,
+}
 
 /// What a service did over a run.
 #[derive(Debug, Clone, Copy, Default)]
@@ -559,11 +215,12 @@ pub struct Service {
     links: Vec<LinkId>,
     capacity: Option<Capacity<u32>>,
     jobs: BTreeMap<u32, Job>,
-    /// Which job waits for the answer to each operation it passed on.
-    calls: BTreeMap<OpId, u32>,
-    /// Fetches in flight that misses coalesce on (or refreshes ahead), and the jobs
-    /// waiting for each.
-    fetching: BTreeMap<FetchKey, Vec<u32>>,
+    /// The jobs waiting for answers to each operation passed on, with the component
+    /// each called (parallel branches pass the same operation to different ones).
+    calls: BTreeMap<OpId, Vec<Calling>>,
+    /// Fetches in flight that misses coalesce on (or refreshes ahead): the job leading
+    /// each, and the jobs waiting for it.
+    fetching: BTreeMap<FetchKey, (u32, Vec<u32>)>,
     next_job: u32,
     up: bool,
     counts: Counts,
@@ -608,7 +265,7 @@ impl Service {
             responded: false,
             waiting: Waiting::Worker,
             wait: 0,
-            lead: None,
+            parent: None,
         };
         self.jobs.insert(id, job);
         match &mut self.capacity {
@@ -628,7 +285,10 @@ impl Service {
             let Some(job) = self.jobs.get_mut(&id) else { return };
             job.waiting = Waiting::Nothing;
             let Some(instr) = self.handlers[job.handler].program.get(job.pc).cloned() else {
-                self.jobs.remove(&id);
+                let job = self.jobs.remove(&id).expect("the job exists");
+                if job.parent.is_none() {
+                    env.release(job.request.op); // The job's own copy.
+                }
                 return;
             };
             if !self.step(id, &instr, env) {
@@ -650,8 +310,27 @@ impl Service {
                 job.responded = true;
                 job.pc += 1;
                 let (request, value, served) = (job.request, job.value, job.served);
+                // The reply is a copy of its own: the job keeps its copy until it ends,
+                // so steps after `respond` may still pass the operation on.
+                env.copy_request(request.op);
                 env.reply_for(&request, job.status, value, served);
                 true
+            }
+            Instr::Parallel { ref starts, .. } => {
+                let (parent, n) = (*job, starts.len() as u32);
+                job.waiting = Waiting::Branches(n);
+                for (branch, &start) in starts.iter().enumerate() {
+                    let child = self.next_job;
+                    self.next_job = self.next_job.wrapping_add(1);
+                    let job = Job { pc: start, wait: 0, parent: Some((id, branch)), ..parent };
+                    self.jobs.insert(child, job);
+                    self.run(child, env);
+                }
+                false
+            }
+            Instr::EndBranch => {
+                self.end_branch(id, env);
+                false
             }
             Instr::Sleep(ref d) => {
                 let delay = SimDuration(d.sample(env.rng));
@@ -706,7 +385,8 @@ impl Service {
         let r = job.request;
         let own = Request { origin: env.id, via: link, return_ns: 0, ..r };
         self.counts.calls += 1;
-        self.calls.insert(r.op, id);
+        let peer = env.peer(link);
+        self.calls.entry(r.op).or_default().push(Calling { job: id, pc: job.pc, peer });
         env.copy_request(r.op);
         env.send(link, Msg::Request(own));
     }
@@ -735,6 +415,27 @@ impl Service {
         env.send(self.links[callee], Msg::CacheCall(call));
     }
 
+    /// Branch job `id` ended: its parent takes the first branch's value, and goes on
+    /// when it was the last.
+    fn end_branch(&mut self, id: u32, env: &mut Env<'_>) {
+        let child = self.jobs.remove(&id).expect("an ending branch exists");
+        let Some((parent, branch)) = child.parent else { return };
+        let Some(job) = self.jobs.get_mut(&parent) else { return }; // It failed meanwhile.
+        let Waiting::Branches(left) = job.waiting else { return };
+        if branch == 0 {
+            (job.value, job.served, job.status) = (child.value, child.served, child.status);
+        }
+        job.waiting = Waiting::Branches(left - 1);
+        if left > 1 {
+            return;
+        }
+        let Instr::Parallel { after, .. } = self.handlers[job.handler].program[job.pc] else {
+            unreachable!("a parent waits at its parallel step");
+        };
+        job.pc = after;
+        self.run(parent, env);
+    }
+
     /// Job `id`'s wait is over: later answers and deadlines of it are stale.
     fn next_wait(&mut self, id: u32) -> Option<&mut Job> {
         let job = self.jobs.get_mut(&id)?;
@@ -743,13 +444,42 @@ impl Service {
         Some(job)
     }
 
+    /// The job an answer to `op` from `server` is for: the one that called `server`, or
+    /// else the first waiting (a balancer answers with the store behind it). It waits
+    /// for no other answer to `op`.
+    fn waiter(&mut self, op: OpId, server: ComponentId) -> Option<u32> {
+        let waiting = self.calls.get(&op)?;
+        let i = waiting.iter().position(|c| c.peer == server).unwrap_or(0);
+        let Calling { job: id, pc, .. } = waiting[i];
+        self.forget_calls(op, id);
+        let job = self.jobs.get(&id)?;
+        (job.pc == pc && matches!(job.waiting, Waiting::Call { .. })).then_some(id)
+    }
+
+    /// Job `id`'s call is answered or given up: a write the store makes for its
+    /// operation after this (a late retry, the next call) is not the one to publish.
+    fn call_over(&mut self, id: u32, env: &mut Env<'_>) {
+        let job = self.jobs[&id];
+        if let Instr::Call { outbox, publishes, .. } = self.handlers[job.handler].program[job.pc] {
+            if outbox || publishes {
+                env.stop_publishing(job.request.op);
+            }
+        }
+    }
+
+    /// Job `id` waits for no more answers to `op`.
+    fn forget_calls(&mut self, op: OpId, id: u32) {
+        let Some(waiting) = self.calls.get_mut(&op) else { return };
+        waiting.retain(|c| c.job != id);
+        if waiting.is_empty() {
+            self.calls.remove(&op);
+        }
+    }
+
     fn on_reply(&mut self, reply: Reply, env: &mut Env<'_>) {
         env.release(reply.op); // This copy's journey ends here.
-        let Some(id) = self.calls.remove(&reply.op) else { return };
-        let Some(job) = self.jobs.get(&id) else { return };
-        if !matches!(job.waiting, Waiting::Call { .. }) {
-            return;
-        }
+        let Some(id) = self.waiter(reply.op, reply.server) else { return };
+        self.call_over(id, env);
         let job = self.next_wait(id).expect("the job exists");
         if !matches!(reply.status, Status::Ok | Status::Accepted) {
             job.value = reply.version;
@@ -807,14 +537,13 @@ impl Service {
         };
         let key = (job.handler, job.pc, job.request.key);
         if coalesce {
-            if let Some(waiters) = self.fetching.get_mut(&key) {
+            if let Some((_, waiters)) = self.fetching.get_mut(&key) {
                 self.counts.coalesced += 1;
                 waiters.push(id);
                 job.waiting = Waiting::Coalesced;
                 return;
             }
-            self.fetching.insert(key, Vec::new());
-            job.lead = Some(job.pc);
+            self.fetching.insert(key, (id, Vec::new()));
         }
         job.pc += 1;
         self.run(id, env);
@@ -824,46 +553,60 @@ impl Service {
     /// the key, leading the fetch of `key` so no other refresh starts.
     fn refresh_ahead(&mut self, id: u32, key: FetchKey, env: &mut Env<'_>) {
         self.counts.refreshed_ahead += 1;
-        self.fetching.insert(key, Vec::new());
+        self.fetching.insert(key, (id, Vec::new()));
         let job = self.jobs.get_mut(&id).expect("the job exists");
-        job.responded = true;
-        job.lead = Some(job.pc);
         job.pc += 1;
-        let (request, value, served) = (job.request, job.value, job.served);
-        env.reply_for(&request, Status::Ok, value, served);
+        if !job.responded {
+            job.responded = true;
+            let (request, value, served) = (job.request, job.value, job.served);
+            env.copy_request(request.op); // The job keeps its own copy while it refreshes.
+            env.reply_for(&request, Status::Ok, value, served);
+        }
     }
 
     /// When job `id` has run the `on_miss` steps of the fetch it leads, the jobs waiting
     /// for it take its value and go on after the `cache_get`.
     fn end_fetch(&mut self, id: u32, env: &mut Env<'_>) {
-        let Some(job) = self.jobs.get(&id).copied() else { return };
-        let Some(get) = job.lead else { return };
-        let Instr::CacheGet { hit, .. } = self.handlers[job.handler].program[get] else {
-            unreachable!("a fetch is led from a cache_get");
-        };
-        if job.pc != hit {
+        if self.fetching.is_empty() {
             return;
         }
-        self.jobs.get_mut(&id).expect("the job exists").lead = None;
-        let waiters =
-            self.fetching.remove(&(job.handler, get, job.request.key)).unwrap_or_default();
-        for w in waiters {
-            let Some(waiter) = self.jobs.get_mut(&w) else { continue };
-            (waiter.value, waiter.served, waiter.pc) = (job.value, job.served, hit);
-            self.run(w, env);
+        let Some(job) = self.jobs.get(&id).copied() else { return };
+        let program = &self.handlers[job.handler].program;
+        let done = |&(handler, get, key): &FetchKey| {
+            let hit = match program.get(get) {
+                Some(Instr::CacheGet { hit, .. }) => *hit,
+                _ => usize::MAX,
+            };
+            handler == job.handler && key == job.request.key && hit == job.pc
+        };
+        let ended: Vec<FetchKey> = self
+            .fetching
+            .iter()
+            .filter(|(k, (lead, _))| *lead == id && done(k))
+            .map(|(k, _)| *k)
+            .collect();
+        for k in ended {
+            let (_, waiters) = self.fetching.remove(&k).expect("a fetch in flight");
+            for w in waiters {
+                let Some(waiter) = self.jobs.get_mut(&w) else { continue };
+                (waiter.value, waiter.served, waiter.pc) = (job.value, job.served, job.pc);
+                self.run(w, env);
+            }
         }
     }
 
     /// Job `id`, which leads a fetch, failed: the jobs waiting for it fetch for
     /// themselves.
-    fn abandon_fetch(&mut self, job: &Job, env: &mut Env<'_>) {
-        let Some(get) = job.lead else { return };
-        let waiters =
-            self.fetching.remove(&(job.handler, get, job.request.key)).unwrap_or_default();
-        for w in waiters {
-            let Some(waiter) = self.jobs.get_mut(&w) else { continue };
-            waiter.pc = get + 1;
-            self.run(w, env);
+    fn abandon_fetch(&mut self, id: u32, env: &mut Env<'_>) {
+        let led: Vec<FetchKey> =
+            self.fetching.iter().filter(|(_, (lead, _))| *lead == id).map(|(k, _)| *k).collect();
+        for k in led {
+            let (_, waiters) = self.fetching.remove(&k).expect("a fetch in flight");
+            for w in waiters {
+                let Some(waiter) = self.jobs.get_mut(&w) else { continue };
+                waiter.pc = k.1 + 1;
+                self.run(w, env);
+            }
         }
     }
 
@@ -902,21 +645,29 @@ impl Service {
             }
             Waiting::Call { .. } => {
                 self.counts.call_failures += 1;
-                self.calls.remove(&job.request.op);
+                self.forget_calls(job.request.op, id);
+                self.call_over(id, env);
                 self.next_wait(id);
                 self.fail(id, Status::Unavailable, env);
             }
-            Waiting::Worker | Waiting::Coalesced | Waiting::Nothing => {}
+            Waiting::Worker | Waiting::Coalesced | Waiting::Branches(_) | Waiting::Nothing => {}
         }
     }
 
     /// Ends job `id` with `status`: the client is told, unless it already was.
     fn fail(&mut self, id: u32, status: Status, env: &mut Env<'_>) {
         let Some(job) = self.jobs.remove(&id) else { return };
-        if !job.responded {
-            env.reply_for(&job.request, status, job.value, (env.id, Sighting::SERVER));
+        self.abandon_fetch(id, env);
+        if let Some((parent, _)) = job.parent {
+            // A branch's failure is its request's: the parent answers it.
+            return self.fail(parent, status, env);
         }
-        self.abandon_fetch(&job, env);
+        if job.responded {
+            return env.release(job.request.op); // The job's own copy.
+        }
+        // A refusal names what refused it (a version check's head); a 503 nothing.
+        let version = if status == Status::Unavailable { VersionId::ROOT } else { job.value };
+        env.reply_for(&job.request, status, version, (env.id, Sighting::SERVER));
     }
 
     fn on_done(&mut self, job: u32, env: &mut Env<'_>) {
@@ -936,9 +687,10 @@ impl Service {
                 }
                 // Every handler in progress stops where it stands; the clients not yet
                 // answered never will be. Answers to its calls find nobody waiting.
+                // Branches hold no copy of the request: their parent does.
                 for (_, job) in std::mem::take(&mut self.jobs) {
-                    self.counts.lost_in_crash += 1;
-                    if !job.responded {
+                    self.counts.lost_in_crash += u64::from(job.parent.is_none());
+                    if job.parent.is_none() {
                         env.drop_request(&job.request);
                     }
                 }
@@ -994,6 +746,7 @@ impl Component for Service {
 
 #[cfg(test)]
 mod tests {
+    use super::handlers::{NONE, responds};
     use super::*;
     use crate::check::OpKind;
     use crate::components::BuiltIn;
@@ -1155,6 +908,45 @@ mod tests {
         run(&mut sim, ms(10));
         let got: Vec<(SimTime, VersionId)> = replies(&sim).iter().map(|r| (r.0, r.3)).collect();
         assert_eq!(got, [(ms(4), VersionId(9)), (ms(4), VersionId(9))]);
+    }
+
+    #[test]
+    fn parallel_branches_run_at_once_and_the_handler_goes_on_after_the_last() {
+        let handlers = r#"{"write": [
+            parallel([[call(to: "db")], [call(to: "search", timeout: "50ms")]]),
+            respond,
+        ]}"#;
+        let (spec, problems) = compile(handlers);
+        assert!(problems.list.is_empty(), "{:?}", problems.list);
+        let names: Vec<&str> = spec.callees.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["db", "search"]);
+        let make = |spec: &ServiceSpec| {
+            let spec = spec.clone();
+            bench(3, 1, move |l| {
+                BuiltIn::Service(Box::new(Service::new(&spec, vec![l.callees[1], l.callees[2]])))
+            })
+        };
+        // Both answer: the client hears once the slower has, with the first's version.
+        let (mut sim, links) = make(&spec);
+        request_for(&mut sim, ms(1), links.callers[0], (OpKind::Write, purposes::WRITE), 0);
+        run(&mut sim, ms(1));
+        let asked = db_requests(&sim);
+        assert_eq!(asked.len(), 2, "both branches call at once");
+        let v = answer(&mut sim, ms(2), (ComponentId(2), Status::Ok), asked[0], VersionId::ROOT);
+        answer(&mut sim, ms(5), (ComponentId(3), Status::Ok), asked[1], VersionId::ROOT);
+        run(&mut sim, ms(100));
+        assert_eq!(replies(&sim), [(ms(5), ComponentId(1), Status::Ok, v)]);
+        // The second never answers: the request fails when its branch gives up.
+        let (mut sim, links) = make(&spec);
+        request_for(&mut sim, ms(1), links.callers[0], (OpKind::Write, purposes::WRITE), 0);
+        run(&mut sim, ms(1));
+        let asked = db_requests(&sim);
+        answer(&mut sim, ms(2), (ComponentId(2), Status::Ok), asked[0], VersionId::ROOT);
+        run(&mut sim, ms(100));
+        assert_eq!(replies(&sim), [(ms(51), ComponentId(1), Status::Unavailable, VersionId::ROOT)]);
+        let (_, p) =
+            compile(r#"{"write": [parallel([[call(to: "db"), respond], [call(to: "x")]])]}"#);
+        assert!(p.list.iter().any(|x| x.message.contains("cannot `respond`")), "{:?}", p.list);
     }
 
     #[test]
