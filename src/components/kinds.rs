@@ -30,7 +30,7 @@ use super::{
 use crate::check::{Purpose, StoreEnd};
 use crate::engine::SimTime;
 use crate::model::architecture::CLIENTS;
-use crate::model::contract::{Contract, FaultKind, KindSpec, Role, Serves, Target};
+use crate::model::contract::{Callee, Contract, FaultKind, KindSpec, Role, Serves, Target};
 use crate::model::shape::Problems;
 use crate::model::{ComponentSpec, Endpoint, Model};
 
@@ -344,6 +344,13 @@ fn callee_problems(model: &Model, contracts: &[Contract]) -> Vec<LinkProblem> {
                 let hint =
                     Some(format!(r#"add (from: "{name}", to: "{to}", latency: exp("1ms"))"#));
                 problems.push(LinkProblem { at, message, hint });
+            } else if let Some(missing) = unanswered(callee, far) {
+                let message = format!(
+                    "`{step}` passes `{missing}` to {} `{to}`, which has no handler for it",
+                    far.kind
+                );
+                let hint = Some(format!(r#"add to `{to}`'s handlers, e.g. "{missing}": [...]"#));
+                problems.push(LinkProblem { at, message, hint });
             } else if far.instances > 1 {
                 let message = format!(
                     "`{step}` calls `{to}`, which has {} instances: put a load balancer in front",
@@ -366,6 +373,14 @@ fn callee_problems(model: &Model, contracts: &[Contract]) -> Vec<LinkProblem> {
         }
     }
     problems
+}
+
+/// The operation a `call` at `callee.path` (under `handlers.<operation>`) passes on,
+/// when the far end answers only operations it has handlers for and has none for it.
+fn unanswered<'c>(callee: &'c Callee, far: &Contract) -> Option<&'c str> {
+    let answers = far.answers.as_ref()?;
+    let operation = callee.path.get(1).filter(|_| callee.path[0] == "handlers")?;
+    (callee.wants == Target::Callable && !answers.contains(operation)).then_some(operation.as_str())
 }
 
 /// Components that do something only when linked to (a cache, a topic, a consumer),

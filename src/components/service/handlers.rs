@@ -231,7 +231,9 @@ impl Compiler<'_> {
     fn callee(&mut self, name: &str, wants: Target, step: &'static str, path: &[String]) -> usize {
         // A name called as two things (a store and a cache) is two callees, so the
         // link check judges each use.
-        if let Some(i) = self.callees.iter().position(|c| c.name == name && c.wants == wants) {
+        // So is a name called from two handlers: each passes its own operation on.
+        let same = |c: &Callee| c.name == name && c.wants == wants && c.path.get(1) == path.get(1);
+        if let Some(i) = self.callees.iter().position(same) {
             return i;
         }
         let path = path.to_vec();

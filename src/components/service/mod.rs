@@ -764,6 +764,12 @@ mod tests {
         (spec, problems)
     }
 
+    /// The link to each of `spec`'s callees, from the links to each name.
+    fn by_name(spec: &ServiceSpec, links: &[(&str, LinkId)]) -> Vec<LinkId> {
+        let link = |name: &str| links.iter().find(|(n, _)| *n == name).expect("a link").1;
+        spec.callees.iter().map(|c| link(&c.name)).collect()
+    }
+
     const CACHE_ASIDE: &str = r#"{
         "read": [
             cache_get(cache: "redis", on_miss: [call(to: "db", timeout: "10ms", retries: 1), cache_set(cache: "redis", ttl: "1s")]),
@@ -778,7 +784,10 @@ mod tests {
         let (spec, problems) = compile(CACHE_ASIDE);
         assert!(problems.list.is_empty(), "{:?}", problems.list);
         let (sim, links) = bench(3, 1, |l| {
-            BuiltIn::Service(Box::new(Service::new(&spec, vec![l.callees[2], l.callees[1]])))
+            BuiltIn::Service(Box::new(Service::new(
+                &spec,
+                by_name(&spec, &[("db", l.callees[1]), ("redis", l.callees[2])]),
+            )))
         });
         (sim, links.callers[0])
     }
@@ -822,8 +831,10 @@ mod tests {
         assert!(matches!(read[1], Instr::Call { callee: 1, retries: 1, .. }));
         assert_eq!(read[3], Instr::Respond);
         let names: Vec<&str> = spec.callees.iter().map(|c| c.name.as_str()).collect();
-        assert_eq!(names, ["redis", "db"]);
+        // Each handler's callees on their own: the link check judges each use.
+        assert_eq!(names, ["redis", "db", "db", "redis"]);
         assert_eq!(spec.callees[0].path, ["handlers", "read", "0"]);
+        assert_eq!(spec.callees[2].path, ["handlers", "write", "0"]);
     }
 
     #[test]
@@ -888,7 +899,10 @@ mod tests {
         let (spec, problems) = compile(&handlers);
         assert!(problems.list.is_empty(), "{:?}", problems.list);
         let (mut sim, links) = bench(4, 1, |l| {
-            BuiltIn::Service(Box::new(Service::new(&spec, vec![l.callees[2], l.callees[1]])))
+            BuiltIn::Service(Box::new(Service::new(
+                &spec,
+                by_name(&spec, &[("db", l.callees[1]), ("redis", l.callees[2])]),
+            )))
         });
         let (a, b) = (links.callers[0], links.callers[3]);
         request_for(&mut sim, ms(1), a, (OpKind::Read, purposes::READ), 0);
@@ -923,7 +937,10 @@ mod tests {
         let make = |spec: &ServiceSpec| {
             let spec = spec.clone();
             bench(3, 1, move |l| {
-                BuiltIn::Service(Box::new(Service::new(&spec, vec![l.callees[1], l.callees[2]])))
+                BuiltIn::Service(Box::new(Service::new(
+                    &spec,
+                    by_name(&spec, &[("db", l.callees[1]), ("search", l.callees[2])]),
+                )))
             })
         };
         // Both answer: the client hears once the slower has, with the first's version.
