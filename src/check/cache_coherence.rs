@@ -84,6 +84,37 @@ struct Held {
     cleared: Option<CacheEvent>,
 }
 
+/// Each store's head per key, as head moves report them: a flat row per store (stores
+/// are few), so the head move of every write costs an index, not a tree insert.
+#[derive(Debug, Default)]
+struct Heads {
+    stores: Vec<(u32, Vec<VersionId>)>,
+}
+
+impl Heads {
+    fn set(&mut self, store: u32, key: u32, head: VersionId) {
+        let i = match self.stores.iter().position(|(s, _)| *s == store) {
+            Some(i) => i,
+            None => {
+                self.stores.push((store, Vec::new()));
+                self.stores.len() - 1
+            }
+        };
+        *super::checks::slot(&mut self.stores[i].1, key) = head;
+    }
+
+    fn get(&self, store: u32, key: u32) -> VersionId {
+        let row = self.stores.iter().find(|(s, _)| *s == store);
+        row.and_then(|(_, heads)| heads.get(key as usize).copied()).unwrap_or(VersionId::ROOT)
+    }
+
+    /// The head of `key` on the first store that has written it.
+    fn any_written(&self, key: u32) -> Option<VersionId> {
+        let heads = self.stores.iter().filter_map(|(_, h)| h.get(key as usize).copied());
+        heads.into_iter().find(|&h| h != VersionId::ROOT)
+    }
+}
+
 /// A stale interval longer than any before it: what the story tells.
 #[derive(Debug, Clone, Copy)]
 struct Witness {
@@ -102,7 +133,7 @@ pub struct CacheCoherence {
     /// The last delete, eviction or crash of each (key, cache).
     cleared: BTreeMap<(u32, u32), CacheEvent>,
     /// Each (store, key)'s head.
-    heads: BTreeMap<(u32, u32), VersionId>,
+    heads: Heads,
     stale: Histogram,
     sets: u64,
     violations: u64,
@@ -116,7 +147,7 @@ impl CacheCoherence {
             bound,
             held: BTreeMap::new(),
             cleared: BTreeMap::new(),
-            heads: BTreeMap::new(),
+            heads: Heads::default(),
             stale: Histogram::default(),
             sets: 0,
             violations: 0,
@@ -130,14 +161,10 @@ impl CacheCoherence {
         let (key, version) = (held.set.key, held.set.version);
         match held.store {
             Some(store) => {
-                let head = self.heads.get(&(store, key)).copied().unwrap_or(VersionId::ROOT);
+                let head = self.heads.get(store, key);
                 (head != version).then_some(head)
             }
-            None => self
-                .heads
-                .iter()
-                .find(|&(&(_, k), &head)| k == key && head != VersionId::ROOT)
-                .map(|(_, &head)| head),
+            None => self.heads.any_written(key),
         }
     }
 
@@ -168,12 +195,19 @@ impl Check for CacheCoherence {
         false
     }
 
+    fn sees_ops(&self) -> bool {
+        false
+    }
+
     fn on_head(&mut self, mv: &HeadMove, _dag: &mut VersionDag) {
         // A version that lost its race, or a deposed primary's, never became the head.
         if matches!(mv.cause, HeadCause::LostRace | HeadCause::SplitBrain { .. }) {
             return;
         }
-        self.heads.insert((mv.store, mv.key), mv.to);
+        self.heads.set(mv.store, mv.key, mv.to);
+        if self.held.is_empty() {
+            return;
+        }
         let keys: Vec<(u32, u32)> =
             self.held.range((mv.key, 0)..=(mv.key, u32::MAX)).map(|(k, _)| *k).collect();
         for k in keys {

@@ -170,6 +170,15 @@ pub trait Check {
     fn uses_sessions(&self) -> bool {
         true
     }
+    /// Whether it watches operations (`on_op`). One that does not (it judges caches or
+    /// events) is not called for each.
+    fn sees_ops(&self) -> bool {
+        true
+    }
+    /// Whether it watches head moves (`on_head`).
+    fn sees_heads(&self) -> bool {
+        true
+    }
     /// Whether `on_op` also sees operations that answer about many keys (a document
     /// list), which no other checker reads as a read of the key they name.
     fn sees_lists(&self) -> bool {
@@ -225,6 +234,9 @@ pub struct Checks {
     sessions: Sessions,
     /// Whether some checker reads session state.
     use_sessions: bool,
+    /// The checkers that watch operations, and those that watch head moves, by index.
+    watching_ops: Vec<usize>,
+    watching_heads: Vec<usize>,
 }
 
 impl std::fmt::Debug for Checks {
@@ -244,6 +256,12 @@ impl Checks {
     /// Adds a checker of a library user's own.
     pub fn push(&mut self, check: Box<dyn Check>) {
         self.use_sessions |= check.uses_sessions();
+        if check.sees_ops() {
+            self.watching_ops.push(self.list.len());
+        }
+        if check.sees_heads() {
+            self.watching_heads.push(self.list.len());
+        }
         self.list.push(check);
     }
 
@@ -263,8 +281,8 @@ impl Checks {
         // and neither is an attacker's read with its token.
         let sessions = self.use_sessions && op.inv.purpose.in_session();
         let session = if sessions { self.sessions.of(op) } else { SessionState::NONE };
-        for c in &mut self.list {
-            c.on_op(op, &session, dag);
+        for &i in &self.watching_ops {
+            self.list[i].on_op(op, &session, dag);
         }
         if sessions {
             self.sessions.record(op, dag);
@@ -272,8 +290,8 @@ impl Checks {
     }
 
     pub(crate) fn on_head(&mut self, mv: &HeadMove, dag: &mut VersionDag) {
-        for c in &mut self.list {
-            c.on_head(mv, dag);
+        for &i in &self.watching_heads {
+            self.list[i].on_head(mv, dag);
         }
     }
 

@@ -59,6 +59,14 @@ impl Check for Delivery {
         false
     }
 
+    fn sees_ops(&self) -> bool {
+        false
+    }
+
+    fn sees_heads(&self) -> bool {
+        false
+    }
+
     fn on_subscriber(&mut self, consumer: u32) {
         self.subscribers.insert(consumer);
     }
