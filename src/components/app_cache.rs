@@ -319,10 +319,8 @@ impl Component for AppCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::{Invocation, OpKind, Sighting};
     use crate::components::BuiltIn;
-    use crate::components::purposes;
-    use crate::components::testing::{BenchWorld, bench, deliver, ms, run};
+    use crate::components::testing::{BenchWorld, bench, deliver, ms, run, write_op};
     use crate::engine::{ComponentId, Sim};
 
     /// A cache of `max_keys` called by probe 1.
@@ -333,23 +331,8 @@ mod tests {
 
     /// A version of `key` the store made now (for versioned sets).
     fn version(sim: &mut Sim<BenchWorld>, at: u64, key: u32) -> VersionId {
-        let h = &mut sim.actor.history;
-        let op = h.invoke(Invocation {
-            client: 1,
-            session: 0,
-            kind: OpKind::Write,
-            purpose: purposes::WRITE,
-            key,
-            message: 0,
-            attempt: 1,
-            seen: Sighting::NOTHING,
-            stamp: 0,
-            invoked: ms(at),
-            invoke_event: 0,
-            newest: VersionId::ROOT,
-            token: SimTime::ZERO,
-        });
-        h.create_version(op, 2, 0, &[VersionId::ROOT], ms(at), at)
+        let op = write_op(sim, ms(at), 1, key);
+        sim.actor.history.create_version(op, 2, 0, &[VersionId::ROOT], ms(at), at)
     }
 
     fn call(

@@ -277,10 +277,9 @@ impl Component for OutboxRelay {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::{Invocation, Sighting, VersionId};
+    use crate::check::VersionId;
     use crate::components::BuiltIn;
-    use crate::components::purposes;
-    use crate::components::testing::{BenchWorld, answer, bench, deliver, ms, run};
+    use crate::components::testing::{BenchWorld, answer, bench, deliver, ms, run, write_op};
     use crate::engine::{ComponentId, Sim};
 
     /// A relay polling every 10 ms and marking every 50 ms; probe 1 is its store,
@@ -298,22 +297,8 @@ mod tests {
 
     /// A write committed now on the store (probe 1) with its event in the outbox.
     fn commit(sim: &mut Sim<BenchWorld>, at: u64) -> VersionId {
+        let op = write_op(sim, ms(at), 0, 0);
         let h = &mut sim.actor.history;
-        let op = h.invoke(Invocation {
-            client: 0,
-            session: 0,
-            kind: OpKind::Write,
-            purpose: purposes::WRITE,
-            key: 0,
-            message: 0,
-            attempt: 1,
-            seen: Sighting::NOTHING,
-            stamp: 0,
-            invoked: ms(at),
-            invoke_event: 0,
-            newest: VersionId::ROOT,
-            token: SimTime::ZERO,
-        });
         h.publish_on_commit(op, true);
         h.create_version(op, 1, 0, &[VersionId::ROOT], ms(at), at)
     }

@@ -169,6 +169,26 @@ pub fn request_flagged(
     op
 }
 
+/// A client's write of `key` invoked at `at`, recorded in the history with nothing
+/// sent: a test then makes a store version of it as the store would.
+pub fn write_op(sim: &mut Sim<BenchWorld>, at: SimTime, client: u32, key: u32) -> OpId {
+    sim.actor.history.invoke(Invocation {
+        client,
+        session: 0,
+        kind: OpKind::Write,
+        purpose: purposes::WRITE,
+        key,
+        message: 0,
+        attempt: 1,
+        seen: Sighting::NOTHING,
+        stamp: 0,
+        invoked: at,
+        invoke_event: 0,
+        newest: VersionId::ROOT,
+        token: SimTime::ZERO,
+    })
+}
+
 /// Schedules `msg` to the component at `at`.
 pub fn deliver(sim: &mut Sim<BenchWorld>, at: SimTime, msg: Msg) {
     sim.scheduler().at(at, UNDER_TEST, msg);
