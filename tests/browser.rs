@@ -86,7 +86,7 @@ fn the_run_report_renders_in_chromium_with_no_errors() {
     let seen: serde_json::Value = serde_json::from_str(seen.as_str().unwrap()).unwrap();
     assert_eq!(seen["title"], "archsim: stale read on refresh, replica reads");
     let verdicts = seen["verdicts"].as_array().unwrap();
-    assert_eq!(verdicts.len(), 13, "{verdicts:?}");
+    assert_eq!(verdicts.len(), archsim::model::CheckSpec::ALL.len(), "{verdicts:?}");
     let lost = verdicts.iter().find(|v| v[0] == "lost_acknowledged_write").unwrap();
     assert_eq!(lost[1], "violated");
     let diagrams = seen["diagrams"].as_array().unwrap();
