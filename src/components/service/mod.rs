@@ -436,6 +436,11 @@ impl Service {
         self.run(parent, env);
     }
 
+    /// Job `id`, which is in progress.
+    fn job(&mut self, id: u32) -> &mut Job {
+        self.jobs.get_mut(&id).expect("a job in progress exists")
+    }
+
     /// Job `id`'s wait is over: later answers and deadlines of it are stale.
     fn next_wait(&mut self, id: u32) -> Option<&mut Job> {
         let job = self.jobs.get_mut(&id)?;
@@ -513,25 +518,25 @@ impl Service {
                 if outcome == CacheOutcome::Hit =>
             {
                 let cache = env.peer(self.links[callee]);
-                let job = self.jobs.get_mut(&id).expect("the job exists");
+                let job = self.job(id);
                 job.value = version;
                 job.served = (cache, Sighting::SERVER);
                 let key = (job.handler, job.pc, job.request.key);
                 if left_ms < refresh_ahead_ms && !self.fetching.contains_key(&key) {
                     self.refresh_ahead(id, key, env);
                 } else {
-                    self.jobs.get_mut(&id).expect("the job exists").pc = hit;
+                    self.job(id).pc = hit;
                 }
             }
             Instr::CacheGet { .. } => return self.missed(id, env),
-            _ => self.jobs.get_mut(&id).expect("the job exists").pc += 1,
+            _ => self.job(id).pc += 1,
         }
         self.run(id, env);
     }
 
     /// Job `id`'s `cache_get` missed: it fetches, or waits for a fetch in flight.
     fn missed(&mut self, id: u32, env: &mut Env<'_>) {
-        let job = self.jobs.get_mut(&id).expect("the job exists");
+        let job = self.jobs.get_mut(&id).expect("a job in progress exists");
         let Instr::CacheGet { coalesce, .. } = self.handlers[job.handler].program[job.pc] else {
             unreachable!("a miss is at a cache_get");
         };
@@ -554,7 +559,7 @@ impl Service {
     fn refresh_ahead(&mut self, id: u32, key: FetchKey, env: &mut Env<'_>) {
         self.counts.refreshed_ahead += 1;
         self.fetching.insert(key, (id, Vec::new()));
-        let job = self.jobs.get_mut(&id).expect("the job exists");
+        let job = self.job(id);
         job.pc += 1;
         if !job.responded {
             job.responded = true;
