@@ -15,9 +15,10 @@ use super::propagation::{Arrival, EditArrivals};
 use super::verdict::{CheckReport, Names};
 use super::versions::{Sighting, VersionDag, VersionId};
 use super::{
-    Authorization, BoundedStaleness, CacheCoherence, Convergence, Delivery, Duplicates, LostWrites,
-    MonotonicReads, MonotonicWrites, Propagation, ReadYourWrites, SessionContinuity, SplitBrain,
-    StreamCompleteness, WritesFollowReads,
+    Authorization, BoundedStaleness, CacheCoherence, Convergence, Delivery, Duplicates,
+    GroupProcessing, LostMessages, LostWrites, MonotonicReads, MonotonicWrites, PartitionOrder,
+    Propagation, ReadYourWrites, SessionContinuity, SplitBrain, StreamCompleteness,
+    WritesFollowReads,
 };
 use crate::engine::SimTime;
 pub use crate::model::CheckSpec;
@@ -159,6 +160,8 @@ pub struct End<'a> {
     pub arrivals: &'a EditArrivals,
     /// When the run's duration ended (what is still open is measured to here).
     pub ended: SimTime,
+    /// The run's replicated logs.
+    pub logs: &'a super::log_book::LogBook,
 }
 
 /// An invariant checker.
@@ -224,6 +227,11 @@ fn build(spec: CheckSpec) -> Box<dyn Check> {
         CheckSpec::SplitBrain => Box::<SplitBrain>::default(),
         CheckSpec::CacheCoherence(bound) => Box::new(CacheCoherence::new(bound)),
         CheckSpec::Delivery { at_least_once } => Box::new(Delivery::new(at_least_once)),
+        CheckSpec::LostAcknowledgedMessage => Box::<LostMessages>::default(),
+        CheckSpec::PartitionOrder => Box::<PartitionOrder>::default(),
+        CheckSpec::Processing { at_least_once, bound } => {
+            Box::new(GroupProcessing::new(at_least_once, bound))
+        }
     }
 }
 
@@ -353,13 +361,14 @@ impl Checks {
         names: &Names,
         arrivals: &EditArrivals,
         ended: SimTime,
+        logs: &super::log_book::LogBook,
     ) -> Vec<CheckReport> {
         if self.list.is_empty() {
             return Vec::new();
         }
         let heads = stores.iter().flat_map(|s| s.primary.iter().copied());
         let live = dag.ancestors_of(heads);
-        let mut end = End { dag, live: &live, stores, names, arrivals, ended };
+        let mut end = End { dag, live: &live, stores, names, arrivals, ended, logs };
         self.list.iter_mut().map(|c| c.finish(&mut end)).collect()
     }
 }

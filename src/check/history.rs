@@ -233,6 +233,8 @@ pub struct History {
     ops: Option<Vec<OpRecord>>,
     /// When each revoked client's access was revoked: the auth service's table.
     revoked: BTreeMap<u32, SimTime>,
+    /// The run's replicated logs: messages, partitions' logs, truncations, processing.
+    pub logs: super::log_book::LogBook,
     /// Which faults touched which operations.
     pub coverage: super::fault_coverage::FaultCoverage,
     /// Each store's outbox: the versions committed with an event, in commit order (for
@@ -268,6 +270,7 @@ impl History {
             checks,
             ops: keep_ops.then(Vec::new),
             revoked: BTreeMap::new(),
+            logs: Default::default(),
             coverage: Default::default(),
             outboxes: BTreeMap::new(),
             captured: Vec::new(),
@@ -676,6 +679,6 @@ impl History {
         names: &super::verdict::Names,
         ended: SimTime,
     ) -> Vec<CheckReport> {
-        self.checks.finish(&mut self.dag, end, names, &self.arrivals, ended)
+        self.checks.finish(&mut self.dag, end, names, &self.arrivals, ended, &self.logs)
     }
 }

@@ -165,6 +165,17 @@ impl Env<'_> {
         self.history.subscribe(self.id.0);
     }
 
+    /// The record of the run's logs, which logs, producers and consumer groups write
+    /// to (stamping with `stamp`) and consumers read the messages at offsets from.
+    pub fn log_book(&mut self) -> &mut crate::check::LogBook {
+        &mut self.history.logs
+    }
+
+    /// Now, and this event: the moment a log book entry records.
+    pub fn stamp(&self) -> crate::check::Stamp {
+        crate::check::Stamp { at: self.now(), event: self.event() }
+    }
+
     /// This consumer processed an event.
     pub fn processed(&mut self, p: crate::check::Processed) {
         self.history.processed(p);

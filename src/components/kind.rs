@@ -9,6 +9,7 @@ use super::registry::Registry;
 use crate::check::Purpose;
 use crate::engine::LinkId;
 use crate::model::Scenario;
+use crate::model::architecture::{Endpoint, LinkSpec};
 use crate::model::contract::{Contract, KindSpec};
 use crate::model::shape::Problems;
 
@@ -74,5 +75,14 @@ impl BuildContext<'_> {
     /// The one link of `role`, when it has one.
     pub fn link(&self, role: &str) -> Option<LinkId> {
         self.links(role).first().copied()
+    }
+
+    /// The spec of the first component this entry links to whose kind's spec is `T`
+    /// (a producer reads its log's partitions).
+    pub fn linked_spec<T: KindSpec>(&self) -> Option<&T> {
+        let model = &self.scenario.model;
+        let from_here = |l: &&LinkSpec| l.from == Endpoint::Component(self.name.to_string());
+        let far = model.links.iter().filter(from_here).filter_map(|l| model.component(&l.to));
+        far.filter_map(|c| c.spec::<T>()).next()
     }
 }

@@ -24,8 +24,9 @@ use super::message::Msg;
 use super::registry;
 use super::{
     app_cache, app_server, async_jobs, attacker, cdn, change_capture, client, consumer,
-    fault_driver, load_balancer, multi_leader_store, outbox_relay, pubsub, quorum_store,
-    rate_limiter, sentinel, service, session_cache, store, stream_server, topic,
+    consumer_group, fault_driver, load_balancer, log, multi_leader_store, outbox_relay, producer,
+    pubsub, quorum_store, rate_limiter, sentinel, service, session_cache, store, stream_server,
+    topic,
 };
 use crate::check::{Purpose, StoreEnd};
 use crate::engine::SimTime;
@@ -175,6 +176,12 @@ kinds! {
         OutboxRelay(outbox_relay::RawOutboxRelay),
         /// `ChangeCapture(every: "20ms")`.
         ChangeCapture(change_capture::RawChangeCapture),
+        /// `Log(partitions: 3, replication_factor: 3, min_insync_replicas: 2)` (boxed).
+        Log(log::RawLog),
+        /// `Producer(rate: "200/s", acks: all, idempotent: true)` (boxed).
+        Producer(producer::RawProducer),
+        /// `ConsumerGroup(members: 2, commit: after)` (boxed).
+        ConsumerGroup(consumer_group::RawConsumerGroup),
         /// `Custom(kind: "my_cache", params: {"ttl": "5m"})`: a registered kind.
         Custom(registry::RawCustom),
     }
@@ -451,6 +458,12 @@ pub fn clients_contract() -> Contract {
     c
 }
 
+/// Whether some component of `model` makes load of its own (a producer), so the
+/// scenario may have no clients.
+pub fn makes_own_load(model: &Model) -> bool {
+    model.components.iter().any(|c| c.contract().makes_load)
+}
+
 /// The clients' links against their roles, and an entry with one instance (clients do
 /// not spread their requests: a balancer does).
 fn client_problems(model: &Model, contracts: &[Contract]) -> Vec<LinkProblem> {
@@ -472,8 +485,10 @@ fn client_problems(model: &Model, contracts: &[Contract]) -> Vec<LinkProblem> {
             problems.push(LinkProblem { at: LinkPlace::Links, message, hint });
         }
     }
+    // A model whose load comes from its own sources (producers) may have no clients.
+    let own_load = contracts.iter().any(|c| c.makes_load) && counts.iter().all(|&n| n == 0);
     for (role, &n) in clients.roles.iter().zip(&counts) {
-        if n < role.min || n > role.max {
+        if (n < role.min && !own_load) || n > role.max {
             let message = format!("`{CLIENTS}` needs {}, found {n}", role.wants);
             let hint = (n < role.min).then(|| {
                 format!(r#"add (from: "{CLIENTS}", to: "{}", latency: exp("1ms"))"#, role.example)

@@ -350,6 +350,8 @@ pub enum Msg {
         /// The wait it ends; a later wait voids it.
         wait: u16,
     },
+    /// A message of the log protocol (producers, logs, consumer groups).
+    Log(super::log::LogMsg),
     /// A message of a user-defined component.
     Custom {
         /// What the message means to the component.
@@ -388,6 +390,7 @@ impl Msg {
             Msg::CacheCall(_) => "cache_call",
             Msg::CacheAnswer { .. } => "cache_answer",
             Msg::Deadline { .. } => "deadline",
+            Msg::Log(m) => m.kind_name(),
         }
     }
 }
@@ -441,6 +444,7 @@ impl Traceable for Msg {
             Msg::CacheCall(_) => 20,
             Msg::CacheAnswer { .. } => 21,
             Msg::Deadline { .. } => 22,
+            Msg::Log(_) => 23,
         }
     }
 
@@ -501,6 +505,7 @@ impl Traceable for Msg {
                 u64::from(left_ms) << 8 | outcome as u64,
             ],
             Msg::Deadline { job, wait } => [u64::from(job) << 32 | u64::from(wait), 0, 0],
+            Msg::Log(m) => m.trace_ids(),
         }
     }
 }

@@ -144,7 +144,7 @@ fn check_buildable(scenario: &Scenario) -> Result<(), String> {
             return Err(format!("population `{}` needs exactly one entry link", p.name));
         }
     }
-    if clients.populations.is_empty() || next != clients.count {
+    if (clients.populations.is_empty() && clients.count > 0) || next != clients.count {
         return Err("the populations do not add up to the client count".into());
     }
     Ok(())

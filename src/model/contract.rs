@@ -35,6 +35,8 @@ pub enum Serves {
     Consumer,
     /// A background worker nothing links to (an outbox relay).
     Worker,
+    /// A replicated log producers append to and consumer groups read.
+    Log,
 }
 
 impl Serves {
@@ -52,6 +54,7 @@ impl Serves {
             Serves::Topic => "a topic",
             Serves::Consumer => "a consumer",
             Serves::Worker => "a background worker",
+            Serves::Log => "a replicated log",
         }
     }
 }
@@ -200,6 +203,8 @@ pub struct Contract {
     /// What must link to it for it to do anything ("a topic"), when something must: a
     /// component nothing links to would change nothing.
     pub callers: Option<(&'static str, &'static str)>,
+    /// Whether it makes load of its own (a producer), so a model may have no clients.
+    pub makes_load: bool,
 }
 
 impl Contract {
@@ -219,6 +224,7 @@ impl Contract {
             callees: Vec::new(),
             answers: None,
             callers: None,
+            makes_load: false,
         }
     }
 

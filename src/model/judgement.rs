@@ -65,11 +65,23 @@ pub enum CheckSpec {
         /// Duplicates are allowed (and counted).
         at_least_once: bool,
     },
+    /// `lost_acknowledged_message`.
+    LostAcknowledgedMessage,
+    /// `partition_order`.
+    PartitionOrder,
+    /// `processing`, allowing duplicates when processing is declared at least once, with
+    /// an optional bound on how long a message waits to be processed.
+    Processing {
+        /// Duplicates are allowed (and counted).
+        at_least_once: bool,
+        /// Longest wait from append to processing.
+        bound: Option<SimDuration>,
+    },
 }
 
 impl CheckSpec {
     /// Every checker with default settings, in report order.
-    pub const ALL: [CheckSpec; 15] = [
+    pub const ALL: [CheckSpec; 18] = [
         CheckSpec::LostAcknowledgedWrite,
         CheckSpec::ReadYourWrites,
         CheckSpec::MonotonicReads,
@@ -85,6 +97,9 @@ impl CheckSpec {
         CheckSpec::SplitBrain,
         CheckSpec::CacheCoherence(None),
         CheckSpec::Delivery { at_least_once: false },
+        CheckSpec::LostAcknowledgedMessage,
+        CheckSpec::PartitionOrder,
+        CheckSpec::Processing { at_least_once: false, bound: None },
     ];
 
     /// The name scenarios use.
@@ -105,6 +120,9 @@ impl CheckSpec {
             CheckSpec::SplitBrain => "split_brain",
             CheckSpec::CacheCoherence(_) => "cache_coherence",
             CheckSpec::Delivery { .. } => "delivery",
+            CheckSpec::LostAcknowledgedMessage => "lost_acknowledged_message",
+            CheckSpec::PartitionOrder => "partition_order",
+            CheckSpec::Processing { .. } => "processing",
         }
     }
 }

@@ -302,6 +302,26 @@ pub struct Population {
     pub workflow: Option<Vec<Step>>,
 }
 
+impl ClientsSpec {
+    /// No clients: the model's producers make its load.
+    pub fn none() -> ClientsSpec {
+        ClientsSpec {
+            count: 0,
+            key: KeyChoice::Own,
+            think: Dist::constant(0),
+            timeout: None,
+            workflow: Vec::new(),
+            retry: None,
+            idempotency_key: false,
+            session_tokens: false,
+            clock: ClockSpec::default(),
+            orgs: None,
+            auth: None,
+            populations: Vec::new(),
+        }
+    }
+}
+
 impl Population {
     /// One population of `count` clients, with no region, the model's only entry and the
     /// clients' workflow.

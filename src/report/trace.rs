@@ -127,7 +127,8 @@ impl<W: Write> TraceWriter<W> {
             | Msg::Done { .. }
             | Msg::Probe { .. }
             | Msg::ProbeAck { .. }
-            | Msg::Suspect { .. } => line.payload = Some(d.msg.trace_ids()),
+            | Msg::Suspect { .. }
+            | Msg::Log(_) => line.payload = Some(d.msg.trace_ids()),
             Msg::StreamEnd { version, .. } => {
                 (line.version, line.payload) = (Some(version.0), Some(d.msg.trace_ids()));
             }

@@ -59,7 +59,7 @@ pub fn experiment(
                 | FaultAction::DisconnectMidStream { .. }
         )
     });
-    if loses_requests && clients.timeout.is_none() {
+    if loses_requests && clients.count > 0 && clients.timeout.is_none() {
         let msg = "faults drop requests but clients have no `timeout`: they would wait forever"
             .to_string();
         c.error(&["clients"], msg, Some(r#"add `timeout: "1s"` to `clients`"#.into()));
@@ -81,6 +81,7 @@ struct Bounds {
     revocation: Option<SimDuration>,
     coherence: Option<SimDuration>,
     at_least_once: bool,
+    processing: Option<SimDuration>,
 }
 
 fn spec(r: RawCheck, bounds: Bounds) -> CheckSpec {
@@ -100,6 +101,11 @@ fn spec(r: RawCheck, bounds: Bounds) -> CheckSpec {
         RawCheck::SplitBrain => CheckSpec::SplitBrain,
         RawCheck::CacheCoherence => CheckSpec::CacheCoherence(bounds.coherence),
         RawCheck::Delivery => CheckSpec::Delivery { at_least_once: bounds.at_least_once },
+        RawCheck::LostAcknowledgedMessage => CheckSpec::LostAcknowledgedMessage,
+        RawCheck::PartitionOrder => CheckSpec::PartitionOrder,
+        RawCheck::Processing => {
+            CheckSpec::Processing { at_least_once: bounds.at_least_once, bound: bounds.processing }
+        }
     }
 }
 
@@ -110,6 +116,7 @@ fn checks(raw: &RawScenario) -> Vec<CheckSpec> {
         revocation: raw.revocation_bound.map(|d| d.0),
         coherence: raw.coherence_bound.map(|d| d.0),
         at_least_once: raw.at_least_once,
+        processing: raw.processing_bound.map(|d| d.0),
     };
     let mut list: Vec<CheckSpec> = match &raw.check {
         None => CheckSpec::ALL.to_vec(),
@@ -122,6 +129,9 @@ fn checks(raw: &RawScenario) -> Vec<CheckSpec> {
             CheckSpec::Authorization(b) => *b = bounds.revocation,
             CheckSpec::CacheCoherence(b) => *b = bounds.coherence,
             CheckSpec::Delivery { at_least_once } => *at_least_once = bounds.at_least_once,
+            CheckSpec::Processing { at_least_once, bound } => {
+                (*at_least_once, *bound) = (bounds.at_least_once, bounds.processing);
+            }
             _ => {}
         }
     }

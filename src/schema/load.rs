@@ -23,7 +23,7 @@ use crate::model::{Model, Scenario};
 pub const FILE_BYTES_MAX: u64 = 16 * 1024 * 1024;
 
 /// Top-level scenario fields an override path may start with (others go to the model).
-pub const SCENARIO_FIELDS: [&str; 15] = [
+pub const SCENARIO_FIELDS: [&str; 16] = [
     "name",
     "seed",
     "seeds",
@@ -37,6 +37,7 @@ pub const SCENARIO_FIELDS: [&str; 15] = [
     "revocation_bound",
     "coherence_bound",
     "at_least_once",
+    "processing_bound",
     "expect",
     "sweep",
 ];

@@ -70,6 +70,8 @@ pub struct RawScenario {
     /// Simulated time to run.
     pub duration: Dur,
     /// The client population.
+    /// The clients (absent: none, when the model's load comes from its producers).
+    #[serde(default)]
     pub clients: RawClients,
     /// Faults to inject.
     #[serde(default)]
@@ -92,9 +94,13 @@ pub struct RawScenario {
     /// How long `cache_coherence` lets a cached value be older than its store's.
     #[serde(default)]
     pub coherence_bound: Option<Dur>,
-    /// Events are delivered at least once: `delivery` counts duplicates but allows them.
+    /// Events are delivered at least once: `delivery` and `processing` count duplicates
+    /// but allow them.
     #[serde(default)]
     pub at_least_once: bool,
+    /// How long after its append `processing` lets a message wait to be processed.
+    #[serde(default)]
+    pub processing_bound: Option<Dur>,
     /// Expected verdicts by checker name.
     #[serde(default)]
     pub expect: BTreeMap<RawCheck, RawExpect>,
@@ -255,6 +261,12 @@ pub enum RawCheck {
     CacheCoherence,
     /// Published changes that never reach a subscriber, or reach it twice.
     Delivery,
+    /// An acknowledged message missing from its partition's log at the end.
+    LostAcknowledgedMessage,
+    /// A producer's messages in a partition out of the order it sent them.
+    PartitionOrder,
+    /// A log message a consumer group never processed, or processed twice.
+    Processing,
 }
 
 /// An expected verdict.
@@ -458,7 +470,7 @@ fn default_seed() -> u64 {
 }
 
 /// The client population.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename = "clients")]
 pub struct RawClients {
     /// Number of clients (without `populations`).

@@ -403,6 +403,10 @@ pub fn clients(
     at: Locator<'_>,
 ) -> Result<ClientsSpec, Vec<Diagnostic>> {
     let mut c = Checker { at, errors: Vec::new() };
+    let unset = raw.count.is_none() && raw.populations.is_empty() && raw.workflow.is_empty();
+    if unset && kinds::makes_own_load(model) {
+        return Ok(ClientsSpec::none());
+    }
     let populations = super::populations::populations(&mut c, raw, model);
     let count = populations.iter().map(|p| p.count).fold(0u32, u32::saturating_add);
     let largest = populations.iter().map(|p| p.count).max().unwrap_or(1);

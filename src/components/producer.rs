@@ -1,0 +1,395 @@
+//! A producer appending to a replicated log, as a Kafka client library does: messages
+//! arrive at `rate` (Poisson), each with a key drawn among `keys` that picks its
+//! partition; up to `in_flight` requests per partition wait for their answer at once,
+//! and requests reach the log in the order they were sent (one connection); a request
+//! unanswered within `timeout`, or refused, is retried after `backoff`, `retries` times,
+//! then counted failed. `acks` says what the log waits for before it answers (`0`: the
+//! producer counts a message written once it is sent). Without `idempotent`, a retry of
+//! a message the log already holds writes it again, and with several requests in flight
+//! a retry can land behind later messages; with it, the log writes each message once,
+//! in the order sent.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+
+use super::Component;
+use super::env::Env;
+use super::kind::{BuildContext, KindFile};
+use super::log::{self, Acks, LogMsg, LogSpec, Produced};
+use super::message::Msg;
+use crate::engine::{Dist, LinkId, SimDuration, SimTime};
+use crate::model::contract::{Contract, KindSpec, Role, Serves, Target};
+use crate::model::shape::{Dur, Problems, parse_rate};
+
+// The kind: its file shape, validation, contract and build.
+
+/// `Producer(rate: "200/s", acks: all, idempotent: true)`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Producer")]
+pub struct RawProducer {
+    /// Messages per unit of time, Poisson: `"200/s"`.
+    pub rate: String,
+    /// Keys messages are spread over, uniformly (100 when absent).
+    #[serde(default)]
+    pub keys: Option<u32>,
+    /// What the log waits for: `0`, `1` (the leader) or `all` (every in-sync replica).
+    #[serde(default)]
+    pub acks: Option<RawAcks>,
+    /// Retries of a message before it counts failed (10 when absent).
+    #[serde(default)]
+    pub retries: Option<u32>,
+    /// Wait before a retry (100 ms when absent).
+    #[serde(default)]
+    pub backoff: Option<Dur>,
+    /// How long a request waits for its answer (1 s when absent).
+    #[serde(default)]
+    pub timeout: Option<Dur>,
+    /// Requests per partition waiting for their answer at once (5 when absent).
+    #[serde(default)]
+    pub in_flight: Option<u32>,
+    /// Sequence numbers per partition: the log writes each message once, in order.
+    #[serde(default)]
+    pub idempotent: bool,
+}
+
+/// `acks` as written: `0`, `1` or `all`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawAcks {
+    /// A number.
+    Count(u64),
+    /// A word.
+    Word(String),
+}
+
+impl<'de> Deserialize<'de> for RawAcks {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<RawAcks, D::Error> {
+        struct AcksVisitor;
+        impl<'de> Visitor<'de> for AcksVisitor {
+            type Value = RawAcks;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("0, 1 or all")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawAcks, E> {
+                Ok(RawAcks::Count(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawAcks, E> {
+                Ok(RawAcks::Count(v.max(0) as u64 + u64::from(v < 0) * 1000))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawAcks, E> {
+                Ok(RawAcks::Word(v.to_string()))
+            }
+        }
+        d.deserialize_any(AcksVisitor)
+    }
+}
+
+/// Producer parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProducerSpec {
+    /// Time between two messages.
+    pub gap: Dist,
+    /// Keys.
+    pub keys: u32,
+    /// What the log waits for.
+    pub acks: Acks,
+    /// Retries per message.
+    pub retries: u32,
+    /// Wait before a retry.
+    pub backoff: SimDuration,
+    /// Wait for an answer.
+    pub timeout: SimDuration,
+    /// Requests in flight at once, per partition.
+    pub in_flight: u32,
+    /// Whether the log writes each message once, in order.
+    pub idempotent: bool,
+}
+
+impl KindFile for RawProducer {
+    type Spec = ProducerSpec;
+    type Actor = Box<Producer>;
+
+    fn validate(&self, problems: &mut Problems) -> ProducerSpec {
+        let gap = parse_rate(&self.rate).unwrap_or_else(|msg| {
+            problems.error(&["rate"], msg, Some(r#"e.g. rate: "200/s""#.into()));
+            SimDuration(1)
+        });
+        let keys = self.keys.unwrap_or(100);
+        problems.count(&["keys"], keys, u32::MAX);
+        let acks = match &self.acks {
+            None => Acks::All,
+            Some(RawAcks::Count(0)) => Acks::None,
+            Some(RawAcks::Count(1)) => Acks::Leader,
+            Some(RawAcks::Word(w)) if w == "all" || w == "-1" => Acks::All,
+            Some(other) => {
+                let found = match other {
+                    RawAcks::Count(n) if *n >= 1000 => "a negative number".to_string(),
+                    RawAcks::Count(n) => n.to_string(),
+                    RawAcks::Word(w) => format!("{w:?}"),
+                };
+                let text = format!("`acks` is 0, 1 or all, found {found}");
+                problems.error(&["acks"], text, Some("e.g. acks: all".into()));
+                Acks::All
+            }
+        };
+        if self.idempotent && acks != Acks::All {
+            let text = "an idempotent producer needs acks: all (the log's sequence numbers \
+                        only hold for writes every in-sync replica has)"
+                .to_string();
+            problems.error(&["idempotent"], text, Some("acks: all, idempotent: true".into()));
+        }
+        let in_flight = self.in_flight.unwrap_or(5);
+        problems.count(&["in_flight"], in_flight, 1_000);
+        let ms = SimDuration::from_millis;
+        let timeout = self.timeout.as_ref().map_or(ms(1_000), |d| d.0);
+        if timeout == SimDuration::ZERO {
+            problems.error(
+                &["timeout"],
+                "`timeout` must be above 0".into(),
+                Some(r#"e.g. timeout: "1s""#.into()),
+            );
+        }
+        ProducerSpec {
+            gap: Dist::Exp { mean_ns: gap.0 as f64 },
+            keys: keys.max(1),
+            acks,
+            retries: self.retries.unwrap_or(10),
+            backoff: self.backoff.as_ref().map_or(ms(100), |d| d.0),
+            timeout: timeout.max(SimDuration(1)),
+            in_flight: in_flight.clamp(1, 1_000),
+            idempotent: self.idempotent,
+        }
+    }
+
+    fn build(spec: &ProducerSpec, ctx: &BuildContext<'_>) -> Result<Self::Actor, String> {
+        let link = ctx.link("log").ok_or("a producer needs a link to its log")?;
+        let log = ctx.linked_spec::<LogSpec>().ok_or("a producer's link goes to a log")?;
+        Ok(Box::new(Producer::new(spec, link, log.partitions)))
+    }
+}
+
+impl KindSpec for ProducerSpec {
+    /// A producer appends to exactly one log.
+    fn contract(&self) -> Contract {
+        let mut c = Contract::new("producer", Serves::Worker);
+        let log = Role::new("log", Target::Only(Serves::Log), 1, 1);
+        c.roles.push(log.wanting("exactly one link to the log it appends to", "events"));
+        c.makes_load = true;
+        c
+    }
+}
+
+// The component.
+
+/// A message not yet answered for good.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    partition: u16,
+    seq: u32,
+    attempt: u16,
+    retries_left: u32,
+    /// Whether an attempt is waiting for its answer.
+    in_flight: bool,
+}
+
+/// What a producer counted.
+#[derive(Debug, Default, Clone, Copy)]
+struct ProducerCounts {
+    sent: u64,
+    attempts: u64,
+    acked: u64,
+    retried: u64,
+    failed: u64,
+}
+
+/// A producer.
+#[derive(Debug)]
+pub struct Producer {
+    spec: ProducerSpec,
+    log: LinkId,
+    /// The next sequence number of each partition.
+    next_seq: Vec<u32>,
+    /// Messages ready to be sent, in order, per partition.
+    ready: Vec<VecDeque<u32>>,
+    pending: BTreeMap<u32, Pending>,
+    /// Requests waiting for an answer, per partition.
+    in_flight: Vec<u32>,
+    /// When the connection delivers its latest request: requests arrive in order.
+    delivered_at: SimTime,
+    counts: ProducerCounts,
+}
+
+impl Producer {
+    /// A producer appending over `log` to a log of `partitions`.
+    pub fn new(spec: &ProducerSpec, log: LinkId, partitions: u16) -> Producer {
+        Producer {
+            spec: spec.clone(),
+            log,
+            next_seq: vec![0; usize::from(partitions.max(1))],
+            ready: vec![VecDeque::new(); usize::from(partitions.max(1))],
+            pending: BTreeMap::new(),
+            in_flight: vec![0; usize::from(partitions.max(1))],
+            delivered_at: SimTime::ZERO,
+            counts: ProducerCounts::default(),
+        }
+    }
+
+    fn next_message(&mut self, env: &mut Env<'_>) {
+        if env.stopping() {
+            return;
+        }
+        let gap = SimDuration(self.spec.gap.sample(env.rng));
+        env.timer(gap, Msg::Log(LogMsg::NextMessage));
+        let key = env.rng.below(u64::from(self.spec.keys)) as u32;
+        let partition = (key % self.next_seq.len() as u32) as u16;
+        let seq = self.next_seq[usize::from(partition)];
+        self.next_seq[usize::from(partition)] += 1;
+        let record = log::record(env.id.0, env.peer(self.log).0, key, partition, seq, env);
+        let message = env.log_book().sent(record);
+        self.counts.sent += 1;
+        let retries_left = self.spec.retries;
+        self.pending.insert(
+            message,
+            Pending { partition, seq, attempt: 0, retries_left, in_flight: false },
+        );
+        self.ready[usize::from(partition)].push_back(message);
+        self.pump(partition, env);
+    }
+
+    /// Sends `partition`'s ready messages while fewer than `in_flight` wait for an
+    /// answer.
+    fn pump(&mut self, partition: u16, env: &mut Env<'_>) {
+        let p = usize::from(partition);
+        while self.in_flight[p] < self.spec.in_flight {
+            let Some(message) = self.ready[p].pop_front() else { return };
+            self.attempt(message, env);
+        }
+    }
+
+    /// Sends `msg` to the log behind every request sent before it (a lost one is gone).
+    fn send_in_order(&mut self, msg: LogMsg, env: &mut Env<'_>) {
+        let Some(ns) = env.cross(self.log) else { return };
+        let now = env.now();
+        self.delivered_at = self.delivered_at.max(now.after(SimDuration(ns)));
+        let log = env.peer(self.log);
+        env.deliver(self.delivered_at.since(now), log, Msg::Log(msg));
+    }
+
+    fn attempt(&mut self, message: u32, env: &mut Env<'_>) {
+        let Some(p) = self.pending.get_mut(&message) else { return };
+        p.attempt += 1;
+        self.counts.attempts += 1;
+        let msg = LogMsg::Produce {
+            origin: env.id,
+            message,
+            seq: p.seq,
+            partition: p.partition,
+            attempt: p.attempt,
+            acks: self.spec.acks,
+            idempotent: self.spec.idempotent,
+        };
+        let (attempt, partition) = (p.attempt, usize::from(p.partition));
+        p.in_flight = self.spec.acks != Acks::None;
+        self.send_in_order(msg, env);
+        if self.spec.acks == Acks::None {
+            // Fire and forget: written, as far as the producer knows.
+            return self.done(message, env);
+        }
+        self.in_flight[partition] += 1;
+        env.timer(self.spec.timeout, Msg::Log(LogMsg::AttemptTimeout { message, attempt }));
+    }
+
+    fn done(&mut self, message: u32, env: &mut Env<'_>) {
+        self.pending.remove(&message);
+        self.counts.acked += 1;
+        let stamp = env.stamp();
+        env.log_book().acked(message, stamp);
+    }
+
+    /// Takes attempt `attempt` of `message` out of flight; its partition if it was in it.
+    fn land(&mut self, message: u32, attempt: u16) -> Option<u16> {
+        match self.pending.get_mut(&message) {
+            Some(p) if p.in_flight && p.attempt == attempt => {
+                p.in_flight = false;
+                self.in_flight[usize::from(p.partition)] -= 1;
+                Some(p.partition)
+            }
+            _ => None,
+        }
+    }
+
+    fn answered(&mut self, message: u32, attempt: u16, outcome: Produced, env: &mut Env<'_>) {
+        let Some(partition) = self.land(message, attempt) else {
+            return; // An answer to an attempt already given up on.
+        };
+        match outcome {
+            Produced::Ok => self.done(message, env),
+            _ => self.failed_attempt(message, env),
+        }
+        self.pump(partition, env);
+    }
+
+    fn timed_out(&mut self, message: u32, attempt: u16, env: &mut Env<'_>) {
+        if let Some(partition) = self.land(message, attempt) {
+            self.failed_attempt(message, env);
+            self.pump(partition, env);
+        }
+    }
+
+    fn failed_attempt(&mut self, message: u32, env: &mut Env<'_>) {
+        let Some(p) = self.pending.get_mut(&message) else { return };
+        if p.retries_left == 0 {
+            self.pending.remove(&message);
+            self.counts.failed += 1;
+            return;
+        }
+        p.retries_left -= 1;
+        self.counts.retried += 1;
+        env.timer(self.spec.backoff, Msg::Log(LogMsg::Retry { message }));
+    }
+
+    fn retry(&mut self, message: u32, env: &mut Env<'_>) {
+        let Some(p) = self.pending.get(&message) else { return };
+        // A retry goes ahead of what has not been sent yet, as a client library's
+        // partition queue does.
+        let partition = p.partition;
+        self.ready[usize::from(partition)].push_front(message);
+        self.pump(partition, env);
+    }
+}
+
+impl Component for Producer {
+    fn start(&mut self, env: &mut Env<'_>) {
+        let gap = SimDuration(self.spec.gap.sample(env.rng));
+        env.timer(gap, Msg::Log(LogMsg::NextMessage));
+    }
+
+    /// Messages sent, attempts, acknowledged, retried and failed for good.
+    fn counts(&self) -> Vec<(&'static str, u64)> {
+        let c = self.counts;
+        vec![
+            ("sent", c.sent),
+            ("attempts", c.attempts),
+            ("acked", c.acked),
+            ("retried", c.retried),
+            ("failed", c.failed),
+        ]
+    }
+
+    fn on_message(&mut self, msg: Msg, env: &mut Env<'_>) {
+        match msg {
+            Msg::Log(LogMsg::NextMessage) => self.next_message(env),
+            Msg::Log(LogMsg::ProduceAnswer { message, attempt, outcome }) => {
+                self.answered(message, attempt, outcome, env);
+            }
+            Msg::Log(LogMsg::AttemptTimeout { message, attempt }) => {
+                self.timed_out(message, attempt, env);
+            }
+            Msg::Log(LogMsg::Retry { message }) => self.retry(message, env),
+            Msg::Fault(_) => {}
+            other => panic!("producer got unexpected {}", other.kind_name()),
+        }
+    }
+}
