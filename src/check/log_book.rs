@@ -65,6 +65,8 @@ pub struct Truncation {
 pub struct Processing {
     /// The group member.
     pub member: u16,
+    /// The partition it read it from.
+    pub partition: u16,
     /// The offset it read it at.
     pub offset: u32,
     /// When it finished processing.
@@ -91,6 +93,8 @@ pub struct LogBook {
     groups: BTreeMap<u32, u32>,
     /// (group, message) → how often processed.
     processed: BTreeMap<(u32, u32), ProcessedTimes>,
+    /// (group, partition) → the highest offset the group processed.
+    reached: BTreeMap<(u32, u16), u32>,
 }
 
 impl LogBook {
@@ -143,6 +147,8 @@ impl LogBook {
 
     /// Group `group` finished processing `message`.
     pub fn processed(&mut self, group: u32, message: u32, p: Processing) {
+        let top = self.reached.entry((group, p.partition)).or_insert(p.offset);
+        *top = (*top).max(p.offset);
         let e = self.processed.entry((group, message));
         let t = e.or_insert(ProcessedTimes { times: 0, first: [p; 2] });
         if t.times < 2 {
@@ -184,6 +190,11 @@ impl LogBook {
     /// What each group processed: (group, message) → times.
     pub fn processed_times(&self) -> &BTreeMap<(u32, u32), ProcessedTimes> {
         &self.processed
+    }
+
+    /// The highest offset group `group` processed in `partition`.
+    pub fn reached(&self, group: u32, partition: u16) -> Option<u32> {
+        self.reached.get(&(group, partition)).copied()
     }
 
     /// Whether the run had a log at all.

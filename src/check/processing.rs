@@ -56,7 +56,7 @@ fn tally(
     let mut t = GroupTally::default();
     for (&(_, partition), entries) in book.logs().filter(|((l, _), _)| *l == log) {
         let done = |id: u32| times.get(&(group, id));
-        let last = entries.iter().rposition(|&id| done(id).is_some());
+        let last = book.reached(group, partition).map(|o| o as usize);
         for (offset, &id) in entries.iter().enumerate() {
             t.expected += 1;
             let finished = match (done(id), last) {
@@ -73,8 +73,11 @@ fn tally(
             let (Some(bound), Some((appended, ..))) = (bound, book.message(id).appended) else {
                 continue;
             };
+            if appended.at >= ended {
+                continue; // Appended in the drain: nothing to hold it to.
+            }
             let waited = finished.since(appended.at);
-            if waited > bound && appended.at < ended {
+            if waited > bound {
                 t.late += 1;
                 t.first_late.get_or_insert((id, waited));
             }

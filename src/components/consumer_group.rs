@@ -325,7 +325,11 @@ impl ConsumerGroup {
         } else {
             self.counts.processed += 1;
             let (group, when) = (env.id.0, env.stamp());
-            env.log_book().processed(group, message, Processing { member, offset, when });
+            env.log_book().processed(
+                group,
+                message,
+                Processing { member, partition, offset, when },
+            );
         }
         let r = &mut self.partitions[usize::from(partition)];
         r.processed = offset + 1;
@@ -360,6 +364,12 @@ impl ConsumerGroup {
         m.generation += 1;
         m.queue.clear();
         m.busy = false;
+        // What it processed since its last commit is known to nobody now: the group
+        // resumes its partitions from the committed offsets.
+        let theirs = self.partitions.iter_mut().filter(|r| r.owner == Some(member as u16));
+        for r in theirs {
+            (r.position, r.processed, r.fetching) = (r.committed, r.committed, false);
+        }
         self.crashes += 1;
         env.timer(self.spec.session_timeout, Msg::Log(LogMsg::Rebalance { crash: self.crashes }));
     }

@@ -3,22 +3,20 @@
 //! partition; up to `in_flight` requests per partition wait for their answer at once,
 //! and requests reach the log in the order they were sent (one connection); a request
 //! unanswered within `timeout`, or refused, is retried after `backoff`, `retries` times,
-//! then counted failed. `acks` says what the log waits for before it answers (`0`: the
-//! producer counts a message written once it is sent). Without `idempotent`, a retry of
+//! then counted failed. `acks` says what the log waits for before it answers (`none`:
+//! the producer counts a message written once it is sent; `leader`; `all`). Without `idempotent`, a retry of
 //! a message the log already holds writes it again, and with several requests in flight
 //! a retry can land behind later messages; with it, the log writes each message once,
 //! in the order sent.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::fmt;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde::Deserialize;
-use serde::de::{self, Deserializer, Visitor};
 
 use super::Component;
 use super::env::Env;
 use super::kind::{BuildContext, KindFile};
-use super::log::{self, Acks, LogMsg, LogSpec, Produced};
+use super::log::{self, Acks, LogMsg, LogSpec, Produced, Sequence};
 use super::message::Msg;
 use crate::engine::{Dist, LinkId, SimDuration, SimTime};
 use crate::model::contract::{Contract, KindSpec, Role, Serves, Target};
@@ -35,7 +33,8 @@ pub struct RawProducer {
     /// Keys messages are spread over, uniformly (100 when absent).
     #[serde(default)]
     pub keys: Option<u32>,
-    /// What the log waits for: `0`, `1` (the leader) or `all` (every in-sync replica).
+    /// What the log waits for: `none` (Kafka's acks=0), `leader` (acks=1) or `all`
+    /// (every in-sync replica; when absent).
     #[serde(default)]
     pub acks: Option<RawAcks>,
     /// Retries of a message before it counts failed (10 when absent).
@@ -55,35 +54,16 @@ pub struct RawProducer {
     pub idempotent: bool,
 }
 
-/// `acks` as written: `0`, `1` or `all`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `acks` as written: `none` (Kafka's acks=0), `leader` (acks=1) or `all`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum RawAcks {
-    /// A number.
-    Count(u64),
-    /// A word.
-    Word(String),
-}
-
-impl<'de> Deserialize<'de> for RawAcks {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<RawAcks, D::Error> {
-        struct AcksVisitor;
-        impl<'de> Visitor<'de> for AcksVisitor {
-            type Value = RawAcks;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("0, 1 or all")
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawAcks, E> {
-                Ok(RawAcks::Count(v))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawAcks, E> {
-                Ok(RawAcks::Count(v.max(0) as u64 + u64::from(v < 0) * 1000))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawAcks, E> {
-                Ok(RawAcks::Word(v.to_string()))
-            }
-        }
-        d.deserialize_any(AcksVisitor)
-    }
+    /// The producer counts a message written once it is sent.
+    None,
+    /// The leader's append.
+    Leader,
+    /// Every in-sync replica's.
+    All,
 }
 
 /// Producer parameters.
@@ -118,21 +98,10 @@ impl KindFile for RawProducer {
         });
         let keys = self.keys.unwrap_or(100);
         problems.count(&["keys"], keys, u32::MAX);
-        let acks = match &self.acks {
-            None => Acks::All,
-            Some(RawAcks::Count(0)) => Acks::None,
-            Some(RawAcks::Count(1)) => Acks::Leader,
-            Some(RawAcks::Word(w)) if w == "all" || w == "-1" => Acks::All,
-            Some(other) => {
-                let found = match other {
-                    RawAcks::Count(n) if *n >= 1000 => "a negative number".to_string(),
-                    RawAcks::Count(n) => n.to_string(),
-                    RawAcks::Word(w) => format!("{w:?}"),
-                };
-                let text = format!("`acks` is 0, 1 or all, found {found}");
-                problems.error(&["acks"], text, Some("e.g. acks: all".into()));
-                Acks::All
-            }
+        let acks = match self.acks.unwrap_or(RawAcks::All) {
+            RawAcks::None => Acks::None,
+            RawAcks::Leader => Acks::Leader,
+            RawAcks::All => Acks::All,
         };
         if self.idempotent && acks != Acks::All {
             let text = "an idempotent producer needs acks: all (the log's sequence numbers \
@@ -216,6 +185,8 @@ pub struct Producer {
     pending: BTreeMap<u32, Pending>,
     /// Requests waiting for an answer, per partition.
     in_flight: Vec<u32>,
+    /// The sequence numbers not yet answered for good, per partition.
+    unsettled: Vec<BTreeSet<u32>>,
     /// When the connection delivers its latest request: requests arrive in order.
     delivered_at: SimTime,
     counts: ProducerCounts,
@@ -231,6 +202,7 @@ impl Producer {
             ready: vec![VecDeque::new(); usize::from(partitions.max(1))],
             pending: BTreeMap::new(),
             in_flight: vec![0; usize::from(partitions.max(1))],
+            unsettled: vec![BTreeSet::new(); usize::from(partitions.max(1))],
             delivered_at: SimTime::ZERO,
             counts: ProducerCounts::default(),
         }
@@ -255,6 +227,7 @@ impl Producer {
             Pending { partition, seq, attempt: 0, retries_left, in_flight: false },
         );
         self.ready[usize::from(partition)].push_back(message);
+        self.unsettled[usize::from(partition)].insert(seq);
         self.pump(partition, env);
     }
 
@@ -281,6 +254,12 @@ impl Producer {
         let Some(p) = self.pending.get_mut(&message) else { return };
         p.attempt += 1;
         self.counts.attempts += 1;
+        let lowest = self.unsettled[usize::from(p.partition)].first() == Some(&p.seq);
+        let sequence = match (self.spec.idempotent, lowest) {
+            (false, _) => Sequence::Ignored,
+            (true, false) => Sequence::InOrder,
+            (true, true) => Sequence::Lowest,
+        };
         let msg = LogMsg::Produce {
             origin: env.id,
             message,
@@ -288,7 +267,7 @@ impl Producer {
             partition: p.partition,
             attempt: p.attempt,
             acks: self.spec.acks,
-            idempotent: self.spec.idempotent,
+            sequence,
         };
         let (attempt, partition) = (p.attempt, usize::from(p.partition));
         p.in_flight = self.spec.acks != Acks::None;
@@ -301,8 +280,15 @@ impl Producer {
         env.timer(self.spec.timeout, Msg::Log(LogMsg::AttemptTimeout { message, attempt }));
     }
 
+    /// The message is answered for good.
+    fn settle(&mut self, message: u32) {
+        if let Some(p) = self.pending.remove(&message) {
+            self.unsettled[usize::from(p.partition)].remove(&p.seq);
+        }
+    }
+
     fn done(&mut self, message: u32, env: &mut Env<'_>) {
-        self.pending.remove(&message);
+        self.settle(message);
         self.counts.acked += 1;
         let stamp = env.stamp();
         env.log_book().acked(message, stamp);
@@ -326,6 +312,10 @@ impl Producer {
         };
         match outcome {
             Produced::Ok => self.done(message, env),
+            // Sent ahead of a message the log lacks: resent in order, no retry spent.
+            Produced::OutOfOrder => {
+                env.timer(self.spec.backoff, Msg::Log(LogMsg::Retry { message }));
+            }
             _ => self.failed_attempt(message, env),
         }
         self.pump(partition, env);
@@ -341,7 +331,7 @@ impl Producer {
     fn failed_attempt(&mut self, message: u32, env: &mut Env<'_>) {
         let Some(p) = self.pending.get_mut(&message) else { return };
         if p.retries_left == 0 {
-            self.pending.remove(&message);
+            self.settle(message);
             self.counts.failed += 1;
             return;
         }
@@ -351,11 +341,16 @@ impl Producer {
     }
 
     fn retry(&mut self, message: u32, env: &mut Env<'_>) {
-        let Some(p) = self.pending.get(&message) else { return };
+        let Some(&Pending { partition, seq, .. }) = self.pending.get(&message) else { return };
         // A retry goes ahead of what has not been sent yet, as a client library's
-        // partition queue does.
-        let partition = p.partition;
-        self.ready[usize::from(partition)].push_front(message);
+        // partition queue does; an idempotent producer's in sequence order.
+        let ready = &mut self.ready[usize::from(partition)];
+        let pending = &self.pending;
+        let at = match self.spec.idempotent {
+            true => ready.iter().position(|m| pending.get(m).is_some_and(|q| q.seq > seq)),
+            false => Some(0),
+        };
+        ready.insert(at.unwrap_or(ready.len()), message);
         self.pump(partition, env);
     }
 }

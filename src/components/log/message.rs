@@ -14,6 +14,18 @@ pub enum Acks {
     All,
 }
 
+/// How the leader treats a producer's sequence numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sequence {
+    /// Not at all: every request is written (a producer that is not idempotent).
+    Ignored,
+    /// Each producer's messages are written in sequence, and once.
+    InOrder,
+    /// In sequence, and this is the lowest message the producer still has to write in
+    /// the partition: a gap before it is of messages the producer gave up on.
+    Lowest,
+}
+
 /// A log's answer to a produce request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Produced {
@@ -45,7 +57,7 @@ pub enum LogMsg {
         /// What to wait for.
         acks: Acks,
         /// Whether the leader writes it only in sequence, and once.
-        idempotent: bool,
+        sequence: Sequence,
     },
     /// The log's answer to attempt `attempt` of `message`.
     ProduceAnswer {
@@ -169,13 +181,13 @@ impl LogMsg {
     pub fn trace_ids(&self) -> [u64; 3] {
         let w = |a: u32, b: u32| u64::from(a) << 32 | u64::from(b);
         match *self {
-            LogMsg::Produce { origin, message, seq, partition, attempt, acks, idempotent } => [
+            LogMsg::Produce { origin, message, seq, partition, attempt, acks, sequence } => [
                 w(1, origin.0),
                 w(message, seq),
                 u64::from(partition) << 32
                     | u64::from(attempt) << 16
-                    | (acks as u64) << 1
-                    | u64::from(idempotent),
+                    | (acks as u64) << 2
+                    | sequence as u64,
             ],
             LogMsg::ProduceAnswer { message, attempt, outcome } => {
                 [w(2, message), w(u32::from(attempt), outcome as u32), 0]

@@ -17,7 +17,7 @@ pub mod partition;
 
 use serde::Deserialize;
 
-pub use message::{Acks, LogMsg, Produced};
+pub use message::{Acks, LogMsg, Produced, Sequence};
 use partition::{Ack, Append, Entry, Partition};
 
 use super::Component;
@@ -234,7 +234,7 @@ impl Log {
         partition: u16,
         attempt: u16,
         acks: Acks,
-        idempotent: bool,
+        sequence: Sequence,
         env: &mut Env<'_>,
     ) {
         let p = usize::from(partition);
@@ -249,7 +249,7 @@ impl Log {
         }
         let min_isr = (acks == Acks::All).then_some(self.spec.min_insync_replicas);
         let ack = Ack { origin, message: entry.message, attempt };
-        let offset = match self.partitions[p].append(entry, idempotent, min_isr, env.now()) {
+        let offset = match self.partitions[p].append(entry, sequence, min_isr, env.now()) {
             Append::Written(offset) => {
                 self.counts.written += 1;
                 let (log, stamp) = (env.id.0, env.stamp());
@@ -466,10 +466,10 @@ impl Log {
 
     fn on_log(&mut self, msg: LogMsg, env: &mut Env<'_>) {
         match msg {
-            LogMsg::Produce { origin, message, seq, partition, attempt, acks, idempotent } => {
+            LogMsg::Produce { origin, message, seq, partition, attempt, acks, sequence } => {
                 let producer = env.log_book().message(message).producer;
                 let entry = Entry { message, producer, seq };
-                self.produce(origin, entry, partition, attempt, acks, idempotent, env);
+                self.produce(origin, entry, partition, attempt, acks, sequence, env);
             }
             LogMsg::Fetch { origin, member, partition, offset, generation } => {
                 self.fetch(origin, member, partition, offset, generation, env);

@@ -7,7 +7,9 @@
 //! election cuts every live follower back to what it shares with the new leader (a
 //! broker that was down is cut back when it restarts).
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
+
+use super::message::Sequence;
 
 use crate::engine::{ComponentId, SimDuration, SimTime};
 
@@ -87,8 +89,6 @@ pub struct Partition {
     waiting: VecDeque<(u32, Ack)>,
     /// The last sequence number of each producer in the leader's log.
     last_seq: BTreeMap<u32, u32>,
-    /// Producers the partition has ever taken a message from.
-    known: BTreeSet<u32>,
 }
 
 impl Partition {
@@ -108,7 +108,6 @@ impl Partition {
             shown: 0,
             waiting: VecDeque::new(),
             last_seq: BTreeMap::new(),
-            known: BTreeSet::new(),
         }
     }
 
@@ -139,11 +138,12 @@ impl Partition {
     }
 
     /// The leader takes `entry`. `min_isr` is set for acks=all. An idempotent
-    /// producer's message is written only in sequence.
+    /// producer's message is written only in sequence: after the producer's last one in
+    /// the log, or after a gap the producer vouches for (`Sequence::Lowest`).
     pub fn append(
         &mut self,
         entry: Entry,
-        idempotent: bool,
+        sequence: Sequence,
         min_isr: Option<u16>,
         now: SimTime,
     ) -> Append {
@@ -151,19 +151,15 @@ impl Partition {
         if min_isr.is_some_and(|m| self.isr() < usize::from(m)) {
             return Append::NotEnoughReplicas;
         }
-        if idempotent {
+        if sequence != Sequence::Ignored {
+            let gap_ok = sequence == Sequence::Lowest;
             match self.last_seq.get(&entry.producer) {
                 Some(&last) if entry.seq <= last => {
-                    return self
-                        .offset_of(entry.message)
-                        .map_or(Append::OutOfOrder, Append::Duplicate);
+                    let held = self.offset_of(entry.message);
+                    return held.map_or(Append::OutOfOrder, Append::Duplicate);
                 }
-                Some(&last) if entry.seq > last + 1 => return Append::OutOfOrder,
-                // A producer it never heard of starts at 0; one whose messages an
-                // unclean election cut away starts again where it is.
-                None if entry.seq > 0 && !self.known.contains(&entry.producer) => {
-                    return Append::OutOfOrder;
-                }
+                Some(&last) if entry.seq > last + 1 && !gap_ok => return Append::OutOfOrder,
+                None if entry.seq > 0 && !gap_ok => return Append::OutOfOrder,
                 _ => {}
             }
         }
@@ -173,7 +169,6 @@ impl Partition {
         }
         self.replicas[leader].log.push(entry);
         self.last_seq.insert(entry.producer, entry.seq);
-        self.known.insert(entry.producer);
         Append::Written(end as u32)
     }
 
@@ -305,7 +300,7 @@ mod tests {
     #[test]
     fn the_high_watermark_waits_for_every_in_sync_replica() {
         let mut p = Partition::new(&[0, 1, 2]);
-        assert_eq!(p.append(entry(0, 0), false, Some(2), t(0)), Append::Written(0));
+        assert_eq!(p.append(entry(0, 0), Sequence::Ignored, Some(2), t(0)), Append::Written(0));
         assert_eq!(p.high_watermark(), 0);
         p.fetched(1, 1, t(5));
         assert_eq!(p.high_watermark(), 0, "replica 2 is in sync and lacks it");
@@ -318,16 +313,19 @@ mod tests {
     #[test]
     fn acks_all_is_refused_below_the_minimum_in_sync_replicas() {
         let mut p = Partition::new(&[0, 1]);
-        p.append(entry(0, 0), false, None, t(0));
+        p.append(entry(0, 0), Sequence::Ignored, None, t(0));
         p.shrink(t(100), SimDuration::from_millis(10));
-        assert_eq!(p.append(entry(1, 1), false, Some(2), t(100)), Append::NotEnoughReplicas);
-        assert_eq!(p.append(entry(1, 1), false, Some(1), t(100)), Append::Written(1));
+        assert_eq!(
+            p.append(entry(1, 1), Sequence::Ignored, Some(2), t(100)),
+            Append::NotEnoughReplicas
+        );
+        assert_eq!(p.append(entry(1, 1), Sequence::Ignored, Some(1), t(100)), Append::Written(1));
     }
 
     #[test]
     fn a_clean_election_keeps_what_the_in_sync_follower_holds() {
         let mut p = Partition::new(&[0, 1, 2]);
-        (0..3).for_each(|i| _ = p.append(entry(i, i), false, None, t(0)));
+        (0..3).for_each(|i| _ = p.append(entry(i, i), Sequence::Ignored, None, t(0)));
         p.fetched(1, 2, t(1));
         p.fetched(2, 1, t(1));
         let up = |b: u16| b != 0;
@@ -340,7 +338,7 @@ mod tests {
     #[test]
     fn with_no_live_in_sync_replica_the_partition_waits_or_elects_uncleanly() {
         let mut p = Partition::new(&[0, 1]);
-        (0..3).for_each(|i| _ = p.append(entry(i, i), false, None, t(0)));
+        (0..3).for_each(|i| _ = p.append(entry(i, i), Sequence::Ignored, None, t(0)));
         p.shrink(t(100), SimDuration::from_millis(10));
         p.broker_down(0);
         assert_eq!(p.isr(), 1, "the last member stays");
@@ -354,11 +352,20 @@ mod tests {
     #[test]
     fn an_idempotent_producer_writes_in_sequence_and_once() {
         let mut p = Partition::new(&[0]);
-        assert_eq!(p.append(entry(5, 1), true, None, t(0)), Append::OutOfOrder);
-        assert_eq!(p.append(entry(4, 0), true, None, t(0)), Append::Written(0));
-        assert_eq!(p.append(entry(4, 0), true, None, t(0)), Append::Duplicate(0));
-        assert_eq!(p.append(entry(6, 2), true, None, t(0)), Append::OutOfOrder);
-        assert_eq!(p.append(entry(5, 1), true, None, t(0)), Append::Written(1));
-        assert_eq!(p.append(entry(5, 1), false, None, t(0)), Append::Written(2), "not idempotent");
+        assert_eq!(p.append(entry(5, 1), Sequence::InOrder, None, t(0)), Append::OutOfOrder);
+        assert_eq!(p.append(entry(4, 0), Sequence::InOrder, None, t(0)), Append::Written(0));
+        assert_eq!(p.append(entry(4, 0), Sequence::InOrder, None, t(0)), Append::Duplicate(0));
+        assert_eq!(p.append(entry(6, 2), Sequence::InOrder, None, t(0)), Append::OutOfOrder);
+        assert_eq!(p.append(entry(5, 1), Sequence::InOrder, None, t(0)), Append::Written(1));
+        assert_eq!(
+            p.append(entry(8, 4), Sequence::Lowest, None, t(0)),
+            Append::Written(2),
+            "a gap vouched for"
+        );
+        assert_eq!(
+            p.append(entry(5, 1), Sequence::Ignored, None, t(0)),
+            Append::Written(3),
+            "not idempotent"
+        );
     }
 }
