@@ -455,3 +455,134 @@ impl Component for ConsumerGroup {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::{MessageRecord, Stamp};
+    use crate::components::BuiltIn;
+    use crate::components::testing::{BenchWorld, bench, deliver, ms, run};
+    use crate::engine::{ComponentId, Sim, SimTime};
+
+    const LOG: u32 = 1;
+
+    /// A one-member group reading one partition of probe 1's log, which holds `n`
+    /// messages.
+    fn group(commit: Commit, n: u32) -> Sim<BenchWorld> {
+        let spec = ConsumerGroupSpec {
+            members: 1,
+            processing: Dist::constant(ms(1).0),
+            commit,
+            commit_every: SimDuration::from_millis(1_000),
+            idempotent: false,
+            session_timeout: SimDuration::from_millis(100),
+            poll: SimDuration::from_millis(50),
+        };
+        let (mut sim, _) = bench(1, 1, |l| {
+            BuiltIn::ConsumerGroup(Box::new(ConsumerGroup::new(&spec, l.callees[0], 1)))
+        });
+        let book = &mut sim.actor.history.logs;
+        for seq in 0..n {
+            let sent = Stamp::default();
+            let record = MessageRecord {
+                producer: 9,
+                log: LOG,
+                key: 0,
+                partition: 0,
+                seq,
+                sent,
+                acked: None,
+                appended: None,
+            };
+            let id = book.sent(record);
+            book.appended(LOG, 0, id, 0, sent);
+        }
+        sim
+    }
+
+    /// The offsets of the fetches the log received, in order.
+    fn fetches(sim: &Sim<BenchWorld>) -> Vec<u32> {
+        let offsets = sim.actor.received.iter().filter_map(|r| match r.msg {
+            Msg::Log(LogMsg::Fetch { offset, .. }) => Some(offset),
+            _ => None,
+        });
+        offsets.collect()
+    }
+
+    fn fetched(sim: &mut Sim<BenchWorld>, at: SimTime, offset: u32, count: u32, generation: u32) {
+        let msg = LogMsg::Fetched {
+            member: 0,
+            partition: 0,
+            offset,
+            count,
+            high_watermark: offset + count,
+            generation,
+        };
+        deliver(sim, at, Msg::Log(msg));
+    }
+
+    fn processed(sim: &Sim<BenchWorld>) -> u32 {
+        sim.actor.history.logs.processed_times().values().map(|p| p.times).sum()
+    }
+
+    /// Processes two messages, then the member crashes and restarts; returns where the
+    /// group fetched from after the restart, and how many processings there were.
+    fn crash_after_processing(commit: Commit) -> (u32, u32) {
+        let mut sim = group(commit, 2);
+        fetched(&mut sim, ms(1), 0, 2, 1);
+        run(&mut sim, ms(10));
+        assert_eq!(processed(&sim), 2, "both processed");
+        deliver(&mut sim, ms(20), Msg::Fault(Fault::CrashReplica(0)));
+        deliver(&mut sim, ms(30), Msg::Fault(Fault::RestartReplica(0)));
+        run(&mut sim, ms(40));
+        (*fetches(&sim).last().unwrap(), processed(&sim))
+    }
+
+    #[test]
+    fn a_crash_before_the_periodic_commit_resumes_from_the_last_commit() {
+        assert_eq!(crash_after_processing(Commit::After).0, 0, "processed again from 0");
+    }
+
+    #[test]
+    fn a_transactional_group_resumes_after_what_it_processed() {
+        assert_eq!(crash_after_processing(Commit::Transactional).0, 2);
+    }
+
+    #[test]
+    fn committing_before_processing_skips_what_a_crash_interrupted() {
+        let mut sim = group(Commit::Before, 3);
+        fetched(&mut sim, ms(1), 0, 3, 1);
+        deliver(&mut sim, SimTime(ms(1).0 + 500_000), Msg::Fault(Fault::CrashReplica(0)));
+        deliver(&mut sim, ms(5), Msg::Fault(Fault::RestartReplica(0)));
+        run(&mut sim, ms(10));
+        assert_eq!((processed(&sim), *fetches(&sim).last().unwrap()), (0, 3), "all three skipped");
+    }
+
+    #[test]
+    fn a_crashed_member_s_partitions_move_after_the_session_timeout() {
+        let spec_members = 2;
+        let spec = ConsumerGroupSpec {
+            members: spec_members,
+            processing: Dist::constant(ms(1).0),
+            commit: Commit::Transactional,
+            commit_every: SimDuration::from_millis(1_000),
+            idempotent: false,
+            session_timeout: SimDuration::from_millis(100),
+            poll: SimDuration::from_millis(50),
+        };
+        let (mut sim, _) = bench(1, 1, |l| {
+            BuiltIn::ConsumerGroup(Box::new(ConsumerGroup::new(&spec, l.callees[0], 2)))
+        });
+        let owner = |sim: &Sim<BenchWorld>| match &sim.actor.component {
+            BuiltIn::ConsumerGroup(g) => g.partitions[1].owner,
+            _ => unreachable!(),
+        };
+        assert_eq!(owner(&sim), Some(1));
+        deliver(&mut sim, ms(10), Msg::Fault(Fault::CrashReplica(1)));
+        run(&mut sim, ms(50));
+        assert_eq!(owner(&sim), Some(1), "still its until the session times out");
+        run(&mut sim, ms(120));
+        assert_eq!(owner(&sim), Some(0));
+        assert!(sim.actor.received.iter().any(|r| r.probe == ComponentId(1)), "it fetched");
+    }
+}

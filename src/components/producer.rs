@@ -388,3 +388,73 @@ impl Component for Producer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::components::BuiltIn;
+    use crate::components::testing::{BenchWorld, bench, deliver, ms, run};
+    use crate::engine::Sim;
+
+    /// A producer of one partition whose messages come an hour apart (tests send
+    /// `NextMessage` themselves), answered by probe 1.
+    fn producer(in_flight: u32, retries: u32, idempotent: bool) -> Sim<BenchWorld> {
+        let spec = ProducerSpec {
+            gap: Dist::constant(3_600_000_000_000),
+            keys: 1,
+            acks: Acks::All,
+            retries,
+            backoff: SimDuration::from_millis(10),
+            timeout: SimDuration::from_millis(100),
+            in_flight,
+            idempotent,
+        };
+        bench(1, 1, |l| BuiltIn::Producer(Box::new(Producer::new(&spec, l.callees[0], 1)))).0
+    }
+
+    /// The produce requests the log received: (message, attempt, sequencing).
+    fn produced(sim: &Sim<BenchWorld>) -> Vec<(u32, u16, Sequence)> {
+        let requests = sim.actor.received.iter().filter_map(|r| match r.msg {
+            Msg::Log(LogMsg::Produce { message, attempt, sequence, .. }) => {
+                Some((message, attempt, sequence))
+            }
+            _ => None,
+        });
+        requests.collect()
+    }
+
+    fn answer(sim: &mut Sim<BenchWorld>, at: u64, message: u32, attempt: u16, outcome: Produced) {
+        let msg = LogMsg::ProduceAnswer { message, attempt, outcome };
+        deliver(sim, ms(at), Msg::Log(msg));
+    }
+
+    #[test]
+    fn at_most_in_flight_requests_wait_per_partition() {
+        let mut sim = producer(2, 3, false);
+        (1..=3).for_each(|t| deliver(&mut sim, ms(t), Msg::Log(LogMsg::NextMessage)));
+        run(&mut sim, ms(5));
+        assert_eq!(produced(&sim).len(), 2, "the third waits");
+        answer(&mut sim, 6, 0, 1, Produced::Ok);
+        run(&mut sim, ms(7));
+        assert_eq!(produced(&sim).last().unwrap().0, 2, "sent once a slot is free");
+    }
+
+    #[test]
+    fn out_of_order_is_resent_without_spending_a_retry_and_other_refusals_spend_one() {
+        let mut sim = producer(5, 0, true);
+        (1..=2).for_each(|t| deliver(&mut sim, ms(t), Msg::Log(LogMsg::NextMessage)));
+        run(&mut sim, ms(3));
+        let sent = produced(&sim);
+        assert_eq!((sent[0].2, sent[1].2), (Sequence::Lowest, Sequence::InOrder));
+        answer(&mut sim, 4, 1, 1, Produced::OutOfOrder);
+        run(&mut sim, ms(20));
+        assert_eq!(produced(&sim).last().unwrap().0, 1, "message 1 resent");
+        answer(&mut sim, 21, 0, 1, Produced::NotEnoughReplicas);
+        answer(&mut sim, 25, 1, 2, Produced::OutOfOrder);
+        run(&mut sim, ms(40));
+        let BuiltIn::Producer(p) = &sim.actor.component else { unreachable!() };
+        assert_eq!(p.counts.failed, 1, "no retries left for message 0");
+        let again = produced(&sim).into_iter().rfind(|&(m, ..)| m == 1).unwrap();
+        assert_eq!(again.2, Sequence::Lowest, "message 1 now vouches for the gap");
+    }
+}

@@ -563,12 +563,45 @@ impl Summary {
         if !self.overrides.is_empty() {
             let _ = writeln!(t, "set        {}", self.overrides.join(", "));
         }
-        let _ = writeln!(
-            t,
-            "clients    {}, simulated {}",
-            group(self.clients as u64),
-            format_nanos(self.simulated_ns)
-        );
+        let clients = match self.clients {
+            0 => "none (its producers make the load)".to_string(),
+            n => group(n as u64),
+        };
+        let _ = writeln!(t, "clients    {clients}, simulated {}", format_nanos(self.simulated_ns));
+        if self.clients > 0 {
+            self.write_client_tables(&mut t);
+        }
+        self.write_figures(&mut t);
+        write_loads(&mut t, &self.load);
+        write_counts(&mut t, &self.counts);
+        if let Some(c) = &self.fault_coverage {
+            write_coverage(&mut t, c, self.clients > 0);
+        }
+        if let Some(mix) = &self.fault_mix {
+            let _ = writeln!(t, "fault mix{}", if mix.is_empty() { "    none" } else { "" });
+            for fault in mix {
+                let _ = writeln!(t, "  {fault},");
+            }
+        }
+        write_checks(&mut t, &self.checks, self.over_seeds.as_ref());
+        let _ = write!(t, "events       {}", group(self.events));
+        if let Some(w) = &self.wall {
+            let _ = write!(
+                t,
+                " in {:.3} s wall ({:.2} M events/s)",
+                w.seconds,
+                w.events_per_second / 1e6
+            );
+        }
+        let _ = writeln!(t, "; peak pending {}", group(self.events_pending_max as u64));
+        let _ = writeln!(t, "trace hash   {}", self.trace_hash);
+        let _ = writeln!(t, "replay       {}", self.replay);
+        t
+    }
+
+    /// What the clients saw: operations by row and population, and where reads came
+    /// from (shown only when the run has clients).
+    fn write_client_tables(&self, t: &mut String) {
         let _ = writeln!(t);
         let header = OPERATION_HEADER.map(String::from);
         let by_population = self.population_rows();
@@ -609,33 +642,7 @@ impl Summary {
             let _ = write!(t, " ({fallbacks} sent on to the primary for a session token)");
         }
         let _ = writeln!(t);
-        write_visibility(&mut t, &r.visibility);
-        self.write_figures(&mut t);
-        write_loads(&mut t, &self.load);
-        write_counts(&mut t, &self.counts);
-        if let Some(c) = &self.fault_coverage {
-            write_coverage(&mut t, c);
-        }
-        if let Some(mix) = &self.fault_mix {
-            let _ = writeln!(t, "fault mix{}", if mix.is_empty() { "    none" } else { "" });
-            for fault in mix {
-                let _ = writeln!(t, "  {fault},");
-            }
-        }
-        write_checks(&mut t, &self.checks, self.over_seeds.as_ref());
-        let _ = write!(t, "events       {}", group(self.events));
-        if let Some(w) = &self.wall {
-            let _ = write!(
-                t,
-                " in {:.3} s wall ({:.2} M events/s)",
-                w.seconds,
-                w.events_per_second / 1e6
-            );
-        }
-        let _ = writeln!(t, "; peak pending {}", group(self.events_pending_max as u64));
-        let _ = writeln!(t, "trace hash   {}", self.trace_hash);
-        let _ = writeln!(t, "replay       {}", self.replay);
-        t
+        write_visibility(t, &r.visibility);
     }
 }
 
@@ -872,8 +879,17 @@ fn replay_command(scenario: &Scenario, seed: u64) -> String {
 }
 
 /// What the faults touched: one line in all, then one per fault.
-fn write_coverage(t: &mut String, c: &CoverageSummary) {
+/// The faults and what they touched; without clients there are no operations to
+/// count, only strikes (what a fault did to a log is its checkers' to tell).
+fn write_coverage(t: &mut String, c: &CoverageSummary, clients: bool) {
     let u = &c.under_fault;
+    if !clients {
+        let _ = writeln!(t, "faults");
+        for f in &c.faults {
+            let _ = writeln!(t, "  {}: struck {}×", f.fault, f.touched.strikes);
+        }
+        return;
+    }
     let _ = writeln!(
         t,
         "coverage     {} operations in flight under a fault ({} writes, {} reads)",

@@ -129,9 +129,15 @@ pub fn parse<T: DeserializeOwned>(src: &SourceText) -> Result<T, Diagnostic> {
             ron::Error::ExpectedString => {
                 Some(r#"durations are strings with a unit, e.g. "500ms""#.into())
             }
+            ron::Error::SuggestRawIdentifier(_) if src.text[..at].trim_end().ends_with("acks:") => {
+                Some("acks is `none` (Kafka's acks=0), `leader` (acks=1) or `all`".into())
+            }
             _ => None,
         };
         let mut message = e.code.to_string();
+        if let ron::Error::SuggestRawIdentifier(found) = &e.code {
+            message = format!("expected a name, found `{found}`");
+        }
         if message.starts_with("Expected") && !message.contains("found") {
             if let Some(token) = token_at(&src.text, at) {
                 message = format!("{message}, found `{token}`");
