@@ -13,6 +13,8 @@
 //! - **acks=all with min ISR 2 and clean elections loses nothing, whenever a broker
 //!   crashes and for however long**: a property test over the broker, the time and the
 //!   length of the crash.
+//! - **A visibility timeout shorter than the work duplicates the jobs that outlast it**:
+//!   the share processed twice is P(T > V) (below).
 
 mod common;
 
@@ -85,4 +87,22 @@ proptest! {
         prop_assert!(figure(&outcome, "lost_acknowledged_message", "acknowledged") > 5_000);
         prop_assert_eq!(figure(&outcome, "lost_acknowledged_message", "lost"), 0);
     }
+}
+
+/// A job queue whose jobs take uniform(a, b) against a visibility timeout V, with
+/// b < 2V and workers to spare: a job shows again, and a second worker takes it, exactly
+/// when it takes longer than V (its first worker deletes it before a third receive), so
+/// the share processed twice is P(T > V) = (b − V)/(b − a): 1/3 for 10-40 s against
+/// 30 s. Over n jobs the share's standard error is √(p(1 − p)/n); the tolerance is four.
+#[test]
+fn jobs_longer_than_the_visibility_timeout_are_processed_twice() {
+    let sets = ["duration=60m", "faults=[]"];
+    let scenario = common::load(Path::new("scenarios/queue_visibility_short.ron"), &sets);
+    let outcome = common::run(&scenario);
+    let jobs = figure(&outcome, "processing", "expected") as f64;
+    let share = figure(&outcome, "processing", "duplicates") as f64 / jobs;
+    let p = (40.0 - 30.0) / (40.0 - 10.0);
+    let tolerance = 4.0 * (p * (1.0 - p) / jobs).sqrt();
+    assert!(jobs > 3_000.0, "{jobs} jobs");
+    assert!((share - p).abs() < tolerance, "{share:.4} processed twice vs {p:.4} ± {tolerance:.4}");
 }

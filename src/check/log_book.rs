@@ -7,7 +7,7 @@
 //! A message is its own identity: it is never "kept" because a later one exists, unlike
 //! a store's versions, whose ancestry makes a later write carry earlier ones.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::engine::SimTime;
 
@@ -67,7 +67,7 @@ pub struct Processing {
     pub member: u16,
     /// The partition it read it from.
     pub partition: u16,
-    /// The offset it read it at.
+    /// The offset it read it at (from a queue: how many times it had been received).
     pub offset: u32,
     /// When it finished processing.
     pub when: Stamp,
@@ -95,6 +95,11 @@ pub struct LogBook {
     processed: BTreeMap<(u32, u32), ProcessedTimes>,
     /// (group, partition) → the highest offset the group processed.
     reached: BTreeMap<(u32, u16), u32>,
+    /// The logs that are queues (component ids): their workers take messages in any
+    /// order, so a message not processed is lost only if it was dead-lettered.
+    queues: BTreeSet<u32>,
+    /// Messages a queue moved to its dead-letter queue.
+    dead: BTreeSet<u32>,
 }
 
 impl LogBook {
@@ -195,6 +200,26 @@ impl LogBook {
     /// The highest offset group `group` processed in `partition`.
     pub fn reached(&self, group: u32, partition: u16) -> Option<u32> {
         self.reached.get(&(group, partition)).copied()
+    }
+
+    /// Component `queue` is a queue, not a log.
+    pub fn mark_queue(&mut self, queue: u32) {
+        self.queues.insert(queue);
+    }
+
+    /// Whether component `log` is a queue.
+    pub fn is_queue(&self, log: u32) -> bool {
+        self.queues.contains(&log)
+    }
+
+    /// A queue moved `message` to its dead-letter queue.
+    pub fn dead_lettered(&mut self, message: u32) {
+        self.dead.insert(message);
+    }
+
+    /// Whether `message` went to a dead-letter queue.
+    pub fn is_dead(&self, message: u32) -> bool {
+        self.dead.contains(&message)
     }
 
     /// Whether the run had a log at all.

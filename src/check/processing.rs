@@ -6,7 +6,9 @@
 //! at-least-once processing (`at_least_once: true`), and counted either way. Messages
 //! beyond the last one a group processed in a partition are its backlog at the end, not
 //! losses. The time from a message's append to its processing is reported
-//! (`latency_*`): the group's lag. With `processing_bound` set, a message processed
+//! (`latency_*`): the group's lag. Queue workers take a queue's messages in any
+//! order: a message they never processed is lost only if the queue dead-lettered it
+//! (`dead_lettered`), and otherwise left at the end. With `processing_bound` set, a message processed
 //! later than the bound after its append is a violation, and so is one still waiting at
 //! the end of the run's duration for longer than the bound (a group that cannot keep
 //! up).
@@ -56,16 +58,20 @@ fn tally(
     let mut t = GroupTally::default();
     for (&(_, partition), entries) in book.logs().filter(|((l, _), _)| *l == log) {
         let done = |id: u32| times.get(&(group, id));
-        let last = book.reached(group, partition).map(|o| o as usize);
+        // A queue's workers take messages in any order: only a dead letter is lost.
+        let queue = book.is_queue(log);
+        let last = book.reached(group, partition).map(|o| o as usize).filter(|_| !queue);
         for (offset, &id) in entries.iter().enumerate() {
             t.expected += 1;
-            let finished = match (done(id), last) {
-                (Some(p), _) => p.first[0].when.at,
-                (None, Some(last)) if offset < last => {
+            let skipped =
+                |last: Option<usize>| last.is_some_and(|l| offset < l) || book.is_dead(id);
+            let finished = match done(id) {
+                Some(p) => p.first[0].when.at,
+                None if skipped(last) => {
                     t.lost.push((partition, offset as u32, id));
                     continue;
                 }
-                (None, _) => {
+                None => {
                     t.backlog += 1;
                     ended
                 }
@@ -135,6 +141,8 @@ impl Check for GroupProcessing {
         r.figures.insert("lost", lost.len() as u64);
         r.figures.insert("duplicates", duplicates);
         r.figures.insert("backlog_at_end", backlog);
+        let dead = lost.iter().filter(|(_, (_, _, id))| book.is_dead(*id)).count();
+        r.figures.insert("dead_lettered", dead as u64);
         if self.bound.is_some() {
             r.figures.insert("late", late);
         }
@@ -162,11 +170,23 @@ fn tell_lost(
     end: &End<'_>,
 ) -> Vec<StoryLine> {
     let m = end.logs.message(id);
-    let group = end.names.component(group);
+    let (queue, group) = (end.logs.is_queue(m.log), end.names.component(group));
     let mut lines = Vec::new();
     if let Some((when, broker, _)) = m.appended {
-        let text = format!("broker {broker} appends m{id} to partition {partition}");
+        let text = match queue {
+            true => format!("{} accepts m{id}", end.names.component(m.log)),
+            false => format!("broker {broker} appends m{id} to partition {partition}"),
+        };
         lines.push(StoryLine::at(when.at.as_nanos(), when.event, text));
+    }
+    if queue {
+        let text = format!(
+            "{group} never processes m{id}: received again and again, it was never deleted \
+             within its visibility timeout, and the queue moved it to its dead-letter queue \
+             ({lost} lost in all)"
+        );
+        lines.push(StoryLine::end(text));
+        return lines;
     }
     let text = format!(
         "{group} never processes m{id} at offset {offset} of partition {partition}, though it \

@@ -25,8 +25,8 @@ use super::registry;
 use super::{
     app_cache, app_server, async_jobs, attacker, cdn, change_capture, client, consumer,
     consumer_group, fault_driver, load_balancer, log, multi_leader_store, outbox_relay, producer,
-    pubsub, quorum_store, rate_limiter, sentinel, service, session_cache, store, stream_server,
-    topic,
+    pubsub, queue, queue_workers, quorum_store, rate_limiter, sentinel, service, session_cache,
+    store, stream_server, topic,
 };
 use crate::check::{Purpose, StoreEnd};
 use crate::engine::SimTime;
@@ -182,6 +182,10 @@ kinds! {
         Producer(producer::RawProducer),
         /// `ConsumerGroup(members: 2, commit: after)` (boxed).
         ConsumerGroup(consumer_group::RawConsumerGroup),
+        /// `Queue(visibility_timeout: "30s", max_receives: 5)` (boxed).
+        Queue(queue::RawQueue),
+        /// `QueueWorkers(workers: 10, processing: exp("30s"), heartbeat: "10s")` (boxed).
+        QueueWorkers(queue_workers::RawQueueWorkers),
         /// `Custom(kind: "my_cache", params: {"ttl": "5m"})`: a registered kind.
         Custom(registry::RawCustom),
     }

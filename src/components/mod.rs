@@ -30,6 +30,8 @@ pub mod pool;
 pub mod producer;
 pub mod pubsub;
 pub mod purposes;
+pub mod queue;
+pub mod queue_workers;
 pub mod quorum_store;
 pub mod rate_limiter;
 pub mod registry;

@@ -133,9 +133,10 @@ impl KindFile for RawProducer {
     }
 
     fn build(spec: &ProducerSpec, ctx: &BuildContext<'_>) -> Result<Self::Actor, String> {
-        let link = ctx.link("log").ok_or("a producer needs a link to its log")?;
-        let log = ctx.linked_spec::<LogSpec>().ok_or("a producer's link goes to a log")?;
-        Ok(Box::new(Producer::new(spec, link, log.partitions)))
+        let link = ctx.link("log").ok_or("a producer needs a link to its log or queue")?;
+        // A queue is one partition.
+        let partitions = ctx.linked_spec::<LogSpec>().map_or(1, |log| log.partitions);
+        Ok(Box::new(Producer::new(spec, link, partitions)))
     }
 }
 
@@ -143,8 +144,8 @@ impl KindSpec for ProducerSpec {
     /// A producer appends to exactly one log.
     fn contract(&self) -> Contract {
         let mut c = Contract::new("producer", Serves::Worker);
-        let log = Role::new("log", Target::Only(Serves::Log), 1, 1);
-        c.roles.push(log.wanting("exactly one link to the log it appends to", "events"));
+        let log = Role::new("log", Target::Messages, 1, 1);
+        c.roles.push(log.wanting("exactly one link to the log or queue it sends to", "events"));
         c.makes_load = true;
         c
     }

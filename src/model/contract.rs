@@ -37,6 +37,8 @@ pub enum Serves {
     Worker,
     /// A replicated log producers append to and consumer groups read.
     Log,
+    /// A message queue producers send to and workers receive from.
+    Queue,
 }
 
 impl Serves {
@@ -55,6 +57,7 @@ impl Serves {
             Serves::Consumer => "a consumer",
             Serves::Worker => "a background worker",
             Serves::Log => "a replicated log",
+            Serves::Queue => "a message queue",
         }
     }
 }
@@ -69,6 +72,8 @@ pub enum Target {
     Callable,
     /// Only components that serve this way.
     Only(Serves),
+    /// Where a producer sends messages: a log or a queue.
+    Messages,
     /// Any component.
     Any,
 }
@@ -82,6 +87,7 @@ impl Target {
                 matches!(far, Serves::Data | Serves::Forwards | Serves::Server | Serves::JobQueue)
             }
             Target::Only(s) => s == far,
+            Target::Messages => matches!(far, Serves::Log | Serves::Queue),
             Target::Any => true,
         }
     }

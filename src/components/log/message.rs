@@ -149,6 +149,46 @@ pub enum LogMsg {
     },
     /// A group's periodic offset commit is due.
     CommitDue,
+    /// A queue worker asks for a message.
+    Receive {
+        /// The workers, which the answer goes back to.
+        origin: ComponentId,
+        /// The worker.
+        member: u16,
+        /// The worker's generation; the answer carries it back.
+        generation: u32,
+    },
+    /// A queue's answer to a receive: a message (`u32::MAX`: none), hidden from other
+    /// workers for the visibility timeout.
+    Received {
+        /// The worker.
+        member: u16,
+        /// The message, or `u32::MAX`.
+        message: u32,
+        /// How many times it has been received, this one included.
+        receives: u32,
+        /// The generation the receive was made in.
+        generation: u32,
+    },
+    /// A worker is done with `message`: the queue deletes it.
+    Delete {
+        /// The message.
+        message: u32,
+    },
+    /// A worker still processing `message` extends its visibility timeout (a heartbeat).
+    Extend {
+        /// The message.
+        message: u32,
+        /// The receive it belongs to: a later receive by another worker voids it.
+        receives: u32,
+    },
+    /// A worker's heartbeat for the message it processes is due.
+    Heartbeat {
+        /// The worker.
+        member: u16,
+        /// The generation it started in.
+        generation: u32,
+    },
     /// A group's session timeout for a crashed member ran out: the group rebalances.
     Rebalance {
         /// The crash it is about; a restart voids it.
@@ -173,6 +213,11 @@ impl LogMsg {
             LogMsg::ProcessingDone { .. } => "processing_done",
             LogMsg::Poll { .. } => "poll",
             LogMsg::CommitDue => "commit_due",
+            LogMsg::Receive { .. } => "receive",
+            LogMsg::Received { .. } => "received",
+            LogMsg::Delete { .. } => "delete",
+            LogMsg::Extend { .. } => "extend",
+            LogMsg::Heartbeat { .. } => "heartbeat",
             LogMsg::Rebalance { .. } => "rebalance",
         }
     }
@@ -217,6 +262,17 @@ impl LogMsg {
                 [w(12, u32::from(member) << 16 | u32::from(partition)), u64::from(generation), 0]
             }
             LogMsg::CommitDue => [13 << 32, 0, 0],
+            LogMsg::Receive { origin, member, generation } => {
+                [w(15, origin.0), w(u32::from(member), generation), 0]
+            }
+            LogMsg::Received { member, message, receives, generation } => {
+                [w(16, u32::from(member)), w(message, receives), u64::from(generation)]
+            }
+            LogMsg::Delete { message } => [w(17, message), 0, 0],
+            LogMsg::Extend { message, receives } => [w(18, message), u64::from(receives), 0],
+            LogMsg::Heartbeat { member, generation } => {
+                [w(19, u32::from(member)), u64::from(generation), 0]
+            }
             LogMsg::Rebalance { crash } => [w(14, crash), 0, 0],
         }
     }
