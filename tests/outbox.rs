@@ -4,6 +4,10 @@
 //!   property test over the times and lengths of a crash of the order service and one
 //!   of the relay: every committed order reaches both consumers. The same holds for
 //!   change data capture, whose consumers deduplicate, so nothing is processed twice.
+//! - **The outbox published to a log loses nothing either**: the relay publishes with
+//!   acks=all and marks an order sent only once the log acknowledged it; whenever the
+//!   relay, a broker and a consumer group member crash, every committed order reaches
+//!   the group once (it skips changes it processed).
 //! - **The dual write loses orders for some crash times**: over a grid of times, the
 //!   same crashes of the service that writes then publishes leave committed orders
 //!   unpublished, so the property above is not vacuous.
@@ -69,6 +73,36 @@ proptest! {
             crash("cdc", cdc_at, cdc_for)
         );
         let outcome = common::run(&with_faults("scenarios/cdc_relay.ron", &faults));
+        prop_assert!(delivery(&outcome, "expected") > 500);
+        prop_assert_eq!(delivery(&outcome, "lost"), 0);
+        prop_assert_eq!(delivery(&outcome, "duplicates"), 0);
+    }
+}
+
+proptest! {
+    #![proptest_config(Config {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(24),
+        failure_persistence: None,
+        ..Config::default()
+    })]
+
+    #[test]
+    fn the_outbox_to_a_log_loses_nothing_whenever_the_relay_a_broker_and_a_member_crash(
+        relay_at in 500_000u64..19_000_000,
+        relay_for in 1_000u64..3_000_000,
+        broker in 0u32..3,
+        broker_at in 500_000u64..19_000_000,
+        broker_for in 1_000u64..5_000_000,
+        member_at in 500_000u64..19_000_000,
+    ) {
+        let broker_crash = format!(
+            r#"crash(target: "events", replica: {broker}, at: "{broker_at}us", restart_after: "{broker_for}us")"#
+        );
+        let member_crash =
+            format!(r#"crash(target: "search", replica: 0, at: "{member_at}us", restart_after: "1s")"#);
+        let faults =
+            format!("faults=[{}, {broker_crash}, {member_crash}]", crash("relay", relay_at, relay_for));
+        let outcome = common::run(&with_faults("scenarios/outbox_log.ron", &faults));
         prop_assert!(delivery(&outcome, "expected") > 500);
         prop_assert_eq!(delivery(&outcome, "lost"), 0);
         prop_assert_eq!(delivery(&outcome, "duplicates"), 0);

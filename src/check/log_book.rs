@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::versions::VersionId;
 use crate::engine::SimTime;
 
 /// A moment of the run: when, and the event that did it (for story lines).
@@ -39,6 +40,8 @@ pub struct MessageRecord {
     pub acked: Option<Stamp>,
     /// Its first append to its partition's log, by which broker, at which offset.
     pub appended: Option<(Stamp, u16, u32)>,
+    /// The store version it carries when a relay published a change (`ROOT`: none).
+    pub version: VersionId,
 }
 
 /// An election that cut a partition's log back.
@@ -93,7 +96,10 @@ pub struct LogBook {
     groups: BTreeMap<u32, u32>,
     /// (group, message) → how often processed.
     processed: BTreeMap<(u32, u32), ProcessedTimes>,
-    /// (group, partition) → the highest offset the group processed.
+    /// (group, message) → when the group skipped it as one it had processed (an
+    /// idempotent group's redelivery, or a change relayed twice).
+    skipped: BTreeMap<(u32, u32), Stamp>,
+    /// (group, partition) → the highest offset the group processed or skipped.
     reached: BTreeMap<(u32, u16), u32>,
     /// The logs that are queues (component ids): their workers take messages in any
     /// order, so a message not processed is lost only if it was dead-lettered.
@@ -152,14 +158,29 @@ impl LogBook {
 
     /// Group `group` finished processing `message`.
     pub fn processed(&mut self, group: u32, message: u32, p: Processing) {
-        let top = self.reached.entry((group, p.partition)).or_insert(p.offset);
-        *top = (*top).max(p.offset);
+        self.reach(group, &p);
         let e = self.processed.entry((group, message));
         let t = e.or_insert(ProcessedTimes { times: 0, first: [p; 2] });
         if t.times < 2 {
             t.first[t.times as usize] = p;
         }
         t.times += 1;
+    }
+
+    /// Group `group` skipped `message` as one it had processed.
+    pub fn skipped(&mut self, group: u32, message: u32, p: Processing) {
+        self.reach(group, &p);
+        self.skipped.entry((group, message)).or_insert(p.when);
+    }
+
+    fn reach(&mut self, group: u32, p: &Processing) {
+        let top = self.reached.entry((group, p.partition)).or_insert(p.offset);
+        *top = (*top).max(p.offset);
+    }
+
+    /// When group `group` first skipped `message`, if it did.
+    pub fn skipped_at(&self, group: u32, message: u32) -> Option<Stamp> {
+        self.skipped.get(&(group, message)).copied()
     }
 
     /// Partition `partition` of `log`, as its leader holds it now.
@@ -243,6 +264,7 @@ mod tests {
             sent,
             acked: None,
             appended: None,
+            version: crate::check::VersionId::ROOT,
         }
     }
 

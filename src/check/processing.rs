@@ -65,8 +65,9 @@ fn tally(
             t.expected += 1;
             let skipped =
                 |last: Option<usize>| last.is_some_and(|l| offset < l) || book.is_dead(id);
-            let finished = match done(id) {
-                Some(p) => p.first[0].when.at,
+            let handled = done(id).map(|p| p.first[0].when).or(book.skipped_at(group, id));
+            let finished = match handled {
+                Some(when) => when.at,
                 None if skipped(last) => {
                     t.lost.push((partition, offset as u32, id));
                     continue;

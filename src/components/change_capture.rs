@@ -42,7 +42,7 @@ impl KindFile for RawChangeCapture {
     fn build(spec: &ChangeCaptureSpec, ctx: &BuildContext<'_>) -> Result<Self::Actor, String> {
         let store = ctx.link("store").ok_or("change capture needs a link to its store")?;
         let topic = ctx.link("topic").ok_or("change capture needs a link to its topic")?;
-        Ok(OutboxRelay::capturing(&spec.0, (store, topic), [LOG_POLL, LOG_MARK]))
+        Ok(OutboxRelay::capturing(&spec.0, (store, topic), [LOG_POLL, LOG_MARK]).to_log(ctx))
     }
 }
 
@@ -52,8 +52,9 @@ impl KindSpec for ChangeCaptureSpec {
         let mut c = Contract::new("change capture", Serves::Worker);
         let store = Role::new("store", Target::Only(Serves::Data), 1, 1);
         c.roles.push(store.wanting("exactly one link to the store whose log it reads", "db"));
-        let topic = Role::new("topic", Target::Only(Serves::Topic), 1, 1);
-        c.roles.push(topic.wanting("exactly one link to the topic it publishes to", "events"));
+        let topic = Role::new("topic", Target::Events, 1, 1);
+        c.roles
+            .push(topic.wanting("exactly one link to the topic or log it publishes to", "events"));
         c.faults.push(FaultKind::Crash);
         c
     }

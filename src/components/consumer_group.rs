@@ -15,12 +15,14 @@ use std::collections::{BTreeSet, VecDeque};
 use serde::Deserialize;
 
 use super::Component;
+use super::change_capture::ChangeCaptureSpec;
 use super::env::Env;
 use super::kind::{BuildContext, KindFile};
 use super::log::{LogMsg, LogSpec};
 use super::message::{Fault, Msg};
-use crate::check::Processing;
-use crate::engine::{Dist, LinkId, SimDuration};
+use super::outbox_relay::OutboxRelaySpec;
+use crate::check::{Processed, Processing, VersionId};
+use crate::engine::{Dist, LinkId, SimDuration, SimTime};
 use crate::model::contract::{Contract, FaultKind, KindSpec, Role, Serves, Target};
 use crate::model::shape::{Dur, Problems, RawDist};
 
@@ -134,8 +136,11 @@ impl KindFile for RawConsumerGroup {
 
     fn build(spec: &ConsumerGroupSpec, ctx: &BuildContext<'_>) -> Result<Self::Actor, String> {
         let link = ctx.link("log").ok_or("a consumer group needs a link to its log")?;
-        let log = ctx.linked_spec::<LogSpec>().ok_or("a consumer group's link goes to a log")?;
-        Ok(Box::new(ConsumerGroup::new(spec, link, log.partitions)))
+        let (name, log) = ctx.linked::<LogSpec>().ok_or("a consumer group's link goes to a log")?;
+        let mut group = ConsumerGroup::new(spec, link, log.partitions);
+        group.relayed =
+            ctx.linked_from::<OutboxRelaySpec>(name) || ctx.linked_from::<ChangeCaptureSpec>(name);
+        Ok(Box::new(group))
     }
 }
 
@@ -194,8 +199,14 @@ pub struct ConsumerGroup {
     log: LinkId,
     members: Vec<Member>,
     partitions: Vec<Reading>,
-    /// The messages processed, kept with the output (idempotent groups).
-    seen: BTreeSet<u32>,
+    /// What was processed, kept with the output (idempotent groups): a relayed change
+    /// by its version, any other message by its id.
+    seen: BTreeSet<u64>,
+    /// When a fetch last returned messages.
+    last_data: SimTime,
+    /// Whether an outbox relay publishes to its log: then it reports each change it
+    /// processes, for `delivery`, and deduplicates by the change.
+    relayed: bool,
     crashes: u32,
     counts: GroupCounts,
 }
@@ -210,6 +221,8 @@ impl ConsumerGroup {
             members: vec![member; usize::from(spec.members)],
             partitions: vec![Reading::default(); usize::from(partitions.max(1))],
             seen: BTreeSet::new(),
+            relayed: false,
+            last_data: SimTime::ZERO,
             crashes: 0,
             counts: GroupCounts::default(),
         }
@@ -281,11 +294,12 @@ impl ConsumerGroup {
             (r.position, r.processed, r.committed) = (hw, hw, hw);
         }
         if count == 0 {
-            if !env.stopping() {
+            if polling(self.last_data, env) {
                 env.timer(self.spec.poll, Msg::Log(LogMsg::Poll { member, partition, generation }));
             }
             return;
         }
+        self.last_data = env.now();
         let log = env.peer(self.log).0;
         let entries = env.log_book().log(log, partition);
         let end = (offset as usize + count as usize).min(entries.len());
@@ -320,16 +334,21 @@ impl ConsumerGroup {
         m.busy = false;
         let Some((partition, offset, message)) = m.queue.pop_front() else { return };
         let more = m.queue.iter().any(|&(p, ..)| p == partition);
-        if self.spec.idempotent && !self.seen.insert(message) {
+        let record = *env.log_book().message(message);
+        let change = record.version != VersionId::ROOT;
+        let key = if change { u64::from(record.version.0) } else { 1 << 32 | u64::from(message) };
+        let (group, when) = (env.id.0, env.stamp());
+        let done = Processing { member, partition, offset, when };
+        if self.spec.idempotent && !self.seen.insert(key) {
             self.counts.skipped += 1;
+            env.log_book().skipped(group, message, done);
         } else {
             self.counts.processed += 1;
-            let (group, when) = (env.id.0, env.stamp());
-            env.log_book().processed(
-                group,
-                message,
-                Processing { member, partition, offset, when },
-            );
+            env.log_book().processed(group, message, done);
+            if self.relayed && change {
+                let (key, version, at, event) = (record.key, record.version, when.at, when.event);
+                env.processed(Processed { consumer: group, key, version, at, event });
+            }
         }
         let r = &mut self.partitions[usize::from(partition)];
         r.processed = offset + 1;
@@ -419,10 +438,24 @@ impl ConsumerGroup {
     }
 }
 
+/// How long after the run's duration a reader keeps polling once nothing new comes:
+/// what producers and relays still send in the drain reaches it.
+pub const QUIET: SimDuration = SimDuration::from_secs(10);
+
+/// Whether a reader whose last data came at `last_data` polls again: always during the
+/// run, and in the drain until `QUIET` has passed since the later of its last data and
+/// the end of the run's duration.
+pub fn polling(last_data: SimTime, env: &Env<'_>) -> bool {
+    !env.stopping() || env.now().since(last_data.max(env.stop_at)) < QUIET
+}
+
 impl Component for ConsumerGroup {
     fn start(&mut self, env: &mut Env<'_>) {
         let (group, log) = (env.id.0, env.peer(self.log).0);
         env.log_book().subscribed(group, log);
+        if self.relayed {
+            env.subscribe(); // Every published change must reach it (`delivery`).
+        }
         self.rebalance(env);
         self.counts.rebalances = 0; // The first assignment is no rebalance.
         if self.spec.commit == Commit::After {
@@ -493,6 +526,7 @@ mod tests {
                 sent,
                 acked: None,
                 appended: None,
+                version: crate::check::VersionId::ROOT,
             };
             let id = book.sent(record);
             book.appended(LOG, 0, id, 0, sent);

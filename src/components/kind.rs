@@ -80,9 +80,25 @@ impl BuildContext<'_> {
     /// The spec of the first component this entry links to whose kind's spec is `T`
     /// (a producer reads its log's partitions).
     pub fn linked_spec<T: KindSpec>(&self) -> Option<&T> {
+        self.linked::<T>().map(|(_, spec)| spec)
+    }
+
+    /// The name and spec of the first component this entry links to whose kind's spec
+    /// is `T`.
+    pub fn linked<T: KindSpec>(&self) -> Option<(&str, &T)> {
         let model = &self.scenario.model;
         let from_here = |l: &&LinkSpec| l.from == Endpoint::Component(self.name.to_string());
         let far = model.links.iter().filter(from_here).filter_map(|l| model.component(&l.to));
-        far.filter_map(|c| c.spec::<T>()).next()
+        far.filter_map(|c| c.spec::<T>().map(|s| (c.name.as_str(), s))).next()
+    }
+
+    /// Whether some component whose kind's spec is `T` links to component `to`.
+    pub fn linked_from<T: KindSpec>(&self, to: &str) -> bool {
+        let model = &self.scenario.model;
+        let senders = model.links.iter().filter(|l| l.to == to).filter_map(|l| match &l.from {
+            Endpoint::Component(from) => model.component(from),
+            Endpoint::Clients => None,
+        });
+        senders.into_iter().any(|c| c.spec::<T>().is_some())
     }
 }

@@ -16,6 +16,8 @@ use serde::Deserialize;
 use super::Component;
 use super::env::{Env, OwnOp};
 use super::kind::{BuildContext, KindFile};
+use super::log::sender::LogSender;
+use super::log::{LogMsg, LogSpec};
 use super::message::{Fault, Msg, Reply, Status};
 use crate::check::{Actor, OpId, OpKind, Outcome, Purpose, PurposeInfo, Row};
 use crate::engine::{LinkId, SimDuration, SimTime};
@@ -65,7 +67,7 @@ impl KindFile for RawOutboxRelay {
     fn build(spec: &OutboxRelaySpec, ctx: &BuildContext<'_>) -> Result<Self::Actor, String> {
         let store = ctx.link("store").ok_or("an outbox relay needs a link to its store")?;
         let topic = ctx.link("topic").ok_or("an outbox relay needs a link to its topic")?;
-        Ok(OutboxRelay::new(spec, store, topic))
+        Ok(OutboxRelay::new(spec, store, topic).to_log(ctx))
     }
 }
 
@@ -75,8 +77,9 @@ impl KindSpec for OutboxRelaySpec {
         let mut c = Contract::new("outbox relay", Serves::Worker);
         let store = Role::new("store", Target::Only(Serves::Data), 1, 1);
         c.roles.push(store.wanting("exactly one link to the store whose outbox it relays", "db"));
-        let topic = Role::new("topic", Target::Only(Serves::Topic), 1, 1);
-        c.roles.push(topic.wanting("exactly one link to the topic it publishes to", "events"));
+        let topic = Role::new("topic", Target::Events, 1, 1);
+        c.roles
+            .push(topic.wanting("exactly one link to the topic or log it publishes to", "events"));
         c.faults.push(FaultKind::Crash);
         c
     }
@@ -132,6 +135,8 @@ pub struct OutboxRelay {
     /// Entries marked sent in the store (what a restart starts from).
     marked: usize,
     asking: Option<Asking>,
+    /// Its messages to a log, when it publishes to one rather than to a topic.
+    log: Option<LogSender>,
     up: bool,
     published: u64,
     republished: u64,
@@ -151,6 +156,7 @@ impl OutboxRelay {
             sent: 0,
             marked: 0,
             asking: None,
+            log: None,
             up: true,
             published: 0,
             republished: 0,
@@ -169,6 +175,15 @@ impl OutboxRelay {
             purposes: [poll, mark],
             ..OutboxRelay::new(spec, store, topic)
         }
+    }
+
+    /// The same relay publishing to a log, when its topic link goes to one: each entry
+    /// a message with acks=all, marked sent only once acknowledged.
+    pub fn to_log(mut self, ctx: &BuildContext<'_>) -> OutboxRelay {
+        if let Some(log) = ctx.linked_spec::<LogSpec>() {
+            self.log = Some(LogSender::new(self.topic, log.partitions));
+        }
+        self
     }
 
     fn ask(&mut self, mark: bool, upto: usize, env: &mut Env<'_>) {
@@ -197,9 +212,13 @@ impl OutboxRelay {
             }
             None => {}
         }
-        if self.sent > self.marked && env.now() >= self.next_mark {
+        if let Some(log) = &mut self.log {
+            log.resend_due(env);
+        }
+        let markable = self.log.as_ref().map_or(self.sent, |l| l.markable(self.sent));
+        if markable > self.marked && env.now() >= self.next_mark {
             self.next_mark = env.now().after(self.mark_every);
-            self.ask(true, self.sent, env);
+            self.ask(true, markable, env);
         } else {
             self.ask(false, backlog, env);
         }
@@ -220,10 +239,14 @@ impl OutboxRelay {
             return;
         }
         let store = env.peer(self.store);
-        let entries: Vec<_> = env.outbox(store)[self.sent.min(a.upto)..a.upto].to_vec();
-        for version in entries {
+        let from = self.sent.min(a.upto);
+        let entries: Vec<_> = env.outbox(store)[from..a.upto].to_vec();
+        for (i, version) in entries.into_iter().enumerate() {
             let key = env.version(version).key;
-            env.send(self.topic, Msg::Publish { key, version, from: env.id.0 });
+            match &mut self.log {
+                Some(log) => log.send(from + i, key, version, env),
+                None => _ = env.send(self.topic, Msg::Publish { key, version, from: env.id.0 }),
+            }
         }
         self.published += (a.upto.saturating_sub(self.sent)) as u64;
         self.sent = self.sent.max(a.upto);
@@ -236,6 +259,9 @@ impl OutboxRelay {
                 // What was published but not marked goes out again after the restart.
                 self.republished += (self.sent - self.marked) as u64;
                 self.sent = self.marked;
+                if let Some(log) = &mut self.log {
+                    log.forget();
+                }
             }
             Fault::Restart if !self.up => {
                 self.up = true;
@@ -268,6 +294,11 @@ impl Component for OutboxRelay {
         match msg {
             Msg::Wake => self.on_wake(env),
             Msg::Reply(r) => self.on_reply(r, env),
+            Msg::Log(LogMsg::ProduceAnswer { message, attempt, outcome }) => {
+                if let Some(log) = self.log.as_mut().filter(|_| self.up) {
+                    log.answered(message, attempt, outcome, env);
+                }
+            }
             Msg::Fault(f) => self.on_fault(f, env),
             other => panic!("outbox relay got unexpected {}", other.kind_name()),
         }

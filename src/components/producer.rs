@@ -16,9 +16,10 @@ use serde::Deserialize;
 use super::Component;
 use super::env::Env;
 use super::kind::{BuildContext, KindFile};
+use super::log::connection::Connection;
 use super::log::{self, Acks, LogMsg, LogSpec, Produced, Sequence};
 use super::message::Msg;
-use crate::engine::{Dist, LinkId, SimDuration, SimTime};
+use crate::engine::{Dist, LinkId, SimDuration};
 use crate::model::contract::{Contract, KindSpec, Role, Serves, Target};
 use crate::model::shape::{Dur, Problems, parse_rate};
 
@@ -188,8 +189,8 @@ pub struct Producer {
     in_flight: Vec<u32>,
     /// The sequence numbers not yet answered for good, per partition.
     unsettled: Vec<BTreeSet<u32>>,
-    /// When the connection delivers its latest request: requests arrive in order.
-    delivered_at: SimTime,
+    /// Requests arrive at the log in the order sent.
+    connection: Connection,
     counts: ProducerCounts,
 }
 
@@ -204,7 +205,7 @@ impl Producer {
             pending: BTreeMap::new(),
             in_flight: vec![0; usize::from(partitions.max(1))],
             unsettled: vec![BTreeSet::new(); usize::from(partitions.max(1))],
-            delivered_at: SimTime::ZERO,
+            connection: Connection::new(log),
             counts: ProducerCounts::default(),
         }
     }
@@ -242,15 +243,6 @@ impl Producer {
         }
     }
 
-    /// Sends `msg` to the log behind every request sent before it (a lost one is gone).
-    fn send_in_order(&mut self, msg: LogMsg, env: &mut Env<'_>) {
-        let Some(ns) = env.cross(self.log) else { return };
-        let now = env.now();
-        self.delivered_at = self.delivered_at.max(now.after(SimDuration(ns)));
-        let log = env.peer(self.log);
-        env.deliver(self.delivered_at.since(now), log, Msg::Log(msg));
-    }
-
     fn attempt(&mut self, message: u32, env: &mut Env<'_>) {
         let Some(p) = self.pending.get_mut(&message) else { return };
         p.attempt += 1;
@@ -272,7 +264,7 @@ impl Producer {
         };
         let (attempt, partition) = (p.attempt, usize::from(p.partition));
         p.in_flight = self.spec.acks != Acks::None;
-        self.send_in_order(msg, env);
+        self.connection.send(Msg::Log(msg), env);
         if self.spec.acks == Acks::None {
             // Fire and forget: written, as far as the producer knows.
             return self.done(message, env);

@@ -290,6 +290,7 @@ mod tests {
             sent,
             acked: None,
             appended: None,
+            version: crate::check::VersionId::ROOT,
         };
         let message = sim.actor.history.logs.sent(record);
         let produce = LogMsg::Produce {

@@ -16,7 +16,7 @@ use super::kind::{BuildContext, KindFile};
 use super::log::LogMsg;
 use super::message::{Fault, Msg};
 use crate::check::Processing;
-use crate::engine::{Dist, LinkId, SimDuration};
+use crate::engine::{Dist, LinkId, SimDuration, SimTime};
 use crate::model::contract::{Contract, FaultKind, KindSpec, Role, Serves, Target};
 use crate::model::shape::{Dur, Problems, RawDist};
 
@@ -129,6 +129,8 @@ pub struct QueueWorkers {
     queue: LinkId,
     workers: Vec<Worker>,
     seen: BTreeSet<u32>,
+    /// When a receive last returned a message.
+    last_data: SimTime,
     counts: WorkerCounts,
 }
 
@@ -141,6 +143,7 @@ impl QueueWorkers {
             queue,
             workers: vec![worker; usize::from(spec.workers)],
             seen: BTreeSet::new(),
+            last_data: SimTime::ZERO,
             counts: WorkerCounts::default(),
         }
     }
@@ -166,7 +169,7 @@ impl QueueWorkers {
             return; // Its visibility timeout will show it again.
         }
         if message == u32::MAX {
-            if !env.stopping() {
+            if super::consumer_group::polling(self.last_data, env) {
                 env.timer(
                     self.spec.poll,
                     Msg::Log(LogMsg::Poll { member, partition: 0, generation }),
@@ -175,6 +178,7 @@ impl QueueWorkers {
             return;
         }
         w.current = Some((message, receives));
+        self.last_data = env.now();
         let took = SimDuration(self.spec.processing.sample(env.rng));
         env.timer(took, Msg::Log(LogMsg::ProcessingDone { member, generation }));
         if let Some(every) = self.spec.heartbeat {
@@ -202,6 +206,9 @@ impl QueueWorkers {
         w.current = None;
         if self.spec.idempotent && !self.seen.insert(message) {
             self.counts.skipped += 1;
+            let done = Processing { member, partition: 0, offset: receives, when: env.stamp() };
+            let group = env.id.0;
+            env.log_book().skipped(group, message, done);
         } else {
             self.counts.processed += 1;
             let (group, when) = (env.id.0, env.stamp());

@@ -74,6 +74,8 @@ pub enum Target {
     Only(Serves),
     /// Where a producer sends messages: a log or a queue.
     Messages,
+    /// Where a relay publishes events: a topic or a log.
+    Events,
     /// Any component.
     Any,
 }
@@ -88,6 +90,7 @@ impl Target {
             }
             Target::Only(s) => s == far,
             Target::Messages => matches!(far, Serves::Log | Serves::Queue),
+            Target::Events => matches!(far, Serves::Topic | Serves::Log),
             Target::Any => true,
         }
     }

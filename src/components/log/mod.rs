@@ -12,8 +12,10 @@
 //!
 //! `partition.rs` is one partition's state; `message.rs` the protocol.
 
+pub mod connection;
 pub mod message;
 pub mod partition;
+pub mod sender;
 
 use serde::Deserialize;
 
@@ -539,5 +541,6 @@ pub fn record(
         sent: env.stamp(),
         acked: None,
         appended: None,
+        version: crate::check::VersionId::ROOT,
     }
 }
