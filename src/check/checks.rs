@@ -209,6 +209,35 @@ pub trait Check {
     fn finish(&mut self, end: &mut End<'_>) -> CheckReport;
 }
 
+/// A checker that judges only at the end, from what the history recorded (the log
+/// book): it watches no operation, head move or session as the run goes.
+pub trait EndCheck {
+    /// The run is over: the verdict and the story of the first violation.
+    fn finish(&mut self, end: &mut End<'_>) -> CheckReport;
+}
+
+/// An end-only checker as a `Check`.
+#[derive(Debug, Default)]
+pub struct AtEnd<T>(pub T);
+
+impl<T: EndCheck> Check for AtEnd<T> {
+    fn uses_sessions(&self) -> bool {
+        false
+    }
+
+    fn sees_ops(&self) -> bool {
+        false
+    }
+
+    fn sees_heads(&self) -> bool {
+        false
+    }
+
+    fn finish(&mut self, end: &mut End<'_>) -> CheckReport {
+        self.0.finish(end)
+    }
+}
+
 /// The checker a scenario names, built with its settings.
 fn build(spec: CheckSpec) -> Box<dyn Check> {
     match spec {
@@ -227,10 +256,10 @@ fn build(spec: CheckSpec) -> Box<dyn Check> {
         CheckSpec::SplitBrain => Box::<SplitBrain>::default(),
         CheckSpec::CacheCoherence(bound) => Box::new(CacheCoherence::new(bound)),
         CheckSpec::Delivery { at_least_once } => Box::new(Delivery::new(at_least_once)),
-        CheckSpec::LostAcknowledgedMessage => Box::<LostMessages>::default(),
-        CheckSpec::PartitionOrder => Box::<PartitionOrder>::default(),
+        CheckSpec::LostAcknowledgedMessage => Box::new(AtEnd(LostMessages)),
+        CheckSpec::PartitionOrder => Box::new(AtEnd(PartitionOrder)),
         CheckSpec::Processing { at_least_once, bound } => {
-            Box::new(GroupProcessing::new(at_least_once, bound))
+            Box::new(AtEnd(GroupProcessing::new(at_least_once, bound)))
         }
     }
 }

@@ -106,6 +106,9 @@ pub struct LogBook {
     queues: BTreeSet<u32>,
     /// Messages a queue moved to its dead-letter queue.
     dead: BTreeSet<u32>,
+    /// Each consumer group's lag (messages below the high watermark it has not
+    /// processed), sampled every second of the run.
+    lag: BTreeMap<u32, Vec<(SimTime, u64)>>,
 }
 
 impl LogBook {
@@ -241,6 +244,16 @@ impl LogBook {
     /// Whether `message` went to a dead-letter queue.
     pub fn is_dead(&self, message: u32) -> bool {
         self.dead.contains(&message)
+    }
+
+    /// Group `group` lagged `lag` messages at `at`.
+    pub fn lag_sample(&mut self, group: u32, at: SimTime, lag: u64) {
+        self.lag.entry(group).or_default().push((at, lag));
+    }
+
+    /// Each group's lag over time.
+    pub fn lag_series(&self) -> &BTreeMap<u32, Vec<(SimTime, u64)>> {
+        &self.lag
     }
 
     /// Whether the run had a log at all.

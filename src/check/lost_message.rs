@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 
-use super::checks::{Check, End};
+use super::checks::{End, EndCheck};
 use super::histogram::Histogram;
 use super::log_book::{LogBook, MessageRecord, Truncation};
 use super::verdict::{CheckReport, StoryLine};
@@ -20,19 +20,7 @@ use super::verdict::{CheckReport, StoryLine};
 #[derive(Debug, Default)]
 pub struct LostMessages;
 
-impl Check for LostMessages {
-    fn uses_sessions(&self) -> bool {
-        false
-    }
-
-    fn sees_ops(&self) -> bool {
-        false
-    }
-
-    fn sees_heads(&self) -> bool {
-        false
-    }
-
+impl EndCheck for LostMessages {
     fn finish(&mut self, end: &mut End<'_>) -> CheckReport {
         let book = end.logs;
         let kept: BTreeSet<u32> = book.logs().flat_map(|(_, log)| log.iter().copied()).collect();

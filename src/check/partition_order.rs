@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::checks::{Check, End};
+use super::checks::{End, EndCheck};
 use super::log_book::LogBook;
 use super::verdict::{CheckReport, StoryLine};
 
@@ -19,19 +19,7 @@ pub struct PartitionOrder;
 /// and id, and the later message's offset and id.
 type Overtaken = ((u32, u16), (u32, u32), (u32, u32));
 
-impl Check for PartitionOrder {
-    fn uses_sessions(&self) -> bool {
-        false
-    }
-
-    fn sees_ops(&self) -> bool {
-        false
-    }
-
-    fn sees_heads(&self) -> bool {
-        false
-    }
-
+impl EndCheck for PartitionOrder {
     fn finish(&mut self, end: &mut End<'_>) -> CheckReport {
         let book = end.logs;
         let (mut checked, mut duplicates, mut out_of_order) = (0u64, 0u64, 0u64);

@@ -13,7 +13,7 @@
 //! the end of the run's duration for longer than the bound (a group that cannot keep
 //! up).
 
-use super::checks::{Check, End};
+use super::checks::{End, EndCheck};
 use super::histogram::Histogram;
 use super::log_book::{LogBook, ProcessedTimes};
 use super::verdict::{CheckReport, StoryLine, duration};
@@ -93,19 +93,7 @@ fn tally(
     t
 }
 
-impl Check for GroupProcessing {
-    fn uses_sessions(&self) -> bool {
-        false
-    }
-
-    fn sees_ops(&self) -> bool {
-        false
-    }
-
-    fn sees_heads(&self) -> bool {
-        false
-    }
-
+impl EndCheck for GroupProcessing {
     fn finish(&mut self, end: &mut End<'_>) -> CheckReport {
         let book = end.logs;
         let times = book.processed_times();

@@ -179,6 +179,8 @@ struct Reading {
     processed: u32,
     /// Where the group resumes after a crash or rebalance.
     committed: u32,
+    /// The high watermark its latest fetch answer gave.
+    high_watermark: u32,
     fetching: bool,
 }
 
@@ -286,6 +288,7 @@ impl ConsumerGroup {
             return;
         }
         r.fetching = false;
+        r.high_watermark = r.high_watermark.max(hw);
         self.counts.max_lag = self.counts.max_lag.max(u64::from(hw.saturating_sub(offset)));
         if offset > hw {
             // An unclean election cut the log below where the group was: it starts
@@ -374,6 +377,19 @@ impl ConsumerGroup {
         }
     }
 
+    /// Records the lag: over the partitions, the high watermark less what the group has
+    /// processed (not its committed offset, which trails by up to `commit_every`); once
+    /// a second through the run.
+    fn sample_lag(&mut self, env: &mut Env<'_>) {
+        let behind = |r: &Reading| u64::from(r.high_watermark.saturating_sub(r.processed));
+        let lag = self.partitions.iter().map(behind).sum();
+        let (group, now) = (env.id.0, env.now());
+        env.log_book().lag_sample(group, now, lag);
+        if !env.stopping() {
+            env.timer(LAG_EVERY, Msg::Log(LogMsg::SampleLag));
+        }
+    }
+
     fn crash(&mut self, member: usize, env: &mut Env<'_>) {
         let m = &mut self.members[member];
         if !m.up {
@@ -431,12 +447,16 @@ impl ConsumerGroup {
                 }
             }
             LogMsg::CommitDue => self.commit_due(env),
+            LogMsg::SampleLag => self.sample_lag(env),
             LogMsg::Rebalance { crash } if crash == self.crashes => self.rebalance(env),
             LogMsg::Rebalance { .. } => {}
             other => panic!("consumer group got unexpected {}", other.kind_name()),
         }
     }
 }
+
+/// How often a group's lag is sampled.
+pub const LAG_EVERY: SimDuration = SimDuration::from_secs(1);
 
 /// How long after the run's duration a reader keeps polling once nothing new comes:
 /// what producers and relays still send in the drain reaches it.
@@ -461,6 +481,7 @@ impl Component for ConsumerGroup {
         if self.spec.commit == Commit::After {
             env.timer(self.spec.commit_every, Msg::Log(LogMsg::CommitDue));
         }
+        env.timer(LAG_EVERY, Msg::Log(LogMsg::SampleLag));
     }
 
     /// Messages processed and skipped, rebalances, the largest lag a fetch saw, and

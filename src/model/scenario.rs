@@ -306,18 +306,8 @@ impl ClientsSpec {
     /// No clients: the model's producers make its load.
     pub fn none() -> ClientsSpec {
         ClientsSpec {
-            count: 0,
-            key: KeyChoice::Own,
-            think: Dist::constant(0),
-            timeout: None,
-            workflow: Vec::new(),
-            retry: None,
-            idempotency_key: false,
-            session_tokens: false,
-            clock: ClockSpec::default(),
-            orgs: None,
-            auth: None,
             populations: Vec::new(),
+            ..ClientsSpec::new(0, Dist::constant(0), Vec::new())
         }
     }
 }

@@ -292,6 +292,10 @@ pub struct Summary {
     /// What components counted, by instance name: a store's durable writes, ...
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub counts: BTreeMap<String, BTreeMap<&'static str, u64>>,
+    /// Each consumer group's lag, sampled every second: [seconds, messages] (absent
+    /// without consumer groups).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub consumer_lag: BTreeMap<String, Vec<[u64; 2]>>,
     /// `message_limit` answers that reached their clients.
     #[serde(skip_serializing_if = "is_zero")]
     pub message_limits_seen: u64,
@@ -457,6 +461,13 @@ impl Summary {
                 .iter()
                 .map(|(name, counts)| (name.clone(), counts.iter().copied().collect()))
                 .collect(),
+            consumer_lag: outcome
+                .consumer_lag
+                .iter()
+                .map(|(name, s)| {
+                    (name.clone(), s.iter().map(|&(ns, lag)| [ns / 1_000_000_000, lag]).collect())
+                })
+                .collect(),
             message_limits_seen: history.figures.message_limits,
             events: outcome.stats.events,
             events_pending_max: outcome.stats.pending_max,
@@ -574,6 +585,7 @@ impl Summary {
         self.write_figures(&mut t);
         write_loads(&mut t, &self.load);
         write_counts(&mut t, &self.counts);
+        write_consumer_lag(&mut t, &self.consumer_lag);
         if let Some(c) = &self.fault_coverage {
             write_coverage(&mut t, c, self.clients > 0);
         }
@@ -968,6 +980,24 @@ fn write_visibility(t: &mut String, points: &[VisibilityPoint]) {
         "visibility   a read t after its key's newest acknowledged write returns it: {}",
         shown.join(", ")
     );
+}
+
+/// Each group's lag: its peak, when, and at the end of the run.
+fn write_consumer_lag(t: &mut String, lag: &BTreeMap<String, Vec<[u64; 2]>>) {
+    for (name, series) in lag {
+        let Some(&[peak_at, peak]) =
+            series.iter().max_by_key(|&&[at, lag]| (lag, std::cmp::Reverse(at)))
+        else {
+            continue;
+        };
+        let last = series.last().map_or(0, |&[_, lag]| lag);
+        let _ = writeln!(
+            t,
+            "lag          {name}: peak {} messages at {peak_at} s, {} at the end (sampled each second)",
+            group(peak),
+            group(last)
+        );
+    }
 }
 
 fn write_counts(t: &mut String, counts: &BTreeMap<String, BTreeMap<&'static str, u64>>) {

@@ -34,6 +34,8 @@ pub struct RunOutcome {
     pub loads: Vec<(String, Load)>,
     /// What components counted, by instance name.
     pub counts: Vec<(String, Vec<(&'static str, u64)>)>,
+    /// Each consumer group's lag sampled every second, by name: (ns, messages).
+    pub consumer_lag: Vec<(String, Vec<(u64, u64)>)>,
 }
 
 /// Why a run gave no outcome.
@@ -119,6 +121,17 @@ pub fn run_world<F: FnMut(&Dispatch<Msg>, &World)>(
     let replication_lag = sim.actor.replication_lag();
     let gates = sim.actor.gates();
     let counts = sim.actor.counts();
+    let consumer_lag = sim
+        .actor
+        .history
+        .logs
+        .lag_series()
+        .iter()
+        .map(|(&g, s)| {
+            let name = sim.actor.name(crate::engine::ComponentId(g)).to_string();
+            (name, s.iter().map(|&(at, lag)| (at.as_nanos(), lag)).collect())
+        })
+        .collect();
     let history = sim.actor.history;
     Ok(RunOutcome {
         seed: scenario.seed,
@@ -131,6 +144,7 @@ pub fn run_world<F: FnMut(&Dispatch<Msg>, &World)>(
         gates,
         loads,
         counts,
+        consumer_lag,
     })
 }
 

@@ -149,6 +149,8 @@ pub enum LogMsg {
     },
     /// A group's periodic offset commit is due.
     CommitDue,
+    /// A group's lag sample (every second) is due.
+    SampleLag,
     /// A queue worker asks for a message.
     Receive {
         /// The workers, which the answer goes back to.
@@ -213,6 +215,7 @@ impl LogMsg {
             LogMsg::ProcessingDone { .. } => "processing_done",
             LogMsg::Poll { .. } => "poll",
             LogMsg::CommitDue => "commit_due",
+            LogMsg::SampleLag => "sample_lag",
             LogMsg::Receive { .. } => "receive",
             LogMsg::Received { .. } => "received",
             LogMsg::Delete { .. } => "delete",
@@ -262,6 +265,7 @@ impl LogMsg {
                 [w(12, u32::from(member) << 16 | u32::from(partition)), u64::from(generation), 0]
             }
             LogMsg::CommitDue => [13 << 32, 0, 0],
+            LogMsg::SampleLag => [20 << 32, 0, 0],
             LogMsg::Receive { origin, member, generation } => {
                 [w(15, origin.0), w(u32::from(member), generation), 0]
             }
