@@ -52,3 +52,12 @@ fn a_report_that_cannot_be_written_leaves_no_file_and_exits_2() {
     assert!(err.contains("cannot write output"), "{err}");
     assert!(!path.exists());
 }
+
+#[test]
+fn a_log_run_charts_its_consumer_lag_and_shows_no_client_operations() {
+    let html = report(&["run", "scenarios/log_slow_consumer.ron", "--seeds", "1"], "log.html");
+    assert!(html.contains("consumer lag over time"), "no lag chart");
+    assert!(html.contains("append to processing: cumulative distribution"));
+    assert!(!html.contains("id=\"operations\""), "a run without clients lists no operations");
+    assert!(!html.contains("No request between"), "a log story has nothing to draw");
+}

@@ -90,6 +90,18 @@ fn span(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
 }
 
 impl Figure {
+    /// A chart of `series` against simulated seconds, titled `name` over time.
+    pub fn over_time(name: &str, y_label: &str, series: Vec<Series>) -> Figure {
+        Figure {
+            title: format!("{name} over time"),
+            x_label: "simulated time (s)".into(),
+            y_label: y_label.into(),
+            log_x: false,
+            legend: SeriesLabelPosition::UpperLeft,
+            series,
+        }
+    }
+
     fn all_points(&self) -> impl Iterator<Item = &(f64, f64)> + Clone {
         self.series.iter().flat_map(|s| s.points.iter().chain(&s.band))
     }

@@ -1,6 +1,8 @@
 //! The HTML report of one run: what ran, whether every verdict is as expected, the
-//! operations, each violation's story as text and as a sequence diagram, latency and
-//! staleness charts, and a timeline of faults and violations.
+//! operations (when the run had clients), each violation's story as text and as a
+//! sequence diagram, latency and staleness charts (and a log's acknowledgement and
+//! processing latency and its consumer groups' lag over time), and a timeline of
+//! faults and violations.
 
 use std::fmt::Write as _;
 
@@ -8,6 +10,7 @@ use super::page::{Page, escape, figure, table};
 use super::sequence_svg;
 use super::timeline_svg::{self, Track};
 use crate::chart::distribution::{self, Line};
+use crate::chart::figure::{Figure, Series};
 use crate::check::verdict::seconds;
 use crate::check::{CheckReport, Verdict};
 use crate::engine::time::{format_nanos, format_span};
@@ -42,7 +45,9 @@ impl RunReport<'_> {
         let mut page = Page::new(&format!("archsim: {}", s.scenario));
         page.push(&self.header());
         page.section("verdicts", "Verdicts", &verdict_table(s));
-        page.section("operations", "Operations", &operations(s));
+        if s.clients > 0 {
+            page.section("operations", "Operations", &operations(s));
+        }
         let stories = self.stories();
         if !stories.is_empty() {
             page.section("stories", "Violations, as stories", &stories);
@@ -118,6 +123,8 @@ impl RunReport<'_> {
                     );
                     h.push_str(&figure(&svg, &caption));
                 }
+                // A run without clients (a log's) has its story in the lines alone.
+                _ if self.summary.clients == 0 => {}
                 _ => h.push_str(
                     "<p class=\"muted\">No request between this story's clients and stores \
                      to draw.</p>\n",
@@ -143,7 +150,11 @@ impl RunReport<'_> {
             let caption = "Latency of the operations that completed, by kind.";
             figures.push((distribution::cdf("latency", &lines), caption));
         }
-        let staleness = self.outcome.checks.iter().find_map(|c| c.distribution.as_ref());
+        let checker = |name: &str| {
+            let report = self.outcome.checks.iter().find(|c| c.name == name);
+            report.and_then(|c| c.distribution.as_ref()).filter(|h| h.count() > 0)
+        };
+        let staleness = checker("bounded_staleness");
         if let Some(hist) = staleness.filter(|h| h.count() > 0) {
             let line = Line { name: "stale reads", hist, total: self.summary.reads.count };
             let caption = "How far behind the newest acknowledged write each stale read was, \
@@ -155,6 +166,29 @@ impl RunReport<'_> {
             let line = Line { name: "replication lag", hist: lag, total: lag.count() };
             let caption = "The replication lag the stores drew, per replicated write.";
             figures.push((distribution::cdf("replication lag", &[line]), caption));
+        }
+        let logs = [
+            (
+                "acknowledgement",
+                "lost_acknowledged_message",
+                "From a message's first send to its producer learning it was written.",
+            ),
+            (
+                "append to processing",
+                "processing",
+                "From a message's append to a consumer group's first processing of it.",
+            ),
+        ];
+        for (name, check, caption) in logs {
+            if let Some(hist) = checker(check) {
+                let line = Line { name, hist, total: hist.count() };
+                figures.push((distribution::cdf(name, &[line]), caption));
+            }
+        }
+        if !self.summary.consumer_lag.is_empty() {
+            let caption = "Each consumer group's lag, sampled every second: messages below the \
+                           high watermark it had not processed yet.";
+            figures.push((lag_figure(&self.summary.consumer_lag), caption));
         }
         let figs = &history.figures;
         let more = [
@@ -224,6 +258,19 @@ impl RunReport<'_> {
              shortest story, from its first to its decisive event.",
         )
     }
+}
+
+/// Each consumer group's lag over the run.
+fn lag_figure(lag: &std::collections::BTreeMap<String, Vec<[u64; 2]>>) -> Figure {
+    let series = lag
+        .iter()
+        .map(|(name, samples)| Series {
+            name: name.clone(),
+            points: samples.iter().map(|&[s, n]| (s as f64, n as f64)).collect(),
+            ..Series::default()
+        })
+        .collect();
+    Figure::over_time("consumer lag", "messages not yet processed", series)
 }
 
 /// The verdict of every checker, what was expected and whether it matched.
