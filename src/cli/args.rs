@@ -34,6 +34,18 @@ pub enum Command {
     /// Make a failing run small: fewer faults, clients and seconds while the same
     /// invariant still fails on the same seed; write the result as a scenario file.
     Shrink(ShrinkArgs),
+    /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), for `man -l -` or a `man1` folder.
+    Man,
+}
+
+/// `archsim completions`.
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell, e.g. `bash`: `archsim completions bash > ~/.local/share/bash-completion/completions/archsim`.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `archsim shrink`.

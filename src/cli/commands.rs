@@ -47,6 +47,8 @@ pub fn main() -> i32 {
         Command::Hunt(hunt) => super::hunt_command::hunt_command(&hunt),
         Command::Diff(diff) => super::diff_command::diff_command(&diff),
         Command::Shrink(shrink) => super::shrink_command::shrink_command(&shrink),
+        Command::Completions(c) => super::docs_command::completions_command(&c),
+        Command::Man => super::docs_command::man_command(),
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod args;
 pub mod commands;
 pub mod diff_command;
+pub mod docs_command;
 pub mod hunt_command;
 pub mod merge_command;
 pub mod output;

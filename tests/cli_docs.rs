@@ -1,0 +1,56 @@
+//! The command line describes itself: completion scripts and the manual page come from
+//! the parser's own definition, and help fits an 80-column terminal.
+
+mod common;
+
+use std::process::Command;
+
+const SUBCOMMANDS: [&str; 8] =
+    ["run", "sweep", "merge", "hunt", "diff", "shrink", "completions", "man"];
+
+fn stdout(args: &[&str]) -> String {
+    let out = common::archsim(args);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn completion_scripts_name_every_subcommand() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let script = stdout(&["completions", shell]);
+        for sub in SUBCOMMANDS {
+            assert!(script.contains(sub), "{shell} completion lacks `{sub}`");
+        }
+    }
+    assert!(stdout(&["completions", "bash"]).contains("--seeds"), "flags are completed too");
+}
+
+#[test]
+fn an_unknown_shell_is_a_usage_error() {
+    let out = common::archsim(&["completions", "tcsh"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("possible values"));
+}
+
+#[test]
+fn the_manual_page_is_roff_with_every_subcommand() {
+    let page = stdout(&["man"]);
+    assert!(page.contains(".TH archsim 1"), "{}", &page[..page.len().min(300)]);
+    for sub in SUBCOMMANDS {
+        assert!(page.contains(sub), "the manual page lacks `{sub}`");
+    }
+}
+
+#[test]
+fn help_fits_80_columns() {
+    for sub in SUBCOMMANDS.iter().filter(|&&s| s != "man") {
+        let out = Command::new(env!("CARGO_BIN_EXE_archsim"))
+            .args([sub, "--help"])
+            .env("COLUMNS", "80")
+            .output()
+            .unwrap();
+        let help = String::from_utf8(out.stdout).unwrap();
+        let wide: Vec<&str> = help.lines().filter(|l| l.chars().count() > 80).collect();
+        assert!(wide.is_empty(), "`{sub} --help` is wider than 80 columns: {wide:?}");
+    }
+}
