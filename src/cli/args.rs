@@ -203,7 +203,7 @@ pub struct SweepArgs {
 pub enum Format {
     /// For people.
     Text,
-    /// For tools: stable, sorted keys, no wall-clock figures unless `--wall`.
+    /// For tools: stable, sorted keys, no wall-clock figures (`run --wall` adds them).
     Json,
 }
 

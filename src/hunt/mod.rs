@@ -118,8 +118,10 @@ pub fn watched(scenario: &Scenario, spec: &HuntSpec) -> Result<Vec<String>, Stri
     }
     for name in &spec.checks {
         if !all.contains(name) {
+            let guess = crate::schema::error::did_you_mean(name, all.iter().map(String::as_str))
+                .map_or(String::new(), |g| format!("; {g}"));
             return Err(format!(
-                "the scenario does not check `{name}` (it checks: {})",
+                "the scenario does not check `{name}`{guess} (it checks: {})",
                 all.join(", ")
             ));
         }

@@ -10,10 +10,11 @@ use super::source::Place;
 pub struct Diagnostic {
     /// The file (or `--set`).
     pub file: String,
-    /// 1-based line.
+    /// 1-based line (0, and absent from JSON: the file as a whole).
+    #[serde(skip_serializing_if = "is_zero")]
     pub line: usize,
-    /// 1-based column in characters.
-    #[serde(rename = "column")]
+    /// 1-based column in characters (0, and absent from JSON: no column).
+    #[serde(rename = "column", skip_serializing_if = "is_zero")]
     pub col: usize,
     /// What is wrong: what was expected and what was found.
     pub message: String,
@@ -47,7 +48,10 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{}:{}:{}: error: {}", self.file, self.line, self.col, self.message)?;
+        match self.line {
+            0 => writeln!(f, "{}: error: {}", self.file, self.message)?,
+            line => writeln!(f, "{}:{line}:{}: error: {}", self.file, self.col, self.message)?,
+        }
         if !self.line_text.is_empty() {
             let gutter = self.line.to_string().len();
             let (shown, col) = excerpt(&self.line_text, self.col);
@@ -60,6 +64,10 @@ impl fmt::Display for Diagnostic {
         }
         Ok(())
     }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Most characters of a line shown under a diagnostic.

@@ -356,7 +356,7 @@ pub fn load_sweep(
     let at = Locator { src: &src, tree: &tree };
     let Some(sweep) = &raw.sweep else {
         let msg = "the scenario has no `sweep` block";
-        let hint = r#"add e.g. `sweep: (grid: [(param: "db.replication.lag", values: linear(from: 0, to: 5, steps: 11), format: "exp("{}s")")], seeds: 5, metrics: [...])`"#;
+        let hint = r#"add e.g. `sweep: (grid: [(param: "db.replication.lag", values: linear(from: 0, to: 5, steps: 11), format: "exp(\"{}s\")")], seeds: 5, metrics: [(name: "stale reads (%)", of: "reads.stale", per: "reads.count", scale: 100)])`"#;
         return fail(Diagnostic::at(at.place(&[]), msg).with_hint(Some(hint.into())));
     };
     super::sweep::sweep(sweep, &at, runs_max).map_err(|diagnostics| LoadError { diagnostics })

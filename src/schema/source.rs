@@ -22,9 +22,10 @@ pub struct Place {
 }
 
 impl Place {
-    /// The start of `file`: for problems with the file as a whole (missing, unreadable).
+    /// The file as a whole, with no line or column: for problems such as a missing,
+    /// unreadable or oversized file (line and column 0 say so).
     pub fn file_start(file: &str) -> Place {
-        Place { file: file.to_string(), line: 1, col: 1, line_text: String::new() }
+        Place { file: file.to_string(), line: 0, col: 0, line_text: String::new() }
     }
 }
 

@@ -28,7 +28,7 @@ use crate::schema::{Diagnostic, LoadError};
 /// A problem at `line` of the journal at `path` (0: the file as a whole).
 fn problem(path: &Path, line: usize, msg: String) -> LoadError {
     let mut place = Place::file_start(&path.display().to_string());
-    place.line = line.max(1);
+    (place.line, place.col) = (line, usize::from(line > 0));
     LoadError::one(Diagnostic::at(place, msg))
 }
 
