@@ -268,3 +268,20 @@ fn a_set_on_the_sweep_block_changes_the_sweep() {
     assert_eq!(results.lines().count(), 1 + 2 * 11);
     std::fs::remove_dir_all(&out).unwrap();
 }
+
+#[test]
+fn quiet_anywhere_on_the_line_leaves_out_the_wrote_lines() {
+    let out = out_dir("quiet");
+    let o = out.to_str().unwrap();
+    let base = ["sweep", "scenarios/sweep_lag_vs_loss.ron", "--set", "duration=\"5s\"", "--out", o];
+    let (loud, _) = archsim(&base, 0);
+    assert!(loud.lines().any(|l| l.starts_with("wrote ")), "{loud}");
+    for quiet in [&["-q"][..], &["--quiet"][..]] {
+        let (before, _) = archsim(&[quiet, &base[..]].concat(), 0);
+        let (after, _) = archsim(&[&base[..], quiet].concat(), 0);
+        for text in [before, after] {
+            assert!(!text.lines().any(|l| l.starts_with("wrote ")), "{text}");
+            assert!(!text.is_empty(), "the results still print");
+        }
+    }
+}

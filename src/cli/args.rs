@@ -14,6 +14,9 @@ pub struct Args {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// No progress bar and no `wrote ...` lines (errors and results still print).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
 }
 
 /// The commands.
@@ -63,6 +66,9 @@ pub struct ShrinkArgs {
     /// `NAME.shrunk.ron`).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Set from the global `-q/--quiet`.
+    #[arg(skip)]
+    pub quiet: bool,
 }
 
 /// `archsim diff`.
@@ -133,8 +139,8 @@ pub struct HuntArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// No progress bar.
-    #[arg(long)]
+    /// Set from the global `-q/--quiet`.
+    #[arg(skip)]
     pub quiet: bool,
     /// Bounds on each run.
     #[command(flatten)]
@@ -153,6 +159,9 @@ pub struct MergeArgs {
     /// Also write a self-contained HTML report of the sweep to this file.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Set from the global `-q/--quiet`.
+    #[arg(skip)]
+    pub quiet: bool,
 }
 
 /// `archsim sweep`.
@@ -170,8 +179,8 @@ pub struct SweepArgs {
     /// Override a parameter at every point, e.g. `clients.count=100`.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
-    /// No progress bar.
-    #[arg(long)]
+    /// Set from the global `-q/--quiet`.
+    #[arg(skip)]
     pub quiet: bool,
     /// Keep the runs an interrupted sweep finished (in the output directory's
     /// `runs.jsonl`) and run only the rest.

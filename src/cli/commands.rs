@@ -40,13 +40,22 @@ pub fn main() -> i32 {
             return if e.use_stderr() { EXIT_BAD_INPUT } else { EXIT_OK };
         }
     };
+    let quiet = args.quiet;
     match args.command {
         Command::Run(run) => run_command(&run, &Registry::new()),
-        Command::Sweep(sweep) => super::sweep_command::sweep_command(&sweep),
-        Command::Merge(merge) => super::merge_command::merge_command(&merge),
-        Command::Hunt(hunt) => super::hunt_command::hunt_command(&hunt),
+        Command::Sweep(sweep) => {
+            super::sweep_command::sweep_command(&super::args::SweepArgs { quiet, ..sweep })
+        }
+        Command::Merge(merge) => {
+            super::merge_command::merge_command(&super::args::MergeArgs { quiet, ..merge })
+        }
+        Command::Hunt(hunt) => {
+            super::hunt_command::hunt_command(&super::args::HuntArgs { quiet, ..hunt })
+        }
         Command::Diff(diff) => super::diff_command::diff_command(&diff),
-        Command::Shrink(shrink) => super::shrink_command::shrink_command(&shrink),
+        Command::Shrink(shrink) => {
+            super::shrink_command::shrink_command(&super::args::ShrinkArgs { quiet, ..shrink })
+        }
         Command::Completions(c) => super::docs_command::completions_command(&c),
         Command::Man => super::docs_command::man_command(),
     }

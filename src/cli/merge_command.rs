@@ -85,7 +85,7 @@ pub fn merge_command(args: &MergeArgs) -> i32 {
         Err(msg) => return fail(&args.out, &msg),
     };
     let mut text = format!("merged {} runs from {} journals\n", results.len(), args.shards.len());
-    for f in std::iter::once(&merged).chain(&files) {
+    for f in std::iter::once(&merged).chain(&files).filter(|_| !args.quiet) {
         text.push_str(&format!("wrote {}\n", f.display()));
     }
     if let Err(code) = print(&text) {

@@ -62,7 +62,7 @@ pub fn shrink_command(args: &ShrinkArgs) -> i32 {
         }
         Err(msg) => return error(&format!("{} does not load: {msg}", out.display())),
     }
-    if let Err(code) = print(&report(&found, &args.scenario, &out, &check, seed)) {
+    if let Err(code) = print(&report(&found, &args.scenario, &out, (&check, seed), args.quiet)) {
         return code;
     }
     EXIT_OK
@@ -114,7 +114,13 @@ fn header(found: &Outcome, command: &str, check: &str, seed: u64, out: &Path) ->
     t
 }
 
-fn report(found: &Outcome, scenario: &Path, out: &Path, check: &str, seed: u64) -> String {
+fn report(
+    found: &Outcome,
+    scenario: &Path,
+    out: &Path,
+    (check, seed): (&str, u64),
+    quiet: bool,
+) -> String {
     let mut t = String::new();
     let _ = writeln!(t, "shrink     {} on seed {seed}: {check}", scenario.display());
     let _ = writeln!(t, "runs       {}", found.runs);
@@ -122,7 +128,9 @@ fn report(found: &Outcome, scenario: &Path, out: &Path, check: &str, seed: u64) 
         let _ = writeln!(t, "           {change}");
     }
     let _ = writeln!(t, "violations {} in the shrunk run", found.violations);
-    let _ = writeln!(t, "wrote      {}", out.display());
+    if !quiet {
+        let _ = writeln!(t, "wrote      {}", out.display());
+    }
     let _ = writeln!(t, "replay     archsim run {}", out.display());
     t
 }

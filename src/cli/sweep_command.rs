@@ -87,18 +87,18 @@ pub fn sweep_command(args: &SweepArgs) -> i32 {
         text.push_str(&format!("{resumed} runs kept from an earlier start\n"));
     }
     let html = args.html.as_deref().map(|path| (path, scenarios[0].name.as_str()));
-    finish(&out, &spec, &results, (shard, header.runs), html, text)
+    finish(&out, &spec, &results, (shard, header.runs), html, (text, args.quiet))
 }
 
-/// Writes the outputs of a whole sweep, or says how to merge a shard; prints `text` and
-/// the files.
+/// Writes the outputs of a whole sweep, or says how to merge a shard; prints `text` and,
+/// unless `quiet`, the files.
 fn finish(
     out: &Path,
     spec: &crate::sweep::SweepSpec,
     results: &[RunResult],
     (shard, total): (Shard, usize),
     html: Option<(&Path, &str)>,
-    mut text: String,
+    (mut text, quiet): (String, bool),
 ) -> i32 {
     let files = if shard.is_whole() {
         match write_outputs(out, spec, results, html) {
@@ -117,7 +117,7 @@ fn finish(
         Vec::new()
     };
     let journal = out.join(journal::FILE);
-    for f in std::iter::once(&journal).chain(&files) {
+    for f in std::iter::once(&journal).chain(&files).filter(|_| !quiet) {
         text.push_str(&format!("wrote {}\n", f.display()));
     }
     if let Err(code) = print(&text) {
