@@ -278,13 +278,16 @@ fn an_idempotency_retention_no_client_uses_is_refused() {
 
 #[test]
 fn an_unknown_checker_in_a_flag_gets_did_you_mean() {
-    let s = "scenarios/stale_read_refresh.ron";
-    let args = ["hunt", s, "--check", "lost_acknowledged_writ", "--seeds", "2"];
-    check_cli(
-        &args,
-        "error: the scenario does not check",
-        "did you mean `lost_acknowledged_write`?",
-    );
+    let (hunt, shrink) =
+        ("scenarios/stale_read_refresh.ron", "scenarios/refresh_resubmit_overwrite.ron");
+    for args in [
+        &["hunt", hunt, "--check", "lost_acknowledged_writ", "--seeds", "2"][..],
+        &["shrink", shrink, "--check", "lost_acknowledged_writ"][..],
+    ] {
+        let (start, hint) =
+            ("error: the scenario does not check", "did you mean `lost_acknowledged_write`?");
+        check_cli(args, start, hint);
+    }
 }
 
 #[test]

@@ -25,7 +25,10 @@ pub fn shrink_command(args: &ShrinkArgs) -> i32 {
     let seed = args.seed.unwrap_or(scenario.seed);
     scenario.seed = seed;
     let check = match &args.check {
-        Some(c) => c.clone(),
+        Some(c) => match crate::hunt::checked_by(&scenario, c) {
+            Ok(()) => c.clone(),
+            Err(msg) => return error(&msg),
+        },
         None => match first_violated(&scenario, &registry) {
             Ok(c) => c,
             Err(msg) => return error(&msg),

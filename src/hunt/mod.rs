@@ -117,16 +117,21 @@ pub fn watched(scenario: &Scenario, spec: &HuntSpec) -> Result<Vec<String>, Stri
         return Ok(all);
     }
     for name in &spec.checks {
-        if !all.contains(name) {
-            let guess = crate::schema::error::did_you_mean(name, all.iter().map(String::as_str))
-                .map_or(String::new(), |g| format!("; {g}"));
-            return Err(format!(
-                "the scenario does not check `{name}`{guess} (it checks: {})",
-                all.join(", ")
-            ));
-        }
+        checked_by(scenario, name)?;
     }
     Ok(spec.checks.clone())
+}
+
+/// Whether `scenario` runs the checker called `name`; if not, an error that says which
+/// it runs and the likeliest one meant.
+pub fn checked_by(scenario: &Scenario, name: &str) -> Result<(), String> {
+    let all: Vec<&str> = scenario.checks.iter().map(|c| c.name()).collect();
+    if all.contains(&name) {
+        return Ok(());
+    }
+    let guess = crate::schema::error::did_you_mean(name, all.iter().copied())
+        .map_or(String::new(), |g| format!("; {g}"));
+    Err(format!("the scenario does not check `{name}`{guess} (it checks: {})", all.join(", ")))
 }
 
 /// Runs `scenario` on the seeds of `spec` on rayon's pool, calling `done` after each.
