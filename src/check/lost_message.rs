@@ -31,8 +31,8 @@ impl EndCheck for LostMessages {
             .map(|(id, _)| id as u32)
             .collect();
         let mut latency = Histogram::default();
-        for (_, m) in acked() {
-            latency.record(m.acked.unwrap().at.since(m.sent.at).as_nanos());
+        for acked_at in messages.iter().filter_map(|m| m.acked.map(|a| a.at.since(m.sent.at))) {
+            latency.record(acked_at.as_nanos());
         }
         let checked = acked().count() as u64;
         let mut r = CheckReport::new(

@@ -129,6 +129,9 @@ impl KindFile for RawLog {
             let hint = Some(r#"e.g. replica_lag_max: "10s""#.into());
             problems.error(&["replica_lag_max"], "`replica_lag_max` must be above 0".into(), hint);
         }
+        if factor == 1 {
+            refuse_follower_settings(self, problems);
+        }
         let small = |n: u32| n.clamp(1, LOG_MAX) as u16;
         LogSpec {
             partitions: small(self.partitions),
@@ -144,6 +147,22 @@ impl KindFile for RawLog {
 
     fn build(spec: &LogSpec, ctx: &BuildContext<'_>) -> Result<Self::Actor, String> {
         Ok(Box::new(Log::new(spec, ctx.incoming.iter().map(|&(link, _)| link).collect())))
+    }
+}
+
+/// Settings about followers, which a log of one replica per partition does not have:
+/// they would do nothing, so they are refused.
+fn refuse_follower_settings(raw: &RawLog, problems: &mut Problems) {
+    let given = [
+        ("fetch_lag", raw.fetch_lag.is_some()),
+        ("replica_lag_max", raw.replica_lag_max.is_some()),
+        ("unclean_election", raw.unclean_election),
+    ];
+    for (field, _) in given.iter().filter(|(_, set)| *set) {
+        let text = format!(
+            "`{field}` is about followers, and with `replication_factor: 1` there are none: it would do nothing"
+        );
+        problems.error(&[field], text, Some("remove it, or replication_factor: 3".into()));
     }
 }
 

@@ -206,8 +206,7 @@ impl Partition {
             let copy: Vec<Entry> = self.replicas[leader].log[have..upto].to_vec();
             self.replicas[replica].log.extend(copy);
         }
-        let r = &mut self.replicas[replica];
-        if r.log.len() == self.replicas[leader].log.len() {
+        if self.replicas[replica].log.len() == self.replicas[leader].log.len() {
             let r = &mut self.replicas[replica];
             r.caught_up_at = now;
             r.in_sync = true;
