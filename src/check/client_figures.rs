@@ -22,6 +22,8 @@ pub struct ClientFigures {
     pub broken_streams: u64,
     /// `message_limit` answers clients received.
     pub message_limits: u64,
+    /// Retries a client's retry budget held back.
+    pub retries_withheld: u64,
     /// Per push of an edit an editor had not seen, from the edit's write to its arrival.
     pub propagation: Histogram,
 }

@@ -250,6 +250,8 @@ pub struct History {
     population_starts: Vec<u32>,
     /// Clients' operations per (population, row name), when there are several.
     population_rows: BTreeMap<(u32, &'static str), OpStats>,
+    /// Clients' operations per interval of the run.
+    pub timeline: super::timeline::Timeline,
 }
 
 impl History {
@@ -278,6 +280,7 @@ impl History {
             arrived: Vec::new(),
             population_starts: Vec::new(),
             population_rows: BTreeMap::new(),
+            timeline: Default::default(),
         }
     }
 
@@ -304,6 +307,9 @@ impl History {
     /// the slot its request carries.
     pub fn invoke(&mut self, mut inv: Invocation) -> OpId {
         inv.newest = self.newest[inv.key as usize];
+        if inv.purpose.info().by == Actor::Client {
+            self.timeline.invoked(inv.invoked.as_nanos(), inv.attempt <= 1);
+        }
         let reached = Reached::default();
         let slot = Slot { inv, client_done: false, copies: 1, events: 0, reached };
         match self.free.pop() {
@@ -527,6 +533,9 @@ impl History {
             outcome,
             stale,
         };
+        if inv.purpose.info().by == Actor::Client {
+            self.timeline.ended(&record, inv.purpose.row().name, reply_arrived);
+        }
         self.record(&record, &reached);
         record
     }

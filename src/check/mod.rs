@@ -31,6 +31,7 @@ pub mod story;
 pub mod stream_completeness;
 #[cfg(test)]
 mod testing;
+pub mod timeline;
 pub mod verdict;
 pub mod versions;
 pub mod visibility;

@@ -190,3 +190,31 @@ impl Hist {
         self.finish(heads).remove(0)
     }
 }
+
+/// A client's write invoked at `invoked` ns that ended `outcome` at `completed` ns.
+pub fn op_at(invoked: u64, completed: u64, outcome: Outcome) -> super::history::OpRecord {
+    super::history::OpRecord {
+        inv: Invocation {
+            client: 0,
+            session: 0,
+            kind: OpKind::Write,
+            purpose: purpose::WRITE,
+            key: 0,
+            message: 0,
+            attempt: 1,
+            seen: Sighting::NOTHING,
+            stamp: 0,
+            invoked: SimTime(invoked),
+            invoke_event: 0,
+            newest: VersionId::ROOT,
+            token: SimTime::ZERO,
+        },
+        version: VersionId::ROOT,
+        store: 0,
+        source: 0,
+        completed: SimTime(completed),
+        complete_event: 0,
+        outcome,
+        stale: false,
+    }
+}

@@ -229,6 +229,7 @@ impl KindSpec for AppServerSpec {
         c.roles
             .push(Role::new(store, Target::Requests, 1, 1).wanting("one link to its store", "db"));
         c.faults.push(FaultKind::Crash);
+        c.slows(self.capacity.is_some());
         c
     }
 }
@@ -717,6 +718,9 @@ impl Component for AppServer {
             Msg::Timeout { op_seq } => self.on_cache_timeout(op_seq, env),
             Msg::Done { job } => self.on_done(job, env),
             Msg::Fault(Fault::Crash) if self.up => self.crash(env),
+            Msg::Fault(Fault::SlowFactor(milli)) => {
+                self.cpu.iter_mut().for_each(|c| c.slow_down(milli));
+            }
             Msg::Fault(Fault::Restart) => self.up = true,
             Msg::Fault(_) => {}
             other => panic!("app server got unexpected {}", other.kind_name()),

@@ -16,6 +16,7 @@ use std::collections::VecDeque;
 use super::env::Env;
 use super::message::Msg;
 use crate::check::Histogram;
+use crate::check::timeline::INTERVAL;
 use crate::engine::{Dist, SimDuration, SimTime};
 use crate::model::CapacitySpec;
 
@@ -51,6 +52,8 @@ pub struct Capacity<T> {
     /// Which queue of the component this is: the high bits of its `Done` job numbers.
     lane: u32,
     load: Load,
+    /// Service times are multiplied by this many thousandths (a `slowdown`).
+    slow_milli: u32,
 }
 
 /// What a queue did over a run.
@@ -76,6 +79,8 @@ pub struct Load {
     pub wait: Histogram,
     /// Time from arrival to the end of service.
     pub sojourn: Histogram,
+    /// Per timeline interval: busy workers and queue length integrated over it, ns.
+    pub per_interval: Vec<[u64; 2]>,
 }
 
 impl Load {
@@ -103,6 +108,20 @@ impl Load {
         self.until = self.until.max(other.until);
         self.wait.merge(&other.wait);
         self.sojourn.merge(&other.sojourn);
+        if self.per_interval.len() < other.per_interval.len() {
+            self.per_interval.resize(other.per_interval.len(), [0, 0]);
+        }
+        for (a, b) in self.per_interval.iter_mut().zip(&other.per_interval) {
+            *a = [a[0] + b[0], a[1] + b[1]];
+        }
+    }
+
+    /// Mean share of workers busy and mean queue length in each timeline interval.
+    pub fn over_time(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
+        let span = INTERVAL.as_nanos() as f64;
+        let workers = f64::from(self.workers.max(1));
+        (self.per_interval.iter())
+            .map(move |&[busy, queued]| (busy as f64 / (span * workers), queued as f64 / span))
     }
 }
 
@@ -119,7 +138,14 @@ impl<T: Copy> Capacity<T> {
             idle: (0..spec.workers).rev().collect(),
             lane,
             load: Load { workers: spec.workers, ..Load::default() },
+            slow_milli: 1000,
         }
+    }
+
+    /// Service times started from now on are multiplied by `milli` thousandths (1000:
+    /// back to normal); work already in service keeps its time.
+    pub fn slow_down(&mut self, milli: u32) {
+        self.slow_milli = milli;
     }
 
     /// The lane and worker a `Done` job number names.
@@ -156,7 +182,10 @@ impl<T: Copy> Capacity<T> {
     fn start(&mut self, worker: u32, waiting: Waiting<T>, env: &mut Env<'_>) {
         self.load.wait.record(env.now().since(waiting.arrived).as_nanos());
         self.workers[worker as usize] = Worker::Serving(waiting);
-        let service = self.service.sample(env.rng);
+        let mut service = self.service.sample(env.rng);
+        if self.slow_milli != 1000 {
+            service = (u128::from(service) * u128::from(self.slow_milli) / 1000) as u64;
+        }
         env.timer(SimDuration(service), Msg::Done { job: self.lane << WORKER_BITS | worker });
     }
 
@@ -206,11 +235,24 @@ impl<T: Copy> Capacity<T> {
     }
 }
 
-/// Adds `busy` workers and `queued` requests held from `load.until` to `now`.
+/// Adds `busy` workers and `queued` requests held from `load.until` to `now`, in all
+/// and into each timeline interval the span covers.
 pub(super) fn accrue(load: &mut Load, now: SimTime, busy: usize, queued: usize) {
     let dt = u128::from(now.since(load.until).as_nanos());
     load.busy_ns += dt * busy as u128;
     load.queued_ns += dt * queued as u128;
+    let (mut from, to, width) = (load.until.as_nanos(), now.as_nanos(), INTERVAL.as_nanos());
+    while from < to && (busy > 0 || queued > 0) {
+        let i = (from / width) as usize;
+        let end = to.min((from / width + 1) * width);
+        if load.per_interval.len() <= i {
+            load.per_interval.resize(i + 1, [0, 0]);
+        }
+        let slot = &mut load.per_interval[i];
+        slot[0] += (end - from) * busy as u64;
+        slot[1] += (end - from) * queued as u64;
+        from = end;
+    }
     load.until = now;
 }
 
@@ -295,6 +337,24 @@ mod tests {
         assert!((load.mean_queue() - 0.3).abs() < 1e-12);
         assert_eq!((load.served, load.max_queue), (3, 2));
         assert_eq!((load.wait.mean(), load.sojourn.mean()), (10 * MS, 20 * MS));
+    }
+
+    #[test]
+    fn each_interval_integrates_its_own_share_of_busy_time() {
+        let mut sim = server(2, None);
+        // Three items of 10 ms each, on two workers, at 995 ms: busy 2 workers from 995
+        // to 1005 ms, one from 1005 to 1015; one waits from 995 to 1005.
+        for item in 0..3 {
+            arrive(&mut sim, 995, item);
+        }
+        sim.run_until(SimTime(2000 * MS));
+        let load = sim.actor.queue.load(SimTime(2000 * MS));
+        let got: Vec<(f64, f64)> = load.over_time().collect();
+        assert_eq!(got.len(), 2);
+        assert!((got[0].0 - 10.0 * MS as f64 / 2e9).abs() < 1e-12, "{got:?}");
+        assert!((got[0].1 - 5.0 * MS as f64 / 1e9).abs() < 1e-12);
+        assert!((got[1].0 - 20.0 * MS as f64 / 2e9).abs() < 1e-12);
+        assert!((got[1].1 - 5.0 * MS as f64 / 1e9).abs() < 1e-12);
     }
 
     #[test]

@@ -28,7 +28,7 @@ use super::message::{
 use super::workflow::{Instr, is_action};
 use crate::check::{Invocation, OpId, OpKind, Outcome, Purpose, Push, Sighting, VersionId};
 use crate::engine::{ComponentId, Dist, LinkId, SimDuration, SimTime};
-use crate::model::{AuthSpec, ClockSpec, RetrySpec, TokenStorage};
+use crate::model::{AuthSpec, ClockSpec, Jitter, RetrySpec, TokenStorage};
 
 /// First wait between two `/stream_status` polls; it doubles up to `POLL_BACKOFF_MAX`.
 pub const POLL_BACKOFF_FIRST: SimDuration = SimDuration(500_000_000);
@@ -131,6 +131,11 @@ impl Pending {
     }
 }
 
+/// A full retry budget (0 without one).
+fn workload_tokens(w: &Workload) -> f32 {
+    w.retry.as_ref().and_then(|r| r.budget).map_or(0.0, |b| b.tokens as f32)
+}
+
 /// `Client::token` when the client must get a new token before its next request.
 const NO_TOKEN: SimTime = SimTime(u64::MAX);
 
@@ -172,12 +177,15 @@ pub struct Client {
     after_renewal: Option<Pending>,
     /// Its access was revoked and its token could not be renewed: the user is out.
     signed_out: bool,
+    /// Tokens left in its retry budget.
+    retry_tokens: f32,
 }
 
 impl Client {
     /// Client number `index`, working on `key`, entering the architecture over `entry`.
     pub fn new(index: u32, key: u32, entry: LinkId, workload: Arc<Workload>) -> Client {
         assert!(!workload.program.is_empty(), "a client needs a workflow");
+        let retry_tokens = workload_tokens(&workload);
         Client {
             index,
             key,
@@ -207,6 +215,7 @@ impl Client {
             token: SimTime::ZERO,
             after_renewal: None,
             signed_out: false,
+            retry_tokens,
         }
     }
 
@@ -472,6 +481,9 @@ impl Client {
         let server = (reply.server.0, reply.source);
         let record = env.complete(op.op, (outcome, reply.version), server, true);
         self.in_flight = None;
+        if outcome == Outcome::Ok {
+            self.earn_retry_token();
+        }
         // A refusal (429, 401, a gate's no) carries no version: the client saw nothing.
         // A write's answer does not take the page back: a push that arrived before it
         // may already show a version built on the write.
@@ -580,6 +592,7 @@ impl Client {
             let Some(next) = self.after_renewal.take() else { return self.next_step(env) };
             return self.after_failure(next.in_flight(), env);
         }
+        let allowed = self.spend_retry_token();
         let retry = self.workload.retry.as_ref().filter(|r| op.attempt < r.attempts);
         // A refused write whose message the store already holds needs no retry: the
         // client has just seen it there.
@@ -587,13 +600,33 @@ impl Client {
             && op.purpose == purposes::RESUBMIT
             && !self.last_write_missing(env);
         match retry {
+            Some(_) if !allowed && !settled => {
+                env.figures().retries_withheld += 1;
+                self.give_up(op, env)
+            }
             Some(r) if !settled && !env.stopping() => {
-                let backoff = r.backoff.sample(env.rng);
+                let base = r.backoff.sample(env.rng);
+                let unit = if r.jitter == Jitter::None { 0.0 } else { env.rng.unit() };
+                let wait = r.wait(op.attempt + 1, base, unit);
                 self.retry_due = Some(InFlight { attempt: op.attempt + 1, ..op });
-                env.timer(SimDuration(backoff), Msg::Wake);
+                env.timer(SimDuration(wait), Msg::Wake);
             }
             _ => self.give_up(op, env),
         }
+    }
+
+    /// A failed attempt takes a token from the retry budget; whether enough are left
+    /// to retry (always, without a budget).
+    fn spend_retry_token(&mut self) -> bool {
+        let Some(b) = self.workload.retry.as_ref().and_then(|r| r.budget) else { return true };
+        self.retry_tokens = (self.retry_tokens - 1.0).max(0.0);
+        f64::from(self.retry_tokens) > b.tokens / 2.0
+    }
+
+    /// A success gives `per_success` back to the retry budget.
+    fn earn_retry_token(&mut self) {
+        let Some(b) = self.workload.retry.as_ref().and_then(|r| r.budget) else { return };
+        self.retry_tokens = (f64::from(self.retry_tokens) + b.per_success).min(b.tokens) as f32;
     }
 
     /// No more tries: an action that never passed its gate is dropped; one that was
@@ -779,7 +812,7 @@ mod tests {
             ],
             think: Dist::constant(1_000_000_000),
             timeout: Some(SimDuration::from_millis(100)),
-            retry: retry.then(|| RetrySpec { attempts: 2, backoff: Dist::constant(10_000_000) }),
+            retry: retry.then(|| RetrySpec::plain(2, Dist::constant(10_000_000))),
             idempotency_key: false,
             session_tokens: false,
             clock: ClockSpec::default(),

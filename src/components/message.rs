@@ -149,6 +149,8 @@ pub enum Fault {
     Failover(Promote),
     /// Replication lag is multiplied by this many thousandths.
     LagFactor(u32),
+    /// Service times are multiplied by this many thousandths.
+    SlowFactor(u32),
     /// The target's clock jumps by this many ns.
     ClockJump(i64),
     /// A client loses its network for this many ns.
@@ -405,6 +407,7 @@ fn fault_ids(f: Fault) -> [u64; 3] {
         Fault::Failover(Promote::Freshest) => [3, u64::MAX, 1],
         Fault::Failover(Promote::Random) => [3, u64::MAX, 2],
         Fault::LagFactor(m) => [4, u64::from(m), 0],
+        Fault::SlowFactor(m) => [14, u64::from(m), 0],
         Fault::ClockJump(ns) => [5, ns as u64, 0],
         Fault::Disconnect(ns) => [6, ns, 0],
         Fault::Partition { group, cut } => [7, u64::from(group), u64::from(cut)],

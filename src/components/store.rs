@@ -446,6 +446,7 @@ impl KindSpec for StoreSpec {
         let mut c = Contract::new("store", Serves::Data);
         c.replicas = self.replicas;
         c.faults.extend([FaultKind::Crash, FaultKind::ClockJump]);
+        c.slows(self.capacity.is_some());
         if self.replicas > 0 {
             c.faults.extend([FaultKind::Failover, FaultKind::LagSpike, FaultKind::Isolate]);
         } else {
@@ -1308,6 +1309,7 @@ impl Store {
             Fault::CrashReplica(r) => self.replicas[r as usize].up = false,
             Fault::RestartReplica(r) => self.restart_replica(r, env),
             Fault::LagFactor(milli) => self.lag_milli = milli,
+            Fault::SlowFactor(milli) => self.capacity.iter_mut().for_each(|c| c.slow_down(milli)),
             Fault::ClockJump(ns) => self.clock_offset_ns = self.clock_offset_ns.saturating_add(ns),
             _ => {}
         }

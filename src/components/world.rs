@@ -337,6 +337,14 @@ fn plan_faults(
                     Some((*lasting, Fault::LagFactor(1000))),
                 )
             }
+            FaultAction::Slowdown { target, factor, lasting } => {
+                let milli = (factor * 1000.0).round().clamp(1.0, f64::from(u32::MAX)) as u32;
+                p(
+                    component(target)?,
+                    Fault::SlowFactor(milli),
+                    Some((*lasting, Fault::SlowFactor(1000))),
+                )
+            }
             FaultAction::ClockJump { target, by_ns } => {
                 let targets = if target == crate::model::architecture::CLIENTS {
                     clients.clone()

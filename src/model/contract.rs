@@ -149,6 +149,8 @@ pub enum FaultKind {
     Failover,
     /// `lag_spike`: replication slows for a while.
     LagSpike,
+    /// `slowdown`: service times grow for a while.
+    Slowdown,
     /// `isolate`: a primary loses its replicas and its failure detector for a while.
     Isolate,
     /// `clock_jump`: the component's clock steps.
@@ -162,6 +164,7 @@ impl FaultKind {
             FaultKind::Crash => "crash",
             FaultKind::Failover => "failover",
             FaultKind::LagSpike => "lag_spike",
+            FaultKind::Slowdown => "slowdown",
             FaultKind::Isolate => "isolate",
             FaultKind::ClockJump => "clock_jump",
         }
@@ -173,6 +176,7 @@ impl FaultKind {
             FaultKind::Crash => "crash",
             FaultKind::Failover => "fail over",
             FaultKind::LagSpike => "take a lag spike",
+            FaultKind::Slowdown => "slow down",
             FaultKind::Isolate => "be isolated from its replicas",
             FaultKind::ClockJump => "take a clock jump",
         }
@@ -234,6 +238,18 @@ impl Contract {
             answers: None,
             callers: None,
             makes_load: false,
+        }
+    }
+
+    /// Takes `slowdown` when it has `capacity` (service times to multiply); refuses it,
+    /// saying why, when it has none.
+    pub fn slows(&mut self, has_capacity: bool) {
+        if has_capacity {
+            self.faults.push(FaultKind::Slowdown);
+        } else {
+            let why = "it has no `capacity`, so it has no service times to slow down: give \
+                       it `capacity: (workers: 8, service: exp(\"10ms\"))`";
+            self.refusals.push((FaultKind::Slowdown, why.into()));
         }
     }
 

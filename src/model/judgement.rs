@@ -77,6 +77,8 @@ pub enum CheckSpec {
         /// Longest wait from append to processing.
         bound: Option<SimDuration>,
     },
+    /// `objectives`: the scenario's objectives, judged when it declares some.
+    Objectives,
 }
 
 impl CheckSpec {
@@ -123,6 +125,7 @@ impl CheckSpec {
             CheckSpec::LostAcknowledgedMessage => "lost_acknowledged_message",
             CheckSpec::PartitionOrder => "partition_order",
             CheckSpec::Processing { .. } => "processing",
+            CheckSpec::Objectives => "objectives",
         }
     }
 }

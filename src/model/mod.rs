@@ -7,6 +7,7 @@
 pub mod architecture;
 pub mod contract;
 pub mod judgement;
+pub mod objectives;
 pub mod regions;
 pub mod scenario;
 pub mod shape;
@@ -16,8 +17,9 @@ pub mod sweep;
 pub use architecture::{CLIENTS, CapacitySpec, ComponentSpec, Endpoint, LinkSpec, Model};
 pub use contract::{Contract, KindSpec};
 pub use judgement::{CheckSpec, Verdict};
+pub use objectives::Objective;
 pub use regions::Regions;
 pub use scenario::{
-    AuthSpec, ClientsSpec, ClockSpec, Expectation, FaultAction, FaultSpec, FaultTime, KeyChoice,
-    OrgSpec, Population, Promote, RetrySpec, Scenario, Step, TokenStorage,
+    AuthSpec, ClientsSpec, ClockSpec, Expectation, FaultAction, FaultSpec, FaultTime, Jitter,
+    KeyChoice, OrgSpec, Population, Promote, RetryBudget, RetrySpec, Scenario, Step, TokenStorage,
 };

@@ -35,6 +35,10 @@ pub struct Scenario {
     pub checks: Vec<CheckSpec>,
     /// Verdicts the scenario expects, by checker name.
     pub expect: Vec<Expectation>,
+    /// Figures the run must meet, judged by the `objectives` checker.
+    pub objectives: Vec<super::Objective>,
+    /// Whether the JSON summary carries the run's timeline.
+    pub timeline: bool,
     /// Bounds the run stops at (`--max-events`, `--max-pending`).
     pub limits: Limits,
 }
@@ -135,6 +139,15 @@ pub enum FaultAction {
         /// Time until it heals.
         heal_after: Option<SimDuration>,
     },
+    /// Multiply a component's service times for a while.
+    Slowdown {
+        /// A component with capacity.
+        target: String,
+        /// The factor.
+        factor: f64,
+        /// How long.
+        lasting: SimDuration,
+    },
     /// Multiply a store's replication lag for a while.
     LagSpike {
         /// The store.
@@ -191,9 +204,9 @@ impl FaultAction {
             FaultAction::Partition { heal_after, .. } | FaultAction::Isolate { heal_after, .. } => {
                 heal_after
             }
-            FaultAction::LagSpike { lasting, .. } | FaultAction::Disconnect { lasting, .. } => {
-                Some(lasting)
-            }
+            FaultAction::LagSpike { lasting, .. }
+            | FaultAction::Slowdown { lasting, .. }
+            | FaultAction::Disconnect { lasting, .. } => Some(lasting),
             _ => None,
         }
     }
@@ -235,6 +248,9 @@ impl FaultAction {
             }
             FaultAction::LagSpike { target, factor, lasting } => {
                 format!("{target} replication lag ×{factor} for {}", span(*lasting))
+            }
+            FaultAction::Slowdown { target, factor, lasting } => {
+                format!("{target} service times ×{factor} for {}", span(*lasting))
             }
             FaultAction::ClockJump { target, by_ns } => {
                 let sign = if *by_ns < 0 { "-" } else { "+" };
@@ -367,8 +383,67 @@ pub struct OrgSpec {
 pub struct RetrySpec {
     /// Tries in all, the first included.
     pub attempts: u32,
-    /// Wait before each retry.
+    /// Wait before each retry (before the first, when it grows).
     pub backoff: Dist,
+    /// Each retry waits this many times longer than the one before (1: no growth).
+    pub multiplier: f64,
+    /// Longest wait a growing backoff reaches.
+    pub cap: Option<SimDuration>,
+    /// How the wait is randomised.
+    pub jitter: Jitter,
+    /// Each client's retry budget.
+    pub budget: Option<RetryBudget>,
+}
+
+impl RetrySpec {
+    /// Retries after a drawn `backoff`, at most `attempts` tries, no growth, jitter or
+    /// budget.
+    pub fn plain(attempts: u32, backoff: Dist) -> RetrySpec {
+        RetrySpec {
+            attempts,
+            backoff,
+            multiplier: 1.0,
+            cap: None,
+            jitter: Jitter::None,
+            budget: None,
+        }
+    }
+
+    /// The wait before try `attempt` (2 for the first retry), from a drawn base `base_ns`
+    /// and a uniform draw `unit` in [0, 1) for the jitter.
+    pub fn wait(&self, attempt: u32, base_ns: u64, unit: f64) -> u64 {
+        let grown =
+            base_ns as f64 * libm::pow(self.multiplier, f64::from(attempt.saturating_sub(2)));
+        let capped = self.cap.map_or(grown, |c| grown.min(c.as_nanos() as f64));
+        let w = match self.jitter {
+            Jitter::None => capped,
+            Jitter::Full => capped * unit,
+            Jitter::Equal => capped / 2.0 + capped / 2.0 * unit,
+        };
+        w.min(u64::MAX as f64) as u64
+    }
+}
+
+/// How a retry's wait `w` is randomised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Jitter {
+    /// Wait `w`.
+    None,
+    /// Uniformly in `[0, w]`.
+    Full,
+    /// `w/2` plus uniformly in `[0, w/2]`.
+    Equal,
+}
+
+/// A client's retry budget (a token bucket, as gRPC's retry throttling): it starts full,
+/// a failed attempt takes one token, a success gives `per_success` back, and the client
+/// retries only while it holds more than half of `tokens`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryBudget {
+    /// The bucket's size.
+    pub tokens: f64,
+    /// Tokens a success gives back.
+    pub per_success: f64,
 }
 
 /// Client clock error: each client draws its own offset and drift once.
@@ -467,6 +542,8 @@ impl Scenario {
             swarm: Vec::new(),
             checks: CheckSpec::ALL.to_vec(),
             expect: Vec::new(),
+            objectives: Vec::new(),
+            timeline: false,
             limits: Limits::default(),
         }
     }

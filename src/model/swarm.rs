@@ -53,7 +53,8 @@ fn shape(a: &FaultAction) -> FaultAction {
         FaultAction::Crash { restart_after: Some(d), .. }
         | FaultAction::Partition { heal_after: Some(d), .. }
         | FaultAction::Isolate { heal_after: Some(d), .. } => *d = zero,
-        FaultAction::LagSpike { factor, lasting, .. } => (*factor, *lasting) = (0.0, zero),
+        FaultAction::LagSpike { factor, lasting, .. }
+        | FaultAction::Slowdown { factor, lasting, .. } => (*factor, *lasting) = (0.0, zero),
         FaultAction::ClockJump { by_ns, .. } => *by_ns = 0,
         FaultAction::Disconnect { share, lasting } => (*share, *lasting) = (0.0, zero),
         FaultAction::Revoke { share } | FaultAction::StealTokens { share } => *share = 0.0,
@@ -99,6 +100,14 @@ fn between(lo: &FaultSpec, hi: &FaultSpec, u: &mut dyn FnMut() -> f64) -> FaultS
             F::LagSpike { target, factor: fa, lasting: la },
             F::LagSpike { factor: fb, lasting: lb, .. },
         ) => F::LagSpike {
+            target: target.clone(),
+            factor: num(*fa, *fb, u(), 100.0),
+            lasting: dur(*la, *lb, u()),
+        },
+        (
+            F::Slowdown { target, factor: fa, lasting: la },
+            F::Slowdown { factor: fb, lasting: lb, .. },
+        ) => F::Slowdown {
             target: target.clone(),
             factor: num(*fa, *fb, u(), 100.0),
             lasting: dur(*la, *lb, u()),
@@ -160,6 +169,12 @@ pub fn to_ron(f: &FaultSpec) -> String {
         FaultAction::LagSpike { target, factor, lasting } => {
             format!(
                 "lag_spike(target: {target:?}, {when}, factor: {factor:?}, for: {})",
+                d(*lasting)
+            )
+        }
+        FaultAction::Slowdown { target, factor, lasting } => {
+            format!(
+                "slowdown(target: {target:?}, {when}, factor: {factor:?}, for: {})",
                 d(*lasting)
             )
         }

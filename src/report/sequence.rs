@@ -393,6 +393,10 @@ fn fault_text(f: Fault, who: &str, client: bool) -> Option<String> {
         Fault::LagFactor(milli) => {
             format!("{who}'s replication lag is multiplied by {:.1}", f64::from(milli) / 1000.0)
         }
+        Fault::SlowFactor(1000) => format!("{who}'s service times are back to normal"),
+        Fault::SlowFactor(milli) => {
+            format!("{who}'s service times are multiplied by {:.1}", f64::from(milli) / 1000.0)
+        }
         Fault::ClockJump(ns) => {
             let way = if ns < 0 { "back" } else { "forward" };
             format!("{who}'s clock jumps {way} {}", duration(ns.unsigned_abs()))

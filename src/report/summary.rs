@@ -299,6 +299,9 @@ pub struct Summary {
     /// `message_limit` answers that reached their clients.
     #[serde(skip_serializing_if = "is_zero")]
     pub message_limits_seen: u64,
+    /// Retries the clients' retry budgets held back.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub retries_withheld: u64,
     /// Events dispatched.
     pub events: u64,
     /// Most events pending at once.
@@ -469,6 +472,7 @@ impl Summary {
                 })
                 .collect(),
             message_limits_seen: history.figures.message_limits,
+            retries_withheld: history.figures.retries_withheld,
             events: outcome.stats.events,
             events_pending_max: outcome.stats.pending_max,
             simulated_ns: scenario.duration.as_nanos(),

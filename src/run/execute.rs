@@ -116,7 +116,16 @@ pub fn run_world<F: FnMut(&Dispatch<Msg>, &World)>(
     let drain_ns = stats.last_event.as_nanos().saturating_sub(stop.as_nanos());
     // Checkers that time what is still open at the end measure to the run's duration:
     // how long the drain runs is no figure of the design.
-    let checks = sim.actor.finish_checks(stop);
+    let mut checks = sim.actor.finish_checks(stop);
+    if !scenario.objectives.is_empty() {
+        let history = &mut sim.actor.history;
+        checks.push(super::objectives::judge(
+            &scenario.objectives,
+            history,
+            &loads,
+            scenario.duration,
+        ));
+    }
     let token_fallbacks = sim.actor.token_fallbacks();
     let replication_lag = sim.actor.replication_lag();
     let gates = sim.actor.gates();

@@ -3,5 +3,6 @@
 //! only on the scenario (with overrides) and the seed.
 
 pub mod execute;
+pub mod objectives;
 
 pub use execute::{RunError, RunOutcome, execute, execute_traced, run_world};

@@ -29,6 +29,8 @@ pub struct Experiment {
     pub checks: Vec<CheckSpec>,
     /// Expected verdicts.
     pub expect: Vec<Expectation>,
+    /// Figures the run must meet.
+    pub objectives: Vec<crate::model::Objective>,
 }
 
 /// Checks faults, checkers and expectations of `raw` against `model`.
@@ -65,9 +67,15 @@ pub fn experiment(
         c.error(&["clients"], msg, Some(r#"add `timeout: "1s"` to `clients`"#.into()));
     }
     let checks = checks(raw);
+    let objectives = super::objectives::objectives(&mut c, &raw.objectives, model, duration);
+    if raw.objectives.is_empty() && checks.contains(&CheckSpec::Objectives) {
+        let msg = "`objectives` judges the scenario's objectives, and it declares none".into();
+        let hint = Some(r#"add `objectives: [goodput(after: "30s", at_least: 0.9)]`"#.into());
+        c.error(&["check"], msg, hint);
+    }
     let expect = expectations(&mut c, raw, &checks);
     if c.errors.is_empty() {
-        Ok(Experiment { faults, swarm, checks, expect })
+        Ok(Experiment { faults, swarm, checks, expect, objectives })
     } else {
         Err(c.errors)
     }
@@ -106,6 +114,7 @@ fn spec(r: RawCheck, bounds: Bounds) -> CheckSpec {
         RawCheck::Processing => {
             CheckSpec::Processing { at_least_once: bounds.at_least_once, bound: bounds.processing }
         }
+        RawCheck::Objectives => CheckSpec::Objectives,
     }
 }
 
@@ -134,6 +143,10 @@ fn checks(raw: &RawScenario) -> Vec<CheckSpec> {
             }
             _ => {}
         }
+    }
+    // Declared objectives are judged whichever checkers run.
+    if !raw.objectives.is_empty() && !list.contains(&CheckSpec::Objectives) {
+        list.push(CheckSpec::Objectives);
     }
     list.dedup();
     list
@@ -315,6 +328,7 @@ fn fault(
         | RawFault::Failover { at, rate, .. }
         | RawFault::Partition { at, rate, .. }
         | RawFault::LagSpike { at, rate, .. }
+        | RawFault::Slowdown { at, rate, .. }
         | RawFault::Isolate { at, rate, .. }
         | RawFault::ClockJump { at, rate, .. }
         | RawFault::Disconnect { at, rate, .. }
@@ -383,6 +397,17 @@ fn fault(
                 c.error(&field("factor"), msg, None);
             }
             FaultAction::LagSpike { target: target.clone(), factor: *factor, lasting: lasting.0 }
+        }
+        RawFault::Slowdown { target, factor, lasting, .. } => {
+            fault_target(c, model, &field("target"), target, FaultKind::Slowdown)?;
+            if !factor.is_finite() || !(0.001..=1e6).contains(factor) || *factor == 1.0 {
+                let msg = format!(
+                    "`factor` multiplies service times: between 0.001 and 1000000, and not 1, \
+                     found {factor}"
+                );
+                c.error(&field("factor"), msg, Some("e.g. factor: 3.0".into()));
+            }
+            FaultAction::Slowdown { target: target.clone(), factor: *factor, lasting: lasting.0 }
         }
         RawFault::ClockJump { target, by, .. } => {
             if target != CLIENTS {

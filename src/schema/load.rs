@@ -316,6 +316,8 @@ pub fn load_scenario(path: &Path, cli_sets: &[String], registry: &Registry) -> L
         swarm: experiment.swarm,
         checks: experiment.checks,
         expect: experiment.expect,
+        objectives: experiment.objectives,
+        timeline: raw.timeline,
         limits: crate::engine::Limits::default(),
     })
 }

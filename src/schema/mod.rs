@@ -5,6 +5,7 @@
 pub mod error;
 pub mod experiment;
 pub mod load;
+mod objectives;
 pub mod overrides;
 mod populations;
 pub mod raw;

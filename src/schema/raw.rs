@@ -104,6 +104,12 @@ pub struct RawScenario {
     /// Expected verdicts by checker name.
     #[serde(default)]
     pub expect: BTreeMap<RawCheck, RawExpect>,
+    /// Figures the run must meet: `[goodput(after: "40s", at_least: 0.9)]`.
+    #[serde(default)]
+    pub objectives: Vec<RawObjective>,
+    /// The JSON summary carries the run per second (offered load, goodput, latency).
+    #[serde(default)]
+    pub timeline: bool,
     /// The grid `archsim sweep` runs (ignored by `archsim run`).
     #[serde(default)]
     pub sweep: Option<RawSweep>,
@@ -267,6 +273,42 @@ pub enum RawCheck {
     PartitionOrder,
     /// A log message a consumer group never processed, or processed twice.
     Processing,
+    /// Figures the scenario's `objectives` bound.
+    Objectives,
+}
+
+/// An objective: a figure of the run and the bound it must meet.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[serde(rename = "objective")]
+pub enum RawObjective {
+    /// `goodput(after: "40s", at_least: 0.9)`: successes over first attempts offered.
+    Goodput {
+        /// Start of the window (the start of the run when absent).
+        #[serde(default)]
+        after: Option<Dur>,
+        /// The share.
+        at_least: f64,
+    },
+    /// `p99(operation: "read", below: "200ms")`.
+    P99 {
+        /// The operation's report row.
+        operation: String,
+        /// The bound.
+        below: Dur,
+    },
+    /// `utilisation(component: "api", below: 0.8)`.
+    Utilisation {
+        /// The component (with `capacity`).
+        component: String,
+        /// The share.
+        below: f64,
+    },
+    /// `stale_share(below: 0.01)`.
+    StaleShare {
+        /// The share.
+        below: f64,
+    },
 }
 
 /// An expected verdict.
@@ -362,6 +404,22 @@ pub enum RawFault {
         /// Time until the primary reaches its replicas again.
         #[serde(default)]
         heal_after: Option<Dur>,
+    },
+    /// `slowdown(target: "api", at: "1m", factor: 3.0, for: "10s")`.
+    Slowdown {
+        /// A component with `capacity`.
+        target: String,
+        /// Once at this time.
+        #[serde(default)]
+        at: Option<Dur>,
+        /// Or at this rate.
+        #[serde(default)]
+        rate: Option<String>,
+        /// Service time multiplier.
+        factor: f64,
+        /// How long.
+        #[serde(rename = "for")]
+        lasting: Dur,
     },
     /// `lag_spike(target: "db", at: "1m", factor: 10.0, for: "20s")`.
     LagSpike {
@@ -577,8 +635,46 @@ pub struct RawOrgs {
 pub struct RawRetry {
     /// Tries in all, the first included.
     pub attempts: u32,
-    /// Wait before each retry.
+    /// Wait before each retry (before the first, when it grows).
     pub backoff: RawDist,
+    /// Each retry waits this many times longer than the one before (exponential backoff).
+    #[serde(default)]
+    pub multiplier: Option<f64>,
+    /// Longest wait a growing backoff reaches.
+    #[serde(default)]
+    pub cap: Option<Dur>,
+    /// How the wait is randomised: `none`, `full` or `equal`.
+    #[serde(default)]
+    pub jitter: RawJitter,
+    /// A retry budget: `(tokens: 10, per_success: 0.1)`.
+    #[serde(default)]
+    pub budget: Option<RawRetryBudget>,
+}
+
+/// Jitter on a retry's wait `w`.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[serde(rename = "jitter")]
+pub enum RawJitter {
+    /// Wait `w`.
+    #[default]
+    None,
+    /// Wait uniformly in `[0, w]`.
+    Full,
+    /// Wait `w/2` plus uniformly in `[0, w/2]`.
+    Equal,
+}
+
+/// Each client's retry budget, a token bucket as gRPC's retry throttling keeps per
+/// channel: it starts full; a failed attempt takes a token, a success gives back
+/// `per_success`; a client retries only while more than half its tokens are left.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "budget")]
+pub struct RawRetryBudget {
+    /// The bucket's size.
+    pub tokens: f64,
+    /// Tokens a success gives back.
+    pub per_success: f64,
 }
 
 /// Client clock error.

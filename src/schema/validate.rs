@@ -11,8 +11,8 @@ use petgraph::graph::DiGraph;
 
 use super::error::{Diagnostic, did_you_mean};
 use super::raw::{
-    RawAuth, RawClients, RawDist, RawKey, RawLink, RawModel, RawOrgs, RawScenario, RawStep,
-    RawTokenStorage,
+    RawAuth, RawClients, RawDist, RawJitter, RawKey, RawLink, RawModel, RawOrgs, RawRetry,
+    RawScenario, RawStep, RawTokenStorage,
 };
 use super::ron_tree::{Node, NodeKind};
 use super::source::{Place, SourceText};
@@ -27,8 +27,8 @@ use crate::model::architecture::CLIENTS;
 use crate::model::contract::Serves;
 use crate::model::shape::Problems;
 use crate::model::{
-    AuthSpec, ClientsSpec, ClockSpec, ComponentSpec, Endpoint, KeyChoice, LinkSpec, Model, OrgSpec,
-    RetrySpec, Step, TokenStorage,
+    AuthSpec, ClientsSpec, ClockSpec, ComponentSpec, Endpoint, Jitter, KeyChoice, LinkSpec, Model,
+    OrgSpec, RetryBudget, RetrySpec, Step, TokenStorage,
 };
 
 /// Most clients a scenario may declare.
@@ -456,10 +456,7 @@ pub fn clients(
                 format!("`attempts` must be between 1 and {ATTEMPTS_MAX}, found {}", r.attempts);
             c.error(&["clients", "retry", "attempts"], msg, None);
         }
-        RetrySpec {
-            attempts: r.attempts,
-            backoff: c.dist(&["clients", "retry", "backoff"], &r.backoff),
-        }
+        retry_spec(&mut c, r)
     });
     let clock = match &raw.clock {
         None => ClockSpec::default(),
@@ -669,4 +666,53 @@ pub fn scenario_settings(raw: &RawScenario, at: Locator<'_>) -> Vec<Diagnostic> 
         );
     }
     c.errors
+}
+
+/// A retry policy: a growing backoff needs a cap at or above its base, and a budget
+/// sound sizes.
+fn retry_spec(c: &mut Checker<'_>, r: &RawRetry) -> RetrySpec {
+    let path = |f: &'static str| ["clients", "retry", f];
+    let backoff = c.dist(&path("backoff"), &r.backoff);
+    let multiplier = r.multiplier.unwrap_or(1.0);
+    if !multiplier.is_finite() || !(1.0..=100.0).contains(&multiplier) {
+        let msg = format!("`multiplier` must be between 1 and 100, found {multiplier}");
+        c.error(&path("multiplier"), msg, Some("e.g. multiplier: 2.0".into()));
+    }
+    if let Some(cap) = r.cap {
+        let base = backoff.mean_ns();
+        if r.multiplier.is_none_or(|m| m == 1.0) {
+            let msg = "`cap` limits a growing backoff, and this one does not grow".to_string();
+            c.error(&path("cap"), msg, Some("add `multiplier: 2.0`, or leave `cap` out".into()));
+        } else if (cap.0.as_nanos() as f64) < base {
+            let msg = format!(
+                "`cap` ({}) is below the backoff's base ({})",
+                crate::engine::time::format_nanos(cap.0.as_nanos()),
+                crate::engine::time::format_nanos(base as u64)
+            );
+            c.error(&path("cap"), msg, Some("a cap at or above the first wait".into()));
+        }
+    }
+    let budget = r.budget.as_ref().map(|b| {
+        let fine = |x: f64, lo: f64| x.is_finite() && x >= lo && x <= 1e6;
+        if !fine(b.tokens, 1.0) {
+            let msg = format!("`tokens` must be between 1 and 1000000, found {}", b.tokens);
+            c.error(&["clients", "retry", "budget", "tokens"], msg, Some("e.g. tokens: 10".into()));
+        }
+        if !fine(b.per_success, 0.0) || b.per_success == 0.0 {
+            let msg = format!("`per_success` must be above 0, found {}", b.per_success);
+            let hint = Some("e.g. per_success: 0.1".into());
+            c.error(&["clients", "retry", "budget", "per_success"], msg, hint);
+        }
+        RetryBudget { tokens: b.tokens, per_success: b.per_success }
+    });
+    if r.attempts == 1 && (r.multiplier.is_some() || budget.is_some()) {
+        let msg = "one attempt never retries, so its backoff and budget do nothing".to_string();
+        c.error(&path("attempts"), msg, Some("attempts: 2 or more".into()));
+    }
+    let jitter = match r.jitter {
+        RawJitter::None => Jitter::None,
+        RawJitter::Full => Jitter::Full,
+        RawJitter::Equal => Jitter::Equal,
+    };
+    RetrySpec { attempts: r.attempts, backoff, multiplier, cap: r.cap.map(|d| d.0), jitter, budget }
 }

@@ -133,6 +133,7 @@ impl KindSpec for ServiceSpec {
         let calls = Role::new("calls", Target::Any, 0, u32::MAX);
         c.roles.push(calls.wanting("links to what its handlers call", "db"));
         c.faults.push(FaultKind::Crash);
+        c.slows(self.capacity.is_some());
         c.callees = self.callees.clone();
         c.answers = Some(self.handlers.iter().map(|h| h.operation.clone()).collect());
         c
@@ -703,6 +704,9 @@ impl Service {
                 self.fetching.clear();
             }
             Fault::Restart => self.up = true,
+            Fault::SlowFactor(milli) => {
+                self.capacity.iter_mut().for_each(|c| c.slow_down(milli));
+            }
             _ => {}
         }
     }
