@@ -68,6 +68,9 @@ pub fn cdf(name: &str, lines: &[Line<'_>]) -> Figure {
         log_x: hi / lo >= 100,
         legend: SeriesLabelPosition::LowerRight,
         series,
+        shaded: Vec::new(),
+        x_span: None,
+        headroom: 0.08,
     }
 }
 
@@ -102,6 +105,9 @@ pub fn histogram(name: &str, lines: &[Line<'_>]) -> Figure {
         log_x: false,
         legend: SeriesLabelPosition::UpperRight,
         series,
+        shaded: Vec::new(),
+        x_span: None,
+        headroom: 0.08,
     }
 }
 

@@ -76,6 +76,12 @@ pub struct Figure {
     pub legend: SeriesLabelPosition,
     /// The series, each in its own colour.
     pub series: Vec<Series>,
+    /// Spans of x shaded behind the series (a fault's window), each with its label.
+    pub shaded: Vec<(f64, f64, String)>,
+    /// The x axis's span when it is fixed (a run's whole duration), else the data's.
+    pub x_span: Option<(f64, f64)>,
+    /// Room above the highest value, as a share of the y range (room for the legend).
+    pub headroom: f64,
 }
 
 /// The smallest and largest of `values`, widened when they are equal.
@@ -99,6 +105,9 @@ impl Figure {
             log_x: false,
             legend: SeriesLabelPosition::UpperLeft,
             series,
+            shaded: Vec::new(),
+            x_span: None,
+            headroom: 0.45,
         }
     }
 
@@ -110,11 +119,14 @@ impl Figure {
     fn y_range(&self) -> (f64, f64) {
         let Some((lo, hi)) = span(self.all_points().map(|p| p.1)) else { return (0.0, 1.0) };
         let lo = if lo >= 0.0 { 0.0 } else { lo };
-        (lo, hi + (hi - lo) * 0.08)
+        (lo, hi + (hi - lo) * self.headroom)
     }
 
     /// The x range (positive values only on a log scale).
     fn x_range(&self) -> (f64, f64) {
+        if let Some(span) = self.x_span {
+            return span;
+        }
         let xs = self.all_points().map(|p| p.0).filter(|&x| !self.log_x || x > 0.0);
         match span(xs) {
             Some((lo, hi)) if self.log_x && lo <= 0.0 => (hi / 10.0, hi),
@@ -151,6 +163,7 @@ impl Figure {
         X::CoordDescType: ValueFormatter<f64>,
     {
         let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+        let (y_lo, y_hi) = (y.start, y.end);
         let mut chart = ChartBuilder::on(root)
             .caption(&self.title, ("sans-serif", 24))
             .margin(20)
@@ -168,6 +181,17 @@ impl Figure {
             .draw()
             .map_err(err)?;
         let shown = |p: &&(f64, f64)| !self.log_x || p.0 > 0.0;
+        let shade = RGBColor(250, 204, 160);
+        for (i, (from, to, label)) in self.shaded.iter().enumerate() {
+            let rect = Rectangle::new([(*from, y_lo), (*to, y_hi)], shade.mix(0.45).filled());
+            let drawn = chart.draw_series(std::iter::once(rect)).map_err(err)?;
+            // A fault that strikes again is listed once.
+            if !self.shaded[..i].iter().any(|s| &s.2 == label) {
+                drawn.label(label.clone()).legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 6), (x + 24, y + 6)], shade.filled())
+                });
+            }
+        }
         for (i, s) in self.series.iter().enumerate() {
             let color = color(i);
             if !s.band.is_empty() {

@@ -105,12 +105,28 @@ impl Timeline {
             .collect();
     }
 
-    /// The intervals before `end` (ns), settled.
-    pub fn until(&mut self, end: u64) -> (&[&'static str], &[Interval]) {
+    /// The run is over: the open interval is settled, and nothing more is timed.
+    pub fn close(&mut self) {
         self.settle();
-        self.open = usize::MAX; // Nothing more is counted into a settled interval.
+        self.open = usize::MAX;
+    }
+
+    /// The operations the latency columns follow, in order.
+    pub fn rows(&self) -> &[&'static str] {
+        &self.rows
+    }
+
+    /// The intervals before `end` (ns), once closed.
+    pub fn until(&self, end: u64) -> &[Interval] {
         let n = (end.div_ceil(INTERVAL.as_nanos()) as usize).min(self.intervals.len());
-        (&self.rows, &self.intervals[..n])
+        &self.intervals[..n]
+    }
+
+    /// A closed timeline.
+    #[cfg(test)]
+    fn closed(mut self) -> Timeline {
+        self.close();
+        self
     }
 }
 
@@ -132,7 +148,8 @@ mod tests {
         t.ended(&op_at(200 * MS, 900 * MS, Outcome::Refused), "write", true);
         t.ended(&op_at(S + 5 * MS, S + 600 * MS, Outcome::Unknown), "write", false);
         t.ended(&op_at(2 * S, 2 * S + 10 * MS, Outcome::Unknown), "read", true);
-        let (rows, iv) = t.until(3 * S);
+        let t = t.closed();
+        let (rows, iv) = (t.rows(), t.until(3 * S));
         assert_eq!(rows, ["write"], "a row appears with its first success");
         assert_eq!(iv.len(), 3);
         assert_eq!((iv[0].offered, iv[0].attempts, iv[0].ok, iv[0].errors), (1, 2, 1, 1));
@@ -149,7 +166,8 @@ mod tests {
             t.ended(&op_at(0, i * MS, Outcome::Ok), "read", true);
         }
         t.ended(&op_at(S, S + 7 * MS, Outcome::Ok), "read", true);
-        let (_, iv) = t.until(2 * S);
+        let t = t.closed();
+        let iv = t.until(2 * S);
         let (n, p50, p99) = iv[0].latency[0];
         assert_eq!(n, 100);
         assert!(p50.abs_diff(50 * MS) <= 50 * MS / 128 + 1, "p50 {p50}");
@@ -163,6 +181,6 @@ mod tests {
     fn the_timeline_stops_at_the_end_of_the_duration() {
         let mut t = Timeline::default();
         t.invoked(5 * S + 1, true);
-        assert_eq!(t.until(2 * S).1.len(), 2);
+        assert_eq!(t.closed().until(2 * S).len(), 2);
     }
 }

@@ -258,6 +258,10 @@ pub struct RunArgs {
     /// charts, fault timeline) to this file.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Write the run per second as CSV: offered load, attempts, goodput, errors,
+    /// timeouts, each operation's p50 and p99, each queue's utilisation and length.
+    #[arg(long, value_name = "FILE")]
+    pub timeline: Option<PathBuf>,
     /// Write the run's reads and writes as a history Jepsen's Elle and Knossos read:
     /// EDN lines for a `.edn` file, else JSON lines.
     #[arg(long, value_name = "FILE")]

@@ -177,6 +177,13 @@ pub fn run_command(args: &RunArgs, registry: &Registry) -> i32 {
             return report_errors(args.format, &output_error(path, &e));
         }
     }
+    if let Some(path) = &args.timeline {
+        let csv =
+            crate::report::timeline::TimelineSummary::of(&outcome, scenario.duration).to_csv();
+        if let Err(e) = write_atomically(path, |out| out.write_all(csv.as_bytes())) {
+            return report_errors(args.format, &output_error(path, &e));
+        }
+    }
     let show_wall = args.format == Format::Text || args.wall;
     let summary = Summary::new(&scenario, &outcome, show_wall.then_some(wall));
     let summary = match worker_pool(args.threads)

@@ -8,6 +8,7 @@ pub mod page;
 pub mod run_report;
 pub mod sequence_svg;
 pub mod sweep_report;
+pub mod timeline_charts;
 pub mod timeline_svg;
 
 pub use run_report::RunReport;

@@ -4,6 +4,8 @@
 //! processing latency and its consumer groups' lag over time), and a timeline of
 //! faults and violations.
 
+use super::timeline_charts;
+use crate::report::timeline::TimelineSummary;
 use std::fmt::Write as _;
 
 use super::page::{Page, escape, figure, table};
@@ -124,7 +126,8 @@ impl RunReport<'_> {
                     h.push_str(&figure(&svg, &caption));
                 }
                 // A run without clients (a log's) has its story in the lines alone.
-                _ if self.summary.clients == 0 => {}
+                _ if self.summary.clients == 0
+                    || report.story.iter().all(|l| l.at_ns.is_none()) => {}
                 _ => h.push_str(
                     "<p class=\"muted\">No request between this story's clients and stores \
                      to draw.</p>\n",
@@ -134,9 +137,25 @@ impl RunReport<'_> {
         h
     }
 
+    /// Each fault strike's window in seconds, with the fault's words; an instant fault
+    /// gets a sliver of the run so it shows.
+    fn fault_windows(&self) -> Vec<(f64, f64, String)> {
+        let faults = self.scenario.faults_of_run();
+        let sliver = self.scenario.duration.as_nanos() / 200;
+        (self.replay.strikes.iter())
+            .filter_map(|s| {
+                let f = faults.get(s.fault)?;
+                let lasting = f.action.lasting().map_or(sliver, |d| d.as_nanos().max(sliver));
+                let end = s.at.saturating_add(lasting).min(self.scenario.duration.as_nanos());
+                Some((s.at as f64 / 1e9, end as f64 / 1e9, f.action.describe()))
+            })
+            .collect()
+    }
+
     fn charts(&self) -> Result<String, String> {
         let history = &self.outcome.history;
-        let mut figures = Vec::new();
+        let timeline = TimelineSummary::of(self.outcome, self.scenario.duration);
+        let mut figures = timeline_charts::figures(&timeline, &self.fault_windows());
         let latencies: Vec<(&str, &crate::check::Histogram)> = history
             .rows()
             .map(|(row, stats)| (row.name, &stats.latency))

@@ -12,6 +12,7 @@ pub mod queues;
 pub mod sequence;
 pub mod sequence_text;
 pub mod summary;
+pub mod timeline;
 pub mod trace;
 
 pub use output::write_atomically;

@@ -296,6 +296,9 @@ pub struct Summary {
     /// without consumer groups).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub consumer_lag: BTreeMap<String, Vec<[u64; 2]>>,
+    /// The run per second, when the scenario asks for it (`timeline: true`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<super::timeline::TimelineSummary>,
     /// `message_limit` answers that reached their clients.
     #[serde(skip_serializing_if = "is_zero")]
     pub message_limits_seen: u64,
@@ -471,6 +474,9 @@ impl Summary {
                     (name.clone(), s.iter().map(|&(ns, lag)| [ns / 1_000_000_000, lag]).collect())
                 })
                 .collect(),
+            timeline: scenario
+                .timeline
+                .then(|| super::timeline::TimelineSummary::of(outcome, scenario.duration)),
             message_limits_seen: history.figures.message_limits,
             retries_withheld: history.figures.retries_withheld,
             events: outcome.stats.events,
@@ -588,6 +594,9 @@ impl Summary {
         }
         self.write_figures(&mut t);
         write_loads(&mut t, &self.load);
+        if let Some(timeline) = &self.timeline {
+            timeline.write_text(&mut t);
+        }
         write_counts(&mut t, &self.counts);
         write_consumer_lag(&mut t, &self.consumer_lag);
         if let Some(c) = &self.fault_coverage {
@@ -636,6 +645,10 @@ impl Summary {
             .chain(by_population)
             .for_each(&mut row);
         let _ = writeln!(t);
+        if self.retries_withheld > 0 {
+            let n = group(self.retries_withheld);
+            let _ = writeln!(t, "retries      {n} held back by the clients' retry budgets");
+        }
         let r = &self.reads;
         let _ = write!(
             t,

@@ -117,8 +117,9 @@ pub fn run_world<F: FnMut(&Dispatch<Msg>, &World)>(
     // Checkers that time what is still open at the end measure to the run's duration:
     // how long the drain runs is no figure of the design.
     let mut checks = sim.actor.finish_checks(stop);
+    sim.actor.history.timeline.close();
     if !scenario.objectives.is_empty() {
-        let history = &mut sim.actor.history;
+        let history = &sim.actor.history;
         checks.push(super::objectives::judge(
             &scenario.objectives,
             history,

@@ -14,12 +14,25 @@ use crate::model::Objective;
 struct Measured {
     met: bool,
     text: String,
+    /// The figures behind it, by name, for the summary.
+    figures: Vec<(&'static str, u64)>,
+}
+
+impl Measured {
+    fn new(met: bool, text: String) -> Measured {
+        Measured { met, text, figures: Vec::new() }
+    }
+
+    fn with(mut self, figures: &[(&'static str, u64)]) -> Measured {
+        self.figures = figures.to_vec();
+        self
+    }
 }
 
 /// The `objectives` report of a run that lasted `duration`.
 pub fn judge(
     objectives: &[Objective],
-    history: &mut History,
+    history: &History,
     loads: &[(String, Load)],
     duration: SimDuration,
 ) -> CheckReport {
@@ -27,6 +40,10 @@ pub fn judge(
         objectives.iter().map(|o| measure(o, history, loads, duration)).collect();
     let missed = measured.iter().filter(|m| !m.met).count() as u64;
     let mut report = CheckReport::new("objectives", missed, objectives.len() as u64, "objectives");
+    // Each kind's first objective names the figures.
+    for (name, value) in measured.iter().flat_map(|m| &m.figures) {
+        report.figures.entry(name).or_insert(*value);
+    }
     if missed > 0 {
         // Every objective, met or not: what the run achieved is the point.
         let line = |(o, m): (&Objective, &Measured)| {
@@ -44,32 +61,33 @@ fn pct(x: f64) -> String {
 
 fn measure(
     o: &Objective,
-    history: &mut History,
+    history: &History,
     loads: &[(String, Load)],
     duration: SimDuration,
 ) -> Measured {
     match o {
         Objective::Goodput { after, at_least } => {
-            let (_, intervals) = history.timeline.until(duration.as_nanos());
+            let intervals = history.timeline.until(duration.as_nanos());
             let first = (after.as_nanos() / INTERVAL.as_nanos()) as usize;
             let window = intervals.get(first..).unwrap_or(&[]);
             let offered: u64 = window.iter().map(|i| i.offered).sum();
             let ok: u64 = window.iter().map(|i| i.ok).sum();
             if offered == 0 {
-                return Measured { met: false, text: "no operation was offered".into() };
+                return Measured::new(false, "no operation was offered".into());
             }
             let share = ok as f64 / offered as f64;
             let text = format!("{ok} succeeded of {offered} offered, {}", pct(share));
-            Measured { met: share >= *at_least, text }
+            let figures = [("goodput_ok", ok), ("goodput_offered", offered)];
+            Measured::new(share >= *at_least, text).with(&figures)
         }
         Objective::P99 { operation, below } => match history.stats(operation) {
             Some(s) if s.latency.count() > 0 => {
                 let p99 = s.latency.quantile(0.99);
                 let text =
                     format!("p99 {} over {} operations", format_nanos(p99), s.latency.count());
-                Measured { met: p99 < below.as_nanos(), text }
+                Measured::new(p99 < below.as_nanos(), text).with(&[("p99_ns", p99)])
             }
-            _ => Measured { met: false, text: format!("no `{operation}` succeeded") },
+            _ => Measured::new(false, format!("no `{operation}` succeeded")),
         },
         Objective::Utilisation { component, below } => {
             let mut merged = Load::default();
@@ -79,7 +97,9 @@ fn measure(
             };
             loads.iter().filter(|(n, _)| own(n)).for_each(|(_, l)| merged.merge(l));
             let u = merged.utilisation();
-            Measured { met: u < *below, text: format!("{} busy", pct(u)) }
+            let permille = libm::round(u * 1000.0) as u64;
+            Measured::new(u < *below, format!("{} busy", pct(u)))
+                .with(&[("utilisation_permille", permille)])
         }
         Objective::StaleShare { below } => {
             let reads: u64 =
@@ -87,7 +107,8 @@ fn measure(
             let stale = history.stale_reads();
             let share = if reads == 0 { 0.0 } else { stale as f64 / reads as f64 };
             let text = format!("{stale} stale of {reads} reads, {}", pct(share));
-            Measured { met: share < *below || (stale == 0 && *below == 0.0), text }
+            let met = share < *below || (stale == 0 && *below == 0.0);
+            Measured::new(met, text).with(&[("stale_reads", stale), ("reads", reads)])
         }
     }
 }

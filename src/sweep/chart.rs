@@ -41,6 +41,9 @@ pub fn metric_figure(
         log_x: x_axis.log,
         legend: SeriesLabelPosition::UpperLeft,
         series,
+        shaded: Vec::new(),
+        x_span: None,
+        headroom: 0.08,
     }
 }
 
