@@ -61,3 +61,13 @@ fn a_log_run_charts_its_consumer_lag_and_shows_no_client_operations() {
     assert!(!html.contains("id=\"operations\""), "a run without clients lists no operations");
     assert!(!html.contains("No request between"), "a log story has nothing to draw");
 }
+
+#[test]
+fn a_run_with_clients_charts_load_goodput_and_p99_over_time_with_the_fault_shaded() {
+    let html = report(&["run", "scenarios/retry_storm.ron", "--seeds", "1"], "storm.html");
+    assert!(html.contains("load and goodput over time"), "no load chart");
+    assert!(html.contains("p99 latency over time"), "no latency chart");
+    // The slowdown's window is drawn and named in both charts' legends.
+    assert!(html.matches("api service times ×3 for 10s").count() >= 2, "no shaded fault");
+    assert!(html.contains("MISSED: goodput after 1m"), "the objective's story");
+}

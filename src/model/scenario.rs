@@ -639,6 +639,20 @@ mod tests {
     }
 
     #[test]
+    fn a_growing_backoff_doubles_up_to_its_cap_and_jitter_draws_below_it() {
+        const MS: u64 = 1_000_000;
+        let mut r = RetrySpec::plain(10, Dist::constant(100 * MS));
+        assert_eq!(r.wait(2, 100 * MS, 0.5), 100 * MS, "no growth, no jitter");
+        (r.multiplier, r.cap) = (2.0, Some(SimDuration::from_millis(500)));
+        let waits: Vec<u64> = (2..=6).map(|k| r.wait(k, 100 * MS, 0.5) / MS).collect();
+        assert_eq!(waits, [100, 200, 400, 500, 500]);
+        r.jitter = Jitter::Full;
+        assert_eq!((r.wait(4, 100 * MS, 0.0), r.wait(4, 100 * MS, 0.25)), (0, 100 * MS));
+        r.jitter = Jitter::Equal;
+        assert_eq!((r.wait(4, 100 * MS, 0.0), r.wait(4, 100 * MS, 0.5)), (200 * MS, 300 * MS));
+    }
+
+    #[test]
     fn organisations_own_keys_in_proportion_to_their_zipf_weight() {
         let keys = editors(1000, Some(OrgSpec { count: 10, skew: 1.0 })).key_orgs();
         let owned = |org| keys.iter().filter(|&&o| o == org).count() as f64;
