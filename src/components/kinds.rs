@@ -287,6 +287,11 @@ pub fn link_problems(model: &Model) -> Vec<LinkProblem> {
                 None => problems.push(unused_link(contract, name, to, far, i)),
             }
         }
+        if let Some(problem) =
+            choice_problem(model, &contracts, (spec, contract), &outgoing, &roles)
+        {
+            problems.push(problem);
+        }
         for (role, &n) in contract.roles.iter().zip(&counts) {
             if n < role.min || n > role.max {
                 let message = format!("{} `{name}` needs {}, found {n}", contract.kind, role.wants);
@@ -303,6 +308,37 @@ pub fn link_problems(model: &Model) -> Vec<LinkProblem> {
     problems.extend(client_problems(model, &contracts));
     problems.extend(gate_problems(model, &contracts));
     problems
+}
+
+/// A choosing setting (a balancer's `policy`) over a role whose far ends hold fewer
+/// than two instances in all: nothing to choose among, so it would change nothing.
+fn choice_problem(
+    model: &Model,
+    contracts: &[Contract],
+    (spec, contract): (&ComponentSpec, &Contract),
+    outgoing: &[usize],
+    roles: &[Option<usize>],
+) -> Option<LinkProblem> {
+    let choice = contract.choice.as_ref()?;
+    let role = contract.role_named(choice.role)?;
+    let instances: u32 = (outgoing.iter())
+        .filter(|&&i| roles[i] == Some(role))
+        .filter_map(|&i| contract_of(model, contracts, &model.links[i].to))
+        .map(|far| far.instances)
+        .sum();
+    if instances >= 2 {
+        return None;
+    }
+    let name = &spec.name;
+    let message = format!(
+        "{}, but {} `{name}` reaches {instances} instance over its `{}` links, so it would \
+         change nothing",
+        choice.why, contract.kind, choice.role
+    );
+    let hint =
+        Some(format!("link `{name}` to two or more instances, or leave `{}` out", choice.field));
+    let at = LinkPlace::Field(name.clone(), vec![choice.field.to_string()]);
+    Some(LinkProblem { at, message, hint })
 }
 
 /// Components called by name (a service's handler steps): each needs a link from the

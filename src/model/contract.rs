@@ -183,6 +183,18 @@ impl FaultKind {
     }
 }
 
+/// A setting by which a component chooses among the far ends of one of its roles, which
+/// changes nothing when there is only one instance to choose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    /// The role whose far ends it chooses among.
+    pub role: &'static str,
+    /// The setting that chooses.
+    pub field: &'static str,
+    /// What the setting does, for the message.
+    pub why: String,
+}
+
 /// What one component declares about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Contract {
@@ -218,6 +230,8 @@ pub struct Contract {
     pub callers: Option<(&'static str, &'static str)>,
     /// Whether it makes load of its own (a producer), so a model may have no clients.
     pub makes_load: bool,
+    /// A setting that chooses among the far ends of a role, refused with one to choose.
+    pub choice: Option<Choice>,
 }
 
 impl Contract {
@@ -238,6 +252,7 @@ impl Contract {
             answers: None,
             callers: None,
             makes_load: false,
+            choice: None,
         }
     }
 

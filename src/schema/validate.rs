@@ -437,7 +437,10 @@ pub fn clients(
     }
     let key = match raw.key {
         RawKey::Own => KeyChoice::Own,
-        RawKey::Shared => KeyChoice::Shared,
+        RawKey::Shared => {
+            hash_needs_keys(&mut c, model);
+            KeyChoice::Shared
+        }
         RawKey::Tabs(n) | RawKey::Editors(n) => {
             if n == 0 || n > largest.max(1) {
                 let what = if matches!(raw.key, RawKey::Tabs(_)) { "tabs" } else { "editors" };
@@ -715,4 +718,24 @@ fn retry_spec(c: &mut Checker<'_>, r: &RawRetry) -> RetrySpec {
         RawJitter::Equal => Jitter::Equal,
     };
     RetrySpec { attempts: r.attempts, backoff, multiplier, cap: r.cap.map(|d| d.0), jitter, budget }
+}
+
+/// Refuses `policy: hash_key` when every client shares one key: the hash would send
+/// everything to one downstream, the same one every run, which is no routing.
+fn hash_needs_keys(c: &mut Checker<'_>, model: &Model) {
+    use crate::components::load_balancer::{LoadBalancerPolicy, LoadBalancerSpec};
+    for spec in &model.components {
+        let hashed = spec
+            .spec::<LoadBalancerSpec>()
+            .is_some_and(|lb| lb.policy == LoadBalancerPolicy::HashKey);
+        if hashed {
+            let msg = format!(
+                "`{}` routes by `hash_key`, but with `key: shared` every request carries the \
+                 same key, so all of them would go to one downstream",
+                spec.name
+            );
+            let hint = Some("`key: own` (a key per client), or another `policy`".into());
+            c.error(&["clients", "key"], msg, hint);
+        }
+    }
 }
