@@ -60,6 +60,9 @@ pub struct Workload {
     pub auth: Option<AuthSpec>,
     /// Where an injected script sends the tokens it reads.
     pub attacker: Option<ComponentId>,
+    /// An open population's arrival source and its first client's index: each round
+    /// starts at an arrival, and the client tells the source when it is free again.
+    pub open: Option<(ComponentId, u32)>,
 }
 
 /// What the current instruction asks for, decided before the client acts on it.
@@ -270,6 +273,10 @@ impl Client {
             }
             if self.pc == self.workload.program.len() {
                 self.pc = 0;
+                if let Some((source, first)) = self.workload.open {
+                    let client = self.index - first;
+                    return env.deliver(SimDuration::ZERO, source, Msg::Idle { client });
+                }
                 let think = self.workload.think.sample(env.rng);
                 env.timer(SimDuration(think), Msg::Wake);
                 return;
@@ -774,6 +781,9 @@ impl Client {
 impl Component for Client {
     fn start(&mut self, env: &mut Env<'_>) {
         self.draw_clock(env);
+        if self.workload.open.is_some() {
+            return; // Its rounds start at arrivals.
+        }
         // Users arrive spread over one think time rather than all at the same instant.
         let first = self.workload.think.sample(env.rng);
         env.timer(SimDuration(first), Msg::Wake);
@@ -782,6 +792,7 @@ impl Component for Client {
     fn on_message(&mut self, msg: Msg, env: &mut Env<'_>) {
         match msg {
             Msg::Wake => self.on_wake(env),
+            Msg::Arrival => self.advance(env),
             Msg::Reply(reply) => self.on_reply(reply, env),
             Msg::Timeout { op_seq } => self.on_timeout(op_seq, env),
             Msg::Fault(f) => self.on_fault(f, env),
@@ -818,6 +829,7 @@ mod tests {
             clock: ClockSpec::default(),
             auth: None,
             attacker: None,
+            open: None,
         };
         let workload = Arc::new(workload);
         let (sim, _) = bench(1, 1, |l| BuiltIn::Client(Client::new(0, 0, l.callees[0], workload)));

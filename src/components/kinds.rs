@@ -23,10 +23,10 @@ use super::kind::{BuildContext, Handling, KindFile};
 use super::message::Msg;
 use super::registry;
 use super::{
-    app_cache, app_server, async_jobs, attacker, cdn, change_capture, client, consumer,
-    consumer_group, fault_driver, load_balancer, log, multi_leader_store, outbox_relay, producer,
-    pubsub, queue, queue_workers, quorum_store, rate_limiter, sentinel, service, session_cache,
-    store, stream_server, topic,
+    app_cache, app_server, arrival_source, async_jobs, attacker, cdn, change_capture, client,
+    consumer, consumer_group, fault_driver, load_balancer, log, multi_leader_store, outbox_relay,
+    producer, pubsub, queue, queue_workers, quorum_store, rate_limiter, sentinel, service,
+    session_cache, store, stream_server, topic,
 };
 use crate::check::{Purpose, StoreEnd};
 use crate::engine::SimTime;
@@ -196,6 +196,8 @@ kinds! {
         Attacker(attacker::Attacker),
         /// The fault schedule.
         Faults(fault_driver::FaultDriver),
+        /// The arrivals of an open population.
+        Arrivals(arrival_source::ArrivalSource),
     }
 }
 

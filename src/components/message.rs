@@ -204,6 +204,13 @@ pub enum Msg {
     /// A component's own timer: a client's sleep, think time or backoff ended, a store's
     /// snapshot is due.
     Wake,
+    /// A user of an open population arrives: the idle client it is given runs a round.
+    Arrival,
+    /// Client `client` of an open population finished its round and is free again.
+    Idle {
+        /// Its index within its population.
+        client: u32,
+    },
     /// A request on its way to be served.
     Request(Request),
     /// A reply on its way to the client.
@@ -370,6 +377,8 @@ impl Msg {
     pub fn kind_name(&self) -> &'static str {
         match self {
             Msg::Wake => "wake",
+            Msg::Arrival => "arrival",
+            Msg::Idle { .. } => "idle",
             Msg::Request(_) => "request",
             Msg::Reply(_) => "reply",
             Msg::Replicate { .. } => "replicate",
@@ -448,13 +457,16 @@ impl Traceable for Msg {
             Msg::CacheAnswer { .. } => 21,
             Msg::Deadline { .. } => 22,
             Msg::Log(_) => 23,
+            Msg::Arrival => 24,
+            Msg::Idle { .. } => 25,
         }
     }
 
     #[inline]
     fn trace_ids(&self) -> [u64; 3] {
         match *self {
-            Msg::Wake => [0; 3],
+            Msg::Wake | Msg::Arrival => [0; 3],
+            Msg::Idle { client } => [u64::from(client), 0, 0],
             Msg::Request(r) => [
                 u64::from(r.origin.0) << 32 | u64::from(r.op),
                 u64::from(r.key) << 8 | r.kind as u64,

@@ -8,6 +8,7 @@
 
 pub mod app_cache;
 pub mod app_server;
+pub mod arrival_source;
 pub mod async_jobs;
 pub mod attacker;
 pub mod capacity;

@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use super::arrival_source::ArrivalSource;
 use super::client::Workload;
 use super::env::Env;
 use super::fault_driver::{FaultDriver, PlannedFault};
@@ -185,6 +186,10 @@ fn plan(scenario: &Scenario, contracts: &[Contract]) -> Plan {
         ComponentId(names.len() as u32 - 1)
     });
     names.push("faults".to_string());
+    // After every other instance, so a closed population's ids stay as they were.
+    for p in scenario.clients.populations.iter().filter(|p| p.arrivals.is_some()) {
+        names.push(format!("arrivals/{}", p.name));
+    }
     for name in &names {
         topology.add_node(name);
     }
@@ -481,9 +486,16 @@ impl World {
             ..
         } = plan;
         let clients = &scenario.clients;
+        let mut sources =
+            names.len() - clients.populations.iter().filter(|p| p.arrivals.is_some()).count();
         let workloads: Vec<Arc<Workload>> = (clients.populations.iter())
             .map(|p| {
+                let open = p.arrivals.as_ref().map(|_| {
+                    sources += 1;
+                    (ComponentId(sources as u32 - 1), p.first)
+                });
                 Arc::new(Workload {
+                    open,
                     program: compile(clients.workflow_of(p)),
                     think: clients.think.clone(),
                     timeout: clients.timeout,
@@ -508,6 +520,13 @@ impl World {
             components.push(BuiltIn::Attacker(Attacker::new(entry)));
         }
         components.push(BuiltIn::Faults(FaultDriver::new(faults)));
+        for p in clients.populations.iter() {
+            if let Some(schedule) = &p.arrivals {
+                let first = model_instances as u32 + p.first;
+                let ids = (first..first + p.count).map(ComponentId).collect();
+                components.push(BuiltIn::Arrivals(ArrivalSource::new(schedule.clone(), ids)));
+            }
+        }
         let rngs = names.iter().map(|n| Stream::new(scenario.seed, n)).collect();
         let mut checks = checks;
         checks.set_key_orgs(&scenario.clients.key_orgs());

@@ -5,6 +5,7 @@
 //! been checked: names resolve, probabilities are in range, distributions are sound.
 
 pub mod architecture;
+pub mod arrivals;
 pub mod contract;
 pub mod judgement;
 pub mod objectives;

@@ -316,6 +316,9 @@ pub struct Population {
     pub entry: Option<String>,
     /// Its own workflow; `None`: the clients' one.
     pub workflow: Option<Vec<Step>>,
+    /// Open arrivals: its users arrive at this rate, each running one round; `None`:
+    /// its users think between rounds (a closed population).
+    pub arrivals: Option<super::arrivals::RateSchedule>,
 }
 
 impl ClientsSpec {
@@ -339,6 +342,7 @@ impl Population {
             region: None,
             entry: None,
             workflow: None,
+            arrivals: None,
         }
     }
 

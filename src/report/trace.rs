@@ -148,7 +148,8 @@ impl<W: Write> TraceWriter<W> {
             Msg::Stolen { key, .. } => {
                 (line.key, line.payload) = (Some(key), Some(d.msg.trace_ids()));
             }
-            Msg::Wake => {}
+            Msg::Wake | Msg::Arrival => {}
+            Msg::Idle { client } => line.payload = Some([u64::from(client), 0, 0]),
         }
         let result = serde_json::to_writer(&mut self.out, &line)
             .map_err(std::io::Error::from)

@@ -5,10 +5,13 @@
 
 use std::collections::BTreeSet;
 
-use super::raw::{RawClients, RawPopulation};
+use super::raw::{RawArrivals, RawClients, RawPopulation};
 use super::regions::undefined_region;
 use super::validate::{CLIENTS_MAX, Checker, check_program, steps};
 use crate::components::kinds;
+use crate::engine::SimDuration;
+use crate::model::arrivals::RateSchedule;
+use crate::model::shape::parse_rate;
 use crate::model::{CLIENTS, Endpoint, Model, Population};
 
 /// The populations, in client order.
@@ -62,7 +65,8 @@ fn single(c: &mut Checker<'_>, raw: &RawClients, model: &Model, entries: &[&str]
     let at = Place { path: vec!["clients"], name: CLIENTS };
     let region = region(c, &at, raw.region.as_deref(), model);
     let entry = entry(c, &at, raw.entry.as_deref(), (entries, region, model));
-    Population { name: CLIENTS.into(), first: 0, count, region, entry, workflow: None }
+    let arrivals = raw.arrivals.as_ref().map(|a| arrivals(c, &at.below("arrivals"), a));
+    Population { name: CLIENTS.into(), first: 0, count, region, entry, workflow: None, arrivals }
 }
 
 /// The populations of `populations`, in name order.
@@ -76,6 +80,7 @@ fn several(
         ("count", raw.count.is_some()),
         ("region", raw.region.is_some()),
         ("entry", raw.entry.is_some()),
+        ("arrivals", raw.arrivals.is_some()),
     ] {
         if given {
             let msg = format!("with `populations`, each population gives its own `{field}`");
@@ -105,7 +110,9 @@ fn population(
         check_program(c, &at.below("workflow"), &steps);
         steps
     });
-    Population { name: name.to_string(), first: 0, count: raw.count, region, entry, workflow }
+    let arrivals = raw.arrivals.as_ref().map(|a| arrivals(c, &at.below("arrivals"), a));
+    let count = raw.count;
+    Population { name: name.to_string(), first: 0, count, region, entry, workflow, arrivals }
 }
 
 /// Where a population sits in the file, and what messages call it.
@@ -186,4 +193,66 @@ fn entry(
         }
         None => entries.first().map(|e| e.to_string()),
     }
+}
+
+/// An open population's arrival schedule: rates are `N/unit` strings, at least one
+/// arrival a day at the peak, a sine's swing no larger than its mean, steps starting at
+/// 0 in time order.
+fn arrivals(c: &mut Checker<'_>, path: &[&str], raw: &RawArrivals) -> RateSchedule {
+    let rate = |c: &mut Checker<'_>, field: &[&str], text: &str| -> f64 {
+        let at: Vec<&str> = path.iter().chain(field).copied().collect();
+        match parse_rate(text) {
+            Ok(gap) => 1e9 / gap.as_nanos().max(1) as f64,
+            Err(msg) => {
+                c.error(&at, msg, Some(r#"e.g. "800/s""#.into()));
+                0.0
+            }
+        }
+    };
+    let schedule = match raw {
+        RawArrivals::Poisson(r) => RateSchedule::Constant(rate(c, &[], r)),
+        RawArrivals::Steps(steps) => {
+            let parsed: Vec<(SimDuration, f64)> = (steps.iter().enumerate())
+                .map(|(i, (at, r))| (at.0, rate(c, &[&i.to_string(), "1"], r)))
+                .collect();
+            let ordered = parsed.windows(2).all(|w| w[0].0 < w[1].0);
+            if parsed.first().is_none_or(|s| s.0 != SimDuration::ZERO) || !ordered {
+                let msg = "`steps` start at \"0s\" and go forward in time".to_string();
+                c.error(path, msg, Some(r#"steps([("0s", "200/s"), ("30s", "900/s")])"#.into()));
+            }
+            RateSchedule::Steps(parsed)
+        }
+        RawArrivals::Ramp { from, to, over } => RateSchedule::Ramp {
+            from: rate(c, &["from"], from),
+            to: rate(c, &["to"], to),
+            over: over.0,
+        },
+        RawArrivals::Sine { mean, amplitude, period } => {
+            let (mean, amplitude) = (rate(c, &["mean"], mean), rate(c, &["amplitude"], amplitude));
+            if amplitude > mean {
+                let msg = "`amplitude` above `mean` would make the rate negative".to_string();
+                let at: Vec<&str> = path.iter().copied().chain(["amplitude"]).collect();
+                c.error(&at, msg, Some("an amplitude at most the mean".into()));
+            }
+            RateSchedule::Sine { mean, amplitude, period: period.0 }
+        }
+        RawArrivals::Bursts { base, peak, every, lasting } => {
+            if lasting.0 >= every.0 {
+                let msg = "a burst lasts less than the time from one to the next".to_string();
+                let at: Vec<&str> = path.iter().copied().chain(["for"]).collect();
+                c.error(&at, msg, None);
+            }
+            RateSchedule::Bursts {
+                base: rate(c, &["base"], base),
+                peak: rate(c, &["peak"], peak),
+                every: every.0,
+                lasting: lasting.0,
+            }
+        }
+    };
+    if schedule.max() * 86_400.0 < 1.0 {
+        let msg = "arrivals at this rate would never come (at most one a day)".to_string();
+        c.error(path, msg, Some(r#"e.g. poisson("100/s")"#.into()));
+    }
+    schedule
 }

@@ -542,6 +542,9 @@ pub struct RawClients {
     #[serde(default)]
     pub entry: Option<String>,
     /// Groups of clients, each with its own count, region, entry and workflow; the
+    /// Open arrivals for the one population of `count` (see `RawPopulation`).
+    #[serde(default)]
+    pub arrivals: Option<RawArrivals>,
     /// other settings here apply to all of them.
     #[serde(default)]
     pub populations: BTreeMap<String, RawPopulation>,
@@ -593,6 +596,51 @@ pub struct RawPopulation {
     /// Its own workflow (default: the clients' `workflow`).
     #[serde(default)]
     pub workflow: Option<Vec<RawStep>>,
+    /// Open arrivals: `poisson("800/s")`, `steps([...])`, `ramp(...)`, `sine(...)`,
+    /// `bursts(...)`.
+    #[serde(default)]
+    pub arrivals: Option<RawArrivals>,
+}
+
+/// How the users of an open population arrive.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[serde(rename = "arrivals")]
+pub enum RawArrivals {
+    /// `poisson("800/s")`: at a constant rate.
+    Poisson(String),
+    /// `steps([("0s", "200/s"), ("30s", "900/s")])`: from each time on, its rate.
+    Steps(Vec<(Dur, String)>),
+    /// `ramp(from: "100/s", to: "1000/s", over: "60s")`.
+    Ramp {
+        /// Rate at the start.
+        from: String,
+        /// Rate at the end and after.
+        to: String,
+        /// How long.
+        over: Dur,
+    },
+    /// `sine(mean: "500/s", amplitude: "300/s", period: "24h")`.
+    Sine {
+        /// Mean rate.
+        mean: String,
+        /// Swing either side.
+        amplitude: String,
+        /// One cycle.
+        period: Dur,
+    },
+    /// `bursts(base: "100/s", peak: "2000/s", every: "60s", for: "5s")`.
+    Bursts {
+        /// Rate between bursts.
+        base: String,
+        /// Rate within one.
+        peak: String,
+        /// From one burst to the next.
+        every: Dur,
+        /// How long a burst lasts.
+        #[serde(rename = "for")]
+        lasting: Dur,
+    },
 }
 
 /// Access tokens.

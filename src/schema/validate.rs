@@ -418,6 +418,11 @@ pub fn clients(
         Some(d) => c.dist(&["clients", "think"], d),
         None => Dist::constant(0),
     };
+    if raw.think.is_some() && populations.iter().all(|p| p.arrivals.is_some()) {
+        let msg =
+            "every population arrives at a rate (`arrivals`), so no client ever thinks".to_string();
+        c.error(&["clients", "think"], msg, Some("leave `think` out".into()));
+    }
     let remembers = |spec: &StoreSpec| spec.idempotency_retention.is_some();
     let mut stores = model.components.iter().filter_map(|c| c.spec::<StoreSpec>());
     if !raw.idempotency_key && stores.any(remembers) {
@@ -550,7 +555,9 @@ fn check_round_takes_time(
 ) {
     let sleeps_zero = all_sleeps_zero(workflow);
     let links_zero = model.links.iter().all(|l| l.latency.is_zero()) && !crosses;
-    if spec.think.is_zero() && sleeps_zero && links_zero {
+    // An open population's rounds start at arrivals, which advance the run themselves.
+    let closed = spec.populations.iter().any(|p| p.arrivals.is_none());
+    if closed && spec.think.is_zero() && sleeps_zero && links_zero {
         let msg = "every link, sleep and think time is zero: a workflow round takes no \
                    simulated time and the run would never advance"
             .to_string();
