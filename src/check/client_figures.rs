@@ -24,6 +24,10 @@ pub struct ClientFigures {
     pub message_limits: u64,
     /// Retries a client's retry budget held back.
     pub retries_withheld: u64,
+    /// Times a client's circuit breaker opened.
+    pub breaker_opens: u64,
+    /// Tries an open breaker failed at once, without a request.
+    pub failed_fast: u64,
     /// Per push of an edit an editor had not seen, from the edit's write to its arrival.
     pub propagation: Histogram,
 }

@@ -17,6 +17,7 @@
 //! `/stream_status` with backoff after a broken stream and then fetches the conversation
 //! with the persisted response's version as its token.
 
+use super::circuit_breaker::Breaker;
 use super::purposes;
 use std::sync::Arc;
 
@@ -28,7 +29,7 @@ use super::message::{
 use super::workflow::{Instr, is_action};
 use crate::check::{Invocation, OpId, OpKind, Outcome, Purpose, Push, Sighting, VersionId};
 use crate::engine::{ComponentId, Dist, LinkId, SimDuration, SimTime};
-use crate::model::{AuthSpec, ClockSpec, Jitter, RetrySpec, TokenStorage};
+use crate::model::{AuthSpec, BreakerSpec, ClockSpec, Jitter, RetrySpec, TokenStorage};
 
 /// First wait between two `/stream_status` polls; it doubles up to `POLL_BACKOFF_MAX`.
 pub const POLL_BACKOFF_FIRST: SimDuration = SimDuration(500_000_000);
@@ -50,6 +51,8 @@ pub struct Workload {
     pub timeout: Option<SimDuration>,
     /// Retry policy.
     pub retry: Option<RetrySpec>,
+    /// Circuit breaker.
+    pub breaker: Option<BreakerSpec>,
     /// Writes carry an idempotency key.
     pub idempotency_key: bool,
     /// Reads carry the session token.
@@ -182,6 +185,10 @@ pub struct Client {
     signed_out: bool,
     /// Tokens left in its retry budget.
     retry_tokens: f32,
+    /// Its circuit breaker (closed, and never consulted, without one).
+    breaker: Breaker,
+    /// The failure being handled is an open breaker's: no try went out.
+    failing_fast: bool,
 }
 
 impl Client {
@@ -219,6 +226,8 @@ impl Client {
             after_renewal: None,
             signed_out: false,
             retry_tokens,
+            breaker: Breaker::default(),
+            failing_fast: false,
         }
     }
 
@@ -431,6 +440,12 @@ impl Client {
         }
         self.op_seq = self.op_seq.wrapping_add(1);
         let op = self.invoke(kind, purpose, attempt, env);
+        if let Some(spec) = self.workload.breaker {
+            if !self.breaker.allows(&spec, env.now()) {
+                return self
+                    .fail_fast(InFlight { op, seq: self.op_seq, kind, purpose, attempt }, env);
+            }
+        }
         let w = &self.workload;
         let (flags, seen) = match kind {
             OpKind::Write if w.idempotency_key => (FLAG_IDEMPOTENT, self.seen.version),
@@ -490,6 +505,7 @@ impl Client {
         self.in_flight = None;
         if outcome == Outcome::Ok {
             self.earn_retry_token();
+            self.judge_try(false, env);
         }
         // A refusal (429, 401, a gate's no) carries no version: the client saw nothing.
         // A write's answer does not take the page back: a push that arrived before it
@@ -589,8 +605,28 @@ impl Client {
         self.connected_to = None;
     }
 
+    /// An open breaker fails the try at once: no request goes out, the client sees a
+    /// refusal, and its retry policy takes it from there.
+    fn fail_fast(&mut self, op: InFlight, env: &mut Env<'_>) {
+        env.complete(op.op, (Outcome::Refused, VersionId::ROOT), (0, 0), true);
+        env.figures().failed_fast += 1;
+        self.failing_fast = true;
+        self.after_failure(op, env);
+    }
+
+    /// Tells the breaker how a try that went out ended.
+    fn judge_try(&mut self, failed: bool, env: &mut Env<'_>) {
+        let Some(spec) = self.workload.breaker else { return };
+        if self.breaker.record(&spec, failed, env.now()) {
+            env.figures().breaker_opens += 1;
+        }
+    }
+
     /// A refused or timed-out operation: retry it after a backoff, or move on.
     fn after_failure(&mut self, op: InFlight, env: &mut Env<'_>) {
+        if !std::mem::take(&mut self.failing_fast) {
+            self.judge_try(true, env);
+        }
         if op.purpose == purposes::STREAM_STATUS {
             return self.poll_later(op, env);
         }
@@ -830,6 +866,7 @@ mod tests {
             auth: None,
             attacker: None,
             open: None,
+            breaker: None,
         };
         let workload = Arc::new(workload);
         let (sim, _) = bench(1, 1, |l| BuiltIn::Client(Client::new(0, 0, l.callees[0], workload)));

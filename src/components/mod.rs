@@ -14,6 +14,7 @@ pub mod attacker;
 pub mod capacity;
 pub mod cdn;
 pub mod change_capture;
+pub mod circuit_breaker;
 pub mod client;
 pub mod consumer;
 pub mod consumer_group;

@@ -500,6 +500,7 @@ impl World {
                     think: clients.think.clone(),
                     timeout: clients.timeout,
                     retry: clients.retry.clone(),
+                    breaker: clients.breaker,
                     idempotency_key: clients.idempotency_key,
                     session_tokens: clients.session_tokens,
                     clock: clients.clock,

@@ -21,6 +21,7 @@ pub use judgement::{CheckSpec, Verdict};
 pub use objectives::Objective;
 pub use regions::Regions;
 pub use scenario::{
-    AuthSpec, ClientsSpec, ClockSpec, Expectation, FaultAction, FaultSpec, FaultTime, Jitter,
-    KeyChoice, OrgSpec, Population, Promote, RetryBudget, RetrySpec, Scenario, Step, TokenStorage,
+    AuthSpec, BreakerSpec, ClientsSpec, ClockSpec, Expectation, FaultAction, FaultSpec, FaultTime,
+    Jitter, KeyChoice, OrgSpec, Population, Promote, RetryBudget, RetrySpec, Scenario, Step,
+    TokenStorage,
 };

@@ -286,6 +286,8 @@ pub struct ClientsSpec {
     pub workflow: Vec<Step>,
     /// Retrying writes and reads that time out or are refused.
     pub retry: Option<RetrySpec>,
+    /// Each client's circuit breaker.
+    pub breaker: Option<BreakerSpec>,
     /// Writes carry an idempotency key, so a store applies one message once.
     pub idempotency_key: bool,
     /// Reads carry the session's token, so a store never answers with anything older.
@@ -428,6 +430,20 @@ impl RetrySpec {
     }
 }
 
+/// A client's circuit breaker: closed, it judges the latest `window` tries and opens
+/// when at least `threshold` of them failed; open, every try fails at once without a
+/// request; after `open_for` it lets one try through (half-open), which closes it on
+/// success and opens it again on failure.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BreakerSpec {
+    /// Share of failures that opens it, in (0, 1].
+    pub threshold: f64,
+    /// Tries judged, 1 to 32.
+    pub window: u32,
+    /// How long it stays open.
+    pub open_for: SimDuration,
+}
+
 /// How a retry's wait `w` is randomised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Jitter {
@@ -564,6 +580,7 @@ impl ClientsSpec {
             timeout: None,
             workflow,
             retry: None,
+            breaker: None,
             idempotency_key: false,
             session_tokens: false,
             clock: ClockSpec::default(),

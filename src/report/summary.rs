@@ -305,6 +305,12 @@ pub struct Summary {
     /// Retries the clients' retry budgets held back.
     #[serde(skip_serializing_if = "is_zero")]
     pub retries_withheld: u64,
+    /// Times the clients' circuit breakers opened.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub breaker_opens: u64,
+    /// Tries open breakers failed at once, without a request.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub failed_fast: u64,
     /// Events dispatched.
     pub events: u64,
     /// Most events pending at once.
@@ -479,6 +485,8 @@ impl Summary {
                 .then(|| super::timeline::TimelineSummary::of(outcome, scenario.duration)),
             message_limits_seen: history.figures.message_limits,
             retries_withheld: history.figures.retries_withheld,
+            breaker_opens: history.figures.breaker_opens,
+            failed_fast: history.figures.failed_fast,
             events: outcome.stats.events,
             events_pending_max: outcome.stats.pending_max,
             simulated_ns: scenario.duration.as_nanos(),
@@ -648,6 +656,10 @@ impl Summary {
         if self.retries_withheld > 0 {
             let n = group(self.retries_withheld);
             let _ = writeln!(t, "retries      {n} held back by the clients' retry budgets");
+        }
+        if self.breaker_opens > 0 {
+            let (n, fast) = (group(self.breaker_opens), group(self.failed_fast));
+            let _ = writeln!(t, "breakers     opened {n} times; {fast} tries failed fast");
         }
         let r = &self.reads;
         let _ = write!(

@@ -563,6 +563,10 @@ pub struct RawClients {
     /// `retry: (attempts: 3, backoff: exp("200ms"))`.
     #[serde(default)]
     pub retry: Option<RawRetry>,
+    /// `breaker: (threshold: 0.5, window: 10, open_for: "5s")`: each client's circuit
+    /// breaker.
+    #[serde(default)]
+    pub breaker: Option<RawBreaker>,
     /// Writes carry an idempotency key.
     #[serde(default)]
     pub idempotency_key: bool,
@@ -697,6 +701,18 @@ pub struct RawRetry {
     /// A retry budget: `(tokens: 10, per_success: 0.1)`.
     #[serde(default)]
     pub budget: Option<RawRetryBudget>,
+}
+
+/// A client's circuit breaker.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "breaker")]
+pub struct RawBreaker {
+    /// Share of failed tries among the last `window` that opens it, in (0, 1].
+    pub threshold: f64,
+    /// How many of the latest tries it judges (1 to 32).
+    pub window: u32,
+    /// How long it stays open before letting one try through.
+    pub open_for: Dur,
 }
 
 /// Jitter on a retry's wait `w`.

@@ -11,8 +11,8 @@ use petgraph::graph::DiGraph;
 
 use super::error::{Diagnostic, did_you_mean};
 use super::raw::{
-    RawAuth, RawClients, RawDist, RawJitter, RawKey, RawLink, RawModel, RawOrgs, RawRetry,
-    RawScenario, RawStep, RawTokenStorage,
+    RawAuth, RawBreaker, RawClients, RawDist, RawJitter, RawKey, RawLink, RawModel, RawOrgs,
+    RawRetry, RawScenario, RawStep, RawTokenStorage,
 };
 use super::ron_tree::{Node, NodeKind};
 use super::source::{Place, SourceText};
@@ -27,8 +27,8 @@ use crate::model::architecture::CLIENTS;
 use crate::model::contract::Serves;
 use crate::model::shape::Problems;
 use crate::model::{
-    AuthSpec, ClientsSpec, ClockSpec, ComponentSpec, Endpoint, Jitter, KeyChoice, LinkSpec, Model,
-    OrgSpec, RetryBudget, RetrySpec, Step, TokenStorage,
+    AuthSpec, BreakerSpec, ClientsSpec, ClockSpec, ComponentSpec, Endpoint, Jitter, KeyChoice,
+    LinkSpec, Model, OrgSpec, RetryBudget, RetrySpec, Step, TokenStorage,
 };
 
 /// Most clients a scenario may declare.
@@ -484,6 +484,7 @@ pub fn clients(
         timeout,
         workflow,
         retry,
+        breaker: raw.breaker.as_ref().map(|b| breaker(&mut c, b)),
         idempotency_key: raw.idempotency_key,
         session_tokens: raw.session_tokens,
         clock,
@@ -745,4 +746,23 @@ fn hash_needs_keys(c: &mut Checker<'_>, model: &Model) {
             c.error(&["clients", "key"], msg, hint);
         }
     }
+}
+
+/// A circuit breaker: a threshold in (0, 1], a window of 1 to 32 tries, an open span.
+fn breaker(c: &mut Checker<'_>, b: &RawBreaker) -> BreakerSpec {
+    let path = |f: &'static str| ["clients", "breaker", f];
+    if !b.threshold.is_finite() || b.threshold <= 0.0 || b.threshold > 1.0 {
+        let msg =
+            format!("`threshold` is a share of failed tries in (0, 1], found {}", b.threshold);
+        c.error(&path("threshold"), msg, Some("e.g. threshold: 0.5".into()));
+    }
+    if !(1..=32).contains(&b.window) {
+        let msg = format!("`window` must be between 1 and 32 tries, found {}", b.window);
+        c.error(&path("window"), msg, Some("e.g. window: 10".into()));
+    }
+    if b.open_for.0 == SimDuration::ZERO {
+        let msg = "`open_for` must be above 0: a breaker open for no time never opens".into();
+        c.error(&path("open_for"), msg, Some(r#"e.g. open_for: "5s""#.into()));
+    }
+    BreakerSpec { threshold: b.threshold, window: b.window, open_for: b.open_for.0 }
 }
