@@ -52,7 +52,7 @@ impl FaultDriver {
         // A crash never restarted and a partition never healed last to the end; a
         // disconnect lasts its own span; the rest act at their instant.
         let lasting = match f.start {
-            Fault::Disconnect(ns) => Some(SimDuration(ns)),
+            Fault::Disconnect(ns) | Fault::Pause(ns) => Some(SimDuration(ns)),
             _ => f.end.map(|(after, _)| after),
         };
         let forever = matches!(

@@ -151,6 +151,16 @@ pub enum Fault {
     LagFactor(u32),
     /// Service times are multiplied by this many thousandths.
     SlowFactor(u32),
+    /// The target stops for this many ns: what reaches it meanwhile waits.
+    Pause(u64),
+    /// Links of group `group` lose this many millionths of their messages (`u32::MAX`:
+    /// back to their own loss).
+    LinkLoss {
+        /// Index of the group of links.
+        group: u32,
+        /// Millionths lost.
+        ppm: u32,
+    },
     /// The target's clock jumps by this many ns.
     ClockJump(i64),
     /// A client loses its network for this many ns.
@@ -417,6 +427,8 @@ fn fault_ids(f: Fault) -> [u64; 3] {
         Fault::Failover(Promote::Random) => [3, u64::MAX, 2],
         Fault::LagFactor(m) => [4, u64::from(m), 0],
         Fault::SlowFactor(m) => [14, u64::from(m), 0],
+        Fault::Pause(ns) => [15, ns, 0],
+        Fault::LinkLoss { group, ppm } => [16, u64::from(group), u64::from(ppm)],
         Fault::ClockJump(ns) => [5, ns as u64, 0],
         Fault::Disconnect(ns) => [6, ns, 0],
         Fault::Partition { group, cut } => [7, u64::from(group), u64::from(cut)],

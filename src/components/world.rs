@@ -38,6 +38,10 @@ pub struct World {
     pub stop_at: SimTime,
     partition_groups: Vec<Vec<LinkId>>,
     model_components: usize,
+    /// Per instance, until when a `pause` stops it.
+    paused_until: Vec<SimTime>,
+    /// The loss each link had before a `packet_loss` changed it.
+    own_loss: std::collections::BTreeMap<LinkId, f64>,
 }
 
 impl Actor for World {
@@ -45,11 +49,26 @@ impl Actor for World {
 
     #[inline]
     fn on_event(&mut self, target: ComponentId, msg: Msg, sched: &mut Scheduler<Msg>) {
-        if let Msg::Fault(Fault::Partition { group, cut }) = msg {
-            for &link in &self.partition_groups[group as usize] {
-                self.topology.link_mut(link).partitioned = cut;
+        match msg {
+            Msg::Fault(Fault::Partition { group, cut }) => {
+                for &link in &self.partition_groups[group as usize] {
+                    self.topology.link_mut(link).partitioned = cut;
+                }
+                return;
             }
-            return;
+            Msg::Fault(Fault::LinkLoss { group, ppm }) => return self.set_loss(group, ppm),
+            Msg::Fault(Fault::Pause(ns)) => {
+                let until = sched.now().after(SimDuration(ns));
+                let paused = &mut self.paused_until[target.index()];
+                *paused = (*paused).max(until);
+                return;
+            }
+            _ => {}
+        }
+        let paused = self.paused_until[target.index()];
+        if sched.now() < paused {
+            // Stopped: the message waits, in order, for the pause to end.
+            return sched.at(paused, target, msg);
         }
         if let Msg::Request(r) = msg {
             self.history.reached(r.op, target.0);
@@ -67,6 +86,16 @@ impl Actor for World {
 }
 
 impl World {
+    /// Links of group `group` lose `ppm` millionths of their messages, or (`u32::MAX`)
+    /// go back to their own loss.
+    fn set_loss(&mut self, group: u32, ppm: u32) {
+        for &link in &self.partition_groups[group as usize] {
+            let l = self.topology.link_mut(link);
+            let own = *self.own_loss.entry(link).or_insert(l.loss);
+            l.loss = if ppm == u32::MAX { own } else { f64::from(ppm) / 1e6 };
+        }
+    }
+
     /// Component `id` and the `Env` it handles an event in.
     #[inline]
     fn parts<'a>(
@@ -350,9 +379,23 @@ fn plan_faults(
                     Some((*lasting, Fault::SlowFactor(1000))),
                 )
             }
+            FaultAction::Pause { target, lasting } => {
+                p(component(target)?, Fault::Pause(lasting.as_nanos()), None)
+            }
+            FaultAction::PacketLoss { from, to, share, lasting } => {
+                let links = links_between(model, plan, from, to)?;
+                let group = groups.len() as u32;
+                groups.push(links);
+                let ppm = (share * 1e6).round().clamp(1.0, 1e6) as u32;
+                let restore = Fault::LinkLoss { group, ppm: u32::MAX };
+                p(vec![driver], Fault::LinkLoss { group, ppm }, Some((*lasting, restore)))
+            }
             FaultAction::ClockJump { target, by_ns } => {
+                let one = target.strip_prefix("client/").and_then(|n| n.parse::<usize>().ok());
                 let targets = if target == crate::model::architecture::CLIENTS {
                     clients.clone()
+                } else if let Some(n) = one {
+                    vec![clients[n]]
                 } else {
                     component(target)?
                 };
@@ -377,16 +420,7 @@ fn plan_faults(
                 p(clients.clone(), start, None)
             }
             FaultAction::Partition { from, to, heal_after } => {
-                let links: Vec<LinkId> = model
-                    .links
-                    .iter()
-                    .zip(&plan.per_model_link)
-                    .filter(|(l, _)| &l.to == to && endpoint_name(&l.from) == from)
-                    .flat_map(|(_, made)| made.iter().copied())
-                    .collect();
-                if links.is_empty() {
-                    return Err(format!("no link from `{from}` to `{to}` to partition"));
-                }
+                let links = links_between(model, plan, from, to)?;
                 let group = groups.len() as u32;
                 groups.push(links);
                 let heal = heal_after.map(|d| (d, Fault::Partition { group, cut: false }));
@@ -395,6 +429,23 @@ fn plan_faults(
         });
     }
     Ok((planned, groups))
+}
+
+/// The instance links a model link from `from` to `to` was made into.
+fn links_between(
+    model: &crate::model::Model,
+    plan: &Plan,
+    from: &str,
+    to: &str,
+) -> Result<Vec<LinkId>, String> {
+    let links: Vec<LinkId> = (model.links.iter().zip(&plan.per_model_link))
+        .filter(|(l, _)| l.to == to && endpoint_name(&l.from) == from)
+        .flat_map(|(_, made)| made.iter().copied())
+        .collect();
+    if links.is_empty() {
+        return Err(format!("no link from `{from}` to `{to}`"));
+    }
+    Ok(links)
 }
 
 /// Per fault, the components it can reach: its targets, or for a partition the ends
@@ -407,7 +458,8 @@ fn fault_reach(
     faults
         .iter()
         .map(|f| match f.start {
-            Fault::Partition { group, .. } => partition_groups[group as usize]
+            Fault::Partition { group, .. } | Fault::LinkLoss { group, .. } => partition_groups
+                [group as usize]
                 .iter()
                 .flat_map(|&l| {
                     let (from, to) = topology.ends(l);
@@ -545,6 +597,8 @@ impl World {
             stop_at,
             partition_groups,
             model_components: model_instances,
+            paused_until: vec![SimTime::ZERO; names.len()],
+            own_loss: std::collections::BTreeMap::new(),
         };
         let mut sim = Sim::new(world);
         start_all(&mut sim);

@@ -151,6 +151,8 @@ pub enum FaultKind {
     LagSpike,
     /// `slowdown`: service times grow for a while.
     Slowdown,
+    /// `pause`: the component stops for a while (every kind takes it).
+    Pause,
     /// `isolate`: a primary loses its replicas and its failure detector for a while.
     Isolate,
     /// `clock_jump`: the component's clock steps.
@@ -165,6 +167,7 @@ impl FaultKind {
             FaultKind::Failover => "failover",
             FaultKind::LagSpike => "lag_spike",
             FaultKind::Slowdown => "slowdown",
+            FaultKind::Pause => "pause",
             FaultKind::Isolate => "isolate",
             FaultKind::ClockJump => "clock_jump",
         }
@@ -177,6 +180,7 @@ impl FaultKind {
             FaultKind::Failover => "fail over",
             FaultKind::LagSpike => "take a lag spike",
             FaultKind::Slowdown => "slow down",
+            FaultKind::Pause => "pause",
             FaultKind::Isolate => "be isolated from its replicas",
             FaultKind::ClockJump => "take a clock jump",
         }
@@ -243,7 +247,8 @@ impl Contract {
             serves,
             roles: Vec::new(),
             alone: "answers requests itself",
-            faults: Vec::new(),
+            // The world pauses any instance, whatever its kind.
+            faults: vec![FaultKind::Pause],
             refusals: Vec::new(),
             replicas: 0,
             regions: Vec::new(),

@@ -139,6 +139,24 @@ pub enum FaultAction {
         /// Time until it heals.
         heal_after: Option<SimDuration>,
     },
+    /// Stop a component for a while: it handles nothing, and what reaches it waits.
+    Pause {
+        /// A component or one instance.
+        target: String,
+        /// How long.
+        lasting: SimDuration,
+    },
+    /// Lose a share of the messages on a model link for a while.
+    PacketLoss {
+        /// Initiator side.
+        from: String,
+        /// Acceptor side.
+        to: String,
+        /// Share lost each way, in (0, 1].
+        share: f64,
+        /// How long.
+        lasting: SimDuration,
+    },
     /// Multiply a component's service times for a while.
     Slowdown {
         /// A component with capacity.
@@ -206,6 +224,8 @@ impl FaultAction {
             }
             FaultAction::LagSpike { lasting, .. }
             | FaultAction::Slowdown { lasting, .. }
+            | FaultAction::Pause { lasting, .. }
+            | FaultAction::PacketLoss { lasting, .. }
             | FaultAction::Disconnect { lasting, .. } => Some(lasting),
             _ => None,
         }
@@ -251,6 +271,13 @@ impl FaultAction {
             }
             FaultAction::Slowdown { target, factor, lasting } => {
                 format!("{target} service times ×{factor} for {}", span(*lasting))
+            }
+            FaultAction::Pause { target, lasting } => {
+                format!("{target} pauses for {}", span(*lasting))
+            }
+            FaultAction::PacketLoss { from, to, share: s, lasting } => {
+                let pct = libm::round(s * 1000.0) / 10.0;
+                format!("{from} → {to} loses {pct}% of messages for {}", span(*lasting))
             }
             FaultAction::ClockJump { target, by_ns } => {
                 let sign = if *by_ns < 0 { "-" } else { "+" };

@@ -56,7 +56,9 @@ fn shape(a: &FaultAction) -> FaultAction {
         FaultAction::LagSpike { factor, lasting, .. }
         | FaultAction::Slowdown { factor, lasting, .. } => (*factor, *lasting) = (0.0, zero),
         FaultAction::ClockJump { by_ns, .. } => *by_ns = 0,
-        FaultAction::Disconnect { share, lasting } => (*share, *lasting) = (0.0, zero),
+        FaultAction::Disconnect { share, lasting }
+        | FaultAction::PacketLoss { share, lasting, .. } => (*share, *lasting) = (0.0, zero),
+        FaultAction::Pause { lasting, .. } => *lasting = zero,
         FaultAction::Revoke { share } | FaultAction::StealTokens { share } => *share = 0.0,
         _ => {}
     }
@@ -119,6 +121,18 @@ fn between(lo: &FaultSpec, hi: &FaultSpec, u: &mut dyn FnMut() -> f64) -> FaultS
         (F::Disconnect { share: a, lasting: la }, F::Disconnect { share: b, lasting: lb }) => {
             F::Disconnect { share: num(*a, *b, u(), 1000.0), lasting: dur(*la, *lb, u()) }
         }
+        (F::Pause { target, lasting: a }, F::Pause { lasting: b, .. }) => {
+            F::Pause { target: target.clone(), lasting: dur(*a, *b, u()) }
+        }
+        (
+            F::PacketLoss { from, to, share: a, lasting: la },
+            F::PacketLoss { share: b, lasting: lb, .. },
+        ) => F::PacketLoss {
+            from: from.clone(),
+            to: to.clone(),
+            share: num(*a, *b, u(), 1000.0),
+            lasting: dur(*la, *lb, u()),
+        },
         (F::Revoke { share: a }, F::Revoke { share: b }) => {
             F::Revoke { share: num(*a, *b, u(), 1000.0) }
         }
@@ -186,6 +200,13 @@ pub fn to_ron(f: &FaultSpec) -> String {
         FaultAction::Disconnect { share, lasting } => {
             format!("disconnect(share: {share:?}, {when}, for: {})", d(*lasting))
         }
+        FaultAction::Pause { target, lasting } => {
+            format!("pause(target: {target:?}, {when}, for: {})", d(*lasting))
+        }
+        FaultAction::PacketLoss { from, to, share, lasting } => format!(
+            "packet_loss(from: {from:?}, to: {to:?}, {when}, share: {share:?}, for: {})",
+            d(*lasting)
+        ),
         FaultAction::Revoke { share } => format!("revoke(share: {share:?}, {when})"),
         FaultAction::StealTokens { share } => format!("steal_tokens(share: {share:?}, {when})"),
         FaultAction::DisconnectMidStream { chance, within, lasting } => format!(

@@ -393,6 +393,11 @@ fn fault_text(f: Fault, who: &str, client: bool) -> Option<String> {
         Fault::LagFactor(milli) => {
             format!("{who}'s replication lag is multiplied by {:.1}", f64::from(milli) / 1000.0)
         }
+        Fault::Pause(ns) => format!(
+            "{who} pauses for {}: it handles nothing meanwhile",
+            crate::engine::time::format_nanos(ns)
+        ),
+        Fault::LinkLoss { .. } => return None,
         Fault::SlowFactor(1000) => format!("{who}'s service times are back to normal"),
         Fault::SlowFactor(milli) => {
             format!("{who}'s service times are multiplied by {:.1}", f64::from(milli) / 1000.0)

@@ -329,6 +329,8 @@ fn fault(
         | RawFault::Partition { at, rate, .. }
         | RawFault::LagSpike { at, rate, .. }
         | RawFault::Slowdown { at, rate, .. }
+        | RawFault::Pause { at, rate, .. }
+        | RawFault::PacketLoss { at, rate, .. }
         | RawFault::Isolate { at, rate, .. }
         | RawFault::ClockJump { at, rate, .. }
         | RawFault::Disconnect { at, rate, .. }
@@ -369,17 +371,7 @@ fn fault(
             FaultAction::Failover { target: target.clone(), promote }
         }
         RawFault::Partition { from, to, heal_after, .. } => {
-            let exists = model.links.iter().any(|l| {
-                &l.to == to
-                    && match &l.from {
-                        Endpoint::Clients => from == CLIENTS,
-                        Endpoint::Component(n) => n == from,
-                    }
-            });
-            if !exists {
-                let msg = format!("the model has no link from `{from}` to `{to}`");
-                c.error(path, msg, Some("partition a link the model declares".into()));
-            }
+            model_link(c, model, path, from, to);
             FaultAction::Partition {
                 from: from.clone(),
                 to: to.clone(),
@@ -409,8 +401,24 @@ fn fault(
             }
             FaultAction::Slowdown { target: target.clone(), factor: *factor, lasting: lasting.0 }
         }
+        RawFault::Pause { target, lasting, .. } => {
+            fault_target(c, model, &field("target"), target, FaultKind::Pause)?;
+            FaultAction::Pause { target: target.clone(), lasting: lasting.0 }
+        }
+        RawFault::PacketLoss { from, to, share, lasting, .. } => {
+            model_link(c, model, path, from, to);
+            if !share.is_finite() || *share <= 0.0 || *share > 1.0 {
+                let msg =
+                    format!("`share` is the share of messages lost, in (0, 1], found {share}");
+                c.error(&field("share"), msg, Some("e.g. share: 0.3".into()));
+            }
+            let (from, to) = (from.clone(), to.clone());
+            FaultAction::PacketLoss { from, to, share: *share, lasting: lasting.0 }
+        }
         RawFault::ClockJump { target, by, .. } => {
-            if target != CLIENTS {
+            if let Some(n) = target.strip_prefix("client/") {
+                one_client(c, &field("target"), n, clients.count);
+            } else if target != CLIENTS {
                 fault_target(c, model, &field("target"), target, FaultKind::ClockJump)?;
             }
             let by_ns = match parse_signed(by) {
@@ -452,6 +460,33 @@ fn fault(
         }
     };
     Some(FaultSpec { when: when?, action })
+}
+
+/// Refuses a fault on a link the model does not declare.
+fn model_link(c: &mut Checker<'_>, model: &Model, path: &[&str], from: &str, to: &str) {
+    let exists = model.links.iter().any(|l| {
+        l.to == to
+            && match &l.from {
+                Endpoint::Clients => from == CLIENTS,
+                Endpoint::Component(n) => n == from,
+            }
+    });
+    if !exists {
+        let msg = format!("the model has no link from `{from}` to `{to}`");
+        c.error(path, msg, Some("name a link the model declares".into()));
+    }
+}
+
+/// Refuses `client/N` unless N numbers a client.
+fn one_client(c: &mut Checker<'_>, path: &[&str], n: &str, count: u32) {
+    if n.parse::<u32>().is_ok_and(|n| n < count) {
+        return;
+    }
+    let msg = format!(
+        "`client/{n}` names no client: clients are numbered 0 to {}",
+        count.saturating_sub(1)
+    );
+    c.error(path, msg, Some(r#"e.g. "client/0", or "client" for every client"#.into()));
 }
 
 #[cfg(test)]

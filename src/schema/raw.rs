@@ -405,6 +405,38 @@ pub enum RawFault {
         #[serde(default)]
         heal_after: Option<Dur>,
     },
+    /// `pause(target: "api", at: "1m", for: "2s")`: a stop-the-world pause.
+    Pause {
+        /// A component, or one instance of it (`"api/1"`).
+        target: String,
+        /// Once at this time.
+        #[serde(default)]
+        at: Option<Dur>,
+        /// Or at this rate.
+        #[serde(default)]
+        rate: Option<String>,
+        /// How long.
+        #[serde(rename = "for")]
+        lasting: Dur,
+    },
+    /// `packet_loss(from: "lb", to: "api", at: "1m", share: 0.3, for: "20s")`.
+    PacketLoss {
+        /// Initiator side.
+        from: String,
+        /// Acceptor side.
+        to: String,
+        /// Once at this time.
+        #[serde(default)]
+        at: Option<Dur>,
+        /// Or at this rate.
+        #[serde(default)]
+        rate: Option<String>,
+        /// Share of messages lost each way.
+        share: f64,
+        /// How long.
+        #[serde(rename = "for")]
+        lasting: Dur,
+    },
     /// `slowdown(target: "api", at: "1m", factor: 3.0, for: "10s")`.
     Slowdown {
         /// A component with `capacity`.
