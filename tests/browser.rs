@@ -100,6 +100,46 @@ fn the_run_report_renders_in_chromium_with_no_errors() {
 }
 
 #[test]
+fn the_run_report_charts_the_run_over_time_with_the_fault_shaded() {
+    let Some(chromium) = chromium_or_skip() else { return };
+    let dir = scratch("timeline");
+    let page = dir.join("report.html");
+    let args =
+        ["run", "scenarios/retry_storm.ron", "--seeds", "1", "--html", page.to_str().unwrap()];
+    let run = common::archsim(&args);
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let mut browser = Browser::start(&chromium, &dir, "timeline").unwrap();
+    open_clean(&mut browser, &page);
+    let seen = browser
+        .eval(
+            "JSON.stringify([...document.querySelectorAll('#charts svg')].map(s => ({
+                text: [...s.querySelectorAll('text')].map(t => t.textContent).join('|'),
+                height: s.getBoundingClientRect().height,
+            })))",
+        )
+        .unwrap();
+    let charts: serde_json::Value = serde_json::from_str(seen.as_str().unwrap()).unwrap();
+    let charts = charts.as_array().unwrap();
+    let find = |title: &str| {
+        let chart = charts.iter().find(|c| c["text"].as_str().unwrap().contains(title));
+        chart.unwrap_or_else(|| panic!("no chart `{title}` in {charts:?}"))
+    };
+    for title in ["load and goodput over time", "p99 latency over time", "queues over time"] {
+        let chart = find(title);
+        assert!(chart["height"].as_f64().unwrap() > 100.0, "{title}: {chart}");
+        let text = chart["text"].as_str().unwrap();
+        assert!(text.contains("api service times ×3 for 10s"), "{title}: no shaded fault");
+        assert!(!text.contains("(no values)"), "{title}: a legend entry with no values");
+    }
+    let rates = find("load and goodput over time")["text"].as_str().unwrap().to_string();
+    for series in ["offered (first tries)", "attempts (with retries)", "goodput (succeeded)"] {
+        assert!(rates.contains(series), "no `{series}` in the legend");
+    }
+    let shot = screenshot(&mut browser, &page);
+    eprintln!("screenshot: {}", shot.display());
+}
+
+#[test]
 fn the_harness_hears_a_broken_page() {
     let Some(chromium) = chromium_or_skip() else { return };
     let dir = scratch("broken");

@@ -71,3 +71,23 @@ fn a_run_with_clients_charts_load_goodput_and_p99_over_time_with_the_fault_shade
     assert!(html.matches("api service times ×3 for 10s").count() >= 2, "no shaded fault");
     assert!(html.contains("MISSED: goodput after 1m"), "the objective's story");
 }
+
+/// The README's picture of a run over time: `retry_storm`'s load and goodput, drawn as
+/// the HTML report draws it. `UPDATE_ASSETS=1` redraws `assets/charts/retry_storm_timeline.png`.
+#[test]
+fn the_readme_timeline_chart_is_drawn_from_the_run() {
+    use archsim::html::timeline_charts;
+    use archsim::report::timeline::TimelineSummary;
+    let scenario = common::load(Path::new("scenarios/retry_storm.ron"), &["seeds=1"]);
+    let outcome = common::run(&scenario);
+    let timeline = TimelineSummary::of(&outcome, scenario.duration);
+    let fault = (20.0, 30.0, "api service times ×3 for 10s".to_string());
+    let figures = timeline_charts::figures(&timeline, &[fault]);
+    let (rates, _) = &figures[0];
+    assert_eq!(rates.series.len(), 3);
+    let png = common::root().join("assets/charts/retry_storm_timeline.png");
+    if std::env::var_os("UPDATE_ASSETS").is_some() {
+        rates.png(&png).unwrap();
+    }
+    assert!(png.exists(), "run with UPDATE_ASSETS=1 to draw {}", png.display());
+}

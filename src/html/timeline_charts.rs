@@ -1,6 +1,6 @@
 //! The run over time as charts: the load offered, the attempts sent and the goodput per
-//! second, and each operation's p99 per second, with the faults' windows shaded behind
-//! them — the picture of a run around a fault.
+//! second, each operation's p99 per second and each queue's length, with the faults'
+//! windows shaded behind them — the picture of a run around a fault.
 
 use crate::chart::{Figure, Series};
 use crate::report::timeline::TimelineSummary;
@@ -50,6 +50,22 @@ pub fn figures(t: &TimelineSummary, faults: &[(f64, f64, String)]) -> Vec<(Figur
             fig,
             "Each operation's 99th percentile per second, of the attempts that succeeded in \
              that second; where none did, the line bridges the gap.",
+        ));
+    }
+    let queues: Vec<Series> = (t.queue_mean.iter())
+        .filter(|(_, q)| q.iter().any(|&x| x > 0.0))
+        .map(|(name, q)| {
+            let points = q.iter().enumerate().map(|(i, &x)| ((i as f64 + 0.5) * secs, x)).collect();
+            line(&format!("{name} queue"), points)
+        })
+        .collect();
+    if !queues.is_empty() {
+        let mut fig = Figure::over_time("queues", "requests waiting (mean)", queues);
+        fig.shaded = faults.to_vec();
+        fig.x_span = whole;
+        figures.push((
+            fig,
+            "Each server queue's mean length per second: requests waiting for a worker.",
         ));
     }
     figures
