@@ -28,6 +28,10 @@ pub struct ClientFigures {
     pub breaker_opens: u64,
     /// Tries an open breaker failed at once, without a request.
     pub failed_fast: u64,
+    /// Second copies of reads sent after the hedging delay.
+    pub hedges: u64,
+    /// Hedged reads the second copy answered first.
+    pub hedges_won: u64,
     /// Per push of an edit an editor had not seen, from the edit's write to its arrival.
     pub propagation: Histogram,
 }

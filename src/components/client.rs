@@ -53,6 +53,8 @@ pub struct Workload {
     pub retry: Option<RetrySpec>,
     /// Circuit breaker.
     pub breaker: Option<BreakerSpec>,
+    /// Send a second copy of a read unanswered after this long.
+    pub hedge: Option<SimDuration>,
     /// Writes carry an idempotency key.
     pub idempotency_key: bool,
     /// Reads carry the session token.
@@ -142,6 +144,12 @@ fn workload_tokens(w: &Workload) -> f32 {
     w.retry.as_ref().and_then(|r| r.budget).map_or(0.0, |b| b.tokens as f32)
 }
 
+/// Whether an operation may be hedged: a read of the page's key, which a second copy
+/// cannot do twice.
+fn hedged(kind: OpKind, purpose: Purpose) -> bool {
+    kind == OpKind::Read && purpose.one_key() && purpose.info().by == crate::check::Actor::Client
+}
+
 /// `Client::token` when the client must get a new token before its next request.
 const NO_TOKEN: SimTime = SimTime(u64::MAX);
 
@@ -187,6 +195,8 @@ pub struct Client {
     retry_tokens: f32,
     /// Its circuit breaker (closed, and never consulted, without one).
     breaker: Breaker,
+    /// The second copy of a hedged read, while both are out.
+    hedge: Option<InFlight>,
     /// The failure being handled is an open breaker's: no try went out.
     failing_fast: bool,
 }
@@ -227,6 +237,7 @@ impl Client {
             signed_out: false,
             retry_tokens,
             breaker: Breaker::default(),
+            hedge: None,
             failing_fast: false,
         }
     }
@@ -406,7 +417,18 @@ impl Client {
 
     /// Records an operation of this client's current message in the history.
     fn invoke(&self, kind: OpKind, purpose: Purpose, attempt: u32, env: &mut Env<'_>) -> OpId {
-        env.invoke(Invocation {
+        env.invoke(self.invocation(kind, purpose, attempt, env))
+    }
+
+    /// What the client is about to send, as the history records it.
+    fn invocation(
+        &self,
+        kind: OpKind,
+        purpose: Purpose,
+        attempt: u32,
+        env: &Env<'_>,
+    ) -> Invocation {
+        Invocation {
             client: self.index,
             session: self.session,
             kind,
@@ -420,7 +442,7 @@ impl Client {
             invoke_event: env.event(),
             newest: VersionId::ROOT,
             token: if self.token == NO_TOKEN { SimTime::ZERO } else { self.token },
-        })
+        }
     }
 
     /// Whether the access token must be renewed before the next request: it has
@@ -446,6 +468,18 @@ impl Client {
                     .fail_fast(InFlight { op, seq: self.op_seq, kind, purpose, attempt }, env);
             }
         }
+        self.in_flight = Some(InFlight { op, seq: self.op_seq, kind, purpose, attempt });
+        self.dispatch(op, kind, purpose, env);
+        if let Some(t) = self.workload.timeout {
+            env.timer(t, Msg::Timeout { op_seq: self.op_seq });
+        }
+        if let Some(after) = self.workload.hedge.filter(|_| hedged(kind, purpose)) {
+            env.timer(after, Msg::Hedge { op_seq: self.op_seq });
+        }
+    }
+
+    /// Builds operation `op`'s request and sends it (or loses it, offline).
+    fn dispatch(&mut self, op: OpId, kind: OpKind, purpose: Purpose, env: &mut Env<'_>) {
         let w = &self.workload;
         let (flags, seen) = match kind {
             OpKind::Write if w.idempotency_key => (FLAG_IDEMPOTENT, self.seen.version),
@@ -473,18 +507,50 @@ impl Client {
             kind,
             flags,
         };
-        self.in_flight = Some(InFlight { op, seq: self.op_seq, kind, purpose, attempt });
         if self.online(env) {
             env.send(link, Msg::Request(request));
         } else {
             env.drop_request(&request); // No network: noticed only through the timeout.
         }
-        if let Some(t) = self.workload.timeout {
-            env.timer(t, Msg::Timeout { op_seq: self.op_seq });
+    }
+
+    /// The read `op_seq` is still unanswered after the hedging delay: a second copy goes
+    /// out, and whichever is answered first wins.
+    fn on_hedge(&mut self, op_seq: u32, env: &mut Env<'_>) {
+        let Some(first) = self.in_flight.filter(|f| f.seq == op_seq) else { return };
+        if self.hedge.is_some() || env.stopping() {
+            return;
+        }
+        // A hedge is one more try of the same read, and what the user waits for runs
+        // from the first copy's send: its latency counts from there.
+        let attempt = first.attempt + 1;
+        let mut inv = self.invocation(first.kind, first.purpose, attempt, env);
+        inv.invoked = env.invocation(first.op).invoked;
+        let op = env.invoke(inv);
+        self.hedge = Some(InFlight { op, attempt, ..first });
+        env.figures().hedges += 1;
+        self.dispatch(op, first.kind, first.purpose, env);
+    }
+
+    /// The other copy of a hedged read lost the race (or both timed out): the client
+    /// stops waiting for it.
+    fn drop_hedge(&mut self, env: &mut Env<'_>) {
+        if let Some(h) = self.hedge.take() {
+            env.give_up(h.op);
         }
     }
 
     fn on_reply(&mut self, reply: Reply, env: &mut Env<'_>) {
+        if self.hedge.is_some_and(|h| h.op == reply.op) && self.online(env) {
+            // The hedge answered first: it is the operation now, the first copy lost.
+            let first = std::mem::replace(&mut self.in_flight, self.hedge.take());
+            if let Some(first) = first {
+                env.give_up(first.op);
+            }
+            env.figures().hedges_won += 1;
+        } else if self.in_flight.is_some_and(|f| f.op == reply.op) && self.online(env) {
+            self.drop_hedge(env);
+        }
         let current = self.in_flight.filter(|f| f.op == reply.op);
         let Some(op) = current.filter(|_| self.online(env)) else {
             // A late reply (the client gave up), or one that reaches a disconnected
@@ -589,6 +655,7 @@ impl Client {
         };
         env.give_up(op.op);
         self.in_flight = None;
+        self.drop_hedge(env);
         if op.purpose == purposes::CONNECT || op.purpose == purposes::EDIT {
             // Unanswered on the WebSocket: the client takes the connection for dead.
             self.connected_to = None;
@@ -829,6 +896,7 @@ impl Component for Client {
         match msg {
             Msg::Wake => self.on_wake(env),
             Msg::Arrival => self.advance(env),
+            Msg::Hedge { op_seq } => self.on_hedge(op_seq, env),
             Msg::Reply(reply) => self.on_reply(reply, env),
             Msg::Timeout { op_seq } => self.on_timeout(op_seq, env),
             Msg::Fault(f) => self.on_fault(f, env),
@@ -867,6 +935,7 @@ mod tests {
             attacker: None,
             open: None,
             breaker: None,
+            hedge: None,
         };
         let workload = Arc::new(workload);
         let (sim, _) = bench(1, 1, |l| BuiltIn::Client(Client::new(0, 0, l.callees[0], workload)));

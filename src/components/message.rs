@@ -216,6 +216,11 @@ pub enum Msg {
     Wake,
     /// A user of an open population arrives: the idle client it is given runs a round.
     Arrival,
+    /// A client's hedging delay for request `op_seq` passed.
+    Hedge {
+        /// The request's sequence number at its client.
+        op_seq: u32,
+    },
     /// Client `client` of an open population finished its round and is free again.
     Idle {
         /// Its index within its population.
@@ -389,6 +394,7 @@ impl Msg {
             Msg::Wake => "wake",
             Msg::Arrival => "arrival",
             Msg::Idle { .. } => "idle",
+            Msg::Hedge { .. } => "hedge",
             Msg::Request(_) => "request",
             Msg::Reply(_) => "reply",
             Msg::Replicate { .. } => "replicate",
@@ -471,6 +477,7 @@ impl Traceable for Msg {
             Msg::Log(_) => 23,
             Msg::Arrival => 24,
             Msg::Idle { .. } => 25,
+            Msg::Hedge { .. } => 26,
         }
     }
 
@@ -479,6 +486,7 @@ impl Traceable for Msg {
         match *self {
             Msg::Wake | Msg::Arrival => [0; 3],
             Msg::Idle { client } => [u64::from(client), 0, 0],
+            Msg::Hedge { op_seq } => [u64::from(op_seq), 0, 0],
             Msg::Request(r) => [
                 u64::from(r.origin.0) << 32 | u64::from(r.op),
                 u64::from(r.key) << 8 | r.kind as u64,

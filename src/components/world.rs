@@ -553,6 +553,7 @@ impl World {
                     timeout: clients.timeout,
                     retry: clients.retry.clone(),
                     breaker: clients.breaker,
+                    hedge: clients.hedge,
                     idempotency_key: clients.idempotency_key,
                     session_tokens: clients.session_tokens,
                     clock: clients.clock,

@@ -315,6 +315,8 @@ pub struct ClientsSpec {
     pub retry: Option<RetrySpec>,
     /// Each client's circuit breaker.
     pub breaker: Option<BreakerSpec>,
+    /// Send a second copy of a read unanswered after this long (hedged requests).
+    pub hedge: Option<SimDuration>,
     /// Writes carry an idempotency key, so a store applies one message once.
     pub idempotency_key: bool,
     /// Reads carry the session's token, so a store never answers with anything older.
@@ -608,6 +610,7 @@ impl ClientsSpec {
             workflow,
             retry: None,
             breaker: None,
+            hedge: None,
             idempotency_key: false,
             session_tokens: false,
             clock: ClockSpec::default(),

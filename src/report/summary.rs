@@ -311,6 +311,12 @@ pub struct Summary {
     /// Tries open breakers failed at once, without a request.
     #[serde(skip_serializing_if = "is_zero")]
     pub failed_fast: u64,
+    /// Second copies of reads sent after the hedging delay.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub hedges: u64,
+    /// Hedged reads whose second copy answered first.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub hedges_won: u64,
     /// Events dispatched.
     pub events: u64,
     /// Most events pending at once.
@@ -487,6 +493,8 @@ impl Summary {
             retries_withheld: history.figures.retries_withheld,
             breaker_opens: history.figures.breaker_opens,
             failed_fast: history.figures.failed_fast,
+            hedges: history.figures.hedges,
+            hedges_won: history.figures.hedges_won,
             events: outcome.stats.events,
             events_pending_max: outcome.stats.pending_max,
             simulated_ns: scenario.duration.as_nanos(),
@@ -656,6 +664,10 @@ impl Summary {
         if self.retries_withheld > 0 {
             let n = group(self.retries_withheld);
             let _ = writeln!(t, "retries      {n} held back by the clients' retry budgets");
+        }
+        if self.hedges > 0 {
+            let (n, won) = (group(self.hedges), group(self.hedges_won));
+            let _ = writeln!(t, "hedges       {n} second copies sent; {won} answered first");
         }
         if self.breaker_opens > 0 {
             let (n, fast) = (group(self.breaker_opens), group(self.failed_fast));

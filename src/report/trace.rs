@@ -150,6 +150,7 @@ impl<W: Write> TraceWriter<W> {
             }
             Msg::Wake | Msg::Arrival => {}
             Msg::Idle { client } => line.payload = Some([u64::from(client), 0, 0]),
+            Msg::Hedge { op_seq } => line.payload = Some([u64::from(op_seq), 0, 0]),
         }
         let result = serde_json::to_writer(&mut self.out, &line)
             .map_err(std::io::Error::from)

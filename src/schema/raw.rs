@@ -599,6 +599,9 @@ pub struct RawClients {
     /// breaker.
     #[serde(default)]
     pub breaker: Option<RawBreaker>,
+    /// `hedge: "50ms"`: send a second copy of a read unanswered after this long.
+    #[serde(default)]
+    pub hedge: Option<Dur>,
     /// Writes carry an idempotency key.
     #[serde(default)]
     pub idempotency_key: bool,

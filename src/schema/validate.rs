@@ -485,6 +485,7 @@ pub fn clients(
         workflow,
         retry,
         breaker: raw.breaker.as_ref().map(|b| breaker(&mut c, b)),
+        hedge: raw.hedge.map(|d| hedge(&mut c, d.0, timeout)),
         idempotency_key: raw.idempotency_key,
         session_tokens: raw.session_tokens,
         clock,
@@ -765,4 +766,14 @@ fn breaker(c: &mut Checker<'_>, b: &RawBreaker) -> BreakerSpec {
         c.error(&path("open_for"), msg, Some(r#"e.g. open_for: "5s""#.into()));
     }
     BreakerSpec { threshold: b.threshold, window: b.window, open_for: b.open_for.0 }
+}
+
+/// A hedging delay: above 0, and below the timeout when there is one (a hedge sent as
+/// the client gives up would never be waited for).
+fn hedge(c: &mut Checker<'_>, after: SimDuration, timeout: Option<SimDuration>) -> SimDuration {
+    if after == SimDuration::ZERO || timeout.is_some_and(|t| after >= t) {
+        let msg = "`hedge` must be above 0 and below the clients' `timeout`".to_string();
+        c.error(&["clients", "hedge"], msg, Some(r#"e.g. hedge: "50ms""#.into()));
+    }
+    after
 }
