@@ -41,6 +41,12 @@ enum Worker<T> {
     Dropped,
 }
 
+impl<T> Worker<T> {
+    fn is_busy(&self) -> bool {
+        matches!(self, Worker::Serving(_))
+    }
+}
+
 /// Workers, a FIFO queue in front of them, and the figures of both.
 #[derive(Debug)]
 pub struct Capacity<T> {
@@ -192,6 +198,18 @@ impl<T: Copy> Capacity<T> {
     /// Worker `worker`'s timer fired: the work it finished (none if a crash dropped it),
     /// and the next in line starts.
     pub fn done(&mut self, worker: u32, env: &mut Env<'_>) -> Option<T> {
+        self.done_skipping(worker, env, |_| false, &mut Vec::new())
+    }
+
+    /// `done`, but work waiting in the queue that `stale` says nobody waits for any more
+    /// is taken out unserved, into `skipped`, instead of starting (a deadline passed).
+    pub fn done_skipping(
+        &mut self,
+        worker: u32,
+        env: &mut Env<'_>,
+        mut stale: impl FnMut(&T) -> bool,
+        skipped: &mut Vec<T>,
+    ) -> Option<T> {
         let slot = self.workers.get_mut(worker as usize)?;
         let finished = match std::mem::replace(slot, Worker::Idle) {
             Worker::Serving(w) => Some(w),
@@ -203,9 +221,15 @@ impl<T: Copy> Capacity<T> {
             self.load.served += 1;
             self.load.sojourn.record(env.now().since(f.arrived).as_nanos());
         }
-        match self.queue.pop_front() {
-            Some(next) => self.start(worker, next, env),
-            None => self.idle.push(worker),
+        loop {
+            match self.queue.pop_front() {
+                Some(next) if stale(&next.item) => skipped.push(next.item),
+                Some(next) => self.start(worker, next, env),
+                None => self.idle.push(worker),
+            }
+            if self.workers[worker as usize].is_busy() || self.idle.last() == Some(&worker) {
+                break;
+            }
         }
         finished.map(|f| f.item)
     }
@@ -371,6 +395,33 @@ mod tests {
         let load = s.queue.load(SimTime(100 * MS));
         assert!((load.utilisation() - 0.15).abs() < 1e-12, "30 worker-ms of 200");
         assert_eq!(load.turned_away, 1);
+    }
+
+    #[test]
+    fn stale_work_is_taken_out_of_the_queue_unserved() {
+        let mut sim = server(1, None);
+        for item in 0..4 {
+            arrive(&mut sim, 0, item);
+        }
+        sim.run_until(SimTime(5 * MS));
+        // Item 0 is in service; items 1 and 2 are stale by the time it ends.
+        let mut skipped = Vec::new();
+        let mut env_done = |sim: &mut Sim<Server>| {
+            let (world, sched) = sim.parts();
+            let mut env = Env::new(
+                ComponentId(0),
+                &mut world.rng,
+                &world.topology,
+                &mut world.history,
+                SimTime(u64::MAX),
+                sched,
+            );
+            world.queue.done_skipping(0, &mut env, |&i| i == 1 || i == 2, &mut skipped)
+        };
+        assert_eq!(env_done(&mut sim), Some(0));
+        assert_eq!(skipped, vec![1, 2], "taken out unserved, in order");
+        let load = sim.actor.queue.load(SimTime(5 * MS));
+        assert_eq!((load.served, load.max_queue), (1, 3), "item 3 is in service now");
     }
 
     #[test]

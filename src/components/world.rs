@@ -554,6 +554,7 @@ impl World {
                     retry: clients.retry.clone(),
                     breaker: clients.breaker,
                     hedge: clients.hedge,
+                    deadlines: clients.deadlines,
                     idempotency_key: clients.idempotency_key,
                     session_tokens: clients.session_tokens,
                     clock: clients.clock,

@@ -317,6 +317,8 @@ pub struct ClientsSpec {
     pub breaker: Option<BreakerSpec>,
     /// Send a second copy of a read unanswered after this long (hedged requests).
     pub hedge: Option<SimDuration>,
+    /// Requests carry the client's timeout as a deadline, which services honour.
+    pub deadlines: bool,
     /// Writes carry an idempotency key, so a store applies one message once.
     pub idempotency_key: bool,
     /// Reads carry the session's token, so a store never answers with anything older.
@@ -611,6 +613,7 @@ impl ClientsSpec {
             retry: None,
             breaker: None,
             hedge: None,
+            deadlines: false,
             idempotency_key: false,
             session_tokens: false,
             clock: ClockSpec::default(),

@@ -602,6 +602,9 @@ pub struct RawClients {
     /// `hedge: "50ms"`: send a second copy of a read unanswered after this long.
     #[serde(default)]
     pub hedge: Option<Dur>,
+    /// `deadlines: true`: requests carry the client's timeout as a deadline.
+    #[serde(default)]
+    pub deadlines: bool,
     /// Writes carry an idempotency key.
     #[serde(default)]
     pub idempotency_key: bool,

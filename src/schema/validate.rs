@@ -20,6 +20,7 @@ use crate::check::Purpose;
 use crate::components::kind::Handling;
 use crate::components::kinds::{self, LinkPlace};
 use crate::components::multi_leader_store::MultiLeaderStoreSpec;
+use crate::components::service::ServiceSpec;
 use crate::components::store::StoreSpec;
 use crate::components::{purposes, workflow};
 use crate::engine::{Dist, SimDuration};
@@ -486,6 +487,7 @@ pub fn clients(
         retry,
         breaker: raw.breaker.as_ref().map(|b| breaker(&mut c, b)),
         hedge: raw.hedge.map(|d| hedge(&mut c, d.0, timeout)),
+        deadlines: deadlines(&mut c, raw.deadlines, timeout, model),
         idempotency_key: raw.idempotency_key,
         session_tokens: raw.session_tokens,
         clock,
@@ -776,4 +778,23 @@ fn hedge(c: &mut Checker<'_>, after: SimDuration, timeout: Option<SimDuration>) 
         c.error(&["clients", "hedge"], msg, Some(r#"e.g. hedge: "50ms""#.into()));
     }
     after
+}
+
+/// Deadlines need a timeout to carry, and a service to honour them.
+fn deadlines(c: &mut Checker<'_>, on: bool, timeout: Option<SimDuration>, model: &Model) -> bool {
+    if !on {
+        return false;
+    }
+    if timeout.is_none() {
+        let msg = "`deadlines` carry the clients' `timeout`, and they have none".to_string();
+        c.error(&["clients", "deadlines"], msg, Some(r#"add `timeout: "1s"`"#.into()));
+    }
+    let honoured = model.components.iter().any(|s| s.spec::<ServiceSpec>().is_some());
+    if !honoured {
+        let msg = "no component of the model honours deadlines: only a `Service` drops work \
+                   whose client stopped waiting"
+            .to_string();
+        c.error(&["clients", "deadlines"], msg, Some("leave `deadlines` out".into()));
+    }
+    true
 }

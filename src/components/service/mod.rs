@@ -178,6 +178,8 @@ struct Job {
     wait: u16,
     /// The job it is a branch of, and which branch (its parent holds the request).
     parent: Option<(u32, usize)>,
+    /// When its client stops waiting (`NO_DEADLINE` unless the request says).
+    deadline: SimTime,
 }
 
 /// A fetch of one key by one job, as coalescing misses find it: (handler, the
@@ -198,6 +200,8 @@ struct Calling {
 #[derive(Debug, Clone, Copy, Default)]
 struct Counts {
     handled: u64,
+    /// Requests dropped unserved from the queue: their deadline had passed.
+    expired: u64,
     calls: u64,
     retries: u64,
     call_failures: u64,
@@ -267,6 +271,7 @@ impl Service {
             waiting: Waiting::Worker,
             wait: 0,
             parent: None,
+            deadline: env.invocation(request.op).deadline,
         };
         self.jobs.insert(id, job);
         match &mut self.capacity {
@@ -346,6 +351,13 @@ impl Service {
                 true
             }
             Instr::Call { callee, timeout, retries, outbox, publishes } => {
+                // A call waits no longer than the client does (its deadline, passed on).
+                let deadline = job.deadline;
+                if deadline <= env.now() {
+                    self.fail(id, Status::Unavailable, env);
+                    return false;
+                }
+                let timeout = timeout.min(deadline.since(env.now()));
                 if (outbox || publishes) && job.request.kind == OpKind::Write {
                     env.publish_on_commit(job.request.op, outbox);
                 }
@@ -679,7 +691,17 @@ impl Service {
     fn on_done(&mut self, job: u32, env: &mut Env<'_>) {
         let (_, worker) = Capacity::<u32>::split(job);
         let Some(cap) = &mut self.capacity else { return };
-        if let Some(id) = cap.done(worker, env) {
+        let (jobs, now) = (&self.jobs, env.now());
+        let stale = |id: &u32| jobs.get(id).is_some_and(|j| j.deadline <= now);
+        let mut expired = Vec::new();
+        let finished = cap.done_skipping(worker, env, stale, &mut expired);
+        for id in expired {
+            // Its client has stopped waiting: no worker spends time on it.
+            let job = self.jobs.remove(&id).expect("a queued job exists");
+            env.drop_request(&job.request);
+            self.counts.expired += 1;
+        }
+        if let Some(id) = finished {
             self.run(id, env);
         }
     }
@@ -717,7 +739,7 @@ impl Component for Service {
     /// that failed, handlers a crash cut short.
     fn counts(&self) -> Vec<(&'static str, u64)> {
         let c = self.counts;
-        vec![
+        let mut counts = vec![
             ("handled", c.handled),
             ("calls", c.calls),
             ("retries", c.retries),
@@ -727,7 +749,12 @@ impl Component for Service {
             ("refreshed_ahead", c.refreshed_ahead),
             ("published", c.published),
             ("lost_in_crash", c.lost_in_crash),
-        ]
+        ];
+        // Only requests that carry deadlines expire: the count is there when they do.
+        if c.expired > 0 {
+            counts.push(("expired_unserved", c.expired));
+        }
+        counts
     }
 
     fn loads(&self, now: SimTime) -> Vec<(String, Load)> {
