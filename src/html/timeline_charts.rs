@@ -5,66 +5,67 @@
 use crate::chart::{Figure, Series};
 use crate::report::timeline::TimelineSummary;
 
-/// The rate and latency charts of `t`, shading `faults` (start s, end s, label).
-pub fn figures(t: &TimelineSummary, faults: &[(f64, f64, String)]) -> Vec<(Figure, &'static str)> {
+/// A chart of `series` over the whole run, `faults` shaded, with its caption.
+type Chart = (Figure, &'static str);
+
+/// The rate, latency and queue charts of `t`, shading `faults` (start s, end s, label).
+pub fn figures(t: &TimelineSummary, faults: &[(f64, f64, String)]) -> Vec<Chart> {
     if t.attempts.iter().all(|&a| a == 0) {
         return Vec::new(); // No client sent anything: nothing to draw.
     }
     let secs = t.interval_ns as f64 / 1e9;
-    let per_second = |v: &[u64]| -> Vec<(f64, f64)> {
-        v.iter().enumerate().map(|(i, &n)| ((i as f64 + 0.5) * secs, n as f64 / secs)).collect()
+    // One point per interval, at its middle; `None` values are left out.
+    let series = |name: String, values: &mut dyn Iterator<Item = Option<f64>>| Series {
+        name,
+        points: (values.enumerate())
+            .filter_map(|(i, v)| v.map(|v| ((i as f64 + 0.5) * secs, v)))
+            .collect(),
+        ..Series::default()
     };
-    let line = |name: &str, points| Series { name: name.into(), points, ..Series::default() };
-    let mut rates = Figure::over_time(
+    let chart = |title: &str, y: &str, lines: Vec<Series>, caption: &'static str| {
+        let mut fig = Figure::over_time(title, y, lines);
+        fig.shaded = faults.to_vec();
+        fig.x_span = Some((0.0, t.len() as f64 * secs));
+        (fig, caption)
+    };
+    let rate =
+        |name: &str, v: &[u64]| series(name.into(), &mut v.iter().map(|&n| Some(n as f64 / secs)));
+    let mut figures = vec![chart(
         "load and goodput",
         "per second",
         vec![
-            line("offered (first tries)", per_second(&t.offered)),
-            line("attempts (with retries)", per_second(&t.attempts)),
-            line("goodput (succeeded)", per_second(&t.ok)),
+            rate("offered (first tries)", &t.offered),
+            rate("attempts (with retries)", &t.attempts),
+            rate("goodput (succeeded)", &t.ok),
         ],
-    );
-    let whole = Some((0.0, t.len() as f64 * secs));
-    rates.shaded = faults.to_vec();
-    rates.x_span = whole;
-    let mut figures = vec![(
-        rates,
         "Per second: the operations users started, every attempt sent (retries \
          included), and the attempts that succeeded. Shaded: the faults' windows.",
     )];
     let latency: Vec<Series> = (t.latency.iter())
         .map(|(name, p)| {
-            let points = (p.p99_ns.iter().enumerate())
-                .filter(|(_, ns)| **ns > 0)
-                .map(|(i, &ns)| ((i as f64 + 0.5) * secs, ns as f64 / 1e6))
-                .collect();
-            line(&format!("{name} p99"), points)
+            let ms = &mut p.p99_ns.iter().map(|&ns| (ns > 0).then(|| ns as f64 / 1e6));
+            series(format!("{name} p99"), ms)
         })
         .filter(|s| !s.points.is_empty())
         .collect();
     if !latency.is_empty() {
-        let mut fig = Figure::over_time("p99 latency", "ms", latency);
-        fig.shaded = faults.to_vec();
-        fig.x_span = whole;
-        figures.push((
-            fig,
+        figures.push(chart(
+            "p99 latency",
+            "ms",
+            latency,
             "Each operation's 99th percentile per second, of the attempts that succeeded in \
              that second; where none did, the line bridges the gap.",
         ));
     }
     let queues: Vec<Series> = (t.queue_mean.iter())
         .filter(|(_, q)| q.iter().any(|&x| x > 0.0))
-        .map(|(name, q)| {
-            let points = q.iter().enumerate().map(|(i, &x)| ((i as f64 + 0.5) * secs, x)).collect();
-            line(&format!("{name} queue"), points)
-        })
+        .map(|(name, q)| series(format!("{name} queue"), &mut q.iter().map(|&x| Some(x))))
         .collect();
     if !queues.is_empty() {
-        let mut fig = Figure::over_time("queues", "requests waiting (mean)", queues);
-        fig.shaded = faults.to_vec();
-        fig.x_span = whole;
-        figures.push((
-            fig,
+        figures.push(chart(
+            "queues",
+            "requests waiting (mean)",
+            queues,
             "Each server queue's mean length per second: requests waiting for a worker.",
         ));
     }

@@ -56,32 +56,10 @@ use crate::model::shape::{Dur, Problems};
 pub struct RawLoadBalancer {
     /// How to pick a downstream.
     #[serde(default)]
-    pub policy: RawPolicy,
+    pub policy: LoadBalancerPolicy,
     /// Probe interval: `health_check: "5s"`.
     #[serde(default)]
     pub health_check: Option<Dur>,
-}
-
-/// Load balancer policies.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[serde(rename = "policy")]
-pub enum RawPolicy {
-    /// Each downstream in turn.
-    #[default]
-    RoundRobin,
-    /// One drawn uniformly.
-    Random,
-    /// The fewest requests in flight.
-    LeastOutstanding,
-    /// The fewer in flight of two drawn.
-    PowerOfTwo,
-    /// Back to the downstream the client last used.
-    Sticky,
-    /// The fewest open connections.
-    LeastConnections,
-    /// Consistent hashing on the key.
-    HashKey,
 }
 
 /// Load balancer parameters.
@@ -94,10 +72,13 @@ pub struct LoadBalancerSpec {
     pub health_check: Option<crate::engine::SimDuration>,
 }
 
-/// How a load balancer picks a downstream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a load balancer picks a downstream (its file shape too).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[serde(rename = "policy")]
 pub enum LoadBalancerPolicy {
     /// Each downstream in turn.
+    #[default]
     RoundRobin,
     /// One drawn uniformly.
     Random,
@@ -154,18 +135,7 @@ impl KindFile for RawLoadBalancer {
             let msg = "`health_check` must be above 0".to_string();
             c.error(&["health_check"], msg, Some(r#"e.g. "5s""#.into()));
         }
-        LoadBalancerSpec {
-            policy: match lb.policy {
-                RawPolicy::RoundRobin => LoadBalancerPolicy::RoundRobin,
-                RawPolicy::Random => LoadBalancerPolicy::Random,
-                RawPolicy::LeastOutstanding => LoadBalancerPolicy::LeastOutstanding,
-                RawPolicy::PowerOfTwo => LoadBalancerPolicy::PowerOfTwo,
-                RawPolicy::Sticky => LoadBalancerPolicy::Sticky,
-                RawPolicy::LeastConnections => LoadBalancerPolicy::LeastConnections,
-                RawPolicy::HashKey => LoadBalancerPolicy::HashKey,
-            },
-            health_check: lb.health_check.map(|d| d.0),
-        }
+        LoadBalancerSpec { policy: lb.policy, health_check: lb.health_check.map(|d| d.0) }
     }
 
     /// Builds the balancer over its downstream links.
