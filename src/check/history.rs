@@ -97,13 +97,7 @@ pub struct Invocation {
     pub newest: VersionId,
     /// When the access token the request carries was issued (`ZERO` without tokens).
     pub token: SimTime,
-    /// When the client stops waiting, as the request tells the servers it reaches
-    /// (`NO_DEADLINE` when it does not).
-    pub deadline: SimTime,
 }
-
-/// The deadline of a request that carries none.
-pub const NO_DEADLINE: SimTime = SimTime(u64::MAX);
 
 /// One completed operation.
 #[derive(Debug, Clone, Copy)]

@@ -74,7 +74,6 @@ impl Hist {
             invoke_event: event,
             newest: VersionId::ROOT,
             token: SimTime::ZERO,
-            deadline: crate::check::history::NO_DEADLINE,
         })
     }
 
@@ -209,7 +208,6 @@ pub fn op_at(invoked: u64, completed: u64, outcome: Outcome) -> super::history::
             invoke_event: 0,
             newest: VersionId::ROOT,
             token: SimTime::ZERO,
-            deadline: crate::check::history::NO_DEADLINE,
         },
         version: VersionId::ROOT,
         store: 0,

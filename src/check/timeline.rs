@@ -81,7 +81,8 @@ impl Timeline {
     }
 
     fn row(&mut self, name: &'static str) -> usize {
-        match self.rows.iter().position(|&r| r == name) {
+        // Rows are statics: the same row is the same address, found without comparing text.
+        match self.rows.iter().position(|&r| std::ptr::eq(r, name) || r == name) {
             Some(r) => r,
             None => {
                 self.rows.push(name);

@@ -128,7 +128,6 @@ impl AsyncJobs {
             stamp: env.now().as_nanos() as i64,
             newest: VersionId::ROOT,
             token: SimTime::ZERO,
-            deadline: crate::check::history::NO_DEADLINE,
             ..job
         });
         let me = env.id.0;

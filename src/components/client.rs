@@ -55,8 +55,6 @@ pub struct Workload {
     pub breaker: Option<BreakerSpec>,
     /// Send a second copy of a read unanswered after this long.
     pub hedge: Option<SimDuration>,
-    /// Requests carry the client's timeout as a deadline servers honour.
-    pub deadlines: bool,
     /// Writes carry an idempotency key.
     pub idempotency_key: bool,
     /// Reads carry the session token.
@@ -444,10 +442,6 @@ impl Client {
             invoke_event: env.event(),
             newest: VersionId::ROOT,
             token: if self.token == NO_TOKEN { SimTime::ZERO } else { self.token },
-            deadline: match (self.workload.deadlines, self.workload.timeout) {
-                (true, Some(t)) => env.now().after(t),
-                _ => crate::check::history::NO_DEADLINE,
-            },
         }
     }
 
@@ -942,7 +936,6 @@ mod tests {
             open: None,
             breaker: None,
             hedge: None,
-            deadlines: false,
         };
         let workload = Arc::new(workload);
         let (sim, _) = bench(1, 1, |l| BuiltIn::Client(Client::new(0, 0, l.callees[0], workload)));

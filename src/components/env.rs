@@ -252,7 +252,6 @@ impl Env<'_> {
             invoke_event: self.event(),
             newest: VersionId::ROOT,
             token: op.token,
-            deadline: crate::check::history::NO_DEADLINE,
         });
         self.history.reached(slot, self.id.0);
         Request {

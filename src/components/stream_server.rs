@@ -289,7 +289,6 @@ impl StreamServer {
             invoke_event: job.arrive_event,
             newest: VersionId::ROOT,
             token: SimTime::ZERO,
-            deadline: crate::check::history::NO_DEADLINE,
             ..job.inv
         });
         let deadline = env.now().after(PERSIST_TIMEOUT);

@@ -163,7 +163,6 @@ pub fn request_flagged(
         invoke_event: 0,
         newest: VersionId::ROOT,
         token: SimTime::ZERO,
-        deadline: crate::check::history::NO_DEADLINE,
     });
     let r = Request { origin, op, key, via, seen: VersionId::ROOT, return_ns: 0, kind, flags };
     sched.at(at, UNDER_TEST, Msg::Request(r));
@@ -187,7 +186,6 @@ pub fn write_op(sim: &mut Sim<BenchWorld>, at: SimTime, client: u32, key: u32) -
         invoke_event: 0,
         newest: VersionId::ROOT,
         token: SimTime::ZERO,
-        deadline: crate::check::history::NO_DEADLINE,
     })
 }
 

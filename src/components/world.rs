@@ -38,7 +38,8 @@ pub struct World {
     pub stop_at: SimTime,
     partition_groups: Vec<Vec<LinkId>>,
     model_components: usize,
-    /// Per instance, until when a `pause` stops it.
+    /// Per instance, until when a `pause` stops it (empty when no fault pauses anything,
+    /// so the hot loop looks nothing up).
     paused_until: Vec<SimTime>,
     /// The loss each link had before a `packet_loss` changed it.
     own_loss: std::collections::BTreeMap<LinkId, f64>,
@@ -65,7 +66,7 @@ impl Actor for World {
             }
             _ => {}
         }
-        let paused = self.paused_until[target.index()];
+        let paused = self.paused_until.get(target.index()).copied().unwrap_or(SimTime::ZERO);
         if sched.now() < paused {
             // Stopped: the message waits, in order, for the pause to end.
             return sched.at(paused, target, msg);
@@ -511,6 +512,7 @@ impl World {
         let mut plan = plan(scenario, &contracts);
         let (faults, partition_groups) = plan_faults(scenario, &plan, &contracts)?;
         let reach = fault_reach(&faults, &partition_groups, &plan.topology);
+        let pauses = faults.iter().any(|f| matches!(f.start, Fault::Pause(_)));
         let key_count = scenario.clients.key_count();
         let mut components = Vec::with_capacity(plan.names.len());
         for (i, (spec, contract)) in scenario.model.components.iter().zip(&contracts).enumerate() {
@@ -554,7 +556,6 @@ impl World {
                     retry: clients.retry.clone(),
                     breaker: clients.breaker,
                     hedge: clients.hedge,
-                    deadlines: clients.deadlines,
                     idempotency_key: clients.idempotency_key,
                     session_tokens: clients.session_tokens,
                     clock: clients.clock,
@@ -599,7 +600,10 @@ impl World {
             stop_at,
             partition_groups,
             model_components: model_instances,
-            paused_until: vec![SimTime::ZERO; names.len()],
+            paused_until: match pauses {
+                true => vec![SimTime::ZERO; names.len()],
+                false => Vec::new(),
+            },
             own_loss: std::collections::BTreeMap::new(),
         };
         let mut sim = Sim::new(world);

@@ -120,7 +120,11 @@ impl KindFile for RawService {
                 by_name.get(c.name.as_str()).copied().ok_or(format!("no link to `{}`", c.name))
             })
             .collect::<Result<Vec<LinkId>, String>>()?;
-        Ok(Box::new(Service::new(spec, links)))
+        let mut service = Service::new(spec, links);
+        // Clients that pass their timeout on as a deadline: the service honours it.
+        let clients = &ctx.scenario.clients;
+        service.deadline = clients.timeout.filter(|_| clients.deadlines);
+        Ok(Box::new(service))
     }
 }
 
@@ -178,7 +182,7 @@ struct Job {
     wait: u16,
     /// The job it is a branch of, and which branch (its parent holds the request).
     parent: Option<(u32, usize)>,
-    /// When its client stops waiting (`NO_DEADLINE` unless the request says).
+    /// When its client stops waiting (`NO_DEADLINE` unless its request carries one).
     deadline: SimTime,
 }
 
@@ -212,6 +216,9 @@ struct Counts {
     lost_in_crash: u64,
 }
 
+/// The deadline of a request that carries none.
+const NO_DEADLINE: SimTime = SimTime(u64::MAX);
+
 /// A service instance.
 #[derive(Debug)]
 pub struct Service {
@@ -229,6 +236,8 @@ pub struct Service {
     next_job: u32,
     up: bool,
     counts: Counts,
+    /// The clients' timeout, when they pass it on as a deadline.
+    deadline: Option<SimDuration>,
 }
 
 impl Service {
@@ -244,6 +253,18 @@ impl Service {
             next_job: 0,
             up: true,
             counts: Counts::default(),
+            deadline: None,
+        }
+    }
+
+    /// When the client of `op` stops waiting, if it passes its timeout on: the
+    /// client's timeout after it sent the request (the first copy, for a hedge).
+    fn deadline_of(&self, op: crate::check::OpId, env: &Env<'_>) -> SimTime {
+        let Some(timeout) = self.deadline else { return NO_DEADLINE };
+        let inv = env.invocation(op);
+        match inv.purpose.info().by {
+            crate::check::Actor::Client => inv.invoked.after(timeout),
+            _ => NO_DEADLINE,
         }
     }
 
@@ -271,7 +292,7 @@ impl Service {
             waiting: Waiting::Worker,
             wait: 0,
             parent: None,
-            deadline: env.invocation(request.op).deadline,
+            deadline: self.deadline_of(request.op, env),
         };
         self.jobs.insert(id, job);
         match &mut self.capacity {
