@@ -54,3 +54,24 @@ fn a_slowdown_multiplies_service_times_as_m_m_1_says() {
     // The closed population sits a few percent under M/M/1 (`tests/queueing_theory.rs`).
     assert!((got - theory).abs() / theory < 0.05, "{got} s against {theory} s");
 }
+
+#[test]
+fn a_coarser_timeline_interval_sums_the_same_run() {
+    let path = Path::new("scenarios/retry_storm.ron");
+    let fine = common::load(path, &["seeds=1"]);
+    let coarse = common::load(path, &["seeds=1", "timeline_interval=\"10s\""]);
+    let (a, b) = (common::run(&fine), common::run(&coarse));
+    assert_eq!(a.stats.trace_hash, b.stats.trace_hash, "the interval changes no event");
+    let (a, b) = (Summary::new(&fine, &a, None), Summary::new(&coarse, &b, None));
+    let (a, b) = (a.timeline.unwrap(), b.timeline.unwrap());
+    assert_eq!((a.len(), b.len(), b.interval_ns), (90, 9, 10_000_000_000));
+    for (fine, coarse) in [(&a.offered, &b.offered), (&a.attempts, &b.attempts), (&a.ok, &b.ok)] {
+        let tens: Vec<u64> = fine.chunks(10).map(|c| c.iter().sum()).collect();
+        assert_eq!(&tens, coarse);
+    }
+    let busy: Vec<f64> =
+        a.utilisation["api"].chunks(10).map(|c| c.iter().sum::<f64>() / 10.0).collect();
+    for (x, y) in busy.iter().zip(&b.utilisation["api"]) {
+        assert!((x - y).abs() < 1e-3, "ten seconds' utilisation {y} against the mean of ten {x}");
+    }
+}

@@ -10,7 +10,7 @@ use super::histogram::Histogram;
 use super::history::{OpRecord, Outcome};
 use crate::engine::SimDuration;
 
-/// The length of one interval.
+/// The length of one interval unless the scenario sets `timeline_interval`.
 pub const INTERVAL: SimDuration = SimDuration(1_000_000_000);
 
 /// What clients did and saw in one interval.
@@ -31,8 +31,10 @@ pub struct Interval {
 }
 
 /// Per-interval figures of the clients' operations.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Timeline {
+    /// The length of an interval, ns.
+    interval_ns: u64,
     /// The report rows the latency columns follow, in first-seen order.
     rows: Vec<&'static str>,
     intervals: Vec<Interval>,
@@ -42,10 +44,32 @@ pub struct Timeline {
     working: Vec<Histogram>,
 }
 
+impl Default for Timeline {
+    fn default() -> Timeline {
+        Timeline::every(INTERVAL)
+    }
+}
+
 impl Timeline {
+    /// An empty timeline of intervals `interval` long.
+    pub fn every(interval: SimDuration) -> Timeline {
+        Timeline {
+            interval_ns: interval.as_nanos().max(1),
+            rows: Vec::new(),
+            intervals: Vec::new(),
+            open: 0,
+            working: Vec::new(),
+        }
+    }
+
+    /// The length of an interval, ns.
+    pub fn interval_ns(&self) -> u64 {
+        self.interval_ns
+    }
+
     /// The interval a time (ns) falls in, grown into existence.
     fn at(&mut self, ns: u64) -> usize {
-        let i = (ns / INTERVAL.as_nanos()) as usize;
+        let i = (ns / self.interval_ns) as usize;
         if self.intervals.len() <= i {
             self.intervals.resize(i + 1, Interval::default());
         }
@@ -119,7 +143,7 @@ impl Timeline {
 
     /// The intervals before `end` (ns), once closed.
     pub fn until(&self, end: u64) -> &[Interval] {
-        let n = (end.div_ceil(INTERVAL.as_nanos()) as usize).min(self.intervals.len());
+        let n = (end.div_ceil(self.interval_ns) as usize).min(self.intervals.len());
         &self.intervals[..n]
     }
 

@@ -525,7 +525,10 @@ impl AppServer {
     /// Sends a query to the store, once the pool (if any) gives it a connection.
     fn query_store(&mut self, query: Request, env: &mut Env<'_>) {
         let granted = match &mut self.pool {
-            Some(pool) => pool.acquire(query, env.now()),
+            Some(pool) => {
+                pool.set_interval(env.timeline_interval());
+                pool.acquire(query, env.now())
+            }
             None => Some(query),
         };
         self.send_granted(granted, env);

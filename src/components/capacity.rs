@@ -87,6 +87,8 @@ pub struct Load {
     pub sojourn: Histogram,
     /// Per timeline interval: busy workers and queue length integrated over it, ns.
     pub per_interval: Vec<[u64; 2]>,
+    /// The timeline's interval, ns (0 until the queue first sees work: then 1 s).
+    pub interval_ns: u64,
 }
 
 impl Load {
@@ -102,6 +104,11 @@ impl Load {
         if span == 0.0 { 0.0 } else { self.queued_ns as f64 / span }
     }
 
+    /// The timeline interval its per-interval figures use.
+    pub fn interval(&self) -> SimDuration {
+        if self.interval_ns == 0 { INTERVAL } else { SimDuration(self.interval_ns) }
+    }
+
     /// Adds `other`'s figures to these (for a store's replicas, reported together).
     pub fn merge(&mut self, other: &Load) {
         self.workers += other.workers;
@@ -112,6 +119,7 @@ impl Load {
         self.busy_ns += other.busy_ns;
         self.queued_ns += other.queued_ns;
         self.until = self.until.max(other.until);
+        self.interval_ns = self.interval_ns.max(other.interval_ns);
         self.wait.merge(&other.wait);
         self.sojourn.merge(&other.sojourn);
         if self.per_interval.len() < other.per_interval.len() {
@@ -124,7 +132,7 @@ impl Load {
 
     /// Mean share of workers busy and mean queue length in each timeline interval.
     pub fn over_time(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
-        let span = INTERVAL.as_nanos() as f64;
+        let span = self.interval().as_nanos() as f64;
         let workers = f64::from(self.workers.max(1));
         (self.per_interval.iter())
             .map(move |&[busy, queued]| (busy as f64 / (span * workers), queued as f64 / span))
@@ -168,6 +176,7 @@ impl<T: Copy> Capacity<T> {
     /// Work arrives: it starts at once on an idle worker, waits, or (queue full) is
     /// handed back to the caller to refuse.
     pub fn arrive(&mut self, item: T, env: &mut Env<'_>) -> Result<(), T> {
+        self.load.interval_ns = env.timeline_interval();
         self.advance(env.now());
         let waiting = Waiting { item, arrived: env.now() };
         if let Some(worker) = self.idle.pop() {
@@ -265,7 +274,7 @@ pub(super) fn accrue(load: &mut Load, now: SimTime, busy: usize, queued: usize) 
     let dt = u128::from(now.since(load.until).as_nanos());
     load.busy_ns += dt * busy as u128;
     load.queued_ns += dt * queued as u128;
-    let (mut from, to, width) = (load.until.as_nanos(), now.as_nanos(), INTERVAL.as_nanos());
+    let (mut from, to, width) = (load.until.as_nanos(), now.as_nanos(), load.interval().as_nanos());
     while from < to && (busy > 0 || queued > 0) {
         let i = (from / width) as usize;
         let end = to.min((from / width + 1) * width);

@@ -292,6 +292,12 @@ impl Env<'_> {
         if a == self.id { b } else { a }
     }
 
+    /// The length of the run's timeline intervals, ns (queues integrate per interval).
+    #[inline]
+    pub fn timeline_interval(&self) -> u64 {
+        self.history.timeline.interval_ns()
+    }
+
     /// Draws one crossing of `link`: its latency, or `None` when the message is lost or
     /// the link is partitioned.
     #[inline]

@@ -44,6 +44,11 @@ impl Pool {
         accrue(&mut self.load, now, self.in_use as usize, self.waiting.len());
     }
 
+    /// Its per-interval figures use intervals `ns` long (the run's timeline's).
+    pub fn set_interval(&mut self, ns: u64) {
+        self.load.interval_ns = ns;
+    }
+
     /// A query wants a connection: it gets one now (and is handed back to be sent) or
     /// waits.
     pub fn acquire(&mut self, query: Request, now: SimTime) -> Option<Request> {

@@ -591,6 +591,7 @@ impl World {
             .with_rows(&super::purposes::ROWS)
             .with_populations(starts);
         history.coverage = FaultCoverage::new(reach);
+        history.timeline = crate::check::timeline::Timeline::every(scenario.timeline_interval);
         let stop_at = SimTime::ZERO.after(scenario.duration);
         let world = World {
             components,

@@ -39,6 +39,8 @@ pub struct Scenario {
     pub objectives: Vec<super::Objective>,
     /// Whether the JSON summary carries the run's timeline.
     pub timeline: bool,
+    /// The length of the timeline's intervals (1 s unless set).
+    pub timeline_interval: SimDuration,
     /// Bounds the run stops at (`--max-events`, `--max-pending`).
     pub limits: Limits,
 }
@@ -595,6 +597,7 @@ impl Scenario {
             expect: Vec::new(),
             objectives: Vec::new(),
             timeline: false,
+            timeline_interval: crate::check::timeline::INTERVAL,
             limits: Limits::default(),
         }
     }

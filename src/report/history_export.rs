@@ -68,6 +68,7 @@ pub fn lines(history: &History) -> Option<Vec<Line>> {
     let unknown_versions = unclaimed_versions(history, ops);
     let mut processes = Processes::default();
     let mut lines = Vec::with_capacity(ops.len() * 2);
+    let mut ranked: Vec<(Line, u8)> = Vec::with_capacity(ops.len() * 2);
     let mut by_invoke: Vec<(usize, &OpRecord)> = ops
         .iter()
         .enumerate()
@@ -122,12 +123,17 @@ pub fn lines(history: &History) -> Option<Vec<Line>> {
             key,
             value,
         };
-        lines.push(invoke);
-        lines.push(done);
+        // Within one event: what ended of earlier events' operations (0), then what
+        // was invoked (1), then what ended of those (2): an operation an open circuit
+        // breaker fails at once ends in the event that invoked it.
+        let done_rank = if op.complete_event == op.inv.invoke_event { 2 } else { 0 };
+        ranked.push((invoke, 1));
+        ranked.push((done, done_rank));
     }
     // Events fire in (time, sequence) order. A client that learns of one result and
     // sends its next request in the same event did so in that order.
-    lines.sort_by_key(|l| (l.time, l.event, l.kind == "invoke"));
+    ranked.sort_by_key(|(l, rank)| (l.time, l.event, *rank));
+    lines.extend(ranked.into_iter().map(|(l, _)| l));
     Some(lines)
 }
 

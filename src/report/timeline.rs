@@ -7,7 +7,6 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::check::timeline::INTERVAL;
 use crate::engine::SimDuration;
 use crate::run::RunOutcome;
 
@@ -55,7 +54,7 @@ impl TimelineSummary {
     pub fn of(outcome: &RunOutcome, duration: SimDuration) -> TimelineSummary {
         let t = &outcome.history.timeline;
         let intervals = t.until(duration.as_nanos());
-        let n = duration.as_nanos().div_ceil(INTERVAL.as_nanos()) as usize;
+        let n = duration.as_nanos().div_ceil(t.interval_ns()) as usize;
         let column = |f: fn(&crate::check::timeline::Interval) -> u64| {
             let mut v: Vec<u64> = intervals.iter().map(f).collect();
             v.resize(n, 0);
@@ -79,7 +78,7 @@ impl TimelineSummary {
             queue_mean.insert(name.clone(), per.iter().map(|p| round(p.1, 3)).collect());
         }
         TimelineSummary {
-            interval_ns: INTERVAL.as_nanos(),
+            interval_ns: t.interval_ns(),
             offered: column(|i| i.offered),
             attempts: column(|i| i.attempts),
             ok: column(|i| i.ok),
@@ -146,7 +145,7 @@ impl TimelineSummary {
             let _ = write!(out, ",{name}_utilisation,{name}_queue_mean");
         }
         out.push('\n');
-        let secs = INTERVAL.as_nanos() as f64 / 1e9;
+        let secs = self.interval_ns as f64 / 1e9;
         for i in 0..self.len() {
             let _ = write!(
                 out,
@@ -174,6 +173,7 @@ impl TimelineSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::timeline::INTERVAL;
 
     #[test]
     fn the_csv_has_a_header_and_a_row_per_interval() {

@@ -2,7 +2,6 @@
 //! goodput, the operation table's latency, the queues' utilisation and the share of
 //! stale reads. One report, `objectives`, with one story line per objective.
 
-use crate::check::timeline::INTERVAL;
 use crate::check::verdict::StoryLine;
 use crate::check::{CheckReport, History};
 use crate::components::Load;
@@ -68,7 +67,7 @@ fn measure(
     match o {
         Objective::Goodput { after, at_least } => {
             let intervals = history.timeline.until(duration.as_nanos());
-            let first = (after.as_nanos() / INTERVAL.as_nanos()) as usize;
+            let first = after.as_nanos().div_ceil(history.timeline.interval_ns()) as usize;
             let window = intervals.get(first..).unwrap_or(&[]);
             let offered: u64 = window.iter().map(|i| i.offered).sum();
             let ok: u64 = window.iter().map(|i| i.ok).sum();

@@ -68,6 +68,14 @@ pub fn experiment(
     }
     let checks = checks(raw);
     let objectives = super::objectives::objectives(&mut c, &raw.objectives, model, duration);
+    if let Some(d) = raw.timeline_interval.filter(|d| d.0.as_nanos() < 1_000_000 || d.0 > duration)
+    {
+        let msg = format!(
+            "`timeline_interval` must be between 1ms and the run's duration, found {}",
+            crate::engine::time::format_nanos(d.0.as_nanos())
+        );
+        c.error(&["timeline_interval"], msg, Some(r#"e.g. timeline_interval: "10s""#.into()));
+    }
     if raw.objectives.is_empty() && checks.contains(&CheckSpec::Objectives) {
         let msg = "`objectives` judges the scenario's objectives, and it declares none".into();
         let hint = Some(r#"add `objectives: [goodput(after: "30s", at_least: 0.9)]`"#.into());

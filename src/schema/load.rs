@@ -23,7 +23,7 @@ use crate::model::{Model, Scenario};
 pub const FILE_BYTES_MAX: u64 = 16 * 1024 * 1024;
 
 /// Top-level scenario fields an override path may start with (others go to the model).
-pub const SCENARIO_FIELDS: [&str; 16] = [
+pub const SCENARIO_FIELDS: [&str; 19] = [
     "name",
     "seed",
     "seeds",
@@ -39,6 +39,9 @@ pub const SCENARIO_FIELDS: [&str; 16] = [
     "at_least_once",
     "processing_bound",
     "expect",
+    "objectives",
+    "timeline",
+    "timeline_interval",
     "sweep",
 ];
 
@@ -318,6 +321,7 @@ pub fn load_scenario(path: &Path, cli_sets: &[String], registry: &Registry) -> L
         expect: experiment.expect,
         objectives: experiment.objectives,
         timeline: raw.timeline,
+        timeline_interval: raw.timeline_interval.map_or(crate::check::timeline::INTERVAL, |d| d.0),
         limits: crate::engine::Limits::default(),
     })
 }

@@ -110,6 +110,9 @@ pub struct RawScenario {
     /// The JSON summary carries the run per second (offered load, goodput, latency).
     #[serde(default)]
     pub timeline: bool,
+    /// The timeline's interval (default "1s").
+    #[serde(default)]
+    pub timeline_interval: Option<Dur>,
     /// The grid `archsim sweep` runs (ignored by `archsim run`).
     #[serde(default)]
     pub sweep: Option<RawSweep>,
