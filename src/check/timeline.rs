@@ -11,7 +11,7 @@ use super::history::{OpRecord, Outcome};
 use crate::engine::SimDuration;
 
 /// The length of one interval unless the scenario sets `timeline_interval`.
-pub const INTERVAL: SimDuration = SimDuration(1_000_000_000);
+pub const INTERVAL: SimDuration = crate::model::scenario::TIMELINE_INTERVAL;
 
 /// What clients did and saw in one interval.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

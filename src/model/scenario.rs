@@ -463,6 +463,9 @@ impl RetrySpec {
     }
 }
 
+/// The timeline's interval unless a scenario sets `timeline_interval`.
+pub const TIMELINE_INTERVAL: SimDuration = SimDuration(1_000_000_000);
+
 /// A client's circuit breaker: closed, it judges the latest `window` tries and opens
 /// when at least `threshold` of them failed; open, every try fails at once without a
 /// request; after `open_for` it lets one try through (half-open), which closes it on
@@ -597,7 +600,7 @@ impl Scenario {
             expect: Vec::new(),
             objectives: Vec::new(),
             timeline: false,
-            timeline_interval: crate::check::timeline::INTERVAL,
+            timeline_interval: TIMELINE_INTERVAL,
             limits: Limits::default(),
         }
     }
