@@ -7,7 +7,9 @@
 //!   reply is lost: 1 - (1 - s)² = 75% at s = 0.5, so a quarter of the tries sent in
 //!   the lossy minute succeed (about 6 000 tries: within 0.025, four binomial standard
 //!   deviations);
-//! - `clock_jump(target: "client/3")` moves that client's clock alone.
+//! - `clock_jump(target: "client/3")` moves that client's clock alone, and
+//!   `clock_drift(target: "client/4", ppm: 1000)` makes that one run a millisecond fast
+//!   every second.
 
 mod common;
 
@@ -33,7 +35,11 @@ fn a_pause_stops_a_component_a_lossy_link_fails_tries_and_one_clock_moves_alone(
     let ops = outcome.history.ops().expect("kept operations");
     for op in ops.iter().filter(|o| o.inv.client < 6) {
         let ahead = op.inv.stamp - op.inv.invoked.as_nanos() as i64;
-        let want = if op.inv.client == 3 { 2_000_000_000 } else { 0 };
+        let want = match op.inv.client {
+            3 => 2_000_000_000,
+            4 => op.inv.invoked.as_nanos() as i64 / 1000,
+            _ => 0,
+        };
         assert_eq!(ahead, want, "client {}'s clock", op.inv.client);
     }
 }

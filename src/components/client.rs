@@ -849,6 +849,13 @@ impl Client {
     fn on_fault(&mut self, fault: Fault, env: &mut Env<'_>) {
         match fault {
             Fault::ClockJump(ns) => self.clock_offset_ns = self.clock_offset_ns.saturating_add(ns),
+            Fault::ClockDrift(ppb) => {
+                // The clock reads the same at this instant and runs at the new rate after.
+                let t = i128::from(env.now().as_nanos());
+                let shift = t * i128::from(self.drift_ppb - ppb) / 1_000_000_000;
+                self.clock_offset_ns = self.clock_offset_ns.saturating_add(shift as i64);
+                self.drift_ppb = ppb;
+            }
             Fault::Disconnect(ns) => {
                 self.offline_until = self.offline_until.max(env.now().after(SimDuration(ns)));
                 self.connected_to = None; // The WebSocket is gone; the next edit reopens it.

@@ -163,6 +163,8 @@ pub enum Fault {
     },
     /// The target's clock jumps by this many ns.
     ClockJump(i64),
+    /// A client's clock drifts by this many parts per billion from now on.
+    ClockDrift(i64),
     /// A client loses its network for this many ns.
     Disconnect(u64),
     /// From now on, each of a client's streams loses the network with this chance (in
@@ -436,6 +438,7 @@ fn fault_ids(f: Fault) -> [u64; 3] {
         Fault::Pause(ns) => [15, ns, 0],
         Fault::LinkLoss { group, ppm } => [16, u64::from(group), u64::from(ppm)],
         Fault::ClockJump(ns) => [5, ns as u64, 0],
+        Fault::ClockDrift(ppb) => [17, ppb as u64, 0],
         Fault::Disconnect(ns) => [6, ns, 0],
         Fault::Partition { group, cut } => [7, u64::from(group), u64::from(cut)],
         Fault::Revoke => [9, 0, 0],

@@ -391,6 +391,11 @@ fn plan_faults(
                 let restore = Fault::LinkLoss { group, ppm: u32::MAX };
                 p(vec![driver], Fault::LinkLoss { group, ppm }, Some((*lasting, restore)))
             }
+            FaultAction::ClockDrift { target, ppm } => {
+                let one = target.strip_prefix("client/").and_then(|n| n.parse::<usize>().ok());
+                let targets = one.map_or_else(|| clients.clone(), |n| vec![clients[n]]);
+                p(targets, Fault::ClockDrift((ppm * 1000.0).round() as i64), None)
+            }
             FaultAction::ClockJump { target, by_ns } => {
                 let one = target.strip_prefix("client/").and_then(|n| n.parse::<usize>().ok());
                 let targets = if target == crate::model::architecture::CLIENTS {

@@ -184,6 +184,13 @@ pub enum FaultAction {
         /// Signed jump in ns.
         by_ns: i64,
     },
+    /// Set a client's clock drift (every client's with `client`).
+    ClockDrift {
+        /// `client` or `client/N`.
+        target: String,
+        /// Parts per million, signed.
+        ppm: f64,
+    },
     /// Revoke the access of a share of the clients (removed from their organisation):
     /// the tokens they hold must stop working.
     Revoke {
@@ -285,6 +292,7 @@ impl FaultAction {
                 let sign = if *by_ns < 0 { "-" } else { "+" };
                 format!("{target} clock jumps {sign}{}", span(SimDuration(by_ns.unsigned_abs())))
             }
+            FaultAction::ClockDrift { target, ppm } => format!("{target} clock drifts {ppm} ppm"),
             FaultAction::Revoke { share: s } => format!("revoke access of {}", share(*s)),
             FaultAction::StealTokens { share: s } => format!("XSS steals tokens of {}", share(*s)),
             FaultAction::Disconnect { share: s, lasting } => {

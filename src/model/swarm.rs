@@ -56,6 +56,7 @@ fn shape(a: &FaultAction) -> FaultAction {
         FaultAction::LagSpike { factor, lasting, .. }
         | FaultAction::Slowdown { factor, lasting, .. } => (*factor, *lasting) = (0.0, zero),
         FaultAction::ClockJump { by_ns, .. } => *by_ns = 0,
+        FaultAction::ClockDrift { ppm, .. } => *ppm = 0.0,
         FaultAction::Disconnect { share, lasting }
         | FaultAction::PacketLoss { share, lasting, .. } => (*share, *lasting) = (0.0, zero),
         FaultAction::Pause { lasting, .. } => *lasting = zero,
@@ -120,6 +121,9 @@ fn between(lo: &FaultSpec, hi: &FaultSpec, u: &mut dyn FnMut() -> f64) -> FaultS
         }
         (F::Disconnect { share: a, lasting: la }, F::Disconnect { share: b, lasting: lb }) => {
             F::Disconnect { share: num(*a, *b, u(), 1000.0), lasting: dur(*la, *lb, u()) }
+        }
+        (F::ClockDrift { target, ppm: a }, F::ClockDrift { ppm: b, .. }) => {
+            F::ClockDrift { target: target.clone(), ppm: num(*a, *b, u(), 1.0) }
         }
         (F::Pause { target, lasting: a }, F::Pause { lasting: b, .. }) => {
             F::Pause { target: target.clone(), lasting: dur(*a, *b, u()) }
@@ -191,6 +195,9 @@ pub fn to_ron(f: &FaultSpec) -> String {
                 "slowdown(target: {target:?}, {when}, factor: {factor:?}, for: {})",
                 d(*lasting)
             )
+        }
+        FaultAction::ClockDrift { target, ppm } => {
+            format!("clock_drift(target: {target:?}, {when}, ppm: {ppm:?})")
         }
         FaultAction::ClockJump { target, by_ns } => {
             let sign = if *by_ns < 0 { "-" } else { "" };

@@ -398,6 +398,7 @@ fn fault_text(f: Fault, who: &str, client: bool) -> Option<String> {
             crate::engine::time::format_nanos(ns)
         ),
         Fault::LinkLoss { .. } => return None,
+        Fault::ClockDrift(ppb) => format!("{who}'s clock drifts {} ppm", ppb as f64 / 1000.0),
         Fault::SlowFactor(1000) => format!("{who}'s service times are back to normal"),
         Fault::SlowFactor(milli) => {
             format!("{who}'s service times are multiplied by {:.1}", f64::from(milli) / 1000.0)

@@ -338,6 +338,7 @@ fn fault(
         | RawFault::LagSpike { at, rate, .. }
         | RawFault::Slowdown { at, rate, .. }
         | RawFault::Pause { at, rate, .. }
+        | RawFault::ClockDrift { at, rate, .. }
         | RawFault::PacketLoss { at, rate, .. }
         | RawFault::Isolate { at, rate, .. }
         | RawFault::ClockJump { at, rate, .. }
@@ -422,6 +423,23 @@ fn fault(
             }
             let (from, to) = (from.clone(), to.clone());
             FaultAction::PacketLoss { from, to, share: *share, lasting: lasting.0 }
+        }
+        RawFault::ClockDrift { target, ppm, .. } => {
+            match target.strip_prefix("client/") {
+                Some(n) => one_client(c, &field("target"), n, clients.count),
+                None if target == CLIENTS => {}
+                None => {
+                    let msg = format!("`clock_drift` drifts clients' clocks, not `{target}`'s");
+                    let hint = Some(r#""client" for every client, "client/3" for one"#.into());
+                    c.error(&field("target"), msg, hint);
+                }
+            }
+            if !ppm.is_finite() || ppm.abs() > 1e6 || *ppm == 0.0 {
+                let msg =
+                    format!("`ppm` must be between -1000000 and 1000000, and not 0, found {ppm}");
+                c.error(&field("ppm"), msg, Some("e.g. ppm: 200".into()));
+            }
+            FaultAction::ClockDrift { target: target.clone(), ppm: *ppm }
         }
         RawFault::ClockJump { target, by, .. } => {
             if let Some(n) = target.strip_prefix("client/") {

@@ -485,6 +485,20 @@ pub enum RawFault {
         /// The jump, signed: `"-5s"`.
         by: String,
     },
+    /// `clock_drift(target: "client/3", at: "0s", ppm: 200)`: a client's clock runs fast
+    /// (or slow, below 0) from then on.
+    ClockDrift {
+        /// `client` for every client, or `client/N` for one.
+        target: String,
+        /// Once at this time.
+        #[serde(default)]
+        at: Option<Dur>,
+        /// Or at this rate.
+        #[serde(default)]
+        rate: Option<String>,
+        /// Parts per million, signed.
+        ppm: f64,
+    },
     /// `disconnect_mid_stream(chance: 0.2, within: "4s", for: "10s")`.
     DisconnectMidStream {
         /// Chance per stream.
