@@ -909,7 +909,9 @@ fn write_checks(
         if r.story.is_empty() {
             continue;
         }
-        let _ = writeln!(t, "\nstory of a {} violation ({} in all):", r.name, group(r.violations));
+        let article = if r.name.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+        let (name, n) = (r.name, group(r.violations));
+        let _ = writeln!(t, "\nstory of {article} {name} violation ({n} in all):");
         for line in &r.story {
             let _ = writeln!(t, "{}", line.to_text());
         }
