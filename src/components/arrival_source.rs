@@ -38,9 +38,14 @@ impl ArrivalSource {
     fn arm(&mut self, env: &mut Env<'_>) {
         let peak = self.schedule.max();
         let gap = Dist::Exp { mean_ns: 1e9 / peak };
-        let mut at = env.now().as_nanos();
+        let (mut at, stop) = (env.now().as_nanos(), env.stop_at.as_nanos());
         loop {
             at = at.saturating_add(gap.sample(env.rng));
+            if at >= stop {
+                // No arrival after the duration: a rate far below its peak is not drawn
+                // through to the end of time.
+                return;
+            }
             let rate = self.schedule.at(at);
             if rate >= peak || env.rng.unit() * peak < rate {
                 break;
