@@ -187,7 +187,9 @@ pub struct SweepArgs {
     #[arg(long)]
     pub resume: bool,
     /// Run only shard K of N (every N-th run); join the shards with `archsim merge`.
-    #[arg(long, value_name = "K/N")]
+    /// `auto` reads K and N from a Slurm job array (SLURM_ARRAY_TASK_ID, _COUNT, _MIN);
+    /// `auto/N` reads K from a Kubernetes indexed Job (JOB_COMPLETION_INDEX + 1).
+    #[arg(long, value_name = "K/N|auto|auto/N")]
     pub shard: Option<String>,
     /// Also write a self-contained HTML report of the sweep (its charts with confidence
     /// bands) to this file.

@@ -17,7 +17,12 @@ use crate::sweep::{RunResult, Shard};
 
 /// `archsim sweep`.
 pub fn sweep_command(args: &SweepArgs) -> i32 {
-    let shard = match args.shard.as_deref().map(Shard::parse).transpose() {
+    let shard = match args
+        .shard
+        .as_deref()
+        .map(|s| Shard::parse_with(s, |v| std::env::var(v).ok()))
+        .transpose()
+    {
         Ok(s) => s.unwrap_or(Shard::WHOLE),
         Err(msg) => return fail(&args.scenario, &msg),
     };
