@@ -14,6 +14,7 @@ pub mod engine;
 pub mod html;
 pub mod hunt;
 pub mod model;
+pub mod reference;
 pub mod report;
 pub mod run;
 pub mod schema;

@@ -1,4 +1,4 @@
-//! The figures the README's editor-seed table cites: each fix removes its failure at
+//! The figures the seed catalogue's editor table cites: each fix removes its failure at
 //! the cost the table names. Verdicts are pinned by the scenario snapshots; these tests
 //! pin the relations between figures of a failure and its fix.
 

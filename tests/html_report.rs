@@ -72,7 +72,7 @@ fn a_run_with_clients_charts_load_goodput_and_p99_over_time_with_the_fault_shade
     assert!(html.contains("MISSED: goodput after 1m"), "the objective's story");
 }
 
-/// The README's picture of a run over time: `retry_storm`'s load and goodput, drawn as
+/// The README's and the book's picture of a run over time: `retry_storm`'s load and goodput, drawn as
 /// the HTML report draws it. `UPDATE_ASSETS=1` redraws `assets/charts/retry_storm_timeline.png`.
 #[test]
 fn the_readme_timeline_chart_is_drawn_from_the_run() {

@@ -93,9 +93,10 @@ fn every_scenario_meets_its_expectations_over_its_seeds() {
     assert!(judged > 0, "some scenario judges many seeds");
 }
 
-/// The scenarios the README's seed tables call a fix.
-fn fixes_in_readme() -> Vec<String> {
-    let readme = std::fs::read_to_string(common::root().join("README.md")).expect("README");
+/// The scenarios the book's seed tables call a fix.
+fn fixes_in_the_book() -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(common::root().join("docs/src/seeds.md")).expect("seeds page");
     let mut names = Vec::new();
     for row in readme.lines().filter(|l| l.starts_with("| ") && l.contains("fix")) {
         let cells: Vec<&str> = row.split('|').map(str::trim).collect();
@@ -113,15 +114,15 @@ fn fixes_in_readme() -> Vec<String> {
 }
 
 #[test]
-fn every_fix_the_readme_names_is_judged_over_twenty_seeds_or_more() {
+fn every_fix_the_book_names_is_judged_over_twenty_seeds_or_more() {
     std::env::set_current_dir(common::root()).expect("root");
-    let fixes = fixes_in_readme();
-    assert!(fixes.len() >= 20, "the README's fixes: {fixes:?}");
+    let fixes = fixes_in_the_book();
+    assert!(fixes.len() >= 20, "the book's fixes: {fixes:?}");
     for name in &fixes {
         let scenario = common::load(&Path::new("scenarios").join(format!("{name}.ron")), &[]);
         assert!(
             scenario.seeds >= 20,
-            "the README calls {name} a fix, judged on {} seeds",
+            "the book calls {name} a fix, judged on {} seeds",
             scenario.seeds
         );
     }

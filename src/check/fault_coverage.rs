@@ -58,7 +58,7 @@ impl Reached {
 }
 
 /// What one fault touched over the run.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Touched {
     /// Times it struck.
     pub strikes: u64,

@@ -11,7 +11,7 @@ use crate::engine::NO_EVENT;
 use crate::engine::time::format_nanos;
 
 /// One line of a story: when, which event, what happened.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct StoryLine {
     /// Simulated time in ns (absent for the end-of-run line).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -53,7 +53,7 @@ pub fn duration(ns: u64) -> String {
 }
 
 /// The report of one checker over one run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CheckReport {
     /// The checker's name, as scenarios write it.
     pub name: &'static str,

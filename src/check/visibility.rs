@@ -32,7 +32,7 @@ pub struct Visibility {
 }
 
 /// One point of the curve.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct VisibilityPoint {
     /// The bin's lower edge of t, in ns.
     pub from_ns: u64,

@@ -28,7 +28,7 @@ use crate::model::shape::Problems;
 pub const MAX_KEYS_MAX: u32 = 100_000_000;
 
 /// `AppCache(max_keys: 10000)`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "AppCache")]
 pub struct RawAppCache {
     /// Keys it holds at most; beyond, the least recently used is evicted. Absent: no

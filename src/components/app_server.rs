@@ -65,7 +65,7 @@ pub const LISTENING: &str = "store, listening for commits";
 pub const INSTANCES_MAX: u32 = 1000;
 
 /// WebSocket app server parameters.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "AppServer")]
 pub struct RawAppServer {
     /// Instances, each with its own connections.
@@ -85,7 +85,7 @@ pub struct RawAppServer {
 }
 
 /// Where app servers keep login sessions.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[serde(rename = "sessions")]
 pub enum RawSessions {
@@ -96,7 +96,7 @@ pub enum RawSessions {
 }
 
 /// How app servers learn of each other's edits.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[serde(rename = "propagation")]
 pub enum RawPropagation {

@@ -24,7 +24,7 @@ use crate::model::shape::{Problems, RawDist, WORKERS_MAX};
 // The kind: its file shape, validation, contract and build.
 
 /// Async job queue parameters.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "AsyncJobs")]
 pub struct RawAsyncJobs {
     /// Jobs run at once.

@@ -30,7 +30,7 @@ use crate::model::shape::{Dur, Problems};
 // The kind: its file shape, validation, contract and build.
 
 /// CDN parameters.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "Cdn")]
 pub struct RawCdn {
     /// How long a stored answer is served.
@@ -44,9 +44,10 @@ pub struct RawCdn {
 }
 
 /// Whether and how a CDN stores answers.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[serde(rename = "mode")]
+#[schemars(rename = "cdn_mode")]
 pub enum RawCdnMode {
     /// Serve until the TTL, then fetch.
     #[default]
@@ -58,7 +59,7 @@ pub enum RawCdnMode {
 }
 
 /// What a CDN files an answer under.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[serde(rename = "key")]
 pub enum RawCdnKey {

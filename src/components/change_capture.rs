@@ -15,7 +15,7 @@ use crate::model::contract::{Contract, FaultKind, KindSpec, Role, Serves, Target
 use crate::model::shape::{Dur, Problems};
 
 /// `ChangeCapture(every: "20ms", mark_every: "1s")`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "ChangeCapture")]
 pub struct RawChangeCapture {
     /// How often it reads the log.

@@ -19,7 +19,7 @@ use crate::model::shape::Problems;
 // The kind: its file shape, validation, contract and build.
 
 /// `Consumer(idempotent: true)`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "Consumer")]
 pub struct RawConsumer {
     /// Remember what was processed and skip redeliveries.

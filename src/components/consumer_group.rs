@@ -32,7 +32,9 @@ use crate::model::shape::{Dur, Problems, RawDist};
 pub const MEMBERS_MAX: u32 = 10_000;
 
 /// When a group commits the offsets it has read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Commit {
     /// Before processing: at most once.
@@ -45,7 +47,7 @@ pub enum Commit {
 }
 
 /// `ConsumerGroup(members: 2, processing: exp("5ms"), commit: after)`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "ConsumerGroup")]
 pub struct RawConsumerGroup {
     /// Members sharing the partitions.

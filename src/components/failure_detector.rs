@@ -16,7 +16,7 @@ use crate::model::shape::{Dur, Problems};
 
 /// `failover: (heartbeat: "1s", timeout: "3s", fencing: term, reroute: "5s")` on a store
 /// with replicas: promote the most caught-up replica once the primary is declared dead.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "failover")]
 pub struct RawFailover {
     /// Time between the primary's heartbeats.
@@ -33,7 +33,7 @@ pub struct RawFailover {
 }
 
 /// Whether a deposed primary can still accept writes.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[serde(rename = "fencing")]
 pub enum RawFencing {

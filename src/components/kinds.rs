@@ -49,7 +49,7 @@ macro_rules! kinds {
         others { $($(#[$odoc:meta])* $other:ident($otype:ty),)* }
     ) => {
         /// A component declaration: one variant per kind, named as model files write it.
-        #[derive(Debug, Clone, Deserialize)]
+        #[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
         #[serde(deny_unknown_fields)]
         #[serde(rename = "component")]
         pub enum RawComponent {
@@ -137,56 +137,71 @@ macro_rules! kinds {
     };
 }
 
+// Stores, app servers and the log kinds are boxed in their actors: they are few and
+// large, and every instance takes the largest variant's size.
 kinds! {
     kinds {
+        /// Spreads requests over the instances of the component it links to, by a policy:
         /// `LoadBalancer(policy: round_robin)`.
         LoadBalancer(load_balancer::RawLoadBalancer),
-        /// `Store(replicas: 2, replication: (lag: exp("2s")), reads: any_replica)` (boxed:
-        /// stores are few and large, and every instance takes the largest variant's size).
+        /// A primary with read replicas, replication lag, conflicts, durability and
+        /// failover: `Store(replicas: 2, replication: (lag: exp("2s")), reads: any_replica)`.
         Store(store::RawStore),
-        /// `QuorumStore(n: 3, w: 2, r: 2, read_repair: true)` (boxed, like a store).
+        /// Leaderless replication with read and write quorums (Dynamo style):
+        /// `QuorumStore(n: 3, w: 2, r: 2, read_repair: true)`.
         QuorumStore(quorum_store::RawQuorumStore),
-        /// `MultiLeaderStore(leaders: ["us", "eu"], replication: exp("100ms"))` (boxed).
+        /// One leader per region, replicating to each other:
+        /// `MultiLeaderStore(leaders: ["us", "eu"], replication: exp("100ms"))`.
         MultiLeaderStore(multi_leader_store::RawMultiLeaderStore),
+        /// A prepare/finalize gate in front of a streamed answer, with per-user limits:
         /// `Sentinel(prepare: exp("70ms"), finalize: exp("60ms"), limits: [...])`.
         Sentinel(sentinel::RawSentinel),
+        /// Streams a response in chunks and persists it:
         /// `StreamServer(first_byte: normal(mean: "1s", sd: "150ms"), chunks: 40, ...)`.
         StreamServer(stream_server::RawStreamServer),
-        /// `AsyncJobs(workers: 2, duration: exp("2s"))`.
+        /// Background jobs answered `202 Accepted`: `AsyncJobs(workers: 2, duration: exp("2s"))`.
         AsyncJobs(async_jobs::RawAsyncJobs),
-        /// `AppServer(count: 4, propagation: poll(every: "2s"))` (boxed, like a store).
+        /// Stateful app servers that hold live pages and propagate edits:
+        /// `AppServer(count: 4, propagation: poll(every: "2s"))`.
         AppServer(app_server::RawAppServer),
-        /// `PubSub(fanout: exp("1ms"))`.
+        /// Fans published changes out to subscribers: `PubSub(fanout: exp("1ms"))`.
         PubSub(pubsub::RawPubSub),
+        /// Holds login sessions, with replicas and failover:
         /// `SessionCache(replicas: 1, failover: "5s")`.
         SessionCache(session_cache::RawSessionCache),
-        /// `Cdn(ttl: "5m", mode: cache, key: url)`.
+        /// An edge cache in front of an origin: `Cdn(ttl: "5m", mode: cache, key: url)`.
         Cdn(cdn::RawCdn),
-        /// `RateLimiter(rate: "100/s", burst: 20)`.
+        /// A token bucket that answers `429` past its rate: `RateLimiter(rate: "100/s", burst: 20)`.
         RateLimiter(rate_limiter::RawRateLimiter),
+        /// An application service whose handlers call other components, caches and topics:
         /// `Service(handlers: {"read": [call(to: "db"), respond]})`.
         Service(service::RawService),
-        /// `AppCache(max_keys: 10000)`.
+        /// A cache the application manages (cache-aside): `AppCache(max_keys: 10000)`.
         AppCache(app_cache::RawAppCache),
-        /// `Topic(delivery: exp("2ms"))`.
+        /// A topic that delivers events to its consumers: `Topic(delivery: exp("2ms"))`.
         Topic(topic::RawTopic),
-        /// `Consumer(idempotent: true)`.
+        /// A consumer of a topic: `Consumer(idempotent: true)`.
         Consumer(consumer::RawConsumer),
-        /// `OutboxRelay(every: "100ms")`.
+        /// Publishes a transactional outbox's rows: `OutboxRelay(every: "100ms")`.
         OutboxRelay(outbox_relay::RawOutboxRelay),
-        /// `ChangeCapture(every: "20ms")`.
+        /// Publishes a store's changes from its log: `ChangeCapture(every: "20ms")`.
         ChangeCapture(change_capture::RawChangeCapture),
-        /// `Log(partitions: 3, replication_factor: 3, min_insync_replicas: 2)` (boxed).
+        /// A replicated, partitioned log (Kafka style):
+        /// `Log(partitions: 3, replication_factor: 3, min_insync_replicas: 2)`.
         Log(log::RawLog),
-        /// `Producer(rate: "200/s", acks: all, idempotent: true)` (boxed).
+        /// Sends messages to a log: `Producer(rate: "200/s", acks: all, idempotent: true)`.
         Producer(producer::RawProducer),
-        /// `ConsumerGroup(members: 2, commit: after)` (boxed).
+        /// Members sharing a log's partitions, committing offsets:
+        /// `ConsumerGroup(members: 2, commit: after)`.
         ConsumerGroup(consumer_group::RawConsumerGroup),
-        /// `Queue(visibility_timeout: "30s", max_receives: 5)` (boxed).
+        /// A work queue with visibility timeouts and a dead-letter queue:
+        /// `Queue(visibility_timeout: "30s", max_receives: 5)`.
         Queue(queue::RawQueue),
-        /// `QueueWorkers(workers: 10, processing: exp("30s"), heartbeat: "10s")` (boxed).
+        /// Workers that receive from a queue and delete what they processed:
+        /// `QueueWorkers(workers: 10, processing: exp("30s"), heartbeat: "10s")`.
         QueueWorkers(queue_workers::RawQueueWorkers),
-        /// `Custom(kind: "my_cache", params: {"ttl": "5m"})`: a registered kind.
+        /// A kind registered by a program that uses archsim as a library:
+        /// `Custom(kind: "my_cache", params: {"ttl": "5m"})`.
         Custom(registry::RawCustom),
     }
     others {

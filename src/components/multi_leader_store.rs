@@ -43,7 +43,7 @@ use crate::model::shape::{Problems, RawDist};
 // The kind: its file shape, validation, contract and build.
 
 /// `MultiLeaderStore(leaders: ["us", "eu"], replication: exp("100ms"))`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "MultiLeaderStore")]
 pub struct RawMultiLeaderStore {
     /// The regions with a leader, at least two.
@@ -62,9 +62,12 @@ pub struct RawMultiLeaderStore {
 }
 
 /// How leaders settle concurrent writes to one key.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[serde(rename = "conflict")]
+#[schemars(rename = "leader_conflict")]
 pub enum RawLeaderConflict {
     /// The newer stamp wins; the other write is lost.
     #[default]
@@ -74,7 +77,9 @@ pub enum RawLeaderConflict {
 }
 
 /// Which leader serves a request.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[serde(rename = "routing")]
 pub enum RawRouting {

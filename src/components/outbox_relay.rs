@@ -27,7 +27,7 @@ use crate::model::shape::{Dur, Problems};
 // The kind: its file shape, validation, contract and build.
 
 /// `OutboxRelay(every: "100ms")`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "OutboxRelay")]
 pub struct RawOutboxRelay {
     /// How often it polls the outbox.

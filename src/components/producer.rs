@@ -26,7 +26,7 @@ use crate::model::shape::{Dur, Problems, parse_rate};
 // The kind: its file shape, validation, contract and build.
 
 /// `Producer(rate: "200/s", acks: all, idempotent: true)`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "Producer")]
 pub struct RawProducer {
     /// Messages per unit of time, Poisson: `"200/s"`.
@@ -56,7 +56,9 @@ pub struct RawProducer {
 }
 
 /// `acks` as written: `none` (Kafka's acks=0), `leader` (acks=1) or `all`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RawAcks {
     /// The producer counts a message written once it is sent.

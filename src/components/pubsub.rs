@@ -16,7 +16,7 @@ use crate::model::shape::{Problems, RawDist};
 // The kind: its file shape, validation, contract and build.
 
 /// Pub/sub broker parameters.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "PubSub")]
 pub struct RawPubSub {
     /// Time inside the broker before a message goes out to the subscribers.

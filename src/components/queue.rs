@@ -25,7 +25,7 @@ use crate::model::shape::{Dur, Problems};
 // The kind: its file shape, validation, contract and build.
 
 /// `Queue(visibility_timeout: "30s", max_receives: 5)`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "Queue")]
 pub struct RawQueue {
     /// How long a received message stays hidden from other workers (30 s when absent).

@@ -26,7 +26,7 @@ use crate::model::shape::{Dur, Problems, RawDist};
 pub const WORKERS_MAX: u32 = 10_000;
 
 /// `QueueWorkers(workers: 10, processing: uniform("20s", "40s"), heartbeat: "10s")`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "QueueWorkers")]
 pub struct RawQueueWorkers {
     /// Workers receiving at once.

@@ -42,7 +42,7 @@ use crate::model::shape::{Dur, Problems, RawDist};
 // The kind: its file shape, validation, contract and build.
 
 /// `QuorumStore(n: 3, w: 2, r: 2, write: exp("2ms"), read_repair: true)`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "QuorumStore")]
 pub struct RawQuorumStore {
     /// Replicas of every key.
@@ -82,7 +82,7 @@ pub struct RawQuorumStore {
 }
 
 /// `sloppy_quorum: (spares: 2)`.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "sloppy_quorum")]
 pub struct RawSloppyQuorum {
     /// Nodes that may stand in for a key's replicas.
@@ -90,7 +90,7 @@ pub struct RawSloppyQuorum {
 }
 
 /// One replica's own trips; a trip left out is the store's.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "replica_trips")]
 pub struct RawReplicaTrips {
     /// The replica, from 0.

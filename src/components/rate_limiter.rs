@@ -25,7 +25,7 @@ use crate::model::shape::{Problems, parse_rate};
 pub const BURST_MAX: u32 = 1_000_000;
 
 /// `RateLimiter(rate: "100/s", burst: 20)`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "RateLimiter")]
 pub struct RawRateLimiter {
     /// Requests passed on, on average over time: `"100/s"`, `"6000/m"`.

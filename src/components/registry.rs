@@ -65,7 +65,7 @@ impl std::fmt::Debug for Registry {
 // The kind: its file shape, validation, contract and build.
 
 /// A user-defined component.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "Custom")]
 pub struct RawCustom {
     /// The registered kind.

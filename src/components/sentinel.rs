@@ -27,7 +27,7 @@ use crate::model::shape::{Dur, Problems, RawDist};
 pub const WINDOW_MESSAGES_MAX: u32 = 100_000;
 
 /// Sentinel gate parameters.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "Sentinel")]
 pub struct RawSentinel {
     /// Time to answer a `prepare`.
@@ -43,7 +43,7 @@ pub struct RawSentinel {
 }
 
 /// A usage window.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "limit")]
 pub struct RawLimit {
     /// The sliding window.

@@ -25,7 +25,7 @@ use crate::model::shape::{Dur, Problems};
 // The kind: its file shape, validation, contract and build.
 
 /// Session cache parameters.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "SessionCache")]
 pub struct RawSessionCache {
     /// Replicas that take over when the cache crashes.

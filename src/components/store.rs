@@ -44,7 +44,7 @@ pub const REPLICAS_MAX: u32 = 64;
 pub const SHARDS_MAX: u32 = 256;
 
 /// Store parameters.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "Store")]
 pub struct RawStore {
     /// Number of read replicas.
@@ -84,7 +84,7 @@ pub struct RawStore {
 }
 
 /// How a sharded store maps keys to shards.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[serde(rename = "partition")]
 pub enum RawPartition {
@@ -96,7 +96,7 @@ pub enum RawPartition {
 }
 
 /// Conflict policies.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[serde(rename = "conflict")]
 pub enum RawConflict {
@@ -119,7 +119,7 @@ impl Default for RawConflict {
 }
 
 /// Whose clock stamps last-write-wins versions.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[serde(rename = "clock")]
 pub enum RawClockSource {
@@ -131,7 +131,7 @@ pub enum RawClockSource {
 }
 
 /// What survives a crash.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[serde(rename = "durability")]
 pub enum RawDurability {
@@ -146,7 +146,7 @@ pub enum RawDurability {
 }
 
 /// Replication settings.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "replication")]
 pub struct RawReplication {
     /// Delay from the primary's write to its arrival at a replica.
@@ -171,9 +171,10 @@ impl Default for RawReplication {
 }
 
 /// How writes travel to the replicas and when the primary acknowledges them.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[serde(rename = "mode")]
+#[schemars(rename = "replication_mode")]
 pub enum RawReplicationMode {
     /// Each write reaches each replica after its own lag, in any order.
     #[default]
@@ -190,7 +191,7 @@ pub enum RawReplicationMode {
 }
 
 /// Read consistency settings.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[serde(rename = "reads")]
 pub enum RawReads {

@@ -32,7 +32,7 @@ use crate::model::shape::{Problems, RawDist};
 pub const CHUNKS_MAX: u32 = 100_000;
 
 /// Streaming app server parameters.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "StreamServer")]
 pub struct RawStreamServer {
     /// Time to handle a conversation create.

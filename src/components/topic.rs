@@ -17,7 +17,7 @@ use crate::model::shape::{Problems, RawDist};
 // The kind: its file shape, validation, contract and build.
 
 /// `Topic(delivery: exp("2ms"))`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "Topic")]
 pub struct RawTopic {
     /// The broker's own time to hand an event on (none when absent).

@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::engine::SimDuration;
 
 /// Whether an invariant held over a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// No violation.

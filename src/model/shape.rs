@@ -22,12 +22,34 @@ impl<'de> Deserialize<'de> for Dur {
     }
 }
 
+/// Written back as the string it was read from (the reference shows defaults this way).
+impl serde::Serialize for Dur {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.to_string())
+    }
+}
+
+/// A duration's file shape, for the generated reference.
+impl schemars::JsonSchema for Dur {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "duration".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "format": "duration" })
+    }
+}
+
 /// How far a mixture's weights may sum from 1 (decimal fractions such as 0.1 are not
 /// exact in binary).
 const MIXTURE_WEIGHT_SLACK: f64 = 1e-9;
 
 /// A distribution of durations, as written in files.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[serde(rename = "distribution")]
 pub enum RawDist {
@@ -78,7 +100,7 @@ pub enum RawDist {
 }
 
 /// Workers, service time and queue limit of a server.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "capacity")]
 pub struct RawCapacity {
     /// Requests served at once.

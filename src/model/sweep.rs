@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One axis of the grid.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Axis {
     /// Dotted path of the parameter.
     pub param: String,
@@ -50,7 +50,7 @@ pub fn slug(name: &str) -> String {
 }
 
 /// A variant: its legend text and its overrides.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Variant {
     /// Legend text.
     pub name: String,
@@ -59,7 +59,7 @@ pub struct Variant {
 }
 
 /// A figure taken from each run's summary.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Metric {
     /// Column and chart title.
     pub name: String,
@@ -74,8 +74,9 @@ pub struct Metric {
 }
 
 /// How a distribution is drawn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "distribution_chart")]
 pub enum DistributionChart {
     /// Cumulative share of values up to x.
     Cdf,
@@ -85,7 +86,7 @@ pub enum DistributionChart {
 
 /// A distribution kept from the runs at some values of the first axis, pooled over
 /// replicates and drawn once per variant and value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Distribution {
     /// Chart title and CSV column.
     pub name: String,
@@ -98,7 +99,7 @@ pub struct Distribution {
 }
 
 /// A validated sweep.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SweepSpec {
     /// Axes; the first is the charts' x axis.
     pub axes: Vec<Axis>,

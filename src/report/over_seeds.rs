@@ -24,7 +24,7 @@ pub struct SeedVerdicts {
 }
 
 /// One checker over the seeds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct CheckOverSeeds {
     /// Violated when any seed violated it, else the seeds' verdict.
     pub verdict: Verdict,
@@ -46,7 +46,7 @@ pub struct CheckOverSeeds {
 }
 
 /// Every checker over a range of seeds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct OverSeeds {
     /// The first seed.
     pub from: u64,

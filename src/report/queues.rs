@@ -10,7 +10,7 @@ use crate::components::Load;
 use crate::engine::time::format_nanos;
 
 /// What one server queue did over the scenario's duration.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct LoadSummary {
     /// Requests served at once.
     pub workers: u32,

@@ -22,7 +22,7 @@ use crate::model::{Expectation, Scenario};
 use crate::run::RunOutcome;
 
 /// Latency percentiles of one operation kind, in nanoseconds.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct LatencySummary {
     /// Median.
     pub p50: u64,
@@ -50,7 +50,7 @@ impl LatencySummary {
 }
 
 /// Streamed responses as their clients received them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct StreamSummary {
     /// Streams started (the user's message acknowledged).
     pub started: u64,
@@ -65,7 +65,7 @@ pub struct StreamSummary {
 }
 
 /// Actions (writes of any kind) end to end, with what a gate added.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ActionSummary {
     /// Actions finished (refused ones excluded).
     pub count: u64,
@@ -77,7 +77,7 @@ pub struct ActionSummary {
 }
 
 /// What one sentinel gate did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct GateSummary {
     /// `prepare` calls.
     pub prepares: u64,
@@ -90,7 +90,7 @@ pub struct GateSummary {
 }
 
 /// One usage window of a gate and the actions it refused.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct WindowSummary {
     /// The window, as written (`"5h"`).
     pub window: String,
@@ -101,7 +101,7 @@ pub struct WindowSummary {
 }
 
 /// Figures for one operation kind.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct OpSummary {
     /// Operations that completed `Ok`.
     pub count: u64,
@@ -118,7 +118,7 @@ pub struct OpSummary {
 }
 
 /// Staleness of reads.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ReadSummary {
     /// Reads that completed `Ok`.
     pub count: u64,
@@ -144,7 +144,7 @@ pub struct ReadSummary {
 }
 
 /// One checker's verdict, with what the scenario expected of it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CheckSummary {
     /// The checker's report.
     #[serde(flatten)]
@@ -158,7 +158,7 @@ pub struct CheckSummary {
 }
 
 /// Wall-clock figures: shown to people, kept out of snapshots.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct WallSummary {
     /// Seconds the run took.
     pub seconds: f64,
@@ -167,7 +167,7 @@ pub struct WallSummary {
 }
 
 /// One fault and what it touched.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct FaultTouch {
     /// The fault, as a scenario file writes it.
     pub fault: String,
@@ -178,7 +178,7 @@ pub struct FaultTouch {
 
 /// Fault coverage: what the faults touched, and per invariant how many operations in
 /// flight under a fault could have violated it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CoverageSummary {
     /// Each fault of the run (fixed, then drawn from the swarm).
     pub faults: Vec<FaultTouch>,
@@ -192,7 +192,7 @@ pub struct CoverageSummary {
 }
 
 /// Operations in flight while any fault was active.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, schemars::JsonSchema)]
 pub struct UnderFault {
     /// All of them.
     pub operations: u64,
@@ -246,7 +246,7 @@ fn coverage(scenario: &Scenario, outcome: &RunOutcome) -> Option<CoverageSummary
 }
 
 /// Everything a run reports.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Summary {
     /// Scenario name.
     pub scenario: String,

@@ -11,7 +11,7 @@ use crate::engine::SimDuration;
 use crate::run::RunOutcome;
 
 /// The run per interval, one array per figure (index `i` is `[i, i+1)` intervals).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct TimelineSummary {
     /// Length of an interval, ns.
     pub interval_ns: u64,
@@ -35,7 +35,7 @@ pub struct TimelineSummary {
 }
 
 /// An operation's latency percentiles per interval, ns.
-#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+#[derive(Debug, Clone, Serialize, PartialEq, Default, schemars::JsonSchema)]
 pub struct Percentiles {
     /// Medians.
     pub p50_ns: Vec<u64>,

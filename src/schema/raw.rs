@@ -14,7 +14,7 @@ pub use crate::components::kinds::RawComponent;
 pub use crate::model::shape::{Dur, RawCapacity, RawDist};
 
 /// `Model(...)`: an architecture file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "Model")]
 pub struct RawModel {
     /// Human name.
@@ -35,7 +35,7 @@ pub struct RawModel {
 }
 
 /// `(from: "client", to: "lb", latency: exp("1ms"), loss: 0.0)`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "link")]
 pub struct RawLink {
     /// Initiator: a component name, or `"client"`.
@@ -50,7 +50,7 @@ pub struct RawLink {
 }
 
 /// `Scenario(...)`: an experiment file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "Scenario")]
 pub struct RawScenario {
     /// Human name.
@@ -60,6 +60,8 @@ pub struct RawScenario {
     pub model: String,
     /// Overrides by dotted path; values are RON of the overridden field's type.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, serde_json::Value>")]
+    #[serde(skip_serializing)]
     pub set: BTreeMap<String, IgnoredAny>,
     /// Seed of every random stream.
     #[serde(default = "default_seed")]
@@ -69,7 +71,6 @@ pub struct RawScenario {
     pub seeds: Option<u64>,
     /// Simulated time to run.
     pub duration: Dur,
-    /// The client population.
     /// The clients (absent: none, when the model's load comes from its producers).
     #[serde(default)]
     pub clients: RawClients,
@@ -119,7 +120,7 @@ pub struct RawScenario {
 }
 
 /// `sweep: (grid: [...], variants: [...], seeds: 5, metrics: [...])`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "sweep")]
 pub struct RawSweep {
     /// Axes of the grid (every combination runs); the first is the charts' x axis.
@@ -143,7 +144,7 @@ fn one_seed() -> u32 {
 }
 
 /// One axis: a parameter and the values it takes.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "axis")]
 pub struct RawAxis {
     /// The dotted path of the parameter (as `--set` takes it).
@@ -160,7 +161,7 @@ pub struct RawAxis {
 }
 
 /// The values of an axis.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", rename = "values")]
 pub enum RawValues {
     /// `list([0.5, 1, 2])`.
@@ -186,7 +187,7 @@ pub enum RawValues {
 }
 
 /// A variant: a name and the overrides that make it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "variant")]
 pub struct RawVariant {
     /// Legend text.
@@ -197,7 +198,7 @@ pub struct RawVariant {
 }
 
 /// A metric: a figure of the run's JSON summary, optionally divided by another.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "metric")]
 pub struct RawMetric {
     /// Column and chart title.
@@ -217,8 +218,9 @@ pub struct RawMetric {
 }
 
 /// `(name: "read latency", of: "latency.read", chart: cdf, at: [0, 5])`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "distribution")]
+#[schemars(rename = "sweep_distribution")]
 pub struct RawDistribution {
     /// Chart title.
     pub name: String,
@@ -236,7 +238,18 @@ fn unit_scale() -> f64 {
 }
 
 /// Checker names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Deserialize,
+    serde::Serialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[serde(rename = "check")]
 pub enum RawCheck {
@@ -281,7 +294,7 @@ pub enum RawCheck {
 }
 
 /// An objective: a figure of the run and the bound it must meet.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[serde(rename = "objective")]
 pub enum RawObjective {
@@ -315,7 +328,7 @@ pub enum RawObjective {
 }
 
 /// An expected verdict.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[serde(rename = "verdict")]
 pub enum RawExpect {
@@ -329,8 +342,9 @@ pub enum RawExpect {
 
 /// A fault of the swarm: `(chance: 0.5, from: crash(...), to: crash(...))`. Each seed
 /// draws whether it strikes, and every timing and strength between `from` and `to`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "swarm_fault")]
 pub struct RawSwarmFault {
     /// Chance that a seed's mix has this fault.
     #[serde(default = "one")]
@@ -343,7 +357,7 @@ pub struct RawSwarmFault {
 }
 
 /// A fault.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[serde(rename = "fault")]
 pub enum RawFault {
@@ -559,7 +573,7 @@ fn one() -> f64 {
 }
 
 /// Which replica a failover promotes.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[serde(rename = "promote")]
 pub enum RawPromote {
@@ -577,7 +591,7 @@ fn default_seed() -> u64 {
 }
 
 /// The client population.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "clients")]
 pub struct RawClients {
     /// Number of clients (without `populations`).
@@ -640,7 +654,7 @@ pub struct RawClients {
 }
 
 /// `(count: 500, region: "eu", entry: "db", workflow: [write])`: one population.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "population")]
 pub struct RawPopulation {
     /// Number of clients.
@@ -662,7 +676,7 @@ pub struct RawPopulation {
 }
 
 /// How the users of an open population arrive.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[serde(rename = "arrivals")]
 pub enum RawArrivals {
@@ -703,7 +717,7 @@ pub enum RawArrivals {
 }
 
 /// Access tokens.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "auth")]
 pub struct RawAuth {
     /// How long a token is valid.
@@ -714,7 +728,7 @@ pub struct RawAuth {
 }
 
 /// Where the browser keeps its token.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[serde(rename = "storage")]
 pub enum RawTokenStorage {
@@ -726,7 +740,7 @@ pub enum RawTokenStorage {
 }
 
 /// Organisations owning the documents.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "orgs")]
 pub struct RawOrgs {
     /// How many.
@@ -737,7 +751,7 @@ pub struct RawOrgs {
 }
 
 /// Retry policy.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "retry")]
 pub struct RawRetry {
     /// Tries in all, the first included.
@@ -759,7 +773,7 @@ pub struct RawRetry {
 }
 
 /// A client's circuit breaker.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "breaker")]
 pub struct RawBreaker {
     /// Share of failed tries among the last `window` that opens it, in (0, 1].
@@ -771,7 +785,7 @@ pub struct RawBreaker {
 }
 
 /// Jitter on a retry's wait `w`.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[serde(rename = "jitter")]
 pub enum RawJitter {
@@ -787,7 +801,7 @@ pub enum RawJitter {
 /// Each client's retry budget, a token bucket as gRPC's retry throttling keeps per
 /// channel: it starts full; a failed attempt takes a token, a success gives back
 /// `per_success`; a client retries only while more than half its tokens are left.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "budget")]
 pub struct RawRetryBudget {
     /// The bucket's size.
@@ -797,7 +811,7 @@ pub struct RawRetryBudget {
 }
 
 /// Client clock error.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "clock")]
 pub struct RawClock {
     /// Offsets uniform in [-skew, +skew].
@@ -809,7 +823,7 @@ pub struct RawClock {
 }
 
 /// Key choice.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[serde(rename = "key")]
 pub enum RawKey {
@@ -826,7 +840,7 @@ pub enum RawKey {
 }
 
 /// A workflow step.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[serde(rename = "step")]
 pub enum RawStep {

@@ -51,7 +51,7 @@ use crate::model::shape::{Dur, Problems};
 // The kind: its file shape, validation, contract and build.
 
 /// Load balancer parameters.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "LoadBalancer")]
 pub struct RawLoadBalancer {
     /// How to pick a downstream.
@@ -73,7 +73,9 @@ pub struct LoadBalancerSpec {
 }
 
 /// How a load balancer picks a downstream (its file shape too).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[serde(rename = "policy")]
 pub enum LoadBalancerPolicy {

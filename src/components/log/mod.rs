@@ -39,7 +39,7 @@ pub const LOG_MAX: u32 = 10_000;
 const FETCH_MAX: u32 = 500;
 
 /// `Log(partitions: 3, replication_factor: 3, min_insync_replicas: 2)`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "Log")]
 pub struct RawLog {
     /// Partitions; a message's key picks its partition (key mod partitions).

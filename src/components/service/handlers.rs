@@ -20,7 +20,7 @@ pub const DEFAULT_TIMEOUT: SimDuration = SimDuration::from_secs(1);
 pub const OPERATIONS: [&str; 6] = ["write", "read", "refresh", "resubmit", "create", "title"];
 
 /// One step of a handler, as files write it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields, rename = "step")]
 pub enum RawHandlerStep {
     /// `call(to: "db", timeout: "500ms", retries: 1)`: pass the client's operation on.

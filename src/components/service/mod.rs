@@ -57,7 +57,7 @@ pub use handlers::{Handler, Instr, OPERATIONS, RawHandlerStep};
 pub const COUNT_MAX: u32 = 1000;
 
 /// `Service(count: 2, capacity: (...), handlers: {"read": [...], "write": [...]})`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "Service")]
 pub struct RawService {
     /// Instances, behind a load balancer when more than one.

@@ -1,10 +1,10 @@
-//! The README's seed tables quote figures from runs; none is typed in. The tables are
+//! The book's seed tables quote figures from runs; none is typed in. The tables are
 //! written in `docs/seed_tables.md` with each figure as a placeholder, and this test
-//! renders them from the runs and fails when the README's copy differs. Regenerate
-//! the README's copy with:
+//! renders them from the runs and fails when the book's copy (`docs/src/seeds.md`)
+//! differs. Regenerate the book's copy with:
 //!
 //! ```sh
-//! UPDATE_README=1 cargo test --test readme_figures
+//! UPDATE_BOOK=1 cargo test --test book_figures
 //! ```
 //!
 //! A placeholder is `{{SCENARIO:PATH}}` or `{{SCENARIO:PATH|FORMAT}}`: `SCENARIO` is a
@@ -28,8 +28,10 @@ use archsim::report::summary::group;
 use serde_json::Value;
 
 const TEMPLATE: &str = "docs/seed_tables.md";
+/// The book page the tables are rendered into.
+const PAGE: &str = "docs/src/seeds.md";
 const BEGIN: &str =
-    "<!-- seed tables: generated from docs/seed_tables.md by tests/readme_figures.rs -->";
+    "<!-- seed tables: generated from docs/seed_tables.md by tests/book_figures.rs -->";
 const END: &str = "<!-- end of seed tables -->";
 
 /// Summaries by scenario (with its overrides), loaded or run once each.
@@ -115,28 +117,29 @@ fn render(template: &str) -> String {
 }
 
 #[test]
-fn the_readme_seed_tables_are_the_rendered_template() {
+fn the_book_seed_tables_are_the_rendered_template() {
     let root = common::root();
     let template = std::fs::read_to_string(root.join(TEMPLATE)).expect("the template");
     let rendered = render(&template);
-    let readme_path = root.join("README.md");
-    let readme = std::fs::read_to_string(&readme_path).expect("README.md");
-    let begin = readme.find(BEGIN).expect("README marks where the seed tables begin") + BEGIN.len();
-    let end = readme.find(END).expect("README marks where the seed tables end");
+    let readme_path = root.join(PAGE);
+    let readme = std::fs::read_to_string(&readme_path).expect(PAGE);
+    let begin =
+        readme.find(BEGIN).expect("the seeds page marks where the seed tables begin") + BEGIN.len();
+    let end = readme.find(END).expect("the seeds page marks where the seed tables end");
     let current = readme[begin..end].trim_matches('\n');
     let rendered = rendered.trim_matches('\n');
     if current == rendered {
         return;
     }
-    if std::env::var_os("UPDATE_README").is_some() {
+    if std::env::var_os("UPDATE_BOOK").is_some() {
         let updated = format!("{}\n{rendered}\n{}", &readme[..begin], &readme[end..]);
-        std::fs::write(&readme_path, updated).expect("README.md written");
+        std::fs::write(&readme_path, updated).expect("the seeds page written");
         return;
     }
     let first = current.lines().zip(rendered.lines()).find(|(a, b)| a != b);
     panic!(
-        "the README's seed tables are stale; run `UPDATE_README=1 cargo test --test \
-         readme_figures`.\nfirst differing line:\n  README:   {:?}\n  rendered: {:?}",
+        "the book's seed tables are stale; run `UPDATE_BOOK=1 cargo test --test \
+         book_figures`.\nfirst differing line:\n  book:     {:?}\n  rendered: {:?}",
         first.map(|f| f.0),
         first.map(|f| f.1)
     );
