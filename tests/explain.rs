@@ -55,7 +55,7 @@ fn ascii_diagrams_have_no_other_characters() {
     let text = diagram(&args, "read_your_writes");
     assert!(text.is_ascii(), "{text}");
     assert!(text.contains("X client/161 refreshes key 161"), "{text}");
-    assert!(text.contains("gets (empty)") && text.contains("<--"), "{text}");
+    assert!(text.contains("gets (empty)") && text.contains("|<"), "{text}");
     // Narrow: the notes go under their rows, each line within the diagram's width.
     assert!(text.lines().all(|l| l.chars().count() <= 90), "{text}");
 }
@@ -121,4 +121,38 @@ fn a_leaderless_store_is_drawn_with_its_coordinator_not_a_primary() {
         "the read crosses a replica's lane:
 {text}"
     );
+}
+
+#[test]
+fn diagrams_fit_eighty_columns() {
+    // Five and six lanes, long notes, long labels: all within 80 columns at --width 80.
+    let scenarios = [
+        "editor_cdn_stale_documents",
+        "editor_replica_reads_stale",
+        "chat_two_tabs_overwrite",
+        "failover_async_stream",
+        "editor_stolen_token_local_storage",
+    ];
+    for name in scenarios {
+        let file = format!("scenarios/{name}.ron");
+        let run = common::archsim(&["run", &file, "--seeds", "1", "--explain", "--width", "80"]);
+        let out = String::from_utf8(run.stdout).unwrap();
+        let mut in_diagram = false;
+        let mut lanes_seen = 0;
+        for line in out.lines() {
+            if line.starts_with("sequence of") {
+                in_diagram = true;
+                continue;
+            }
+            if line.is_empty() {
+                in_diagram = false;
+            }
+            if in_diagram {
+                lanes_seen = lanes_seen.max(line.matches('│').count());
+                let width = line.chars().count();
+                assert!(width <= 80, "{name}: a diagram line of {width} columns:\n{line}");
+            }
+        }
+        assert!(lanes_seen >= 2, "{name}: no diagram drawn:\n{out}");
+    }
 }
