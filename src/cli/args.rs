@@ -100,6 +100,9 @@ pub struct DiffArgs {
     /// Bounds on each run.
     #[command(flatten)]
     pub limits: LimitArgs,
+    /// Set from the global `-q/--quiet`.
+    #[arg(skip)]
+    pub quiet: bool,
 }
 
 /// When `archsim hunt` stops.
@@ -214,7 +217,7 @@ pub struct SweepArgs {
 pub enum Format {
     /// For people.
     Text,
-    /// For tools: stable, sorted keys, no wall-clock figures (`run --wall` adds them).
+    /// For tools: stable, sorted keys, no wall-clock figures.
     Json,
 }
 
@@ -240,7 +243,7 @@ pub struct RunArgs {
     /// Write every event as JSON lines to this file.
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
-    /// Summary format.
+    /// Summary format (JSON leaves out wall-clock figures unless `--wall`).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Include wall-clock figures in JSON output (always shown in text).

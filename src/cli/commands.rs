@@ -52,7 +52,9 @@ pub fn main() -> i32 {
         Command::Hunt(hunt) => {
             super::hunt_command::hunt_command(&super::args::HuntArgs { quiet, ..hunt })
         }
-        Command::Diff(diff) => super::diff_command::diff_command(&diff),
+        Command::Diff(diff) => {
+            super::diff_command::diff_command(&super::args::DiffArgs { quiet, ..diff })
+        }
         Command::Shrink(shrink) => {
             super::shrink_command::shrink_command(&super::args::ShrinkArgs { quiet, ..shrink })
         }

@@ -37,12 +37,14 @@ pub fn diff_command(args: &DiffArgs) -> i32 {
         Err(msg) => return error(&msg),
     };
     let mut sides = Vec::new();
+    let bar = super::output::progress(2 * seeds.len() as u64, args.quiet);
     for scenario in loaded {
-        match pool.install(|| run_side(scenario, &seeds)) {
+        match pool.install(|| run_side(scenario, &seeds, &|| bar.inc(1))) {
             Ok(side) => sides.push(side),
             Err(msg) => return error(&msg),
         }
     }
+    bar.finish_and_clear();
     let (a, b) = (&sides[0], &sides[1]);
     let diff = compare(a, b);
     let text = if args.markdown {

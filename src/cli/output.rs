@@ -101,13 +101,32 @@ pub fn fail(path: &Path, msg: &str) -> i32 {
 /// A progress bar with runs done, runs per second and time left, drawn only on a
 /// terminal and without `--quiet`.
 pub fn progress(total: u64, quiet: bool) -> ProgressBar {
-    let bar = ProgressBar::new(total);
+    styled(
+        ProgressBar::new(total),
+        "{bar:40} {pos}/{len} runs, {rate} runs/s, {elapsed} elapsed, {eta} left",
+        quiet,
+    )
+}
+
+/// A counter of runs whose number is not known ahead (a shrink tries until nothing
+/// smaller fails), on standard error when it is a terminal and not `quiet`.
+pub fn progress_open(quiet: bool, what: &str) -> ProgressBar {
+    let template = format!("{{spinner}} {{pos}} runs {what}, {{rate}} runs/s, {{elapsed}} elapsed");
+    styled(ProgressBar::no_length(), &template, quiet)
+}
+
+/// `bar` drawn with `template`, where `{rate}` is runs per second to one decimal.
+fn styled(bar: ProgressBar, template: &str, quiet: bool) -> ProgressBar {
     if quiet || !std::io::stderr().is_terminal() {
         bar.set_draw_target(ProgressDrawTarget::hidden());
+        return bar;
     }
-    let style = ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {per_sec}, {eta} left");
-    if let Ok(style) = style {
-        bar.set_style(style);
+    let rate = |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+        let _ = write!(w, "{:.1}", state.per_sec());
+    };
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style.with_key("rate", rate));
     }
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
     bar
 }

@@ -34,7 +34,10 @@ pub fn shrink_command(args: &ShrinkArgs) -> i32 {
             Err(msg) => return error(&msg),
         },
     };
-    let found = match shrink(&args.scenario, &scenario, seed, &check) {
+    let bar = super::output::progress_open(args.quiet, "tried");
+    let found = shrink(&args.scenario, &scenario, (seed, &check), &|| bar.inc(1));
+    bar.finish_and_clear();
+    let found = match found {
         Ok(o) => o,
         Err(msg) => return error(&msg),
     };

@@ -20,7 +20,11 @@ pub struct Side {
 }
 
 /// Runs `scenario` on every seed, in parallel, in seed order.
-pub fn run_side(scenario: Scenario, seeds: &[u64]) -> Result<Side, String> {
+pub fn run_side(
+    scenario: Scenario,
+    seeds: &[u64],
+    on_run: &(dyn Fn() + Sync),
+) -> Result<Side, String> {
     let runs = seeds
         .par_iter()
         .with_max_len(1)
@@ -28,6 +32,7 @@ pub fn run_side(scenario: Scenario, seeds: &[u64]) -> Result<Side, String> {
             let mut s = scenario.clone();
             s.seed = seed;
             let outcome = execute(&s, &Registry::new(), false)?;
+            on_run();
             Ok(Summary::new(&s, &outcome, None))
         })
         .collect::<Result<Vec<_>, String>>()?;

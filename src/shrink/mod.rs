@@ -77,6 +77,8 @@ pub struct Outcome {
 /// The search: the original file, the seed, the invariant, and a run counter.
 pub struct Shrinker<'a> {
     path: &'a Path,
+    /// Called after each run (the command line's progress).
+    on_run: &'a dyn Fn(),
     seed: u64,
     check: String,
     registry: Registry,
@@ -86,14 +88,16 @@ pub struct Shrinker<'a> {
 
 impl<'a> Shrinker<'a> {
     /// A shrinker of `path` on `seed` for `check`.
-    pub fn new(path: &'a Path, seed: u64, check: &str) -> Shrinker<'a> {
-        Shrinker { path, seed, check: check.to_string(), registry: Registry::new(), runs: 0 }
+    pub fn new(path: &'a Path, seed: u64, check: &str, on_run: &'a dyn Fn()) -> Shrinker<'a> {
+        let check = check.to_string();
+        Shrinker { path, on_run, seed, check, registry: Registry::new(), runs: 0 }
     }
 
     /// The invariant's violations on `candidate` (0: it holds, or the candidate is not
     /// a valid scenario).
     pub fn violations(&mut self, candidate: &Shrunk) -> u64 {
         self.runs += 1;
+        let _ran = OnDrop(self.on_run);
         let Ok(mut scenario) = load_scenario(self.path, &candidate.sets(), &self.registry) else {
             return 0;
         };
@@ -237,8 +241,23 @@ impl Outcome {
     }
 }
 
-/// Shrinks the run of `scenario` (loaded from `path`) on `seed` for `check`.
-pub fn shrink(path: &Path, scenario: &Scenario, seed: u64, check: &str) -> Result<Outcome, String> {
+/// Calls its function when dropped: after a run, however it ended.
+struct OnDrop<'a>(&'a dyn Fn());
+
+impl Drop for OnDrop<'_> {
+    fn drop(&mut self) {
+        (self.0)();
+    }
+}
+
+/// Shrinks `scenario` (read from `path`) on `seed` for `check`, calling `on_run` after
+/// each run.
+pub fn shrink(
+    path: &Path,
+    scenario: &Scenario,
+    (seed, check): (u64, &str),
+    on_run: &dyn Fn(),
+) -> Result<Outcome, String> {
     let mut faults = fault_texts(path)?;
     if faults.len() != scenario.faults.len() {
         return Err("the scenario's faults could not be read from its file".into());
@@ -259,7 +278,7 @@ pub fn shrink(path: &Path, scenario: &Scenario, seed: u64, check: &str) -> Resul
         swarm_drawn: !scenario.swarm.is_empty(),
         parameters: edits::parameters(path)?,
     };
-    let mut shrinker = Shrinker::new(path, seed, check);
+    let mut shrinker = Shrinker::new(path, seed, check, on_run);
     let violations = shrinker.violations(&original);
     if violations == 0 {
         return Err(format!(
