@@ -573,15 +573,15 @@ impl Client {
             self.earn_retry_token();
             self.judge_try(false, env);
         }
-        // A refusal (429, 401, a gate's no) carries no version: the client saw nothing.
-        // A write's answer does not take the page back: a push that arrived before it
+        // A refusal (429, 401, a gate's no) or a 503 (a service whose call failed)
+        // carries no version: the client saw nothing. A write's answer does not take the page back: a push that arrived before it
         // may already show a version built on the write.
         let shown = op.kind == OpKind::Write
             && self.seen.version != record.version
             && env.includes(self.seen.version, record.version);
         // A document list is not the page's document: the page keeps what it showed.
         let page = matches!(op.kind, OpKind::Read | OpKind::Write) && op.purpose.one_key();
-        if page && outcome != Outcome::Refused && !shown {
+        if page && !matches!(outcome, Outcome::Refused | Outcome::Unknown) && !shown {
             self.seen = record.sighting();
         }
         if let (Some(a), OpKind::Control) = (&mut self.action, op.kind) {
@@ -996,6 +996,23 @@ mod tests {
         assert_eq!((ops[0].outcome, ops[0].completed), (Outcome::Unknown, ms(1_100)));
         assert_eq!((ops[1].outcome, ops[1].inv.attempt), (Outcome::Ok, 2));
         assert_eq!(ops[0].inv.message, ops[1].inv.message, "a retry is the same message");
+    }
+
+    #[test]
+    fn a_503_is_no_sighting_and_the_next_write_builds_on_what_the_client_saw() {
+        // A service whose call to the store timed out answers 503 with no version; the
+        // next write must still build on the client's acknowledged write, not on the
+        // empty document (which would orphan the write under overwrite).
+        let mut sim = client(false);
+        run(&mut sim, ms(1_000));
+        let v = entry_answers(&mut sim, 1_005, VersionId::ROOT);
+        run(&mut sim, ms(1_005));
+        let read = last_request(&sim, None);
+        answer(&mut sim, ms(1_006), (ENTRY, Status::Unavailable), read, VersionId::ROOT);
+        run(&mut sim, ms(2_006));
+        assert_eq!(sent(&sim).last(), Some(&(2_006, OpKind::Write)));
+        assert_eq!(ops(&sim)[1].outcome, Outcome::Unknown);
+        assert_eq!(last_request(&sim, None).seen, v, "the 503 reset what the client saw");
     }
 
     #[test]
