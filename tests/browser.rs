@@ -175,6 +175,8 @@ fn the_sweep_report_renders_in_chromium_with_no_errors() {
                 charts: document.querySelectorAll('#charts svg').length,
                 bands: document.querySelectorAll('#charts svg polygon').length,
                 points: document.querySelectorAll('#points tbody tr').length,
+                headline: document.querySelectorAll('#headline li').length,
+                headline_text: (document.querySelector('#headline') || {}).innerText || '',
             })",
         )
         .unwrap();
@@ -183,5 +185,12 @@ fn the_sweep_report_renders_in_chromium_with_no_errors() {
     assert_eq!(seen["charts"], 5, "{seen}");
     assert!(seen["bands"].as_u64().unwrap() >= 6, "{seen}");
     assert_eq!(seen["points"], 22, "{seen}");
+    // The headline, above the charts: one line per metric at the largest lag.
+    assert_eq!(seen["headline"], 3, "{seen}");
+    let headline = seen["headline_text"].as_str().unwrap();
+    assert!(
+        headline.contains("mean replication lag (s) = 5") && headline.contains("95% CI"),
+        "{seen}"
+    );
     screenshot(&mut browser, &page);
 }

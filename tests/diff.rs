@@ -67,3 +67,42 @@ fn each_side_is_the_run_archsim_run_makes_on_that_seed() {
     let two = diff(&["--seeds", "2", "--from", "7", "--set", "duration=150s", "--threads", "2"]);
     assert_eq!(d, two, "the thread count changes nothing");
 }
+
+#[test]
+fn the_headline_says_what_b_fixes_and_what_moved_with_its_interval() {
+    let d = diff(&["--seeds", "3", "--set", "duration=3m"]);
+    let headline: Vec<&str> =
+        d["headline"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
+    assert!(
+        headline[0].starts_with("B fixes ") && headline[0].contains("propagation"),
+        "{headline:?}"
+    );
+    assert!(headline[1].contains("(95% CI "), "{headline:?}");
+    // Each interval holds its figure's change (the paired differences' mean is the
+    // difference of the means).
+    for row in d["figures"].as_array().unwrap() {
+        let (Some(a), Some(b), Some(ci)) =
+            (row["a"].as_f64(), row["b"].as_f64(), row["change_ci95"].as_array())
+        else {
+            continue;
+        };
+        if a == 0.0 {
+            continue;
+        }
+        let change = (b - a) / a;
+        let (lo, hi) = (ci[0].as_f64().unwrap(), ci[1].as_f64().unwrap());
+        assert!(lo - 1e-9 <= change && change <= hi + 1e-9, "{row}");
+    }
+    let text = common::archsim(&[
+        "diff",
+        "scenarios/editor_before.ron",
+        "scenarios/editor_after.ron",
+        "--seeds",
+        "3",
+        "--set",
+        "duration=3m",
+    ]);
+    let text = String::from_utf8(text.stdout).unwrap();
+    let line = text.lines().find(|l| l.starts_with("headline")).expect("a headline line");
+    assert_eq!(line, format!("headline   {}", headline[0]), "{text}");
+}

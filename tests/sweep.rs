@@ -285,3 +285,20 @@ fn quiet_anywhere_on_the_line_leaves_out_the_wrote_lines() {
         }
     }
 }
+
+#[test]
+fn a_whole_sweep_prints_its_headline() {
+    let out = out_dir("headline");
+    let mut args = vec!["sweep", "scenarios/sweep_lag_vs_loss.ron", "--threads", "2"];
+    args.extend(["--set", "duration=\"1m\"", "--out", out.to_str().unwrap()]);
+    let (stdout, _) = archsim(&args, 0);
+    let lines: Vec<&str> = stdout.lines().skip_while(|l| !l.starts_with("headline")).collect();
+    assert!(lines[0].starts_with("headline   at mean replication lag (s) = 5:"), "{stdout}");
+    // One line per metric, each variant with its interval, the fix against the first.
+    assert!(
+        lines[1].trim_start().starts_with("lost writes per 1000 acknowledged: no fix "),
+        "{stdout}"
+    );
+    assert!(lines[1].contains("95% CI") && lines[1].contains("against no fix"), "{stdout}");
+    assert!(lines[3].trim_start().starts_with("reads sent to the primary (%):"), "{stdout}");
+}

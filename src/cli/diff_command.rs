@@ -10,7 +10,7 @@ use super::args::{DiffArgs, Format};
 use super::output::print;
 use super::output::{EXIT_OK, EXIT_VERDICT_DIFFERS, error, report_errors, worker_pool};
 use crate::components::Registry;
-use crate::diff::{Diff, Flip, Side, Tally, Unit, compare, run_side};
+use crate::diff::{Diff, Flip, Side, Tally, Unit, compare, headline, run_side};
 use crate::engine::time::format_nanos;
 use crate::report::over_seeds::{OverSeeds, SeedVerdicts};
 use crate::report::summary::group;
@@ -142,6 +142,8 @@ fn text(a: &Side, b: &Side, seeds: &[u64], diff: &Diff) -> String {
     for line in preamble(a, b, seeds) {
         let _ = writeln!(t, "{line}");
     }
+    let [verdicts, figures] = headline(diff, seeds.len());
+    let _ = writeln!(t, "\nheadline   {verdicts}\n           {figures}");
     let _ = writeln!(t, "\n{:<26} {:<30} {:<30}", "invariant", "A", "B");
     for r in &diff.invariants {
         let _ =
@@ -162,6 +164,8 @@ fn markdown(a: &Side, b: &Side, seeds: &[u64], diff: &Diff) -> String {
     for line in preamble(a, b, seeds) {
         let _ = writeln!(t, "{line}  ");
     }
+    let [verdicts, figures] = headline(diff, seeds.len());
+    let _ = writeln!(t, "\n**{verdicts}**; {figures}");
     let _ = writeln!(t, "\n| invariant | A | B | |\n|---|---|---|---|");
     for r in &diff.invariants {
         let _ =
@@ -189,6 +193,7 @@ fn json(a: &Side, b: &Side, seeds: &[u64], diff: &Diff) -> String {
         "a": side(a),
         "b": side(b),
         "seeds": seeds,
+        "headline": headline(diff, seeds.len()),
         "invariants": diff.invariants,
         "figures": diff.figures,
     });

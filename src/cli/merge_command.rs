@@ -80,11 +80,12 @@ pub fn merge_command(args: &MergeArgs) -> i32 {
         header.scenario.clone()
     };
     let html = args.html.as_deref().map(|path| (path, title.as_str()));
-    let files = match write_outputs(&args.out, &header.spec, &results, html) {
+    let (files, headline) = match write_outputs(&args.out, &header.spec, &results, html) {
         Ok(f) => f,
         Err(msg) => return fail(&args.out, &msg),
     };
     let mut text = format!("merged {} runs from {} journals\n", results.len(), args.shards.len());
+    text.push_str(&headline);
     for f in std::iter::once(&merged).chain(&files).filter(|_| !args.quiet) {
         text.push_str(&format!("wrote {}\n", f.display()));
     }

@@ -68,17 +68,29 @@ pub fn write_outputs(
     spec: &crate::sweep::SweepSpec,
     results: &[RunResult],
     html: Option<(&Path, &str)>,
-) -> Result<Vec<PathBuf>, String> {
+) -> Result<(Vec<PathBuf>, String), String> {
     let mut written = outputs::write(out, spec, results)?;
+    let headline = crate::sweep::headline::headline(spec, &written.stats);
     if let Some((path, title)) = html {
         let stats = &written.stats;
         let figures = &written.figures;
-        let report = SweepReport { title, spec, runs: results.len(), stats, figures };
+        let report =
+            SweepReport { title, spec, runs: results.len(), stats, figures, headline: &headline };
         let page = report.render();
         write_html(path, page).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         written.files.push(path.to_path_buf());
     }
-    Ok(written.files)
+    Ok((written.files, headline_text(&headline)))
+}
+
+/// The headline's lines for the terminal, the first marked `headline`.
+fn headline_text(lines: &[String]) -> String {
+    let mut text = String::new();
+    for (i, line) in lines.iter().enumerate() {
+        let mark = if i == 0 { "headline" } else { "" };
+        text.push_str(&format!("{mark:<10} {line}\n"));
+    }
+    text
 }
 
 /// Prints to stdout; a closed stdout (`| head`) must not turn finished work into a panic.

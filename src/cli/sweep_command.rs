@@ -107,7 +107,10 @@ fn finish(
 ) -> i32 {
     let files = if shard.is_whole() {
         match write_outputs(out, spec, results, html) {
-            Ok(f) => f,
+            Ok((files, headline)) => {
+                text.push_str(&headline);
+                files
+            }
             Err(msg) => return fail(out, &msg),
         }
     } else {

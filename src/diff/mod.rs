@@ -9,6 +9,7 @@ use crate::components::Registry;
 use crate::model::Scenario;
 use crate::report::Summary;
 use crate::run::execute;
+use crate::sweep::stats::PointStats;
 
 /// One design and its runs, one summary per seed.
 #[derive(Debug)]
@@ -124,6 +125,9 @@ pub struct FigureRow {
     pub a: Option<f64>,
     /// Design B.
     pub b: Option<f64>,
+    /// The 95% interval of B's change relative to A's mean, from the seeds' paired
+    /// differences (Student's t; `None` without the figure on both sides on every seed).
+    pub change_ci95: Option<[f64; 2]>,
 }
 
 impl FigureRow {
@@ -174,6 +178,66 @@ fn invariants(a: &Side, b: &Side) -> Vec<InvariantRow> {
         .collect()
 }
 
+/// Smallest change the headline names.
+const HEADLINE_CHANGE_MIN: f64 = 0.05;
+/// Most figures the headline names.
+const HEADLINE_FIGURES: usize = 3;
+
+/// What changed from A to B, in two lines: the verdicts B fixes and breaks, and the
+/// figures that moved most (at least 5%, and beyond their 95% interval when there are
+/// several seeds), each with its change and interval.
+pub fn headline(diff: &Diff, seeds: usize) -> [String; 2] {
+    let named = |f: Flip| -> Vec<&str> {
+        diff.invariants.iter().filter(|r| r.flip == Some(f)).map(|r| r.check.as_str()).collect()
+    };
+    let (fixed, broken) = (named(Flip::Fixed), named(Flip::Broken));
+    let verdicts = match (fixed.is_empty(), broken.is_empty()) {
+        (true, true) => "no verdict changes".to_string(),
+        (false, true) => format!("B fixes {}", fixed.join(", ")),
+        (true, false) => format!("B BREAKS {}", broken.join(", ")),
+        (false, false) => format!("B fixes {} and BREAKS {}", fixed.join(", "), broken.join(", ")),
+    };
+    let mut moved: Vec<(&FigureRow, f64)> = diff
+        .figures
+        .iter()
+        .filter(|f| f.name != "events")
+        .filter_map(|f| Some((f, f.change()?)))
+        .filter(|(f, c)| c.abs() >= HEADLINE_CHANGE_MIN && excludes_zero(f.change_ci95))
+        .collect();
+    moved.sort_by(|x, y| y.1.abs().total_cmp(&x.1.abs()).then_with(|| x.0.name.cmp(&y.0.name)));
+    let figures: Vec<String> = moved
+        .iter()
+        .take(HEADLINE_FIGURES)
+        .map(|(f, c)| match f.change_ci95 {
+            _ if seeds < 2 => format!("{} {} (one seed: no interval)", f.name, percent(*c)),
+            Some([lo, hi]) if lo == hi => {
+                format!("{} {} (the same on every seed)", f.name, percent(*c))
+            }
+            Some([lo, hi]) => {
+                format!("{} {} (95% CI {} to {})", f.name, percent(*c), percent(lo), percent(hi))
+            }
+            None => format!("{} {}", f.name, percent(*c)),
+        })
+        .collect();
+    let figures = if figures.is_empty() {
+        "no figure moved by 5% or more beyond its 95% interval".to_string()
+    } else {
+        figures.join("; ")
+    };
+    [verdicts, figures]
+}
+
+/// Whether an interval lies wholly on one side of zero (a single seed's point counts).
+fn excludes_zero(interval: Option<[f64; 2]>) -> bool {
+    interval.is_some_and(|[lo, hi]| lo > 0.0 || hi < 0.0)
+}
+
+/// `+12%`, `-0.4%`: one decimal below 10%.
+fn percent(share: f64) -> String {
+    let p = 100.0 * share;
+    if p.abs() < 10.0 { format!("{p:+.1}%") } else { format!("{p:+.0}%") }
+}
+
 /// The mean of `f` over a side's runs, if every run has the figure.
 fn mean(side: &Side, f: &dyn Fn(&Summary) -> Option<f64>) -> Option<f64> {
     let values: Option<Vec<f64>> = side.runs.iter().map(f).collect();
@@ -181,12 +245,24 @@ fn mean(side: &Side, f: &dyn Fn(&Summary) -> Option<f64>) -> Option<f64> {
     Some(values.iter().sum::<f64>() / values.len() as f64)
 }
 
+/// The 95% interval of the mean of B's value minus A's, seed by seed, relative to A's
+/// mean; `None` unless both sides have the figure on every seed and A's mean is not 0.
+fn paired_change(a: &Side, b: &Side, f: &dyn Fn(&Summary) -> Option<f64>) -> Option<[f64; 2]> {
+    let differences: Option<Vec<f64>> =
+        a.runs.iter().zip(&b.runs).map(|(x, y)| Some(f(y)? - f(x)?)).collect();
+    let differences = differences.filter(|d| !d.is_empty() && a.runs.len() == b.runs.len())?;
+    let base = mean(a, f).filter(|m| *m != 0.0)?;
+    let stats = PointStats::of(&differences);
+    Some([(stats.mean - stats.ci95) / base, (stats.mean + stats.ci95) / base])
+}
+
 fn figures(a: &Side, b: &Side) -> Vec<FigureRow> {
     let mut rows = Vec::new();
     let mut row = |name: String, unit: Unit, f: &dyn Fn(&Summary) -> Option<f64>| {
         let (x, y) = (mean(a, f), mean(b, f));
         if x.is_some() || y.is_some() {
-            rows.push(FigureRow { name, unit, a: x, b: y });
+            let change_ci95 = paired_change(a, b, f);
+            rows.push(FigureRow { name, unit, a: x, b: y, change_ci95 });
         }
     };
     let mut ops: Vec<&'static str> = Vec::new();
@@ -250,9 +326,46 @@ fn figures(a: &Side, b: &Side) -> Vec<FigureRow> {
 mod tests {
     use super::*;
 
+    fn figure(name: &str, a: f64, b: f64, ci: Option<[f64; 2]>) -> FigureRow {
+        FigureRow { name: name.into(), unit: Unit::Nanos, a: Some(a), b: Some(b), change_ci95: ci }
+    }
+
+    #[test]
+    fn the_headline_names_flips_and_the_figures_that_moved_beyond_their_interval() {
+        let diff = Diff {
+            invariants: vec![InvariantRow {
+                check: "lost_acknowledged_write".into(),
+                a: None,
+                b: None,
+                flip: Some(Flip::Fixed),
+            }],
+            figures: vec![
+                figure("write p50", 100.0, 300.0, Some([1.9, 2.1])),
+                figure("read p50", 100.0, 130.0, Some([-0.1, 0.7])),
+                figure("read p99", 100.0, 102.0, Some([0.01, 0.03])),
+                figure("events", 100.0, 900.0, Some([7.9, 8.1])),
+                figure("write p99", 100.0, 50.0, Some([-0.6, -0.4])),
+            ],
+        };
+        let [verdicts, figures] = headline(&diff, 20);
+        assert_eq!(verdicts, "B fixes lost_acknowledged_write");
+        assert_eq!(
+            figures,
+            "write p50 +200% (95% CI +190% to +210%); write p99 -50% (95% CI -60% to -40%)"
+        );
+        let quiet = Diff { invariants: vec![], figures: vec![figure("x", 1.0, 1.01, None)] };
+        assert_eq!(headline(&quiet, 20)[0], "no verdict changes");
+        assert!(headline(&quiet, 20)[1].starts_with("no figure moved"));
+        let one =
+            Diff { invariants: vec![], figures: vec![figure("x", 1.0, 2.0, Some([1.0, 1.0]))] };
+        assert_eq!(headline(&one, 1)[1], "x +100% (one seed: no interval)");
+        assert_eq!(headline(&one, 5)[1], "x +100% (the same on every seed)");
+    }
+
     #[test]
     fn change_is_relative_to_a_and_absent_without_both() {
-        let r = |a, b| FigureRow { name: String::new(), unit: Unit::Count, a, b };
+        let r =
+            |a, b| FigureRow { name: String::new(), unit: Unit::Count, a, b, change_ci95: None };
         assert_eq!(r(Some(200.0), Some(150.0)).change(), Some(-0.25));
         assert_eq!(r(Some(0.0), Some(1.0)).change(), None);
         assert_eq!(r(None, Some(1.0)).change(), None);

@@ -24,6 +24,8 @@ pub struct SweepReport<'a> {
     pub stats: &'a [Vec<Vec<Option<PointStats>>>],
     /// The metric charts, then the distribution charts.
     pub figures: &'a [Figure],
+    /// The headline: where, then each metric per variant (`sweep::headline`).
+    pub headline: &'a [String],
 }
 
 impl SweepReport<'_> {
@@ -31,6 +33,11 @@ impl SweepReport<'_> {
     pub fn render(&self) -> Result<String, String> {
         let mut page = Page::new(&format!("archsim sweep: {}", self.title));
         page.push(&self.header());
+        if let Some((at, metrics)) = self.headline.split_first() {
+            let items: String = metrics.iter().map(|m| format!("<li>{}</li>", escape(m))).collect();
+            let html = format!("<p>{}</p><ul>{items}</ul>", escape(at));
+            page.section("headline", "Headline", &html);
+        }
         let mut charts = String::new();
         for fig in self.figures {
             let caption = if fig.series.iter().any(|s| !s.band.is_empty() && s.markers) {

@@ -12,6 +12,7 @@
 
 pub mod chart;
 pub mod distribution_chart;
+pub mod headline;
 pub mod journal;
 pub mod outputs;
 pub mod runner;
