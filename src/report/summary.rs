@@ -530,6 +530,9 @@ impl Summary {
         self.operation_order
             .iter()
             .filter_map(|&name| Some((name, operations.get(name)?)))
+            // Reads and writes stay in the JSON for tools; a table row of zeros says
+            // nothing a reader needs.
+            .filter(|(_, op)| op.count + op.unknown + op.rejected + op.refused + op.retries > 0)
             .map(|(name, op)| {
                 let l = &op.latency_ns;
                 [
@@ -655,11 +658,12 @@ impl Summary {
             let _ = writeln!(t, "{}", line.trim_end());
         };
         let gap = (!by_population.is_empty()).then(|| [(); 9].map(|_| String::new()));
-        std::iter::once(header)
-            .chain(self.operation_rows())
-            .chain(gap)
-            .chain(by_population)
-            .for_each(&mut row);
+        let rows = self.operation_rows();
+        if rows.is_empty() && by_population.is_empty() {
+            let _ = writeln!(t, "operations   none: no client operation ran");
+        } else {
+            std::iter::once(header).chain(rows).chain(gap).chain(by_population).for_each(&mut row);
+        }
         let _ = writeln!(t);
         if self.retries_withheld > 0 {
             let n = group(self.retries_withheld);
