@@ -33,8 +33,9 @@ fn values(h: &Histogram) -> impl Iterator<Item = (u64, u64)> + '_ {
     h.buckets().map(|(i, c)| (Histogram::bucket_high(i).min(h.max()), c))
 }
 
+/// A line's legend text (a line without values is neither drawn nor listed).
 fn legend(l: &Line<'_>) -> String {
-    if l.hist.count() == 0 { format!("{} (no values)", l.name) } else { l.name.to_string() }
+    l.name.to_string()
 }
 
 /// The CDF figure of `lines`, titled after `name`.
@@ -71,6 +72,7 @@ pub fn cdf(name: &str, lines: &[Line<'_>]) -> Figure {
         shaded: Vec::new(),
         x_span: None,
         headroom: 0.08,
+        x_unit_ns: Some(per),
     }
 }
 
@@ -95,6 +97,10 @@ pub fn histogram(name: &str, lines: &[Line<'_>]) -> Figure {
                 .collect();
             let floor = [(at(BINS), 0.0), (0.0, 0.0)];
             let band = steps.iter().copied().chain(floor).collect();
+            if l.hist.count() == 0 {
+                // Nothing to draw: a line along zero would hide the others' floor.
+                return Series { name: legend(l), ..Series::default() };
+            }
             Series { name: legend(l), points: steps, band, markers: false }
         })
         .collect();
@@ -108,6 +114,7 @@ pub fn histogram(name: &str, lines: &[Line<'_>]) -> Figure {
         shaded: Vec::new(),
         x_span: None,
         headroom: 0.08,
+        x_unit_ns: Some(per),
     }
 }
 

@@ -80,8 +80,34 @@ pub struct Figure {
     pub shaded: Vec<(f64, f64, String)>,
     /// The x axis's span when it is fixed (a run's whole duration), else the data's.
     pub x_span: Option<(f64, f64)>,
-    /// Room above the highest value, as a share of the y range (room for the legend).
+    /// Room above the highest value, as a share of the y range (room for the legend);
+    /// at least what an upper legend of this many entries takes.
     pub headroom: f64,
+    /// When x is a duration: nanoseconds per x unit, so that a log axis's ticks read
+    /// `10µs`, `1ms`, `2.5s` rather than bare numbers.
+    pub x_unit_ns: Option<f64>,
+}
+
+/// Height of the plotting area in pixels, less the caption and the x labels.
+const PLOT_HEIGHT: f64 = 600.0 - 24.0 - 40.0 - 55.0;
+/// Most points a series may have for its twin to be marked with squares (a sweep's
+/// metric line; a CDF or histogram has many, and is told apart by its legend alone).
+const TWIN_MARKERS_MAX: usize = 25;
+/// Height of one legend entry, and the legend box's own margins, in pixels.
+const LEGEND_ENTRY: f64 = 21.0;
+const LEGEND_MARGINS: f64 = 16.0;
+
+/// A duration tick: three significant digits, trailing zeros dropped, with its unit.
+pub fn duration_tick(ns: f64) -> String {
+    let (value, unit) = match ns.abs() {
+        n if n < 1e3 => (ns, "ns"),
+        n if n < 1e6 => (ns / 1e3, "µs"),
+        n if n < 1e9 => (ns / 1e6, "ms"),
+        _ => (ns / 1e9, "s"),
+    };
+    let text = format!("{value:.2}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text}{unit}")
 }
 
 /// The smallest and largest of `values`, widened when they are equal.
@@ -108,7 +134,49 @@ impl Figure {
             shaded: Vec::new(),
             x_span: None,
             headroom: 0.45,
+            x_unit_ns: None,
         }
+    }
+
+    /// The series worth drawing: those with a point to show, each with its legend
+    /// text, which says when its values are another's (drawn on top of each other, the
+    /// lines would show as one).
+    fn drawn_series(&self) -> Vec<(usize, &Series, String)> {
+        let shown = |s: &Series| s.points.iter().any(|p| !self.log_x || p.0 > 0.0);
+        let mut drawn: Vec<(usize, &Series, String)> = Vec::new();
+        for (i, s) in self.series.iter().enumerate().filter(|(_, s)| shown(s)) {
+            let twin = drawn.iter().position(|(_, earlier, _)| earlier.points == s.points);
+            let label = match twin {
+                Some(k) => format!("{} (same values as line {})", s.name, k + 1),
+                None => s.name.clone(),
+            };
+            drawn.push((i, s, label));
+        }
+        drawn
+    }
+
+    /// Legend entries: the drawn series and the distinct shaded labels.
+    fn legend_entries(&self) -> usize {
+        let mut labels: Vec<&str> = self.shaded.iter().map(|s| s.2.as_str()).collect();
+        labels.dedup();
+        self.drawn_series().len() + labels.len()
+    }
+
+    /// The headroom asked for, or more when an upper legend would cover the data: the
+    /// legend's height over what is left of the plot below it.
+    fn headroom_for_legend(&self) -> f64 {
+        let upper = matches!(
+            self.legend,
+            SeriesLabelPosition::UpperLeft
+                | SeriesLabelPosition::UpperRight
+                | SeriesLabelPosition::UpperMiddle
+        );
+        if !upper {
+            return self.headroom;
+        }
+        let legend = LEGEND_ENTRY * self.legend_entries() as f64 + LEGEND_MARGINS;
+        let needed = legend / (PLOT_HEIGHT - legend).max(1.0);
+        self.headroom.max(needed)
     }
 
     fn all_points(&self) -> impl Iterator<Item = &(f64, f64)> + Clone {
@@ -119,7 +187,7 @@ impl Figure {
     fn y_range(&self) -> (f64, f64) {
         let Some((lo, hi)) = span(self.all_points().map(|p| p.1)) else { return (0.0, 1.0) };
         let lo = if lo >= 0.0 { 0.0 } else { lo };
-        (lo, hi + (hi - lo) * self.headroom)
+        (lo, hi + (hi - lo) * self.headroom_for_legend())
     }
 
     /// The x range (positive values only on a log scale).
@@ -171,9 +239,12 @@ impl Figure {
             .y_label_area_size(75)
             .build_cartesian_2d(x, y)
             .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_desc(self.x_label.as_str())
+        let duration_ticks = |x: &f64| duration_tick(x * self.x_unit_ns.unwrap_or(1.0));
+        let mut mesh = chart.configure_mesh();
+        if self.x_unit_ns.is_some() && self.log_x {
+            mesh.x_label_formatter(&duration_ticks);
+        }
+        mesh.x_desc(self.x_label.as_str())
             .y_desc(self.y_label.as_str())
             .axis_desc_style(("sans-serif", 18))
             .label_style(("sans-serif", 14))
@@ -192,8 +263,10 @@ impl Figure {
                 });
             }
         }
-        for (i, s) in self.series.iter().enumerate() {
+        let drawn = self.drawn_series();
+        for &(i, s, ref label) in &drawn {
             let color = color(i);
+            let twin = label != &s.name;
             if !s.band.is_empty() {
                 let band: Vec<(f64, f64)> = s.band.iter().filter(shown).copied().collect();
                 let band = Polygon::new(band, color.mix(0.18).filled());
@@ -203,11 +276,17 @@ impl Figure {
             chart
                 .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
                 .map_err(err)?
-                .label(s.name.clone())
+                .label(label.clone())
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(2))
                 });
-            if s.markers {
+            if twin && points.len() <= TWIN_MARKERS_MAX {
+                // Under the twin's line: hollow squares keep it visible.
+                let squares = points.iter().map(|&p| {
+                    EmptyElement::at(p) + Rectangle::new([(-5, -5), (5, 5)], color.stroke_width(2))
+                });
+                chart.draw_series(squares).map_err(err)?;
+            } else if s.markers {
                 let dots = points.into_iter().map(|p| Circle::new(p, 3, color.filled()));
                 chart.draw_series(dots).map_err(err)?;
             }
@@ -254,5 +333,57 @@ impl Figure {
             let _ = std::fs::remove_file(&tmp);
         }
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(name: &str, points: &[(f64, f64)]) -> Series {
+        Series { name: name.into(), points: points.to_vec(), ..Series::default() }
+    }
+
+    #[test]
+    fn duration_ticks_read_in_units() {
+        assert_eq!(duration_tick(10_000.0), "10µs");
+        assert_eq!(duration_tick(1e6), "1ms");
+        assert_eq!(duration_tick(2.5e9), "2.5s");
+        assert_eq!(duration_tick(8e6), "8ms");
+        assert_eq!(duration_tick(500.0), "500ns");
+    }
+
+    #[test]
+    fn empty_series_are_left_out_and_twins_say_so() {
+        let mut fig = Figure::over_time(
+            "x",
+            "y",
+            vec![
+                line("a", &[(1.0, 2.0), (2.0, 3.0)]),
+                line("empty", &[]),
+                line("b", &[(1.0, 2.0), (2.0, 3.0)]),
+                line("c", &[(1.0, 2.0), (2.0, 4.0)]),
+            ],
+        );
+        let labels: Vec<String> = fig.drawn_series().into_iter().map(|d| d.2).collect();
+        assert_eq!(labels, ["a", "b (same values as line 1)", "c"]);
+        // Only positive x on a log axis: a series at x = 0 alone has nothing to show.
+        fig.log_x = true;
+        fig.series = vec![line("zero", &[(0.0, 1.0)]), line("one", &[(1.0, 1.0)])];
+        assert_eq!(fig.drawn_series().len(), 1);
+    }
+
+    #[test]
+    fn an_upper_legend_gets_room_above_the_data() {
+        let series =
+            |n: usize| (0..n).map(|i| line(&format!("s{i}"), &[(0.0, i as f64)])).collect();
+        let mut fig = Figure::over_time("x", "y", series(2));
+        fig.headroom = 0.0;
+        let two = fig.headroom_for_legend();
+        fig.series = series(8);
+        let eight = fig.headroom_for_legend();
+        assert!(two > 0.05 && eight > 3.0 * two, "{two} {eight}");
+        fig.legend = SeriesLabelPosition::LowerRight;
+        assert_eq!(fig.headroom_for_legend(), 0.0);
     }
 }

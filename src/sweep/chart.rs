@@ -44,6 +44,7 @@ pub fn metric_figure(
         shaded: Vec::new(),
         x_span: None,
         headroom: 0.08,
+        x_unit_ns: None,
     }
 }
 
