@@ -54,3 +54,25 @@ fn help_fits_80_columns() {
         assert!(wide.is_empty(), "`{sub} --help` is wider than 80 columns: {wide:?}");
     }
 }
+
+#[test]
+fn colour_is_asked_for_or_left_out() {
+    let run = |args: &[&str]| {
+        let mut all = vec!["run", "scenarios/crash_wal.ron", "--seeds", "1"];
+        all.extend(args);
+        let out = common::archsim(&all);
+        (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+    };
+    // `always` wins over NO_COLOR (which the tests set): verdicts in colour, padded first.
+    let (always, _) = run(&["--color", "always"]);
+    assert!(always.contains("\u{1b}[32mholds         \u{1b}[0m"), "{always}");
+    for plain in [run(&[]).0, run(&["--color", "never"]).0] {
+        assert!(!plain.contains('\u{1b}'), "{plain}");
+    }
+    // Errors too, on standard error.
+    let out = common::archsim(&["run", "no/such.ron", "--color", "always"]);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("\u{1b}[31m\u{1b}[1merror:\u{1b}[0m"), "{stderr}");
+    let bad = common::archsim(&["run", "scenarios/crash_wal.ron", "--color", "sometimes"]);
+    assert_eq!(bad.status.code(), Some(2));
+}

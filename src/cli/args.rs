@@ -17,6 +17,38 @@ pub struct Args {
     /// No progress bar and no `wrote ...` lines (errors and results still print).
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Colour verdicts and errors: `auto` where a terminal is and `NO_COLOR` is unset.
+    #[arg(long, value_enum, global = true, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+/// When to colour the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set (to anything but the empty string).
+    Auto,
+    /// Always, even into a pipe or a file.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl ColorChoice {
+    /// Turns colours on or off for standard output and standard error.
+    pub fn apply(self) {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let (out, err) = match self {
+            ColorChoice::Always => (true, true),
+            ColorChoice::Never => (false, false),
+            ColorChoice::Auto if no_color => (false, false),
+            ColorChoice::Auto => {
+                use std::io::IsTerminal;
+                (std::io::stdout().is_terminal(), std::io::stderr().is_terminal())
+            }
+        };
+        console::set_colors_enabled(out);
+        console::set_colors_enabled_stderr(err);
+    }
 }
 
 /// The commands.

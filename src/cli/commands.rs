@@ -41,6 +41,7 @@ pub fn main() -> i32 {
         }
     };
     let quiet = args.quiet;
+    args.color.apply();
     match args.command {
         Command::Run(run) => run_command(&run, &Registry::new()),
         Command::Sweep(sweep) => {

@@ -849,10 +849,17 @@ fn write_checks(
         };
         let expected = match (&c.expected, c.as_expected) {
             (Some(e), Some(true)) => format!("{e} (as expected)"),
-            (Some(e), _) => format!("{e} (DIFFERS)"),
+            (Some(e), _) => console::style(format!("{e} (DIFFERS)")).red().bold().to_string(),
             (None, _) => "-".to_string(),
         };
-        let _ = write!(t, "{:<25} {:<14} {counts:>21}  ", r.name, r.verdict.name());
+        // Padded first, then coloured: escape codes take no columns.
+        let verdict = format!("{:<14}", r.verdict.name());
+        let verdict = match r.verdict {
+            crate::check::Verdict::Holds => console::style(verdict).green(),
+            crate::check::Verdict::Violated => console::style(verdict).red(),
+            _ => console::style(verdict).dim(),
+        };
+        let _ = write!(t, "{:<25} {verdict} {counts:>21}  ", r.name);
         if let Some(o) = over {
             let _ = write!(t, "{:<over_width$}  ", o.describe(r.name).unwrap_or_default());
         }

@@ -26,6 +26,11 @@ pub struct Diagnostic {
     pub line_text: String,
 }
 
+/// `error:`, in bold red where standard error takes colours (`--color`).
+fn error_label() -> console::StyledObject<&'static str> {
+    console::style("error:").red().bold().for_stderr()
+}
+
 impl Diagnostic {
     /// A diagnostic at `place`.
     pub fn at(place: Place, message: impl Into<String>) -> Diagnostic {
@@ -49,8 +54,15 @@ impl Diagnostic {
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.line {
-            0 => writeln!(f, "{}: error: {}", self.file, self.message)?,
-            line => writeln!(f, "{}:{line}:{}: error: {}", self.file, self.col, self.message)?,
+            0 => writeln!(f, "{}: {} {}", self.file, error_label(), self.message)?,
+            line => writeln!(
+                f,
+                "{}:{line}:{}: {} {}",
+                self.file,
+                self.col,
+                error_label(),
+                self.message
+            )?,
         }
         if !self.line_text.is_empty() {
             let gutter = self.line.to_string().len();
