@@ -128,7 +128,8 @@ pub struct ReadSummary {
     pub stale_fraction: f64,
     /// Of the `Ok` reads, those a primary served.
     pub from_primary: u64,
-    /// Of the `Ok` reads, those a cache answered (the rest a replica served).
+    /// Of the `Ok` reads, those a cache answered (the rest the primary or a replica
+    /// served).
     #[serde(skip_serializing_if = "is_zero")]
     pub from_cache: u64,
     /// Reads with a session token that a replica could not honour, sent to the primary.

@@ -60,7 +60,8 @@ pub const COUNT_MAX: u32 = 1000;
 #[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "Service")]
 pub struct RawService {
-    /// Instances, behind a load balancer when more than one.
+    /// Instances. With more than one, whatever calls it needs a `LoadBalancer` in front
+    /// (a link straight to a multi-instance service is refused).
     #[serde(default = "crate::model::shape::one")]
     pub count: u32,
     /// Workers and the time each request takes of one before its handler runs (the
