@@ -253,7 +253,9 @@ fn paired_change(a: &Side, b: &Side, f: &dyn Fn(&Summary) -> Option<f64>) -> Opt
     let differences = differences.filter(|d| !d.is_empty() && a.runs.len() == b.runs.len())?;
     let base = mean(a, f).filter(|m| *m != 0.0)?;
     let stats = PointStats::of(&differences);
-    Some([(stats.mean - stats.ci95) / base, (stats.mean + stats.ci95) / base])
+    // Every figure is a count, share, rate or duration: none falls below zero, so no
+    // change is below -100% whatever the t interval's arithmetic says.
+    Some([((stats.mean - stats.ci95) / base).max(-1.0), (stats.mean + stats.ci95) / base])
 }
 
 fn figures(a: &Side, b: &Side) -> Vec<FigureRow> {
