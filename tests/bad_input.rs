@@ -36,6 +36,9 @@ fn check_refused(path: &Path) {
     let place = format!("tests/bad_input/{file}:{line}:{col}: error: ");
     assert!(first.starts_with(&place), "{arg}: want `{place}...`, got `{first}`");
     assert!(first.contains(&fragment), "{arg}: `{first}` lacks `{fragment}`");
+    let underlined = stderr.lines().any(|l| l.trim_start().starts_with("| ") && l.ends_with('^'));
+    let empty = std::fs::metadata(path).unwrap().len() == 0;
+    assert!(underlined || empty, "{arg}: no underlined token\n{stderr}");
     assert!(!trace.exists(), "{arg}: a trace file was written");
     assert!(!stderr.contains("panicked"), "{arg}: panicked");
 
@@ -191,6 +194,30 @@ fn refuse_bytes(name: &str, bytes: &[u8]) -> String {
     assert!(stderr.len() < 2_000, "{name}: a {} byte message", stderr.len());
     std::fs::remove_file(&path).unwrap();
     stderr.lines().next().unwrap_or_default().to_string()
+}
+
+#[test]
+fn a_duplicate_points_at_both_places() {
+    let arg = "tests/bad_input/duplicate_link.ron";
+    let stderr = String::from_utf8_lossy(&common::archsim(&["run", arg]).stderr).into_owned();
+    // The whole link is underlined: `^` where it is, `-` where it was first given.
+    let link = r#"(from: "lb", to: "db", latency: exp("1ms"))"#;
+    let shown = [
+        format!("9 |         {}", link.replace("1ms", "2ms")),
+        format!("  |         {}", "^".repeat(link.len())),
+        " ::: tests/bad_input/models/duplicate_link.ron:8:9".into(),
+        format!("8 |         {link}"),
+        format!("  |         {} first given here", "-".repeat(link.len())),
+        "  = help: keep one of them".into(),
+    ];
+    for line in &shown {
+        assert!(stderr.contains(line), "`{line}` missing from\n{stderr}");
+    }
+    let out = common::archsim(&["run", arg, "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let related = &json["errors"][0]["related"][0];
+    assert_eq!((related["line"].as_u64(), related["column"].as_u64()), (Some(8), Some(9)));
+    assert_eq!(related["message"], "first given here");
 }
 
 #[test]

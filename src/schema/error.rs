@@ -20,15 +20,32 @@ pub struct Diagnostic {
     pub message: String,
     /// A suggestion, such as the closest valid name.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
+    pub hint: Option<Box<str>>,
     /// The offending line, for the caret display.
     #[serde(skip)]
     pub line_text: String,
+    /// Other places the problem concerns, each with what it is.
+    /// (Boxed: a diagnostic travels in `Result`s, and most have none.)
+    #[serde(skip_serializing_if = "<[Related]>::is_empty")]
+    pub related: Box<[Related]>,
 }
 
-/// `error:`, in bold red where standard error takes colours (`--color`).
-fn error_label() -> console::StyledObject<&'static str> {
-    console::style("error:").red().bold().for_stderr()
+/// Another place a diagnostic concerns, such as the first of two duplicates.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Related {
+    /// The file (or `--set`).
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column in characters.
+    #[serde(rename = "column")]
+    pub col: usize,
+    /// What is at that place.
+    #[serde(rename = "message")]
+    pub label: String,
+    /// That line's text.
+    #[serde(skip)]
+    pub line_text: String,
 }
 
 impl Diagnostic {
@@ -41,70 +58,28 @@ impl Diagnostic {
             message: message.into(),
             hint: None,
             line_text: place.line_text,
+            related: Box::default(),
         }
+    }
+
+    /// The same diagnostic with another place it concerns, labelled (such as where a
+    /// duplicated name was first given).
+    pub fn also(mut self, place: Place, label: impl Into<String>) -> Diagnostic {
+        let Place { file, line, col, line_text } = place;
+        let related = Related { file, line, col, label: label.into(), line_text };
+        self.related = self.related.iter().cloned().chain([related]).collect();
+        self
     }
 
     /// The same diagnostic with a hint.
     pub fn with_hint(mut self, hint: Option<String>) -> Diagnostic {
-        self.hint = hint;
+        self.hint = hint.map(String::into_boxed_str);
         self
-    }
-}
-
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            0 => writeln!(f, "{}: {} {}", self.file, error_label(), self.message)?,
-            line => writeln!(
-                f,
-                "{}:{line}:{}: {} {}",
-                self.file,
-                self.col,
-                error_label(),
-                self.message
-            )?,
-        }
-        if !self.line_text.is_empty() {
-            let gutter = self.line.to_string().len();
-            let (shown, col) = excerpt(&self.line_text, self.col);
-            writeln!(f, "{:gutter$} |", "")?;
-            writeln!(f, "{} | {}", self.line, shown)?;
-            writeln!(f, "{:gutter$} | {:>col$}", "", "^", col = col)?;
-        }
-        if let Some(hint) = &self.hint {
-            writeln!(f, "  = help: {hint}")?;
-        }
-        Ok(())
     }
 }
 
 fn is_zero(n: &usize) -> bool {
     *n == 0
-}
-
-/// Most characters of a line shown under a diagnostic.
-const EXCERPT_MAX: usize = 100;
-
-/// The part of `line` shown under a diagnostic, tabs as spaces, and the caret's column
-/// in it: the whole line when it is short, else a window around `col` with `…` where
-/// it was cut (a minified or generated file can have one enormous line).
-fn excerpt(line: &str, col: usize) -> (String, usize) {
-    let chars: Vec<char> = line.chars().map(|c| if c == '\t' { ' ' } else { c }).collect();
-    if chars.len() <= EXCERPT_MAX {
-        return (chars.into_iter().collect(), col);
-    }
-    let half = EXCERPT_MAX / 2;
-    let start = col.saturating_sub(1).saturating_sub(half).min(chars.len() - EXCERPT_MAX);
-    let end = start + EXCERPT_MAX;
-    let mut shown = String::new();
-    if start > 0 {
-        shown.push('…');
-    }
-    shown.extend(&chars[start..end]);
-    if end < chars.len() {
-        shown.push('…');
-    }
-    (shown, col - start + usize::from(start > 0))
 }
 
 /// Every problem found while loading a scenario.
@@ -151,27 +126,5 @@ mod tests {
     fn suggests_close_names_only() {
         assert_eq!(did_you_mean("sede", ["seed", "name"]), Some("did you mean `seed`?".into()));
         assert_eq!(did_you_mean("zzzzzz", ["seed", "name"]), None);
-    }
-
-    #[test]
-    fn renders_a_caret_under_the_column() {
-        let place =
-            Place { file: "a.ron".into(), line: 3, col: 5, line_text: "    sede: 1,".into() };
-        let text = Diagnostic::at(place, "unknown field").to_string();
-        assert!(text.starts_with("a.ron:3:5: error: unknown field\n"), "{text}");
-        assert!(text.contains("\n  |     ^\n"), "{text}");
-    }
-
-    #[test]
-    fn long_lines_are_cut_to_a_window_around_the_column() {
-        let line = format!("{}x{}", "(".repeat(5_000), ")".repeat(5_000));
-        let (shown, col) = excerpt(&line, 5_001);
-        assert_eq!(shown.chars().count(), EXCERPT_MAX + 2);
-        assert_eq!(shown.chars().nth(col - 1), Some('x'));
-        let (shown, col) = excerpt(&line, 3);
-        assert_eq!((shown.chars().nth(col - 1), shown.starts_with('(')), (Some('('), true));
-        assert!(shown.ends_with('…'));
-        let (shown, col) = excerpt(&line, 10_001);
-        assert_eq!((shown.chars().nth(col - 1), shown.ends_with(')')), (Some(')'), true));
     }
 }

@@ -129,9 +129,7 @@ pub fn parse<T: DeserializeOwned>(src: &SourceText) -> Result<T, Diagnostic> {
             ron::Error::MissingStructField { field, outer: Some(outer) } => {
                 Some(format!("`{outer}` needs `{field}`: add `{field}: ...` inside its brackets"))
             }
-            ron::Error::ExpectedString => {
-                Some(r#"durations are strings with a unit, e.g. "500ms""#.into())
-            }
+            ron::Error::ExpectedString => Some(expected_string_hint(token_at(&src.text, at))),
             ron::Error::SuggestRawIdentifier(_) if src.text[..at].trim_end().ends_with("acks:") => {
                 Some("acks is `none` (Kafka's acks=0), `leader` (acks=1) or `all`".into())
             }
@@ -148,6 +146,17 @@ pub fn parse<T: DeserializeOwned>(src: &SourceText) -> Result<T, Diagnostic> {
         }
         Diagnostic::at(place, message).with_hint(hint)
     })
+}
+
+/// Where a string was expected: a bare name wants quotes; anything else is most
+/// likely a duration written without its unit or quotes.
+fn expected_string_hint(found: Option<String>) -> String {
+    match found {
+        Some(name) if name.starts_with(|c: char| c.is_alphabetic() || c == '_') => {
+            format!(r#"names and durations are quoted strings: "{name}""#)
+        }
+        _ => r#"durations are strings with a unit, e.g. "500ms""#.into(),
+    }
 }
 
 /// For a field a component kind does not have: the kinds that have it.
@@ -191,7 +200,8 @@ fn check_duplicate_keys(src: &SourceText, node: &Node, out: &mut Vec<Diagnostic>
                 {
                     let first = src.place(first.span.start);
                     let msg = format!("duplicate key {key:?} (first at line {})", first.line);
-                    out.push(Diagnostic::at(src.place(k.span.start), msg));
+                    let d = Diagnostic::at(src.place(k.span.start), msg);
+                    out.push(d.also(first, "first given here"));
                 }
             }
             entries.iter().flat_map(|(k, v)| [k, v]).collect()
@@ -424,7 +434,7 @@ mod tests {
         let src = SourceText::new("m.ron", "failover(\n)");
         let d = parse::<crate::components::failure_detector::RawFailover>(&src).unwrap_err();
         assert!(d.message.contains("missing field named `heartbeat`"), "{d}");
-        let hint = d.hint.unwrap_or_default();
+        let hint = d.hint.unwrap_or_default().to_string();
         assert_eq!(hint, "`failover` needs `heartbeat`: add `heartbeat: ...` inside its brackets");
     }
 

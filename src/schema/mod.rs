@@ -2,6 +2,7 @@
 //! into `raw` serde structs and validated into the `model` types. This is the only part
 //! of archsim that knows about files; every error it returns is located.
 
+mod diagnostic_text;
 pub mod error;
 pub mod experiment;
 pub mod load;
@@ -15,6 +16,6 @@ pub mod source;
 pub mod sweep;
 pub mod validate;
 
-pub use error::{Diagnostic, LoadError};
+pub use error::{Diagnostic, LoadError, Related};
 pub use load::{field_place, load_model, load_scenario, load_sweep};
 pub use overrides::Override;

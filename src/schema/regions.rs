@@ -1,7 +1,7 @@
 //! A model's `regions` and `region_latency`: every region named, every pair of regions
 //! given a latency, every component placed once (or spanning regions of its own).
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use super::error::did_you_mean;
 use super::raw::RawModel;
@@ -32,7 +32,7 @@ pub(super) fn regions(
 /// Sets each pair's latency; refuses unknown regions, a region paired with itself, a
 /// pair given twice and a pair left out.
 fn latencies(c: &mut Checker<'_>, raw: &RawModel, regions: &mut Regions) {
-    let mut given = BTreeSet::new();
+    let mut given: BTreeMap<(usize, usize), usize> = BTreeMap::new();
     for (i, (a, b, latency)) in raw.region_latency.iter().enumerate() {
         let index = i.to_string();
         let latency = c.dist(&["region_latency", &index, "2"], latency);
@@ -49,17 +49,20 @@ fn latencies(c: &mut Checker<'_>, raw: &RawModel, regions: &mut Regions) {
                 "a latency from region `{a}` to itself: within a region, links take their own"
             );
             c.error(&["region_latency", &index], msg, Some("remove the entry".into()));
-        } else if !given.insert((x.min(y), x.max(y))) {
+        } else if let Some(&first) = given.get(&(x.min(y), x.max(y))) {
             let msg = format!("the latency between `{a}` and `{b}` is given twice");
-            c.error(&["region_latency", &index], msg, Some("keep one of the entries".into()));
+            let (first, hint) = (first.to_string(), "keep one of the entries");
+            let first = ["region_latency", &first];
+            c.error_also(&["region_latency", &index], msg, hint, &first, "first given here");
         } else {
+            given.insert((x.min(y), x.max(y)), i);
             regions.set_latency(x, y, latency);
         }
     }
     let names = &regions.names;
     for x in 0..names.len() {
         for y in x + 1..names.len() {
-            if !given.contains(&(x, y)) {
+            if !given.contains_key(&(x, y)) {
                 let (a, b) = (&names[x], &names[y]);
                 let msg = format!("no latency between regions `{a}` and `{b}`");
                 let hint = format!(r#"add ("{a}", "{b}", const("40ms")) to `region_latency`"#);

@@ -107,11 +107,16 @@ pub fn sweep(
         names.chain(raw.distributions.iter().map(|d| ("distributions", &d.name))).enumerate()
     {
         let i = if list == "metrics" { i } else { i - raw.metrics.len() };
-        let at = [list, &i.to_string(), "name"];
+        let place = |list: &str, i: usize| at.place(&["sweep", list, &i.to_string(), "name"]);
         if slug(name).is_empty() {
-            error(&at, "a name needs a letter or a digit (it names the chart file)".into());
-        } else if let Some(other) = files.insert(slug(name), name.clone()) {
-            error(&at, format!("`{name}` and `{other}` would write the same chart file"));
+            let msg = "a name needs a letter or a digit (it names the chart file)";
+            errors.push(Diagnostic::at(place(list, i), msg));
+        } else if let Some(&(other, other_list, j)) = files.get(&slug(name)) {
+            let msg = format!("`{name}` and `{other}` would write the same chart file");
+            let d = Diagnostic::at(place(list, i), msg);
+            errors.push(d.also(place(other_list, j), "the same file's other name"));
+        } else {
+            files.insert(slug(name), (name, list, i));
         }
     }
     let spec = SweepSpec { axes, variants, seeds: raw.seeds, metrics, distributions };

@@ -79,6 +79,20 @@ impl Checker<'_> {
         self.errors.push(d);
     }
 
+    /// An error at `path` that also concerns `other` (such as the first of two
+    /// duplicates), labelled there with `label`.
+    pub(super) fn error_also(
+        &mut self,
+        path: &[&str],
+        message: String,
+        hint: &str,
+        other: &[&str],
+        label: &str,
+    ) {
+        let d = Diagnostic::at(self.at.place(path), message).with_hint(Some(hint.into()));
+        self.errors.push(d.also(self.at.place(other), label));
+    }
+
     pub(super) fn probability(&mut self, path: &[&str], what: &str, p: f64) {
         if !p.is_finite() || !(0.0..=1.0).contains(&p) {
             self.error(path, format!("{what} must be a probability in [0, 1], found {p}"), None);
@@ -204,15 +218,19 @@ fn check_wiring(c: &mut Checker<'_>, model: &Model) {
         .iter()
         .map(|s| (s.name.as_str(), graph.add_node(s.name.as_str())))
         .collect();
-    let mut seen = std::collections::BTreeSet::new();
+    let mut seen: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     for (i, l) in model.links.iter().enumerate() {
         let from = match &l.from {
             Endpoint::Component(from) => from.as_str(),
             Endpoint::Clients => CLIENTS,
         };
-        if !seen.insert((from, l.to.as_str())) {
+        if let Some(&first) = seen.get(&(from, l.to.as_str())) {
             let msg = format!("duplicate link from `{from}` to `{}`", l.to);
-            c.error(&["links", &i.to_string()], msg, Some("keep one of them".into()));
+            let (i, first) = (i.to_string(), first.to_string());
+            let hint = "keep one of them";
+            c.error_also(&["links", &i], msg, hint, &["links", &first], "first given here");
+        } else {
+            seen.insert((from, l.to.as_str()), i);
         }
         if let (Some(&a), Some(&b)) = (nodes.get(from), nodes.get(l.to.as_str())) {
             graph.add_edge(a, b, ());

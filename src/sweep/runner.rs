@@ -49,11 +49,11 @@ pub fn load_points(
             for d in e.diagnostics.iter_mut().filter(|d| d.file == "--set" && d.hint.is_none()) {
                 if own.contains(&d.line_text) {
                     let variant = &spec.variants[run.variant].name;
-                    d.hint = Some(format!(
+                    d.hint = Some(Box::from(format!(
                         "the sweep made this override (variant `{variant}`): check the grid's \
                          `format` and the variants' `set` in {}",
                         path.display()
-                    ));
+                    )));
                 }
             }
             e
