@@ -156,3 +156,18 @@ fn diagrams_fit_eighty_columns() {
         assert!(lanes_seen >= 2, "{name}: no diagram drawn:\n{out}");
     }
 }
+
+#[test]
+fn a_service_is_one_lane_whether_it_relays_or_answers_itself() {
+    // The tutorial's API instances relay the store's answers and also answer on their
+    // own (a 503 when the store is gone): both are the instance's one lane.
+    let args =
+        ["run", "docs/tutorial/cart_crash.ron", "--seeds", "1", "--explain", "--width", "200"];
+    let text = diagram(&args, "lost_acknowledged_write");
+    let header = text.lines().next().unwrap_or_default();
+    let header: Vec<&str> = header.split("  ").map(str::trim).filter(|s| !s.is_empty()).collect();
+    let mut lanes = header.clone();
+    lanes.sort_unstable();
+    lanes.dedup();
+    assert_eq!(lanes.len(), header.len(), "a lane is drawn twice:\n{text}");
+}

@@ -263,8 +263,9 @@ pub fn build(
                 let Some(&req) = latest.get(&(slot, e.target)) else { continue };
                 // The store's reply keeps its source when a server relays it on; a
                 // leaderless store's coordinator answers for the replica it heard from.
+                // A server's own answer (`SERVER`) comes from the one lane it has.
                 let from = if req.target == server && !coordinators.contains(&server) {
-                    Lane::Store(server, source)
+                    Lane::Store(server, if source == Sighting::SERVER { 0 } else { source })
                 } else {
                     Lane::Store(req.target, 0)
                 };
@@ -547,7 +548,6 @@ fn assemble(
         |s: u32| lanes.iter().any(|l| matches!(l, Lane::Store(x, i) if *x == s && is_replica(*i)));
     let title = |l: &Lane| match *l {
         Lane::Client(c) => name(c).to_string(),
-        Lane::Store(s, Sighting::SERVER) => name(s).to_string(),
         Lane::Store(s, 0) if coordinators.contains(&s) => format!("{} coordinator", name(s)),
         Lane::Store(s, 0) if replicated(s) => format!("{} primary", name(s)),
         Lane::Store(s, 0) => name(s).to_string(),
