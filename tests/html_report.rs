@@ -43,6 +43,27 @@ fn faults_appear_on_the_timeline_at_their_firing() {
 }
 
 #[test]
+fn the_timeline_fits_where_its_faults_and_stories_are_and_says_so() {
+    // The tutorial's crash at 1m of a 2m run, and stories within seconds of it.
+    let args = ["run", "docs/tutorial/cart_crash.ron", "--seeds", "1"];
+    let html = report(&args, "cart_crash.html");
+    let start = html.find("class=\"timeline\"").expect("a timeline");
+    let timeline = &html[start..start + html[start..].find("</figure>").unwrap()];
+    let ticks: Vec<&str> = timeline
+        .split("fill=\"#5b6475\">")
+        .skip(1)
+        .filter_map(|t| t.split('<').next())
+        .filter(|t| t.ends_with('s'))
+        .collect();
+    assert_eq!(ticks.first(), Some(&"56s"), "{ticks:?}");
+    assert_eq!(ticks.last(), Some(&"68s"), "{ticks:?}");
+    let caption = "Each fault&#39;s firings (each diamond is an instant) and each violated \
+                   checker&#39;s shortest story, from its first to its decisive event. Shown \
+                   from 56s to 68s of the run&#39;s 2m: nothing else is marked.";
+    assert!(timeline.contains(caption), "{timeline}");
+}
+
+#[test]
 fn a_report_that_cannot_be_written_leaves_no_file_and_exits_2() {
     let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-such-dir/report.html");
     let args = ["run", "scenarios/stale_read_primary.ron", "--html", path.to_str().unwrap()];

@@ -270,13 +270,43 @@ impl RunReport<'_> {
             return "<p class=\"muted\">No faults were injected and no checker was violated.</p>\n"
                 .into();
         }
-        let svg = timeline_svg::render(&tracks, self.summary.simulated_ns);
+        let end = self.summary.simulated_ns;
+        let window = timeline_svg::window(&tracks, end);
+        let svg = timeline_svg::render(&tracks, window);
         figure(
             &svg,
-            "Each fault's firings (bars last as long as the fault) and each violated checker's \
-             shortest story, from its first to its decisive event.",
+            &timeline_caption(&tracks[..faults.len()], tracks.len() > faults.len(), window, end),
         )
     }
+}
+
+/// What the timeline shows, as this run has it: faults as bars or diamonds (whichever
+/// it drew), stories if any, and the span shown when it is not the whole run.
+fn timeline_caption(faults: &[Track], stories: bool, (lo, hi): (u64, u64), end: u64) -> String {
+    let marks = faults.iter().flat_map(|t| &t.marks);
+    let shapes = match (marks.clone().any(|m| m.1.is_some()), marks.clone().any(|m| m.1.is_none()))
+    {
+        (true, true) => " (a bar lasts as long as its fault; a diamond is an instant)",
+        (true, false) => " (each bar lasts as long as its fault)",
+        (false, true) => " (each diamond is an instant)",
+        (false, false) => " (none fired)",
+    };
+    let story = "each violated checker's shortest story, from its first to its decisive event";
+    let mut caption = match (faults.is_empty(), stories) {
+        (false, true) => format!("Each fault's firings{shapes} and {story}."),
+        (false, false) => format!("Each fault's firings{shapes}; no checker was violated."),
+        _ => format!("No fault was injected: {story}."),
+    };
+    caption.push_str(&match (lo, hi) == (0, end) {
+        true => format!(" Over the whole run ({}).", format_span(end)),
+        false => format!(
+            " Shown from {} to {} of the run's {}: nothing else is marked.",
+            format_span(lo),
+            format_span(hi),
+            format_span(end)
+        ),
+    });
+    caption
 }
 
 /// Each consumer group's lag over the run.

@@ -1,11 +1,11 @@
 //! A timeline as inline SVG: one row per fault (each firing a bar for as long as it
 //! lasts, or a diamond when it is an instant) and per violated checker (its story from
-//! first to decisive event), over the run's simulated time.
+//! first to decisive event), over the part of the run they occupy.
 
 use std::fmt::Write as _;
 
 use super::page::escape;
-use crate::engine::time::format_span;
+use crate::engine::time::{format_nanos, format_span};
 
 /// Width of the label column.
 const LABEL_W: f64 = 300.0;
@@ -61,6 +61,18 @@ pub fn tick_step(span: u64, target: u64) -> u64 {
     [1, 2, 5, 10].iter().map(|m| m * unit).find(|&s| s >= raw).unwrap_or(unit * 10)
 }
 
+/// A tick at `t` on an axis of `step`: minutes and hours where the steps are whole
+/// minutes, else seconds throughout (`58s`, `60s`, `62s`, never `58s`, `1m`, `62s`).
+fn tick_label(t: u64, step: u64) -> String {
+    const S: u64 = 1_000_000_000;
+    match t {
+        0 => "0".into(),
+        _ if step % (60 * S) == 0 => format_span(t),
+        _ if step % 1_000_000 == 0 => format!("{}s", t as f64 / S as f64),
+        _ => format_nanos(t),
+    }
+}
+
 fn clip(label: &str) -> String {
     if label.chars().count() <= LABEL_CHARS {
         return label.to_string();
@@ -69,12 +81,28 @@ fn clip(label: &str) -> String {
     format!("{head}…")
 }
 
-/// Renders `tracks` over `0..end_ns` as an SVG element.
-pub fn render(tracks: &[Track], end_ns: u64) -> String {
+/// The span of a run of `end_ns` to draw `tracks` over: where their marks are, with a
+/// margin, on round ticks; the whole run when they spread over half of it or more.
+pub fn window(tracks: &[Track], end_ns: u64) -> (u64, u64) {
     let end = end_ns.max(1);
+    let times = tracks.iter().flat_map(|t| &t.marks).flat_map(|&(a, b)| [Some(a), b]).flatten();
+    let (Some(lo), Some(hi)) = (times.clone().min(), times.max()) else { return (0, end) };
+    let (lo, hi) = (lo.min(end), hi.min(end));
+    // A margin of a tenth of the span each side, and of a fiftieth of the run at
+    // least, so that a lone instant is not drawn on the frame.
+    let margin = ((hi - lo) / 10).max(end / 50).max(1);
+    let (lo, hi) = (lo.saturating_sub(margin), hi.saturating_add(margin).min(end));
+    let step = tick_step(hi - lo, 8);
+    let (lo, hi) = (lo / step * step, hi.div_ceil(step).saturating_mul(step).min(end));
+    if hi - lo >= end / 2 { (0, end) } else { (lo, hi) }
+}
+
+/// Renders `tracks` over `lo..hi` ns of the run as an SVG element.
+pub fn render(tracks: &[Track], (lo, hi): (u64, u64)) -> String {
+    let hi = hi.max(lo + 1);
     let height = 16.0 + ROW_H * tracks.len() as f64 + 34.0;
     let width = LABEL_W + PLOT_W + 24.0;
-    let x = |t: u64| LABEL_W + PLOT_W * (t.min(end) as f64 / end as f64);
+    let x = |t: u64| LABEL_W + PLOT_W * ((t.clamp(lo, hi) - lo) as f64 / (hi - lo) as f64);
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -83,15 +111,15 @@ pub fn render(tracks: &[Track], end_ns: u64) -> String {
          sans-serif\" font-size=\"12\" role=\"img\">"
     );
     let axis_y = 16.0 + ROW_H * tracks.len() as f64;
-    let step = tick_step(end, 8);
-    for t in (0..=end).step_by(usize::try_from(step).unwrap_or(usize::MAX)) {
+    let step = tick_step(hi - lo, 8);
+    for t in (lo.div_ceil(step) * step..=hi).step_by(usize::try_from(step).unwrap_or(usize::MAX)) {
         let _ = writeln!(
             s,
             "<line x1=\"{0}\" y1=\"10\" x2=\"{0}\" y2=\"{axis_y}\" stroke=\"#e4e7ed\"/>\
              <text x=\"{0}\" y=\"{1}\" text-anchor=\"middle\" fill=\"#5b6475\">{2}</text>",
             x(t),
             axis_y + 16.0,
-            if t == 0 { "0".to_string() } else { escape(&format_span(t)) }
+            escape(&tick_label(t, step))
         );
     }
     let _ = writeln!(
@@ -159,6 +187,28 @@ mod tests {
     }
 
     #[test]
+    fn the_window_is_where_the_marks_are_unless_they_spread_over_half_the_run() {
+        const S: u64 = 1_000_000_000;
+        let track = |marks| Track { label: "x".into(), marks, color: "#000" };
+        let story = track(vec![(60 * S + S / 2, Some(64 * S + 650_000_000))]);
+        let crash = track(vec![(60 * S, None)]);
+        assert_eq!(window(&[crash.clone(), story.clone()], 165 * S), (56 * S, 68 * S));
+        assert_eq!(window(&[crash], 165 * S), (56 * S, 64 * S));
+        let early = track(vec![(S, None), (90 * S, None)]);
+        assert_eq!(window(&[story, early], 165 * S), (0, 165 * S));
+        assert_eq!(window(&[], 165 * S), (0, 165 * S));
+    }
+
+    #[test]
+    fn ticks_keep_one_unit_along_an_axis() {
+        const S: u64 = 1_000_000_000;
+        let labels = |lo: u64, step: u64| [0, 1, 2].map(|i| tick_label(lo + i * step, step));
+        assert_eq!(labels(58 * S, 2 * S), ["58s", "60s", "62s"]);
+        assert_eq!(labels(59 * S, S / 2), ["59s", "59.5s", "60s"]);
+        assert_eq!(labels(0, 60 * S), ["0", "1m", "2m"]);
+    }
+
+    #[test]
     fn each_firing_is_drawn_in_its_row() {
         let tracks = [
             Track {
@@ -168,7 +218,7 @@ mod tests {
             },
             Track { label: "x".repeat(60), marks: Vec::new(), color: "#4e79a7" },
         ];
-        let svg = render(&tracks, 100);
+        let svg = render(&tracks, (0, 100));
         assert_eq!(svg.matches("<rect").count(), 1);
         assert_eq!(svg.matches("<path").count(), 1);
         assert!(svg.contains(&format!("{}…", "x".repeat(43))));
