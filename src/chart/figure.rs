@@ -1,17 +1,17 @@
-//! A chart drawn with plotters in SVG and PNG. A `Figure` is a list of series (a line,
-//! an optional shaded band, optional point markers) on a linear or log x axis; a
-//! sweep's metric charts, CDFs and histograms and a run report's charts are all
-//! figures. Text uses the DejaVu Sans font shipped in `assets/fonts`, so drawing needs
-//! no system font library.
+//! A chart drawn with plotters in SVG (and rasterised to PNG). A `Figure` is a list of
+//! series (a line, an optional shaded band, optional point markers) on a linear or log
+//! x axis; a sweep's metric charts, CDFs and histograms and a run report's charts are
+//! all figures. Text uses the DejaVu Sans font shipped in `assets/fonts`, so drawing
+//! needs no system font library.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 
-static DEJAVU_SANS: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+use super::raster::{self, DEJAVU_SANS};
 
 /// Series colours (Tableau 10 without its yellow, which fades on white).
 const PALETTE: [(u8, u8, u8); 9] = [
@@ -59,6 +59,8 @@ pub struct Series {
     pub band: Vec<(f64, f64)>,
     /// Whether each point gets a dot.
     pub markers: bool,
+    /// Whether the points are dots alone, not joined by a line (a dot plot).
+    pub dots_only: bool,
 }
 
 /// A chart: title, axis titles, scale and series.
@@ -86,10 +88,12 @@ pub struct Figure {
     /// When x is a duration: nanoseconds per x unit, so that a log axis's ticks read
     /// `10µs`, `1ms`, `2.5s` rather than bare numbers.
     pub x_unit_ns: Option<f64>,
+    /// Whether y counts things: its ticks are whole numbers only.
+    pub y_counts: bool,
 }
 
-/// Height of the plotting area in pixels, less the caption and the x labels.
-const PLOT_HEIGHT: f64 = 600.0 - 24.0 - 40.0 - 55.0;
+/// Height of a figure's caption, margins and x labels: the rest is the plotting area.
+const FRAME_HEIGHT: f64 = 24.0 + 40.0 + 55.0;
 /// Most points a series may have for its twin to be marked with squares (a sweep's
 /// metric line; a CDF or histogram has many, and is told apart by its legend alone).
 const TWIN_MARKERS_MAX: usize = 25;
@@ -108,6 +112,17 @@ pub fn duration_tick(ns: f64) -> String {
     let text = format!("{value:.2}");
     let text = text.trim_end_matches('0').trim_end_matches('.');
     format!("{text}{unit}")
+}
+
+/// A plain number tick: at most three decimals, trailing zeros dropped (`0.5`, `1`,
+/// `1200`, never `1200.0`); a tiny one in scientific notation.
+pub fn number_tick(v: f64) -> String {
+    if v != 0.0 && v.abs() < 1e-3 {
+        return format!("{v:.1e}");
+    }
+    let text = format!("{v:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" { "0".into() } else { text.into() }
 }
 
 /// The smallest and largest of `values`, widened when they are equal.
@@ -135,6 +150,7 @@ impl Figure {
             x_span: None,
             headroom: 0.45,
             x_unit_ns: None,
+            y_counts: false,
         }
     }
 
@@ -163,8 +179,8 @@ impl Figure {
     }
 
     /// The headroom asked for, or more when an upper legend would cover the data: the
-    /// legend's height over what is left of the plot below it.
-    fn headroom_for_legend(&self) -> f64 {
+    /// legend's height over what is left below it of a plot `height` pixels high.
+    fn headroom_for_legend(&self, height: f64) -> f64 {
         let upper = matches!(
             self.legend,
             SeriesLabelPosition::UpperLeft
@@ -175,7 +191,7 @@ impl Figure {
             return self.headroom;
         }
         let legend = LEGEND_ENTRY * self.legend_entries() as f64 + LEGEND_MARGINS;
-        let needed = legend / (PLOT_HEIGHT - legend).max(1.0);
+        let needed = legend / (height - FRAME_HEIGHT - legend).max(1.0);
         self.headroom.max(needed)
     }
 
@@ -183,11 +199,12 @@ impl Figure {
         self.series.iter().flat_map(|s| s.points.iter().chain(&s.band))
     }
 
-    /// The y range: every point and band, from 0 when all are ≥ 0, with a margin.
-    fn y_range(&self) -> (f64, f64) {
+    /// The y range: every point and band, from 0 when all are ≥ 0, with a margin (and
+    /// room for the legend in a figure `height` pixels high).
+    fn y_range(&self, height: f64) -> (f64, f64) {
         let Some((lo, hi)) = span(self.all_points().map(|p| p.1)) else { return (0.0, 1.0) };
         let lo = if lo >= 0.0 { 0.0 } else { lo };
-        (lo, hi + (hi - lo) * self.headroom_for_legend())
+        (lo, hi + (hi - lo) * self.headroom_for_legend(height))
     }
 
     /// The x range (positive values only on a log scale).
@@ -210,7 +227,7 @@ impl Figure {
     {
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let (x_lo, x_hi) = self.x_range();
-        let (y_lo, y_hi) = self.y_range();
+        let (y_lo, y_hi) = self.y_range(f64::from(root.dim_in_pixel().1));
         if self.log_x {
             self.plot(root, (x_lo..x_hi).log_scale(), y_lo..y_hi)
         } else {
@@ -240,9 +257,20 @@ impl Figure {
             .build_cartesian_2d(x, y)
             .map_err(err)?;
         let duration_ticks = |x: &f64| duration_tick(x * self.x_unit_ns.unwrap_or(1.0));
+        let number_ticks = |v: &f64| number_tick(*v);
+        let count_ticks = |v: &f64| if v.fract() == 0.0 { number_tick(*v) } else { String::new() };
         let mut mesh = chart.configure_mesh();
+        if self.y_counts {
+            // One label per whole number, and no light lines between them.
+            let labels = (y_hi - y_lo).ceil().clamp(1.0, 10.0) as usize + 1;
+            mesh.y_label_formatter(&count_ticks).y_labels(labels).y_max_light_lines(1);
+        } else {
+            mesh.y_label_formatter(&number_ticks);
+        }
         if self.x_unit_ns.is_some() && self.log_x {
             mesh.x_label_formatter(&duration_ticks);
+        } else {
+            mesh.x_label_formatter(&number_ticks);
         }
         mesh.x_desc(self.x_label.as_str())
             .y_desc(self.y_label.as_str())
@@ -273,6 +301,15 @@ impl Figure {
                 chart.draw_series(std::iter::once(band)).map_err(err)?;
             }
             let points: Vec<(f64, f64)> = s.points.iter().filter(shown).copied().collect();
+            if s.dots_only {
+                let dots = points.iter().map(|&p| Circle::new(p, 5, color.filled()));
+                chart
+                    .draw_series(dots)
+                    .map_err(err)?
+                    .label(label.clone())
+                    .legend(move |(x, y)| Circle::new((x + 12, y), 5, color.filled()));
+                continue;
+            }
             chart
                 .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
                 .map_err(err)?
@@ -318,21 +355,9 @@ impl Figure {
         Ok(out)
     }
 
-    /// Writes the figure as a PNG at `path`, all or nothing.
+    /// Writes the figure as a PNG at `path` (its SVG rasterised), all or nothing.
     pub fn png(&self, path: &Path) -> Result<(), String> {
-        ensure_fonts();
-        // The encoder picks the format from the extension, so the temporary file keeps it.
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let tmp: PathBuf = path.with_file_name(format!(".tmp-{}-{name}", std::process::id()));
-        let drawn = {
-            let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
-            self.draw(&root)
-        };
-        let result = drawn.and_then(|()| std::fs::rename(&tmp, path).map_err(|e| e.to_string()));
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result
+        raster::write_png(&self.svg()?, path)
     }
 }
 
@@ -342,6 +367,13 @@ mod tests {
 
     fn line(name: &str, points: &[(f64, f64)]) -> Series {
         Series { name: name.into(), points: points.to_vec(), ..Series::default() }
+    }
+
+    #[test]
+    fn number_ticks_drop_trailing_zeros() {
+        let ticks = [0.0, 0.5, 1.0, 1200.0, 0.25, -0.0, 2.5e-5, 12.345_6];
+        let text: Vec<String> = ticks.into_iter().map(number_tick).collect();
+        assert_eq!(text, ["0", "0.5", "1", "1200", "0.25", "0", "2.5e-5", "12.346"]);
     }
 
     #[test]
@@ -379,11 +411,11 @@ mod tests {
             |n: usize| (0..n).map(|i| line(&format!("s{i}"), &[(0.0, i as f64)])).collect();
         let mut fig = Figure::over_time("x", "y", series(2));
         fig.headroom = 0.0;
-        let two = fig.headroom_for_legend();
+        let two = fig.headroom_for_legend(f64::from(SIZE.1));
         fig.series = series(8);
-        let eight = fig.headroom_for_legend();
+        let eight = fig.headroom_for_legend(f64::from(SIZE.1));
         assert!(two > 0.05 && eight > 3.0 * two, "{two} {eight}");
         fig.legend = SeriesLabelPosition::LowerRight;
-        assert_eq!(fig.headroom_for_legend(), 0.0);
+        assert_eq!(fig.headroom_for_legend(f64::from(SIZE.1)), 0.0);
     }
 }

@@ -21,8 +21,9 @@ use crate::report::explain::Replay;
 use crate::report::summary::{CheckSummary, OPERATION_HEADER, Summary, group};
 use crate::run::RunOutcome;
 
-/// Size of the charts, in pixels before the page scales them.
-const CHART_SIZE: (u32, u32) = (720, 440);
+/// Size of the charts, in pixels before the page scales them: about what a card of the
+/// two-column grid shows at the page's full width, so their text reads at its own size.
+const CHART_SIZE: (u32, u32) = (560, 360);
 
 /// Fault colours: the same fault keeps its colour in every report.
 const FAULT_COLORS: [&str; 5] = ["#4e79a7", "#f28e2b", "#76b7b2", "#b07aa1", "#9c755f"];
@@ -176,8 +177,16 @@ impl RunReport<'_> {
         let staleness = checker("bounded_staleness");
         if let Some(hist) = staleness.filter(|h| h.count() > 0) {
             let line = Line { name: "stale reads", hist, total: self.summary.reads.count };
-            let caption = "How far behind the newest acknowledged write each stale read was, \
-                           as a share of all reads.";
+            let caption = match distribution::few(&[line]) {
+                true => {
+                    "How far behind the newest acknowledged write each stale read was: \
+                         a dot each, stacked where equal."
+                }
+                false => {
+                    "How far behind the newest acknowledged write each stale read was, \
+                          as a share of all reads."
+                }
+            };
             figures.push((distribution::histogram("staleness", &[line]), caption));
         }
         let lag = &self.outcome.replication_lag;

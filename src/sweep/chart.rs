@@ -30,6 +30,7 @@ pub fn metric_figure(
                 band: upper.chain(lower).collect(),
                 points: points.iter().map(|(x, s)| (*x, s.mean)).collect(),
                 markers: true,
+                dots_only: false,
             });
         }
     }
@@ -45,6 +46,7 @@ pub fn metric_figure(
         x_span: None,
         headroom: 0.08,
         x_unit_ns: None,
+        y_counts: false,
     }
 }
 
