@@ -76,3 +76,14 @@ fn colour_is_asked_for_or_left_out() {
     let bad = common::archsim(&["run", "scenarios/crash_wal.ron", "--color", "sometimes"]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn the_cache_coherence_line_the_book_quotes_is_printed() {
+    let book = std::fs::read_to_string(common::root().join("docs/src/output.md")).unwrap();
+    let marker = "The text shows them on the line `";
+    let start = book.find(marker).expect("output.md quotes the line") + marker.len();
+    let quoted = &book[start..start + book[start..].find('`').unwrap()];
+    let run = common::archsim(&["run", "scenarios/cache_aside_race.ron"]);
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert!(out.lines().any(|l| l == quoted), "`{quoted}` is not printed:\n{out}");
+}

@@ -58,3 +58,18 @@ fn a_crash_never_restarted_counts_only_what_reached_the_crashed_component() {
     assert_eq!(alone["faults"][0]["operations"], 0, "{alone}");
     assert!(alone["warning"].as_str().unwrap().contains("says nothing about the faults"));
 }
+
+#[test]
+fn a_fault_on_an_application_cache_touches_the_operations_that_called_it() {
+    // The service's calls to the cache carry no request of their own; an operation that
+    // made one depends on the cache, and a crash or pause of it touches the operation.
+    let faults = r#"faults=[crash(target: "redis", at: "30s", restart_after: "10s"),
+                            pause(target: "redis", at: "1m", for: "5s")]"#;
+    let c = coverage("scenarios/cache_aside_race.ron", &[faults, r#"clients.timeout="2s""#]);
+    let touched = |i: usize| c["faults"][i]["operations"].as_u64().unwrap();
+    // Every read asks the cache first. 20 clients reading every ~50 ms make about 4,000
+    // reads in the crash's 10 s; the pause holds each client's call until it ends, so
+    // it touches a few dozen.
+    assert!(touched(0) > 1_000, "{c}");
+    assert!(touched(1) > 10, "{c}");
+}

@@ -100,6 +100,14 @@ impl Env<'_> {
         self.history.copy_request(op);
     }
 
+    /// `op` depends on the component at the far end of `link` (a call to an application
+    /// cache, which carries no request of its own): a fault there touches it.
+    #[inline]
+    pub fn reaches_over(&mut self, op: OpId, link: LinkId) {
+        let peer = self.peer(link);
+        self.history.reached(op, peer.0);
+    }
+
     /// Says no copy of `op`'s request or reply is travelling any more.
     #[inline]
     pub fn release(&mut self, op: OpId) {

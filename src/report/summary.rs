@@ -881,6 +881,18 @@ fn write_checks(
                 f("max_ns")
             );
         }
+        if r.name == "cache_coherence" && r.figures.get("stale_entries").is_some_and(|&n| n > 0) {
+            let n = |k| r.figures.get(k).copied().unwrap_or(0);
+            let _ = writeln!(
+                t,
+                "stale cache entries: {}, stale for p50 {}, p99 {}, max {}; {} still stale at the end",
+                group(n("stale_entries")),
+                format_nanos(n("p50_ns")),
+                format_nanos(n("p99_ns")),
+                format_nanos(n("max_ns")),
+                group(n("stale_at_end"))
+            );
+        }
         if let Some(&n) = r.figures.get("after_revocation") {
             let f = |k| format_nanos(r.figures.get(k).copied().unwrap_or(0));
             let _ = writeln!(

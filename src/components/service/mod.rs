@@ -447,6 +447,7 @@ impl Service {
             ttl_ms,
             verb,
         };
+        env.reaches_over(r.op, self.links[callee]);
         env.send(self.links[callee], Msg::CacheCall(call));
     }
 
