@@ -106,3 +106,27 @@ fn the_headline_says_what_b_fixes_and_what_moved_with_its_interval() {
     let line = text.lines().find(|l| l.starts_with("headline")).expect("a headline line");
     assert_eq!(line, format!("headline   {}", headline[0]), "{text}");
 }
+
+#[test]
+fn long_verdict_cells_widen_their_column() {
+    // Twenty seeds and six-digit counts: "violated on 20/20 seeds (109,842)" is 33 wide.
+    let args = [
+        "diff",
+        "scenarios/refresh_resubmit_overwrite.ron",
+        "scenarios/refresh_resubmit_idempotency_key.ron",
+        "--seeds",
+        "20",
+    ];
+    let out = String::from_utf8(common::archsim(&args).stdout).unwrap();
+    let table: Vec<&str> = out
+        .lines()
+        .skip_while(|l| !l.starts_with("invariant"))
+        .take_while(|l| !l.is_empty())
+        .collect();
+    let b_at = table[0].find(" B ").expect("a B column") + 1;
+    for row in &table[1..] {
+        let (a, b) = row.split_at(b_at);
+        assert!(a.ends_with(' ') && !b.starts_with(' '), "B's cell does not start under B:\n{out}");
+    }
+    assert!(table.iter().any(|r| r.contains("(1") && r.contains("20/20")), "{out}");
+}

@@ -137,6 +137,12 @@ fn flipped_line(diff: &Diff) -> String {
     format!("fixed by B: {}; broken by B: {}", names(Flip::Fixed), names(Flip::Broken))
 }
 
+/// A column as wide as its longest cell (a tally over many seeds, a long name), and
+/// `least` at least.
+fn width<'a>(cells: impl Iterator<Item = &'a str>, least: usize) -> usize {
+    cells.map(|c| c.chars().count()).max().unwrap_or(0).max(least)
+}
+
 fn text(a: &Side, b: &Side, seeds: &[u64], diff: &Diff) -> String {
     let mut t = String::new();
     for line in preamble(a, b, seeds) {
@@ -144,16 +150,23 @@ fn text(a: &Side, b: &Side, seeds: &[u64], diff: &Diff) -> String {
     }
     let [verdicts, figures] = headline(diff, seeds.len());
     let _ = writeln!(t, "\nheadline   {verdicts}\n           {figures}");
-    let _ = writeln!(t, "\n{:<26} {:<30} {:<30}", "invariant", "A", "B");
-    for r in &diff.invariants {
-        let _ =
-            writeln!(t, "{:<26} {:<30} {:<30} {}", r.check, tally(r.a), tally(r.b), flip(r.flip));
+    let rows: Vec<[String; 4]> = diff
+        .invariants
+        .iter()
+        .map(|r| [r.check.clone(), tally(r.a), tally(r.b), flip(r.flip).to_string()])
+        .collect();
+    let name_w = width(rows.iter().map(|r| r[0].as_str()), 26);
+    let cell_w = width(rows.iter().flat_map(|r| [r[1].as_str(), r[2].as_str()]), 30);
+    let _ = writeln!(t, "\n{:<name_w$} {:<cell_w$} {:<cell_w$}", "invariant", "A", "B");
+    for [check, a, b, flip] in &rows {
+        let _ = writeln!(t, "{check:<name_w$} {a:<cell_w$} {b:<cell_w$} {flip}");
     }
-    let _ =
-        writeln!(t, "\n{:<26} {:>12} {:>12} {:>8}", "figure (mean over seeds)", "A", "B", "change");
+    let header = "figure (mean over seeds)";
+    let name_w = width(diff.figures.iter().map(|f| f.name.as_str()), header.len());
+    let _ = writeln!(t, "\n{header:<name_w$} {:>12} {:>12} {:>8}", "A", "B", "change");
     for f in &diff.figures {
         let (x, y) = (value(f.a, f.unit), value(f.b, f.unit));
-        let _ = writeln!(t, "{:<26} {x:>12} {y:>12} {:>8}", f.name, change(f.change()));
+        let _ = writeln!(t, "{:<name_w$} {x:>12} {y:>12} {:>8}", f.name, change(f.change()));
     }
     let _ = writeln!(t, "\n{}", flipped_line(diff));
     t
