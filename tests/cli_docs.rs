@@ -87,3 +87,25 @@ fn the_cache_coherence_line_the_book_quotes_is_printed() {
     let out = String::from_utf8_lossy(&run.stdout);
     assert!(out.lines().any(|l| l == quoted), "`{quoted}` is not printed:\n{out}");
 }
+
+#[test]
+fn the_cache_aside_files_the_book_shows_are_the_shipped_ones() {
+    let book = std::fs::read_to_string(common::root().join("docs/src/components.md")).unwrap();
+    // The book's block, two spaces in (inside a list item), against the file's own.
+    let block = |open: &str| -> String {
+        let start = book.find(&format!("\n  {open}(\n")).expect("the book shows it") + 1;
+        let end = start + book[start..].find("\n  )\n").unwrap() + 4;
+        book[start..end]
+            .lines()
+            .map(|l| l.strip_prefix("  ").unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    for (open, file) in
+        [("Model", "models/cache_aside.ron"), ("Scenario", "scenarios/cache_aside_race.ron")]
+    {
+        let text = std::fs::read_to_string(common::root().join(file)).unwrap();
+        let own = &text[text.find(&format!("{open}(\n")).unwrap()..];
+        assert_eq!(block(open), own.trim_end(), "components.md's copy of {file} differs");
+    }
+}
