@@ -90,6 +90,8 @@ fn command_line_overrides_are_checked_like_files() {
     check_cli(&["run", s, "--set", "db.replicas"], "--set:1:1: error:", "expected PATH=VALUE");
     check_cli(&["run", s, "--set", "db.replicas=-1"], "--set:1:13: error:", "non-negative integer");
     check_cli(&["run", s, "--set", "clients.count=0"], "--set:1:15: error:", "`count`");
+    let absent = ["run", s, "--set", "clients.timeout=absent"];
+    check_cli(&absent, "--set:1:17: error:", "to leave an optional field out, write `None`");
 }
 
 #[test]

@@ -394,6 +394,11 @@ fn callee_problems(model: &Model, contracts: &[Contract]) -> Vec<LinkProblem> {
                         r#"name an application cache, e.g. "redis": AppCache()"#
                     }
                     Target::Only(Serves::Topic) => r#"name a topic, e.g. "events": Topic()"#,
+                    _ if far.serves == Serves::Log => {
+                        "a service reaches a log through its store: `call(to: \"db\", outbox: \
+                         true)` and an `OutboxRelay` (or a `ChangeCapture`) linked to the store \
+                         and the log; a `Producer` appends to a log on its own"
+                    }
                     _ => {
                         "a `call` goes to a store, balancer, service or job queue; a cache takes `cache_get`, `cache_set` and `cache_delete`"
                     }

@@ -44,7 +44,9 @@ fn schema_value<T: schemars::JsonSchema>() -> serde_json::Value {
 fn model_page() -> String {
     let intro = "A model file (`models/*.ron`) describes an architecture: its components, \
                  each of one kind below, the links between them and the regions they sit \
-                 in. Every struct refuses fields it does not know, so a typo is an error.";
+                 in. Every struct refuses fields it does not know, so a typo is an error. \
+                 A default of `absent` means the field is left out; to leave an optional \
+                 field out in a `set` or `--set`, give it `None`.";
     let root = schema_value::<RawModel>();
     format!("{GENERATED}\n\n{}", shapes::file_page("Model files", intro, "Model(...)", &root))
 }
@@ -54,7 +56,8 @@ fn scenario_page() -> String {
                  clients and their workflow, the faults, the checkers and the verdicts \
                  expected of them, objectives, and an optional sweep. Any field of the \
                  model or the scenario can also be set from the command line with \
-                 `--set PATH=VALUE` (a RON value of the field's type).";
+                 `--set PATH=VALUE` (a RON value of the field's type; `None` leaves an \
+                 optional field out, which the tables call `absent`).";
     let root = schema_value::<RawScenario>();
     format!("{GENERATED}\n\n{}", shapes::file_page("Scenario files", intro, "Scenario(...)", &root))
 }

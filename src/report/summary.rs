@@ -979,11 +979,14 @@ fn write_coverage(t: &mut String, c: &CoverageSummary, clients: bool) {
     for f in &c.faults {
         let k = &f.touched;
         let mut what = if k.operations == 0 && k.rolled_back == 0 {
-            "touched nothing".to_string()
+            // A fault on a relay, a log or a consumer touches no client operation; what
+            // it did there is its checkers' to tell.
+            "touched no client operation".to_string()
         } else {
             format!(
-                "{} operations ({} writes, {} reads)",
+                "{} operation{} ({} writes, {} reads)",
                 group(k.operations),
+                if k.operations == 1 { "" } else { "s" },
                 group(k.writes),
                 group(k.reads)
             )

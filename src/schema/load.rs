@@ -135,6 +135,11 @@ pub fn parse<T: DeserializeOwned>(src: &SourceText) -> Result<T, Diagnostic> {
             }
             _ => None,
         };
+        // The reference shows a field left out as `absent`; RON's word for it is `None`.
+        let hint = match token_at(&src.text, at).as_deref() {
+            Some("absent") => Some("to leave an optional field out, write `None`".into()),
+            _ => hint,
+        };
         let mut message = e.code.to_string();
         if let ron::Error::SuggestRawIdentifier(found) = &e.code {
             message = format!("expected a name, found `{found}`");

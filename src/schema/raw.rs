@@ -175,7 +175,8 @@ pub enum RawValues {
         /// Number of values.
         steps: u32,
     },
-    /// `log(from: 0.01, to: 10, steps: 7)`: evenly spaced in log scale.
+    /// `log(from: 0.01, to: 10, steps: 7)`: evenly spaced in log scale, not rounded (a
+    /// duration axis in ms needs `list([...])` of whole values: `"316.2277ms"` is refused).
     Log {
         /// First value (above 0).
         from: f64,
@@ -604,11 +605,12 @@ pub struct RawClients {
     /// (without `populations`).
     #[serde(default)]
     pub entry: Option<String>,
-    /// Groups of clients, each with its own count, region, entry and workflow; the
-    /// Open arrivals for the one population of `count` (see `RawPopulation`).
+    /// Open arrivals for the one population of `count`: users who arrive at a rate
+    /// rather than `count` clients looping (without `populations`).
     #[serde(default)]
     pub arrivals: Option<RawArrivals>,
-    /// other settings here apply to all of them.
+    /// Groups of clients, each with its own count, region, entry, workflow and
+    /// arrivals; the other settings here apply to all of them.
     #[serde(default)]
     pub populations: BTreeMap<String, RawPopulation>,
     /// `own` (client i uses key i) or `shared` (all use key 0).
