@@ -223,6 +223,26 @@ fn a_duplicate_points_at_both_places() {
 }
 
 #[test]
+fn a_conflict_an_override_made_shows_the_override_too() {
+    // The model says `commit: after, commit_every: "1s"`; the override changes `commit`,
+    // so the error in the model's line shows the `--set` that made it one.
+    let args = ["run", "scenarios/outbox_log.ron", "--set", "search.commit=transactional"];
+    let stderr = String::from_utf8_lossy(&common::archsim(&args).stderr).into_owned();
+    assert!(
+        stderr.starts_with("models/orders_outbox_log.ron:18:98: error: `commit_every`"),
+        "{stderr}"
+    );
+    let shown = [
+        " ::: --set:1:15",
+        "search.commit=transactional",
+        "------------- the group commits this way",
+    ];
+    for line in shown {
+        assert!(stderr.contains(line), "`{line}` missing from\n{stderr}");
+    }
+}
+
+#[test]
 fn hostile_bytes_are_refused_with_a_position_and_a_short_message() {
     // Line 13 holds `count:` (8 spaces, then `count: `), so the value is at column 16.
     let plain = wrong_count();

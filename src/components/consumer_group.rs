@@ -102,13 +102,15 @@ impl KindFile for RawConsumerGroup {
             let text = "`commit_every` is how often `commit: after` commits; with \
                         `before` or `transactional` it would do nothing"
                 .to_string();
-            problems.error(&["commit_every"], text, Some("remove it, or commit: after".into()));
+            let commit = ("commit", "the group commits this way");
+            problems.conflict(&["commit_every"], text, "remove it, or commit: after", commit);
         }
         if self.idempotent && self.commit == Commit::Transactional {
             let text = "a transactional group processes each message once already; \
                         `idempotent` would do nothing"
                 .to_string();
-            problems.error(&["idempotent"], text, Some("remove it, or commit: after".into()));
+            let commit = ("commit", "the group commits this way");
+            problems.conflict(&["idempotent"], text, "remove it, or commit: after", commit);
         }
         let ms = SimDuration::from_millis;
         let positive = |problems: &mut Problems, field: &str, d: Option<&Dur>, default: u64| {

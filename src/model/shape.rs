@@ -180,6 +180,8 @@ pub struct Problem {
     pub message: String,
     /// How to fix it.
     pub hint: Option<String>,
+    /// Another field it concerns (from the entry down), and what to say there.
+    pub also: Option<(Vec<String>, String)>,
 }
 
 /// The problems validation found, in the order found.
@@ -193,7 +195,25 @@ impl Problems {
     /// Reports `message` at `path`.
     pub fn error(&mut self, path: &[&str], message: String, hint: Option<String>) {
         let path = path.iter().map(|s| s.to_string()).collect();
-        self.list.push(Problem { path, message, hint });
+        self.list.push(Problem { path, message, hint, also: None });
+    }
+
+    /// Reports `message` at `path`, a conflict with the field at `other` (shown too, as
+    /// `label`: an override may have set it, far from `path`).
+    pub fn conflict(
+        &mut self,
+        path: &[&str],
+        message: String,
+        hint: &str,
+        (other, label): (&str, &str),
+    ) {
+        self.error(path, message, Some(hint.into()));
+        if let Some(p) = self.list.last_mut() {
+            let mut at = p.path.clone();
+            at.pop();
+            at.push(other.to_string());
+            p.also = Some((at, label.to_string()));
+        }
     }
 
     /// Reports the count at `path` unless it is between 1 and `max`.

@@ -110,10 +110,20 @@ impl Checker<'_> {
     /// Locates each of `problems` (whose paths are under `prefix`) in the file.
     pub(super) fn take(&mut self, problems: Problems, prefix: &[&str]) {
         for p in problems.list {
-            let below = p.path.iter().map(String::as_str);
-            let path: Vec<&str> = prefix.iter().copied().chain(below).collect();
-            self.error(&path, p.message, p.hint);
+            let place = self.place_under(prefix, &p.path);
+            let mut d = Diagnostic::at(place, p.message).with_hint(p.hint);
+            if let Some((other, label)) = &p.also {
+                d = d.also(self.place_under(prefix, other), label.as_str());
+            }
+            self.errors.push(d);
         }
+    }
+
+    /// The place of `path` under `prefix`.
+    fn place_under(&self, prefix: &[&str], path: &[String]) -> Place {
+        let full: Vec<&str> =
+            prefix.iter().copied().chain(path.iter().map(String::as_str)).collect();
+        self.at.place(&full)
     }
 }
 
