@@ -109,3 +109,18 @@ fn the_cache_aside_files_the_book_shows_are_the_shipped_ones() {
         assert_eq!(block(open), own.trim_end(), "components.md's copy of {file} differs");
     }
 }
+
+#[test]
+fn run_says_which_files_it_wrote_unless_quiet() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("wrote");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (html, trace) = (dir.join("r.html"), dir.join("t.jsonl"));
+    let (html, trace) = (html.to_str().unwrap(), trace.to_str().unwrap());
+    let run = ["run", "docs/tutorial/cart.ron", "--html", html, "--trace", trace];
+    let out = stdout(&run);
+    assert!(out.ends_with(&format!("wrote {trace}\nwrote {html}\n")), "{out}");
+    let quiet = stdout(&[&["-q"], &run[..]].concat());
+    assert!(!quiet.contains("wrote"), "{quiet}");
+    let json = stdout(&[&run[..], &["--format", "json"]].concat());
+    assert!(json.trim_end().ends_with('}'), "JSON output gets no `wrote` line");
+}

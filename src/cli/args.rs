@@ -306,6 +306,9 @@ pub struct RunArgs {
     /// Bounds on the run.
     #[command(flatten)]
     pub limits: LimitArgs,
+    /// Set from the global `-q/--quiet`.
+    #[arg(skip)]
+    pub quiet: bool,
 }
 
 /// Bounds on every run, shared by `run` and `sweep`.

@@ -43,7 +43,7 @@ pub fn main() -> i32 {
     let quiet = args.quiet;
     args.color.apply();
     match args.command {
-        Command::Run(run) => run_command(&run, &Registry::new()),
+        Command::Run(run) => run_command(&RunArgs { quiet, ..run }, &Registry::new()),
         Command::Sweep(sweep) => {
             super::sweep_command::sweep_command(&super::args::SweepArgs { quiet, ..sweep })
         }
@@ -221,6 +221,12 @@ pub fn run_command(args: &RunArgs, registry: &Registry) -> i32 {
             if let Err(e) = write_html(path, report.render()) {
                 return report_errors(args.format, &output_error(path, &e));
             }
+        }
+    }
+    if args.format == Format::Text && !args.quiet {
+        let written = [&args.trace, &args.history, &args.timeline, &args.html];
+        for path in written.into_iter().flatten() {
+            text.push_str(&format!("wrote {}\n", path.display()));
         }
     }
     if let Err(code) = super::output::print(&text) {
