@@ -96,6 +96,15 @@ impl SweepReport<'_> {
                 let mut cells = vec![escape(&s.variants[r.variant].name)];
                 cells.extend(s.axes.iter().zip(&r.values).map(|(a, &i)| number(a.values[i])));
                 cells.extend(self.stats[r.variant][r.point].iter().map(|st| match st {
+                    // An interval stopped at 0 is no longer symmetric: both ends, then.
+                    Some(st) if st.ci_low() > st.mean - st.ci95 => {
+                        format!(
+                            "{} ({} to {})",
+                            short(st.mean),
+                            short(st.ci_low()),
+                            short(st.ci_high())
+                        )
+                    }
                     Some(st) => format!("{} ± {}", short(st.mean), short(st.ci95)),
                     None => "—".into(),
                 }));

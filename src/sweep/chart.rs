@@ -23,8 +23,8 @@ pub fn metric_figure(
             let points: Vec<(f64, PointStats)> = (0..x_axis.values.len())
                 .filter_map(|i| Some((x_axis.values[i], stats[v][i * rest + other][metric]?)))
                 .collect();
-            let upper = points.iter().map(|(x, s)| (*x, s.mean + s.ci95));
-            let lower = points.iter().rev().map(|(x, s)| (*x, s.mean - s.ci95));
+            let upper = points.iter().map(|(x, s)| (*x, s.ci_high()));
+            let lower = points.iter().rev().map(|(x, s)| (*x, s.ci_low()));
             series.push(Series {
                 name,
                 band: upper.chain(lower).collect(),

@@ -42,7 +42,7 @@ fn metric_line(by_variant: &[(&str, Option<PointStats>)]) -> String {
             let interval = match s.n {
                 1 => "one seed".to_string(),
                 _ if s.ci95 == 0.0 => "the same on every seed".to_string(),
-                _ => format!("95% CI {} to {}", short(s.mean - s.ci95), short(s.mean + s.ci95)),
+                _ => format!("95% CI {} to {}", short(s.ci_low()), short(s.ci_high())),
             };
             let name = if by_variant.len() > 1 { format!("{name} ") } else { String::new() };
             let change = match first {

@@ -61,11 +61,33 @@ impl PointStats {
         let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         PointStats { n, mean, ci95, min, max }
     }
+
+    /// The interval's lower end: at 0 at most when no replicate was below 0 (a count or
+    /// a share cannot be negative, and Student's interval around a skewed few can reach
+    /// below it).
+    pub fn ci_low(&self) -> f64 {
+        let low = self.mean - self.ci95;
+        if self.min >= 0.0 { low.max(0.0) } else { low }
+    }
+
+    /// The interval's upper end.
+    pub fn ci_high(&self) -> f64 {
+        self.mean + self.ci95
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_count_s_interval_stops_at_zero() {
+        let skewed = PointStats::of(&[0.0, 0.0, 0.0, 0.0, 1860.0]);
+        assert!(skewed.mean - skewed.ci95 < 0.0);
+        assert_eq!(skewed.ci_low(), 0.0);
+        let signed = PointStats::of(&[-1.0, 0.0, 0.0, 0.0, 1860.0]);
+        assert_eq!(signed.ci_low(), signed.mean - signed.ci95);
+    }
 
     #[test]
     fn the_interval_is_t_times_the_standard_error() {

@@ -90,7 +90,7 @@ pub fn summary_csv(spec: &SweepSpec, stats: &[Vec<Vec<Option<PointStats>>>]) -> 
                 .into_iter()
                 .chain(axis_values(spec, &r.values))
                 .chain([metric.name.clone(), s.n.to_string()])
-                .chain([s.mean, s.mean - s.ci95, s.mean + s.ci95, s.min, s.max].map(value));
+                .chain([s.mean, s.ci_low(), s.ci_high(), s.min, s.max].map(value));
             line(&mut t, cells);
         }
     }
