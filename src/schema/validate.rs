@@ -143,7 +143,9 @@ pub fn model(raw: &RawModel, at: Locator<'_>) -> Result<Model, Vec<Diagnostic>> 
     }
     let links = raw.links.iter().enumerate().map(|(i, l)| link(&mut c, raw, i, l)).collect();
     let regions = super::regions::regions(&mut c, raw, &components);
-    let model = Model { name: raw.name.clone().unwrap_or_default(), components, links, regions };
+    // A model without a name goes by its file's, as a scenario does.
+    let name = raw.name.clone().unwrap_or_else(|| c.at.src.file.clone());
+    let model = Model { name, components, links, regions };
     check_wiring(&mut c, &model);
     if c.errors.is_empty() { Ok(model) } else { Err(c.errors) }
 }
