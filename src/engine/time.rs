@@ -81,9 +81,25 @@ impl SimDuration {
                 .map(SimDuration)
                 .map_err(|_| format!("invalid duration {text:?}: longer than 584 years")),
             Err(e) => Err(format!(
-                "invalid duration {text:?}: {e} (expected e.g. \"150ms\", \"2s\", \"1.5s\", \"5m\")"
+                "invalid duration {text:?}: {} (expected e.g. \"150ms\", \"2s\", \"1.5s\", \"5m\")",
+                duration_problem(&e, trimmed)
             )),
         }
+    }
+}
+
+/// What is wrong with a duration, in words rather than byte offsets.
+fn duration_problem(e: &humantime::DurationError, text: &str) -> String {
+    use humantime::DurationError as E;
+    let at = |i: usize| text.get(i..).and_then(|s| s.chars().next()).unwrap_or(' ');
+    match e {
+        E::NumberExpected(0) => "it must start with a number".into(),
+        E::NumberExpected(i) => {
+            format!("a number is expected before `{}`", text.get(*i..).unwrap_or(text))
+        }
+        E::InvalidCharacter(i) => format!("`{}` cannot be in a duration", at(*i)),
+        E::UnknownUnit { unit, .. } => format!("`{unit}` is not a unit (ns, us, ms, s, m, h, d)"),
+        other => other.to_string(),
     }
 }
 
@@ -145,6 +161,15 @@ impl fmt::Display for SimTime {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_duration_says_what_is_wrong_in_words() {
+        let err = |t: &str| SimDuration::parse(t).unwrap_err();
+        assert!(err("fast").contains("it must start with a number"), "{}", err("fast"));
+        assert!(err("1xs").contains("`xs` is not a unit"), "{}", err("1xs"));
+        assert!(err("2 hours min").contains("a number is expected before `min`"));
+        assert!(err("5m!").contains("`!` cannot be in a duration"), "{}", err("5m!"));
+    }
 
     #[test]
     fn whole_spans_print_in_their_unit() {
