@@ -439,6 +439,11 @@ impl SessionState<'_> {
         self.row.newest_read
     }
 
+    /// Whether `r` includes the session's newest read (it has read something).
+    pub fn includes_newest(&self, r: VersionId, dag: &mut VersionDag) -> bool {
+        self.row.includes_newest(r, dag)
+    }
+
     /// Where and when the last read happened (for a story).
     pub fn last_read_sighting(&self) -> Sighting {
         self.reads[LAST_READ]
@@ -462,6 +467,15 @@ struct SessionRow {
 }
 
 impl SessionRow {
+    /// Whether `r` includes the newest read. The last read is a version whose answer
+    /// the row already holds: it is the newest read when it included the one before,
+    /// and else it did not include the newest (which it left in place).
+    #[inline]
+    fn includes_newest(&self, r: VersionId, dag: &mut VersionDag) -> bool {
+        let last_included = self.last_read == self.newest_read;
+        dag.includes_after(r, self.newest_read, self.last_read, last_included)
+    }
+
     const EMPTY: SessionRow = SessionRow {
         session: 0,
         last_write: VersionId::ROOT,
@@ -508,7 +522,7 @@ impl Sessions {
         match op.kind() {
             OpKind::Write => row.last_write = op.version,
             OpKind::Read => {
-                let newest = !row.has_read || dag.includes(op.version, row.newest_read);
+                let newest = !row.has_read || row.includes_newest(op.version, dag);
                 row.has_read = true;
                 row.last_read = op.version;
                 self.reads[i][LAST_READ] = op.sighting();
@@ -537,7 +551,7 @@ impl Sessions {
             source: Sighting::SERVER,
             purpose: super::purpose::PUSH,
         };
-        let newest = !row.has_read || dag.includes(push.version, row.newest_read);
+        let newest = !row.has_read || row.includes_newest(push.version, dag);
         row.has_read = true;
         row.last_read = push.version;
         self.reads[i][LAST_READ] = sighting;

@@ -26,7 +26,7 @@ impl Check for MonotonicReads {
         self.checked += 1;
         // The bar is the newest version read so far, not the last read: after a
         // violation, the earlier, newer read stays the bar for later reads.
-        if !dag.includes(op.version, session.newest_read()) {
+        if !session.includes_newest(op.version, dag) {
             self.violations += 1;
             self.witness.get_or_insert_with(|| (session.newest_read_sighting(), *op));
         }
