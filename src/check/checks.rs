@@ -455,25 +455,41 @@ impl SessionState<'_> {
     }
 }
 
-/// One client's session, as every operation needs it: 20 bytes, so the table of
+/// One client's session, as every operation needs it: 28 bytes, so the table of
 /// 100 000 clients stays small and an operation costs one cache line for all checkers.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 struct SessionRow {
     session: u32,
     last_write: VersionId,
     last_read: VersionId,
     newest_read: VersionId,
     has_read: bool,
+    /// A read before the last one, and whether it includes the newest read.
+    earlier_read: (VersionId, bool),
 }
 
 impl SessionRow {
-    /// Whether `r` includes the newest read. The last read is a version whose answer
-    /// the row already holds: it is the newest read when it included the one before,
-    /// and else it did not include the newest (which it left in place).
+    /// Whether `r` includes the newest read, from what the row knows of two earlier
+    /// reads. The last read is the newest read when it included the one before, and
+    /// else it did not include the newest (which it left in place).
     #[inline]
     fn includes_newest(&self, r: VersionId, dag: &mut VersionDag) -> bool {
-        let last_included = self.last_read == self.newest_read;
-        dag.includes_after(r, self.newest_read, self.last_read, last_included)
+        let last = (self.last_read, self.last_read == self.newest_read);
+        dag.includes_after(r, self.newest_read, &[last, self.earlier_read])
+    }
+
+    /// Takes a read of `r` (or a push) into account; `newest`: it included the newest.
+    #[inline]
+    fn read(&mut self, r: VersionId, newest: bool) {
+        // What the last read knew of the newest still holds while the newest stays;
+        // a new newest is known only to include itself.
+        self.earlier_read =
+            if newest { (r, true) } else { (self.last_read, self.last_read == self.newest_read) };
+        self.has_read = true;
+        self.last_read = r;
+        if newest {
+            self.newest_read = r;
+        }
     }
 
     const EMPTY: SessionRow = SessionRow {
@@ -482,6 +498,7 @@ impl SessionRow {
         last_read: VersionId::ROOT,
         newest_read: VersionId::ROOT,
         has_read: false,
+        earlier_read: (VersionId::ROOT, true),
     };
 }
 
@@ -502,12 +519,12 @@ impl Sessions {
     fn of(&mut self, op: &OpRecord) -> SessionState<'_> {
         let i = op.client() as usize;
         if self.rows.len() <= i {
-            self.rows.resize(i + 1, SessionRow::default());
+            self.rows.resize(i + 1, SessionRow::EMPTY);
             self.reads.resize(i + 1, [Sighting::NOTHING; 2]);
         }
         let row = &mut self.rows[i];
         if row.session != op.inv.session {
-            *row = SessionRow { session: op.inv.session, ..SessionRow::default() };
+            *row = SessionRow { session: op.inv.session, ..SessionRow::EMPTY };
         }
         SessionState { row: &self.rows[i], reads: &self.reads[i] }
     }
@@ -523,11 +540,9 @@ impl Sessions {
             OpKind::Write => row.last_write = op.version,
             OpKind::Read => {
                 let newest = !row.has_read || row.includes_newest(op.version, dag);
-                row.has_read = true;
-                row.last_read = op.version;
+                row.read(op.version, newest);
                 self.reads[i][LAST_READ] = op.sighting();
                 if newest {
-                    row.newest_read = op.version;
                     self.reads[i][NEWEST_READ] = op.sighting();
                 }
             }
@@ -552,11 +567,9 @@ impl Sessions {
             purpose: super::purpose::PUSH,
         };
         let newest = !row.has_read || row.includes_newest(push.version, dag);
-        row.has_read = true;
-        row.last_read = push.version;
+        row.read(push.version, newest);
         self.reads[i][LAST_READ] = sighting;
         if newest {
-            row.newest_read = push.version;
             self.reads[i][NEWEST_READ] = sighting;
         }
     }

@@ -387,33 +387,35 @@ impl VersionDag {
         false
     }
 
-    /// `includes(r, w)`, given that `includes(known, w)` is `known_includes`: when `r`
-    /// is `known` or a few single-parent steps above it, those steps answer without a
-    /// jump. A session asks of each read whether it includes its newest read, and most
-    /// reads return the version its last read did or one a step or two above it.
+    /// `includes(r, w)`, given versions `known` whose answers are known: each
+    /// `(k, includes(k, w))`. When `r` is one of them or a few single-parent steps
+    /// above one, those steps answer without a jump. A session asks of each read
+    /// whether it includes its newest read, and most reads return a version one of its
+    /// last two reads did, or one a step or two above it.
     pub fn includes_after(
         &mut self,
         r: VersionId,
         w: VersionId,
-        known: VersionId,
-        known_includes: bool,
+        known: &[(VersionId, bool)],
     ) -> bool {
-        if r == known {
-            return known_includes;
+        let answer = |v: VersionId| known.iter().find(|k| k.0 == v).map(|k| k.1);
+        if let Some(found) = answer(r) {
+            return found;
         }
+        let floor = known.iter().map(|k| k.0).min().unwrap_or(r);
         // A join is seen through its parents, which the steps need not pass.
-        if known < r && !self.is_join(w) {
+        if floor < r && !self.is_join(w) {
             let mut v = r;
             for _ in 0..CHAIN_STEPS {
                 if v == w {
                     return true;
                 }
-                if v == known {
-                    // `r` sees what `known` sees and the steps above it, none of them `w`.
-                    return known_includes;
+                if let Some(found) = answer(v) {
+                    // `r` sees what `v` sees and the steps above it, none of them `w`.
+                    return found;
                 }
                 match self.single_parent(v) {
-                    Some(p) if p >= known => v = p,
+                    Some(p) if p >= floor => v = p,
                     _ => break,
                 }
             }
@@ -621,9 +623,11 @@ mod tests {
             for r in 0..n {
                 for w in 0..n {
                     for k in 0..n {
-                        let known = d.includes(v(k), v(w));
-                        let after = d.includes_after(v(r), v(w), v(k), known);
-                        assert_eq!(after, d.includes(v(r), v(w)), "v{r} v{w} after v{k}");
+                        let j = (k * 7 + 3) % n;
+                        let known =
+                            [(v(k), d.includes(v(k), v(w))), (v(j), d.includes(v(j), v(w)))];
+                        let after = d.includes_after(v(r), v(w), &known);
+                        assert_eq!(after, d.includes(v(r), v(w)), "v{r} v{w} after v{k}, v{j}");
                     }
                 }
             }
