@@ -20,10 +20,35 @@ use super::versions::{VersionDag, VersionId};
 /// The lost-acknowledged-write checker.
 #[derive(Debug, Default)]
 pub struct LostWrites {
-    /// Per version: 1 + the index in `moves` of the move that last displaced it.
+    /// Per version: what last displaced it. `OVERWRITTEN` plus the version whose write
+    /// did, or 1 + the index in `moves` of the move that did (0: nothing).
     displaced_by: Vec<u32>,
+    /// The head moves that displaced something other than by a write: a write's own
+    /// record tells its story, so the common move is kept as its version alone.
     moves: Vec<HeadMove>,
     scratch: Vec<VersionId>,
+}
+
+/// The bit of a `displaced_by` entry that says a write displaced it (version ids are
+/// below 2^30, see `VersionDag::create`).
+const OVERWRITTEN: u32 = 1 << 31;
+
+/// What last displaced a version.
+#[derive(Debug, Clone, Copy)]
+enum Displacer<'a> {
+    /// This version's write, made on top of what its writer saw.
+    Write(VersionId),
+    /// Any other head move.
+    Move(&'a HeadMove),
+}
+
+impl Displacer<'_> {
+    fn cause(self) -> HeadCause {
+        match self {
+            Displacer::Write(_) => HeadCause::Write,
+            Displacer::Move(mv) => mv.cause,
+        }
+    }
 }
 
 impl Check for LostWrites {
@@ -41,8 +66,12 @@ impl Check for LostWrites {
         if self.scratch.is_empty() {
             return;
         }
-        self.moves.push(*mv);
-        let index = self.moves.len() as u32;
+        let index = if mv.cause == HeadCause::Write {
+            OVERWRITTEN | mv.to.0
+        } else {
+            self.moves.push(*mv);
+            self.moves.len() as u32
+        };
         for v in &self.scratch {
             *slot(&mut self.displaced_by, v.0) = index;
         }
@@ -67,7 +96,7 @@ impl Check for LostWrites {
             "acknowledged writes",
         );
         for &v in &lost {
-            let cause = match self.displacing(v).map(|m| m.cause) {
+            let cause = match self.displacing(v).map(Displacer::cause) {
                 Some(HeadCause::Write) => "by_overwrite",
                 Some(HeadCause::LostRace) => "by_timestamp",
                 Some(HeadCause::Crash { .. }) => "by_crash",
@@ -90,9 +119,12 @@ impl Check for LostWrites {
 const STORY_CANDIDATES: usize = 64;
 
 impl LostWrites {
-    fn displacing(&self, v: VersionId) -> Option<&HeadMove> {
-        let i = *self.displaced_by.get(v.index())?;
-        (i > 0).then(|| &self.moves[i as usize - 1])
+    fn displacing(&self, v: VersionId) -> Option<Displacer<'_>> {
+        match *self.displaced_by.get(v.index())? {
+            0 => None,
+            i if i & OVERWRITTEN != 0 => Some(Displacer::Write(VersionId(i & !OVERWRITTEN))),
+            i => Some(Displacer::Move(&self.moves[i as usize - 1])),
+        }
     }
 
     fn story(&self, v: VersionId, end: &End<'_>) -> Vec<StoryLine> {
@@ -104,8 +136,10 @@ impl LostWrites {
         }
         lines.push(story::created(dag, v, names));
         lines.push(story::acknowledged(dag, v, names));
-        if let Some(mv) = self.displacing(v) {
-            lines.extend(displacement(dag, names, mv, v));
+        match self.displacing(v) {
+            Some(Displacer::Write(to)) => lines.extend(overwrite(dag, names, to, v)),
+            Some(Displacer::Move(mv)) => lines.extend(displacement(dag, names, mv, v)),
+            None => {}
         }
         let head = end.stores.iter().find(|s| s.id == x.store).map(|s| s.primary[x.key as usize]);
         let head = head.map_or_else(|| "?".to_string(), |h| h.to_string());
@@ -119,31 +153,34 @@ impl LostWrites {
     }
 }
 
-/// The lines telling how `mv` displaced `v`.
+/// The lines telling how the write of `to`, made on what its writer saw, displaced `v`.
+fn overwrite(dag: &VersionDag, names: &Names, to: VersionId, v: VersionId) -> Vec<StoryLine> {
+    let h = dag.get(to);
+    let mut lines = Vec::new();
+    if h.seen.by_read() {
+        let note = format!(", which lacks {v}");
+        lines.push(story::sighting(&h.seen, h.client, h.key, names, &note));
+    }
+    let mut line = story::created(dag, to, names);
+    let again = if h.client == dag.get(v).client && h.message == dag.get(v).message {
+        " (the same message again)"
+    } else {
+        ""
+    };
+    line.text = format!(
+        "{line}{again}; overwrite keeps only what {} saw, so {v} is orphaned",
+        names.client(h.client),
+        line = line.text
+    );
+    lines.push(line);
+    lines
+}
+
+/// The lines telling how `mv` (any move but a write's) displaced `v`.
 fn displacement(dag: &VersionDag, names: &Names, mv: &HeadMove, v: VersionId) -> Vec<StoryLine> {
     let store = names.component(mv.store);
     match mv.cause {
-        HeadCause::Write => {
-            let h = dag.get(mv.to);
-            let mut lines = Vec::new();
-            if h.seen.by_read() {
-                let note = format!(", which lacks {v}");
-                lines.push(story::sighting(&h.seen, h.client, h.key, names, &note));
-            }
-            let mut line = story::created(dag, mv.to, names);
-            let again = if h.client == dag.get(v).client && h.message == dag.get(v).message {
-                " (the same message again)"
-            } else {
-                ""
-            };
-            line.text = format!(
-                "{line}{again}; overwrite keeps only what {} saw, so {v} is orphaned",
-                names.client(h.client),
-                line = line.text
-            );
-            lines.push(line);
-            lines
-        }
+        HeadCause::Write => overwrite(dag, names, mv.to, v),
         HeadCause::LostRace => {
             let (lost, head) = (dag.get(mv.to), dag.get(mv.from));
             let text = format!(
