@@ -244,6 +244,9 @@ pub struct History {
     captured: Vec<u32>,
     /// What each editor's page shows, to time edits reaching it.
     arrivals: EditArrivals,
+    /// Whether any client edits a live document: only then can a server push to a
+    /// page, and only a page pushed to is timed, so without editors no page is kept.
+    editors: bool,
     /// Arrivals not yet reported (reused).
     arrived: Vec<Arrival>,
     /// The first client of each population, when there are several.
@@ -277,11 +280,19 @@ impl History {
             outboxes: BTreeMap::new(),
             captured: Vec::new(),
             arrivals: EditArrivals::default(),
+            editors: true,
             arrived: Vec::new(),
             population_starts: Vec::new(),
             population_rows: BTreeMap::new(),
             timeline: Default::default(),
         }
+    }
+
+    /// Says whether any client edits a live document (opens a connection a server
+    /// pushes over); without editors, no page is kept.
+    pub fn with_editors(mut self, editors: bool) -> History {
+        self.editors = editors;
+        self
     }
 
     /// Also counts clients' operations per population, given the first client of each
@@ -582,8 +593,10 @@ impl History {
         }
         self.stale_reads += u64::from(op.stale);
         self.coverage.observe(op, reached);
-        self.arrivals.observe(op, &mut self.dag, &mut self.arrived);
-        self.report_arrivals();
+        if self.editors {
+            self.arrivals.observe(op, &mut self.dag, &mut self.arrived);
+            self.report_arrivals();
+        }
         if op.inv.purpose.checked() {
             self.checks.on_op(op, &mut self.dag);
         }

@@ -14,8 +14,9 @@ use super::fault_driver::{FaultDriver, PlannedFault};
 use super::kind::BuildContext;
 use super::kinds::{self, BuiltIn};
 use super::message::{Fault, Msg};
+use super::purposes;
 use super::registry::Registry;
-use super::workflow::compile;
+use super::workflow::{Instr, compile};
 use super::{Attacker, Client, Component, GateCounts, Load};
 use crate::check::fault_coverage::FaultCoverage;
 use crate::check::{CheckReport, Checks, Histogram, History, Names};
@@ -592,9 +593,14 @@ impl World {
         let mut checks = checks;
         checks.set_key_orgs(&scenario.clients.key_orgs());
         let starts = scenario.clients.populations.iter().map(|p| p.first).collect();
+        // Only an edit opens the connection a server pushes over.
+        let edits = |w: &Arc<Workload>| {
+            w.program.iter().any(|i| matches!(i, Instr::Op(_, p) if *p == purposes::EDIT))
+        };
         let mut history = History::new(key_count, checks, keep_ops)
             .with_rows(&super::purposes::ROWS)
-            .with_populations(starts);
+            .with_populations(starts)
+            .with_editors(workloads.iter().any(edits));
         history.coverage = FaultCoverage::new(reach);
         history.timeline = crate::check::timeline::Timeline::every(scenario.timeline_interval);
         let stop_at = SimTime::ZERO.after(scenario.duration);
