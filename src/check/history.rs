@@ -195,6 +195,9 @@ const ROW_CACHE: usize = 32;
 #[derive(Debug, Clone, Copy)]
 struct Slot {
     inv: Invocation,
+    /// When `inv.newest` was first acknowledged: the completion times the read from
+    /// it without looking the version up.
+    newest_acked: SimTime,
     client_done: bool,
     /// Copies of its request or reply travelling, or held by a server that will answer
     /// (a service holds the client's request while its calls carry copies).
@@ -220,7 +223,8 @@ pub struct History {
     rows: Vec<(&'static Row, OpStats)>,
     /// Recently counted rows: (address, index in `rows`).
     row_cache: [(usize, usize); ROW_CACHE],
-    newest: Vec<VersionId>,
+    /// Per key: the newest acknowledged write, and when it was first acknowledged.
+    newest: Vec<(VersionId, SimTime)>,
     stale_reads: u64,
     /// Reads by the time since their key's newest acknowledged write, fresh or not.
     visibility: super::visibility::Visibility,
@@ -265,7 +269,7 @@ impl History {
             figures: ClientFigures::default(),
             rows: vec![(&WRITE_ROW, OpStats::default()), (&READ_ROW, OpStats::default())],
             row_cache: [(0, 0); ROW_CACHE],
-            newest: vec![VersionId::ROOT; key_count as usize],
+            newest: vec![(VersionId::ROOT, SimTime::ZERO); key_count as usize],
             stale_reads: 0,
             visibility: Default::default(),
             versions_behind: Histogram::default(),
@@ -311,18 +315,19 @@ impl History {
     /// The newest write of `key` acknowledged to any client so far.
     #[inline]
     pub fn newest_acked(&self, key: u32) -> VersionId {
-        self.newest[key as usize]
+        self.newest[key as usize].0
     }
 
     /// Records an invocation (filling in the newest acknowledged write) and returns
     /// the slot its request carries.
     pub fn invoke(&mut self, mut inv: Invocation) -> OpId {
-        inv.newest = self.newest[inv.key as usize];
+        let newest_acked;
+        (inv.newest, newest_acked) = self.newest[inv.key as usize];
         if inv.purpose.info().by == Actor::Client {
             self.timeline.invoked(inv.invoked.as_nanos(), inv.attempt <= 1);
         }
         let reached = Reached::default();
-        let slot = Slot { inv, client_done: false, copies: 1, events: 0, reached };
+        let slot = Slot { inv, newest_acked, client_done: false, copies: 1, events: 0, reached };
         match self.free.pop() {
             Some(op) => {
                 self.slots[op as usize] = slot;
@@ -514,7 +519,7 @@ impl History {
         let slot = &mut self.slots[op as usize];
         assert!(!slot.client_done, "op {op} completed twice");
         slot.client_done = true;
-        let (inv, reached) = (slot.inv, slot.reached);
+        let (inv, reached, newest_acked) = (slot.inv, slot.reached, slot.newest_acked);
         if reply_arrived {
             self.release_request(op);
         } else if slot.copies == 0 {
@@ -531,7 +536,7 @@ impl History {
             self.versions_behind.record(behind);
         }
         if judged && inv.newest != VersionId::ROOT {
-            let since = inv.invoked.since(self.dag.get(inv.newest).acked).as_nanos();
+            let since = inv.invoked.since(newest_acked).as_nanos();
             self.visibility.record(since, !stale);
         }
         let record = OpRecord {
@@ -589,7 +594,8 @@ impl History {
         }
         if op.outcome == Outcome::Ok && op.inv.kind == OpKind::Write {
             self.dag.acknowledge(op.version, op.completed, op.complete_event);
-            self.newest[op.inv.key as usize] = op.version;
+            // The first acknowledgement counts, as the version records it.
+            self.newest[op.inv.key as usize] = (op.version, self.dag.get(op.version).acked);
         }
         self.stale_reads += u64::from(op.stale);
         self.coverage.observe(op, reached);
