@@ -583,3 +583,43 @@ pub(crate) fn slot<T: Default + Clone>(table: &mut Vec<T>, client: u32) -> &mut 
     }
     &mut table[i]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::versions::Version;
+    use super::*;
+
+    #[test]
+    fn a_session_row_answers_as_a_full_ancestry_test_does() {
+        let mut rng = crate::engine::Stream::new(9, "sessions");
+        for round in 0..40 {
+            let mut dag = VersionDag::default();
+            let record = Version { key: 0, ..*dag.get(VersionId::ROOT) };
+            let n = 2 + rng.below(60) as u32;
+            for i in 1..n {
+                // Mostly a step above a recent version, as a store's writes are.
+                let back = 1 + rng.below(u64::from(i.min(4))) as u32;
+                let a = VersionId(i - back);
+                let b = VersionId(rng.below(u64::from(i)) as u32);
+                match (rng.chance(0.1), round % 2) {
+                    (false, _) => dag.create(record, &[a]),
+                    (true, 0) => dag.create(record, &[a, b]),
+                    (true, _) => dag.create_join(record, &[a, b]),
+                };
+            }
+            let mut row = SessionRow::EMPTY;
+            for _ in 0..200 {
+                // Reads of recent versions, now and then an old one (a lagging replica).
+                let recent = rng.chance(0.8);
+                let low = if recent { n.saturating_sub(6) } else { 0 };
+                let r = VersionId(low + rng.below(u64::from(n - low)) as u32);
+                let newest = !row.has_read || {
+                    let expected = dag.includes(r, row.newest_read);
+                    assert_eq!(row.includes_newest(r, &mut dag), expected, "read {r} {row:?}");
+                    expected
+                };
+                row.read(r, newest);
+            }
+        }
+    }
+}
