@@ -1,5 +1,5 @@
 //! The version DAG: every version of every key a store created, with edges to its
-//! parents. One petgraph graph holds all keys; each key's versions form their own DAG.
+//! parents. One table holds all keys; each key's versions form their own DAG.
 //!
 //! Version ids are creation order, and a version is always created after its parents,
 //! so ids are a topological order. Two walks use that: `includes` (is `w` an ancestor of
@@ -9,9 +9,6 @@
 //! `includes` jumps along single-parent chains with the skip pointers of `ancestry.rs`.
 
 use std::collections::BinaryHeap;
-
-use petgraph::Direction;
-use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::ancestry::Ancestry;
 use super::purpose::{self, Purpose};
@@ -121,16 +118,15 @@ impl Version {
 /// Versions of every key and their parent edges (child → parent).
 #[derive(Debug, Clone)]
 pub struct VersionDag {
-    /// The parent edges; node `i` is version `i`.
-    graph: DiGraph<(), (), u32>,
-    /// The version records, apart from the graph so its nodes stay small and an edge
-    /// added to a parent touches eight bytes of it.
+    /// The version records, apart from the parent table so a step down a chain
+    /// touches four bytes, not a record.
     records: Vec<Version>,
     /// Per version: its first parent (the root for a first write), with `MERGED` set
     /// when it has a second one and `ACKED` once its writer was told it is written.
-    /// The walks read this dense table instead of the graph, so a step down a chain
-    /// touches four bytes, not a version record and an edge.
     links: Vec<u32>,
+    /// The second parent of each merge, as `(merge, parent)` in id order: merges are
+    /// rare, so a version costs four bytes of parents, not a graph node and an edge.
+    second_parents: Vec<(u32, u32)>,
     /// Versions that only join their parents (made by a store, with no write of their
     /// own), in id order: a reader sees one when it sees both its parents.
     joins: Vec<u32>,
@@ -192,7 +188,6 @@ impl Walk {
 
 impl Default for VersionDag {
     fn default() -> Self {
-        let mut graph = DiGraph::default();
         let root = Version {
             key: u32::MAX,
             client: u32::MAX,
@@ -206,11 +201,10 @@ impl Default for VersionDag {
             acked: SimTime::ZERO,
             acked_event: NO_EVENT,
         };
-        graph.add_node(());
         VersionDag {
-            graph,
             records: vec![root],
             links: vec![0],
+            second_parents: Vec::new(),
             joins: Vec::new(),
             ancestry: Ancestry::default(),
             walk: Walk::default(),
@@ -221,7 +215,7 @@ impl Default for VersionDag {
 impl VersionDag {
     /// Number of versions, the root included.
     pub fn len(&self) -> usize {
-        self.graph.node_count()
+        self.links.len()
     }
 
     /// Whether only the root exists.
@@ -231,8 +225,8 @@ impl VersionDag {
 
     /// Adds a version with `parents` (the root is implied and not stored as an edge).
     pub fn create(&mut self, version: Version, parents: &[VersionId]) -> VersionId {
-        assert!(self.graph.node_count() < PARENT as usize, "more than a billion versions");
-        let next = self.graph.node_count() as u32;
+        assert!(self.len() < PARENT as usize, "more than a billion versions");
+        let next = self.len() as u32;
         let mut kept = [VersionId::ROOT; 2];
         let mut count = 0;
         for &p in parents {
@@ -246,9 +240,8 @@ impl VersionDag {
         self.links.push(kept[0].0 | if count > 1 { MERGED } else { 0 });
         self.ancestry.push((count < 2).then_some(kept[0]));
         self.records.push(version);
-        let id = self.graph.add_node(());
-        for p in &kept[..count] {
-            self.graph.add_edge(id, NodeIndex::new(p.index()), ());
+        if count > 1 {
+            self.second_parents.push((next, kept[1].0));
         }
         VersionId(next)
     }
@@ -319,11 +312,24 @@ impl VersionDag {
         behind
     }
 
-    /// The parents of `v` (none for a first write on top of the root).
-    pub fn parents(&self, v: VersionId) -> impl Iterator<Item = VersionId> + '_ {
-        self.graph
-            .neighbors_directed(NodeIndex::new(v.index()), Direction::Outgoing)
-            .map(|n| VersionId(n.index() as u32))
+    /// The parents of `v` (none for a first write on top of the root): a merge's
+    /// second parent first, as stories have always listed them.
+    pub fn parents(&self, v: VersionId) -> impl Iterator<Item = VersionId> + use<> {
+        let (parents, count) = self.parent_pair(v);
+        parents.into_iter().take(count)
+    }
+
+    /// The parents of `v` and how many there are (second parent first).
+    #[inline]
+    fn parent_pair(&self, v: VersionId) -> ([VersionId; 2], usize) {
+        let link = self.links[v.index()];
+        let first = VersionId(link & PARENT);
+        if link & MERGED != 0 {
+            let i = self.second_parents.partition_point(|&(m, _)| m < v.0);
+            ([VersionId(self.second_parents[i].1), first], 2)
+        } else {
+            ([first, first], usize::from(first != VersionId::ROOT))
+        }
     }
 
     /// Whether `w` is `r` or one of its ancestors: does a reader of `r` see `w`?
@@ -377,10 +383,9 @@ impl VersionDag {
                 self.walk.heap.push((start.0, 0));
                 continue;
             }
-            for p in self.graph.neighbors_directed(NodeIndex::new(v as usize), Direction::Outgoing)
-            {
-                if p.index() as u32 >= w.0 {
-                    self.walk.heap.push((p.index() as u32, 0));
+            for p in self.parents(VersionId(v)) {
+                if p >= w {
+                    self.walk.heap.push((p.0, 0));
                 }
             }
         }
@@ -454,9 +459,8 @@ impl VersionDag {
                 }
                 out.push(VersionId(v));
             }
-            for p in self.graph.neighbors_directed(NodeIndex::new(v as usize), Direction::Outgoing)
-            {
-                heap_push(&mut self.walk, p.index() as u32, side);
+            for p in self.parents(VersionId(v)) {
+                heap_push(&mut self.walk, p.0, side);
                 if side == SIDE_FROM {
                     from_side += 1;
                 }
