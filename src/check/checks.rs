@@ -319,12 +319,13 @@ impl Checks {
         // A server's write on a client's behalf is no step of the client's session,
         // and neither is an attacker's read with its token.
         let sessions = self.use_sessions && op.inv.purpose.in_session();
-        let session = if sessions { self.sessions.of(op) } else { SessionState::NONE };
+        let session = if sessions { self.sessions.of(op, dag) } else { SessionState::NONE };
+        let newest = session.includes_newest;
         for &i in &self.watching_ops {
             self.list[i].on_op(op, &session, dag);
         }
         if sessions {
-            self.sessions.record(op, dag);
+            self.sessions.record(op, newest);
         }
     }
 
@@ -411,12 +412,18 @@ impl Checks {
 pub struct SessionState<'a> {
     row: &'a SessionRow,
     reads: &'a [Sighting; 2],
+    /// For a successful read, whether it includes the newest read before it (true
+    /// when the session had read nothing).
+    includes_newest: bool,
 }
 
 impl SessionState<'_> {
     /// What checkers get when none of them reads session state.
-    const NONE: SessionState<'static> =
-        SessionState { row: &SessionRow::EMPTY, reads: &[Sighting::NOTHING; 2] };
+    const NONE: SessionState<'static> = SessionState {
+        row: &SessionRow::EMPTY,
+        reads: &[Sighting::NOTHING; 2],
+        includes_newest: true,
+    };
 
     /// The session's last acknowledged write (`ROOT`: none yet).
     pub fn last_write(&self) -> VersionId {
@@ -439,9 +446,10 @@ impl SessionState<'_> {
         self.row.newest_read
     }
 
-    /// Whether `r` includes the session's newest read (it has read something).
-    pub fn includes_newest(&self, r: VersionId, dag: &mut VersionDag) -> bool {
-        self.row.includes_newest(r, dag)
+    /// For a successful read: whether the version it returned includes the session's
+    /// newest read before it (true when the session had read nothing).
+    pub fn read_includes_newest(&self) -> bool {
+        self.includes_newest
     }
 
     /// Where and when the last read happened (for a story).
@@ -514,9 +522,11 @@ struct Sessions {
 }
 
 impl Sessions {
-    /// The state of the session `op` belongs to, before `op`.
+    /// The state of the session `op` belongs to, before `op`, with a successful read's
+    /// answer to whether it includes the newest read (asked once, for every checker
+    /// and for `record`).
     #[inline]
-    fn of(&mut self, op: &OpRecord) -> SessionState<'_> {
+    fn of(&mut self, op: &OpRecord, dag: &mut VersionDag) -> SessionState<'_> {
         let i = op.client() as usize;
         if self.rows.len() <= i {
             self.rows.resize(i + 1, SessionRow::EMPTY);
@@ -526,11 +536,13 @@ impl Sessions {
         if row.session != op.inv.session {
             *row = SessionRow { session: op.inv.session, ..SessionRow::EMPTY };
         }
-        SessionState { row: &self.rows[i], reads: &self.reads[i] }
+        let read = op.outcome == Outcome::Ok && op.kind() == OpKind::Read;
+        let includes_newest = !(read && row.has_read) || row.includes_newest(op.version, dag);
+        SessionState { row: &self.rows[i], reads: &self.reads[i], includes_newest }
     }
 
-    /// Takes `op` into account once every checker has seen it.
-    fn record(&mut self, op: &OpRecord, dag: &mut VersionDag) {
+    /// Takes `op` into account once every checker has seen it; `newest`: as `of` found.
+    fn record(&mut self, op: &OpRecord, newest: bool) {
         if op.outcome != Outcome::Ok {
             return;
         }
@@ -539,7 +551,6 @@ impl Sessions {
         match op.kind() {
             OpKind::Write => row.last_write = op.version,
             OpKind::Read => {
-                let newest = !row.has_read || row.includes_newest(op.version, dag);
                 row.read(op.version, newest);
                 self.reads[i][LAST_READ] = op.sighting();
                 if newest {

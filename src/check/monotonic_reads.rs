@@ -16,7 +16,7 @@ pub struct MonotonicReads {
 }
 
 impl Check for MonotonicReads {
-    fn on_op(&mut self, op: &OpRecord, session: &SessionState<'_>, dag: &mut VersionDag) {
+    fn on_op(&mut self, op: &OpRecord, session: &SessionState<'_>, _dag: &mut VersionDag) {
         if op.outcome != Outcome::Ok || op.kind() != OpKind::Read || !session.has_read() {
             return;
         }
@@ -26,7 +26,7 @@ impl Check for MonotonicReads {
         self.checked += 1;
         // The bar is the newest version read so far, not the last read: after a
         // violation, the earlier, newer read stays the bar for later reads.
-        if !session.includes_newest(op.version, dag) {
+        if !session.read_includes_newest() {
             self.violations += 1;
             self.witness.get_or_insert_with(|| (session.newest_read_sighting(), *op));
         }
