@@ -121,6 +121,12 @@ impl Authorization {
 }
 
 impl Check for Authorization {
+    fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
+        let witnesses = [&self.cross_witness, &self.revoked_witness, &self.stolen_witness];
+        witnesses.into_iter().flatten().flat_map(OpRecord::versions).for_each(held);
+        true
+    }
+
     fn uses_sessions(&self) -> bool {
         false
     }

@@ -40,6 +40,14 @@ impl BoundedStaleness {
 }
 
 impl Check for BoundedStaleness {
+    fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
+        if let Some((op, missed, _)) = &self.worst {
+            op.versions().into_iter().chain([*missed]).for_each(&mut *held);
+        }
+        self.acks.versions().for_each(held);
+        true
+    }
+
     fn uses_sessions(&self) -> bool {
         false
     }
@@ -127,6 +135,12 @@ struct Spilled {
 const MISSED_SCAN_MAX: usize = 4096;
 
 impl AckLog {
+    /// Every acknowledged write it keeps.
+    fn versions(&self) -> impl Iterator<Item = VersionId> + '_ {
+        let recent = self.keys.iter().flat_map(|k| k.recent[..k.len as usize].iter());
+        recent.chain(self.spilled.iter().map(|s| &s.ack)).map(|&(_, v)| v)
+    }
+
     fn push(&mut self, key: u32, at: SimTime, version: VersionId) {
         let row = super::checks::slot(&mut self.keys, key);
         if row.len as usize == RECENT {

@@ -191,6 +191,18 @@ impl CacheCoherence {
 }
 
 impl Check for CacheCoherence {
+    fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
+        let entries = self.held.values().chain(self.worst.iter().map(|(_, w)| &w.held));
+        for h in entries {
+            held(h.set.version);
+            h.stale.iter().for_each(|s| held(s.2));
+            h.cleared.iter().for_each(|c| held(c.version));
+        }
+        self.cleared.values().for_each(|c| held(c.version));
+        self.heads.stores.iter().flat_map(|(_, heads)| heads).copied().for_each(held);
+        true
+    }
+
     fn uses_sessions(&self) -> bool {
         false
     }

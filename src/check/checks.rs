@@ -205,6 +205,13 @@ pub trait Check {
     fn on_revoke(&mut self, _client: u32, _at: SimTime, _event: u64) {}
     /// Each key's organisation (tenant), before the run starts.
     fn set_key_orgs(&mut self, _orgs: &[u32]) {}
+    /// Reports every version it holds (what it will test reads against, the
+    /// witnesses its story will cite) to `held`, and returns true; a checker that
+    /// cannot say returns false. As `Component::versions_held`: what no one reports can
+    /// never be asked about again.
+    fn versions_held(&self, _held: &mut dyn FnMut(VersionId)) -> bool {
+        false
+    }
     /// The run is over: the verdict and the story of the shortest violation.
     fn finish(&mut self, end: &mut End<'_>) -> CheckReport;
 }
@@ -221,6 +228,10 @@ pub trait EndCheck {
 pub struct AtEnd<T>(pub T);
 
 impl<T: EndCheck> Check for AtEnd<T> {
+    fn versions_held(&self, _held: &mut dyn FnMut(VersionId)) -> bool {
+        true // It reads the log book at the end, which names no version.
+    }
+
     fn uses_sessions(&self) -> bool {
         false
     }
@@ -285,6 +296,18 @@ impl std::fmt::Debug for Checks {
 }
 
 impl Checks {
+    /// Reports the versions the session table and every checker hold (see
+    /// `Check::versions_held`); false when some checker cannot say.
+    pub fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
+        for row in &self.sessions.rows {
+            [row.last_write, row.last_read, row.newest_read, row.earlier_read.0]
+                .into_iter()
+                .for_each(&mut *held);
+        }
+        self.sessions.reads.iter().flatten().for_each(|s| held(s.version));
+        self.list.iter().all(|c| c.versions_held(held))
+    }
+
     /// The checkers named by `specs`.
     pub fn new(specs: &[CheckSpec]) -> Checks {
         let mut checks = Checks::default();

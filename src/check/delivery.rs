@@ -55,6 +55,15 @@ impl Delivery {
 }
 
 impl Check for Delivery {
+    fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
+        self.expected.keys().copied().for_each(&mut *held);
+        for (&(v, _), (_, processed)) in &self.processed {
+            held(v);
+            processed.iter().for_each(|p| held(p.version));
+        }
+        true
+    }
+
     fn uses_sessions(&self) -> bool {
         false
     }

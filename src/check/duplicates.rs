@@ -17,6 +17,10 @@ pub struct Duplicates;
 type Author = (u32, u32, u32, bool, Purpose);
 
 impl Check for Duplicates {
+    fn versions_held(&self, _held: &mut dyn FnMut(VersionId)) -> bool {
+        true // It judges the stores' final tables and the whole DAG at the end.
+    }
+
     fn uses_sessions(&self) -> bool {
         false
     }

@@ -120,7 +120,20 @@ pub struct OpRecord {
     pub stale: bool,
 }
 
+impl Invocation {
+    /// The versions it names: what its client had seen, and the newest acknowledged.
+    pub fn versions(&self) -> [VersionId; 2] {
+        [self.seen.version, self.newest]
+    }
+}
+
 impl OpRecord {
+    /// The versions it names: its invocation's and the one it wrote or read.
+    pub fn versions(&self) -> [VersionId; 3] {
+        let [seen, newest] = self.inv.versions();
+        [seen, newest, self.version]
+    }
+
     /// Client index.
     pub fn client(&self) -> u32 {
         self.inv.client
@@ -316,6 +329,18 @@ impl History {
     #[inline]
     pub fn newest_acked(&self, key: u32) -> VersionId {
         self.newest[key as usize].0
+    }
+
+    /// Reports every version the history and its checkers hold: each key's newest
+    /// acknowledged write, the operations in flight, the outboxes, the editors' pages
+    /// and what the checkers keep. False when some checker cannot say.
+    pub fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
+        self.newest.iter().for_each(|&(v, _)| held(v));
+        self.slots.iter().flat_map(|s| s.inv.versions()).for_each(&mut *held);
+        self.outboxes.values().flatten().copied().for_each(&mut *held);
+        self.arrivals.versions_held(held);
+        self.ops.iter().flatten().flat_map(OpRecord::versions).for_each(&mut *held);
+        self.checks.versions_held(held)
     }
 
     /// Records an invocation (filling in the newest acknowledged write) and returns

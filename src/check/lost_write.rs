@@ -52,6 +52,12 @@ impl Displacer<'_> {
 }
 
 impl Check for LostWrites {
+    fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
+        // What it keeps per version is read at the end, for every version.
+        self.moves.iter().flat_map(|mv| [mv.from, mv.to]).for_each(held);
+        true
+    }
+
     fn uses_sessions(&self) -> bool {
         false
     }

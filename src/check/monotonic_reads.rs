@@ -5,7 +5,7 @@ use super::checks::{Check, End, SessionState};
 use super::history::{OpKind, OpRecord, Outcome};
 use super::story;
 use super::verdict::CheckReport;
-use super::versions::{Sighting, VersionDag};
+use super::versions::{Sighting, VersionDag, VersionId};
 
 /// The monotonic-reads checker.
 #[derive(Debug, Default)]
@@ -16,6 +16,13 @@ pub struct MonotonicReads {
 }
 
 impl Check for MonotonicReads {
+    fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
+        if let Some((seen, op)) = &self.witness {
+            op.versions().into_iter().chain([seen.version]).for_each(held);
+        }
+        true
+    }
+
     fn on_op(&mut self, op: &OpRecord, session: &SessionState<'_>, _dag: &mut VersionDag) {
         if op.outcome != Outcome::Ok || op.kind() != OpKind::Read || !session.has_read() {
             return;

@@ -95,6 +95,15 @@ pub struct EditArrivals {
 }
 
 impl EditArrivals {
+    /// Reports what every page shows and what it showed and lost.
+    pub fn versions_held(&self, held: &mut dyn FnMut(VersionId)) {
+        for page in &self.pages {
+            held(page.shown);
+            page.hidden.iter().copied().for_each(&mut *held);
+        }
+        self.brought.iter().copied().for_each(held);
+    }
+
     /// A client's completed operation: a read (re)loads the page, an own write's
     /// answer shows on it. Edits it shows for the first time go to `out`.
     pub fn observe(&mut self, op: &OpRecord, dag: &mut VersionDag, out: &mut Vec<Arrival>) {
@@ -260,6 +269,11 @@ impl Propagation {
 }
 
 impl Check for Propagation {
+    fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
+        self.worst.iter().flat_map(|a| [a.edit, a.shown]).for_each(held);
+        true
+    }
+
     fn uses_sessions(&self) -> bool {
         false
     }

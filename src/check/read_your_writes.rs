@@ -17,6 +17,13 @@ pub struct ReadYourWrites {
 }
 
 impl Check for ReadYourWrites {
+    fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
+        if let Some((op, v)) = &self.witness {
+            op.versions().into_iter().chain([*v]).for_each(held);
+        }
+        true
+    }
+
     fn on_op(&mut self, op: &OpRecord, session: &SessionState<'_>, dag: &mut VersionDag) {
         let w = session.last_write();
         if op.outcome != Outcome::Ok || op.kind() != OpKind::Read || w == VersionId::ROOT {

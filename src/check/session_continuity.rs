@@ -5,6 +5,7 @@
 //! cache that does not answer makes the server refuse the connection. Each reconnect
 //! that presents a session is checked; a lost or unavailable session is a violation.
 
+use super::versions::VersionId;
 use super::checks::slot;
 use super::checks::{Check, End, SessionEvent, SessionFate};
 use super::verdict::{CheckReport, StoryLine};
@@ -20,6 +21,10 @@ pub struct SessionContinuity {
 }
 
 impl Check for SessionContinuity {
+    fn versions_held(&self, _held: &mut dyn FnMut(VersionId)) -> bool {
+        true // Login sessions name no version.
+    }
+
     fn uses_sessions(&self) -> bool {
         false
     }

@@ -19,6 +19,11 @@ pub struct SplitBrain {
 }
 
 impl Check for SplitBrain {
+    fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
+        self.diverged.iter().flat_map(|mv| [mv.from, mv.to]).for_each(held);
+        true
+    }
+
     fn uses_sessions(&self) -> bool {
         false
     }

@@ -133,6 +133,14 @@ impl StreamCompleteness {
 }
 
 impl Check for StreamCompleteness {
+    fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
+        for p in self.pending.values() {
+            held(p.response);
+            p.missed.iter().for_each(|s| held(s.version));
+        }
+        true
+    }
+
     fn uses_sessions(&self) -> bool {
         false
     }

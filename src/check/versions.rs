@@ -133,6 +133,18 @@ pub struct VersionDag {
     /// Skip pointers over the single-parent chains, for `includes`.
     ancestry: Ancestry,
     walk: Walk,
+    /// The last census of held versions, while one is being audited.
+    census: Option<Census>,
+}
+
+/// What every holder reported at a census (`World` takes them in debug builds): the
+/// versions held, sorted, and how many versions existed. A version asked about later
+/// must be one of them or newer; anything else is a holder that did not report it,
+/// and a run that forgot unreported versions would have answered wrongly.
+#[derive(Debug, Clone, Default)]
+struct Census {
+    held: Vec<u32>,
+    len: u32,
 }
 
 /// Steps `includes` walks down a chain before it jumps with skip pointers.
@@ -208,6 +220,7 @@ impl Default for VersionDag {
             joins: Vec::new(),
             ancestry: Ancestry::default(),
             walk: Walk::default(),
+            census: None,
         }
     }
 }
@@ -223,6 +236,33 @@ impl VersionDag {
         self.len() == 1
     }
 
+    /// From now on, until the next census or `end_census`, every version asked about
+    /// must be in `held` or newer than every version that exists now (panics if not).
+    pub fn take_census(&mut self, held: impl IntoIterator<Item = VersionId>) {
+        let mut held: Vec<u32> = held.into_iter().map(|v| v.0).collect();
+        held.sort_unstable();
+        held.dedup();
+        self.census = Some(Census { held, len: self.len() as u32 });
+    }
+
+    /// Stops auditing: the run is over, and the end-of-run checks read everything.
+    pub fn end_census(&mut self) {
+        self.census = None;
+    }
+
+    /// Panics if `v` is asked about but was not reported held at the last census
+    /// (debug builds only: a release run never takes one, and pays no branch for it).
+    #[inline]
+    fn audit(&self, v: VersionId) {
+        if !cfg!(debug_assertions) {
+            return;
+        }
+        if let Some(c) = &self.census {
+            let held = v.0 >= c.len || v == VersionId::ROOT || c.held.binary_search(&v.0).is_ok();
+            assert!(held, "{v} was asked about, but no holder reported it at the last census");
+        }
+    }
+
     /// Adds a version with `parents` (the root is implied and not stored as an edge).
     pub fn create(&mut self, version: Version, parents: &[VersionId]) -> VersionId {
         assert!(self.len() < PARENT as usize, "more than a billion versions");
@@ -231,6 +271,7 @@ impl VersionDag {
         let mut count = 0;
         for &p in parents {
             assert!(p.0 < next, "a parent must exist before its child");
+            self.audit(p);
             if p != VersionId::ROOT && !kept[..count].contains(&p) {
                 assert!(count < 2, "a version has at most two parents");
                 kept[count] = p;
@@ -270,20 +311,24 @@ impl VersionDag {
 
     /// Whether `p` is a parent of `v`.
     pub fn has_parent(&self, v: VersionId, p: VersionId) -> bool {
+        self.audit(v);
+        self.audit(p);
         match self.single_parent(v) {
             Some(parent) => parent == p,
-            None => self.parents(v).any(|x| x == p),
+            None => self.parents_of(v).any(|x| x == p),
         }
     }
 
     /// The version record.
     #[inline]
     pub fn get(&self, v: VersionId) -> &Version {
+        self.audit(v);
         &self.records[v.index()]
     }
 
     /// Records that `v` was acknowledged to its writer (the first acknowledgement counts).
     pub fn acknowledge(&mut self, v: VersionId, at: SimTime, event: u64) {
+        self.audit(v);
         let version = &mut self.records[v.index()];
         if version.acked_event == NO_EVENT {
             version.acked = at;
@@ -295,18 +340,26 @@ impl VersionDag {
     /// Whether the writer of `v` was told it is written (reads the dense table only).
     #[inline]
     pub fn is_acked(&self, v: VersionId) -> bool {
+        self.audit(v);
+        self.acked_bit(v)
+    }
+
+    #[inline]
+    fn acked_bit(&self, v: VersionId) -> bool {
         self.links[v.index()] & ACKED != 0
     }
 
     /// k-staleness: how many acknowledged versions on `w`'s line of first parents, from
     /// `w` back, a reader of `r` does not see (at most `cap`; 0 when `r` includes `w`).
     pub fn acked_behind(&mut self, r: VersionId, w: VersionId, cap: u64) -> u64 {
+        self.audit(r);
+        self.audit(w);
         let (mut behind, mut x) = (0, w);
-        while behind < cap && x != VersionId::ROOT && !self.includes(r, x) {
-            behind += u64::from(self.is_acked(x));
+        while behind < cap && x != VersionId::ROOT && !self.reaches(r, x) {
+            behind += u64::from(self.acked_bit(x));
             x = match self.single_parent(x) {
                 Some(parent) => parent,
-                None => self.parents(x).next().unwrap_or(VersionId::ROOT),
+                None => self.parents_of(x).next().unwrap_or(VersionId::ROOT),
             };
         }
         behind
@@ -315,6 +368,12 @@ impl VersionDag {
     /// The parents of `v` (none for a first write on top of the root): a merge's
     /// second parent first, as stories have always listed them.
     pub fn parents(&self, v: VersionId) -> impl Iterator<Item = VersionId> + use<> {
+        self.audit(v);
+        self.parents_of(v)
+    }
+
+    /// `parents`, for walks that reached `v` from a version asked about.
+    fn parents_of(&self, v: VersionId) -> impl Iterator<Item = VersionId> + use<> {
         let (parents, count) = self.parent_pair(v);
         parents.into_iter().take(count)
     }
@@ -334,16 +393,23 @@ impl VersionDag {
 
     /// Whether `w` is `r` or one of its ancestors: does a reader of `r` see `w`?
     pub fn includes(&mut self, r: VersionId, w: VersionId) -> bool {
+        self.audit(r);
+        self.audit(w);
+        self.reaches(r, w)
+    }
+
+    /// `includes`, for walks that reached `w` from a version asked about.
+    fn reaches(&mut self, r: VersionId, w: VersionId) -> bool {
         if w == r || w == VersionId::ROOT {
             return true;
         }
         if self.is_join(w) {
             // A join holds nothing but its parents: seeing them is seeing it.
             let mut parents = [VersionId::ROOT; 2];
-            for (slot, p) in parents.iter_mut().zip(self.parents(w)) {
+            for (slot, p) in parents.iter_mut().zip(self.parents_of(w)) {
                 *slot = p;
             }
-            return parents.into_iter().all(|p| self.includes(r, p));
+            return parents.into_iter().all(|p| self.reaches(r, p));
         }
         if r < w {
             return false; // Ancestors are always older.
@@ -362,7 +428,7 @@ impl VersionDag {
         if let Some(found) = self.ancestry.within_segment(r, w) {
             return found;
         }
-        if self.get(r).key != self.get(w).key {
+        if self.records[r.index()].key != self.records[w.index()].key {
             return false; // Each key's versions form their own DAG: no walk needed.
         }
         // Below a merge: walk the merges, largest id first, jumping each segment.
@@ -383,7 +449,7 @@ impl VersionDag {
                 self.walk.heap.push((start.0, 0));
                 continue;
             }
-            for p in self.parents(VersionId(v)) {
+            for p in self.parents_of(VersionId(v)) {
                 if p >= w {
                     self.walk.heap.push((p.0, 0));
                 }
@@ -403,6 +469,7 @@ impl VersionDag {
         w: VersionId,
         known: &[(VersionId, bool)],
     ) -> bool {
+        [r, w].iter().chain(known.iter().map(|k| &k.0)).for_each(|&v| self.audit(v));
         let answer = |v: VersionId| known.iter().find(|k| k.0 == v).map(|k| k.1);
         if let Some(found) = answer(r) {
             return found;
@@ -425,12 +492,14 @@ impl VersionDag {
                 }
             }
         }
-        self.includes(r, w)
+        self.reaches(r, w)
     }
 
     /// Versions that were ancestors of (or equal to) `from` but are not of `to`, newest
     /// first, appended to `out`: what a head moving from `from` to `to` orphans.
     pub fn displaced(&mut self, from: VersionId, to: VersionId, out: &mut Vec<VersionId>) {
+        self.audit(from);
+        self.audit(to);
         if from == to || from == VersionId::ROOT {
             return;
         }
@@ -459,7 +528,7 @@ impl VersionDag {
                 }
                 out.push(VersionId(v));
             }
-            for p in self.parents(VersionId(v)) {
+            for p in self.parents_of(VersionId(v)) {
                 heap_push(&mut self.walk, p.0, side);
                 if side == SIDE_FROM {
                     from_side += 1;
@@ -510,7 +579,7 @@ impl VersionDag {
             let link = self.links[v];
             live[(link & PARENT) as usize] = true;
             if link & MERGED != 0 {
-                for p in self.parents(VersionId(v as u32)) {
+                for p in self.parents_of(VersionId(v as u32)) {
                     live[p.index()] = true;
                 }
             }

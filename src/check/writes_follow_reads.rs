@@ -7,7 +7,7 @@ use super::checks::{Check, End, SessionState};
 use super::history::{OpKind, OpRecord, Outcome};
 use super::story;
 use super::verdict::CheckReport;
-use super::versions::{Sighting, VersionDag};
+use super::versions::{Sighting, VersionDag, VersionId};
 
 /// The writes-follow-reads checker.
 #[derive(Debug, Default)]
@@ -18,6 +18,13 @@ pub struct WritesFollowReads {
 }
 
 impl Check for WritesFollowReads {
+    fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
+        if let Some((seen, op)) = &self.witness {
+            op.versions().into_iter().chain([seen.version]).for_each(held);
+        }
+        true
+    }
+
     fn on_op(&mut self, op: &OpRecord, session: &SessionState<'_>, dag: &mut VersionDag) {
         if op.outcome != Outcome::Ok || op.kind() != OpKind::Write || !session.has_read() {
             return;

@@ -68,6 +68,10 @@ impl ArrivalSource {
 }
 
 impl Component for ArrivalSource {
+    fn versions_held(&self, _held: &mut dyn FnMut(crate::check::VersionId)) -> bool {
+        true // It hands arrivals to idle clients and holds no data.
+    }
+
     fn start(&mut self, env: &mut Env<'_>) {
         self.arm(env);
     }

@@ -117,6 +117,10 @@ impl Attacker {
 }
 
 impl Component for Attacker {
+    fn versions_held(&self, _held: &mut dyn FnMut(crate::check::VersionId)) -> bool {
+        true // Its requests are in flight or in the history; it keeps none.
+    }
+
     /// Thefts tried, tokens stolen, reads answered and refused.
     fn counts(&self) -> Vec<(&'static str, u64)> {
         vec![

@@ -140,6 +140,15 @@ impl Load {
 }
 
 impl<T: Copy> Capacity<T> {
+    /// Every piece of work waiting or being served, in no particular order.
+    pub fn held(&self) -> impl Iterator<Item = &T> {
+        let serving = self.workers.iter().filter_map(|w| match w {
+            Worker::Serving(waiting) => Some(&waiting.item),
+            _ => None,
+        });
+        self.queue.iter().map(|w| &w.item).chain(serving)
+    }
+
     /// A queue as `spec` says; its `Done` job numbers carry `lane` in their high bits.
     pub fn new(spec: &CapacitySpec, lane: u32) -> Capacity<T> {
         assert!(spec.workers > 0 && spec.workers < 1 << WORKER_BITS, "workers out of range");

@@ -889,6 +889,12 @@ impl Client {
 }
 
 impl Component for Client {
+    fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
+        // Its operations in flight are the history's to report.
+        [self.last_write, self.fetch_token].into_iter().for_each(held);
+        true
+    }
+
     fn start(&mut self, env: &mut Env<'_>) {
         self.draw_clock(env);
         if self.workload.open.is_some() {

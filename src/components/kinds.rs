@@ -122,6 +122,10 @@ macro_rules! kinds {
                 kinds!(@each self, [$($name)* $($other)*], c => c.end_state(id))
             }
 
+            fn versions_held(&self, held: &mut dyn FnMut(crate::check::VersionId)) -> bool {
+                kinds!(@each self, [$($name)* $($other)*], c => c.versions_held(held))
+            }
+
             fn is_up(&self) -> bool {
                 kinds!(@each self, [$($name)* $($other)*], c => c.is_up())
             }

@@ -390,6 +390,25 @@ pub enum Msg {
 }
 
 impl Msg {
+    /// The version the message carries, if any: a request's base or token, a reply's
+    /// answer, a version replicated, pushed, published or cached. A version in flight
+    /// is held by whoever will receive it.
+    pub fn version(&self) -> Option<VersionId> {
+        match *self {
+            Msg::Request(r) => Some(r.seen),
+            Msg::Reply(r) => Some(r.version),
+            Msg::CacheCall(c) => Some(c.version),
+            Msg::Replicate { version, .. }
+            | Msg::ReplicaAck { version, .. }
+            | Msg::ReplicaAnswer { version, .. }
+            | Msg::StreamEnd { version, .. }
+            | Msg::Push { version, .. }
+            | Msg::Publish { version, .. }
+            | Msg::CacheAnswer { version, .. } => Some(version),
+            _ => None,
+        }
+    }
+
     /// The kind name used in traces.
     pub fn kind_name(&self) -> &'static str {
         match self {

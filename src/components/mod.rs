@@ -83,6 +83,13 @@ pub trait Component {
     fn end_state(&self, _id: u32) -> Option<crate::check::StoreEnd> {
         None
     }
+    /// Reports every version it holds or may still hand on (its tables, snapshots,
+    /// requests it keeps, what its clients last saw) to `held`, and returns true; a
+    /// kind that cannot say returns false. What no holder reports can never be asked
+    /// about again, which is what lets a run forget it.
+    fn versions_held(&self, _held: &mut dyn FnMut(crate::check::VersionId)) -> bool {
+        false
+    }
     /// Whether it answers a health probe (a crashed component answers nothing).
     fn is_up(&self) -> bool {
         true

@@ -1318,6 +1318,26 @@ impl Store {
 }
 
 impl Component for Store {
+    fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
+        let tables = self.replicas.iter().map(|r| r.versions.as_slice());
+        let snapshot = self.snapshot.iter().map(|s| s.table.as_slice());
+        let deposed = self.deposed.iter().map(|d| d.table.as_slice());
+        for table in [self.primary.as_slice()].into_iter().chain(tables).chain(snapshot).chain(deposed) {
+            table.iter().copied().for_each(&mut *held);
+        }
+        self.replicas.iter().for_each(|r| held(r.cloned_through));
+        for (&v, waiting) in &self.unacknowledged {
+            held(v);
+            waiting.waiting.iter().for_each(|r| held(r.seen));
+        }
+        self.capacity.iter().flat_map(Capacity::held).for_each(|r| held(r.seen));
+        // A retry of an applied message is answered with the version it made.
+        for applied in std::iter::once(&self.applied).chain(self.deposed.iter().map(|d| &d.applied)) {
+            applied.clients.iter().flatten().for_each(|&(v, _)| held(v));
+        }
+        true
+    }
+
     /// What each queue did, with time integrated up to `now`, named by the suffix that
     /// follows the store's name: the primary's (`""`) or each shard's (`" shard 3"`),
     /// and the replicas' together (`" replicas"`). Empty without capacity.

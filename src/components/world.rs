@@ -44,6 +44,8 @@ pub struct World {
     paused_until: Vec<SimTime>,
     /// The loss each link had before a `packet_loss` changed it.
     own_loss: std::collections::BTreeMap<LinkId, f64>,
+    /// The version count at which debug builds next take a census of held versions.
+    next_census: usize,
 }
 
 impl Actor for World {
@@ -51,6 +53,16 @@ impl Actor for World {
 
     #[inline]
     fn on_event(&mut self, target: ComponentId, msg: Msg, sched: &mut Scheduler<Msg>) {
+        self.dispatch(target, msg, sched);
+        if cfg!(debug_assertions) && self.history.dag().len() >= self.next_census {
+            self.take_census(sched);
+        }
+    }
+}
+
+impl World {
+    #[inline]
+    fn dispatch(&mut self, target: ComponentId, msg: Msg, sched: &mut Scheduler<Msg>) {
         match msg {
             Msg::Fault(Fault::Partition { group, cut }) => {
                 for &link in &self.partition_groups[group as usize] {
@@ -85,9 +97,23 @@ impl Actor for World {
         }
         component.on_message(msg, &mut env);
     }
-}
 
-impl World {
+    /// Asks every holder (components, messages in flight, the history and its checkers)
+    /// which versions it holds, and has the DAG audit every later question against the
+    /// answer: a holder that forgets to report one fails the run (debug builds, so every
+    /// test run audits). Censuses come further apart as versions grow.
+    fn take_census(&mut self, sched: &Scheduler<Msg>) {
+        let len = self.history.dag().len();
+        self.next_census = len + len / 4 + 64;
+        let mut held = Vec::new();
+        let mut report = |v| held.push(v);
+        let complete = self.components.iter().all(|c| c.versions_held(&mut report))
+            && self.history.versions_held(&mut report);
+        held.extend(sched.queued().filter_map(|(_, msg)| msg.version()));
+        let dag = self.history.dag_mut();
+        if complete { dag.take_census(held) } else { dag.end_census() }
+    }
+
     /// Links of group `group` lose `ppm` millionths of their messages, or (`u32::MAX`)
     /// go back to their own loss.
     fn set_loss(&mut self, group: u32, ppm: u32) {
@@ -617,6 +643,7 @@ impl World {
                 false => Vec::new(),
             },
             own_loss: std::collections::BTreeMap::new(),
+            next_census: 64,
         };
         let mut sim = Sim::new(world);
         start_all(&mut sim);
@@ -713,6 +740,7 @@ impl World {
     /// Runs the end-of-run checks over the stores' final tables, the run having ended
     /// at `ended`.
     pub fn finish_checks(&mut self, ended: SimTime) -> Vec<CheckReport> {
+        self.history.dag_mut().end_census();
         let stores: Vec<_> =
             self.components.iter().enumerate().filter_map(|(i, c)| c.end_state(i as u32)).collect();
         let names = Names {

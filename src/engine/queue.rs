@@ -81,6 +81,13 @@ impl<T: Copy> RadixQueue<T> {
         self.floor
     }
 
+    /// Every pending item, in no particular order (for a census of what the queue
+    /// holds, never for dispatch).
+    pub fn pending(&self) -> impl Iterator<Item = &T> {
+        let due = self.buckets[0][self.head..].iter();
+        due.chain(self.buckets[1..].iter().flatten()).map(|e| &e.item)
+    }
+
     fn bucket_of(&self, at: u64) -> usize {
         if at == self.floor { 0 } else { 64 - (at ^ self.floor).leading_zeros() as usize }
     }
@@ -270,5 +277,19 @@ mod tests {
         assert_eq!(q.pop_until(60).unwrap().item, 3);
         assert_eq!(q.pop_until(99), None);
         assert_eq!(q.pop_until(100).unwrap().item, 2);
+    }
+
+    #[test]
+    fn pending_lists_exactly_what_is_still_queued() {
+        let mut q = RadixQueue::new();
+        for (at, item) in [(5, 1u8), (5, 2), (9, 3), (300, 4), (70_000, 5)] {
+            q.push(at, item);
+        }
+        assert_eq!(q.pop().unwrap().item, 1);
+        let mut left: Vec<u8> = q.pending().copied().collect();
+        left.sort_unstable();
+        assert_eq!(left, [2, 3, 4, 5]);
+        while q.pop().is_some() {}
+        assert_eq!(q.pending().count(), 0);
     }
 }

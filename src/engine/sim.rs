@@ -72,6 +72,11 @@ impl<M: Copy> Scheduler<M> {
     pub fn pending(&self) -> usize {
         self.queue.len()
     }
+
+    /// Every event still queued: its target and message, in no particular order.
+    pub fn queued(&self) -> impl Iterator<Item = &(ComponentId, M)> {
+        self.queue.pending()
+    }
 }
 
 /// One event as handed to a trace observer before dispatch.

@@ -448,6 +448,10 @@ impl LoadBalancer {
 }
 
 impl Component for LoadBalancer {
+    fn versions_held(&self, _held: &mut dyn FnMut(crate::check::VersionId)) -> bool {
+        true // It forwards requests and keeps only counts and slots.
+    }
+
     /// What the balancer did, by name (nothing when it carried no connection and
     /// probed nothing).
     fn counts(&self) -> Vec<(&'static str, u64)> {
