@@ -11,20 +11,24 @@
 //! slowed to a tenth of its speed.
 
 use super::versions::VersionId;
+use super::window::{Window, permute};
 
-/// Depth, segment start, parent and skip pointer of every version.
+/// Depth, segment start, parent and skip pointer of every kept version, by slot (see
+/// `window.rs`); the pointers are version ids.
 #[derive(Debug, Clone)]
 pub struct Ancestry {
     depth: Vec<u32>,
     start: Vec<u32>,
     parent: Vec<u32>,
     skip: Vec<u32>,
+    /// The id the next version pushed gets.
+    next: u32,
 }
 
 impl Default for Ancestry {
     /// The root alone: a segment of its own at depth 0.
     fn default() -> Self {
-        Ancestry { depth: vec![0], start: vec![0], parent: vec![0], skip: vec![0] }
+        Ancestry { depth: vec![0], start: vec![0], parent: vec![0], skip: vec![0], next: 1 }
     }
 }
 
@@ -43,9 +47,11 @@ fn skip_depth(depth: u32) -> u32 {
 
 impl Ancestry {
     /// Adds the next version: `Some(parent)` for a single parent (the root for a first
-    /// write), `None` for a merge, which starts a segment.
-    pub fn push(&mut self, parent: Option<VersionId>) {
-        let id = self.depth.len() as u32;
+    /// write), `None` for a merge, which starts a segment. Its data goes in the next
+    /// slot, which `window` must give it.
+    pub fn push(&mut self, parent: Option<VersionId>, window: &Window) {
+        let id = self.next;
+        self.next += 1;
         let Some(p) = parent else {
             self.depth.push(0);
             self.start.push(id);
@@ -53,23 +59,39 @@ impl Ancestry {
             self.skip.push(id);
             return;
         };
-        let depth = self.depth[p.index()] + 1;
-        let skip = self.ancestor_at(p, skip_depth(depth));
+        let depth = self.depth[window.kept(p.0)] + 1;
+        // A skip into what the run forgot keeps the forgotten id it stopped at: it is
+        // never taken towards a version still asked about, which lies above it.
+        let skip = self.ancestor_at(p, skip_depth(depth), window).unwrap_or_else(|at| at);
         self.depth.push(depth);
-        self.start.push(self.start[p.index()]);
+        self.start.push(self.start[window.kept(p.0)]);
         self.parent.push(p.0);
         self.skip.push(skip.0);
     }
 
-    /// The start of `v`'s segment: the root or a merge.
-    #[inline]
-    pub fn segment(&self, v: VersionId) -> VersionId {
-        VersionId(self.start[v.index()])
+    /// Keeps the slots `order` names, in that order (see `window::permute`).
+    pub fn permute(&mut self, order: &[usize]) {
+        for column in [&mut self.depth, &mut self.start, &mut self.parent, &mut self.skip] {
+            permute(column, order);
+        }
     }
 
-    /// The ancestor of `v` at `depth` of its segment (`depth` at most `v`'s).
-    pub fn ancestor_at(&self, v: VersionId, depth: u32) -> VersionId {
-        let (mut at, mut at_depth) = (v.0, self.depth[v.index()]);
+    /// The start of `v`'s segment: the root or a merge.
+    #[inline]
+    pub fn segment(&self, v: VersionId, window: &Window) -> VersionId {
+        VersionId(self.start[window.kept(v.0)])
+    }
+
+    /// The ancestor of `v` at `depth` of its segment (`depth` at most `v`'s), or the
+    /// forgotten version the way there passes (`Err`): then the ancestor is one every
+    /// held version descends from.
+    pub fn ancestor_at(
+        &self,
+        v: VersionId,
+        depth: u32,
+        window: &Window,
+    ) -> Result<VersionId, VersionId> {
+        let (mut at, mut at_depth) = (v.0, self.depth[window.kept(v.0)]);
         debug_assert!(depth <= at_depth);
         while at_depth > depth {
             let skip_to = skip_depth(at_depth);
@@ -77,24 +99,28 @@ impl Ancestry {
             // Bitcoin Core's rule: take the skip unless the parent's skip gets closer.
             let take = skip_to == depth
                 || (skip_to > depth && !(skip_prev + 2 < skip_to && skip_prev >= depth));
+            let Some(slot) = window.slot(at) else { return Err(VersionId(at)) };
             if take {
-                at = self.skip[at as usize];
+                at = self.skip[slot];
                 at_depth = skip_to;
             } else {
-                at = self.parent[at as usize];
+                at = self.parent[slot];
                 at_depth -= 1;
             }
         }
-        VersionId(at)
+        Ok(VersionId(at))
     }
 
     /// Whether `w` is `v` or an ancestor of it, when `v`'s segment answers that: `None`
     /// when the answer lies below the merge that starts `v`'s segment.
-    pub fn within_segment(&self, v: VersionId, w: VersionId) -> Option<bool> {
-        let start = self.start[v.index()];
-        if start == self.start[w.index()] {
-            let depth = self.depth[w.index()];
-            return Some(depth <= self.depth[v.index()] && self.ancestor_at(v, depth) == w);
+    pub fn within_segment(&self, v: VersionId, w: VersionId, window: &Window) -> Option<bool> {
+        let (sv, sw) = (window.kept(v.0), window.kept(w.0));
+        let start = self.start[sv];
+        if start == self.start[sw] {
+            let depth = self.depth[sw];
+            // A way through forgotten versions cannot end at `w`, which is kept and
+            // not settled safe (the caller asks of those by their fate).
+            return Some(depth <= self.depth[sv] && self.ancestor_at(v, depth, window) == Ok(w));
         }
         // The root's segment has nothing below it.
         if start == 0 { Some(false) } else { None }
@@ -111,13 +137,13 @@ mod tests {
             assert!(skip_depth(d) < d, "skip of {d}");
         }
         // One chain of 100,000 versions: every ancestor found, each in under 100 jumps.
-        let mut a = Ancestry::default();
+        let (mut a, w) = (Ancestry::default(), Window::default());
         for i in 0..100_000u32 {
-            a.push(Some(VersionId(i)));
+            a.push(Some(VersionId(i)), &w);
         }
         let top = VersionId(100_000);
         for d in (0..=100_000).step_by(997) {
-            assert_eq!(a.ancestor_at(top, d), VersionId(d));
+            assert_eq!(a.ancestor_at(top, d, &w), Ok(VersionId(d)));
         }
         let mut jumps = 0;
         let (mut at, mut depth) = (100_000u32, 100_000u32);
@@ -131,17 +157,17 @@ mod tests {
 
     #[test]
     fn segments_start_at_merges() {
-        let mut a = Ancestry::default();
-        a.push(Some(VersionId(0))); // v1
-        a.push(Some(VersionId(1))); // v2
-        a.push(Some(VersionId(1))); // v3, a branch beside v2
-        a.push(None); // v4, a merge
-        a.push(Some(VersionId(4))); // v5
+        let (mut a, w) = (Ancestry::default(), Window::default());
+        a.push(Some(VersionId(0)), &w); // v1
+        a.push(Some(VersionId(1)), &w); // v2
+        a.push(Some(VersionId(1)), &w); // v3, a branch beside v2
+        a.push(None, &w); // v4, a merge
+        a.push(Some(VersionId(4)), &w); // v5
         let v = VersionId;
-        assert_eq!(a.within_segment(v(2), v(1)), Some(true));
-        assert_eq!(a.within_segment(v(3), v(2)), Some(false), "a sibling branch");
-        assert_eq!(a.within_segment(v(5), v(4)), Some(true));
-        assert_eq!(a.within_segment(v(5), v(1)), None, "below the merge");
-        assert_eq!(a.segment(v(5)), v(4));
+        assert_eq!(a.within_segment(v(2), v(1), &w), Some(true));
+        assert_eq!(a.within_segment(v(3), v(2), &w), Some(false), "a sibling branch");
+        assert_eq!(a.within_segment(v(5), v(4), &w), Some(true));
+        assert_eq!(a.within_segment(v(5), v(1), &w), None, "below the merge");
+        assert_eq!(a.segment(v(5), &w), v(4));
     }
 }

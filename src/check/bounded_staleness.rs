@@ -5,12 +5,12 @@
 //! until a write the read includes. Reports the distribution over stale reads; with a
 //! bound, every read behind by more than the bound is a violation.
 
-use super::checks::{Check, End, SessionState};
+use super::checks::{Check, End, SessionState, Writing};
 use super::histogram::Histogram;
 use super::history::{OpKind, OpRecord, Outcome};
 use super::story;
 use super::verdict::{CheckReport, duration};
-use super::versions::{VersionDag, VersionId};
+use super::versions::{Settled, VersionDag, VersionId};
 use crate::engine::{SimDuration, SimTime};
 
 /// The bounded-staleness checker.
@@ -50,6 +50,10 @@ impl Check for BoundedStaleness {
 
     fn uses_sessions(&self) -> bool {
         false
+    }
+
+    fn on_settled(&mut self, _settled: &Settled, writing: &Writing, dag: &mut VersionDag) {
+        self.acks.prune(dag, writing.since);
     }
 
     fn on_op(&mut self, op: &OpRecord, _session: &SessionState<'_>, dag: &mut VersionDag) {
@@ -151,6 +155,29 @@ impl AckLog {
         }
         row.recent.copy_within(0..RECENT - 1, 1);
         row.recent[0] = (at, version);
+    }
+
+    /// Forgets, per key, the acknowledgements older than the newest one that every
+    /// read still to come includes: settled safe, and acknowledged by `since`, before
+    /// any read in flight was sent (the scan of such a read stops there).
+    fn prune(&mut self, dag: &VersionDag, since: SimTime) {
+        let mut spilled = Vec::new();
+        for key in 0..self.keys.len() as u32 {
+            let mut acks: Vec<(SimTime, VersionId)> = self.newest_first(key).collect();
+            let bar = acks.iter().position(|&(at, v)| at <= since && dag.is_settled_safe(v));
+            if let Some(bar) = bar {
+                acks.truncate(bar + 1);
+            }
+            let row = &mut self.keys[key as usize];
+            row.len = acks.len().min(RECENT) as u8;
+            row.recent[..row.len as usize].copy_from_slice(&acks[..row.len as usize]);
+            row.spilled = 0;
+            for &ack in acks.iter().skip(RECENT).rev() {
+                spilled.push(Spilled { ack, prev: row.spilled });
+                row.spilled = spilled.len() as u32;
+            }
+        }
+        self.spilled = spilled;
     }
 
     /// The newest-first acknowledgements of `key`.

@@ -13,7 +13,7 @@ use super::delivery::Processed;
 use super::history::{OpKind, OpRecord, Outcome};
 use super::propagation::{Arrival, EditArrivals};
 use super::verdict::{CheckReport, Names};
-use super::versions::{Sighting, VersionDag, VersionId};
+use super::versions::{Settled, Sighting, VersionDag, VersionId};
 use super::{
     Authorization, BoundedStaleness, CacheCoherence, Convergence, Delivery, Duplicates,
     GroupProcessing, LostMessages, LostWrites, MonotonicReads, MonotonicWrites, PartitionOrder,
@@ -150,7 +150,8 @@ pub type StoresEnd = [StoreEnd];
 pub struct End<'a> {
     /// The version DAG.
     pub dag: &'a mut VersionDag,
-    /// Per version: an ancestor of (or equal to) some key's final head on its store.
+    /// Per kept version, by slot: an ancestor of (or equal to) some key's final head
+    /// on its store (see `is_live`).
     pub live: &'a [bool],
     /// The stores' final tables.
     pub stores: &'a StoresEnd,
@@ -162,6 +163,38 @@ pub struct End<'a> {
     pub ended: SimTime,
     /// The run's replicated logs.
     pub logs: &'a super::log_book::LogBook,
+}
+
+/// The operations in flight, as settling needs them: the (client, message) pairs they
+/// may still write (no other message can make a version any more), and when the
+/// earliest was sent.
+#[derive(Debug, Clone, Default)]
+pub struct Writing {
+    pairs: Vec<(u32, u32)>,
+    /// When the earliest operation in flight was sent (the current time if none is).
+    pub since: SimTime,
+}
+
+impl Writing {
+    /// The pairs, in any order, and when the earliest operation in flight was sent.
+    pub fn new(mut pairs: Vec<(u32, u32)>, since: SimTime) -> Writing {
+        pairs.sort_unstable();
+        pairs.dedup();
+        Writing { pairs, since }
+    }
+
+    /// Whether `client`'s message `message` may still be written.
+    pub fn contains(&self, client: u32, message: u32) -> bool {
+        self.pairs.binary_search(&(client, message)).is_ok()
+    }
+}
+
+impl End<'_> {
+    /// Whether `v` is in its key's final value: an ancestor of (or equal to) its final
+    /// head. A forgotten version is asked about only if it was settled safe.
+    pub fn is_live(&self, v: VersionId) -> bool {
+        self.dag.slot_of(v).is_none_or(|slot| self.live[slot])
+    }
 }
 
 /// An invariant checker.
@@ -205,6 +238,11 @@ pub trait Check {
     fn on_revoke(&mut self, _client: u32, _at: SimTime, _event: u64) {}
     /// Each key's organisation (tenant), before the run starts.
     fn set_key_orgs(&mut self, _orgs: &[u32]) {}
+    /// Some versions' fates are now final (`settled`), and the run is about to forget
+    /// every version no one reports holding: a checker that keeps something per version
+    /// decides those versions now. `writing` is every (client, message) an operation in
+    /// flight may still write.
+    fn on_settled(&mut self, _settled: &Settled, _writing: &Writing, _dag: &mut VersionDag) {}
     /// Reports every version it holds (what it will test reads against, the
     /// witnesses its story will cite) to `held`, and returns true; a checker that
     /// cannot say returns false. As `Component::versions_held`: what no one reports can
@@ -306,6 +344,11 @@ impl Checks {
         }
         self.sessions.reads.iter().flatten().for_each(|s| held(s.version));
         self.list.iter().all(|c| c.versions_held(held))
+    }
+
+    /// Has every checker decide what it keeps of versions whose fate just settled.
+    pub fn settle(&mut self, settled: &Settled, writing: &Writing, dag: &mut VersionDag) {
+        self.list.iter_mut().for_each(|c| c.on_settled(settled, writing, dag));
     }
 
     /// The checkers named by `specs`.

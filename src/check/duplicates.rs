@@ -2,23 +2,68 @@
 //! applied as two versions that both survive in its key's final value — a retried or
 //! resubmitted write the store did not recognise as the same write.
 
-use super::checks::{Check, End};
+use std::collections::BTreeMap;
+
+use super::checks::{Check, End, Writing};
 use super::purpose::{self, Purpose};
 use super::story;
 use super::verdict::{CheckReport, StoryLine};
-use super::versions::VersionId;
+use super::versions::{Settled, Version, VersionDag, VersionId};
 
-/// The duplicates checker.
+/// The duplicates checker. A version settled safe is in its key's final value: it is
+/// counted then, and kept by author only while another version of the same message
+/// may still come.
 #[derive(Debug, Default)]
-pub struct Duplicates;
+pub struct Duplicates {
+    /// Live versions counted so far (settled safe).
+    live: u64,
+    /// Versions beyond the first of one message, among those settled safe.
+    extra: u64,
+    /// Per author with a settled-safe version: its two lowest such versions.
+    authors: BTreeMap<Author, [VersionId; 2]>,
+    /// The first duplicate of an author no longer kept, in author order.
+    first: Option<(Author, VersionId, VersionId)>,
+}
 
 /// Who wrote a version: its key, client, message, and whether a server wrote it (and
 /// for which purpose) or the client did.
 type Author = (u32, u32, u32, bool, Purpose);
 
 impl Check for Duplicates {
-    fn versions_held(&self, _held: &mut dyn FnMut(VersionId)) -> bool {
-        true // It judges the stores' final tables and the whole DAG at the end.
+    fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
+        self.authors.values().flatten().copied().for_each(&mut *held);
+        self.first.iter().flat_map(|&(_, a, b)| [a, b]).for_each(held);
+        true
+    }
+
+    fn on_settled(&mut self, settled: &Settled, writing: &Writing, dag: &mut VersionDag) {
+        for &v in &settled.safe {
+            let x = dag.record(v);
+            if x.purpose.checked() {
+                self.live += 1;
+                self.add(author(x), v);
+            }
+        }
+        // An author no message in flight writes, with no version still open, is done.
+        let open: std::collections::BTreeSet<Author> = dag
+            .ids()
+            .filter(|&v| !dag.is_settled(v))
+            .map(|v| dag.record(v))
+            .filter(|x| x.purpose.checked())
+            .map(author)
+            .collect();
+        let done: Vec<Author> = self
+            .authors
+            .keys()
+            .filter(|a| !writing.contains(a.1, a.2) && !open.contains(a))
+            .copied()
+            .collect();
+        for a in done {
+            let [first, second] = self.authors.remove(&a).expect("listed");
+            if second != VersionId::ROOT && self.first.is_none_or(|f| a < f.0) {
+                self.first = Some((a, first, second));
+            }
+        }
     }
 
     fn uses_sessions(&self) -> bool {
@@ -30,28 +75,22 @@ impl Check for Duplicates {
         // A message, its response and its title are three different writes.
         // The client's own writes of a message sort before the server's, so the first
         // duplicate found is the user's when both are duplicated.
-        let mut live: Vec<(Author, VersionId)> = dag
+        let live: Vec<VersionId> = dag
             .ids()
             // A version a store made joining others (a merge between leaders) is no
             // one's message.
-            .filter(|v| end.live[v.index()] && dag.get(*v).purpose.checked())
-            .map(|v| {
-                let x = dag.get(v);
-                let server = x.purpose.by_server();
-                let author = if server { x.purpose } else { purpose::WRITE };
-                ((x.key, x.client, x.message, server, author), v)
-            })
+            .filter(|&v| !dag.is_settled(v) && end.is_live(v) && dag.get(v).purpose.checked())
             .collect();
-        live.sort_unstable();
-        let mut extra = 0u64;
-        let mut first = None;
-        for pair in live.windows(2) {
-            if pair[0].0 == pair[1].0 {
-                extra += 1;
-                first.get_or_insert((pair[0].1, pair[1].1));
-            }
+        let mut all = std::mem::take(self);
+        for &v in &live {
+            all.live += 1;
+            all.add(author(dag.get(v)), v);
         }
-        let mut report = CheckReport::new("duplicates", extra, live.len() as u64, "live versions");
+        let pairs = all.authors.iter().filter(|(_, [_, b])| *b != VersionId::ROOT);
+        let first_kept = pairs.map(|(&a, &[x, y])| (a, x, y)).next();
+        let first = [all.first, first_kept].into_iter().flatten().min_by_key(|f| f.0);
+        let (extra, first) = (all.extra, first.map(|(_, a, b)| (a, b)));
+        let mut report = CheckReport::new("duplicates", extra, all.live, "live versions");
         if let Some((a, b)) = first {
             let x = dag.get(a);
             let mut again = story::created(dag, b, end.names);
@@ -68,6 +107,30 @@ impl Check for Duplicates {
         }
         report
     }
+}
+
+impl Duplicates {
+    /// Counts live version `v` of `author`, keeping its two lowest versions.
+    fn add(&mut self, author: Author, v: VersionId) {
+        match self.authors.get_mut(&author) {
+            None => {
+                self.authors.insert(author, [v, VersionId::ROOT]);
+            }
+            Some(pair) => {
+                self.extra += 1;
+                let mut three = [pair[0], pair[1], v];
+                three.sort_unstable_by_key(|x| (*x == VersionId::ROOT, *x));
+                *pair = [three[0], three[1]];
+            }
+        }
+    }
+}
+
+/// Who wrote `x`, as duplicates are grouped.
+fn author(x: &Version) -> Author {
+    let server = x.purpose.by_server();
+    let by = if server { x.purpose } else { purpose::WRITE };
+    (x.key, x.client, x.message, server, by)
 }
 
 #[cfg(test)]

@@ -343,6 +343,40 @@ impl History {
         self.checks.versions_held(held)
     }
 
+    /// Forgets every version no one can ask about again, given `sources`: every version
+    /// a component holds or a message carries. First the DAG settles what it can
+    /// (`VersionDag::settle`) and the checkers decide those versions; then all but the
+    /// open versions and those `sources`, the history or its checkers hold go. `None`
+    /// when this history cannot forget: some checker cannot say what it holds, or
+    /// editors' pages are timed (their checker reads every version at the end).
+    /// Otherwise the versions kept.
+    pub fn collect(&mut self, sources: &[VersionId], now: SimTime) -> Option<usize> {
+        if self.editors || !self.versions_held(&mut |_| {}) {
+            return None;
+        }
+        self.dag.end_census();
+        let settled = self.dag.settle(sources);
+        let writing = self.writing(now);
+        self.checks.settle(&settled, &writing, &mut self.dag);
+        let mut held = sources.to_vec();
+        self.versions_held(&mut |v| held.push(v));
+        held.sort_unstable();
+        held.dedup();
+        self.dag.forget(&held);
+        if cfg!(debug_assertions) {
+            self.dag.take_census(held);
+        }
+        Some(self.dag.kept_ids().count())
+    }
+
+    /// The operations in flight: what they may still write, and since when.
+    fn writing(&self, now: SimTime) -> super::checks::Writing {
+        let busy = self.slots.iter().filter(|s| !(s.copies == 0 && s.client_done));
+        let pairs = busy.clone().map(|s| (s.inv.client, s.inv.message)).collect();
+        let since = busy.map(|s| s.inv.invoked).min().unwrap_or(now).min(now);
+        super::checks::Writing::new(pairs, since)
+    }
+
     /// Records an invocation (filling in the newest acknowledged write) and returns
     /// the slot its request carries.
     pub fn invoke(&mut self, mut inv: Invocation) -> OpId {

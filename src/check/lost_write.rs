@@ -12,17 +12,26 @@
 //! current term's; `by_concurrent_leader`: replaced where a multi-leader store's leaders
 //! met by a concurrent write with a newer stamp).
 
-use super::checks::{Check, End, HeadCause, HeadMove, slot};
+use std::collections::BTreeMap;
+
+use super::checks::{Check, End, HeadCause, HeadMove, Writing};
 use super::story;
 use super::verdict::{CheckReport, Names, StoryLine, duration};
-use super::versions::{VersionDag, VersionId};
+use super::versions::{Settled, VersionDag, VersionId};
 
-/// The lost-acknowledged-write checker.
+/// The lost-acknowledged-write checker. A write is decided when its fate settles (it is
+/// in every held version's past, or in none), or at the end for those still open.
 #[derive(Debug, Default)]
 pub struct LostWrites {
-    /// Per version: what last displaced it. `OVERWRITTEN` plus the version whose write
-    /// did, or 1 + the index in `moves` of the move that did (0: nothing).
-    displaced_by: Vec<u32>,
+    /// Per version displaced and not yet settled: what last displaced it.
+    /// `OVERWRITTEN` plus the version whose write did, or 1 + the index in `moves` of
+    /// the move that did.
+    displaced_by: BTreeMap<u32, u32>,
+    /// Acknowledged writes settled lost, by cause.
+    settled_lost: BTreeMap<&'static str, u64>,
+    /// The first settled-lost writes by id (at most `STORY_CANDIDATES`), with what
+    /// displaced each: the stories are told of the first ones.
+    candidates: Vec<(VersionId, u32)>,
     /// The head moves that displaced something other than by a write: a write's own
     /// record tells its story, so the common move is kept as its version alone.
     moves: Vec<HeadMove>,
@@ -53,9 +62,31 @@ impl Displacer<'_> {
 
 impl Check for LostWrites {
     fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
-        // What it keeps per version is read at the end, for every version.
-        self.moves.iter().flat_map(|mv| [mv.from, mv.to]).for_each(held);
+        self.moves.iter().flat_map(|mv| [mv.from, mv.to]).for_each(&mut *held);
+        // A story tells of the version whose write displaced a candidate.
+        let displaced = self.displaced_by.iter().map(|(&v, &by)| (VersionId(v), by));
+        for (v, by) in self.candidates.iter().copied().chain(displaced) {
+            held(v);
+            if let Some(Displacer::Write(to)) = self.decode(by) {
+                held(to);
+            }
+        }
         true
+    }
+
+    fn on_settled(&mut self, settled: &Settled, _writing: &Writing, dag: &mut VersionDag) {
+        for &v in &settled.safe {
+            self.displaced_by.remove(&v.0);
+        }
+        for &v in &settled.lost {
+            let by = self.displaced_by.remove(&v.0).unwrap_or(0);
+            if dag.record(v).is_acked() {
+                *self.settled_lost.entry(cause_name(self.decode(by))).or_insert(0) += 1;
+                self.candidates.push((v, by));
+            }
+        }
+        self.candidates.sort_unstable_by_key(|c| c.0);
+        self.candidates.truncate(STORY_CANDIDATES);
     }
 
     fn uses_sessions(&self) -> bool {
@@ -79,41 +110,35 @@ impl Check for LostWrites {
             self.moves.len() as u32
         };
         for v in &self.scratch {
-            *slot(&mut self.displaced_by, v.0) = index;
+            self.displaced_by.insert(v.0, index);
         }
     }
 
     fn finish(&mut self, end: &mut End<'_>) -> CheckReport {
         let dag = &*end.dag;
-        let mut acked = 0;
-        let mut lost = Vec::new();
-        for v in dag.ids() {
-            if dag.is_acked(v) {
-                acked += 1;
-                if !end.live[v.index()] {
-                    lost.push(v);
-                }
-            }
+        // Writes still open are decided by the final heads.
+        let open: Vec<VersionId> = dag
+            .ids()
+            .filter(|&v| !dag.is_settled(v) && dag.is_acked(v) && !end.is_live(v))
+            .collect();
+        let mut by_cause = self.settled_lost.clone();
+        for &v in &open {
+            let by = self.displaced_by.get(&v.0).copied().unwrap_or(0);
+            *by_cause.entry(cause_name(self.decode(by))).or_insert(0) += 1;
         }
+        let lost: u64 = by_cause.values().sum();
         let mut report = CheckReport::new(
             "lost_acknowledged_write",
-            lost.len() as u64,
-            acked,
+            lost,
+            dag.acked_count(),
             "acknowledged writes",
         );
-        for &v in &lost {
-            let cause = match self.displacing(v).map(Displacer::cause) {
-                Some(HeadCause::Write) => "by_overwrite",
-                Some(HeadCause::LostRace) => "by_timestamp",
-                Some(HeadCause::Crash { .. }) => "by_crash",
-                Some(HeadCause::Failover { .. }) => "by_failover",
-                Some(HeadCause::SplitBrain { .. }) => "by_split_brain",
-                Some(HeadCause::LastWriteWins { .. }) => "by_concurrent_leader",
-                None => "by_unknown",
-            };
-            *report.figures.entry(cause).or_insert(0) += 1;
-        }
-        let stories = lost.iter().take(STORY_CANDIDATES).map(|&v| self.story(v, end));
+        report.figures.extend(by_cause);
+        let open = open.iter().map(|&v| (v, self.displaced_by.get(&v.0).copied().unwrap_or(0)));
+        let mut candidates: Vec<(VersionId, u32)> =
+            self.candidates.iter().copied().chain(open).collect();
+        candidates.sort_unstable_by_key(|c| c.0);
+        let stories = candidates.iter().take(STORY_CANDIDATES).map(|&(v, by)| self.story(v, by, end));
         if let Some(best) = stories.min_by_key(Vec::len) {
             report.story = best;
         }
@@ -121,19 +146,33 @@ impl Check for LostWrites {
     }
 }
 
+/// The report's figure for writes lost to what displaced them.
+fn cause_name(by: Option<Displacer<'_>>) -> &'static str {
+    match by.map(Displacer::cause) {
+        Some(HeadCause::Write) => "by_overwrite",
+        Some(HeadCause::LostRace) => "by_timestamp",
+        Some(HeadCause::Crash { .. }) => "by_crash",
+        Some(HeadCause::Failover { .. }) => "by_failover",
+        Some(HeadCause::SplitBrain { .. }) => "by_split_brain",
+        Some(HeadCause::LastWriteWins { .. }) => "by_concurrent_leader",
+        None => "by_unknown",
+    }
+}
+
 /// Stories compared to find the shortest (they differ by a line or two).
 const STORY_CANDIDATES: usize = 64;
 
 impl LostWrites {
-    fn displacing(&self, v: VersionId) -> Option<Displacer<'_>> {
-        match *self.displaced_by.get(v.index())? {
+    /// What a `displaced_by` entry says displaced a version (0: nothing).
+    fn decode(&self, by: u32) -> Option<Displacer<'_>> {
+        match by {
             0 => None,
             i if i & OVERWRITTEN != 0 => Some(Displacer::Write(VersionId(i & !OVERWRITTEN))),
             i => Some(Displacer::Move(&self.moves[i as usize - 1])),
         }
     }
 
-    fn story(&self, v: VersionId, end: &End<'_>) -> Vec<StoryLine> {
+    fn story(&self, v: VersionId, by: u32, end: &End<'_>) -> Vec<StoryLine> {
         let (dag, names) = (&*end.dag, end.names);
         let x = *dag.get(v);
         let mut lines = Vec::new();
@@ -142,7 +181,7 @@ impl LostWrites {
         }
         lines.push(story::created(dag, v, names));
         lines.push(story::acknowledged(dag, v, names));
-        match self.displacing(v) {
+        match self.decode(by) {
             Some(Displacer::Write(to)) => lines.extend(overwrite(dag, names, to, v)),
             Some(Displacer::Move(mv)) => lines.extend(displacement(dag, names, mv, v)),
             None => {}

@@ -35,6 +35,7 @@ pub mod timeline;
 pub mod verdict;
 pub mod versions;
 pub mod visibility;
+pub mod window;
 pub mod writes_follow_reads;
 
 pub use authorization::Authorization;

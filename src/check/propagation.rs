@@ -160,7 +160,7 @@ impl EditArrivals {
             self.brought.clear();
             dag.displaced(version, page.shown, &mut self.brought);
             for &edit in self.brought.iter().rev() {
-                let v = dag.get(edit);
+                let v = dag.record(edit);
                 let news = v.client != client && v.purpose.in_session() && v.created >= page.opened;
                 if news && !page.hidden.remove(&edit) {
                     let delay = at.since(v.created).as_nanos();
@@ -183,7 +183,7 @@ impl EditArrivals {
             // version lacks is hidden, not unseen. (A stale load keeps the page as is.)
             self.brought.clear();
             dag.displaced(page.shown, version, &mut self.brought);
-            let others = |e: &VersionId| dag.get(*e).client != client;
+            let others = |e: &VersionId| dag.record(*e).client != client;
             page.hidden.extend(self.brought.iter().filter(|e| others(e)));
             page.shown = version;
         }
@@ -196,7 +196,8 @@ impl EditArrivals {
     /// after it last heard.
     pub fn never_shown(&self, dag: &mut VersionDag, bound: SimDuration) -> Vec<Missed> {
         let mut missed = Vec::new();
-        for id in dag.ids() {
+        let ids: Vec<VersionId> = dag.ids().collect();
+        for id in ids {
             let v = dag.get(id);
             if !v.purpose.in_session() || !v.is_acked() {
                 continue;

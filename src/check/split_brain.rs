@@ -36,7 +36,7 @@ impl Check for SplitBrain {
 
     fn finish(&mut self, end: &mut End<'_>) -> CheckReport {
         let dag = &*end.dag;
-        let acked = dag.ids().filter(|&v| dag.is_acked(v)).count() as u64;
+        let acked = dag.acked_count();
         let diverged: Vec<&HeadMove> =
             self.diverged.iter().filter(|mv| dag.is_acked(mv.to)).collect();
         let mut report =
@@ -78,7 +78,7 @@ fn story_of(mv: &HeadMove, end: &End<'_>) -> Vec<StoryLine> {
     let head = end.stores.iter().find(|s| s.id == mv.store).map(|s| s.primary[mv.key as usize]);
     let head = head.map_or_else(|| "?".to_string(), |h| h.to_string());
     let (key, next) = (mv.key, term + 1);
-    let fate = if end.live[v.index()] {
+    let fate = if end.is_live(v) {
         // The writer kept what it was told was written and wrote on top of it again.
         format!(
             "; term {next}'s primary never had it, and it is in the final value only because \

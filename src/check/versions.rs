@@ -12,6 +12,7 @@ use std::collections::BinaryHeap;
 
 use super::ancestry::Ancestry;
 use super::purpose::{self, Purpose};
+use super::window::{Window, permute};
 use crate::engine::{NO_EVENT, SimTime};
 
 /// A version of a key. `ROOT` is "nothing written yet", shared by every key.
@@ -22,12 +23,23 @@ impl VersionId {
     /// The empty value every key starts from; an ancestor of every version.
     pub const ROOT: VersionId = VersionId(0);
 
+    /// What a holder reports for `self` held as a value of key `key`: the version, or,
+    /// for the root, the key's empty value. A new first version of the key can come
+    /// from an empty value, so a source holding one keeps every version of the key open.
+    pub fn of_key(self, key: u32) -> VersionId {
+        if self == VersionId::ROOT { VersionId(EMPTY_OF | key) } else { self }
+    }
+
     /// The id as a vector index.
     #[inline]
     pub fn index(self) -> usize {
         self.0 as usize
     }
 }
+
+/// The bit of a reported id that says it stands for the empty value of the key in the
+/// other bits (see `VersionId::of_key`).
+const EMPTY_OF: u32 = 1 << 31;
 
 impl std::fmt::Display for VersionId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -116,8 +128,16 @@ impl Version {
 }
 
 /// Versions of every key and their parent edges (child → parent).
+///
+/// Per-version data sits in columns by slot, which `window` maps ids to: once a run
+/// forgets versions no one can ask about (`settle`, `forget`), only the kept ones have
+/// slots. A walk that reaches a forgotten version has reached one every holder's
+/// versions descend from (see `forget`), and stops there.
 #[derive(Debug, Clone)]
 pub struct VersionDag {
+    /// The id the next version gets.
+    next: u32,
+    window: Window,
     /// The version records, apart from the parent table so a step down a chain
     /// touches four bytes, not a record.
     records: Vec<Version>,
@@ -135,6 +155,12 @@ pub struct VersionDag {
     walk: Walk,
     /// The last census of held versions, while one is being audited.
     census: Option<Census>,
+    /// Per slot: `OPEN`, `SAFE` or `LOST`, as the last `settle` found it.
+    fate: Vec<u8>,
+    /// Versions below this id were looked at by the last `settle`; newer ones are open.
+    settled_below: u32,
+    /// Acknowledged versions, forgotten or not.
+    acked: u64,
 }
 
 /// What every holder reported at a census (`World` takes them in debug builds): the
@@ -157,6 +183,23 @@ const ACKED: u32 = 1 << 30;
 /// The bits of a `links` entry that hold the first parent.
 const PARENT: u32 = ACKED - 1;
 
+/// A version's fate, as `settle` found it: some holder's versions descend from it and
+/// some do not (or `settle` has not looked at it yet).
+const OPEN: u8 = 0;
+/// Every held version of its key descends from it: it is in the key's final value.
+const SAFE: u8 = 1;
+/// No held version descends from it, and so no later one will.
+const LOST: u8 = 2;
+
+/// Versions `settle` found settled for the first time: each one's fate is final.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settled {
+    /// Every held version of its key descends from these.
+    pub safe: Vec<VersionId>,
+    /// No held version descends from these.
+    pub lost: Vec<VersionId>,
+}
+
 /// Scratch space of the walks, reused so a walk allocates nothing once warm.
 #[derive(Debug, Clone, Default)]
 struct Walk {
@@ -170,7 +213,7 @@ const SIDE_FROM: u32 = 1;
 const SIDE_TO: u32 = 2;
 
 impl Walk {
-    /// Starts a new walk over `len` versions.
+    /// Starts a new walk over `len` slots.
     fn begin(&mut self, len: usize) {
         self.heap.clear();
         self.marks.resize(len, 0);
@@ -181,9 +224,10 @@ impl Walk {
         }
     }
 
-    /// Marks `v` with `side`; false if it already had that mark in this walk.
-    fn mark(&mut self, v: u32, side: u32) -> bool {
-        let m = &mut self.marks[v as usize];
+    /// Marks the version in `slot` with `side`; false if it already had that mark in
+    /// this walk.
+    fn mark(&mut self, slot: usize, side: u32) -> bool {
+        let m = &mut self.marks[slot];
         if *m >> 2 != self.generation {
             *m = self.generation << 2;
         }
@@ -192,8 +236,8 @@ impl Walk {
         fresh
     }
 
-    fn has(&self, v: u32, side: u32) -> bool {
-        let m = self.marks[v as usize];
+    fn has(&self, slot: usize, side: u32) -> bool {
+        let m = self.marks[slot];
         m >> 2 == self.generation && m & side != 0
     }
 }
@@ -214,6 +258,8 @@ impl Default for VersionDag {
             acked_event: NO_EVENT,
         };
         VersionDag {
+            next: 1,
+            window: Window::default(),
             records: vec![root],
             links: vec![0],
             second_parents: Vec::new(),
@@ -221,6 +267,9 @@ impl Default for VersionDag {
             ancestry: Ancestry::default(),
             walk: Walk::default(),
             census: None,
+            fate: vec![SAFE],
+            settled_below: 0,
+            acked: 0,
         }
     }
 }
@@ -228,7 +277,20 @@ impl Default for VersionDag {
 impl VersionDag {
     /// Number of versions, the root included.
     pub fn len(&self) -> usize {
-        self.links.len()
+        self.next as usize
+    }
+
+    /// The slot of `v`'s data, which the caller knows is kept.
+    #[inline]
+    fn at(&self, v: VersionId) -> usize {
+        self.window.kept(v.0)
+    }
+
+    /// Whether `v`'s data is kept (a forgotten version is one every holder's versions
+    /// descend from, or one none does).
+    #[inline]
+    pub fn is_kept(&self, v: VersionId) -> bool {
+        self.window.slot(v.0).is_some()
     }
 
     /// Whether only the root exists.
@@ -250,6 +312,134 @@ impl VersionDag {
         self.census = None;
     }
 
+    /// Decides the fate of every version still open, from `sources`: every version a
+    /// component holds or a message carries (what later versions and reads can come
+    /// from). A version every source of its key descends from is safe; one no source
+    /// descends from is lost; both are final, because every later source descends from
+    /// a source of now. Returns the versions settled for the first time.
+    pub fn settle(&mut self, sources: &[VersionId]) -> Settled {
+        // Sources by key: a version is safe when every one of its key's reaches it.
+        let key_of = |v: VersionId| match v.0 & EMPTY_OF {
+            0 => self.records[self.at(v)].key,
+            _ => v.0 & !EMPTY_OF,
+        };
+        // The root with no key stands for no value a new version can come from.
+        let mut by_key: Vec<(u32, VersionId)> =
+            sources.iter().filter(|&&v| v != VersionId::ROOT).map(|&v| (key_of(v), v)).collect();
+        by_key.sort_unstable();
+        by_key.dedup();
+        let slots = self.records.len();
+        let (mut reached, mut last_walk) = (vec![0u32; slots], vec![u32::MAX; slots]);
+        let mut stack = Vec::new();
+        for (walk, &(_, source)) in by_key.iter().enumerate() {
+            stack.push(source);
+            while let Some(v) = stack.pop() {
+                // An empty value reaches nothing; a forgotten version, nothing open.
+                let Some(slot) = self.slot_of(v) else { continue };
+                if self.fate[slot] != OPEN || last_walk[slot] == walk as u32 {
+                    continue; // Settled before: so is everything below it.
+                }
+                last_walk[slot] = walk as u32;
+                reached[slot] += 1;
+                stack.extend(self.parents_of(v));
+            }
+        }
+        let sources_of = |key: u32| {
+            let first = by_key.partition_point(|&(k, _)| k < key);
+            by_key[first..].iter().take_while(|&&(k, _)| k == key).count() as u32
+        };
+        let mut settled = Settled::default();
+        let ids: Vec<VersionId> = self.kept_ids().collect();
+        for (slot, v) in ids.into_iter().enumerate() {
+            if self.fate[slot] != OPEN {
+                continue;
+            }
+            let fate = match reached[slot] {
+                0 => LOST,
+                n if n == sources_of(self.records[slot].key) => SAFE,
+                _ => OPEN,
+            };
+            self.fate[slot] = fate;
+            match fate {
+                SAFE => settled.safe.push(v),
+                LOST => settled.lost.push(v),
+                _ => {}
+            }
+        }
+        self.settled_below = self.next;
+        settled
+    }
+
+    /// Whether `settle` has decided `v`'s fate (safe or lost).
+    pub fn is_settled(&self, v: VersionId) -> bool {
+        self.window.slot(v.0).is_none_or(|slot| self.fate[slot] != OPEN)
+    }
+
+    /// The record of `v` as settling reads it: not a question a holder asks, so not
+    /// audited (`v` is kept until `forget`).
+    pub fn record(&self, v: VersionId) -> &Version {
+        &self.records[self.at(v)]
+    }
+
+    /// Whether `settle` found `v` safe (every held version of its key descends from it).
+    pub fn is_settled_safe(&self, v: VersionId) -> bool {
+        self.window.slot(v.0).is_none_or(|slot| self.fate[slot] == SAFE)
+    }
+
+    /// Forgets every version no one can ask about again, after a `settle`: all but the
+    /// open ones, the `held` ones (sources, and what checkers test against or cite),
+    /// and the lost versions below a held lost one (a walk from it passes them). So a
+    /// walk from a kept version reaches only kept or settled-safe versions, and treats
+    /// a forgotten one as below everything it looks for. Returns how many it forgot.
+    pub fn forget(&mut self, held: &[VersionId]) -> usize {
+        let mut keep = vec![false; self.records.len()];
+        keep[0] = true;
+        for (slot, k) in keep.iter_mut().enumerate() {
+            *k |= self.fate[slot] == OPEN;
+        }
+        let mut lost_held = Vec::new();
+        for slot in held.iter().filter_map(|&v| self.slot_of(v)) {
+            keep[slot] = true;
+            if self.fate[slot] == LOST {
+                lost_held.push(slot);
+            }
+        }
+        // Below a held lost version, the lost ones its walks pass.
+        let ids: Vec<u32> = self.kept_ids().map(|v| v.0).collect();
+        let mut walked = vec![false; keep.len()];
+        while let Some(slot) = lost_held.pop() {
+            if std::mem::replace(&mut walked[slot], true) {
+                continue;
+            }
+            keep[slot] = true;
+            for p in self.parents_of(VersionId(ids[slot])) {
+                let parent = self.window.slot(p.0).filter(|&ps| self.fate[ps] == LOST);
+                lost_held.extend(parent);
+            }
+        }
+        let kept: Vec<u32> = ids.iter().zip(&keep).filter(|(_, k)| **k).map(|(&v, _)| v).collect();
+        let forgotten = ids.len() - kept.len();
+        let record = std::mem::size_of::<Version>() as u64;
+        // A dense slot costs its columns; a side one those and a search entry.
+        let (dense, side) = (record + 22, record + 26);
+        let (window, order) = self.window.relaid(&kept, self.next, dense, side);
+        permute(&mut self.records, &order);
+        permute(&mut self.links, &order);
+        permute(&mut self.fate, &order);
+        self.ancestry.permute(&order);
+        self.window = window;
+        self.second_parents.retain(|&(m, _)| self.window.slot(m).is_some());
+        self.joins.retain(|&j| self.window.slot(j).is_some());
+        self.walk = Walk::default();
+        forgotten
+    }
+
+    /// Whether `r` and `w` are versions of one key (the root is of none).
+    #[inline]
+    fn same_key(&self, r: VersionId, w: VersionId) -> bool {
+        self.records[self.at(r)].key == self.records[self.at(w)].key
+    }
+
     /// Panics if `v` is asked about but was not reported held at the last census
     /// (debug builds only: a release run never takes one, and pays no branch for it).
     #[inline]
@@ -266,7 +456,8 @@ impl VersionDag {
     /// Adds a version with `parents` (the root is implied and not stored as an edge).
     pub fn create(&mut self, version: Version, parents: &[VersionId]) -> VersionId {
         assert!(self.len() < PARENT as usize, "more than a billion versions");
-        let next = self.len() as u32;
+        let next = self.next;
+        self.next += 1;
         let mut kept = [VersionId::ROOT; 2];
         let mut count = 0;
         for &p in parents {
@@ -279,7 +470,8 @@ impl VersionDag {
             }
         }
         self.links.push(kept[0].0 | if count > 1 { MERGED } else { 0 });
-        self.ancestry.push((count < 2).then_some(kept[0]));
+        self.fate.push(OPEN);
+        self.ancestry.push((count < 2).then_some(kept[0]), &self.window);
         self.records.push(version);
         if count > 1 {
             self.second_parents.push((next, kept[1].0));
@@ -305,7 +497,7 @@ impl VersionDag {
     /// when `v` is a merge and the caller must look at the graph.
     #[inline]
     fn single_parent(&self, v: VersionId) -> Option<VersionId> {
-        let link = self.links[v.index()];
+        let link = self.links[self.at(v)];
         (link & MERGED == 0).then_some(VersionId(link & PARENT))
     }
 
@@ -323,17 +515,19 @@ impl VersionDag {
     #[inline]
     pub fn get(&self, v: VersionId) -> &Version {
         self.audit(v);
-        &self.records[v.index()]
+        &self.records[self.at(v)]
     }
 
     /// Records that `v` was acknowledged to its writer (the first acknowledgement counts).
     pub fn acknowledge(&mut self, v: VersionId, at: SimTime, event: u64) {
         self.audit(v);
-        let version = &mut self.records[v.index()];
+        let slot = self.at(v);
+        let version = &mut self.records[slot];
         if version.acked_event == NO_EVENT {
             version.acked = at;
             version.acked_event = event;
-            self.links[v.index()] |= ACKED;
+            self.links[slot] |= ACKED;
+            self.acked += 1;
         }
     }
 
@@ -346,7 +540,12 @@ impl VersionDag {
 
     #[inline]
     fn acked_bit(&self, v: VersionId) -> bool {
-        self.links[v.index()] & ACKED != 0
+        self.links[self.at(v)] & ACKED != 0
+    }
+
+    /// How many versions were acknowledged, forgotten ones included.
+    pub fn acked_count(&self) -> u64 {
+        self.acked
     }
 
     /// k-staleness: how many acknowledged versions on `w`'s line of first parents, from
@@ -355,7 +554,7 @@ impl VersionDag {
         self.audit(r);
         self.audit(w);
         let (mut behind, mut x) = (0, w);
-        while behind < cap && x != VersionId::ROOT && !self.reaches(r, x) {
+        while behind < cap && x != VersionId::ROOT && self.is_kept(x) && !self.reaches(r, x) {
             behind += u64::from(self.acked_bit(x));
             x = match self.single_parent(x) {
                 Some(parent) => parent,
@@ -381,7 +580,7 @@ impl VersionDag {
     /// The parents of `v` and how many there are (second parent first).
     #[inline]
     fn parent_pair(&self, v: VersionId) -> ([VersionId; 2], usize) {
-        let link = self.links[v.index()];
+        let link = self.links[self.at(v)];
         let first = VersionId(link & PARENT);
         if link & MERGED != 0 {
             let i = self.second_parents.partition_point(|&(m, _)| m < v.0);
@@ -403,6 +602,17 @@ impl VersionDag {
         if w == r || w == VersionId::ROOT {
             return true;
         }
+        if w.0 < self.settled_below {
+            match self.window.slot(w.0).map(|slot| self.fate[slot]) {
+                // Reached by a walk and forgotten: everything held descends from it.
+                None => return true,
+                // `r` is a version something holds, or newer: it descends from every
+                // settled-safe version of its key and from no lost one.
+                Some(SAFE) => return self.same_key(r, w),
+                Some(LOST) => return false,
+                Some(_) => {}
+            }
+        }
         if self.is_join(w) {
             // A join holds nothing but its parents: seeing them is seeing it.
             let mut parents = [VersionId::ROOT; 2];
@@ -420,31 +630,35 @@ impl VersionDag {
             if v <= w {
                 return v == w;
             }
+            if !self.is_kept(v) {
+                return false; // Forgotten: `w`, still open, is not below it.
+            }
             match self.single_parent(v) {
                 Some(p) => v = p,
                 None => break,
             }
         }
-        if let Some(found) = self.ancestry.within_segment(r, w) {
+        if let Some(found) = self.ancestry.within_segment(r, w, &self.window) {
             return found;
         }
-        if self.records[r.index()].key != self.records[w.index()].key {
+        if !self.same_key(r, w) {
             return false; // Each key's versions form their own DAG: no walk needed.
         }
         // Below a merge: walk the merges, largest id first, jumping each segment.
-        self.walk.begin(self.len());
-        self.walk.heap.push((self.ancestry.segment(r).0, 0));
+        self.walk.begin(self.records.len());
+        self.walk.heap.push((self.ancestry.segment(r, &self.window).0, 0));
         while let Some((v, _)) = self.walk.heap.pop() {
-            if v < w.0 || !self.walk.mark(v, SIDE_FROM) {
+            let Some(slot) = self.window.slot(v) else { continue };
+            if v < w.0 || !self.walk.mark(slot, SIDE_FROM) {
                 continue;
             }
             let at = VersionId(v);
-            match self.ancestry.within_segment(at, w) {
+            match self.ancestry.within_segment(at, w, &self.window) {
                 Some(true) => return true,
                 Some(false) => continue,
                 None => {}
             }
-            let start = self.ancestry.segment(at);
+            let start = self.ancestry.segment(at, &self.window);
             if start != at {
                 self.walk.heap.push((start.0, 0));
                 continue;
@@ -506,7 +720,7 @@ impl VersionDag {
         if self.displaced_along_chains(from, to, out) {
             return;
         }
-        self.walk.begin(self.len());
+        self.walk.begin(self.records.len());
         let heap_push = |walk: &mut Walk, v: u32, side: u32| walk.heap.push((v, side as u8));
         heap_push(&mut self.walk, from.0, SIDE_FROM);
         heap_push(&mut self.walk, to.0, SIDE_TO);
@@ -519,11 +733,13 @@ impl VersionDag {
             if side == SIDE_FROM {
                 from_side -= 1;
             }
-            if v == 0 || !self.walk.mark(v, side) {
+            // Forgotten or settled safe: below both sides.
+            let Some(slot) = self.window.slot(v) else { continue };
+            if v == 0 || self.fate[slot] == SAFE || !self.walk.mark(slot, side) {
                 continue;
             }
             if side == SIDE_FROM {
-                if self.walk.has(v, SIDE_TO) {
+                if self.walk.has(slot, SIDE_TO) {
                     continue; // Still an ancestor of `to`, and so is everything below it.
                 }
                 out.push(VersionId(v));
@@ -550,7 +766,8 @@ impl VersionDag {
         let start = out.len();
         while from != to {
             let newer = from.max(to);
-            let Some(parent) = self.single_parent(newer) else {
+            let parent = self.is_kept(newer).then(|| self.single_parent(newer)).flatten();
+            let Some(parent) = parent else {
                 out.truncate(start);
                 return false;
             };
@@ -564,32 +781,44 @@ impl VersionDag {
         true
     }
 
-    /// Marks every version that is an ancestor of (or equal to) one of `heads`: one
-    /// sweep from the newest version down, since a parent is always older than its child.
+    /// Marks, by slot (`slot_of`), every kept version that is an ancestor of (or equal
+    /// to) one of `heads`: one sweep from the newest version down, since a parent is
+    /// always older than its child.
     pub fn ancestors_of(&self, heads: impl IntoIterator<Item = VersionId>) -> Vec<bool> {
-        let mut live = vec![false; self.len()];
+        let mut live = vec![false; self.records.len()];
         live[0] = true;
         for h in heads {
-            live[h.index()] = true;
+            live[self.at(h)] = true;
         }
-        for v in (1..self.len()).rev() {
-            if !live[v] {
+        let ids: Vec<VersionId> = self.kept_ids().collect();
+        for (slot, &v) in ids.iter().enumerate().rev() {
+            if !live[slot] {
                 continue;
             }
-            let link = self.links[v];
-            live[(link & PARENT) as usize] = true;
-            if link & MERGED != 0 {
-                for p in self.parents_of(VersionId(v as u32)) {
-                    live[p.index()] = true;
+            for p in self.parents_of(v) {
+                if let Some(parent) = self.window.slot(p.0) {
+                    live[parent] = true;
                 }
             }
         }
         live
     }
 
-    /// Every version id but the root, in creation order.
-    pub fn ids(&self) -> impl Iterator<Item = VersionId> + use<> {
-        (1..self.len() as u32).map(VersionId)
+    /// Where `v`'s data sits, if it is kept: the index `ancestors_of` marks by (`None`
+    /// also for a key's empty value, `VersionId::of_key`).
+    pub fn slot_of(&self, v: VersionId) -> Option<usize> {
+        if v.0 >= self.next { None } else { self.window.slot(v.0) }
+    }
+
+    /// Every kept version, the root first, in creation order (and so in slot order).
+    pub fn kept_ids(&self) -> impl Iterator<Item = VersionId> + '_ {
+        let side = self.window.side().iter().copied();
+        side.chain(self.window.base()..self.next).map(VersionId)
+    }
+
+    /// Every kept version id but the root, in creation order.
+    pub fn ids(&self) -> impl Iterator<Item = VersionId> + '_ {
+        self.kept_ids().filter(|&v| v != VersionId::ROOT)
     }
 }
 

@@ -286,6 +286,11 @@ fn older(a: VersionId, b: VersionId, env: &Env<'_>) -> bool {
 }
 
 impl Component for AppCache {
+    fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
+        self.entries.values().for_each(|e| held(e.version));
+        true
+    }
+
     /// Gets that hit and missed (of which expired), sets, versioned sets refused as
     /// older, deletes, evictions, entries lost in crashes, calls refused while down.
     fn counts(&self) -> Vec<(&'static str, u64)> {

@@ -672,6 +672,18 @@ impl AppServer {
 }
 
 impl Component for AppServer {
+    fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
+        self.known.values().copied().for_each(&mut *held);
+        for (_, call) in self.calls.values() {
+            if let CacheCall::Lookup { request, .. } = call {
+                held(request.seen);
+            }
+        }
+        self.cpu.iter().flat_map(|c| c.held()).for_each(|r| held(r.seen));
+        self.pool.iter().flat_map(|p| p.held()).for_each(|q| held(q.seen));
+        true
+    }
+
     /// What the workers and the connection pool did up to `now`: `""` for the workers,
     /// `" pool"` for the connections (empty when the server has neither).
     fn loads(&self, now: SimTime) -> Vec<(String, Load)> {

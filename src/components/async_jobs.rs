@@ -137,6 +137,12 @@ impl AsyncJobs {
 }
 
 impl Component for AsyncJobs {
+    fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
+        let jobs = self.queue.iter().chain(self.running.values());
+        jobs.flat_map(Invocation::versions).for_each(held);
+        true
+    }
+
     fn on_message(&mut self, msg: Msg, env: &mut Env<'_>) {
         match msg {
             Msg::Request(request) => self.on_request(request, env),

@@ -259,6 +259,12 @@ impl Cdn {
 }
 
 impl Component for Cdn {
+    fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
+        self.entries.values().for_each(|e| held(e.version));
+        self.fetches.values().filter_map(|f| f.held).for_each(&mut *held);
+        true
+    }
+
     /// What the CDN did, by name: cache hits, misses (fetched from the origin),
     /// revalidations the origin answered `not modified`, requests passed through.
     fn counts(&self) -> Vec<(&'static str, u64)> {

@@ -891,7 +891,9 @@ impl Client {
 impl Component for Client {
     fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
         // Its operations in flight are the history's to report.
-        [self.last_write, self.fetch_token].into_iter().for_each(held);
+        [self.seen.version.of_key(self.key), self.last_write, self.fetch_token]
+            .into_iter()
+            .for_each(held);
         true
     }
 

@@ -76,6 +76,11 @@ impl Consumer {
 }
 
 impl Component for Consumer {
+    fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
+        self.seen.iter().copied().for_each(held);
+        true
+    }
+
     /// Events processed, and redeliveries skipped.
     fn counts(&self) -> Vec<(&'static str, u64)> {
         vec![("processed", self.processed), ("skipped_redeliveries", self.skipped)]

@@ -474,6 +474,13 @@ pub fn polling(last_data: SimTime, env: &Env<'_>) -> bool {
 }
 
 impl Component for ConsumerGroup {
+    fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
+        // A relayed change is seen by its version (below 2^32); its queued messages'
+        // versions are in the outbox, which the history reports.
+        self.seen.iter().filter_map(|&k| u32::try_from(k).ok()).map(VersionId).for_each(held);
+        true
+    }
+
     fn start(&mut self, env: &mut Env<'_>) {
         let (group, log) = (env.id.0, env.peer(self.log).0);
         env.log_book().subscribed(group, log);

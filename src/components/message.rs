@@ -390,20 +390,21 @@ pub enum Msg {
 }
 
 impl Msg {
-    /// The version the message carries, if any: a request's base or token, a reply's
-    /// answer, a version replicated, pushed, published or cached. A version in flight
-    /// is held by whoever will receive it.
-    pub fn version(&self) -> Option<VersionId> {
+    /// The version the message carries, if any, as a holder reports it (see
+    /// `VersionId::of_key`): a request's base or token, a reply's answer (the key of
+    /// operation `op` is `key_of(op)`), a version replicated, pushed, published or
+    /// cached. A version in flight is held by whoever will receive it.
+    pub fn version(&self, key_of: impl Fn(OpId) -> u32) -> Option<VersionId> {
         match *self {
-            Msg::Request(r) => Some(r.seen),
-            Msg::Reply(r) => Some(r.version),
-            Msg::CacheCall(c) => Some(c.version),
-            Msg::Replicate { version, .. }
-            | Msg::ReplicaAck { version, .. }
+            Msg::Request(r) => Some(r.seen.of_key(r.key)),
+            Msg::Reply(r) => Some(r.version.of_key(key_of(r.op))),
+            Msg::CacheCall(c) => Some(c.version.of_key(c.key)),
+            Msg::Replicate { key, version, .. }
+            | Msg::Push { key, version, .. }
+            | Msg::Publish { key, version, .. } => Some(version.of_key(key)),
+            Msg::ReplicaAck { version, .. }
             | Msg::ReplicaAnswer { version, .. }
             | Msg::StreamEnd { version, .. }
-            | Msg::Push { version, .. }
-            | Msg::Publish { version, .. }
             | Msg::CacheAnswer { version, .. } => Some(version),
             _ => None,
         }

@@ -510,6 +510,22 @@ impl MultiLeaderStore {
 }
 
 impl Component for MultiLeaderStore {
+    fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
+        self.tables.iter().flatten().copied().for_each(&mut *held);
+        self.trips.iter().flatten().for_each(|t| held(t.request.seen));
+        self.applied.iter().flat_map(|a| a.values()).copied().for_each(&mut *held);
+        // Merge versions are looked up by the writes they join, so both sides count.
+        for (tips, &m) in &self.merges {
+            held(m);
+            tips.iter().copied().for_each(&mut *held);
+        }
+        for (&m, tips) in &self.joined {
+            held(m);
+            tips.iter().copied().for_each(&mut *held);
+        }
+        true
+    }
+
     /// Writes shipped between leaders, conflicts met, merges made, requests forwarded.
     fn counts(&self) -> Vec<(&'static str, u64)> {
         let c = &self.counts;

@@ -93,6 +93,11 @@ impl Pool {
         self.in_use = 0;
     }
 
+    /// The queries waiting for a connection (those holding one were sent on).
+    pub fn held(&self) -> impl Iterator<Item = &Request> {
+        self.waiting.iter().map(|(query, _)| query)
+    }
+
     /// The figures so far, with the integrals run up to `now`.
     pub fn load(&self, now: SimTime) -> Load {
         let mut load = self.load.clone();

@@ -351,6 +351,10 @@ impl Producer {
 }
 
 impl Component for Producer {
+    fn versions_held(&self, _held: &mut dyn FnMut(crate::check::VersionId)) -> bool {
+        true // Its messages carry no store version (`ROOT`).
+    }
+
     fn start(&mut self, env: &mut Env<'_>) {
         let gap = SimDuration(self.spec.gap.sample(env.rng));
         env.timer(gap, Msg::Log(LogMsg::NextMessage));

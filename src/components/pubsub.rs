@@ -79,6 +79,10 @@ impl PubSub {
 }
 
 impl Component for PubSub {
+    fn versions_held(&self, _held: &mut dyn FnMut(crate::check::VersionId)) -> bool {
+        true // It hands each publish on at once and keeps only counts.
+    }
+
     /// Whether it delivers.
     fn is_up(&self) -> bool {
         self.up

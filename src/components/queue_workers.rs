@@ -236,6 +236,10 @@ impl QueueWorkers {
 }
 
 impl Component for QueueWorkers {
+    fn versions_held(&self, _held: &mut dyn FnMut(crate::check::VersionId)) -> bool {
+        true // It keeps producers' message ids, which carry no store version.
+    }
+
     fn start(&mut self, env: &mut Env<'_>) {
         let (group, queue) = (env.id.0, env.peer(self.queue).0);
         env.log_book().subscribed(group, queue);

@@ -642,6 +642,22 @@ impl QuorumStore {
 }
 
 impl Component for QuorumStore {
+    fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
+        self.replicas.iter().flat_map(|r| r.versions.iter().copied()).for_each(&mut *held);
+        self.newest.iter().copied().for_each(&mut *held);
+        for (&v, w) in &self.writes {
+            held(v);
+            w.waiting.iter().for_each(|r| held(r.seen));
+        }
+        for read in self.reads.values() {
+            held(read.request.seen);
+            read.answers.iter().for_each(|&(_, v)| held(v));
+        }
+        self.applied.values().copied().for_each(&mut *held);
+        self.hints.iter().for_each(|h| held(h.version));
+        true
+    }
+
     fn is_up(&self) -> bool {
         self.up
     }

@@ -117,6 +117,10 @@ impl RateLimiter {
 }
 
 impl Component for RateLimiter {
+    fn versions_held(&self, _held: &mut dyn FnMut(VersionId)) -> bool {
+        true // It forwards or refuses at once, keeping only its bucket.
+    }
+
     /// Requests passed on and requests refused.
     fn counts(&self) -> Vec<(&'static str, u64)> {
         vec![("passed", self.passed), ("limited", self.limited)]

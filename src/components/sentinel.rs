@@ -219,6 +219,10 @@ impl Sentinel {
 }
 
 impl Component for Sentinel {
+    fn versions_held(&self, _held: &mut dyn FnMut(VersionId)) -> bool {
+        true // It keeps only each client's action times and counts.
+    }
+
     fn on_message(&mut self, msg: Msg, env: &mut Env<'_>) {
         match msg {
             Msg::Request(request) => self.on_request(request, env),

@@ -152,6 +152,10 @@ impl SessionCache {
 }
 
 impl Component for SessionCache {
+    fn versions_held(&self, _held: &mut dyn FnMut(VersionId)) -> bool {
+        true // It keeps only which editors have a session.
+    }
+
     /// Whether it answers.
     fn is_up(&self) -> bool {
         self.up

@@ -1323,14 +1323,14 @@ impl Component for Store {
         let snapshot = self.snapshot.iter().map(|s| s.table.as_slice());
         let deposed = self.deposed.iter().map(|d| d.table.as_slice());
         for table in [self.primary.as_slice()].into_iter().chain(tables).chain(snapshot).chain(deposed) {
-            table.iter().copied().for_each(&mut *held);
+            let by_key = table.iter().enumerate();
+            by_key.for_each(|(key, v)| held(v.of_key(key as u32)));
         }
         self.replicas.iter().for_each(|r| held(r.cloned_through));
-        for (&v, waiting) in &self.unacknowledged {
-            held(v);
-            waiting.waiting.iter().for_each(|r| held(r.seen));
-        }
-        self.capacity.iter().flat_map(Capacity::held).for_each(|r| held(r.seen));
+        let waiting = self.unacknowledged.values().flat_map(|u| u.waiting.iter());
+        let queued = self.capacity.iter().flat_map(Capacity::held);
+        waiting.chain(queued).for_each(|r| held(r.seen.of_key(r.key)));
+        self.unacknowledged.keys().copied().for_each(&mut *held);
         // A retry of an applied message is answered with the version it made.
         for applied in std::iter::once(&self.applied).chain(self.deposed.iter().map(|d| &d.applied)) {
             applied.clients.iter().flatten().for_each(|&(v, _)| held(v));

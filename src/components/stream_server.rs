@@ -336,6 +336,12 @@ impl StreamServer {
 }
 
 impl Component for StreamServer {
+    fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
+        self.board.versions().for_each(&mut *held);
+        self.streams.iter().flat_map(|s| s.inv.versions()).for_each(held);
+        true
+    }
+
     fn on_message(&mut self, msg: Msg, env: &mut Env<'_>) {
         match msg {
             Msg::Request(request) => self.on_request(request, env),

@@ -40,6 +40,11 @@ impl StreamBoard {
         }
     }
 
+    /// The last persisted response of every conversation.
+    pub fn versions(&self) -> impl Iterator<Item = VersionId> + '_ {
+        self.rows.iter().map(|r| r.last)
+    }
+
     /// What `/stream_status` says about `key` now.
     pub fn state(&self, key: u32) -> StreamState {
         match self.rows.get(key as usize) {

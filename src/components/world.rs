@@ -26,6 +26,10 @@ use crate::engine::{
 use crate::model::contract::Contract;
 use crate::model::{Endpoint, FaultAction, Population, Scenario, Step};
 
+/// Versions made between two collections at least (fewer in debug builds, so that
+/// every test run forgets often and the audit sees it).
+const COLLECT_EVERY: usize = if cfg!(debug_assertions) { 256 } else { 1 << 16 };
+
 /// Every instance of a scenario, ready to run.
 pub struct World {
     /// Instances by component id.
@@ -44,8 +48,9 @@ pub struct World {
     paused_until: Vec<SimTime>,
     /// The loss each link had before a `packet_loss` changed it.
     own_loss: std::collections::BTreeMap<LinkId, f64>,
-    /// The version count at which debug builds next take a census of held versions.
-    next_census: usize,
+    /// The version count at which the run next forgets what no one holds
+    /// (`usize::MAX`: never, since some component or checker cannot say what it holds).
+    next_collect: usize,
 }
 
 impl Actor for World {
@@ -54,8 +59,8 @@ impl Actor for World {
     #[inline]
     fn on_event(&mut self, target: ComponentId, msg: Msg, sched: &mut Scheduler<Msg>) {
         self.dispatch(target, msg, sched);
-        if cfg!(debug_assertions) && self.history.dag().len() >= self.next_census {
-            self.take_census(sched);
+        if self.history.dag().len() >= self.next_collect {
+            self.collect(sched);
         }
     }
 }
@@ -98,20 +103,27 @@ impl World {
         component.on_message(msg, &mut env);
     }
 
-    /// Asks every holder (components, messages in flight, the history and its checkers)
-    /// which versions it holds, and has the DAG audit every later question against the
-    /// answer: a holder that forgets to report one fails the run (debug builds, so every
-    /// test run audits). Censuses come further apart as versions grow.
-    fn take_census(&mut self, sched: &Scheduler<Msg>) {
-        let len = self.history.dag().len();
-        self.next_census = len + len / 4 + 64;
-        let mut held = Vec::new();
-        let mut report = |v| held.push(v);
-        let complete = self.components.iter().all(|c| c.versions_held(&mut report))
-            && self.history.versions_held(&mut report);
-        held.extend(sched.queued().filter_map(|(_, msg)| msg.version()));
-        let dag = self.history.dag_mut();
-        if complete { dag.take_census(held) } else { dag.end_census() }
+    /// Forgets the versions no one can ask about again: asks every component and every
+    /// message in flight which versions they hold, and has the history settle and
+    /// forget the rest (`History::collect`). The next collection comes once as many
+    /// versions again as it kept have been made, so the work is a constant per version.
+    /// In debug builds, every later question is audited against what was reported
+    /// (`VersionDag::take_census`), so every test run checks that holders report all.
+    fn collect(&mut self, sched: &Scheduler<Msg>) {
+        let mut sources = Vec::new();
+        let mut report = |v| sources.push(v);
+        if !self.components.iter().all(|c| c.versions_held(&mut report)) {
+            self.next_collect = usize::MAX;
+            return;
+        }
+        let key_of = |op| self.history.invocation(op).key;
+        sources.extend(sched.queued().filter_map(|(_, msg)| msg.version(key_of)));
+        sources.sort_unstable();
+        sources.dedup();
+        match self.history.collect(&sources, sched.now()) {
+            Some(kept) => self.next_collect = self.history.dag().len() + kept.max(COLLECT_EVERY),
+            None => self.next_collect = usize::MAX,
+        }
     }
 
     /// Links of group `group` lose `ppm` millionths of their messages, or (`u32::MAX`)
@@ -643,7 +655,7 @@ impl World {
                 false => Vec::new(),
             },
             own_loss: std::collections::BTreeMap::new(),
-            next_census: 64,
+            next_collect: COLLECT_EVERY,
         };
         let mut sim = Sim::new(world);
         start_all(&mut sim);

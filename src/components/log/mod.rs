@@ -506,6 +506,10 @@ impl Log {
 }
 
 impl Component for Log {
+    fn versions_held(&self, _held: &mut dyn FnMut(crate::check::VersionId)) -> bool {
+        true // Its entries are log-book message ids; a relayed one's version is in the outbox.
+    }
+
     fn start(&mut self, env: &mut Env<'_>) {
         env.timer(self.tick_every(), Msg::Log(LogMsg::Tick));
     }

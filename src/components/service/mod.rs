@@ -758,6 +758,12 @@ impl Service {
 }
 
 impl Component for Service {
+    fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
+        // Its queue holds job numbers: the jobs themselves are all in `jobs`.
+        self.jobs.values().flat_map(|j| [j.request.seen, j.value]).for_each(held);
+        true
+    }
+
     /// Requests handled, calls made (and retried, and failed for good), cache calls
     /// that failed, handlers a crash cut short.
     fn counts(&self) -> Vec<(&'static str, u64)> {
