@@ -347,11 +347,12 @@ impl History {
     /// a component holds or a message carries. First the DAG settles what it can
     /// (`VersionDag::settle`) and the checkers decide those versions; then all but the
     /// open versions and those `sources`, the history or its checkers hold go. `None`
-    /// when this history cannot forget: some checker cannot say what it holds, or
-    /// editors' pages are timed (their checker reads every version at the end).
-    /// Otherwise the versions kept.
+    /// when this history cannot forget: some checker cannot say what it holds, editors'
+    /// pages are timed (their checker reads every version at the end), or every
+    /// operation is kept for export (which reads every version). Otherwise the number
+    /// of versions kept.
     pub fn collect(&mut self, sources: &[VersionId], now: SimTime) -> Option<usize> {
-        if self.editors || !self.versions_held(&mut |_| {}) {
+        if self.editors || self.ops.is_some() || !self.versions_held(&mut |_| {}) {
             return None;
         }
         self.dag.end_census();

@@ -138,7 +138,8 @@ impl Check for LostWrites {
         let mut candidates: Vec<(VersionId, u32)> =
             self.candidates.iter().copied().chain(open).collect();
         candidates.sort_unstable_by_key(|c| c.0);
-        let stories = candidates.iter().take(STORY_CANDIDATES).map(|&(v, by)| self.story(v, by, end));
+        let stories =
+            candidates.iter().take(STORY_CANDIDATES).map(|&(v, by)| self.story(v, by, end));
         if let Some(best) = stories.min_by_key(Vec::len) {
             report.story = best;
         }

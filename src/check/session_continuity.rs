@@ -5,10 +5,10 @@
 //! cache that does not answer makes the server refuse the connection. Each reconnect
 //! that presents a session is checked; a lost or unavailable session is a violation.
 
-use super::versions::VersionId;
 use super::checks::slot;
 use super::checks::{Check, End, SessionEvent, SessionFate};
 use super::verdict::{CheckReport, StoryLine};
+use super::versions::VersionId;
 
 /// The session-continuity checker.
 #[derive(Debug, Default)]

@@ -323,7 +323,6 @@ impl VersionDag {
             0 => self.records[self.at(v)].key,
             _ => v.0 & !EMPTY_OF,
         };
-        // The root with no key stands for no value a new version can come from.
         let mut by_key: Vec<(u32, VersionId)> =
             sources.iter().filter(|&&v| v != VersionId::ROOT).map(|&v| (key_of(v), v)).collect();
         by_key.sort_unstable();
@@ -348,6 +347,11 @@ impl VersionDag {
             let first = by_key.partition_point(|&(k, _)| k < key);
             by_key[first..].iter().take_while(|&&(k, _)| k == key).count() as u32
         };
+        // With two parents about, safe versions need not form a chain (`above_safe`);
+        // a root of no key said is an empty value any key may be built on.
+        let chains = self.second_parents.is_empty()
+            && self.joins.is_empty()
+            && !sources.contains(&VersionId::ROOT);
         let mut settled = Settled::default();
         let ids: Vec<VersionId> = self.kept_ids().collect();
         for (slot, v) in ids.into_iter().enumerate() {
@@ -356,7 +360,7 @@ impl VersionDag {
             }
             let fate = match reached[slot] {
                 0 => LOST,
-                n if n == sources_of(self.records[slot].key) => SAFE,
+                n if chains && n == sources_of(self.records[slot].key) => SAFE,
                 _ => OPEN,
             };
             self.fate[slot] = fate;
@@ -432,6 +436,33 @@ impl VersionDag {
         self.joins.retain(|&j| self.window.slot(j).is_some());
         self.walk = Walk::default();
         forgotten
+    }
+
+    /// Whether `settle` found `v` lost.
+    #[inline]
+    fn is_lost(&self, v: VersionId) -> bool {
+        v.0 < self.settled_below
+            && self.window.slot(v.0).is_some_and(|slot| self.fate[slot] == LOST)
+    }
+
+    /// Whether `r` descends from `w`, settled safe in `r`'s key. Safe versions are
+    /// settled only while no version has two parents, so a key's safe versions form
+    /// one chain, below every version that is not lost: `r` sees `w` unless `r` is lost
+    /// and branched off that chain below `w`. A lost version keeps its lost ancestors
+    /// (`forget`), so the way down to the branch point is kept.
+    fn above_safe(&self, r: VersionId, w: VersionId) -> bool {
+        let mut v = r;
+        loop {
+            match self.window.slot(v.0).map(|slot| self.fate[slot]) {
+                Some(OPEN) => return true,
+                Some(LOST) => match self.single_parent(v) {
+                    Some(p) if p != VersionId::ROOT => v = p,
+                    _ => return false,
+                },
+                // Settled safe, or forgotten below what is held: on the safe chain.
+                _ => return w <= v,
+            }
+        }
     }
 
     /// Whether `r` and `w` are versions of one key (the root is of none).
@@ -602,17 +633,6 @@ impl VersionDag {
         if w == r || w == VersionId::ROOT {
             return true;
         }
-        if w.0 < self.settled_below {
-            match self.window.slot(w.0).map(|slot| self.fate[slot]) {
-                // Reached by a walk and forgotten: everything held descends from it.
-                None => return true,
-                // `r` is a version something holds, or newer: it descends from every
-                // settled-safe version of its key and from no lost one.
-                Some(SAFE) => return self.same_key(r, w),
-                Some(LOST) => return false,
-                Some(_) => {}
-            }
-        }
         if self.is_join(w) {
             // A join holds nothing but its parents: seeing them is seeing it.
             let mut parents = [VersionId::ROOT; 2];
@@ -623,6 +643,17 @@ impl VersionDag {
         }
         if r < w {
             return false; // Ancestors are always older.
+        }
+        if w.0 < self.settled_below {
+            match self.window.slot(w.0).map(|slot| self.fate[slot]) {
+                // Reached by a walk and forgotten: everything held descends from it.
+                None => return true,
+                Some(SAFE) => return self.same_key(r, w) && self.above_safe(r, w),
+                // Nothing lost is below a version that is not: the way down from a lost
+                // one is kept (`forget`).
+                Some(LOST) if !self.is_lost(r) => return false,
+                Some(_) => {}
+            }
         }
         // Most checks are against a version a step or two below `r`: walk those.
         let mut v = r;
@@ -700,9 +731,10 @@ impl VersionDag {
                     // `r` sees what `v` sees and the steps above it, none of them `w`.
                     return found;
                 }
-                match self.single_parent(v) {
+                let parent = self.is_kept(v).then(|| self.single_parent(v)).flatten();
+                match parent {
                     Some(p) if p >= floor => v = p,
-                    _ => break,
+                    _ => break, // A merge, the floor, or forgotten (settled safe).
                 }
             }
         }
@@ -958,6 +990,98 @@ mod tests {
                     expect.reverse();
                     assert_eq!(out, expect, "from v{f} to v{t}");
                 }
+            }
+        }
+    }
+
+    /// A run in miniature: holders (`sources`) hold versions of three keys (the empty
+    /// value too), new versions are made on what some holder has, holders pass values
+    /// on, checkers keep some versions a while (`targets`), and every few steps the DAG
+    /// settles and forgets. Every question a holder may ask must get the answer a DAG
+    /// that forgets nothing gives.
+    #[test]
+    fn forgetting_changes_no_answer_a_holder_can_ask() {
+        let mut rng = crate::engine::Stream::new(11, "forget");
+        for round in 0..40 {
+            let merge_chance = [0.0, 0.0, 0.05][round % 3];
+            let (mut d, mut full) = (VersionDag::default(), VersionDag::default());
+            let keys = 3u32;
+            // (key, version) per holder; the root is each key's empty value.
+            let mut sources: Vec<(u32, VersionId)> =
+                (0..12).map(|i| (i % keys, VersionId::ROOT)).collect();
+            let mut targets: Vec<VersionId> = Vec::new();
+            let mut forgot = 0;
+            for step in 0..400 {
+                let h = rng.below(sources.len() as u64) as usize;
+                let (key, base) = sources[h];
+                if rng.chance(0.4) {
+                    // A write on what this holder has (two holders' with a merge).
+                    let same: Vec<VersionId> =
+                        sources.iter().filter(|s| s.0 == key).map(|s| s.1).collect();
+                    let other = same[rng.below(same.len() as u64) as usize];
+                    let parents =
+                        if rng.chance(merge_chance) { vec![base, other] } else { vec![base] };
+                    let v = d.create(version(key), &parents);
+                    assert_eq!(full.create(version(key), &parents), v);
+                    if rng.chance(0.7) {
+                        d.acknowledge(v, SimTime::ZERO, 1);
+                        full.acknowledge(v, SimTime::ZERO, 1);
+                    }
+                    sources[h].1 = v;
+                } else {
+                    // A holder takes what another of the key holds (a read, replication).
+                    let same: Vec<usize> =
+                        (0..sources.len()).filter(|&i| sources[i].0 == key).collect();
+                    let from = same[rng.below(same.len() as u64) as usize];
+                    sources[h].1 = sources[from].1;
+                }
+                // Checkers keep what they saw a while, and let go of it.
+                targets.push(sources[h].1);
+                if targets.len() > 10 {
+                    let i = rng.below(targets.len() as u64) as usize;
+                    targets.swap_remove(i);
+                }
+                if step % 23 == 22 {
+                    let reported: Vec<VersionId> =
+                        sources.iter().map(|&(k, v)| v.of_key(k)).collect();
+                    d.settle(&reported);
+                    let mut held: Vec<VersionId> = reported.clone();
+                    held.extend(&targets);
+                    let before = d.records.len();
+                    d.forget(&held);
+                    forgot += before - d.records.len();
+                }
+                let held: Vec<VersionId> =
+                    sources.iter().map(|s| s.1).chain(targets.iter().copied()).collect();
+                for &r in sources.iter().map(|s| &s.1).chain(&targets) {
+                    for &w in &held {
+                        let what = format!("round {round} step {step}: v{} sees v{}", r.0, w.0);
+                        assert_eq!(d.includes(r, w), full.includes(r, w), "{what}");
+                    }
+                }
+                for &(key, r) in &sources {
+                    // A read is measured against the newest write of its own key.
+                    let own: Vec<VersionId> = held
+                        .iter()
+                        .copied()
+                        .filter(|w| full.records[w.index()].key == key)
+                        .collect();
+                    for &w in &own {
+                        assert_eq!(d.acked_behind(r, w, 50), full.acked_behind(r, w, 50));
+                    }
+                    // A head moves within its key.
+                    for &(_, t) in sources.iter().filter(|s| s.0 == key) {
+                        let (mut a, mut b) = (Vec::new(), Vec::new());
+                        d.displaced(r, t, &mut a);
+                        full.displaced(r, t, &mut b);
+                        assert_eq!(a, b, "round {round} step {step}: from v{} to v{}", r.0, t.0);
+                    }
+                }
+            }
+            // Without merges, most of what was made is settled and forgotten.
+            let made = d.len() - 1;
+            if merge_chance == 0.0 {
+                assert!(forgot * 2 > made, "round {round} forgot {forgot} of {made}");
             }
         }
     }

@@ -76,7 +76,7 @@ mod tests {
     #[test]
     fn a_new_window_keeps_exactly_the_kept_ids_and_the_tail() {
         let w = Window::default();
-        let kept = [3, 4, 90, 91, 95];
+        let kept: Vec<u32> = [3, 4].into_iter().chain(90..100).collect();
         let (w2, order) = w.relaid(&kept, 100, 10, 12);
         // Cheapest: 3 and 4 aside, everything from 90 on dense.
         assert_eq!(w2.base(), 90);
@@ -88,11 +88,19 @@ mod tests {
         assert_eq!(w2.slot(4), Some(1));
         assert_eq!(w2.slot(92), Some(4));
         // Laid out again, old slots are found through the current window.
-        let (w3, order) = w2.relaid(&[4, 95], 120, 10, 12);
+        let kept: Vec<u32> = [4].into_iter().chain(95..120).collect();
+        let (w3, order) = w2.relaid(&kept, 120, 10, 12);
         assert_eq!(w3.base(), 95);
         assert_eq!(order[0], 1, "v4 was in slot 1");
         assert_eq!(order[1], w2.kept(95));
         assert_eq!(w3.slot(3), None);
+    }
+
+    #[test]
+    fn a_few_scattered_ids_go_aside() {
+        let (w, order) = Window::default().relaid(&[3, 4, 90, 91, 95], 100, 10, 12);
+        assert_eq!((w.base(), w.side()), (100, &[3, 4, 90, 91, 95][..]));
+        assert_eq!(order, [3, 4, 90, 91, 95]);
     }
 
     #[test]

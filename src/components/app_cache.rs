@@ -287,7 +287,7 @@ fn older(a: VersionId, b: VersionId, env: &Env<'_>) -> bool {
 
 impl Component for AppCache {
     fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
-        self.entries.values().for_each(|e| held(e.version));
+        self.entries.iter().for_each(|(&key, e)| held(e.version.of_key(key)));
         true
     }
 

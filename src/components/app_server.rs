@@ -673,14 +673,14 @@ impl AppServer {
 
 impl Component for AppServer {
     fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
-        self.known.values().copied().for_each(&mut *held);
-        for (_, call) in self.calls.values() {
-            if let CacheCall::Lookup { request, .. } = call {
-                held(request.seen);
-            }
-        }
-        self.cpu.iter().flat_map(|c| c.held()).for_each(|r| held(r.seen));
-        self.pool.iter().flat_map(|p| p.held()).for_each(|q| held(q.seen));
+        self.known.iter().for_each(|(&key, v)| held(v.of_key(key)));
+        let lookups = self.calls.values().filter_map(|(_, call)| match call {
+            CacheCall::Lookup { request, .. } => Some(request),
+            CacheCall::Save => None,
+        });
+        let cpu = self.cpu.iter().flat_map(|c| c.held());
+        let pool = self.pool.iter().flat_map(|p| p.held());
+        lookups.chain(cpu).chain(pool).for_each(|r| held(r.seen.of_key(r.key)));
         true
     }
 

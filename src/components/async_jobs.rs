@@ -139,7 +139,7 @@ impl AsyncJobs {
 impl Component for AsyncJobs {
     fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
         let jobs = self.queue.iter().chain(self.running.values());
-        jobs.flat_map(Invocation::versions).for_each(held);
+        jobs.flat_map(|i| [i.seen.version.of_key(i.key), i.newest]).for_each(held);
         true
     }
 

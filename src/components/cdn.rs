@@ -260,8 +260,10 @@ impl Cdn {
 
 impl Component for Cdn {
     fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
-        self.entries.values().for_each(|e| held(e.version));
-        self.fetches.values().filter_map(|f| f.held).for_each(&mut *held);
+        // An empty answer is reported as its document's (a list's as document 0's).
+        self.entries.iter().for_each(|(&(_, _, url), e)| held(e.version.of_key(url)));
+        let fetched = self.fetches.values().filter_map(|f| Some(f.held?.of_key(f.key.2)));
+        fetched.for_each(&mut *held);
         true
     }
 

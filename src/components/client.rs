@@ -891,9 +891,15 @@ impl Client {
 impl Component for Client {
     fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
         // Its operations in flight are the history's to report.
-        [self.seen.version.of_key(self.key), self.last_write, self.fetch_token]
+        // What it saw is the base of its next write; a token bounds a read. The root as
+        // its last write stands for none.
+        [self.seen.version, self.fetch_token]
+            .map(|v| v.of_key(self.key))
             .into_iter()
-            .for_each(held);
+            .for_each(&mut *held);
+        if self.last_write != VersionId::ROOT {
+            held(self.last_write);
+        }
         true
     }
 

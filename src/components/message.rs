@@ -402,10 +402,13 @@ impl Msg {
             Msg::Replicate { key, version, .. }
             | Msg::Push { key, version, .. }
             | Msg::Publish { key, version, .. } => Some(version.of_key(key)),
-            Msg::ReplicaAck { version, .. }
-            | Msg::ReplicaAnswer { version, .. }
-            | Msg::StreamEnd { version, .. }
-            | Msg::CacheAnswer { version, .. } => Some(version),
+            // A replica that held nothing answers with the root, of a key the message
+            // does not say: reported as such, it keeps every key open.
+            Msg::ReplicaAck { version, .. } | Msg::ReplicaAnswer { version, .. } => Some(version),
+            // The root here says there is no version (nothing persisted, a miss).
+            Msg::StreamEnd { version, .. } | Msg::CacheAnswer { version, .. } => {
+                (version != VersionId::ROOT).then_some(version)
+            }
             _ => None,
         }
     }

@@ -511,8 +511,10 @@ impl MultiLeaderStore {
 
 impl Component for MultiLeaderStore {
     fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
-        self.tables.iter().flatten().copied().for_each(&mut *held);
-        self.trips.iter().flatten().for_each(|t| held(t.request.seen));
+        for table in &self.tables {
+            table.iter().enumerate().for_each(|(key, v)| held(v.of_key(key as u32)));
+        }
+        self.trips.iter().flatten().for_each(|t| held(t.request.seen.of_key(t.request.key)));
         self.applied.iter().flat_map(|a| a.values()).copied().for_each(&mut *held);
         // Merge versions are looked up by the writes they join, so both sides count.
         for (tips, &m) in &self.merges {

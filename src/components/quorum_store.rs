@@ -643,18 +643,22 @@ impl QuorumStore {
 
 impl Component for QuorumStore {
     fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
-        self.replicas.iter().flat_map(|r| r.versions.iter().copied()).for_each(&mut *held);
-        self.newest.iter().copied().for_each(&mut *held);
+        // An empty value is reported as its key's: a new first version can come of it.
+        let tables = self.replicas.iter().map(|r| &r.versions).chain([&self.newest]);
+        for table in tables {
+            table.iter().enumerate().for_each(|(key, v)| held(v.of_key(key as u32)));
+        }
         for (&v, w) in &self.writes {
             held(v);
-            w.waiting.iter().for_each(|r| held(r.seen));
+            w.waiting.iter().for_each(|r| held(r.seen.of_key(r.key)));
         }
         for read in self.reads.values() {
-            held(read.request.seen);
-            read.answers.iter().for_each(|&(_, v)| held(v));
+            let key = read.request.key;
+            held(read.request.seen.of_key(key));
+            read.answers.iter().for_each(|&(_, v)| held(v.of_key(key)));
         }
         self.applied.values().copied().for_each(&mut *held);
-        self.hints.iter().for_each(|h| held(h.version));
+        self.hints.iter().for_each(|h| held(h.version.of_key(h.key)));
         true
     }
 

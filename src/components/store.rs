@@ -1322,17 +1322,22 @@ impl Component for Store {
         let tables = self.replicas.iter().map(|r| r.versions.as_slice());
         let snapshot = self.snapshot.iter().map(|s| s.table.as_slice());
         let deposed = self.deposed.iter().map(|d| d.table.as_slice());
-        for table in [self.primary.as_slice()].into_iter().chain(tables).chain(snapshot).chain(deposed) {
+        for table in
+            [self.primary.as_slice()].into_iter().chain(tables).chain(snapshot).chain(deposed)
+        {
             let by_key = table.iter().enumerate();
             by_key.for_each(|(key, v)| held(v.of_key(key as u32)));
         }
-        self.replicas.iter().for_each(|r| held(r.cloned_through));
+        // Only compared by id; the root there stands for no clone.
+        let clones = self.replicas.iter().map(|r| r.cloned_through);
+        clones.filter(|&v| v != VersionId::ROOT).for_each(&mut *held);
         let waiting = self.unacknowledged.values().flat_map(|u| u.waiting.iter());
         let queued = self.capacity.iter().flat_map(Capacity::held);
         waiting.chain(queued).for_each(|r| held(r.seen.of_key(r.key)));
         self.unacknowledged.keys().copied().for_each(&mut *held);
         // A retry of an applied message is answered with the version it made.
-        for applied in std::iter::once(&self.applied).chain(self.deposed.iter().map(|d| &d.applied)) {
+        for applied in std::iter::once(&self.applied).chain(self.deposed.iter().map(|d| &d.applied))
+        {
             applied.clients.iter().flatten().for_each(|&(v, _)| held(v));
         }
         true

@@ -337,8 +337,10 @@ impl StreamServer {
 
 impl Component for StreamServer {
     fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
-        self.board.versions().for_each(&mut *held);
-        self.streams.iter().flat_map(|s| s.inv.versions()).for_each(held);
+        // The board has a row per conversation, in key order.
+        self.board.versions().zip(0..).for_each(|(v, key)| held(v.of_key(key)));
+        let jobs = self.streams.iter().map(|s| &s.inv);
+        jobs.flat_map(|i| [i.seen.version.of_key(i.key), i.newest]).for_each(held);
         true
     }
 

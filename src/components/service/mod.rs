@@ -760,7 +760,8 @@ impl Service {
 impl Component for Service {
     fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
         // Its queue holds job numbers: the jobs themselves are all in `jobs`.
-        self.jobs.values().flat_map(|j| [j.request.seen, j.value]).for_each(held);
+        let of_key = |j: &Job| [j.request.seen, j.value].map(|v| v.of_key(j.request.key));
+        self.jobs.values().flat_map(of_key).for_each(held);
         true
     }
 
