@@ -23,10 +23,11 @@ use super::versions::{Settled, VersionDag, VersionId};
 /// in every held version's past, or in none), or at the end for those still open.
 #[derive(Debug, Default)]
 pub struct LostWrites {
-    /// Per version displaced and not yet settled: what last displaced it.
+    /// Versions displaced and not yet settled, and what displaced each, in the order
+    /// of the moves (the last entry of a version counts; `latest` sorts them):
     /// `OVERWRITTEN` plus the version whose write did, or 1 + the index in `moves` of
     /// the move that did.
-    displaced_by: BTreeMap<u32, u32>,
+    displaced_by: Vec<(u32, u32)>,
     /// Acknowledged writes settled lost, by cause.
     settled_lost: BTreeMap<&'static str, u64>,
     /// The first settled-lost writes by id (at most `STORY_CANDIDATES`), with what
@@ -64,7 +65,7 @@ impl Check for LostWrites {
     fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
         self.moves.iter().flat_map(|mv| [mv.from, mv.to]).for_each(&mut *held);
         // A story tells of the version whose write displaced a candidate.
-        let displaced = self.displaced_by.iter().map(|(&v, &by)| (VersionId(v), by));
+        let displaced = self.displaced_by.iter().map(|&(v, by)| (VersionId(v), by));
         for (v, by) in self.candidates.iter().copied().chain(displaced) {
             held(v);
             if let Some(Displacer::Write(to)) = self.decode(by) {
@@ -75,11 +76,9 @@ impl Check for LostWrites {
     }
 
     fn on_settled(&mut self, settled: &Settled, _writing: &Writing, dag: &mut VersionDag) {
-        for &v in &settled.safe {
-            self.displaced_by.remove(&v.0);
-        }
+        self.latest();
         for &v in &settled.lost {
-            let by = self.displaced_by.remove(&v.0).unwrap_or(0);
+            let by = self.displacer(v);
             if dag.record(v).is_acked() {
                 *self.settled_lost.entry(cause_name(self.decode(by))).or_insert(0) += 1;
                 self.candidates.push((v, by));
@@ -87,6 +86,7 @@ impl Check for LostWrites {
         }
         self.candidates.sort_unstable_by_key(|c| c.0);
         self.candidates.truncate(STORY_CANDIDATES);
+        self.displaced_by.retain(|&(v, _)| !dag.is_settled(VersionId(v)));
     }
 
     fn uses_sessions(&self) -> bool {
@@ -110,11 +110,12 @@ impl Check for LostWrites {
             self.moves.len() as u32
         };
         for v in &self.scratch {
-            self.displaced_by.insert(v.0, index);
+            self.displaced_by.push((v.0, index));
         }
     }
 
     fn finish(&mut self, end: &mut End<'_>) -> CheckReport {
+        self.latest();
         let dag = &*end.dag;
         // Writes still open are decided by the final heads.
         let open: Vec<VersionId> = dag
@@ -123,7 +124,7 @@ impl Check for LostWrites {
             .collect();
         let mut by_cause = self.settled_lost.clone();
         for &v in &open {
-            let by = self.displaced_by.get(&v.0).copied().unwrap_or(0);
+            let by = self.displacer(v);
             *by_cause.entry(cause_name(self.decode(by))).or_insert(0) += 1;
         }
         let lost: u64 = by_cause.values().sum();
@@ -134,7 +135,7 @@ impl Check for LostWrites {
             "acknowledged writes",
         );
         report.figures.extend(by_cause);
-        let open = open.iter().map(|&v| (v, self.displaced_by.get(&v.0).copied().unwrap_or(0)));
+        let open = open.iter().map(|&v| (v, self.displacer(v)));
         let mut candidates: Vec<(VersionId, u32)> =
             self.candidates.iter().copied().chain(open).collect();
         candidates.sort_unstable_by_key(|c| c.0);
@@ -164,6 +165,26 @@ fn cause_name(by: Option<Displacer<'_>>) -> &'static str {
 const STORY_CANDIDATES: usize = 64;
 
 impl LostWrites {
+    /// Keeps each version's last displacement only, in id order.
+    fn latest(&mut self) {
+        // A stable sort keeps each version's entries in the order of their moves.
+        self.displaced_by.sort_by_key(|&(v, _)| v);
+        let mut kept: Vec<(u32, u32)> = Vec::with_capacity(self.displaced_by.len());
+        for &(v, by) in &self.displaced_by {
+            match kept.last_mut() {
+                Some(last) if last.0 == v => last.1 = by,
+                _ => kept.push((v, by)),
+            }
+        }
+        self.displaced_by = kept;
+    }
+
+    /// What last displaced `v` (0: nothing), once `latest` has sorted the entries.
+    fn displacer(&self, v: VersionId) -> u32 {
+        let i = self.displaced_by.binary_search_by_key(&v.0, |&(x, _)| x);
+        i.map_or(0, |i| self.displaced_by[i].1)
+    }
+
     /// What a `displaced_by` entry says displaced a version (0: nothing).
     fn decode(&self, by: u32) -> Option<Displacer<'_>> {
         match by {

@@ -890,16 +890,14 @@ impl Client {
 
 impl Component for Client {
     fn versions_held(&self, held: &mut dyn FnMut(VersionId)) -> bool {
-        // Its operations in flight are the history's to report.
-        // What it saw is the base of its next write; a token bounds a read. The root as
-        // its last write stands for none.
-        [self.seen.version, self.fetch_token]
-            .map(|v| v.of_key(self.key))
+        // Its operations in flight are the history's to report. What it saw is the base
+        // of its next write, the empty value too; the root as a token or a last write
+        // stands for none.
+        held(self.seen.version.of_key(self.key));
+        [self.fetch_token, self.last_write]
             .into_iter()
-            .for_each(&mut *held);
-        if self.last_write != VersionId::ROOT {
-            held(self.last_write);
-        }
+            .filter(|&v| v != VersionId::ROOT)
+            .for_each(held);
         true
     }
 

@@ -28,7 +28,7 @@ use crate::model::{Endpoint, FaultAction, Population, Scenario, Step};
 
 /// Versions made between two collections at least (fewer in debug builds, so that
 /// every test run forgets often and the audit sees it).
-const COLLECT_EVERY: usize = if cfg!(debug_assertions) { 256 } else { 1 << 16 };
+const COLLECT_EVERY: usize = if cfg!(debug_assertions) { 256 } else { 1 << 18 };
 
 /// Every instance of a scenario, ready to run.
 pub struct World {
