@@ -817,7 +817,8 @@ impl VersionDag {
     /// to) one of `heads`: one sweep from the newest version down, since a parent is
     /// always older than its child.
     pub fn ancestors_of(&self, heads: impl IntoIterator<Item = VersionId>) -> Vec<bool> {
-        let mut live = vec![false; self.records.len()];
+        // Settled safe: below every head, whether or not the way there is kept.
+        let mut live: Vec<bool> = self.fate.iter().map(|&f| f == SAFE).collect();
         live[0] = true;
         for h in heads {
             live[self.at(h)] = true;
