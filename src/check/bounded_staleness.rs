@@ -112,6 +112,9 @@ impl Check for BoundedStaleness {
 struct AckLog {
     keys: Vec<RecentAcks>,
     spilled: Vec<Spilled>,
+    /// The table `prune` rebuilds into, then swaps with `spilled`: both buffers stay
+    /// allocated, so the pushes after a prune reuse memory already faulted in.
+    spare: Vec<Spilled>,
 }
 
 /// Acknowledgements kept inline per key.
@@ -161,9 +164,12 @@ impl AckLog {
     /// read still to come includes: settled safe, and acknowledged by `since`, before
     /// any read in flight was sent (the scan of such a read stops there).
     fn prune(&mut self, dag: &VersionDag, since: SimTime) {
-        let mut spilled = Vec::new();
+        let mut spilled = std::mem::take(&mut self.spare);
+        spilled.clear();
+        let mut acks: Vec<(SimTime, VersionId)> = Vec::new();
         for key in 0..self.keys.len() as u32 {
-            let mut acks: Vec<(SimTime, VersionId)> = self.newest_first(key).collect();
+            acks.clear();
+            acks.extend(self.newest_first(key));
             let bar = acks.iter().position(|&(at, v)| at <= since && dag.is_settled_safe(v));
             if let Some(bar) = bar {
                 acks.truncate(bar + 1);
@@ -177,7 +183,7 @@ impl AckLog {
                 row.spilled = spilled.len() as u32;
             }
         }
-        self.spilled = spilled;
+        self.spare = std::mem::replace(&mut self.spilled, spilled);
     }
 
     /// The newest-first acknowledgements of `key`.

@@ -64,9 +64,16 @@ impl Window {
     }
 }
 
-/// Keeps the slots `order` names, in that order.
+/// Keeps the slots `order` names, in that order. `order` rises (both layouts keep ids
+/// in order), so each slot moves down or stays and the column is compacted in place:
+/// its buffer, already faulted in, is reused by the versions made next instead of
+/// being freed and grown again from nothing after every collection.
 pub fn permute<T: Copy>(column: &mut Vec<T>, order: &[usize]) {
-    *column = order.iter().map(|&slot| column[slot]).collect();
+    for (to, &from) in order.iter().enumerate() {
+        debug_assert!(to <= from && (to == 0 || order[to - 1] < from), "order must rise");
+        column[to] = column[from];
+    }
+    column.truncate(order.len());
 }
 
 #[cfg(test)]
@@ -101,6 +108,15 @@ mod tests {
         let (w, order) = Window::default().relaid(&[3, 4, 90, 91, 95], 100, 10, 12);
         assert_eq!((w.base(), w.side()), (100, &[3, 4, 90, 91, 95][..]));
         assert_eq!(order, [3, 4, 90, 91, 95]);
+    }
+
+    #[test]
+    fn permute_compacts_in_place_and_keeps_the_buffer() {
+        let mut column: Vec<u32> = (0..100).map(|v| v * 10).collect();
+        let capacity = column.capacity();
+        permute(&mut column, &[3, 4, 90, 99]);
+        assert_eq!(column, [30, 40, 900, 990]);
+        assert_eq!(column.capacity(), capacity);
     }
 
     #[test]
