@@ -169,10 +169,13 @@ impl AckLog {
         let mut acks: Vec<(SimTime, VersionId)> = Vec::new();
         for key in 0..self.keys.len() as u32 {
             acks.clear();
-            acks.extend(self.newest_first(key));
-            let bar = acks.iter().position(|&(at, v)| at <= since && dag.is_settled_safe(v));
-            if let Some(bar) = bar {
-                acks.truncate(bar + 1);
+            // Newest first, up to and including the bar; what lies past it is dropped
+            // unread.
+            for (at, v) in self.newest_first(key) {
+                acks.push((at, v));
+                if at <= since && dag.is_settled_safe(v) {
+                    break;
+                }
             }
             let row = &mut self.keys[key as usize];
             row.len = acks.len().min(RECENT) as u8;

@@ -37,28 +37,38 @@ impl Check for Duplicates {
     }
 
     fn on_settled(&mut self, settled: &Settled, writing: &Writing, dag: &mut VersionDag) {
-        for &v in &settled.safe {
-            let x = dag.record(v);
-            if x.purpose.checked() {
-                self.live += 1;
-                self.add(author(x), v);
-            }
-        }
         // An author no message in flight writes, with no version still open, is done.
-        let open: std::collections::BTreeSet<Author> = dag
+        let mut open: Vec<Author> = dag
             .ids()
             .filter(|&v| !dag.is_settled(v))
             .map(|v| dag.record(v))
             .filter(|x| x.purpose.checked())
             .map(author)
             .collect();
-        let done: Vec<Author> = self
-            .authors
-            .keys()
-            .filter(|a| !writing.contains(a.1, a.2) && !open.contains(a))
-            .copied()
+        open.sort_unstable();
+        open.dedup();
+        let done = |a: &Author| !writing.contains(a.1, a.2) && open.binary_search(a).is_err();
+        let mut safe: Vec<(Author, VersionId)> = settled
+            .safe
+            .iter()
+            .map(|&v| (dag.record(v), v))
+            .filter(|(x, _)| x.purpose.checked())
+            .map(|(x, v)| (author(x), v))
             .collect();
-        for a in done {
+        safe.sort_unstable();
+        for group in safe.chunk_by(|a, b| a.0 == b.0) {
+            let a = group[0].0;
+            self.live += group.len() as u64;
+            // Most authors settle one version and are done: nothing to pair it with.
+            if group.len() == 1 && !self.authors.contains_key(&a) && done(&a) {
+                continue;
+            }
+            for &(_, v) in group {
+                self.add(a, v);
+            }
+        }
+        let finished: Vec<Author> = self.authors.keys().filter(|a| done(a)).copied().collect();
+        for a in finished {
             let Some([first, second]) = self.authors.remove(&a) else { continue };
             if second != VersionId::ROOT && self.first.is_none_or(|f| a < f.0) {
                 self.first = Some((a, first, second));

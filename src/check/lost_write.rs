@@ -77,15 +77,27 @@ impl Check for LostWrites {
 
     fn on_settled(&mut self, settled: &Settled, _writing: &Writing, dag: &mut VersionDag) {
         self.latest();
+        let mut by_cause = [0u64; CAUSES.len()];
+        let mut pushed = false;
         for &v in &settled.lost {
             let by = self.displacer(v);
             if dag.record(v).is_acked() {
-                *self.settled_lost.entry(cause_name(self.decode(by))).or_insert(0) += 1;
-                self.candidates.push((v, by));
+                by_cause[cause_of(self.decode(by))] += 1;
+                // Once the first ones are known, only a lower id can still take a place.
+                let full = self.candidates.len() >= STORY_CANDIDATES;
+                if !full || self.candidates.last().is_some_and(|c| v < c.0) {
+                    self.candidates.push((v, by));
+                    pushed = true;
+                }
             }
         }
-        self.candidates.sort_unstable_by_key(|c| c.0);
-        self.candidates.truncate(STORY_CANDIDATES);
+        for (cause, n) in CAUSES.iter().zip(by_cause).filter(|c| c.1 > 0) {
+            *self.settled_lost.entry(cause).or_insert(0) += n;
+        }
+        if pushed {
+            self.candidates.sort_unstable_by_key(|c| c.0);
+            self.candidates.truncate(STORY_CANDIDATES);
+        }
         self.displaced_by.retain(|&(v, _)| !dag.is_settled(VersionId(v)));
     }
 
@@ -150,14 +162,30 @@ impl Check for LostWrites {
 
 /// The report's figure for writes lost to what displaced them.
 fn cause_name(by: Option<Displacer<'_>>) -> &'static str {
+    CAUSES[cause_of(by)]
+}
+
+/// The figure names of the causes, by `cause_of`'s index.
+const CAUSES: [&str; 7] = [
+    "by_overwrite",
+    "by_timestamp",
+    "by_crash",
+    "by_failover",
+    "by_split_brain",
+    "by_concurrent_leader",
+    "by_unknown",
+];
+
+/// The index in `CAUSES` of what displaced a lost write.
+fn cause_of(by: Option<Displacer<'_>>) -> usize {
     match by.map(Displacer::cause) {
-        Some(HeadCause::Write) => "by_overwrite",
-        Some(HeadCause::LostRace) => "by_timestamp",
-        Some(HeadCause::Crash { .. }) => "by_crash",
-        Some(HeadCause::Failover { .. }) => "by_failover",
-        Some(HeadCause::SplitBrain { .. }) => "by_split_brain",
-        Some(HeadCause::LastWriteWins { .. }) => "by_concurrent_leader",
-        None => "by_unknown",
+        Some(HeadCause::Write) => 0,
+        Some(HeadCause::LostRace) => 1,
+        Some(HeadCause::Crash { .. }) => 2,
+        Some(HeadCause::Failover { .. }) => 3,
+        Some(HeadCause::SplitBrain { .. }) => 4,
+        Some(HeadCause::LastWriteWins { .. }) => 5,
+        None => 6,
     }
 }
 
