@@ -41,21 +41,39 @@ pub trait EventQueue<T: Copy> {
     }
 }
 
-const BUCKET_COUNT: usize = 65;
+/// Bits of the time each level of slots tells apart, and so slots per level.
+const DIGIT_BITS: u32 = 8;
+const FAN: usize = 1 << DIGIT_BITS;
+/// Levels of slots: enough digits for a 64-bit time.
+const LEVELS: usize = 64 / DIGIT_BITS as usize;
 
-/// Largest bucket buffer (in entries) kept after the bucket is emptied.
-const RETAINED_CAPACITY_MAX: usize = 1 << 14;
+/// Largest slot buffer (in entries) kept after the slot is emptied.
+const RETAINED_CAPACITY_MAX: usize = 1 << 10;
 
-/// Radix heap over monotone `u64` times with exact FIFO order among equal times.
+/// Radix heap over monotone `u64` times, 256 ways a digit, with exact FIFO order among
+/// equal times.
+///
+/// An event at time `at` sits in the slot named by the highest byte in which `at`
+/// differs from the floor (its level) and by that byte of `at` (its digit); an event
+/// at the floor itself sits in `current`. Slots in level then digit order hold ever
+/// later times, so the earliest events are in the first occupied slot (two bitmaps'
+/// scan away). When that slot is taken, the floor rises to its earliest time and its
+/// events spread to lower levels, which are all empty then: so an event moves at most
+/// once a level (a one-second delay is three moves), and events of one time always
+/// share one slot, in the order they were pushed.
 #[derive(Debug)]
 pub struct RadixQueue<T> {
     /// The smallest time still allowed in the queue: the last extracted minimum.
     floor: u64,
     len: usize,
     next_seq: u64,
-    /// Read position in bucket 0, which is consumed front to back.
+    /// The events at the floor, consumed front to back from `head`.
+    current: Vec<Entry<T>>,
     head: usize,
-    buckets: Vec<Vec<Entry<T>>>,
+    /// `LEVELS * FAN` slots, level by level.
+    slots: Vec<Vec<Entry<T>>>,
+    /// Which slots hold events, a bit each.
+    occupied: [[u64; FAN / 64]; LEVELS],
 }
 
 impl<T: Copy> Default for RadixQueue<T> {
@@ -71,8 +89,10 @@ impl<T: Copy> RadixQueue<T> {
             floor: 0,
             len: 0,
             next_seq: 0,
+            current: Vec::new(),
             head: 0,
-            buckets: (0..BUCKET_COUNT).map(|_| Vec::new()).collect(),
+            slots: (0..LEVELS * FAN).map(|_| Vec::new()).collect(),
+            occupied: [[0; FAN / 64]; LEVELS],
         }
     }
 
@@ -84,44 +104,67 @@ impl<T: Copy> RadixQueue<T> {
     /// Every pending item, in no particular order (for a census of what the queue
     /// holds, never for dispatch).
     pub fn pending(&self) -> impl Iterator<Item = &T> {
-        let due = self.buckets[0][self.head..].iter();
-        due.chain(self.buckets[1..].iter().flatten()).map(|e| &e.item)
+        let due = self.current[self.head..].iter();
+        due.chain(self.slots.iter().flatten()).map(|e| &e.item)
     }
 
-    fn bucket_of(&self, at: u64) -> usize {
-        if at == self.floor { 0 } else { 64 - (at ^ self.floor).leading_zeros() as usize }
+    /// Files `entry` (at or after the floor) where it belongs.
+    #[inline]
+    fn file(&mut self, entry: Entry<T>) {
+        let differ = entry.at ^ self.floor;
+        if differ == 0 {
+            self.current.push(entry);
+            return;
+        }
+        let level = ((63 - differ.leading_zeros()) / DIGIT_BITS) as usize;
+        let digit = (entry.at >> (level as u32 * DIGIT_BITS)) as usize & (FAN - 1);
+        self.occupied[level][digit / 64] |= 1 << (digit % 64);
+        self.slots[level * FAN + digit].push(entry);
     }
 
-    /// Makes bucket 0 hold the earliest events, if they fire at or before `deadline`, by
-    /// raising the floor to the smallest pending time and spreading the lowest non-empty
-    /// bucket. Returns false (changing nothing) when no event fires by `deadline`, so
-    /// events may still be pushed at any time from the current floor on.
+    /// The first occupied slot: its level and digit.
+    fn first_occupied(&self) -> Option<(usize, usize)> {
+        self.occupied.iter().enumerate().find_map(|(level, words)| {
+            let (w, word) = words.iter().enumerate().find(|(_, word)| **word != 0)?;
+            Some((level, w * 64 + word.trailing_zeros() as usize))
+        })
+    }
+
+    /// Makes `current` hold the earliest events, if they fire at or before `deadline`,
+    /// by raising the floor to the smallest pending time and spreading the first
+    /// occupied slot. Returns false (changing nothing) when no event fires by
+    /// `deadline`, so events may still be pushed at any time from the current floor on.
     fn refill(&mut self, deadline: u64) -> bool {
-        if self.head < self.buckets[0].len() {
+        if self.head < self.current.len() {
             return self.floor <= deadline;
         }
-        let Some(lowest) = (1..BUCKET_COUNT).find(|&b| !self.buckets[b].is_empty()) else {
+        let Some((level, digit)) = self.first_occupied() else {
             return false;
         };
-        let min = self.buckets[lowest].iter().map(|e| e.at).min().expect("bucket is non-empty");
+        let index = level * FAN + digit;
+        let min = self.slots[index].iter().map(|e| e.at).min().expect("slot is occupied");
         if min > deadline {
             return false;
         }
-        self.buckets[0].clear();
-        self.head = 0;
-        let mut spread = std::mem::take(&mut self.buckets[lowest]);
         assert!(min > self.floor, "radix heap floor must rise");
+        self.occupied[level][digit / 64] &= !(1 << (digit % 64));
         self.floor = min;
-        // Draining in order keeps each target bucket sorted by seq.
+        self.current.clear();
+        self.head = 0;
+        if level == 0 {
+            // A level-0 slot holds one time: it becomes the current events as it is.
+            std::mem::swap(&mut self.current, &mut self.slots[index]);
+            return true;
+        }
+        // Draining in order keeps each slot's events in push order.
+        let mut spread = std::mem::take(&mut self.slots[index]);
         for entry in spread.drain(..) {
-            let b = self.bucket_of(entry.at);
-            debug_assert!(b < lowest);
-            self.buckets[b].push(entry);
+            self.file(entry);
         }
         // Keep small buffers for reuse; a large one is returned to the allocator, since a
-        // high bucket refills slowly and its old capacity would sit idle.
+        // high slot refills slowly and its old capacity would sit idle.
         if spread.capacity() <= RETAINED_CAPACITY_MAX {
-            self.buckets[lowest] = spread;
+            self.slots[index] = spread;
         }
         true
     }
@@ -132,8 +175,7 @@ impl<T: Copy> EventQueue<T> for RadixQueue<T> {
         assert!(at >= self.floor, "event at {at} scheduled before queue floor {}", self.floor);
         let seq = self.next_seq;
         self.next_seq += 1;
-        let b = self.bucket_of(at);
-        self.buckets[b].push(Entry { at, seq, item });
+        self.file(Entry { at, seq, item });
         self.len += 1;
         seq
     }
@@ -146,9 +188,9 @@ impl<T: Copy> EventQueue<T> for RadixQueue<T> {
         if self.len == 0 || !self.refill(deadline) {
             return None;
         }
-        let entry = self.buckets[0][self.head];
+        let entry = self.current[self.head];
         assert!(entry.at <= deadline, "refill only succeeds for due events");
-        assert_eq!(entry.at, self.floor, "bucket 0 holds only the floor time");
+        assert_eq!(entry.at, self.floor, "current holds only the floor time");
         self.head += 1;
         self.len -= 1;
         Some(entry)
