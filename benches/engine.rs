@@ -145,5 +145,36 @@ fn bench_queue(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_workload, bench_checking, bench_whole_run, bench_queue);
+/// The logarithm behind every exponential draw, beside `libm`'s, and a whole draw.
+fn bench_sampling(c: &mut Criterion) {
+    const DRAWS: usize = 1 << 16;
+    let mut group = c.benchmark_group("sampling");
+    group.throughput(Throughput::Elements(DRAWS as u64));
+    let mut rng = Stream::new(1, "bench-sampling");
+    let inputs: Vec<f64> = (0..DRAWS).map(|_| 1.0 - rng.unit()).collect();
+    group.bench_function("ln", |b| {
+        b.iter(|| inputs.iter().map(|&x| archsim::engine::ln::ln(x)).sum::<f64>())
+    });
+    group.bench_function("libm_log", |b| {
+        b.iter(|| inputs.iter().map(|&x| libm::log(x)).sum::<f64>())
+    });
+    group.bench_function("libm_log1p", |b| {
+        b.iter(|| inputs.iter().map(|&x| libm::log1p(x - 1.0)).sum::<f64>())
+    });
+    group.bench_function("unit", |b| b.iter(|| (0..DRAWS).map(|_| rng.unit()).sum::<f64>()));
+    let exp = Dist::Exp { mean_ns: 5e8 };
+    group.bench_function("exp_draw", |b| {
+        b.iter(|| (0..DRAWS).map(|_| exp.sample(&mut rng)).fold(0u64, u64::wrapping_add))
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_workload,
+    bench_checking,
+    bench_whole_run,
+    bench_queue,
+    bench_sampling
+);
 criterion_main!(benches);

@@ -4,6 +4,7 @@
 //! nanoseconds. Only IEEE-exact operations (`+ - * / sqrt`) and `libm` functions are used,
 //! never the platform's `ln`/`exp`, whose last bit varies between machines.
 
+use super::ln::ln;
 use super::rng::Stream;
 
 /// The 99th percentile of the standard normal distribution.
@@ -61,12 +62,11 @@ impl Dist {
         let x = match self {
             Dist::Const { value_ns } => *value_ns,
             Dist::Uniform { low_ns, high_ns } => low_ns + rng.unit() * (high_ns - low_ns),
-            Dist::Exp { mean_ns } => -mean_ns * libm::log1p(-rng.unit()),
+            // 1 - u is exact (u is a multiple of 2^-53 below 1).
+            Dist::Exp { mean_ns } => -mean_ns * ln(1.0 - rng.unit()),
             Dist::Normal { mean_ns, sd_ns } => truncated_normal(rng, *mean_ns, *sd_ns),
             Dist::LogNormal { mu, sigma } => libm::exp(mu + sigma * standard_normal(rng)),
-            Dist::Pareto { scale_ns, shape } => {
-                scale_ns * libm::exp(-libm::log1p(-rng.unit()) / shape)
-            }
+            Dist::Pareto { scale_ns, shape } => scale_ns * libm::exp(-ln(1.0 - rng.unit()) / shape),
             Dist::Empirical { points } => empirical(points, rng.unit()),
             Dist::Mixture { parts } => return pick(parts, rng.unit()).sample(rng),
             Dist::Plus { shift_ns, rest } => shift_ns + rest.sample(rng) as f64,
@@ -146,8 +146,17 @@ fn to_nanos(x: f64) -> u64 {
     } else if x >= u64::MAX as f64 {
         u64::MAX
     } else {
-        libm::round(x) as u64
+        round_half_away(x)
     }
+}
+
+/// `libm::round(x) as u64` for `0 < x < 2^64`, without its bit manipulation: the
+/// truncation is exact, and so is `x` minus it (below 2^53 both share `x`'s binade or
+/// the fraction is exact; from 2^53 on `x` is whole and the fraction is 0).
+#[inline]
+fn round_half_away(x: f64) -> u64 {
+    let whole = x as u64;
+    if x - whole as f64 >= 0.5 { whole + 1 } else { whole }
 }
 
 /// Box–Muller with `libm`; one of the pair is discarded to keep the stream stateless.
@@ -198,6 +207,22 @@ mod tests {
         let q = v[(quantile.0 * N as f64) as usize];
         assert!((q - quantile.1).abs() <= tol * quantile.1, "{d:?}: q{} {q}", quantile.0);
         assert!(v[0] >= 0.0);
+    }
+
+    #[test]
+    fn rounding_matches_libm_round() {
+        let mut xs = vec![0.5, 1.5, 2.5, 0.49999999999999994, 4503599627370495.5, 9.1e18];
+        xs.extend((1..60).map(|p| libm::exp2(f64::from(p))));
+        let mut rng = Stream::new(3, "round");
+        for _ in 0..1_000_000 {
+            let scale = libm::exp2(f64::from(rng.below(64) as u32));
+            xs.push(rng.unit() * scale);
+        }
+        for x in xs.into_iter().filter(|&x| x > 0.0) {
+            for x in [x, libm::nextafter(x, 0.0), libm::nextafter(x, f64::INFINITY)] {
+                assert_eq!(round_half_away(x), libm::round(x) as u64, "{x:e}");
+            }
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! files or the CLI; `Sim` is generic over one `Actor`.
 
 pub mod dist;
+pub mod ln;
 pub mod queue;
 pub mod rng;
 pub mod sim;
