@@ -21,9 +21,9 @@ const ENTRIES: usize = 1 << INDEX_BITS;
 /// argument lies in about [0.707, 1.414) and no `ln 2` cancels against the table.
 const HALVED_FROM: usize = 53;
 
-/// ln 2, split so that `e * LN2_HI` is exact for any exponent.
-const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
-const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+/// ln 2, split so that `e * LN2_HI` is exact for any exponent (fdlibm's constants).
+const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 
 /// Per table entry: the centre `c` of the entry's span of mantissas, `1 / c`, and the
 /// logarithm of `c` (of `c / 2` from `HALVED_FROM` on).
