@@ -31,7 +31,7 @@ pub struct ChangeCaptureSpec(pub OutboxRelaySpec);
 
 impl KindFile for RawChangeCapture {
     type Spec = ChangeCaptureSpec;
-    type Actor = OutboxRelay;
+    type Actor = Box<OutboxRelay>;
 
     fn validate(&self, problems: &mut Problems) -> ChangeCaptureSpec {
         let raw =
@@ -42,7 +42,8 @@ impl KindFile for RawChangeCapture {
     fn build(spec: &ChangeCaptureSpec, ctx: &BuildContext<'_>) -> Result<Self::Actor, String> {
         let store = ctx.link("store").ok_or("change capture needs a link to its store")?;
         let topic = ctx.link("topic").ok_or("change capture needs a link to its topic")?;
-        Ok(OutboxRelay::capturing(&spec.0, (store, topic), [LOG_POLL, LOG_MARK]).to_log(ctx))
+        let relay = OutboxRelay::capturing(&spec.0, (store, topic), [LOG_POLL, LOG_MARK]);
+        Ok(Box::new(relay.to_log(ctx)))
     }
 }
 

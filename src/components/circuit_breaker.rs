@@ -27,6 +27,10 @@ pub struct Breaker {
 }
 
 impl Breaker {
+    /// A closed breaker that has judged no try yet.
+    pub const CLOSED: Breaker =
+        Breaker { state: State::Closed, failures: 0, seen: 0, open_until: SimTime::ZERO };
+
     /// Whether a try may go out now (an open breaker past its span lets one through).
     pub fn allows(&mut self, spec: &BreakerSpec, now: SimTime) -> bool {
         let _ = spec;

@@ -164,16 +164,31 @@ pub struct Client {
     pc: usize,
     op_seq: u32,
     in_flight: Option<InFlight>,
-    /// An operation to send again when the backoff timer fires.
-    retry_due: Option<InFlight>,
     seen: Sighting,
     last_write: VersionId,
     message: u32,
     session: u32,
+    action: Option<Action>,
+    /// When its access token was issued (`None`: it must get a new one first).
+    token: SimTime,
+    /// Tokens left in its retry budget.
+    retry_tokens: f32,
+    /// What only some workflows and faults need, made on first use.
+    extras: Option<Box<Extras>>,
+}
+
+/// What a client keeps only once its workflow or a fault needs it: a retry or poll
+/// waiting, a stream and its recovery, an editor's connection, a token renewal, a
+/// hedge, its clock error, a disconnection, its breaker. Boxed and made on first use:
+/// a run holds one client per user, and a plain workflow's client then costs a third
+/// of the bytes.
+#[derive(Debug)]
+struct Extras {
+    /// An operation to send again when the backoff timer fires.
+    retry_due: Option<InFlight>,
     clock_offset_ns: i64,
     drift_ppb: i64,
     offline_until: SimTime,
-    action: Option<Action>,
     stream: Option<Streaming>,
     /// The last stream broke: recovery has something to do.
     broken: bool,
@@ -185,14 +200,10 @@ pub struct Client {
     connected_to: Option<u32>,
     /// Whether the editor has logged in (its browser holds a session cookie).
     logged_in: bool,
-    /// When its access token was issued (`None`: it must get a new one first).
-    token: SimTime,
     /// The request waiting for a token renewal.
     after_renewal: Option<Pending>,
     /// Its access was revoked and its token could not be renewed: the user is out.
     signed_out: bool,
-    /// Tokens left in its retry budget.
-    retry_tokens: f32,
     /// Its circuit breaker (closed, and never consulted, without one).
     breaker: Breaker,
     /// The second copy of a hedged read, while both are out.
@@ -200,6 +211,31 @@ pub struct Client {
     /// The failure being handled is an open breaker's: no try went out.
     failing_fast: bool,
 }
+
+impl Extras {
+    /// A client that has needed none of them.
+    const NONE: Extras = Extras {
+        retry_due: None,
+        clock_offset_ns: 0,
+        drift_ppb: 0,
+        offline_until: SimTime::ZERO,
+        stream: None,
+        broken: false,
+        polls: 0,
+        fetch_token: VersionId::ROOT,
+        mid_stream: None,
+        connected_to: None,
+        logged_in: false,
+        after_renewal: None,
+        signed_out: false,
+        breaker: Breaker::CLOSED,
+        hedge: None,
+        failing_fast: false,
+    };
+}
+
+/// What a client without extras reads.
+static NO_EXTRAS: Extras = Extras::NONE;
 
 impl Client {
     /// Client number `index`, working on `key`, entering the architecture over `entry`.
@@ -215,31 +251,33 @@ impl Client {
             pc: 0,
             op_seq: 0,
             in_flight: None,
-            retry_due: None,
             seen: Sighting::NOTHING,
             last_write: VersionId::ROOT,
             message: 0,
             session: 0,
-            clock_offset_ns: 0,
-            drift_ppb: 0,
-            offline_until: SimTime::ZERO,
             action: None,
-            stream: None,
-            broken: false,
-            polls: 0,
-            fetch_token: VersionId::ROOT,
-            mid_stream: None,
-            connected_to: None,
-            logged_in: false,
             // Logged in when the page loads, at the start of the run.
             token: SimTime::ZERO,
-            after_renewal: None,
-            signed_out: false,
             retry_tokens,
-            breaker: Breaker::default(),
-            hedge: None,
-            failing_fast: false,
+            extras: None,
         }
+    }
+
+    /// Its extras as they stand (none made: as a client that needed none has them).
+    #[inline]
+    fn extras(&self) -> &Extras {
+        self.extras.as_deref().unwrap_or(&NO_EXTRAS)
+    }
+
+    /// Its extras, to change: made now if they were not.
+    fn extras_mut(&mut self) -> &mut Extras {
+        self.extras.get_or_insert_with(|| Box::new(Extras::NONE))
+    }
+
+    /// Its extras if they were made, to clear a field without making them.
+    #[inline]
+    fn made_extras(&mut self) -> Option<&mut Extras> {
+        self.extras.as_deref_mut()
     }
 
     /// Wraps every action of this client in `prepare`/`finalize` calls over `gate`.
@@ -251,43 +289,46 @@ impl Client {
     /// Sets this client's clock error: a fixed offset and a drift in parts per billion
     /// (for experiments that need exact clocks; scenarios draw them from `clock`).
     pub fn set_clock(&mut self, offset_ns: i64, drift_ppb: i64) {
-        self.clock_offset_ns = offset_ns;
-        self.drift_ppb = drift_ppb;
+        let extras = self.extras_mut();
+        extras.clock_offset_ns = offset_ns;
+        extras.drift_ppb = drift_ppb;
     }
 
     /// This client's clock reading at true time `t` (ns, may be negative).
     pub fn clock(&self, t: SimTime) -> i64 {
         let t = i128::from(t.0);
-        let drift = t * i128::from(self.drift_ppb) / 1_000_000_000;
-        (t + drift + i128::from(self.clock_offset_ns)) as i64
+        let extras = self.extras();
+        let drift = t * i128::from(extras.drift_ppb) / 1_000_000_000;
+        (t + drift + i128::from(extras.clock_offset_ns)) as i64
     }
 
     fn draw_clock(&mut self, env: &mut Env<'_>) {
         let c = self.workload.clock;
         if c.skew.as_nanos() > 0 {
             let skew = c.skew.as_nanos() as f64;
-            self.clock_offset_ns = ((env.rng.unit() * 2.0 - 1.0) * skew) as i64;
+            self.extras_mut().clock_offset_ns = ((env.rng.unit() * 2.0 - 1.0) * skew) as i64;
         }
         if c.drift_ppm > 0.0 {
-            self.drift_ppb = ((env.rng.unit() * 2.0 - 1.0) * c.drift_ppm * 1000.0) as i64;
+            self.extras_mut().drift_ppb =
+                ((env.rng.unit() * 2.0 - 1.0) * c.drift_ppm * 1000.0) as i64;
         }
     }
 
     fn online(&self, env: &Env<'_>) -> bool {
-        env.now() >= self.offline_until
+        env.now() >= self.extras().offline_until
     }
 
     /// Runs instructions until the client has to wait for a reply or a timer.
     fn advance(&mut self, env: &mut Env<'_>) {
         assert!(self.in_flight.is_none(), "advance while waiting for a reply");
-        if self.signed_out {
+        if self.extras().signed_out {
             return;
         }
         loop {
             // After the duration a client starts nothing new, but still recovers a
             // stream that broke just before: that is work in flight.
-            let recovering =
-                self.broken && matches!(self.workload.program.get(self.pc), Some(Instr::Recover));
+            let recovering = self.extras().broken
+                && matches!(self.workload.program.get(self.pc), Some(Instr::Recover));
             if env.stopping() && !recovering {
                 return;
             }
@@ -314,7 +355,7 @@ impl Client {
             };
             match step {
                 // An edit needs an open connection: open it (loading the document) first.
-                Step::Send(_, p) if p == purposes::EDIT && self.connected_to.is_none() => {
+                Step::Send(_, p) if p == purposes::EDIT && self.extras().connected_to.is_none() => {
                     return self.send(OpKind::Read, purposes::CONNECT, 1, env);
                 }
                 Step::Send(kind, purpose) if is_action(purpose) => {
@@ -342,7 +383,7 @@ impl Client {
                     self.seen = Sighting::NOTHING;
                     self.pc += 1;
                 }
-                Step::Recover if !self.broken => self.pc += 1,
+                Step::Recover if !self.extras().broken => self.pc += 1,
                 Step::Recover => return self.recover(env),
                 Step::Skip(n) => self.pc += 1 + n,
             }
@@ -389,7 +430,7 @@ impl Client {
 
     /// Polls `/stream_status` (once the network is back).
     fn recover(&mut self, env: &mut Env<'_>) {
-        self.polls = 0;
+        self.extras_mut().polls = 0;
         self.send_when_online(OpKind::Control, purposes::STREAM_STATUS, env);
     }
 
@@ -399,19 +440,21 @@ impl Client {
         if self.online(env) {
             return self.send(kind, purpose, 1, env);
         }
-        self.retry_due = Some(InFlight { op: 0, seq: 0, kind, purpose, attempt: 1 });
-        env.timer(self.offline_until.since(env.now()), Msg::Wake);
+        let extras = self.extras_mut();
+        extras.retry_due = Some(InFlight { op: 0, seq: 0, kind, purpose, attempt: 1 });
+        env.timer(extras.offline_until.since(env.now()), Msg::Wake);
     }
 
     /// Waits before the next poll, or gives up after `POLLS_MAX`.
     fn poll_later(&mut self, op: InFlight, env: &mut Env<'_>) {
-        self.polls += 1;
-        if self.polls >= POLLS_MAX {
+        let extras = self.extras_mut();
+        extras.polls += 1;
+        if extras.polls >= POLLS_MAX {
             return self.next_step(env);
         }
-        let doubled = POLL_BACKOFF_FIRST.as_nanos().saturating_mul(1u64 << self.polls.min(20));
+        let doubled = POLL_BACKOFF_FIRST.as_nanos().saturating_mul(1u64 << extras.polls.min(20));
         let wait = doubled.min(POLL_BACKOFF_MAX.as_nanos());
-        self.retry_due = Some(InFlight { attempt: op.attempt + 1, ..op });
+        extras.retry_due = Some(InFlight { attempt: op.attempt + 1, ..op });
         env.timer(SimDuration(wait), Msg::Wake);
     }
 
@@ -457,13 +500,13 @@ impl Client {
     fn send(&mut self, kind: OpKind, purpose: Purpose, attempt: u32, env: &mut Env<'_>) {
         if self.token_due(purpose, env) {
             let attempt = attempt.min(u32::from(u16::MAX)) as u16;
-            self.after_renewal = Some(Pending { kind, purpose, attempt });
+            self.extras_mut().after_renewal = Some(Pending { kind, purpose, attempt });
             return self.send(OpKind::Control, purposes::TOKEN_REFRESH, 1, env);
         }
         self.op_seq = self.op_seq.wrapping_add(1);
         let op = self.invoke(kind, purpose, attempt, env);
         if let Some(spec) = self.workload.breaker {
-            if !self.breaker.allows(&spec, env.now()) {
+            if !self.extras_mut().breaker.allows(&spec, env.now()) {
                 return self
                     .fail_fast(InFlight { op, seq: self.op_seq, kind, purpose, attempt }, env);
             }
@@ -484,12 +527,12 @@ impl Client {
         let (flags, seen) = match kind {
             OpKind::Write if w.idempotency_key => (FLAG_IDEMPOTENT, self.seen.version),
             // A fetch after `/stream_status` must include the response it reported.
-            OpKind::Read if purpose == purposes::FETCH => (FLAG_TOKEN, self.fetch_token),
+            OpKind::Read if purpose == purposes::FETCH => (FLAG_TOKEN, self.extras().fetch_token),
             OpKind::Read if w.session_tokens => (FLAG_TOKEN, self.seen.version),
             _ => (0, self.seen.version),
         };
         // A reconnect presents the session cookie of an earlier login.
-        let session = purpose == purposes::CONNECT && self.logged_in;
+        let session = purpose == purposes::CONNECT && self.extras().logged_in;
         let flags = if session { flags | FLAG_SESSION } else { flags };
         let link = match purpose {
             p if p == purposes::PREPARE || p == purposes::FINALIZE => {
@@ -518,7 +561,7 @@ impl Client {
     /// out, and whichever is answered first wins.
     fn on_hedge(&mut self, op_seq: u32, env: &mut Env<'_>) {
         let Some(first) = self.in_flight.filter(|f| f.seq == op_seq) else { return };
-        if self.hedge.is_some() || env.stopping() {
+        if self.extras().hedge.is_some() || env.stopping() {
             return;
         }
         // A hedge is one more try of the same read, and what the user waits for runs
@@ -527,7 +570,7 @@ impl Client {
         let mut inv = self.invocation(first.kind, first.purpose, attempt, env);
         inv.invoked = env.invocation(first.op).invoked;
         let op = env.invoke(inv);
-        self.hedge = Some(InFlight { op, attempt, ..first });
+        self.extras_mut().hedge = Some(InFlight { op, attempt, ..first });
         env.figures().hedges += 1;
         self.dispatch(op, first.kind, first.purpose, env);
     }
@@ -535,15 +578,16 @@ impl Client {
     /// The other copy of a hedged read lost the race (or both timed out): the client
     /// stops waiting for it.
     fn drop_hedge(&mut self, env: &mut Env<'_>) {
-        if let Some(h) = self.hedge.take() {
+        if let Some(h) = self.made_extras().and_then(|e| e.hedge.take()) {
             env.give_up(h.op);
         }
     }
 
     fn on_reply(&mut self, reply: Reply, env: &mut Env<'_>) {
-        if self.hedge.is_some_and(|h| h.op == reply.op) && self.online(env) {
+        if self.extras().hedge.is_some_and(|h| h.op == reply.op) && self.online(env) {
             // The hedge answered first: it is the operation now, the first copy lost.
-            let first = std::mem::replace(&mut self.in_flight, self.hedge.take());
+            let hedge = self.made_extras().and_then(|e| e.hedge.take());
+            let first = std::mem::replace(&mut self.in_flight, hedge);
             if let Some(first) = first {
                 env.give_up(first.op);
             }
@@ -591,7 +635,7 @@ impl Client {
             (p, Status::Ok) if p == purposes::TOKEN_REFRESH => {
                 // Issued after the renewal was sent: counting from then errs early.
                 self.token = record.inv.invoked;
-                match self.after_renewal.take() {
+                match self.made_extras().and_then(|e| e.after_renewal.take()) {
                     Some(next) => self.send(next.kind, next.purpose, u32::from(next.attempt), env),
                     None => self.next_step(env),
                 }
@@ -625,16 +669,17 @@ impl Client {
             }
             (p, Status::InProgress) if p == purposes::STREAM_STATUS => self.poll_later(op, env),
             (p, Status::Ok) if p == purposes::STREAM_STATUS => {
-                self.fetch_token = reply.version;
+                self.extras_mut().fetch_token = reply.version;
                 self.send(OpKind::Read, purposes::FETCH, 1, env);
             }
             (p, Status::Ok) if p == purposes::CONNECT => {
-                self.connected_to = Some(reply.front.0);
-                self.logged_in = true;
+                let extras = self.extras_mut();
+                extras.connected_to = Some(reply.front.0);
+                extras.logged_in = true;
                 self.advance(env); // Now the edit that needed the connection.
             }
             (p, Status::Ok) if p == purposes::FETCH => {
-                self.broken = false;
+                self.extras_mut().broken = false;
                 self.next_step(env);
             }
             (_, Status::Ok) if op.kind == OpKind::Write => {
@@ -647,7 +692,7 @@ impl Client {
     }
 
     fn on_timeout(&mut self, op_seq: u32, env: &mut Env<'_>) {
-        if self.stream.is_some_and(|s| s.seq == op_seq) {
+        if self.extras().stream.is_some_and(|s| s.seq == op_seq) {
             return self.break_stream(env); // No `message_stop` after the last chunk.
         }
         let Some(op) = self.in_flight.filter(|f| f.seq == op_seq) else {
@@ -658,7 +703,9 @@ impl Client {
         self.drop_hedge(env);
         if op.purpose == purposes::CONNECT || op.purpose == purposes::EDIT {
             // Unanswered on the WebSocket: the client takes the connection for dead.
-            self.connected_to = None;
+            if let Some(extras) = self.made_extras() {
+                extras.connected_to = None;
+            }
         }
         self.after_failure(op, env);
     }
@@ -666,10 +713,11 @@ impl Client {
     /// The user's access is gone: the page shows a login screen and the user does
     /// nothing more.
     fn sign_out(&mut self) {
-        self.signed_out = true;
-        self.after_renewal = None;
         self.action = None;
-        self.connected_to = None;
+        let extras = self.extras_mut();
+        extras.signed_out = true;
+        extras.after_renewal = None;
+        extras.connected_to = None;
     }
 
     /// An open breaker fails the try at once: no request goes out, the client sees a
@@ -677,21 +725,22 @@ impl Client {
     fn fail_fast(&mut self, op: InFlight, env: &mut Env<'_>) {
         env.complete(op.op, (Outcome::Refused, VersionId::ROOT), (0, 0), true);
         env.figures().failed_fast += 1;
-        self.failing_fast = true;
+        self.extras_mut().failing_fast = true;
         self.after_failure(op, env);
     }
 
     /// Tells the breaker how a try that went out ended.
     fn judge_try(&mut self, failed: bool, env: &mut Env<'_>) {
         let Some(spec) = self.workload.breaker else { return };
-        if self.breaker.record(&spec, failed, env.now()) {
+        if self.extras_mut().breaker.record(&spec, failed, env.now()) {
             env.figures().breaker_opens += 1;
         }
     }
 
     /// A refused or timed-out operation: retry it after a backoff, or move on.
     fn after_failure(&mut self, op: InFlight, env: &mut Env<'_>) {
-        if !std::mem::take(&mut self.failing_fast) {
+        let failing_fast = self.made_extras().is_some_and(|e| std::mem::take(&mut e.failing_fast));
+        if !failing_fast {
             self.judge_try(true, env);
         }
         if op.purpose == purposes::STREAM_STATUS {
@@ -699,7 +748,8 @@ impl Client {
         }
         if op.purpose == purposes::TOKEN_REFRESH {
             // The renewal failed: the request that waited for it failed with it.
-            let Some(next) = self.after_renewal.take() else { return self.next_step(env) };
+            let renewal = self.made_extras().and_then(|e| e.after_renewal.take());
+            let Some(next) = renewal else { return self.next_step(env) };
             return self.after_failure(next.in_flight(), env);
         }
         let allowed = self.spend_retry_token();
@@ -718,7 +768,7 @@ impl Client {
                 let base = r.backoff.sample(env.rng);
                 let unit = if r.jitter == Jitter::None { 0.0 } else { env.rng.unit() };
                 let wait = r.wait(op.attempt + 1, base, unit);
-                self.retry_due = Some(InFlight { attempt: op.attempt + 1, ..op });
+                self.extras_mut().retry_due = Some(InFlight { attempt: op.attempt + 1, ..op });
                 env.timer(SimDuration(wait), Msg::Wake);
             }
             _ => self.give_up(op, env),
@@ -766,9 +816,11 @@ impl Client {
         self.op_seq = self.op_seq.wrapping_add(1);
         let op = self.invoke(OpKind::Stream, purposes::STREAM, 1, env);
         let (message, seq) = (self.message, self.op_seq);
-        self.stream = Some(Streaming { message, op, seq, requested, received: 0, of: 0 });
+        let extras = self.extras_mut();
+        extras.stream = Some(Streaming { message, op, seq, requested, received: 0, of: 0 });
+        let mid_stream = extras.mid_stream;
         env.figures().streams += 1;
-        if let Some(m) = self.mid_stream {
+        if let Some(m) = mid_stream {
             if env.rng.chance(f64::from(m.chance_ppm) / 1e6) {
                 let within_ns = u64::from(m.within_ms) * 1_000_000;
                 let at = (env.rng.unit() * within_ns as f64) as u64;
@@ -779,7 +831,8 @@ impl Client {
     }
 
     fn on_chunk(&mut self, message: u32, index: u32, of: u32, env: &mut Env<'_>) {
-        let Some(s) = self.stream.as_mut().filter(|s| s.message == message) else {
+        let stream = self.extras.as_deref_mut().and_then(|e| e.stream.as_mut());
+        let Some(s) = stream.filter(|s| s.message == message) else {
             return; // A chunk of a stream this client already lost.
         };
         if s.received == 0 {
@@ -795,11 +848,11 @@ impl Client {
     }
 
     fn on_stream_end(&mut self, message: u32, version: VersionId, env: &mut Env<'_>) {
-        let Some(s) = self.stream.filter(|s| s.message == message) else { return };
+        let Some(s) = self.extras().stream.filter(|s| s.message == message) else { return };
         if version == VersionId::ROOT || s.received < s.of || s.of == 0 {
             return self.break_stream(env); // The server could not persist it.
         }
-        self.stream = None;
+        self.extras_mut().stream = None;
         let at = env.now();
         let record = env.complete(s.op, (Outcome::Ok, version), (0, 0), true);
         self.seen = record.sighting();
@@ -810,17 +863,19 @@ impl Client {
     /// The stream is lost (network gone, or no end): the response may still be
     /// persisted, which only recovery can show the user.
     fn break_stream(&mut self, env: &mut Env<'_>) {
-        let Some(s) = self.stream.take() else { return };
+        let Some(extras) = self.made_extras() else { return };
+        let Some(s) = extras.stream.take() else { return };
+        extras.broken = true;
         env.complete(s.op, (Outcome::Unknown, VersionId::ROOT), (0, 0), true);
         env.figures().broken_streams += 1;
-        self.broken = true;
         self.end_action(env);
     }
 
     /// A server pushed a version of a document: the editor shows it if it comes over
     /// the open connection and is news.
     fn on_push(&mut self, key: u32, version: VersionId, server: u32, env: &mut Env<'_>) {
-        let current = self.connected_to == Some(server) && key == self.key && self.online(env);
+        let current =
+            self.extras().connected_to == Some(server) && key == self.key && self.online(env);
         if !current || env.includes(self.seen.version, version) {
             return;
         }
@@ -837,7 +892,7 @@ impl Client {
         let finishing = |op: &InFlight| {
             op.purpose == purposes::FINALIZE || op.purpose == purposes::STREAM_STATUS
         };
-        match self.retry_due.take() {
+        match self.made_extras().and_then(|e| e.retry_due.take()) {
             Some(op) if !env.stopping() || finishing(&op) => {
                 self.send(op.kind, op.purpose, op.attempt, env)
             }
@@ -848,23 +903,30 @@ impl Client {
 
     fn on_fault(&mut self, fault: Fault, env: &mut Env<'_>) {
         match fault {
-            Fault::ClockJump(ns) => self.clock_offset_ns = self.clock_offset_ns.saturating_add(ns),
+            Fault::ClockJump(ns) => {
+                let extras = self.extras_mut();
+                extras.clock_offset_ns = extras.clock_offset_ns.saturating_add(ns);
+            }
             Fault::ClockDrift(ppb) => {
                 // The clock reads the same at this instant and runs at the new rate after.
                 let t = i128::from(env.now().as_nanos());
-                let shift = t * i128::from(self.drift_ppb - ppb) / 1_000_000_000;
-                self.clock_offset_ns = self.clock_offset_ns.saturating_add(shift as i64);
-                self.drift_ppb = ppb;
+                let extras = self.extras_mut();
+                let shift = t * i128::from(extras.drift_ppb - ppb) / 1_000_000_000;
+                extras.clock_offset_ns = extras.clock_offset_ns.saturating_add(shift as i64);
+                extras.drift_ppb = ppb;
             }
             Fault::Disconnect(ns) => {
-                self.offline_until = self.offline_until.max(env.now().after(SimDuration(ns)));
-                self.connected_to = None; // The WebSocket is gone; the next edit reopens it.
+                let back = env.now().after(SimDuration(ns));
+                let extras = self.extras_mut();
+                extras.offline_until = extras.offline_until.max(back);
+                extras.connected_to = None; // The WebSocket is gone; the next edit reopens it.
                 self.break_stream(env);
             }
             Fault::Revoke => env.revoke(self.index),
             Fault::StealToken => self.leak_token(env),
             Fault::MidStream { chance_ppm, within_ms, lasting_ms } => {
-                self.mid_stream = Some(MidStream { chance_ppm, within_ms, lasting_ms });
+                self.extras_mut().mid_stream =
+                    Some(MidStream { chance_ppm, within_ms, lasting_ms });
             }
             _ => {}
         }
@@ -878,7 +940,7 @@ impl Client {
         let (Some(auth), Some(attacker)) = (self.workload.auth, self.workload.attacker) else {
             return;
         };
-        if self.signed_out || self.token == NO_TOKEN {
+        if self.extras().signed_out || self.token == NO_TOKEN {
             return;
         }
         let issued = self.token;
@@ -894,7 +956,7 @@ impl Component for Client {
         // of its next write, the empty value too; the root as a token or a last write
         // stands for none.
         held(self.seen.version.of_key(self.key));
-        [self.fetch_token, self.last_write]
+        [self.extras().fetch_token, self.last_write]
             .into_iter()
             .filter(|&v| v != VersionId::ROOT)
             .for_each(held);
@@ -975,6 +1037,25 @@ mod tests {
     fn entry_answers(sim: &mut Sim<BenchWorld>, at: u64, version: VersionId) -> VersionId {
         let q = last_request(sim, None);
         answer(sim, ms(at), (ENTRY, Status::Ok), q, version)
+    }
+
+    #[test]
+    fn a_plain_workflow_makes_no_extras_and_a_retry_makes_them() {
+        let extras_made = |sim: &Sim<BenchWorld>| match &sim.actor.component {
+            BuiltIn::Client(c) => c.extras.is_some(),
+            _ => unreachable!("the bench holds a client"),
+        };
+        let mut sim = client(true);
+        run(&mut sim, ms(1_000));
+        entry_answers(&mut sim, 1_005, VersionId::ROOT);
+        run(&mut sim, ms(1_050));
+        assert!(!extras_made(&sim), "a write and its reply need none");
+        run(&mut sim, ms(1_200)); // The read times out and is retried.
+        assert!(extras_made(&sim), "a retry waiting is kept in them");
+        assert_eq!(
+            sent(&sim),
+            [(1_000, OpKind::Write), (1_005, OpKind::Read), (1_115, OpKind::Read)]
+        );
     }
 
     #[test]

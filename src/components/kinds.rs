@@ -715,6 +715,18 @@ mod tests {
     }
 
     #[test]
+    fn no_kind_makes_every_client_larger() {
+        use std::mem::size_of;
+        // A run holds a `BuiltIn` per user, as large as its largest variant: a kind
+        // whose state outgrows a client's is boxed (it has few instances), so a
+        // million clients do not each pay for it.
+        let client = size_of::<client::Client>();
+        assert!(size_of::<BuiltIn>() <= client + 8, "{} > {client} + 8", size_of::<BuiltIn>());
+        // What a client touches on every request; rarer state sits in its boxed extras.
+        assert!(client <= 168, "a client grew to {client} bytes");
+    }
+
+    #[test]
     fn a_link_from_a_kind_that_initiates_none_is_refused_at_the_component() {
         let m = model(
             vec![ComponentSpec::new("a", store(0)), ComponentSpec::new("b", store(0))],

@@ -48,7 +48,7 @@ pub struct OutboxRelaySpec {
 
 impl KindFile for RawOutboxRelay {
     type Spec = OutboxRelaySpec;
-    type Actor = OutboxRelay;
+    type Actor = Box<OutboxRelay>;
 
     fn validate(&self, problems: &mut Problems) -> OutboxRelaySpec {
         if self.every.0 == SimDuration::ZERO {
@@ -67,7 +67,7 @@ impl KindFile for RawOutboxRelay {
     fn build(spec: &OutboxRelaySpec, ctx: &BuildContext<'_>) -> Result<Self::Actor, String> {
         let store = ctx.link("store").ok_or("an outbox relay needs a link to its store")?;
         let topic = ctx.link("topic").ok_or("an outbox relay needs a link to its topic")?;
-        Ok(OutboxRelay::new(spec, store, topic).to_log(ctx))
+        Ok(Box::new(OutboxRelay::new(spec, store, topic).to_log(ctx)))
     }
 }
 
@@ -325,7 +325,7 @@ mod tests {
             mark_every: SimDuration::from_millis(50),
         };
         let (sim, _) = bench(2, 1, |l| {
-            BuiltIn::OutboxRelay(OutboxRelay::new(&spec, l.callees[0], l.callees[1]))
+            BuiltIn::OutboxRelay(Box::new(OutboxRelay::new(&spec, l.callees[0], l.callees[1])))
         });
         sim
     }

@@ -76,7 +76,7 @@ pub struct UsageLimit {
 
 impl KindFile for RawSentinel {
     type Spec = SentinelSpec;
-    type Actor = Sentinel;
+    type Actor = Box<Sentinel>;
 
     fn validate(&self, c: &mut Problems) -> SentinelSpec {
         let g = self;
@@ -112,7 +112,7 @@ impl KindFile for RawSentinel {
 
     /// Builds the gate.
     fn build(spec: &SentinelSpec, _ctx: &BuildContext<'_>) -> Result<Self::Actor, String> {
-        Ok(Sentinel::new(spec))
+        Ok(Box::new(Sentinel::new(spec)))
     }
 }
 

@@ -74,7 +74,7 @@ impl KindFile for RawStreamServer {
     };
 
     type Spec = StreamServerSpec;
-    type Actor = StreamServer;
+    type Actor = Box<StreamServer>;
 
     fn validate(&self, c: &mut Problems) -> StreamServerSpec {
         let x = self;
@@ -91,7 +91,7 @@ impl KindFile for RawStreamServer {
     /// Builds the server over its store link and its job queue, if any.
     fn build(spec: &StreamServerSpec, ctx: &BuildContext<'_>) -> Result<Self::Actor, String> {
         let data = ctx.link("store").ok_or("a stream server needs a store link")?;
-        Ok(StreamServer::new(spec, data, ctx.link("jobs")))
+        Ok(Box::new(StreamServer::new(spec, data, ctx.link("jobs"))))
     }
 }
 
@@ -378,8 +378,9 @@ mod tests {
             chunks: 3,
             spacing: Dist::constant(5_000_000),
         };
-        let (mut sim, links) =
-            bench(2, 1, |l| BuiltIn::StreamServer(StreamServer::new(&spec, l.callees[1], None)));
+        let (mut sim, links) = bench(2, 1, |l| {
+            BuiltIn::StreamServer(Box::new(StreamServer::new(&spec, l.callees[1], None)))
+        });
         let from_client = links.callers[0];
         let op =
             request_for(&mut sim, ms(0), from_client, (OpKind::Write, purposes::COMPLETION), 0);

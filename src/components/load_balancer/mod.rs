@@ -129,7 +129,7 @@ pub const FORGET: SimDuration = SimDuration(15_000_000_000);
 
 impl KindFile for RawLoadBalancer {
     type Spec = LoadBalancerSpec;
-    type Actor = LoadBalancer;
+    type Actor = Box<LoadBalancer>;
 
     fn validate(&self, c: &mut Problems) -> LoadBalancerSpec {
         let lb = self;
@@ -142,7 +142,7 @@ impl KindFile for RawLoadBalancer {
 
     /// Builds the balancer over its downstream links.
     fn build(spec: &LoadBalancerSpec, ctx: &BuildContext<'_>) -> Result<Self::Actor, String> {
-        Ok(LoadBalancer::new(spec, ctx.links("downstream").to_vec()))
+        Ok(Box::new(LoadBalancer::new(spec, ctx.links("downstream").to_vec())))
     }
 }
 
@@ -526,7 +526,9 @@ mod tests {
     /// A balancer of `policy` over the bench's three probes.
     fn routed(policy: LoadBalancerPolicy) -> (Sim<BenchWorld>, testing::BenchLinks) {
         let spec = LoadBalancerSpec { policy, health_check: None };
-        bench(3, 100, |l| BuiltIn::LoadBalancer(LoadBalancer::new(&spec, l.callees.clone())))
+        bench(3, 100, |l| {
+            BuiltIn::LoadBalancer(Box::new(LoadBalancer::new(&spec, l.callees.clone())))
+        })
     }
 
     /// Which probe each request reached, in order.
