@@ -714,7 +714,7 @@ impl Component for AppServer {
     fn start(&mut self, env: &mut Env<'_>) {
         if let Propagation::Poll { every } = self.propagation {
             // Servers started at different times poll out of phase.
-            let phase = (env.rng.unit() * every.as_nanos() as f64) as u64;
+            let phase = (env.rng().unit() * every.as_nanos() as f64) as u64;
             env.timer(SimDuration(phase), Msg::Wake);
         }
     }

@@ -40,14 +40,14 @@ impl ArrivalSource {
         let gap = Dist::Exp { mean_ns: 1e9 / peak };
         let (mut at, stop) = (env.now().as_nanos(), env.stop_at.as_nanos());
         loop {
-            at = at.saturating_add(gap.sample(env.rng));
+            at = at.saturating_add(gap.sample(env.rng()));
             if at >= stop {
                 // No arrival after the duration: a rate far below its peak is not drawn
                 // through to the end of time.
                 return;
             }
             let rate = self.schedule.at(at);
-            if rate >= peak || env.rng.unit() * peak < rate {
+            if rate >= peak || env.rng().unit() * peak < rate {
                 break;
             }
         }

@@ -112,7 +112,7 @@ impl AsyncJobs {
             let id = self.next_job;
             self.next_job = self.next_job.wrapping_add(1);
             self.running.insert(id, job);
-            let run = self.duration.sample(env.rng);
+            let run = self.duration.sample(env.rng());
             env.timer(SimDuration(run), Msg::Done { job: id });
         }
     }

@@ -206,7 +206,7 @@ impl<T: Copy> Capacity<T> {
     fn start(&mut self, worker: u32, waiting: Waiting<T>, env: &mut Env<'_>) {
         self.load.wait.record(env.now().since(waiting.arrived).as_nanos());
         self.workers[worker as usize] = Worker::Serving(waiting);
-        let mut service = self.service.sample(env.rng);
+        let mut service = self.service.sample(env.rng());
         if self.slow_milli != 1000 {
             service = (u128::from(service) * u128::from(self.slow_milli) / 1000) as u64;
         }
@@ -302,12 +302,12 @@ pub(super) fn accrue(load: &mut Load, now: SimTime, busy: usize, queued: usize) 
 mod tests {
     use super::*;
     use crate::check::{Checks, History};
-    use crate::engine::{Actor, ComponentId, Scheduler, Sim, Stream, Topology};
+    use crate::engine::{Actor, ComponentId, Scheduler, Sim, Streams, Topology};
 
     /// One queue of numbered items; `Custom { a }` is an arrival of item `a`.
     struct Server {
         queue: Capacity<u64>,
-        rng: Stream,
+        rngs: Streams,
         topology: Topology,
         history: History,
         finished: Vec<(u64, SimTime)>,
@@ -319,7 +319,7 @@ mod tests {
         fn on_event(&mut self, id: ComponentId, msg: Msg, sched: &mut Scheduler<Msg>) {
             let mut env = Env::new(
                 id,
-                &mut self.rng,
+                &mut self.rngs,
                 &self.topology,
                 &mut self.history,
                 SimTime(u64::MAX),
@@ -348,7 +348,7 @@ mod tests {
         topology.add_node("server");
         Sim::new(Server {
             queue: Capacity::new(&spec, 0),
-            rng: Stream::new(1, "server"),
+            rngs: Streams::new(1, &["server".to_string()], 1),
             topology,
             history: History::new(1, Checks::new(&[]), false),
             finished: Vec::new(),
@@ -428,7 +428,7 @@ mod tests {
             let (world, sched) = sim.parts();
             let mut env = Env::new(
                 ComponentId(0),
-                &mut world.rng,
+                &mut world.rngs,
                 &world.topology,
                 &mut world.history,
                 SimTime(u64::MAX),

@@ -306,11 +306,11 @@ impl Client {
         let c = self.workload.clock;
         if c.skew.as_nanos() > 0 {
             let skew = c.skew.as_nanos() as f64;
-            self.extras_mut().clock_offset_ns = ((env.rng.unit() * 2.0 - 1.0) * skew) as i64;
+            self.extras_mut().clock_offset_ns = ((env.rng().unit() * 2.0 - 1.0) * skew) as i64;
         }
         if c.drift_ppm > 0.0 {
             self.extras_mut().drift_ppb =
-                ((env.rng.unit() * 2.0 - 1.0) * c.drift_ppm * 1000.0) as i64;
+                ((env.rng().unit() * 2.0 - 1.0) * c.drift_ppm * 1000.0) as i64;
         }
     }
 
@@ -338,7 +338,7 @@ impl Client {
                     let client = self.index - first;
                     return env.deliver(SimDuration::ZERO, source, Msg::Idle { client });
                 }
-                let think = self.workload.think.sample(env.rng);
+                let think = self.workload.think.sample(env.rng());
                 env.timer(SimDuration(think), Msg::Wake);
                 return;
             }
@@ -347,11 +347,13 @@ impl Client {
                 Instr::Op(kind, purpose) => Step::Send(*kind, *purpose),
                 Instr::Submit => Step::Send(OpKind::Write, purposes::COMPLETION),
                 Instr::Create => Step::Create,
-                Instr::Sleep(d) => Step::Sleep(d.sample(env.rng)),
+                Instr::Sleep(d) => Step::Sleep(d.sample(env.rng())),
                 Instr::ResubmitIfMissing => Step::Resubmit,
                 Instr::OpenTab => Step::OpenTab,
                 Instr::Recover => Step::Recover,
-                Instr::Maybe { p, skip } => Step::Skip(if env.rng.chance(*p) { 0 } else { *skip }),
+                Instr::Maybe { p, skip } => {
+                    Step::Skip(if env.rng().chance(*p) { 0 } else { *skip })
+                }
             };
             match step {
                 // An edit needs an open connection: open it (loading the document) first.
@@ -765,8 +767,8 @@ impl Client {
                 self.give_up(op, env)
             }
             Some(r) if !settled && !env.stopping() => {
-                let base = r.backoff.sample(env.rng);
-                let unit = if r.jitter == Jitter::None { 0.0 } else { env.rng.unit() };
+                let base = r.backoff.sample(env.rng());
+                let unit = if r.jitter == Jitter::None { 0.0 } else { env.rng().unit() };
                 let wait = r.wait(op.attempt + 1, base, unit);
                 self.extras_mut().retry_due = Some(InFlight { attempt: op.attempt + 1, ..op });
                 env.timer(SimDuration(wait), Msg::Wake);
@@ -821,9 +823,9 @@ impl Client {
         let mid_stream = extras.mid_stream;
         env.figures().streams += 1;
         if let Some(m) = mid_stream {
-            if env.rng.chance(f64::from(m.chance_ppm) / 1e6) {
+            if env.rng().chance(f64::from(m.chance_ppm) / 1e6) {
                 let within_ns = u64::from(m.within_ms) * 1_000_000;
-                let at = (env.rng.unit() * within_ns as f64) as u64;
+                let at = (env.rng().unit() * within_ns as f64) as u64;
                 let lasting_ns = u64::from(m.lasting_ms) * 1_000_000;
                 env.timer(SimDuration(at), Msg::Fault(Fault::Disconnect(lasting_ns)));
             }
@@ -969,7 +971,7 @@ impl Component for Client {
             return; // Its rounds start at arrivals.
         }
         // Users arrive spread over one think time rather than all at the same instant.
-        let first = self.workload.think.sample(env.rng);
+        let first = self.workload.think.sample(env.rng());
         env.timer(SimDuration(first), Msg::Wake);
     }
 

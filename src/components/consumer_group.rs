@@ -329,7 +329,7 @@ impl ConsumerGroup {
         }
         m.busy = true;
         let generation = m.generation;
-        let took = SimDuration(self.spec.processing.sample(env.rng));
+        let took = SimDuration(self.spec.processing.sample(env.rng()));
         env.timer(took, Msg::Log(LogMsg::ProcessingDone { member, generation }));
     }
 

@@ -10,14 +10,16 @@ use crate::check::{
     ClientFigures, HeadMove, History, Invocation, OpId, OpKind, OpRecord, Outcome, Purpose, Push,
     SessionEvent, Sighting, Version, VersionId,
 };
-use crate::engine::{ComponentId, LinkId, Scheduler, SimDuration, SimTime, Stream, Topology};
+use crate::engine::{
+    ComponentId, LinkId, Scheduler, SimDuration, SimTime, Stream, Streams, Topology,
+};
 
 /// A component's view of the world for one event.
 pub struct Env<'a> {
     /// The component handling the event.
     pub id: ComponentId,
-    /// Its own random stream.
-    pub rng: &'a mut Stream,
+    /// Every instance's random stream; `rng` lends this one's.
+    streams: &'a mut Streams,
     /// The links of the architecture.
     pub topology: &'a Topology,
     /// When clients stop starting work and periodic timers stop re-arming.
@@ -47,13 +49,22 @@ impl<'a> Env<'a> {
     #[inline]
     pub fn new(
         id: ComponentId,
-        rng: &'a mut Stream,
+        streams: &'a mut Streams,
         topology: &'a Topology,
         history: &'a mut History,
         stop_at: SimTime,
         sched: &'a mut Scheduler<Msg>,
     ) -> Env<'a> {
-        Env { id, rng, topology, stop_at, history, sched }
+        Env { id, streams, topology, stop_at, history, sched }
+    }
+}
+
+impl Env<'_> {
+    /// The component's own random stream. Lent on first use in an event, so an event
+    /// that draws nothing costs no stream (see `Streams`).
+    #[inline]
+    pub fn rng(&mut self) -> &mut Stream {
+        self.streams.of(self.id.index())
     }
 }
 
@@ -311,10 +322,10 @@ impl Env<'_> {
     #[inline]
     pub fn cross(&mut self, link: LinkId) -> Option<u64> {
         let l = self.topology.link(link);
-        if l.partitioned || self.rng.chance(l.loss) {
+        if l.partitioned || self.rng().chance(l.loss) {
             return None;
         }
-        Some(l.latency.sample(self.rng))
+        Some(l.latency.sample(self.rng()))
     }
 
     /// Sends `msg` over `link` to its other end; returns false if it was lost (a lost

@@ -41,7 +41,7 @@ impl FaultDriver {
         let delay = match self.faults[index].when {
             FaultTime::At(at) => at.as_nanos().saturating_sub(env.now().as_nanos()),
             FaultTime::Every(mean) => {
-                crate::engine::Dist::Exp { mean_ns: mean.as_nanos() as f64 }.sample(env.rng)
+                crate::engine::Dist::Exp { mean_ns: mean.as_nanos() as f64 }.sample(env.rng())
             }
         };
         env.timer(SimDuration(delay), Msg::FaultDue { index: index as u32 });
@@ -68,7 +68,7 @@ impl FaultDriver {
         let strike = self.strikes;
         let f = &self.faults[index];
         for &target in &f.targets {
-            if f.share < 1.0 && !env.rng.chance(f.share) {
+            if f.share < 1.0 && !env.rng().chance(f.share) {
                 continue;
             }
             env.deliver(SimDuration::ZERO, target, Msg::Fault(f.start.numbered(strike)));

@@ -71,7 +71,7 @@ pub use world::World;
 /// An actor in the simulated architecture.
 ///
 /// `on_message` is called for every event addressed to the component, at `env.now()`.
-/// Implementations must be deterministic: all randomness comes from `env.rng`, and no
+/// Implementations must be deterministic: all randomness comes from `env.rng()`, and no
 /// iteration over hash maps may influence what is scheduled.
 pub trait Component {
     /// Schedules the component's first events; called once before the run starts.

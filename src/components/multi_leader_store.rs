@@ -291,7 +291,7 @@ impl MultiLeaderStore {
     /// A draw of the latency from leader `a` to leader `b` (zero within one region).
     fn trip(&self, a: usize, b: usize, env: &mut Env<'_>) -> SimDuration {
         let n = self.regions.len();
-        SimDuration(self.between[a * n + b].as_ref().map_or(0, |d| d.sample(env.rng)))
+        SimDuration(self.between[a * n + b].as_ref().map_or(0, |d| d.sample(env.rng())))
     }
 
     /// The leader that takes a request from its sender, and the sender's region when
@@ -307,7 +307,7 @@ impl MultiLeaderStore {
     /// A draw of the latency between region `region` and the leader serving it.
     fn approach(&self, region: Option<usize>, env: &mut Env<'_>) -> u64 {
         let dist = region.and_then(|r| self.approach.get(r)).and_then(Option::as_ref);
-        dist.map_or(0, |d| d.sample(env.rng))
+        dist.map_or(0, |d| d.sample(env.rng()))
     }
 
     /// The leader that serves a request `taker` took: itself, or the key's home.
@@ -401,7 +401,7 @@ impl MultiLeaderStore {
         }
         self.move_head(leader, key, v, HeadCause::Write, env);
         for to in (0..self.regions.len()).filter(|&l| l != leader) {
-            let lag = self.spec.replication.sample(env.rng);
+            let lag = self.spec.replication.sample(env.rng());
             let delay = SimDuration(self.trip(leader, to, env).0.saturating_add(lag));
             self.counts.shipped += 1;
             env.timer(

@@ -216,9 +216,9 @@ impl Producer {
         if env.stopping() {
             return;
         }
-        let gap = SimDuration(self.spec.gap.sample(env.rng));
+        let gap = SimDuration(self.spec.gap.sample(env.rng()));
         env.timer(gap, Msg::Log(LogMsg::NextMessage));
-        let key = env.rng.below(u64::from(self.spec.keys)) as u32;
+        let key = env.rng().below(u64::from(self.spec.keys)) as u32;
         let partition = (key % self.next_seq.len() as u32) as u16;
         let seq = self.next_seq[usize::from(partition)];
         self.next_seq[usize::from(partition)] += 1;
@@ -356,7 +356,7 @@ impl Component for Producer {
     }
 
     fn start(&mut self, env: &mut Env<'_>) {
-        let gap = SimDuration(self.spec.gap.sample(env.rng));
+        let gap = SimDuration(self.spec.gap.sample(env.rng()));
         env.timer(gap, Msg::Log(LogMsg::NextMessage));
     }
 

@@ -102,7 +102,7 @@ impl Component for PubSub {
         match msg {
             Msg::Publish { from, .. } if self.up => {
                 self.published += 1;
-                let delay = SimDuration(self.fanout.sample(env.rng));
+                let delay = SimDuration(self.fanout.sample(env.rng()));
                 for i in 0..self.subscribers.len() {
                     let link = self.subscribers[i];
                     if env.peer(link).0 != from {

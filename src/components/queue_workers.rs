@@ -179,7 +179,7 @@ impl QueueWorkers {
         }
         w.current = Some((message, receives));
         self.last_data = env.now();
-        let took = SimDuration(self.spec.processing.sample(env.rng));
+        let took = SimDuration(self.spec.processing.sample(env.rng()));
         env.timer(took, Msg::Log(LogMsg::ProcessingDone { member, generation }));
         if let Some(every) = self.spec.heartbeat {
             env.timer(every, Msg::Log(LogMsg::Heartbeat { member, generation }));

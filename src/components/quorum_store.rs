@@ -396,7 +396,7 @@ impl QuorumStore {
             return None;
         }
         for i in 0..count as usize {
-            let j = i + env.rng.below((up.len() - i) as u64) as usize;
+            let j = i + env.rng().below((up.len() - i) as u64) as usize;
             up.swap(i, j);
         }
         up.truncate(count as usize);

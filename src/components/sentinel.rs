@@ -183,7 +183,7 @@ impl Sentinel {
     }
 
     fn decide(&mut self, client: u32, env: &mut Env<'_>) -> Status {
-        if self.reject > 0.0 && env.rng.chance(self.reject) {
+        if self.reject > 0.0 && env.rng().chance(self.reject) {
             self.counts.refused += 1;
             return Status::Refused;
         }
@@ -207,11 +207,11 @@ impl Sentinel {
             p if p == purposes::PREPARE => {
                 self.counts.prepares += 1;
                 let status = self.decide(inv.client, env);
-                (status, self.prepare.sample(env.rng))
+                (status, self.prepare.sample(env.rng()))
             }
             _ => {
                 self.counts.finalizes += 1;
-                (Status::Ok, self.finalize.sample(env.rng))
+                (Status::Ok, self.finalize.sample(env.rng()))
             }
         };
         env.reply_after(SimDuration(work), &request, status, VersionId::ROOT, 0);

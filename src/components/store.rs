@@ -894,7 +894,7 @@ impl Store {
     /// The node that serves `r`: its shard's primary, or a random replica.
     fn route(&self, r: &Request, env: &mut Env<'_>) -> usize {
         if r.kind == OpKind::Read && self.reads == ReadConsistency::AnyReplica {
-            self.shards + env.rng.below(self.replicas.len() as u64) as usize
+            self.shards + env.rng().below(self.replicas.len() as u64) as usize
         } else {
             self.shard(r.key)
         }
@@ -1255,7 +1255,7 @@ impl Store {
         let n = self.replicas.len();
         let chosen = match promote {
             Promote::Chosen(i) => (i as usize).min(n - 1),
-            Promote::Random => env.rng.below(n as u64) as usize,
+            Promote::Random => env.rng().below(n as u64) as usize,
             // The most caught-up running replica: the highest replication position, the
             // first on a tie.
             Promote::Freshest => (0..n)

@@ -176,7 +176,7 @@ impl StreamServer {
         match inv.purpose {
             p if p == purposes::COMPLETION => self.submit(request, inv, env),
             p if p == purposes::CREATE => {
-                let work = self.spec.create.sample(env.rng);
+                let work = self.spec.create.sample(env.rng());
                 self.forward(request, self.data, work, env);
             }
             p if p == purposes::TITLE => match self.jobs {
@@ -266,10 +266,10 @@ impl StreamServer {
         self.board.started(job.inv.key);
         self.streams[index as usize].stage = Stage::Generating;
         let (message, of) = (job.inv.message, self.spec.chunks);
-        let mut t = self.spec.first_byte.sample(env.rng);
+        let mut t = self.spec.first_byte.sample(env.rng());
         for chunk in 0..of {
             if chunk > 0 {
-                t = t.saturating_add(self.spec.spacing.sample(env.rng));
+                t = t.saturating_add(self.spec.spacing.sample(env.rng()));
             }
             self.to_client(&job, Msg::Chunk { message, index: chunk, of }, t, env);
         }

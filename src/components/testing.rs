@@ -15,7 +15,7 @@ use crate::check::{
     Checks, History, Invocation, OpId, OpKind, OpRecord, Purpose, Sighting, VersionId,
 };
 use crate::engine::{
-    Actor, ComponentId, Dist, Link, LinkId, Scheduler, Sim, SimDuration, SimTime, Stream, Topology,
+    Actor, ComponentId, Dist, Link, LinkId, Scheduler, Sim, SimDuration, SimTime, Streams, Topology,
 };
 
 /// The component under test.
@@ -36,7 +36,7 @@ pub struct Received {
 pub struct BenchWorld {
     /// The component under test.
     pub component: BuiltIn,
-    rng: Stream,
+    rngs: Streams,
     topology: Topology,
     /// Operations and versions, as in a run.
     pub history: History,
@@ -62,7 +62,7 @@ impl BenchWorld {
     fn parts<'a>(&'a mut self, sched: &'a mut Scheduler<Msg>) -> (&'a mut BuiltIn, Env<'a>) {
         let env = Env::new(
             UNDER_TEST,
-            &mut self.rng,
+            &mut self.rngs,
             &self.topology,
             &mut self.history,
             SimTime(u64::MAX),
@@ -100,8 +100,8 @@ pub fn bench(
     }
     let component = make(&links);
     let history = History::new(keys, Checks::default(), true);
-    let rng = Stream::new(1, "under_test");
-    let world = BenchWorld { component, rng, topology, history, received: Vec::new() };
+    let rngs = Streams::new(1, &["under_test".to_string()], 1);
+    let world = BenchWorld { component, rngs, topology, history, received: Vec::new() };
     let mut sim = Sim::new(world);
     start(&mut sim);
     (sim, links)

@@ -104,7 +104,7 @@ impl Component for Topic {
             Msg::Publish { .. } => {
                 self.published += 1;
                 for &link in &self.subscribers {
-                    let delay = SimDuration(self.delivery.sample(env.rng));
+                    let delay = SimDuration(self.delivery.sample(env.rng()));
                     env.send_after(delay, link, msg);
                 }
             }

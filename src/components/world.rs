@@ -21,7 +21,7 @@ use super::{Attacker, Client, Component, GateCounts, Load};
 use crate::check::fault_coverage::FaultCoverage;
 use crate::check::{CheckReport, Checks, Histogram, History, Names};
 use crate::engine::{
-    Actor, ComponentId, Link, LinkId, Scheduler, Sim, SimDuration, SimTime, Stream, Topology,
+    Actor, ComponentId, Link, LinkId, Scheduler, Sim, SimDuration, SimTime, Streams, Topology,
 };
 use crate::model::contract::Contract;
 use crate::model::{Endpoint, FaultAction, Population, Scenario, Step};
@@ -34,7 +34,7 @@ const COLLECT_EVERY: usize = if cfg!(debug_assertions) { 256 } else { 1 << 18 };
 pub struct World {
     /// Instances by component id.
     pub components: Vec<BuiltIn>,
-    rngs: Vec<Stream>,
+    rngs: Streams,
     /// The instance graph.
     pub topology: Topology,
     /// Operations, versions and the checkers watching them.
@@ -145,7 +145,7 @@ impl World {
     ) -> (&'a mut BuiltIn, Env<'a>) {
         let i = id.index();
         let env =
-            Env::new(id, &mut self.rngs[i], &self.topology, &mut self.history, self.stop_at, sched);
+            Env::new(id, &mut self.rngs, &self.topology, &mut self.history, self.stop_at, sched);
         (&mut self.components[i], env)
     }
 }
@@ -627,7 +627,7 @@ impl World {
                 components.push(BuiltIn::Arrivals(ArrivalSource::new(schedule.clone(), ids)));
             }
         }
-        let rngs = names.iter().map(|n| Stream::new(scenario.seed, n)).collect();
+        let rngs = Streams::new(scenario.seed, &names, model_instances);
         let mut checks = checks;
         checks.set_key_orgs(&scenario.clients.key_orgs());
         let starts = scenario.clients.populations.iter().map(|p| p.first).collect();

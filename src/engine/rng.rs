@@ -43,6 +43,28 @@ impl Stream {
         self.rng.next_u64()
     }
 
+    /// The next raw 32 random bits.
+    #[inline]
+    pub fn next_u32(&mut self) -> u32 {
+        self.rng.next_u32()
+    }
+
+    /// Words (32 bits) read from the stream so far.
+    pub fn word_pos(&self) -> u64 {
+        // The position is 68 bits; a run never reads 2^64 words.
+        self.rng.get_word_pos() as u64
+    }
+
+    /// Moves to stream `number` (a name's `stable_hash`), `word` words in: the next
+    /// draw is the one a stream of that name would give after `word` words.
+    pub fn seek(&mut self, number: u64, word: u64) {
+        // Rewind first, so changing the stream number does not fill a buffer that the
+        // final seek would throw away.
+        self.rng.set_word_pos(0);
+        self.rng.set_stream(number);
+        self.rng.set_word_pos(u128::from(word));
+    }
+
     /// A uniform float in `[0, 1)` with 53 bits of precision.
     #[inline]
     pub fn unit(&mut self) -> f64 {

@@ -278,8 +278,8 @@ impl LoadBalancer {
         let live: Vec<usize> =
             (0..self.downstream.len()).filter(|&i| self.downstream_up(i)).collect();
         match live.len() {
-            0 => env.rng.below(self.downstream.len() as u64) as usize,
-            n => live[env.rng.below(n as u64) as usize],
+            0 => env.rng().below(self.downstream.len() as u64) as usize,
+            n => live[env.rng().below(n as u64) as usize],
         }
     }
 
@@ -291,8 +291,8 @@ impl LoadBalancer {
         if live.len() < 2 {
             return self.random(env);
         }
-        let a = env.rng.below(live.len() as u64) as usize;
-        let b = (a + 1 + env.rng.below(live.len() as u64 - 1) as usize) % live.len();
+        let a = env.rng().below(live.len() as u64) as usize;
+        let b = (a + 1 + env.rng().below(live.len() as u64 - 1) as usize) % live.len();
         let (a, b) = (live[a], live[b]);
         if self.outstanding[b] < self.outstanding[a] { b } else { a }
     }

@@ -310,8 +310,9 @@ impl Log {
             if Some(i) == leader || !self.up[usize::from(r.broker)] {
                 continue;
             }
-            let lag = self.spec.fetch_lag.sample(env.rng).saturating_mul(u64::from(self.lag_milli))
-                / 1000;
+            let lag =
+                self.spec.fetch_lag.sample(env.rng()).saturating_mul(u64::from(self.lag_milli))
+                    / 1000;
             let drawn = now.after(SimDuration(lag));
             r.next_arrival = r.next_arrival.max(drawn);
             let msg = LogMsg::Replicated { partition: p as u16, replica: i as u16, upto, epoch };

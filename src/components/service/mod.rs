@@ -361,7 +361,7 @@ impl Service {
                 false
             }
             Instr::Sleep(ref d) => {
-                let delay = SimDuration(d.sample(env.rng));
+                let delay = SimDuration(d.sample(env.rng()));
                 self.wait(id, Waiting::Sleep, delay, env);
                 false
             }
