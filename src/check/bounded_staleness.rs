@@ -122,16 +122,34 @@ const RECENT: usize = 3;
 
 #[derive(Debug, Clone, Copy, Default)]
 struct RecentAcks {
-    /// Newest first: when each write was acknowledged, and its version.
-    recent: [(SimTime, VersionId); RECENT],
+    /// Newest first.
+    recent: [Ack; RECENT],
     len: u8,
     /// 1 + the index of the key's newest spilled entry (0: none).
     spilled: u32,
 }
 
+/// When a write was acknowledged, and its version: 12 bytes, aligned to 4 so that
+/// a key's row is 44 bytes and a spilled entry 16 (a tuple would pad to 16 and 24;
+/// the log holds every acknowledgement not yet pruned).
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(C, packed(4))]
+struct Ack {
+    at: SimTime,
+    version: VersionId,
+}
+
+impl Ack {
+    /// The pair, read out of the packed fields.
+    #[inline]
+    fn get(self) -> (SimTime, VersionId) {
+        (self.at, self.version)
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Spilled {
-    ack: (SimTime, VersionId),
+    ack: Ack,
     /// 1 + the index of the key's next older spilled entry (0: none).
     prev: u32,
 }
@@ -145,7 +163,7 @@ impl AckLog {
     /// Every acknowledged write it keeps.
     fn versions(&self) -> impl Iterator<Item = VersionId> + '_ {
         let recent = self.keys.iter().flat_map(|k| k.recent[..k.len as usize].iter());
-        recent.chain(self.spilled.iter().map(|s| &s.ack)).map(|&(_, v)| v)
+        recent.chain(self.spilled.iter().map(|s| &s.ack)).map(|a| a.get().1)
     }
 
     fn push(&mut self, key: u32, at: SimTime, version: VersionId) {
@@ -157,7 +175,7 @@ impl AckLog {
             row.len += 1;
         }
         row.recent.copy_within(0..RECENT - 1, 1);
-        row.recent[0] = (at, version);
+        row.recent[0] = Ack { at, version };
     }
 
     /// Forgets, per key, the acknowledgements older than the newest one that every
@@ -166,13 +184,13 @@ impl AckLog {
     fn prune(&mut self, dag: &VersionDag, since: SimTime) {
         let mut spilled = std::mem::take(&mut self.spare);
         spilled.clear();
-        let mut acks: Vec<(SimTime, VersionId)> = Vec::new();
+        let mut acks: Vec<Ack> = Vec::new();
         for key in 0..self.keys.len() as u32 {
             acks.clear();
             // Newest first, up to and including the bar; what lies past it is dropped
             // unread.
             for (at, v) in self.newest_first(key) {
-                acks.push((at, v));
+                acks.push(Ack { at, version: v });
                 if at <= since && dag.is_settled_safe(v) {
                     break;
                 }
@@ -198,7 +216,7 @@ impl AckLog {
             next = s.prev;
             Some(s.ack)
         });
-        row.recent.into_iter().take(row.len as usize).chain(spilled)
+        row.recent.into_iter().take(row.len as usize).chain(spilled).map(Ack::get)
     }
 
     /// The oldest write acknowledged before `read` was sent that it misses, counting
@@ -259,6 +277,12 @@ mod tests {
         let r = h.finish_one(&[v1]);
         assert_eq!((r.verdict, r.figures["stale_reads"]), (Verdict::NotConfigured, 1));
         assert!(!r.figures.contains_key("bound_ns"));
+    }
+
+    #[test]
+    fn the_log_stays_packed() {
+        assert_eq!(std::mem::size_of::<RecentAcks>(), 44);
+        assert_eq!(std::mem::size_of::<Spilled>(), 16);
     }
 
     #[test]

@@ -348,7 +348,7 @@ mod tests {
         topology.add_node("server");
         Sim::new(Server {
             queue: Capacity::new(&spec, 0),
-            rngs: Streams::new(1, &["server".to_string()], 1),
+            rngs: Streams::new(1, ["server"].into_iter(), 1),
             topology,
             history: History::new(1, Checks::new(&[]), false),
             finished: Vec::new(),

@@ -100,7 +100,7 @@ pub fn bench(
     }
     let component = make(&links);
     let history = History::new(keys, Checks::default(), true);
-    let rngs = Streams::new(1, &["under_test".to_string()], 1);
+    let rngs = Streams::new(1, ["under_test"].into_iter(), 1);
     let world = BenchWorld { component, rngs, topology, history, received: Vec::new() };
     let mut sim = Sim::new(world);
     start(&mut sim);

@@ -152,8 +152,8 @@ impl World {
 
 /// Instance names and the links each component initiates, before components exist.
 struct Plan {
+    /// The instances (named) and their links.
     topology: Topology,
-    names: Vec<String>,
     /// Per model component, the id of its first instance.
     first: Vec<u32>,
     /// The links each instance initiates, by role of its contract.
@@ -239,42 +239,45 @@ fn plan(scenario: &Scenario, contracts: &[Contract]) -> Plan {
     let model = &scenario.model;
     let mut topology = Topology::default();
     // Model components in name order, an app server as `api/0`, `api/1`, ...
-    let mut names = Vec::new();
     let mut first = Vec::with_capacity(model.components.len());
+    let mut name = String::new();
+    let mut add = |topology: &mut Topology, args: std::fmt::Arguments| {
+        use std::fmt::Write;
+        name.clear();
+        write!(name, "{args}").expect("writing to a String cannot fail");
+        topology.add_node(&name);
+    };
     for (c, contract) in model.components.iter().zip(contracts) {
-        first.push(names.len() as u32);
+        first.push(topology.node_count() as u32);
         match contract.instances {
-            1 => names.push(c.name.clone()),
-            n => names.extend((0..n).map(|i| format!("{}/{i}", c.name))),
+            1 => add(&mut topology, format_args!("{}", c.name)),
+            n => (0..n).for_each(|i| add(&mut topology, format_args!("{}/{i}", c.name))),
         }
     }
-    let model_instances = names.len();
-    names.extend((0..scenario.clients.count).map(|i| format!("client/{i}")));
-    let attacker = scenario.steals_tokens().then(|| {
-        names.push("attacker".to_string());
-        ComponentId(names.len() as u32 - 1)
-    });
-    names.push("faults".to_string());
+    let model_instances = topology.node_count();
+    for i in 0..scenario.clients.count {
+        add(&mut topology, format_args!("client/{i}"));
+    }
+    let attacker = scenario.steals_tokens().then(|| topology.add_node("attacker"));
+    topology.add_node("faults");
     // After every other instance, so a closed population's ids stay as they were.
     for p in scenario.clients.populations.iter().filter(|p| p.arrivals.is_some()) {
-        names.push(format!("arrivals/{}", p.name));
+        add(&mut topology, format_args!("arrivals/{}", p.name));
     }
-    for name in &names {
-        topology.add_node(name);
-    }
+    let instance_count = topology.node_count();
     let instances_of = |name: &str| {
         let i = model.components.iter().position(|c| c.name == name);
         let i = i.expect("check_buildable resolved every link");
         (first[i]..first[i] + contracts[i].instances).map(ComponentId)
     };
     let link_roles = kinds::link_roles(model, contracts);
-    let mut roles: Vec<Vec<Vec<LinkId>>> = vec![Vec::new(); names.len()];
+    let mut roles: Vec<Vec<Vec<LinkId>>> = vec![Vec::new(); instance_count];
     for (spec, contract) in model.components.iter().zip(contracts) {
         for f in instances_of(&spec.name) {
             roles[f.index()] = vec![Vec::new(); contract.roles.len()];
         }
     }
-    let mut incoming = vec![Vec::new(); names.len()];
+    let mut incoming = vec![Vec::new(); instance_count];
     let mut client_entry = vec![None; scenario.clients.count as usize];
     let regions = instance_regions(scenario, contracts);
     let region_of = |id: ComponentId| regions.get(id.index()).copied().flatten();
@@ -343,7 +346,6 @@ fn plan(scenario: &Scenario, contracts: &[Contract]) -> Plan {
         .collect();
     Plan {
         topology,
-        names,
         first,
         roles,
         incoming,
@@ -380,7 +382,9 @@ fn plan_faults(
     let first_client = plan.model_instances as u32;
     let clients: Vec<ComponentId> =
         (0..scenario.clients.count).map(|i| ComponentId(first_client + i)).collect();
-    let driver = ComponentId(plan.names.len() as u32 - 1);
+    // The last instance: the fault driver, or the last arrival source when a population
+    // is open (kept so, as trace hashes record the target).
+    let driver = ComponentId(plan.topology.node_count() as u32 - 1);
     let mut groups = Vec::new();
     let mut planned = Vec::new();
     for f in &scenario.faults {
@@ -558,7 +562,7 @@ impl World {
         let reach = fault_reach(&faults, &partition_groups, &plan.topology);
         let pauses = faults.iter().any(|f| matches!(f.start, Fault::Pause(_)));
         let key_count = scenario.clients.key_count();
-        let mut components = Vec::with_capacity(plan.names.len());
+        let mut components = Vec::with_capacity(plan.topology.node_count());
         for (i, (spec, contract)) in scenario.model.components.iter().zip(&contracts).enumerate() {
             let first = plan.first[i] as usize;
             for id in first..first + contract.instances as usize {
@@ -574,18 +578,11 @@ impl World {
                 components.push(kinds::build(spec, &ctx)?);
             }
         }
-        let Plan {
-            topology,
-            names,
-            client_entry,
-            attacker_entry,
-            client_gate,
-            model_instances,
-            ..
-        } = plan;
+        let Plan { topology, client_entry, attacker_entry, client_gate, model_instances, .. } =
+            plan;
         let clients = &scenario.clients;
-        let mut sources =
-            names.len() - clients.populations.iter().filter(|p| p.arrivals.is_some()).count();
+        let mut sources = topology.node_count()
+            - clients.populations.iter().filter(|p| p.arrivals.is_some()).count();
         let workloads: Vec<Arc<Workload>> = (clients.populations.iter())
             .map(|p| {
                 let open = p.arrivals.as_ref().map(|_| {
@@ -627,7 +624,9 @@ impl World {
                 components.push(BuiltIn::Arrivals(ArrivalSource::new(schedule.clone(), ids)));
             }
         }
-        let rngs = Streams::new(scenario.seed, &names, model_instances);
+        let instance_count = topology.node_count();
+        let names = (0..instance_count).map(|i| topology.name(ComponentId(i as u32)));
+        let rngs = Streams::new(scenario.seed, names, model_instances);
         let mut checks = checks;
         checks.set_key_orgs(&scenario.clients.key_orgs());
         let starts = scenario.clients.populations.iter().map(|p| p.first).collect();
@@ -651,7 +650,7 @@ impl World {
             partition_groups,
             model_components: model_instances,
             paused_until: match pauses {
-                true => vec![SimTime::ZERO; names.len()],
+                true => vec![SimTime::ZERO; instance_count],
                 false => Vec::new(),
             },
             own_loss: std::collections::BTreeMap::new(),

@@ -50,10 +50,10 @@ pub struct Streams {
 impl Streams {
     /// The streams of instances `names` under `seed`; the first `pinned` keep their
     /// generator for the whole run.
-    pub fn new(seed: u64, names: &[String], pinned: usize) -> Streams {
-        let pinned = pinned.min(names.len());
-        let places = names.iter().map(|n| Place { number: stable_hash(n), word: 0 }).collect();
-        let shared = (names.len() - pinned).min(WAYS).next_power_of_two();
+    pub fn new<'a>(seed: u64, names: impl Iterator<Item = &'a str>, pinned: usize) -> Streams {
+        let places: Vec<Place> = names.map(|n| Place { number: stable_hash(n), word: 0 }).collect();
+        let pinned = pinned.min(places.len());
+        let shared = (places.len() - pinned).min(WAYS).next_power_of_two();
         let blank = Stream::new(seed, "");
         let slots = (0..pinned + shared).map(|_| Slot { owner: NOBODY, stream: blank.clone() });
         Streams { places, slots: slots.collect(), pinned, mask: shared - 1 }
@@ -96,7 +96,7 @@ mod tests {
     /// `below` first, so reads straddle block edges at odd word offsets) from both.
     fn compare(n: usize, pinned: usize, script: &[(usize, usize)]) {
         let names = names(n);
-        let mut lent = Streams::new(9, &names, pinned);
+        let mut lent = Streams::new(9, names.iter().map(String::as_str), pinned);
         let mut own: Vec<Stream> = names.iter().map(|n| Stream::new(9, n)).collect();
         for &(id, draws) in script {
             for d in 0..draws {
@@ -128,7 +128,7 @@ mod tests {
     #[test]
     fn few_instances_keep_their_slots() {
         let names = names(10);
-        let mut s = Streams::new(1, &names, 3);
+        let mut s = Streams::new(1, names.iter().map(String::as_str), 3);
         for id in 0..10 {
             s.of(id).next_u64();
         }
@@ -141,7 +141,7 @@ mod tests {
 
     #[test]
     fn a_world_of_pinned_instances_only_has_no_shared_slots() {
-        let mut s = Streams::new(1, &names(2), 5);
+        let mut s = Streams::new(1, ["client/0", "client/1"].into_iter(), 5);
         assert_eq!(s.of(1).next_u64(), Stream::new(1, "client/1").next_u64());
     }
 }
