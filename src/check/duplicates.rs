@@ -85,16 +85,22 @@ impl Check for Duplicates {
         // A message, its response and its title are three different writes.
         // The client's own writes of a message sort before the server's, so the first
         // duplicate found is the user's when both are duplicated.
-        let live: Vec<VersionId> = dag
+        let mut live: Vec<(Author, VersionId)> = dag
             .ids()
             // A version a store made joining others (a merge between leaders) is no
             // one's message.
             .filter(|&v| !dag.is_settled(v) && end.is_live(v) && dag.get(v).purpose.checked())
+            .map(|v| (author(dag.get(v)), v))
             .collect();
+        live.sort_unstable();
         let mut all = std::mem::take(self);
-        for &v in &live {
-            all.live += 1;
-            all.add(author(dag.get(v)), v);
+        // As in `on_settled`: a lone version of an author not kept pairs with nothing.
+        for group in live.chunk_by(|a, b| a.0 == b.0) {
+            all.live += group.len() as u64;
+            if group.len() == 1 && !all.authors.contains_key(&group[0].0) {
+                continue;
+            }
+            group.iter().for_each(|&(a, v)| all.add(a, v));
         }
         let pairs = all.authors.iter().filter(|(_, [_, b])| *b != VersionId::ROOT);
         let first_kept = pairs.map(|(&a, &[x, y])| (a, x, y)).next();
