@@ -89,8 +89,10 @@ impl Check for Duplicates {
             .ids()
             // A version a store made joining others (a merge between leaders) is no
             // one's message.
-            .filter(|&v| !dag.is_settled(v) && end.is_live(v) && dag.get(v).purpose.checked())
-            .map(|v| (author(dag.get(v)), v))
+            .filter(|&v| !dag.is_settled(v) && end.is_live(v))
+            .map(|v| (dag.get(v), v))
+            .filter(|(x, _)| x.purpose.checked())
+            .map(|(x, v)| (author(x), v))
             .collect();
         live.sort_unstable();
         let mut all = std::mem::take(self);

@@ -10,7 +10,7 @@
 //!
 //! The first `pinned` instances (the architecture's own: stores, balancers, servers,
 //! which handle most events) have a slot each and never lose it; the rest share
-//! `ways` slots by id. With fewer instances than slots, no slot is ever rebuilt.
+//! `WAYS` slots by id. With fewer instances than slots, no slot is ever rebuilt.
 
 use super::rng::{Stream, stable_hash};
 
@@ -42,8 +42,8 @@ pub struct Streams {
     places: Vec<Place>,
     slots: Vec<Slot>,
     pinned: usize,
-    /// `slots.len() - pinned - 1` when that is a power of two minus one, for the
-    /// direct mapping of unpinned ids (their count is rounded up to a power of two).
+    /// The count of shared slots (a power of two) less one: an unpinned instance's
+    /// slot is its offset past the pinned ones, masked by it.
     mask: usize,
 }
 
@@ -92,8 +92,8 @@ mod tests {
         (0..n).map(|i| format!("client/{i}")).collect()
     }
 
-    /// Draws `script` (instance, how many u64s, and whether as u64s or one u32-sized
-    /// `below` first, so reads straddle block edges at odd word offsets) from both.
+    /// Draws `script` (instance, how many draws) from lent and from dedicated streams;
+    /// every third draw is a u32, so u64 reads start at odd words and straddle blocks.
     fn compare(n: usize, pinned: usize, script: &[(usize, usize)]) {
         let names = names(n);
         let mut lent = Streams::new(9, names.iter().map(String::as_str), pinned);
