@@ -173,6 +173,24 @@ fn a_run_forecast_never_to_finish_is_refused_at_its_duration_unless_forced() {
     assert!(stderr.contains("after 3000000 events, its limit of 3000000"), "{stderr}");
 }
 
+#[test]
+fn a_drain_is_not_forecast_over_its_hour_cap() {
+    // Nearly every event falls in the drain. Were the drain's pace stretched over its
+    // one-hour cap, this run of a few simulated seconds would be refused.
+    let path = std::path::Path::new("scenarios/bench_stale_read.ron");
+    let mut scenario = common::load(path, &["clients.count=2000", "duration=1ns"]);
+    (scenario.limits.forecast_after, scenario.limits.events) = (4_000, 1_000_000);
+    let outcome = common::run(&scenario);
+    assert!(outcome.stats.events > 8_000, "{} events", outcome.stats.events);
+    // The event limit still stops a drain.
+    scenario.limits.events = 5_000;
+    let registry = archsim::components::Registry::new();
+    let Err(err) = archsim::run::execute(&scenario, &registry, false) else {
+        panic!("the event limit did not stop the drain");
+    };
+    assert!(err.to_string().contains("after 5000 events, its limit of 5000"), "{err}");
+}
+
 /// A scenario like `scenarios/stale_read_refresh.ron` whose `count: 200` line reads
 /// `count: "lots"`, with its model path made absolute so it loads from anywhere.
 fn wrong_count() -> String {

@@ -5,7 +5,7 @@
 use crate::check::verdict::seconds;
 use crate::check::{CheckReport, Histogram, History};
 use crate::components::{GateCounts, Load, Msg, Registry, World};
-use crate::engine::{Dispatch, Halt, RunStats, Sim, SimDuration, SimTime};
+use crate::engine::{Dispatch, Halt, Limits, RunStats, Sim, SimDuration, SimTime};
 use crate::model::Scenario;
 
 /// Longest a run keeps going after its duration so in-flight work can finish.
@@ -108,6 +108,9 @@ pub fn run_world<F: FnMut(&Dispatch<Msg>, &World)>(
     sim.run_observed(stop, &mut observe);
     // Utilisation is over the duration: the drain would dilute it.
     let loads = sim.actor.loads(stop);
+    // A drain ends when what is in flight lands, not at its hour's cap, so its pace
+    // forecasts nothing; the event limit still stops one that never ends.
+    sim.set_limits(Limits { forecast_after: 0, ..scenario.limits });
     let stats = sim.run_observed(stop.after(DRAIN_MAX), &mut observe);
     if let Some(halt) = stats.halted {
         let message = halted(halt, &sim.actor, &stats);
@@ -166,8 +169,11 @@ fn scientific(n: u64) -> String {
     format!("{:.2e}", n as f64)
 }
 
-/// A simulated span in whole seconds, as `1h 3m 36s`.
+/// A simulated span in whole seconds, as `1h 3m 36s`; under a second, as `1.12ms`.
 fn span(ns: u64) -> String {
+    if ns < 1_000_000_000 {
+        return crate::engine::time::format_nanos(ns);
+    }
     let secs = std::time::Duration::from_secs(ns.div_ceil(1_000_000_000));
     humantime::format_duration(secs).to_string()
 }
