@@ -103,9 +103,13 @@ pub struct Limits {
     /// Most events in a row at one instant before the run counts as a zero-delay loop
     /// (something rescheduling itself without time advancing).
     pub same_instant: u64,
-    /// After this many events the run forecasts its total from the share of its
-    /// deadline covered so far, and stops at once if the forecast breaks `events`, so a
-    /// run that could never finish is refused in a second instead of an hour (0: never).
+    /// After this many events (and each doubling after, until the run has covered
+    /// `FORECAST_SPAN` or a hundredth of its deadline, or dispatched `FORECAST_WAIT`
+    /// times this many) the run forecasts its total from the share of its deadline
+    /// covered, and stops at once if the forecast breaks `events`, so a run that could
+    /// never finish is refused in seconds instead of hours (0: never). Waiting for a
+    /// span keeps a start-up burst (every client's first request at once) from being
+    /// taken for the run's pace.
     pub forecast_after: u64,
 }
 
@@ -129,12 +133,31 @@ impl Limits {
     }
 }
 
+/// Simulated time a run covers before its pace is trusted for a forecast (or a
+/// hundredth of its deadline, when that is shorter): long enough for clients that all
+/// started at once to spread out.
+const FORECAST_SPAN: SimDuration = SimDuration(1_000_000_000);
+
+/// How many times `Limits::forecast_after` events a run dispatches before it forecasts
+/// from whatever span it has covered, so a run of tiny steps is still refused early.
+const FORECAST_WAIT: u64 = 64;
+
 /// The first event count at which a run with `limits` forecasts or stops.
 fn checkpoint(limits: &Limits) -> u64 {
     match limits.forecast_after {
         0 => limits.events,
         n => n.min(limits.events),
     }
+}
+
+/// What a forecast found.
+enum Forecast {
+    /// The run would break its event limit.
+    Over(Halt),
+    /// It would not: no more forecasts.
+    Within,
+    /// It has not covered enough to tell: ask again at twice the events.
+    Later,
 }
 
 /// Why a run stopped before its deadline.
@@ -311,10 +334,10 @@ impl<A: Actor> Sim<A> {
             if self.events >= l.events {
                 return Some(Halt::Events { limit: l.events, at });
             }
-            self.checkpoint = l.events;
-            let forecast = self.forecast(at, deadline);
-            if forecast.is_some() {
-                return forecast;
+            match self.forecast(at, deadline) {
+                Forecast::Over(halt) => return Some(halt),
+                Forecast::Within => self.checkpoint = l.events,
+                Forecast::Later => self.checkpoint = self.events.saturating_mul(2).min(l.events),
             }
         }
         let l = &self.limits;
@@ -327,24 +350,26 @@ impl<A: Actor> Sim<A> {
         }
     }
 
-    /// The run's total events at the rate seen up to `at`, if that breaks the limit.
-    /// Nothing is forecast from time zero alone (the zero-delay guard covers that) or
-    /// for an open-ended deadline.
+    /// The run's total events at the rate seen up to `at`, once that rate can be
+    /// trusted (see `Limits::forecast_after`). Nothing is forecast for an open-ended
+    /// deadline.
     #[cold]
-    fn forecast(&self, at: SimTime, deadline: SimTime) -> Option<Halt> {
-        if at.0 == 0 || deadline.0 == u64::MAX || at >= deadline {
-            return None;
+    fn forecast(&self, at: SimTime, deadline: SimTime) -> Forecast {
+        if deadline.0 == u64::MAX || at >= deadline {
+            return Forecast::Within;
+        }
+        let span = FORECAST_SPAN.0.min(deadline.0 / 100);
+        let waited = self.events >= self.limits.forecast_after.saturating_mul(FORECAST_WAIT);
+        if at.0 == 0 || (at.0 < span && !waited) {
+            return Forecast::Later;
         }
         let estimate = u128::from(self.events) * u128::from(deadline.0) / u128::from(at.0);
         let estimate = u64::try_from(estimate).unwrap_or(u64::MAX);
         let limit = self.limits.events;
-        (estimate > limit).then_some(Halt::Forecast {
-            limit,
-            estimate,
-            events: self.events,
-            at,
-            deadline,
-        })
+        if estimate <= limit {
+            return Forecast::Within;
+        }
+        Forecast::Over(Halt::Forecast { limit, estimate, events: self.events, at, deadline })
     }
 
     /// Figures for the run so far.
@@ -448,16 +473,27 @@ mod tests {
             sim.scheduler().at(SimTime(0), ComponentId(0), Ping(0));
             sim.run_until(SimTime(deadline))
         };
-        // 50 events before 500 ns: 100,000 ns would take 10,000.
+        // 50 events cover 500 ns, under a hundredth of 100,000 ns; 100 cover 1,000 ns,
+        // enough: 100,000 ns would take 10,000.
         let stats = run(100_000);
         let forecast = Halt::Forecast {
             limit: 1_000,
             estimate: 10_000,
-            events: 50,
-            at: SimTime(500),
+            events: 100,
+            at: SimTime(1_000),
             deadline: SimTime(100_000),
         };
-        assert_eq!((stats.events, stats.halted), (50, Some(forecast)));
+        assert_eq!((stats.events, stats.halted), (100, Some(forecast)));
+        // A run of tiny steps towards a far deadline is forecast once it has waited
+        // 64 times 50 events, whatever span they covered.
+        let mut sim = Sim::new(Clock);
+        sim.set_limits(Limits { events: 1_000_000, ..limits });
+        sim.scheduler().at(SimTime(0), ComponentId(0), Ping(0));
+        let stats = sim.run_until(SimTime(1_000_000_000_000));
+        let at = SimTime(32_000);
+        assert!(
+            matches!(stats.halted, Some(Halt::Forecast { events: 3_200, at: a, .. }) if a == at)
+        );
         // Within the limit the forecast lets the run finish.
         assert_eq!(run(9_000).halted, None);
         // Unbounded (`--force`) forecasts nothing.
@@ -465,6 +501,29 @@ mod tests {
         sim.set_limits(Limits::unbounded());
         sim.scheduler().at(SimTime(0), ComponentId(0), Ping(0));
         assert_eq!(sim.run_until(SimTime(100_000)).events, 10_001);
+    }
+
+    /// A burst of 400 events 1 ns apart, then one every 100 µs.
+    struct Burst;
+    impl Actor for Burst {
+        type Msg = Ping;
+        fn on_event(&mut self, target: ComponentId, Ping(n): Ping, sched: &mut Scheduler<Ping>) {
+            match n {
+                0 => sched.after(SimDuration(100_000), target, Ping(0)),
+                n => sched.after(SimDuration(1), target, Ping(n - 1)),
+            }
+        }
+    }
+
+    #[test]
+    fn a_start_up_burst_is_not_taken_for_the_pace() {
+        // 10 ms take about 500 events, within 1,000; the burst's pace would forecast
+        // 2.5 * 10^6 from the first 50.
+        let mut sim = Sim::new(Burst);
+        sim.set_limits(Limits { events: 1_000, forecast_after: 50, ..Limits::default() });
+        sim.scheduler().at(SimTime(0), ComponentId(0), Ping(400));
+        let stats = sim.run_until(SimTime(10_000_000));
+        assert_eq!((stats.events, stats.halted), (401 + 99, None));
     }
 
     /// One component that wakes itself at the same instant forever.
