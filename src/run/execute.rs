@@ -169,9 +169,10 @@ fn scientific(n: u64) -> String {
     format!("{:.2e}", n as f64)
 }
 
-/// A simulated span in whole seconds, as `1h 3m 36s`; under a second, as `1.12ms`.
+/// A simulated span in whole seconds, as `1h 3m 36s`; under a minute, as `1.12ms` or
+/// `1.05s`.
 fn span(ns: u64) -> String {
-    if ns < 1_000_000_000 {
+    if ns < 60_000_000_000 {
         return crate::engine::time::format_nanos(ns);
     }
     let secs = std::time::Duration::from_secs(ns.div_ceil(1_000_000_000));
