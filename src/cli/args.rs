@@ -321,9 +321,9 @@ pub struct LimitArgs {
     /// which bounds its memory (default 50,000,000).
     #[arg(long, value_name = "N")]
     pub max_pending: Option<usize>,
-    /// Run even when the events of the first simulated second (or first million events,
-    /// or more) forecast more than the event limit; the event limit is lifted unless
-    /// `--max-events` is given.
+    /// Run even when the events of the run's start (its first simulated second or
+    /// hundredth of its duration, whichever is shorter) forecast more than the event
+    /// limit; the event limit is lifted unless `--max-events` is given.
     #[arg(long)]
     pub force: bool,
 }
