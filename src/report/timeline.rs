@@ -106,8 +106,11 @@ impl TimelineSummary {
         const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
         let width = self.len().clamp(1, 60);
         let per = self.len().div_ceil(width).max(1);
+        // Counts are per interval; the bars say per second whatever the interval.
+        let interval_s = self.interval_ns as f64 / 1e9;
         let means = |v: &[u64]| -> Vec<f64> {
-            v.chunks(per).map(|c| c.iter().sum::<u64>() as f64 / c.len() as f64).collect()
+            let rate = |c: &[u64]| c.iter().sum::<u64>() as f64 / c.len() as f64 / interval_s;
+            v.chunks(per).map(rate).collect()
         };
         let series = [
             ("offered", means(&self.offered)),
@@ -201,5 +204,25 @@ mod tests {
                 "1,0,3,0,0,3,0,0,1,40",
             ]
         );
+    }
+
+    #[test]
+    fn the_text_bars_say_per_second_whatever_the_interval() {
+        let t = TimelineSummary {
+            interval_ns: 5_000_000_000,
+            offered: vec![2500, 2000],
+            attempts: vec![2500, 2000],
+            ok: vec![1000, 500],
+            errors: vec![0, 0],
+            timeouts: vec![0, 0],
+            latency: BTreeMap::new(),
+            utilisation: BTreeMap::new(),
+            queue_mean: BTreeMap::new(),
+        };
+        let mut text = String::new();
+        t.write_text(&mut text);
+        assert!(text.contains("one column per 5 s"), "{text}");
+        assert!(text.contains("(top 500/s)"), "{text}");
+        assert!(text.contains("goodput   ▄▂ peak 200/s"), "{text}");
     }
 }
