@@ -13,6 +13,15 @@
 //! - **acks=all with min ISR 2 and clean elections loses nothing, whenever a broker
 //!   crashes and for however long**: a property test over the broker, the time and the
 //!   length of the crash.
+//! - **A crashed consumer's partitions pile up until the rebalance**: nobody fetches
+//!   them, so the group's lag grows by what is appended to them, a Poisson count of
+//!   mean λ_m·t (λ_m the producer's rate times the share of keys in the member's
+//!   partitions). With 500 messages a second over 1 000 keys and 6 partitions, member
+//!   1 of 3 owns partitions 1 and 4 (167 + 166 keys): λ_m = 166.5/s, so 16 s add 2 664.
+//! - **A consumer slower than its producer falls behind at the difference of their
+//!   rates**: one member processing exp(3 ms) a message, always busy once behind,
+//!   finishes a Poisson stream of μ = 333.3/s against λ = 500/s arriving, so over t
+//!   seconds its lag grows by (λ − μ)·t, with variance (λ + μ)·t.
 //! - **A visibility timeout shorter than the work duplicates the jobs that outlast it**:
 //!   the share processed twice is P(T > V) (below).
 
@@ -64,7 +73,65 @@ fn acks_1_loses_the_messages_appended_within_the_fetch_lag_before_the_crash() {
 }
 
 #[test]
+fn a_crashed_consumers_partitions_add_their_appends_to_the_lag_until_the_rebalance() {
+    let runs = 5u64;
+    let (mut grown, mut live_lag) = (0u64, 0u64);
+    for seed in 1..=runs {
+        let sets = [
+            "duration=40s",
+            "indexer.session_timeout=20s",
+            r#"faults=[crash(target: "indexer", replica: 1, at: "10s")]"#,
+        ];
+        let scenario: Scenario = common::load(Path::new("scenarios/log_acks_leader.ron"), &sets);
+        let scenario = Scenario { seed, ..scenario };
+        let outcome = common::run(&scenario);
+        grown += lag_at(&outcome, 28).saturating_sub(lag_at(&outcome, 12));
+        let (_, lag) = outcome.consumer_lag.iter().find(|(g, _)| g == "indexer").expect("group");
+        // The live members' partitions lag by what is in flight to them: before the
+        // crash, that is the whole group's lag.
+        live_lag = live_lag.max(
+            lag.iter().filter(|&&(ns, _)| ns < 10_000_000_000).map(|s| s.1).max().unwrap_or(0),
+        );
+    }
+    let expected = expected_loss(500.0, 1000, 6, &[1, 4], 16.0);
+    let mean = grown as f64 / runs as f64;
+    // Four standard errors of the Poisson count, and what the live partitions' lag
+    // can add or take away at either end of the window.
+    let tolerance = 4.0 * (expected / runs as f64).sqrt() + 2.0 * live_lag as f64;
+    assert!(
+        (mean - expected).abs() < tolerance,
+        "the lag grew {mean:.0} from 12 s to 28 s vs λ_m·16 s = {expected:.0} ± {tolerance:.0}"
+    );
+}
+
+/// The group's lag sample at `second`s of `outcome`.
+fn lag_at(outcome: &RunOutcome, second: u64) -> u64 {
+    let (_, lag) = outcome.consumer_lag.iter().find(|(g, _)| g == "indexer").expect("group");
+    lag.iter().find(|&&(ns, _)| ns == second * 1_000_000_000).expect("a sample that second").1
+}
+
+#[test]
+fn a_consumer_slower_than_its_producer_falls_behind_at_the_difference_of_the_rates() {
+    let runs = 5u64;
+    let mut grown = 0u64;
+    for seed in 1..=runs {
+        let scenario: Scenario = common::load(Path::new("scenarios/log_slow_consumer.ron"), &[]);
+        let outcome = common::run(&Scenario { seed, ..scenario });
+        grown += lag_at(&outcome, 55).saturating_sub(lag_at(&outcome, 10));
+    }
+    let (arrive, finish, secs) = (500.0, 1000.0 / 3.0, 45.0);
+    let expected = (arrive - finish) * secs;
+    let mean = grown as f64 / runs as f64;
+    let tolerance = 4.0 * ((arrive + finish) * secs / runs as f64).sqrt();
+    assert!(
+        (mean - expected).abs() < tolerance,
+        "the lag grew {mean:.0} from 10 s to 55 s vs (λ − μ)·45 s = {expected:.0} ± {tolerance:.0}"
+    );
+}
+
+#[test]
 fn the_formula_has_the_value_the_docs_quote() {
+    assert!((expected_loss(500.0, 1000, 6, &[1, 4], 16.0) - 2664.0).abs() < 1e-9);
     assert!((expected_loss(500.0, 1000, 6, &[0, 3], 0.030) - 5.01).abs() < 1e-9);
 }
 

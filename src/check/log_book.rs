@@ -109,6 +109,10 @@ pub struct LogBook {
     /// Each consumer group's lag (messages below the high watermark it has not
     /// processed), sampled every second of the run.
     lag: BTreeMap<u32, Vec<(SimTime, u64)>>,
+    /// Each partition's high watermark now, as its log announces it: (log, partition) →
+    /// offset. A group's lag is measured against it, not against the watermark its
+    /// last fetch of the partition saw (stale while no member fetches it).
+    high_watermarks: BTreeMap<(u32, u16), u32>,
 }
 
 impl LogBook {
@@ -249,6 +253,16 @@ impl LogBook {
     /// Group `group` lagged `lag` messages at `at`.
     pub fn lag_sample(&mut self, group: u32, at: SimTime, lag: u64) {
         self.lag.entry(group).or_default().push((at, lag));
+    }
+
+    /// Log `log`'s partition `partition` now has high watermark `offset`.
+    pub fn set_high_watermark(&mut self, log: u32, partition: u16, offset: u32) {
+        self.high_watermarks.insert((log, partition), offset);
+    }
+
+    /// The high watermark log `log` last announced for `partition` (0 before any).
+    pub fn high_watermark(&self, log: u32, partition: u16) -> u32 {
+        self.high_watermarks.get(&(log, partition)).copied().unwrap_or(0)
     }
 
     /// Each group's lag over time.

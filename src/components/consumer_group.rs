@@ -381,13 +381,18 @@ impl ConsumerGroup {
         }
     }
 
-    /// Records the lag: over the partitions, the high watermark less what the group has
-    /// processed (not its committed offset, which trails by up to `commit_every`); once
-    /// a second through the run.
+    /// Records the lag: over the partitions, the log's high watermark now less what the
+    /// group has processed (not its committed offset, which trails by up to
+    /// `commit_every`); once a second through the run. The watermark is the log's own,
+    /// from the log book: a partition whose member crashed is fetched by no one until
+    /// the rebalance, and the watermark its last fetch saw would hide the backlog.
     fn sample_lag(&mut self, env: &mut Env<'_>) {
-        let behind = |r: &Reading| u64::from(r.high_watermark.saturating_sub(r.processed));
-        let lag = self.partitions.iter().map(behind).sum();
-        let (group, now) = (env.id.0, env.now());
+        let (group, log, now) = (env.id.0, env.peer(self.log).0, env.now());
+        let book = env.log_book();
+        let behind = |(p, r): (usize, &Reading)| {
+            u64::from(book.high_watermark(log, p as u16).saturating_sub(r.processed))
+        };
+        let lag = self.partitions.iter().enumerate().map(behind).sum();
         env.log_book().lag_sample(group, now, lag);
         if !env.stopping() {
             env.timer(LAG_EVERY, Msg::Log(LogMsg::SampleLag));

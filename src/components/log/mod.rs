@@ -214,6 +214,8 @@ pub struct Log {
     lag_milli: u32,
     callers: Vec<LinkId>,
     counts: LogCounts,
+    /// Each partition's high watermark as last written to the log book.
+    announced: Vec<u32>,
 }
 
 impl Log {
@@ -234,6 +236,7 @@ impl Log {
             lag_milli: 1000,
             callers,
             counts: LogCounts::default(),
+            announced: vec![0; usize::from(spec.partitions)],
         }
     }
 
@@ -379,6 +382,19 @@ impl Log {
         }
         if !env.stopping() || waiting {
             env.timer(self.tick_every(), Msg::Log(LogMsg::Tick));
+        }
+    }
+
+    /// Writes every partition's high watermark that moved to the log book, where
+    /// consumer groups measure their lag against it.
+    fn announce(&mut self, env: &mut Env<'_>) {
+        let log = env.id.0;
+        for (p, part) in self.partitions.iter().enumerate() {
+            let hw = part.high_watermark();
+            if hw != self.announced[p] {
+                self.announced[p] = hw;
+                env.log_book().set_high_watermark(log, p as u16, hw);
+            }
         }
     }
 
@@ -544,6 +560,7 @@ impl Component for Log {
             Msg::Fault(f) => self.on_fault(f, env),
             other => panic!("log got unexpected {}", other.kind_name()),
         }
+        self.announce(env);
     }
 }
 
