@@ -548,7 +548,7 @@ fn client_problems(model: &Model, contracts: &[Contract]) -> Vec<LinkProblem> {
                 l.to, far.instances
             );
             let hint = Some(r#"e.g. "lb": LoadBalancer(policy: round_robin)"#.into());
-            problems.push(LinkProblem { at: LinkPlace::Links, message, hint });
+            problems.push(LinkProblem { at: LinkPlace::Link(i), message, hint });
         }
     }
     // A model whose load comes from its own sources (producers) may have no clients.
