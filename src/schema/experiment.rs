@@ -67,6 +67,7 @@ pub fn experiment(
         c.error(&["clients"], msg, Some(r#"add `timeout: "1s"` to `clients`"#.into()));
     }
     let checks = checks(raw);
+    bounds_without_their_checker(&mut c, raw, &checks);
     let objectives = super::objectives::objectives(&mut c, &raw.objectives, model, duration);
     if let Some(d) = raw.timeline_interval.filter(|d| d.0.as_nanos() < 1_000_000 || d.0 > duration)
     {
@@ -190,6 +191,29 @@ fn expectations(c: &mut Checker<'_>, raw: &RawScenario, checks: &[CheckSpec]) ->
         out.push(Expectation { check: name.to_string(), verdict, count });
     }
     out
+}
+
+/// Refuses a bound whose checker does not run (a `check` list without it): the bound
+/// would change nothing.
+fn bounds_without_their_checker(c: &mut Checker<'_>, raw: &RawScenario, checks: &[CheckSpec]) {
+    let runs = |name: &str| checks.iter().any(|s| s.name() == name);
+    let bounds: [(&str, bool, &[&str]); 6] = [
+        ("staleness_bound", raw.staleness_bound.is_some(), &["bounded_staleness"]),
+        ("propagation_bound", raw.propagation_bound.is_some(), &["propagation"]),
+        ("revocation_bound", raw.revocation_bound.is_some(), &["authorization"]),
+        ("coherence_bound", raw.coherence_bound.is_some(), &["cache_coherence"]),
+        ("processing_bound", raw.processing_bound.is_some(), &["processing"]),
+        ("at_least_once", raw.at_least_once, &["delivery", "processing"]),
+    ];
+    for (field, set, checkers) in bounds {
+        if set && !checkers.iter().any(|&name| runs(name)) {
+            let names = checkers.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" or ");
+            let msg =
+                format!("`{field}` is for {names}, which `check` leaves out: it would do nothing");
+            let hint = format!("add {} to `check`, or remove `{field}`", names);
+            c.error(&[field], msg, Some(hint));
+        }
+    }
 }
 
 /// The scenario field that would give checker `name` its bound, when `checks` run it
