@@ -29,3 +29,21 @@ fn a_checker_without_its_bound_is_not_configured_rather_than_holding() {
     let line = text.lines().find(|l| l.starts_with("bounded_staleness")).expect("a line");
     assert!(line.contains("holds") || line.contains("violated"), "{line}");
 }
+
+#[test]
+fn producers_see_what_acks_all_costs_them_in_acknowledgement_latency() {
+    let p50_ms = |acks: &str| {
+        let set = format!("orders.acks={acks}");
+        let args = ["run", "scenarios/log_acks_leader.ron", "--seeds", "1", "--set", &set];
+        let out = common::archsim(&args);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let line = text.lines().find(|l| l.starts_with("produced")).expect("a produced line");
+        let p50 = line.split("p50 ").nth(1).and_then(|r| r.split(',').next()).expect("p50");
+        let ms = archsim::engine::SimDuration::parse(p50).expect("a duration").as_nanos();
+        ms as f64 / 1e6
+    };
+    // acks=1 waits for the leader's append; acks=all for every in-sync follower's copy
+    // (fetch lag exp(20 ms)), so its median is tens of milliseconds more.
+    let (leader, all) = (p50_ms("leader"), p50_ms("all"));
+    assert!(leader < 10.0 && all > leader + 10.0, "acks=1 p50 {leader} ms, acks=all {all} ms");
+}

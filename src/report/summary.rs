@@ -768,6 +768,20 @@ impl Summary {
                 }
             );
         }
+        if let Some(c) = self.checks.get("lost_acknowledged_message") {
+            // How long producers waited for acknowledgements: acks=all's price, which
+            // the loss counts alone do not show.
+            let figure = |name: &str| c.report.figures.get(name).copied().unwrap_or(0);
+            if figure("acknowledged") > 0 {
+                let _ = writeln!(
+                    t,
+                    "produced     {} messages acknowledged, p50 {}, p99 {} after sending",
+                    group(figure("acknowledged")),
+                    f(figure("ack_latency_p50_ns")),
+                    f(figure("ack_latency_p99_ns"))
+                );
+            }
+        }
         for (name, g) in &self.gates {
             let limits: Vec<String> = g
                 .message_limit
