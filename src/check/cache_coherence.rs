@@ -15,8 +15,9 @@
 
 use std::collections::BTreeMap;
 
-use super::checks::{Check, End, HeadCause, HeadMove};
+use super::checks::{Check, End, HeadCause, HeadMove, SessionState};
 use super::histogram::Histogram;
+use super::history::{OpKind, OpRecord, Outcome};
 use super::story;
 use super::verdict::{CheckReport, Names, StoryLine, duration, seconds};
 use super::versions::{VersionDag, VersionId};
@@ -82,6 +83,9 @@ struct Held {
     stale: Option<(SimTime, u64, VersionId)>,
     /// The delete, eviction or crash before the set, if any.
     cleared: Option<CacheEvent>,
+    /// Who served the read whose answer was set (store, source), once the client's
+    /// read that the set served completes: a replica's old copy is often the cause.
+    read_from: Option<(u32, u8)>,
 }
 
 /// Each store's head per key, as head moves report them: a flat row per store (stores
@@ -207,8 +211,25 @@ impl Check for CacheCoherence {
         false
     }
 
-    fn sees_ops(&self) -> bool {
-        false
+    /// It watches reads only to learn where a cached value was read (`read_from`);
+    /// with no entry held, an operation costs it one comparison.
+    fn on_op(&mut self, op: &OpRecord, _session: &SessionState<'_>, _dag: &mut VersionDag) {
+        if self.held.is_empty() || op.outcome != Outcome::Ok || op.kind() != OpKind::Read {
+            return;
+        }
+        let (key, client) = (op.inv.key, op.inv.client);
+        let during = op.inv.invoked..=op.completed;
+        let served = |h: &Held| {
+            h.read_from.is_none()
+                && h.set.client == client
+                && h.set.version == op.version
+                && during.contains(&h.set.at)
+        };
+        for held in self.held.range_mut((key, 0)..=(key, u32::MAX)).map(|(_, h)| h) {
+            if served(held) {
+                held.read_from = Some((op.store, op.source));
+            }
+        }
     }
 
     fn on_head(&mut self, mv: &HeadMove, _dag: &mut VersionDag) {
@@ -256,8 +277,13 @@ impl Check for CacheCoherence {
         }
         self.sets += 1;
         let store = (ev.version != VersionId::ROOT).then(|| dag.get(ev.version).store);
-        let mut held =
-            Held { set: *ev, store, stale: None, cleared: self.cleared.get(&k).copied() };
+        let mut held = Held {
+            set: *ev,
+            store,
+            stale: None,
+            cleared: self.cleared.get(&k).copied(),
+            read_from: None,
+        };
         held.stale = self.lagging_head(&held).map(|head| (ev.at, ev.event, head));
         self.held.insert(k, held);
     }
@@ -322,9 +348,13 @@ fn tell(
         SimTime::MAX => "no TTL".to_string(),
         e => format!("TTL until {}", seconds(e.as_nanos())),
     };
+    let read = match w.held.read_from {
+        Some((store, source)) => format!(", read from {},", names.source(store, source)),
+        None => String::new(),
+    };
     let text = format!(
-        "{} sets key {key} = {v} in {cache}{serving} ({expiry}); the store's head is {head} \
-         from then on",
+        "{} sets key {key} = {v}{read} in {cache}{serving} ({expiry}); the store's head is \
+         {head} from then on",
         who(set.by, names)
     );
     lines.push(StoryLine::at(set.at.as_nanos(), set.event, text));
@@ -352,6 +382,7 @@ fn who(id: u32, names: &Names) -> String {
 mod tests {
     use super::super::testing::{Hist, OK};
     use super::*;
+    use crate::check::Sighting;
     use crate::check::verdict::Verdict;
 
     fn event(h: &Hist, version: VersionId, change: CacheChange, ttl_ms: u64) -> CacheEvent {
@@ -379,6 +410,25 @@ mod tests {
         assert_eq!(r.figures["max_ns"], 30_000_000);
         let last = &r.story.last().unwrap().text;
         assert!(last.contains("until it expires at 0.036 s: stale for 30"), "{last}");
+    }
+
+    #[test]
+    fn the_story_names_the_copy_a_cached_value_was_read_from() {
+        let bound = SimDuration::from_millis(5);
+        let mut h = Hist::new(vec![Box::new(CacheCoherence::new(Some(bound)))]);
+        let v1 = h.write(0, 0, VersionId::ROOT, OK); // head v1 at 2 ms
+        // Client 3's read misses the cache; the service reads ∅ from replica 0 and
+        // caches it before answering.
+        let op = h.invoke(3, 0, OpKind::Read, Sighting::NOTHING);
+        h.h.cache_changed(event(&h, VersionId::ROOT, CacheChange::Set, 30));
+        let (at, ev) = h.tick();
+        h.h.complete(op, OK, VersionId::ROOT, (0, 1), at, ev, true);
+        for _ in 0..20 {
+            h.read(1, 1, VersionId::ROOT, 0);
+        }
+        let r = h.finish_one(&[v1]);
+        let set = r.story.iter().find(|l| l.text.contains(" sets key 0")).expect("a set line");
+        assert!(set.text.contains("= ∅, read from db replica 0, in redis"), "{}", set.text);
     }
 
     #[test]

@@ -51,13 +51,15 @@ impl Hist {
         Hist { h: History::new(4, Checks::new(specs), true), ..Hist::new(Vec::new()) }
     }
 
-    fn tick(&mut self) -> (SimTime, u64) {
+    /// One step on: the time and event number of the next thing that happens.
+    pub fn tick(&mut self) -> (SimTime, u64) {
         self.now += 1_000_000;
         self.event += 1;
         (SimTime(self.now), self.event)
     }
 
-    fn invoke(&mut self, client: u32, key: u32, kind: OpKind, seen: Sighting) -> u32 {
+    /// Client `client` invokes an operation on `key` (complete it with `h.complete`).
+    pub fn invoke(&mut self, client: u32, key: u32, kind: OpKind, seen: Sighting) -> u32 {
         let (at, event) = self.tick();
         let purpose = if kind == OpKind::Write { purpose::WRITE } else { purpose::READ };
         self.h.invoke(Invocation {
