@@ -130,3 +130,24 @@ fn long_verdict_cells_widen_their_column() {
     }
     assert!(table.iter().any(|r| r.contains("(1") && r.contains("20/20")), "{out}");
 }
+
+#[test]
+fn an_expectation_a_design_misses_is_named_beside_exit_code_1() {
+    // Ten milliseconds are too short for the overwrite design to lose a write.
+    let args = [
+        "diff",
+        "scenarios/refresh_resubmit_overwrite.ron",
+        "scenarios/refresh_resubmit_idempotency_key.ron",
+        "--seeds",
+        "2",
+        "--set",
+        "duration=10ms",
+        "-q",
+    ];
+    let out = common::archsim(&args);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = "scenarios/refresh_resubmit_overwrite.ron expects lost_acknowledged_write violated: \
+                holds on 2 of 2 seeds";
+    assert!(stderr.lines().any(|l| l == line), "{stderr}");
+}

@@ -58,15 +58,35 @@ pub fn diff_command(args: &DiffArgs) -> i32 {
     if let Err(code) = print(&text) {
         return code;
     }
-    if sides.iter().all(side_as_expected) { EXIT_OK } else { EXIT_VERDICT_DIFFERS }
+    let missed: Vec<String> = sides.iter().flat_map(missed_expectations).collect();
+    if missed.is_empty() {
+        return EXIT_OK;
+    }
+    // The exit code alone would not say which file's expectation failed.
+    for line in &missed {
+        eprintln!("{line}");
+    }
+    EXIT_VERDICT_DIFFERS
 }
 
-/// Whether a design meets its file's expectations over the seeds, as `archsim run`
-/// judges them: `holds` on every seed, `violated` on some.
-fn side_as_expected(side: &Side) -> bool {
+/// The expectations a design's file states that its runs do not meet over the seeds,
+/// as `archsim run` judges them (`holds` on every seed, `violated` on some), one line
+/// each: `b.ron expects bounded_staleness violated: holds on 10 of 10 seeds`.
+fn missed_expectations(side: &Side) -> Vec<String> {
     let seeds: Vec<SeedVerdicts> = side.runs.iter().map(|r| r.seed_verdicts()).collect();
     let over = OverSeeds::judge(&side.scenario.expect, &seeds);
-    over.checks.values().all(|c| c.as_expected != Some(false))
+    let file = &side.scenario.path;
+    (over.checks.iter().filter(|(_, c)| c.as_expected == Some(false)))
+        .map(|(name, c)| {
+            let expected = c.expected.as_deref().unwrap_or("-");
+            let n = seeds.len();
+            let found = match c.violated_on.len() {
+                0 => format!("holds on {} of {n} seeds", c.holds_on),
+                k => format!("violated on {k} of {n} seeds ({} violations)", c.violations),
+            };
+            format!("{file} expects {name} {expected}: {found}")
+        })
+        .collect()
 }
 
 /// `violated on 3 of 3 seeds (2,461)`, or `violated (2,461)` for one seed.

@@ -985,10 +985,10 @@ fn write_coverage(t: &mut String, c: &CoverageSummary, clients: bool) {
     }
     let _ = writeln!(
         t,
-        "coverage     {} operations in flight under a fault ({} writes, {} reads)",
-        group(u.operations),
-        group(u.writes),
-        group(u.reads)
+        "coverage     {} in flight under a fault ({}, {})",
+        counted(u.operations, "operation"),
+        counted(u.writes, "write"),
+        counted(u.reads, "read")
     );
     for f in &c.faults {
         let k = &f.touched;
@@ -998,11 +998,10 @@ fn write_coverage(t: &mut String, c: &CoverageSummary, clients: bool) {
             "touched no client operation".to_string()
         } else {
             format!(
-                "{} operation{} ({} writes, {} reads)",
-                group(k.operations),
-                if k.operations == 1 { "" } else { "s" },
-                group(k.writes),
-                group(k.reads)
+                "{} ({}, {})",
+                counted(k.operations, "operation"),
+                counted(k.writes, "write"),
+                counted(k.reads, "read")
             )
         };
         if k.rolled_back > 0 {
@@ -1090,6 +1089,11 @@ fn write_counts(t: &mut String, counts: &BTreeMap<String, BTreeMap<&'static str,
             counts.iter().map(|(k, v)| format!("{} {}", k.replace('_', " "), group(*v))).collect();
         let _ = writeln!(t, "counts       {name}: {}", list.join(", "));
     }
+}
+
+/// `1 write`, `2,461 writes`.
+fn counted(n: u64, noun: &str) -> String {
+    format!("{} {noun}{}", group(n), if n == 1 { "" } else { "s" })
 }
 
 #[cfg(test)]

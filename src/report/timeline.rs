@@ -148,12 +148,14 @@ impl TimelineSummary {
             let _ = write!(out, ",{name}_utilisation,{name}_queue_mean");
         }
         out.push('\n');
-        let secs = self.interval_ns as f64 / 1e9;
         for i in 0..self.len() {
+            // From whole nanoseconds: 197 intervals of 100 ms start at 19.7, not at
+            // 19.700000000000003.
+            let start_s = (i as u64 * self.interval_ns) as f64 / 1e9;
             let _ = write!(
                 out,
                 "{},{},{},{},{},{}",
-                i as f64 * secs,
+                start_s,
                 self.offered[i],
                 self.attempts[i],
                 self.ok[i],
@@ -204,6 +206,26 @@ mod tests {
                 "1,0,3,0,0,3,0,0,1,40",
             ]
         );
+    }
+
+    #[test]
+    fn interval_starts_are_exact_decimals() {
+        let n = 300;
+        let t = TimelineSummary {
+            interval_ns: 100_000_000,
+            offered: vec![0; n],
+            attempts: vec![0; n],
+            ok: vec![0; n],
+            errors: vec![0; n],
+            timeouts: vec![0; n],
+            latency: BTreeMap::new(),
+            utilisation: BTreeMap::new(),
+            queue_mean: BTreeMap::new(),
+        };
+        let csv = t.to_csv();
+        let starts: Vec<&str> = csv.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+        assert_eq!(starts[197], "19.7");
+        assert!(starts.iter().all(|s| s.len() <= 4), "{starts:?}");
     }
 
     #[test]

@@ -541,7 +541,28 @@ pub fn clients(
         check_round_takes_time(&mut c, &spec, (workflow, crosses), model);
     }
     check_store_size(&mut c, &spec, model);
+    check_hedge_has_reads(&mut c, &spec);
     if c.errors.is_empty() { Ok(spec) } else { Err(c.errors) }
+}
+
+/// Refuses `hedge` when no workflow reads: it resends only reads, so it would do
+/// nothing.
+fn check_hedge_has_reads(c: &mut Checker<'_>, spec: &ClientsSpec) {
+    fn reads(steps: &[Step]) -> bool {
+        steps.iter().any(|s| match s {
+            Step::Read | Step::Refresh | Step::ResubmitIfMissing | Step::Recover => true,
+            Step::OpenTab => true,
+            Step::Repeat(_, body) | Step::Maybe(_, body) => reads(body),
+            _ => false,
+        })
+    }
+    let workflows = spec.populations.iter().map(|p| spec.workflow_of(p));
+    let any_read = reads(&spec.workflow) || workflows.clone().any(reads);
+    if spec.hedge.is_some() && !any_read {
+        let msg = "`hedge` resends reads, and no workflow reads: it would do nothing".to_string();
+        let hint = Some("remove `hedge`, or add a `read` step to the workflow".to_string());
+        c.error(&["clients", "hedge"], msg, hint);
+    }
 }
 
 /// Refuses a workflow that unrolls past `PROGRAM_MAX` or has nothing to send.
