@@ -1101,6 +1101,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn counts_take_the_plural_only_when_not_one() {
+        assert_eq!(counted(1, "write"), "1 write");
+        assert_eq!(counted(0, "read"), "0 reads");
+        assert_eq!(counted(2461, "write"), "2,461 writes");
+    }
+
+    #[test]
     fn groups_thousands() {
         assert_eq!(group(0), "0");
         assert_eq!(group(999), "999");
