@@ -192,6 +192,7 @@ fn a_scenario_without_a_sweep_or_with_a_bad_metric_is_refused() {
     assert!(stderr.contains("the summary has no number at `checks.nope.violations`"), "{stderr}");
     assert!(!out.join("results.csv").exists(), "a refused sweep wrote results");
     assert!(!out.join("runs.jsonl").exists(), "a refused sweep left a journal");
+    assert!(!out.exists(), "a refused sweep left the folder it made");
     let args = ["sweep", "tests/sweep_input/staleness_unchecked.ron", "--out", o, "--quiet"];
     let (_, stderr) = archsim(&args, 2);
     assert!(stderr.contains("add it to `check`"), "{stderr}");

@@ -39,6 +39,7 @@ pub fn sweep_command(args: &SweepArgs) -> i32 {
     let seed = scenarios[0].seed;
     let header = Header::new(&spec, fingerprint(&scenarios), (&scenarios[0].name, seed), shard);
     let out = args.out.clone().unwrap_or_else(|| default_out(&args.scenario, shard));
+    let made_out = !out.exists();
     if let Err(e) = std::fs::create_dir_all(&out) {
         return fail(&out, &format!("cannot create the output directory: {e}"));
     }
@@ -69,8 +70,12 @@ pub fn sweep_command(args: &SweepArgs) -> i32 {
         Ok(r) => r,
         Err(msg) => {
             if kept.is_empty() {
-                // Nothing of an earlier start is at stake, and a rerun needs a fix first.
+                // Nothing of an earlier start is at stake, and a rerun needs a fix first;
+                // a folder this start made is left only if something else is in it.
                 let _ = std::fs::remove_file(&path);
+                if made_out {
+                    let _ = std::fs::remove_dir(&out);
+                }
             }
             return fail(&args.scenario, &msg);
         }

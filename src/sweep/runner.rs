@@ -182,16 +182,61 @@ pub fn missing_metrics(json: &Value, metrics: &[Metric]) -> Vec<String> {
         let of = m.absent.is_none().then_some(&m.of);
         for path in of.into_iter().chain(&m.per) {
             if figure(json, path).is_none() {
-                missing.push(format!("metric `{}`: the summary has no number at `{path}`", m.name));
+                let hint = match nearest_key(json, path) {
+                    Some(near) => format!(" ({near})"),
+                    None => String::new(),
+                };
+                missing.push(format!(
+                    "metric `{}`: the summary has no number at `{path}`{hint}",
+                    m.name
+                ));
             }
         }
     }
     missing
 }
 
+/// Where a dotted path leaves the summary, the key there nearest the one asked for:
+/// `did you mean `counts.db.detection_ms`?`.
+fn nearest_key(json: &Value, path: &str) -> Option<String> {
+    let keys: Vec<&str> = path.split('.').collect();
+    let mut at = json;
+    for (i, key) in keys.iter().enumerate() {
+        match at.get(key) {
+            Some(next) => at = next,
+            None => {
+                let names = at.as_object()?.keys().map(String::as_str);
+                let near = crate::schema::error::did_you_mean(key, names)?;
+                let fixed = near.trim_start_matches("did you mean `").trim_end_matches("`?");
+                let whole = [&keys[..i], &[fixed][..]].concat().join(".");
+                return Some(format!("did you mean `{whole}`?"));
+            }
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_misspelt_metric_path_is_told_the_nearest_key() {
+        let json = serde_json::json!({"counts": {"db": {"detection_ms": 1780}}});
+        let m = Metric {
+            name: "detection".into(),
+            of: "counts.db.detecton_ms".into(),
+            per: None,
+            scale: 1.0,
+            absent: None,
+        };
+        let missing = missing_metrics(&json, &[m]);
+        assert_eq!(
+            missing,
+            ["metric `detection`: the summary has no number at `counts.db.detecton_ms` (did you \
+              mean `counts.db.detection_ms`?)"]
+        );
+    }
 
     #[test]
     fn figures_are_found_by_dotted_path_and_divided() {
