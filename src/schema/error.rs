@@ -110,12 +110,17 @@ pub fn did_you_mean<'a>(
     found: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
+    nearest(found, candidates).map(|c| format!("did you mean `{c}`?"))
+}
+
+/// The candidate a few edits from `found`, the nearest one, if any.
+pub fn nearest<'a>(found: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::damerau_levenshtein(found, c), c))
         .filter(|&(d, c)| d <= 2.max(c.len() / 3) && d < c.len().max(found.len()))
         .min()
-        .map(|(_, c)| format!("did you mean `{c}`?"))
+        .map(|(_, c)| c)
 }
 
 #[cfg(test)]

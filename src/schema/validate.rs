@@ -556,8 +556,8 @@ fn check_hedge_has_reads(c: &mut Checker<'_>, spec: &ClientsSpec) {
             _ => false,
         })
     }
-    let workflows = spec.populations.iter().map(|p| spec.workflow_of(p));
-    let any_read = reads(&spec.workflow) || workflows.clone().any(reads);
+    let any_read =
+        reads(&spec.workflow) || spec.populations.iter().any(|p| reads(spec.workflow_of(p)));
     if spec.hedge.is_some() && !any_read {
         let msg = "`hedge` resends reads, and no workflow reads: it would do nothing".to_string();
         let hint = Some("remove `hedge`, or add a `read` step to the workflow".to_string());

@@ -206,9 +206,8 @@ fn nearest_key(json: &Value, path: &str) -> Option<String> {
             Some(next) => at = next,
             None => {
                 let names = at.as_object()?.keys().map(String::as_str);
-                let near = crate::schema::error::did_you_mean(key, names)?;
-                let fixed = near.trim_start_matches("did you mean `").trim_end_matches("`?");
-                let whole = [&keys[..i], &[fixed][..]].concat().join(".");
+                let near = crate::schema::error::nearest(key, names)?;
+                let whole = [&keys[..i], &[near][..]].concat().join(".");
                 return Some(format!("did you mean `{whole}`?"));
             }
         }
