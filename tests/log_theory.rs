@@ -74,7 +74,7 @@ fn acks_1_loses_the_messages_appended_within_the_fetch_lag_before_the_crash() {
 
 #[test]
 fn a_crashed_consumers_partitions_add_their_appends_to_the_lag_until_the_rebalance() {
-    let runs = 5u64;
+    let runs = 20u64;
     let (mut grown, mut live_lag) = (0u64, 0u64);
     for seed in 1..=runs {
         let sets = [
@@ -112,7 +112,7 @@ fn lag_at(outcome: &RunOutcome, second: u64) -> u64 {
 
 #[test]
 fn a_consumer_slower_than_its_producer_falls_behind_at_the_difference_of_the_rates() {
-    let runs = 5u64;
+    let runs = 20u64;
     let mut grown = 0u64;
     for seed in 1..=runs {
         let scenario: Scenario = common::load(Path::new("scenarios/log_slow_consumer.ron"), &[]);
